@@ -1,0 +1,1 @@
+"""One module per ``symflow`` subcommand; each exposes ``register(subparsers)``."""

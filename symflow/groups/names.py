@@ -1,0 +1,154 @@
+"""Groups by name: ``symflow.group("F21")``.
+
+Accepted forms (case-insensitive, spaces ignored):
+
+========================  ==========================================================
+``Z<n>``, ``C<n>``         cyclic group of order n
+``Z3xZ5``, ``C2xC2xC4``    direct products of cyclic groups (joined by ``x``)
+``D<n>``                   dihedral group of the n-gon, order 2n
+``Q8``, ``Dic<n>``         quaternion group; dicyclic group of order 4n (``Dic2`` = ``Q8``)
+``S<n>``, ``A<n>``         symmetric and alternating groups, n <= 7
+``F<m>``                   Frobenius group ``C_p : C_q`` of order m = pq (p prime, q | p-1, q > 1)
+``C<p>:C<q>``              the same, explicitly (e.g. ``C7:C3`` = ``F21``)
+``SmallGroup(n,k)``        GAP's small group library (needs the ``gap`` extra)
+========================  ==========================================================
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from functools import lru_cache
+
+from ..errors import UnknownGroupError
+
+EXAMPLES = ["Z7", "Z12", "C5", "Z3xZ5", "Z2xZ2xZ4", "D4", "D5", "Q8", "Dic3", "S3", "S4", "S5",
+            "A4", "A5", "F21", "F20", "F55", "F57", "C7:C3", "SmallGroup(8,3)"]
+
+ACCEPTED = ("Z<n> or C<n>, products like Z3xZ5, D<n>, Q8, Dic<n>, S<n>, A<n> (n <= 7), "
+            "F<m> (Frobenius C_p:C_q of order m=pq), C<p>:C<q>, SmallGroup(n,k)")
+
+MAX_SN = 7
+
+
+def _unknown(name: str, why: str | None = None) -> UnknownGroupError:
+    close = difflib.get_close_matches(name, EXAMPLES, n=3, cutoff=0.4)
+    msg = f"unknown group {name!r}"
+    if why:
+        msg += f": {why}"
+    if close:
+        msg += f". Did you mean {', '.join(close)}?"
+    msg += f" Accepted forms: {ACCEPTED}."
+    return UnknownGroupError(msg)
+
+
+def group(name: str):
+    """The :class:`~symflow.groups.group.Group` called ``name`` (see the module doc for forms).
+
+    Groups are cached: calling twice with the same (normalised) name returns the same object.
+    """
+    if not isinstance(name, str):
+        raise UnknownGroupError(f"a group name must be a string, got {type(name).__name__}. Accepted forms: {ACCEPTED}.")
+    return _group_cached(normalise(name))
+
+
+def normalise(name: str) -> str:
+    """Canonical spelling: ``z3 x c5`` -> ``Z3xZ5``, ``q8`` -> ``Q8``, ``dic3`` -> ``Dic3``."""
+    s = name.strip().replace(" ", "")
+    low = s.lower()
+    m = re.fullmatch(r"smallgroup\((\d+),(\d+)\)", low)
+    if m:
+        return f"SmallGroup({int(m.group(1))},{int(m.group(2))})"
+    if re.fullmatch(r"([zc]\d+)(x[zc]\d+)*", low) and ":" not in low:
+        return "x".join("Z" + str(int(p[1:])) for p in low.split("x"))
+    m = re.fullmatch(r"c(\d+):c(\d+)", low)
+    if m:
+        return f"C{int(m.group(1))}:C{int(m.group(2))}"
+    m = re.fullmatch(r"(dic|d|q|s|a|f)(\d+)", low)
+    if m:
+        fam = {"dic": "Dic", "d": "D", "q": "Q", "s": "S", "a": "A", "f": "F"}[m.group(1)]
+        return f"{fam}{int(m.group(2))}"
+    return s
+
+
+@lru_cache(maxsize=128)
+def _group_cached(name: str):
+    from .abelian import abelian_group
+    from .dihedral import dihedral_group
+
+    m = re.fullmatch(r"Z\d+(xZ\d+)*", name)
+    if m:
+        factors = [int(p[1:]) for p in name.split("x")]
+        if any(f < 1 for f in factors):
+            raise _unknown(name, "cyclic factors must have order >= 1")
+        return abelian_group(*factors, name=name)
+    m = re.fullmatch(r"D(\d+)", name)
+    if m:
+        n = int(m.group(1))
+        if n < 1:
+            raise _unknown(name, "D<n> needs n >= 1 (order 2n)")
+        return dihedral_group(n)
+    if name == "Q8":
+        from .dicyclic import quaternion_group
+
+        return quaternion_group()
+    m = re.fullmatch(r"Q(\d+)", name)
+    if m:
+        raise _unknown(name, f"only Q8 is named Q<n>; the generalised quaternion group of order {m.group(1)} is Dic{int(m.group(1))//4}"
+                       if int(m.group(1)) % 4 == 0 and int(m.group(1)) >= 8 else "only Q8 is named Q<n>")
+    m = re.fullmatch(r"Dic(\d+)", name)
+    if m:
+        n = int(m.group(1))
+        if n < 2:
+            raise _unknown(name, "Dic<n> needs n >= 2 (order 4n; Dic2 = Q8)")
+        from .dicyclic import dicyclic_group
+
+        return dicyclic_group(n)
+    m = re.fullmatch(r"([SA])(\d+)", name)
+    if m:
+        n = int(m.group(2))
+        if not 1 <= n <= MAX_SN:
+            raise _unknown(name, f"{m.group(1)}<n> is available for 1 <= n <= {MAX_SN}")
+        if m.group(1) == "S":
+            from .symmetric import symmetric_group
+
+            return symmetric_group(n)
+        from .alternating import alternating_group
+
+        return alternating_group(n)
+    m = re.fullmatch(r"F(\d+)", name)
+    if m:
+        from .frobenius import frobenius_group, frobenius_orders
+
+        order = int(m.group(1))
+        options = frobenius_orders(order)
+        if not options:
+            exist = [f"F{p*q}" for p, q in _small_frobenius(60)]
+            raise _unknown(name, f"there is no Frobenius group C_p:C_q of order {order} "
+                           f"(p prime, q | p-1, q > 1); small ones: {', '.join(exist)}")
+        if len(options) > 1:
+            alts = ", ".join(f"C{p}:C{q}" for p, q in options)
+            raise _unknown(name, f"order {order} is ambiguous; name one of {alts}")
+        p, q = options[0]
+        return frobenius_group(p, q)
+    m = re.fullmatch(r"C(\d+):C(\d+)", name)
+    if m:
+        from .frobenius import frobenius_group
+
+        p, q = int(m.group(1)), int(m.group(2))
+        if not _is_prime(p) or q < 2 or (p - 1) % q:
+            raise _unknown(name, f"C{p}:C{q} needs p prime and q > 1 dividing p-1")
+        return frobenius_group(p, q)
+    m = re.fullmatch(r"SmallGroup\((\d+),(\d+)\)", name)
+    if m:
+        from .gap import small_group
+
+        return small_group(int(m.group(1)), int(m.group(2)))
+    raise _unknown(name)
+
+
+def _is_prime(p: int) -> bool:
+    return p >= 2 and all(p % k for k in range(2, int(p ** 0.5) + 1))
+
+
+def _small_frobenius(limit: int):
+    return [(p, q) for p in range(3, limit) if _is_prime(p) for q in range(2, p) if (p - 1) % q == 0 and p * q <= limit]

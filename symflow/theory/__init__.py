@@ -1,0 +1,1 @@
+"""Symbolic theory engine: model, energy functional, Riemannian flow, closed forms, rates."""
