@@ -1,0 +1,81 @@
+"""Timings of the exact irreps and character tables of the named families (prints, no asserts).
+
+Each group runs in a fresh interpreter (the constructors cache per partition), timing:
+``build`` (the Group), ``numeric`` (``group.irreps``: numeric matrices), ``exact`` (every irrep's
+``exact_matrices`` as SymPy), ``chartable`` (``group.character_table()``, exact), and ``total``.
+
+Usage: ``python bench/bench_irreps.py [NAME ...]`` with names like S5 S6 A5 A6 S7 F21 Dic6 and
+``numeric:S5`` (the same group as a bare Cayley table through the numeric construction).
+Requirement tracked here: S5 < 5 s and S6 < 60 s (total) on 2 cores.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+DEFAULT = ["S5", "S6", "A5", "A6", "F21", "F55", "Q8", "Dic6", "S7:noexact", "numeric:S5", "numeric:S6"]
+
+
+def _make(name: str):
+    from symflow.groups.alternating import alternating_group
+    from symflow.groups.dicyclic import dicyclic_group, quaternion_group
+    from symflow.groups.frobenius import frobenius_group, frobenius_orders
+    from symflow.groups.group import Group
+    from symflow.groups.symmetric import symmetric_group
+
+    if name.startswith("numeric:"):
+        G = _make(name.split(":", 1)[1])
+        return Group(order=G.order, labels=G.labels, identity=G.identity, name=G.name + "_table", table=G.table)
+    if name == "Q8":
+        return quaternion_group()
+    if name.startswith("Dic"):
+        return dicyclic_group(int(name[3:]))
+    if name.startswith("S"):
+        return symmetric_group(int(name[1:]))
+    if name.startswith("A"):
+        return alternating_group(int(name[1:]))
+    if name.startswith("F"):
+        (p, q), = frobenius_orders(int(name[1:]))
+        return frobenius_group(p, q)
+    raise ValueError(name)
+
+
+def run_one(spec: str) -> dict:
+    name, _, flag = spec.partition(":noexact")
+    t0 = time.perf_counter()
+    G = _make(name)
+    t1 = time.perf_counter()
+    irreps = G.irreps
+    t2 = time.perf_counter()
+    if flag or spec.endswith(":noexact"):
+        t3 = t2
+    else:
+        for r in irreps:
+            r.exact_matrices
+        t3 = time.perf_counter()
+    G.character_table()
+    t4 = time.perf_counter()
+    return {"group": spec, "order": G.order, "irreps": len(irreps), "build": t1 - t0, "numeric": t2 - t1,
+            "exact": t3 - t2, "chartable": t4 - t3, "total": t4 - t0}
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--one"]:
+        print(json.dumps(run_one(argv[1])))
+        return
+    names = argv or DEFAULT
+    print(f"{'group':>14} {'order':>6} {'irreps':>6} {'build':>8} {'numeric':>8} {'exact':>8} {'chartable':>9} {'total':>8}")
+    for name in names:
+        out = subprocess.run([sys.executable, __file__, "--one", name], capture_output=True, text=True)
+        if out.returncode:
+            print(f"{name:>14} failed: {out.stderr.strip().splitlines()[-1]}")
+            continue
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"{r['group']:>14} {r['order']:>6} {r['irreps']:>6} {r['build']:8.3f} {r['numeric']:8.3f} "
+              f"{r['exact']:8.3f} {r['chartable']:9.3f} {r['total']:8.3f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,618 @@
+r"""The two-layer network of GC section 2 in parameter space (NumPy, vectorised over neurons).
+
+For a finite group ``G`` of order ``n`` (elements in ``group.labels`` order) and width ``M``:
+
+    f(g1, g2) = (1/M) sum_m a_m xi_m sigma(theta1_m(g1) + theta2_m(g2))      in R^n
+
+with ``theta1_m, theta2_m, xi_m in R^n`` (stored as ``(M, n)`` arrays) and scales ``a_m``
+(an ``(M,)`` array; tied when every ``a_m`` equals one scalar ``a``). Shared embeddings use
+``theta1 = theta2 = theta``. The loss is the cross-entropy on a set of table entries
+``(g1, g2) -> y = g1 g2``:
+
+    CE = sum_p w_p (logsumexp_h f(p)[h] - f(p)[y_p]),   w_p = 1/P ("mean") or 1 ("sum").
+
+Forward and backward passes act on all pairs at once: ``h = theta1[:, g1] + theta2[:, g2]``
+(shape ``(M, P)``), ``logits = sigma(h)^T (a xi / M)`` (shape ``(P, n)``). With the residual
+``r = w (softmax(logits) - onehot(y))`` the analytic gradients are
+
+    dCE/dxi_m     = (a_m / M) sum_p sigma(h_mp) r_p
+    dCE/da_m      = (1/M)     sum_p sigma(h_mp) <xi_m, r_p>
+    dCE/dtheta1_m(g) = sum_{p: g1_p = g} sigma'(h_mp) <a_m xi_m / M, r_p>   (theta2: g2_p = g)
+
+(a tied scale has ``dCE/da = sum_m dCE/da_m``). Small-logit limit (quadratic sigma, full table,
+mean loss): ``CE ~ log n - (2/M) sum_m a_m Omega_m`` with the energy functional ``Omega`` of
+:mod:`symflow.theory.bruteforce`, so projected gradient descent with learning rate ``lr`` follows
+the reduced flow with time step ``lr * c``, ``c = 2a/M`` (``2 a n^2 / M`` for the summed loss):
+see :meth:`TwoLayerNetwork.reduced_time_unit`.
+
+The MA setting (He, Wang, Chen, Yang; ``f(x, y) = sum_m xi_m sigma(theta_m[x] + theta_m[y])``,
+no ``1/M``, small Gaussian init, unconstrained) is :meth:`TwoLayerNetwork.modular_addition`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ModelError, SymflowError
+
+REDUCTIONS = ("mean", "sum")
+ACTIVATIONS = ("quad", "relu")
+INITS = ("sphere", "gaussian")
+
+_ACCEPTED_ACTIVATION = ("'quad' (sigma = z^2), 'relu', a SymPy expression in one symbol "
+                        "(derivative taken by SymPy), a pair (sigma, dsigma) of vectorised callables, "
+                        "or a callable with a .derivative attribute")
+
+
+# ---------------------------------------------------------------------------------------------
+# activations
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Activation:
+    """An elementwise activation ``sigma`` and its derivative ``dsigma`` (both vectorised)."""
+
+    name: str
+    sigma: Callable[[np.ndarray], np.ndarray]
+    dsigma: Callable[[np.ndarray], np.ndarray]
+    latex: str = r"\sigma(z)"
+
+    def __repr__(self) -> str:
+        return f"<Activation {self.name}>"
+
+
+def _quad(z):
+    return z * z
+
+
+def _dquad(z):
+    return 2.0 * z
+
+
+def _relu(z):
+    return np.maximum(z, 0.0)
+
+
+def _drelu(z):
+    return (z > 0).astype(z.dtype)
+
+
+def as_activation(spec) -> Activation:
+    """Coerce ``spec`` to an :class:`Activation`; accepted forms in ``_ACCEPTED_ACTIVATION``."""
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str):
+        key = spec.strip().lower()
+        if key in ("quad", "quadratic", "square", "z^2", "z**2"):
+            return Activation("quad", _quad, _dquad, r"\sigma(z) = z^2")
+        if key == "relu":
+            return Activation("relu", _relu, _drelu, r"\sigma(z) = \max(z, 0)")
+        raise ModelError(f"unknown activation {spec!r}; accepted: {_ACCEPTED_ACTIVATION}")
+    try:
+        import sympy as sp
+    except ImportError:  # pragma: no cover - sympy is a dependency
+        sp = None
+    if sp is not None and isinstance(spec, sp.Expr):
+        free = sorted(spec.free_symbols, key=str)
+        if len(free) != 1:
+            raise ModelError(f"an activation expression needs exactly one free symbol, got {free or 'none'}; "
+                             f"accepted: {_ACCEPTED_ACTIVATION}")
+        z = free[0]
+        f = sp.lambdify(z, spec, "numpy")
+        df = sp.lambdify(z, sp.diff(spec, z), "numpy")
+        return Activation(f"sympy:{spec}", lambda x: np.broadcast_to(f(x), x.shape).astype(float),
+                          lambda x: np.broadcast_to(df(x), x.shape).astype(float),
+                          rf"\sigma({sp.latex(z)}) = {sp.latex(spec)}")
+    if isinstance(spec, tuple) and len(spec) == 2 and all(callable(s) for s in spec):
+        name = getattr(spec[0], "__name__", "custom")
+        return Activation(name, spec[0], spec[1])
+    if callable(spec) and callable(getattr(spec, "derivative", None)):
+        return Activation(getattr(spec, "__name__", "custom"), spec, spec.derivative)
+    if callable(spec):
+        raise ModelError("a callable activation needs its derivative: pass (sigma, dsigma) or give the "
+                         f"callable a .derivative attribute; accepted: {_ACCEPTED_ACTIVATION}")
+    raise ModelError(f"cannot use {spec!r} as an activation; accepted: {_ACCEPTED_ACTIVATION}")
+
+
+# ---------------------------------------------------------------------------------------------
+# groups and pairs
+# ---------------------------------------------------------------------------------------------
+def as_group(group):
+    """A :class:`~symflow.groups.group.Group` from a Group, a name (``"F21"``) or a Cayley table."""
+    from ..groups.group import Group
+
+    if isinstance(group, Group):
+        return group
+    if isinstance(group, str):
+        from ..groups import group as by_name
+
+        return by_name(group)
+    if isinstance(group, (list, tuple, np.ndarray)):
+        return Group.from_table(group)
+    raise SymflowError(f"cannot use {type(group).__name__} as a group; pass a symflow Group, a name such "
+                       f"as 'F21' or 'Z7', or a Cayley table (n x n integer indices)")
+
+
+class PairSet:
+    """Entries ``(g1, g2) -> y = g1 g2`` of a group's Cayley table, prepared for the network.
+
+    ``g1, g2, y`` are integer arrays of length ``P``. ``full`` is True when the pairs are the whole
+    table in row-major order (``g1`` slow, ``g2`` fast); the network then gathers and scatters by
+    reshaping instead of indexing. ``onehot1``/``onehot2`` ((P, n) float) are built on first use.
+    """
+
+    def __init__(self, group, g1, g2):
+        self.group = group
+        n = group.order
+        self.g1 = np.ascontiguousarray(g1, dtype=np.int64)
+        self.g2 = np.ascontiguousarray(g2, dtype=np.int64)
+        self.y = group.table[self.g1, self.g2]
+        P = len(self.g1)
+        self.full = bool(P == n * n and np.array_equal(self.g1, np.repeat(np.arange(n), n))
+                         and np.array_equal(self.g2, np.tile(np.arange(n), n)))
+        self._onehot = None
+
+    @classmethod
+    def all(cls, group) -> "PairSet":
+        """The whole table, row-major."""
+        n = group.order
+        return cls(group, np.repeat(np.arange(n), n), np.tile(np.arange(n), n))
+
+    def __len__(self) -> int:
+        return len(self.g1)
+
+    @property
+    def pairs(self) -> np.ndarray:
+        """``(P, 2)`` array of ``(g1, g2)``."""
+        return np.stack([self.g1, self.g2], axis=1)
+
+    def _onehots(self):
+        if self._onehot is None:
+            n = self.group.order
+            eye = np.eye(n)
+            self._onehot = (eye[self.g1], eye[self.g2])
+        return self._onehot
+
+    @property
+    def onehot1(self) -> np.ndarray:
+        return self._onehots()[0]
+
+    @property
+    def onehot2(self) -> np.ndarray:
+        return self._onehots()[1]
+
+    def subset(self, idx) -> "PairSet":
+        """The pairs at positions ``idx`` (an index array)."""
+        return PairSet(self.group, self.g1[idx], self.g2[idx])
+
+    def __repr__(self) -> str:
+        kind = "full table" if self.full else f"{len(self)} of {self.group.order ** 2} pairs"
+        return f"<PairSet of {self.group.name}: {kind}>"
+
+
+def as_pairs(group, pairs) -> PairSet:
+    """Coerce ``pairs`` to a :class:`PairSet`: ``None`` (whole table), a ``PairSet`` or a
+    ``(P, 2)`` array of element indices ``(g1, g2)``."""
+    if pairs is None:
+        return PairSet.all(group)
+    if isinstance(pairs, PairSet):
+        if pairs.group.order != group.order:
+            raise SymflowError(f"these pairs belong to {pairs.group.name} (order {pairs.group.order}), "
+                               f"not to {group.name} (order {group.order})")
+        return pairs if pairs.group is group else PairSet(group, pairs.g1, pairs.g2)
+    arr = np.asarray(pairs)
+    if arr.ndim != 2 or arr.shape[1] != 2 or arr.shape[0] == 0:
+        raise SymflowError(f"pairs must be None (whole table), a PairSet or a non-empty (P, 2) array of element "
+                           f"indices (g1, g2); got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not np.issubdtype(arr.dtype, np.floating) or not np.all(arr == np.round(arr)):
+            raise SymflowError("pairs must hold integer element indices 0..n-1")
+        arr = arr.astype(np.int64)
+    n = group.order
+    if arr.min() < 0 or arr.max() >= n:
+        raise SymflowError(f"pair indices must lie in 0..{n - 1} for {group.name}; got values in "
+                           f"{arr.min()}..{arr.max()}")
+    return PairSet(group, arr[:, 0], arr[:, 1])
+
+
+def split_pairs(group, frac: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Random train/test split of the ``n^2`` table entries (for grokking experiments).
+
+    Returns ``(train, test)``, two ``(P, 2)`` integer arrays of ``(g1, g2)``; ``train`` holds
+    ``round(frac n^2)`` entries (at least one), chosen by ``numpy.random.default_rng(seed)``.
+    ``frac = 1`` gives the whole table and an empty test set.
+    """
+    group = as_group(group)
+    try:
+        frac = float(frac)
+    except (TypeError, ValueError):
+        raise SymflowError(f"frac must be a number in (0, 1], got {frac!r}") from None
+    if not (0.0 < frac <= 1.0):
+        raise SymflowError(f"frac must be in (0, 1] (the fraction of table entries used for training), got {frac}")
+    n = group.order
+    allp = PairSet.all(group).pairs
+    k = max(1, int(round(frac * n * n)))
+    perm = np.random.default_rng(seed).permutation(n * n)
+    train = allp[np.sort(perm[:k])]
+    test = allp[np.sort(perm[k:])]
+    return train, test
+
+
+# ---------------------------------------------------------------------------------------------
+# the network
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Evaluation:
+    """Loss, number of correct argmax predictions, and (optionally) gradients on a pair set."""
+
+    loss: float
+    correct: int
+    size: int
+    grads: dict | None = None
+
+
+class TwoLayerNetwork:
+    r"""``f(g1, g2) = (1/M) sum_m a_m xi_m sigma(theta1_m(g1) + theta2_m(g2))`` on a finite group.
+
+    Parameters
+    ----------
+    group : Group, str or Cayley table
+        The group whose composition table is learned (``symflow.group(name)`` for a name).
+    width : int
+        Number of neurons ``M >= 1``.
+    shared : bool
+        ``theta1 = theta2 = theta`` (one embedding; ``params`` has ``"theta"`` instead of
+        ``"theta1"``, ``"theta2"``).
+    activation : str, SymPy expression, (sigma, dsigma) or callable with ``.derivative``
+        ``"quad"`` (``z^2``, the paper's) or ``"relu"``; see :func:`as_activation`.
+    scale : float or (M,) array
+        The output scale ``a`` (``a_m > 0``). A scalar is tied over neurons unless
+        ``per_neuron_scale``.
+    per_neuron_scale : bool
+        Train ``a_m`` per neuron (otherwise one tied scalar; ``params["a"]`` is always ``(M,)``).
+    seed : int
+        Seed of ``numpy.random.default_rng`` for the initialisation (draw order theta1, theta2, xi).
+    init : {"sphere", "gaussian"}
+        ``"sphere"``: each of ``theta1, theta2, xi`` uniform on the sphere of radius ``init_scale``;
+        ``"gaussian"``: i.i.d. ``N(0, init_scale^2)`` entries.
+    init_scale : float
+        Radius (sphere) or entry standard deviation (gaussian).
+
+    Attributes
+    ----------
+    params : dict
+        ``name -> array``: ``theta1, theta2, xi`` (or ``theta, xi``) of shape ``(M, n)`` and ``a``
+        of shape ``(M,)``. Training updates these arrays in place.
+    """
+
+    def __init__(self, group, width: int, shared: bool = False, activation="quad", scale=1.0,
+                 per_neuron_scale: bool = False, seed: int = 0, init: str = "sphere", init_scale: float = 1.0):
+        self.group = as_group(group)
+        if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+            raise ModelError(f"width must be a positive integer (number of neurons M), got {width!r}")
+        self.width = int(width)
+        self.shared = bool(shared)
+        self.activation = as_activation(activation)
+        self.per_neuron_scale = bool(per_neuron_scale)
+        if init not in INITS:
+            raise ModelError(f"init must be one of {INITS}, got {init!r}")
+        if not np.isfinite(init_scale) or init_scale <= 0:
+            raise ModelError(f"init_scale must be a positive finite number, got {init_scale!r}")
+        self.seed = int(seed)
+        self.init = init
+        self.init_scale = float(init_scale)
+        M, n = self.width, self.group.order
+        rng = np.random.default_rng(self.seed)
+        names = ("theta", "xi") if self.shared else ("theta1", "theta2", "xi")
+        self.params: dict[str, np.ndarray] = {}
+        for name in names:
+            x = rng.standard_normal((M, n))
+            if init == "sphere":
+                x *= self.init_scale / np.linalg.norm(x, axis=1, keepdims=True)
+            else:
+                x *= self.init_scale
+            self.params[name] = x
+        self.params["a"] = self._check_scale(scale)
+
+    def _check_scale(self, scale) -> np.ndarray:
+        a = np.asarray(scale, dtype=float)
+        if a.ndim == 0:
+            a = np.full(self.width, float(a))
+        if a.shape != (self.width,):
+            raise ModelError(f"scale must be a number or an array of shape ({self.width},), got shape {a.shape}")
+        if not np.all(np.isfinite(a)) or np.any(a <= 0):
+            raise ModelError("scale a must be positive and finite")
+        if not self.per_neuron_scale and np.ptp(a) > 0:
+            raise ModelError("per-neuron scales given but per_neuron_scale=False; pass per_neuron_scale=True")
+        return a.copy()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_params(cls, group, theta1, theta2=None, xi=None, scale=1.0, activation="quad",
+                    per_neuron_scale: bool = False) -> "TwoLayerNetwork":
+        """A network with given parameters: ``theta1, theta2, xi`` of shape ``(M, n)``
+        (``theta2=None`` means shared ``theta = theta1``). Arrays are copied."""
+        group = as_group(group)
+        th1 = np.array(theta1, dtype=float, ndmin=2)
+        if xi is None:
+            raise ModelError("from_params needs xi (the output weights, shape (M, n))")
+        net = cls(group, th1.shape[0], shared=theta2 is None, activation=activation, scale=1.0,
+                  per_neuron_scale=per_neuron_scale)
+        shapes = {"theta1": th1.shape, "xi": np.shape(xi)} | ({} if theta2 is None else {"theta2": np.shape(theta2)})
+        for name, shp in shapes.items():
+            if tuple(shp) != (net.width, group.order):
+                raise ModelError(f"{name} must have shape (M, n) = ({net.width}, {group.order}), got {tuple(shp)}")
+        if theta2 is None:
+            net.params["theta"] = th1.copy()
+        else:
+            net.params["theta1"] = th1.copy()
+            net.params["theta2"] = np.array(theta2, dtype=float)
+        net.params["xi"] = np.array(xi, dtype=float)
+        for name, x in net.params.items():
+            if not np.all(np.isfinite(x)):
+                raise ModelError(f"{name} contains non-finite values")
+        net.params["a"] = net._check_scale(scale)
+        return net
+
+    @classmethod
+    def modular_addition(cls, group, width: int, init_scale: float = 0.02, seed: int = 0,
+                         activation="quad", shared: bool = True) -> "TwoLayerNetwork":
+        """The MA network ``f(x, y) = sum_m xi_m sigma(theta_m[x] + theta_m[y])`` (THEORY section 5).
+
+        No ``1/M`` (scale ``a = M``), shared embedding, i.i.d. Gaussian init of standard deviation
+        ``init_scale`` (small, so the softmax starts near uniform). Train it with
+        ``constraint="none"`` and ``reduction="sum"``.
+        """
+        return cls(group, width, shared=shared, activation=activation, scale=float(width), seed=seed,
+                   init="gaussian", init_scale=init_scale)
+
+    def copy(self) -> "TwoLayerNetwork":
+        """An independent copy (parameters copied)."""
+        new = object.__new__(TwoLayerNetwork)
+        new.__dict__.update(self.__dict__)
+        new.params = {k: v.copy() for k, v in self.params.items()}
+        return new
+
+    # ------------------------------------------------------------------ views
+    @property
+    def theta1(self) -> np.ndarray:
+        return self.params["theta" if self.shared else "theta1"]
+
+    @property
+    def theta2(self) -> np.ndarray:
+        return self.params["theta" if self.shared else "theta2"]
+
+    @property
+    def xi(self) -> np.ndarray:
+        return self.params["xi"]
+
+    @property
+    def a(self) -> np.ndarray:
+        return self.params["a"]
+
+    @property
+    def direction_names(self) -> tuple[str, ...]:
+        """Names of the embedding/output parameters (everything but ``a``)."""
+        return ("theta", "xi") if self.shared else ("theta1", "theta2", "xi")
+
+    def describe(self) -> dict:
+        """Plain-data description (goes into training metadata)."""
+        return {"group": self.group.name, "order": self.group.order, "width": self.width,
+                "shared": self.shared, "activation": self.activation.name,
+                "scale": float(self.a[0]) if not self.per_neuron_scale else [float(v) for v in self.a],
+                "per_neuron_scale": self.per_neuron_scale, "init": self.init,
+                "init_scale": self.init_scale, "seed": self.seed}
+
+    # ------------------------------------------------------------------ forward / backward
+    def _hidden(self, ps: PairSet) -> np.ndarray:
+        t1, t2 = self.theta1, self.theta2
+        if ps.full:
+            M, n = t1.shape
+            return (t1[:, :, None] + t2[:, None, :]).reshape(M, n * n)
+        return t1[:, ps.g1] + t2[:, ps.g2]
+
+    def _scatter(self, dh: np.ndarray, ps: PairSet):
+        if ps.full:
+            M = dh.shape[0]
+            n = self.group.order
+            d3 = dh.reshape(M, n, n)
+            return d3.sum(axis=2), d3.sum(axis=1)
+        return dh @ ps.onehot1, dh @ ps.onehot2
+
+    def _weights(self) -> np.ndarray:
+        return (self.a / self.width)[:, None] * self.xi
+
+    def evaluate(self, pairs=None, reduction: str = "mean", grads: bool = True) -> Evaluation:
+        """Loss, correct count and (if ``grads``) the gradient dict on ``pairs``, in one pass.
+
+        Non-finite parameters give a non-finite loss here (no exception): callers check.
+        """
+        if reduction not in REDUCTIONS:
+            raise SymflowError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        ps = pairs if isinstance(pairs, PairSet) and pairs.group is self.group else as_pairs(self.group, pairs)
+        P = len(ps)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            h = self._hidden(ps)                       # (M, P)
+            S = self.activation.sigma(h)               # (M, P)
+            W = self._weights()                        # (M, n)
+            z = S.T @ W                                # (P, n) logits
+            zmax = z.max(axis=1, keepdims=True)
+            e = np.exp(z - zmax)
+            se = e.sum(axis=1, keepdims=True)
+            rows = np.arange(P)
+            lse = np.log(se[:, 0]) + zmax[:, 0]
+            losses = lse - z[rows, ps.y]
+            w = 1.0 / P if reduction == "mean" else 1.0
+            loss = float(losses.sum() * w)
+            correct = int(np.count_nonzero(z.argmax(axis=1) == ps.y))
+            if not grads:
+                return Evaluation(loss, correct, P)
+            r = e / se
+            r[rows, ps.y] -= 1.0
+            r *= w                                     # dCE/dlogits, (P, n)
+            G = S @ r                                  # (M, n) = dCE/dW
+            out = {"xi": (self.a / self.width)[:, None] * G,
+                   "a": np.einsum("mh,mh->m", self.xi, G) / self.width}
+            dh = self.activation.dsigma(h) * (W @ r.T)  # (M, P)
+            d1, d2 = self._scatter(dh, ps)
+        if self.shared:
+            out["theta"] = d1 + d2
+        else:
+            out["theta1"], out["theta2"] = d1, d2
+        return Evaluation(loss, correct, P, out)
+
+    def _checked(self, ev: Evaluation) -> Evaluation:
+        if not np.isfinite(ev.loss):
+            bad = [k for k, v in self.params.items() if not np.all(np.isfinite(v))]
+            why = f"parameters {bad} contain non-finite values" if bad else "the logits overflow"
+            raise ModelError(f"the loss is not finite ({ev.loss}): {why}")
+        return ev
+
+    def logits(self, pairs=None) -> np.ndarray:
+        """``f(g1, g2)`` for each pair, shape ``(P, n)`` (``pairs=None``: whole table, row-major)."""
+        ps = as_pairs(self.group, pairs)
+        z = self.activation.sigma(self._hidden(ps)).T @ self._weights()
+        if not np.all(np.isfinite(z)):
+            raise ModelError("the logits are not finite; the parameters have diverged")
+        return z
+
+    def loss(self, pairs=None, reduction: str = "mean") -> float:
+        """Cross-entropy on ``pairs`` (``"mean"`` over pairs or ``"sum"``)."""
+        return self._checked(self.evaluate(pairs, reduction, grads=False)).loss
+
+    def grads(self, pairs=None, reduction: str = "mean") -> dict:
+        """Analytic gradients of :meth:`loss`, a dict with the keys of :attr:`params`.
+
+        ``grads["a"][m] = dCE/da_m``; for a tied scale the derivative is ``grads["a"].sum()``.
+        """
+        return self._checked(self.evaluate(pairs, reduction, grads=True)).grads
+
+    def accuracy(self, pairs=None) -> float:
+        """Fraction of pairs whose argmax logit is ``g1 g2``."""
+        ev = self._checked(self.evaluate(pairs, "mean", grads=False))
+        return ev.correct / ev.size
+
+    # ------------------------------------------------------------------ theory links
+    def reduced_time_unit(self, reduction: str = "mean") -> float:
+        """``c`` with reduced time ``t = steps * lr * c``: ``2a/M`` (mean) or ``2 a n^2 / M`` (sum).
+
+        Valid in the small-logit regime with quadratic activation, full table and a tied scale.
+        """
+        if np.ptp(self.a) > 0:
+            raise ModelError("the reduced time unit needs a tied scale (all a_m equal)")
+        c = 2.0 * float(self.a[0]) / self.width
+        if reduction == "sum":
+            return c * self.group.order ** 2
+        if reduction != "mean":
+            raise SymflowError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+        return c
+
+    def energy(self) -> np.ndarray:
+        """Per-neuron energy ``Omega_m`` (brute force over the table), shape ``(M,)``."""
+        from ..theory.bruteforce import omega
+
+        return omega(self.group, self.theta1, self.theta2, self.xi)
+
+    def alignment(self) -> "NeuronAlignment":
+        """Per-neuron Fourier read-out; see :func:`neuron_alignment`."""
+        return neuron_alignment(self.group, self.theta1, self.theta2, self.xi)
+
+    # ------------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        kind = "shared" if self.shared else "unshared"
+        if self.per_neuron_scale:
+            sc = f"a_m in [{self.a.min():.4g}, {self.a.max():.4g}] (per neuron)"
+        else:
+            sc = f"a={self.a[0]:.4g} (tied)"
+        return (f"<TwoLayerNetwork on {self.group.name} (n={self.group.order}): width {self.width}, {kind}, "
+                f"{self.activation.name}, {sc}>")
+
+    def _repr_latex_(self) -> str:
+        th1, th2 = (r"\theta_m", r"\theta_m") if self.shared else (r"\theta^{(1)}_m", r"\theta^{(2)}_m")
+        am = r"a_m" if self.per_neuron_scale else "a"
+        return (rf"$f(g_1,g_2) = \frac{{1}}{{M}}\sum_{{m=1}}^{{M}} {am}\,\xi_m\,"
+                rf"\sigma\!\left({th1}(g_1) + {th2}(g_2)\right),\quad {self.activation.latex},\ "
+                rf"M = {self.width},\ G = \mathrm{{{self.group.name}}}$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Fourier read-out of trained neurons
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class NeuronAlignment:
+    r"""Per-neuron Fourier diagnostics on the dominant irrep (GC's equilibrium conditions).
+
+    For each neuron, ``orbit[m]`` is the non-trivial conjugate-pair orbit carrying the most
+    energy of ``theta1, theta2, xi`` together and ``irrep[m]`` its first member ``rho``; on
+    ``rho`` with blocks ``T1 = theta1_hat, T2 = theta2_hat, X = xi_hat``:
+
+    * ``concentration``: the smallest (over the three vectors) fraction of the non-trivial energy
+      on that orbit;
+    * ``sigma_ratio``: the largest (over the three blocks) ratio ``s2/s1`` of singular values
+      (0 for 1-dim irreps); rank one means 0;
+    * ``cos_xi = cos(X, T2 T1)``, ``cos_theta1 = cos(T1, T2^* X)``, ``cos_theta2 = cos(T2, X T1^*)``
+      with ``cos(A, B) = Re tr(A^* B) / (|A|_F |B|_F)``: rotational alignment means all equal 1.
+    """
+
+    orbit: np.ndarray
+    irrep: np.ndarray
+    concentration: np.ndarray
+    sigma_ratio: np.ndarray
+    cos_xi: np.ndarray
+    cos_theta1: np.ndarray
+    cos_theta2: np.ndarray
+
+    def aligned(self, ratio: float = 0.1, cos: float = 0.99) -> np.ndarray:
+        """Boolean ``(M,)``: ``sigma_ratio < ratio`` and all three cosines ``> cos``."""
+        return ((self.sigma_ratio < ratio) & (self.cos_xi > cos) & (self.cos_theta1 > cos)
+                & (self.cos_theta2 > cos))
+
+    def aligned_fraction(self, ratio: float = 0.1, cos: float = 0.99) -> float:
+        return float(self.aligned(ratio, cos).mean())
+
+    def __repr__(self) -> str:
+        return (f"<NeuronAlignment: {len(self.orbit)} neurons, aligned fraction {self.aligned_fraction():.3f}, "
+                f"median cos {np.median(np.minimum(np.minimum(self.cos_xi, self.cos_theta1), self.cos_theta2)):.4f}>")
+
+
+def _cos(A, B):
+    num = np.real(np.einsum("mij,mij->m", np.conj(A), B))
+    den = np.linalg.norm(A, axis=(1, 2)) * np.linalg.norm(B, axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def neuron_alignment(group, theta1, theta2, xi) -> NeuronAlignment:
+    """Compute :class:`NeuronAlignment` for neurons given as ``(M, n)`` arrays."""
+    group = as_group(group)
+    theta1, theta2, xi = (np.atleast_2d(np.asarray(v, dtype=float)) for v in (theta1, theta2, xi))
+    basis = group.real_fourier_basis
+    orbits = group.orbits
+    nontriv = [k for k, orb in enumerate(orbits) if not group.irreps[orb[0]].is_trivial]
+    E = [basis.orbit_energy(v)[:, nontriv] for v in (theta1, theta2, xi)]   # (M, K)
+    total = E[0] + E[1] + E[2]
+    best = np.argmax(total, axis=1)
+    M = theta1.shape[0]
+    rows = np.arange(M)
+    conc = np.min(np.stack([e[rows, best] / np.maximum(e.sum(axis=1), 1e-300) for e in E]), axis=0)
+    orbit = np.array(nontriv)[best]
+    irrep = np.array([orbits[k][0] for k in orbit], dtype=np.int64)
+    F = [group.fourier(v) for v in (theta1, theta2, xi)]
+    ratio = np.zeros(M)
+    cx, c1, c2 = np.zeros(M), np.zeros(M), np.zeros(M)
+    for i in np.unique(irrep):
+        sel = irrep == i
+        T1, T2, X = (f[int(i)][sel] for f in F)        # (m, d, d)
+        d = T1.shape[-1]
+        if d > 1:
+            r = []
+            for B in (T1, T2, X):
+                s = np.linalg.svd(B, compute_uv=False)
+                r.append(s[:, 1] / np.maximum(s[:, 0], 1e-300))
+            ratio[sel] = np.max(np.stack(r), axis=0)
+        ct = np.conj(np.swapaxes(T1, -1, -2))
+        cx[sel] = _cos(X, T2 @ T1)
+        c1[sel] = _cos(T1, np.conj(np.swapaxes(T2, -1, -2)) @ X)
+        c2[sel] = _cos(T2, X @ ct)
+    return NeuronAlignment(orbit, irrep, conc, ratio, cx, c1, c2)

@@ -1,0 +1,439 @@
+r"""Training loop for :class:`~symflow.dynamics.network.TwoLayerNetwork`: optimisers, sphere
+constraints, train/test split, history.
+
+One step of projected (Riemannian) gradient descent on a product of unit spheres:
+
+    g  <- dCE/dnu + lambda nu                        (weight decay lambda, coupled)
+    g  <- g - nu <nu, g> / |nu|^2                    (tangent projection, per neuron and sphere)
+    nu <- nu - lr * g                                (GD/SGD; Adam uses its moment estimates of g)
+    nu <- nu / |nu|                                  (retraction: renormalise)
+
+Spheres (``constraint``): ``"separate"`` puts each of ``theta1, theta2, xi`` of every neuron on
+its own unit sphere (GC's choice); ``"joint"`` normalises ``[theta1; theta2]`` together (the
+GC authors' code) and ``xi`` alone; ``"none"`` trains unconstrained (MA setting). Shared
+embeddings have one sphere for ``theta``. A tied scale ``a`` moves by the summed gradient
+``sum_m dCE/da_m``. Projected GD with step ``lr`` is the Euler discretisation (with
+renormalisation) of the projected gradient flow ``dnu/dt = -(I - nu nu^T) grad_nu CE``, so in the
+small-logit regime ``steps * lr * c`` is the reduced time (``c`` from
+:meth:`TwoLayerNetwork.reduced_time_unit`).
+
+Adam: ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g^2``, ``nu <- nu - lr mhat/(sqrt(vhat)+eps)``
+with bias corrections; ``"adamw"`` decays ``nu <- nu - lr lambda nu`` instead of adding
+``lambda nu`` to ``g``.
+
+:func:`train` mutates the network in place and returns a :class:`TrainingHistory` (arrays over
+recorded steps, parameter snapshots, metadata with versions and every argument; ``.save`` to
+NPZ). Ctrl-C returns the history so far (``interrupted=True``); a non-finite loss raises
+:class:`~symflow.errors.IntegrationError` naming the step, with the history attached as
+``.history``.
+"""
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import IntegrationError, SymflowError
+from .network import REDUCTIONS, PairSet, TwoLayerNetwork, as_pairs
+
+OPTIMIZERS = ("gd", "sgd", "adam", "adamw")
+CONSTRAINTS = ("separate", "joint", "none")
+
+
+# ---------------------------------------------------------------------------------------------
+# geometry
+# ---------------------------------------------------------------------------------------------
+def sphere_blocks(network: TwoLayerNetwork, constraint: str, trainable) -> list[tuple[str, ...]]:
+    """Groups of parameter names whose concatenated per-neuron row lies on one unit sphere."""
+    if constraint not in CONSTRAINTS:
+        raise SymflowError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
+    if constraint == "none":
+        return []
+    if network.shared:
+        blocks = [("theta",), ("xi",)]
+    elif constraint == "separate":
+        blocks = [("theta1",), ("theta2",), ("xi",)]
+    else:
+        blocks = [("theta1", "theta2"), ("xi",)]
+    return [b for b in blocks if any(name in trainable for name in b)]
+
+
+def project_tangent(params: dict, grads: dict, blocks) -> None:
+    """In place: ``g <- g - nu <nu, g> / |nu|^2`` per neuron on every sphere block."""
+    for block in blocks:
+        inner = sum(np.einsum("mi,mi->m", params[k], grads[k]) for k in block)
+        norm2 = sum(np.einsum("mi,mi->m", params[k], params[k]) for k in block)
+        coef = (inner / norm2)[:, None]
+        for k in block:
+            grads[k] -= coef * params[k]
+
+
+def retract(params: dict, blocks) -> None:
+    """In place: renormalise every sphere block to unit norm per neuron."""
+    for block in blocks:
+        norm = np.sqrt(sum(np.einsum("mi,mi->m", params[k], params[k]) for k in block))[:, None]
+        for k in block:
+            params[k] /= norm
+
+
+# ---------------------------------------------------------------------------------------------
+# optimisers
+# ---------------------------------------------------------------------------------------------
+class GradientDescent:
+    """``nu <- nu - lr g`` (full batch ``"gd"`` or minibatch ``"sgd"``)."""
+
+    def __init__(self, lr: float):
+        self.lr = lr
+
+    def step(self, params: dict, grads: dict) -> None:
+        for k, g in grads.items():
+            params[k] -= self.lr * g
+
+
+class Adam:
+    """Adam (Kingma & Ba) with bias correction; ``decoupled_decay > 0`` gives AdamW."""
+
+    def __init__(self, lr: float, betas=(0.9, 0.999), eps: float = 1e-8, decoupled_decay: float = 0.0):
+        self.lr, self.b1, self.b2, self.eps = lr, float(betas[0]), float(betas[1]), float(eps)
+        self.decay = decoupled_decay
+        self.m: dict = {}
+        self.v: dict = {}
+        self.t = 0
+
+    def step(self, params: dict, grads: dict) -> None:
+        self.t += 1
+        c1 = 1.0 - self.b1 ** self.t
+        c2 = 1.0 - self.b2 ** self.t
+        for k, g in grads.items():
+            m = self.m.setdefault(k, np.zeros_like(g))
+            v = self.v.setdefault(k, np.zeros_like(g))
+            m *= self.b1
+            m += (1.0 - self.b1) * g
+            v *= self.b2
+            v += (1.0 - self.b2) * g * g
+            if self.decay:
+                params[k] -= self.lr * self.decay * params[k]
+            params[k] -= self.lr * (m / c1) / (np.sqrt(v / c2) + self.eps)
+
+
+# ---------------------------------------------------------------------------------------------
+# history
+# ---------------------------------------------------------------------------------------------
+def _versions() -> dict:
+    import sympy
+
+    from .. import __version__
+
+    return {"symflow": __version__, "numpy": np.__version__, "sympy": sympy.__version__,
+            "python": platform.python_version()}
+
+
+@dataclass
+class TrainingHistory:
+    """What :func:`train` recorded, one entry per recorded step.
+
+    Arrays of shape ``(K,)``: ``step``, ``train_loss``, ``train_acc``, ``test_loss``,
+    ``test_acc`` (NaN when there is no test set), ``param_norm`` (Frobenius norm of all
+    embeddings and output weights together), ``scale`` (mean of ``a``). ``snapshots`` maps each
+    parameter name to an array ``(K, M, n)`` (``(K, M)`` for ``a``), empty if snapshots were off.
+    ``metadata`` holds versions, the network description and every training argument.
+    """
+
+    step: np.ndarray
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    test_loss: np.ndarray
+    test_acc: np.ndarray
+    param_norm: np.ndarray
+    scale: np.ndarray
+    snapshots: dict = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+    interrupted: bool = False
+
+    @property
+    def reduced_time(self) -> np.ndarray | None:
+        """``step * lr * c`` (symflow's time unit), or None when ``c`` is undefined for this run."""
+        c = self.metadata.get("reduced_time_unit")
+        if c is None:
+            return None
+        return self.step * self.metadata["training"]["lr"] * c
+
+    def params_at(self, k: int) -> dict:
+        """Parameter snapshot number ``k`` (``-1``: last) as a dict of arrays."""
+        if not self.snapshots:
+            raise SymflowError("this history has no snapshots (train(..., snapshots=False))")
+        return {name: arr[k].copy() for name, arr in self.snapshots.items()}
+
+    def __len__(self) -> int:
+        return len(self.step)
+
+    def save(self, path) -> str:
+        """Write an NPZ (arrays + ``metadata`` as a JSON string); returns the path."""
+        arrays = {name: getattr(self, name) for name in
+                  ("step", "train_loss", "train_acc", "test_loss", "test_acc", "param_norm", "scale")}
+        for name, arr in self.snapshots.items():
+            arrays[f"snapshot_{name}"] = arr
+        meta = dict(self.metadata, interrupted=self.interrupted)
+        np.savez_compressed(path, metadata=np.array(json.dumps(meta)), **arrays)
+        return str(path)
+
+    @classmethod
+    def load(cls, path) -> "TrainingHistory":
+        """Read a history written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(str(f["metadata"]))
+            snaps = {k[len("snapshot_"):]: f[k] for k in f.files if k.startswith("snapshot_")}
+            fields = {name: f[name] for name in
+                      ("step", "train_loss", "train_acc", "test_loss", "test_acc", "param_norm", "scale")}
+        interrupted = bool(meta.pop("interrupted", False))
+        return cls(snapshots=snaps, metadata=meta, interrupted=interrupted, **fields)
+
+    def __repr__(self) -> str:
+        if len(self) == 0:
+            return "<TrainingHistory: empty>"
+        tr = self.metadata.get("training", {})
+        head = (f"<TrainingHistory: {int(self.step[-1])} steps ({tr.get('optimizer')}, lr={tr.get('lr')}, "
+                f"{tr.get('constraint')}), train loss {self.train_loss[0]:.4g} -> {self.train_loss[-1]:.4g}, "
+                f"acc {self.train_acc[0]:.3f} -> {self.train_acc[-1]:.3f}")
+        if np.isfinite(self.test_loss[-1]):
+            head += f", test acc {self.test_acc[-1]:.3f}"
+        return head + (", interrupted>" if self.interrupted else ">")
+
+
+class _Recorder:
+    def __init__(self, network: TwoLayerNetwork, snapshots: bool):
+        self.rows: list[tuple] = []
+        self.snaps: dict[str, list] = {k: [] for k in network.params} if snapshots else {}
+
+    def add(self, step, train_ev, test_ev, network: TwoLayerNetwork):
+        norm = np.sqrt(sum(float(np.sum(network.params[k] ** 2)) for k in network.direction_names))
+        test_loss = test_ev.loss if test_ev is not None else np.nan
+        test_acc = test_ev.correct / test_ev.size if test_ev is not None else np.nan
+        self.rows.append((step, train_ev.loss, train_ev.correct / train_ev.size, test_loss, test_acc, norm,
+                          float(network.a.mean())))
+        for k in self.snaps:
+            self.snaps[k].append(network.params[k].copy())
+
+    def history(self, metadata, interrupted) -> TrainingHistory:
+        cols = list(zip(*self.rows)) if self.rows else [[]] * 7
+        arr = [np.asarray(c, dtype=float) for c in cols]
+        return TrainingHistory(step=arr[0].astype(np.int64), train_loss=arr[1], train_acc=arr[2], test_loss=arr[3],
+                               test_acc=arr[4], param_norm=arr[5], scale=arr[6],
+                               snapshots={k: np.asarray(v) for k, v in self.snaps.items() if v},
+                               metadata=metadata, interrupted=interrupted)
+
+
+# ---------------------------------------------------------------------------------------------
+# the loop
+# ---------------------------------------------------------------------------------------------
+def _check_args(network, steps, lr, optimizer, weight_decay, reduction, record_every):
+    if not isinstance(network, TwoLayerNetwork):
+        raise SymflowError(f"train needs a TwoLayerNetwork, got {type(network).__name__}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise SymflowError(f"steps must be a non-negative integer, got {steps!r}")
+    try:
+        lr = float(lr)
+    except (TypeError, ValueError):
+        raise SymflowError(f"lr must be a positive number, got {lr!r}") from None
+    if not np.isfinite(lr) or lr <= 0:
+        raise SymflowError(f"lr must be a positive finite number, got {lr}")
+    if optimizer not in OPTIMIZERS:
+        raise SymflowError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
+    if not np.isfinite(weight_decay) or weight_decay < 0:
+        raise SymflowError(f"weight_decay must be >= 0, got {weight_decay!r}")
+    if reduction not in REDUCTIONS:
+        raise SymflowError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+    if record_every is not None and (isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer))
+                                     or record_every < 1):
+        raise SymflowError(f"record_every must be a positive integer, got {record_every!r}")
+    return lr
+
+
+def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd", constraint: str = "separate",
+          weight_decay: float = 0.0, train_pairs=None, test_pairs=None, batch_size: int | None = None,
+          reduction: str = "mean", trainable=None, seed: int = 0, record_every: int | None = None,
+          snapshots: bool = True, callback=None, progress: bool = True, betas=(0.9, 0.999),
+          eps: float = 1e-8) -> TrainingHistory:
+    """Train ``network`` in place and return its :class:`TrainingHistory`.
+
+    Parameters
+    ----------
+    steps, lr : int, float
+        Number of optimiser steps (``>= 0``) and learning rate (``> 0``).
+    optimizer : {"gd", "sgd", "adam", "adamw"}
+        ``"gd"`` full batch; ``"sgd"`` needs ``batch_size`` (minibatches of pairs, reshuffled
+        every epoch with ``numpy.random.default_rng(seed)``); Adam(W) takes either.
+    constraint : {"separate", "joint", "none"}
+        Sphere constraint on the trainable embeddings/output weights (see module doc). Constrained
+        parameters are first renormalised onto their spheres.
+    weight_decay : float
+        ``lambda >= 0`` (L2 added to the gradient; decoupled for ``"adamw"``). On a sphere the
+        decay is radial and projected away.
+    train_pairs, test_pairs : None, (P, 2) array or PairSet
+        Training entries (None: the whole table) and optional held-out entries.
+    reduction : {"mean", "sum"}
+        CE averaged or summed over the (mini)batch.
+    trainable : iterable of str, optional
+        Parameter names to train; default all of ``theta1, theta2, xi`` (``theta, xi`` when
+        shared), not the scale ``a`` (Stage I). Add ``"a"`` to train the scale.
+    seed : int
+        Seed for minibatch sampling.
+    record_every : int, optional
+        Record every this many steps (default ``max(1, steps // 100)``); step 0 and the last step
+        are always recorded. Each record evaluates the full train (and test) set.
+    snapshots : bool
+        Store a copy of every parameter at each record.
+    callback : callable(step, network) -> bool, optional
+        Called at each record; returning True stops training (e.g. a convergence test).
+    progress : bool
+        Show a rich progress bar.
+    """
+    lr = _check_args(network, steps, lr, optimizer, weight_decay, reduction, record_every)
+    steps = int(steps)
+    names = tuple(network.direction_names) if trainable is None else tuple(trainable)
+    if isinstance(trainable, str):
+        names = (trainable,)
+    unknown = [k for k in names if k not in network.params]
+    if unknown or not names:
+        raise SymflowError(f"trainable must name parameters among {tuple(network.params)}, got {names!r}")
+    blocks = sphere_blocks(network, constraint, names)
+    train_set = as_pairs(network.group, train_pairs)
+    test_set = None if test_pairs is None else as_pairs(network.group, test_pairs)
+    if test_set is not None and len(test_set) == 0:
+        test_set = None
+    P = len(train_set)
+    if optimizer == "gd" and batch_size is not None:
+        raise SymflowError("optimizer 'gd' is full-batch; use optimizer='sgd' (or 'adam') with batch_size")
+    if optimizer == "sgd" and batch_size is None:
+        raise SymflowError("optimizer 'sgd' needs batch_size (pairs per minibatch); use 'gd' for full batch")
+    if batch_size is not None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or not 1 <= batch_size <= P:
+            raise SymflowError(f"batch_size must be an integer in 1..{P} (the number of training pairs), got {batch_size!r}")
+        batch_size = int(batch_size)
+    full_batch = batch_size is None or batch_size == P
+    every = int(record_every) if record_every is not None else max(1, steps // 100)
+
+    if optimizer in ("gd", "sgd"):
+        opt = GradientDescent(lr)
+    else:
+        opt = Adam(lr, betas=betas, eps=eps, decoupled_decay=weight_decay if optimizer == "adamw" else 0.0)
+    coupled_decay = weight_decay if optimizer != "adamw" else 0.0
+    tie_scale = "a" in names and not network.per_neuron_scale
+
+    try:
+        c = network.reduced_time_unit(reduction)
+    except SymflowError:
+        c = None
+    metadata = {
+        "versions": _versions(),
+        "network": network.describe(),
+        "training": {"steps": steps, "lr": lr, "optimizer": optimizer, "constraint": constraint,
+                     "weight_decay": float(weight_decay), "batch_size": batch_size, "reduction": reduction,
+                     "trainable": list(names), "seed": int(seed), "record_every": every,
+                     "n_train": P, "n_test": 0 if test_set is None else len(test_set),
+                     "betas": list(betas) if optimizer.startswith("adam") else None,
+                     "eps": eps if optimizer.startswith("adam") else None},
+        "reduced_time_unit": c if (network.activation.name == "quad" and not network.per_neuron_scale
+                                   and "a" not in names) else None,
+    }
+
+    params = network.params
+    retract(params, blocks)
+    rng = np.random.default_rng(seed)
+    order = np.arange(P)
+    cursor = P  # forces a shuffle at the first minibatch
+    recorder = _Recorder(network, snapshots)
+    interrupted = False
+    t0 = time.perf_counter()
+    done = 0
+
+    def _metadata():
+        wall = time.perf_counter() - t0
+        return dict(metadata, steps_done=done, wall_time_s=wall,
+                    ms_per_step=1e3 * wall / done if done else None, finished=time.strftime("%Y-%m-%dT%H:%M:%S"))
+
+    def _record(step, train_ev=None):
+        if train_ev is None:
+            train_ev = network.evaluate(train_set, reduction, grads=False)
+        if not np.isfinite(train_ev.loss):
+            _diverged(step, train_ev.loss)
+        test_ev = network.evaluate(test_set, reduction, grads=False) if test_set is not None else None
+        recorder.add(step, train_ev, test_ev, network)
+        if callback is not None:
+            return bool(callback(step, network))
+        return False
+
+    def _diverged(step, loss):
+        err = IntegrationError(f"training diverged at step {step}: the {reduction} loss is {loss}; lower lr "
+                               f"(now {lr:g})" + (" or weight the decay less" if weight_decay else ""))
+        err.history = recorder.history(_metadata(), False)
+        err.step = step
+        raise err
+
+    bar = _progress_bar(progress, steps)
+    task = bar.add_task("training", total=steps, loss=float("nan")) if bar is not None else None
+    tick = max(1, steps // 400)
+    try:
+        if bar is not None:
+            bar.start()
+        k = 0
+        while True:
+            record_now = k % every == 0 or k == steps
+            if k == steps:
+                _record(k)
+                break
+            if full_batch:
+                batch = train_set
+            else:
+                if cursor + batch_size > P:
+                    order = rng.permutation(P)
+                    cursor = 0
+                batch = train_set.subset(order[cursor:cursor + batch_size])
+                cursor += batch_size
+            ev = network.evaluate(batch, reduction, grads=True)
+            if not np.isfinite(ev.loss):
+                _diverged(k, ev.loss)
+            if record_now and _record(k, ev if full_batch else None):
+                break
+            grads = {name: ev.grads[name] for name in names}
+            if tie_scale:
+                grads["a"] = np.full_like(grads["a"], grads["a"].sum())
+            if coupled_decay:
+                for name in names:
+                    if name != "a":
+                        grads[name] = grads[name] + coupled_decay * params[name]
+            project_tangent(params, grads, blocks)
+            opt.step(params, grads)
+            retract(params, blocks)
+            k += 1
+            done = k
+            if bar is not None and (k % tick == 0 or k == steps):
+                bar.update(task, completed=k, loss=ev.loss)
+    except KeyboardInterrupt:
+        interrupted = True
+        if all(np.all(np.isfinite(v)) for v in params.values()) and (not recorder.rows or recorder.rows[-1][0] != done):
+            try:
+                _record(done)
+            except KeyboardInterrupt:  # pragma: no cover - a second Ctrl-C while recording
+                pass
+    finally:
+        if bar is not None:
+            bar.stop()
+    return recorder.history(_metadata(), interrupted)
+
+
+def _progress_bar(enabled: bool, steps: int):
+    if not enabled or steps == 0:
+        return None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn("loss {task.fields[loss]:.5g}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                    transient=True)
+
+
+__all__ = ["train", "TrainingHistory", "OPTIMIZERS", "CONSTRAINTS", "project_tangent", "retract",
+           "sphere_blocks", "GradientDescent", "Adam", "PairSet"]

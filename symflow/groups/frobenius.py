@@ -1,0 +1,125 @@
+"""Frobenius groups ``C_p : C_q`` (``p`` prime, ``q | p - 1``, ``q > 1``) with exact irreps.
+
+Let ``h = g^((p-1)/q) mod p`` for the smallest primitive root ``g`` mod ``p``, so ``H = <h>`` is the
+subgroup of order ``q`` of ``(Z/p)^*`` (for ``F21 = C7 : C3``: ``g = 3``, ``h = 2``,
+``H = {1, 2, 4}``). Elements are pairs ``(a, b)`` with ``a = h^t in H`` and ``b in Z_p``;
+product ``(a, b)(a', b') = (a a' mod p, b + a b' mod p)``.
+
+Element order: index ``t p + b`` for ``a = h^t`` (``t = 0..q-1``, ``b = 0..p-1``): the
+translations ``(1, b)`` first, then ``(h, b)``, ``(h^2, b)``, ... Labels ``"(a,b)"``; the identity
+is ``"(1,0)"``.
+
+Irreps (``q + (p-1)/q`` of them):
+
+* ``chi_j`` (``j = 0..q-1``), 1-dim, lifted from ``C_q``: ``chi_j(h^t, b) = w_q^(j t)``.
+* ``rho_k``, ``q``-dim, induced from the character ``psi_k(b) = w_p^(k b)`` of ``C_p``, one per
+  orbit ``k H`` of ``H`` on the nonzero ``k`` (``k`` the smallest member). In the basis of the
+  cosets ``(h^s, 0) C_p``: ``rho_k(h^t, b) e_s = w_p^(k h^-(s+t) b) e_(s+t mod q)`` (a monomial
+  matrix; ``w_m = exp(2 pi i / m)``). ``rho_k`` is of real type iff ``-1 in H`` (``q`` even),
+  otherwise ``rho_k`` and ``rho_-k`` are a complex conjugate pair.
+"""
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from sympy.ntheory import isprime, primitive_root
+
+from .group import Group
+from .irrep import Irrep, root_of_unity
+
+
+def frobenius_orders(m: int) -> list[tuple[int, int]]:
+    """All ``(p, q)`` with ``p q = m``, ``p`` prime, ``q > 1`` and ``q | p - 1`` (sorted by ``p``).
+
+    ``F20 -> [(5, 4)]``, ``F21 -> [(7, 3)]``, ``F55 -> [(11, 5)]``, ``F57 -> [(19, 3)]``; an empty
+    list means no such Frobenius group, several entries an ambiguous name (left to the caller).
+    """
+    m = int(m)
+    out = []
+    for p in sorted(sp.primefactors(m)) if m > 1 else []:
+        q = m // p
+        if q > 1 and (p - 1) % q == 0:
+            out.append((p, q))
+    return out
+
+
+def subgroup_generator(p: int, q: int) -> int:
+    """``h = g^((p-1)/q) mod p`` for the smallest primitive root ``g``: generator of the order-``q``
+    subgroup of ``(Z/p)^*``."""
+    return pow(int(primitive_root(p)), (p - 1) // q, p)
+
+
+def frobenius_group(p: int, q: int) -> Group:
+    """``C_p : C_q`` of order ``p q``; see the module docstring for order and product."""
+    p, q = int(p), int(q)
+    if not isprime(p):
+        raise ValueError(f"C_p : C_q needs p prime, got p = {p}")
+    if q < 2 or (p - 1) % q:
+        raise ValueError(f"C_p : C_q needs q > 1 dividing p - 1 = {p - 1}, got q = {q}")
+    h = subgroup_generator(p, q)
+    powers = [pow(h, t, p) for t in range(q)]
+    log = {a: t for t, a in enumerate(powers)}
+    n = p * q
+    idx = np.arange(n)
+    t, b = idx // p, idx % p
+    a = np.array(powers)[t]
+    # (a, b)(a', b') = (a a', b + a b')
+    t_prod = (t[:, None] + t[None, :]) % q
+    b_prod = (b[:, None] + a[:, None] * b[None, :]) % p
+    table = t_prod * p + b_prod
+    labels = [f"({int(x)},{int(y)})" for x, y in zip(a, b)]
+    return Group(order=n, labels=labels, identity=0, name=f"F{n}", table=table,
+                 irreps_factory=_frobenius_irreps, family="frobenius",
+                 info={"p": p, "q": q, "h": h, "H": powers, "log": log,
+                       "structure": f"C{p}:C{q}"})
+
+
+def induced_orbit_representatives(p: int, q: int) -> list[int]:
+    """Smallest member of each orbit ``k H`` on ``1..p-1``."""
+    h = subgroup_generator(p, q)
+    H = [pow(h, t, p) for t in range(q)]
+    seen, reps = set(), []
+    for k in range(1, p):
+        if k not in seen:
+            reps.append(k)
+            seen.update(k * x % p for x in H)
+    return reps
+
+
+def _frobenius_irreps(group: Group) -> list[Irrep]:
+    p, q, h = group.info["p"], group.info["q"], group.info["h"]
+    n = group.order
+    idx = np.arange(n)
+    t, b = idx // p, idx % p
+    irreps = []
+    for j in range(q):
+        ph = (j * t) % q
+        vals = np.exp(2j * np.pi * ph / q)
+        irreps.append(Irrep(group, f"chi_{j}", numeric=vals[:, None, None],
+                            exact=(lambda ph=ph: [sp.Matrix([[root_of_unity(int(x), q)]]) for x in ph]),
+                            meta={"kind": "lifted from C_q", "j": j}))
+    h_inv = pow(h, -1, p)
+    for k in induced_orbit_representatives(p, q):
+        # rho(h^t, b)[u, s] = w_p^(k h^-u b) if u = s + t (mod q)
+        u = np.arange(q)
+        coef = np.array([k * pow(h_inv, int(x), p) % p for x in u])  # k h^-u
+        mats = np.zeros((n, q, q), dtype=complex)
+        expo = np.zeros((n, q), dtype=np.int64)  # exponent of w_p in row u
+        for g in range(n):
+            expo[g] = (coef * b[g]) % p
+            cols = (u - t[g]) % q
+            mats[g, u, cols] = np.exp(2j * np.pi * expo[g] / p)
+
+        def exact(expo=expo):
+            out = []
+            for g in range(n):
+                m = sp.zeros(q, q)
+                for uu in range(q):
+                    m[uu, (uu - int(t[g])) % q] = root_of_unity(int(expo[g, uu]), p)
+                out.append(sp.ImmutableMatrix(m))
+            return out
+
+        orbit = sorted(k * pow(h, s, p) % p for s in range(q))
+        irreps.append(Irrep(group, f"rho_{k}", numeric=mats, exact=exact,
+                            meta={"kind": "induced from C_p", "k": k, "orbit": orbit}))
+    return irreps

@@ -1,0 +1,104 @@
+"""Exact recognition of numeric matrix entries (used by :attr:`Irrep.exact_matrices`).
+
+:func:`recognise_number` tries, in order, and accepts a candidate only if it reproduces the
+number to ``tol`` (default ``1e-9``):
+
+1. ``0``; a root of unity ``exp(2 pi i k / m)`` with ``m <= 24`` (when ``|z| = 1`` and ``z`` is
+   not real);
+2. for the real and imaginary parts separately: a rational ``p/q`` with ``q <= 1000``; a square
+   root ``+-sqrt(p/q)``; a root of an integer quadratic ``a x^2 + b x + c`` (``mpmath.findpoly``,
+   coefficients ``<= 10^4``), i.e. ``r + s sqrt(t)``; ``cos(pi k/m)`` or ``sin(pi k/m)`` times a
+   small rational (``m <= 24``);
+3. otherwise a 15-digit ``sympy.Float`` and an :class:`UnrecognisedNumberWarning`.
+"""
+from __future__ import annotations
+
+import warnings
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from .irrep import root_of_unity
+
+#: Default acceptance tolerance.
+TOL = 1e-9
+MAX_DENOMINATOR = 1000
+
+
+class UnrecognisedNumberWarning(UserWarning):
+    """A numeric entry could not be recognised exactly; a Float was returned instead."""
+
+
+def _ok(expr, x: float, tol: float) -> bool:
+    try:
+        return abs(complex(sp.N(expr, 30)) - x) < tol
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+
+
+def _rational(x: float, tol: float):
+    f = Fraction(x).limit_denominator(MAX_DENOMINATOR)
+    if abs(float(f) - x) < tol:
+        return sp.Rational(f.numerator, f.denominator)
+    return None
+
+
+def recognise_real(x: float, tol: float = TOL):
+    """Exact real number equal to ``x`` to ``tol``, or ``None``."""
+    x = float(x)
+    if abs(x) < tol:
+        return sp.Integer(0)
+    q = _rational(x, tol)
+    if q is not None:
+        return q
+    sq = _rational(x * x, tol * tol + 2 * abs(x) * tol / 4)
+    if sq is not None and sq > 0:
+        cand = sp.sign(x) * sp.sqrt(sq)
+        if _ok(cand, x, tol):
+            return cand
+    with mpmath.workdps(15):
+        poly = mpmath.findpoly(mpmath.mpf(x), 2, maxcoeff=10 ** 4, tol=1e-11)
+    if poly is not None and len(poly) == 3:
+        z = sp.Symbol("z")
+        a, b, c = (int(v) for v in poly)
+        for root in sp.roots(sp.Poly(a * z ** 2 + b * z + c, z)):
+            root = sp.radsimp(root)
+            if root.is_real and _ok(root, x, tol):
+                return root
+    for m in range(2, 25):
+        for k in range(1, m):
+            for f, val in ((sp.cos, np.cos(np.pi * k / m)), (sp.sin, np.sin(np.pi * k / m))):
+                if abs(val) < 1e-12:
+                    continue
+                r = _rational(x / val, tol)
+                if r is not None and r.q <= 12 and abs(r.p) <= 12:
+                    cand = r * f(sp.pi * sp.Rational(k, m))
+                    if _ok(cand, x, tol):
+                        return cand
+    return None
+
+
+def recognise_number(z: complex, tol: float = TOL) -> sp.Expr:
+    """Exact SymPy value of the numeric entry ``z`` (see the module docstring)."""
+    z = complex(z)
+    if abs(z.imag) < tol:
+        val = recognise_real(z.real, tol)
+        if val is not None:
+            return val
+    else:
+        if abs(abs(z) - 1) < tol:
+            ang = np.angle(z) / (2 * np.pi)
+            for m in range(3, 25):
+                k = int(np.round(ang * m))
+                if abs(ang * m - k) < tol:
+                    return root_of_unity(k, m)
+        re = recognise_real(z.real, tol)
+        im = recognise_real(z.imag, tol)
+        if re is not None and im is not None:
+            return re + sp.I * im
+    warnings.warn(f"could not recognise {z} exactly; using a Float", UnrecognisedNumberWarning, stacklevel=2)
+    if abs(z.imag) < tol:
+        return sp.Float(z.real, 15)
+    return sp.Float(z.real, 15) + sp.I * sp.Float(z.imag, 15)

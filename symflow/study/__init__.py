@@ -1,0 +1,1 @@
+"""``symflow study``: every prediction the theory makes for a group, next to its measurement."""

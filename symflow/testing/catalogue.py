@@ -1,0 +1,381 @@
+"""The catalogue of invariants that ``symflow verify`` runs, and how to add your own.
+
+An :class:`Invariant` pairs a check function ``check(system, example)`` (raising
+:class:`~symflow.testing.checks.CheckFailure`) with a Hypothesis strategy factory
+``examples(system) -> SearchStrategy`` and an applicability test ``applies(system)`` that returns
+``None`` or the reason the invariant does not apply (reported as *skipped*, never dropped)::
+
+    @invariant("flow.my-property", examples=lambda s: strategies.neuron_states(s.group), needs=("flow",))
+    def my_property(system, state):
+        ...
+
+``needs`` names :class:`~symflow.testing.checks.System` attributes that must be present (a
+missing one skips the invariant with a reason). :data:`CATALOGUE` is the ordered registry;
+:func:`invariant` appends to it (or to a registry you pass).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ..errors import SymflowError
+
+from . import checks
+from . import strategies as sfs
+from .checks import System
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """One catalogue entry: ``check(system, example)`` over ``examples(system)``.
+
+    ``unpack=True`` calls ``check(system, *example)`` for tuple examples.
+    """
+
+    name: str
+    check: Callable
+    examples: Callable
+    applies: Callable = field(default=lambda s: None)
+    needs: tuple = ()
+    unpack: bool = False
+    doc: str = ""
+
+    def skip_reason(self, system: System) -> str | None:
+        """``None`` when the invariant applies to ``system``, else why not."""
+        for attr in self.needs:
+            if getattr(system, attr, None) is None:
+                why = system.extras.get(f"missing:{attr}") if hasattr(system, "extras") else None
+                return why or f"the system has no {attr!r} (not provided by this model)"
+        return self.applies(system)
+
+    def run(self, system: System, example) -> None:
+        if self.unpack:
+            self.check(system, *example)
+        else:
+            self.check(system, example)
+
+    @property
+    def summary(self) -> str:
+        return (self.doc or self.check.__doc__ or "").strip().splitlines()[0] if (self.doc or self.check.__doc__) else ""
+
+
+#: The ordered registry used by ``symflow verify``.
+CATALOGUE: list[Invariant] = []
+
+
+def invariant(name: str, examples: Callable, applies: Callable | None = None, needs: tuple = (),
+              unpack: bool = False, registry: list | None = None):
+    """Decorator registering ``check(system, example)`` as an :class:`Invariant` called ``name``."""
+
+    def deco(fn):
+        inv = Invariant(name=name, check=fn, examples=examples, applies=applies or (lambda s: None),
+                        needs=tuple(needs), unpack=unpack, doc=(fn.__doc__ or "").strip())
+        reg = CATALOGUE if registry is None else registry
+        reg[:] = [i for i in reg if i.name != name]
+        reg.append(inv)
+        return fn
+
+    return deco
+
+
+def get(name: str) -> Invariant:
+    """The catalogue entry called ``name``."""
+    for inv in CATALOGUE:
+        if inv.name == name:
+            return inv
+    raise KeyError(f"no invariant {name!r}; known: {', '.join(i.name for i in CATALOGUE)}")
+
+
+# ---------------------------------------------------------------------- group invariants
+def _irrep_index(s):
+    return sfs.irrep_indices(s.group)
+
+
+def _irrep_pair(s):
+    k = sfs.irrep_indices(s.group)
+    return st.tuples(k, k)
+
+
+def _signal(s):
+    return sfs.signals(s.group.order)
+
+
+def _two_signals(s):
+    return st.tuples(sfs.signals(s.group.order), sfs.signals(s.group.order))
+
+
+@invariant("irreps.homomorphism", _irrep_index)
+def _homomorphism(system, i):
+    """rho(g) rho(h) = rho(gh) and rho(g) unitary, for every g, h (one irrep per example)."""
+    checks.homomorphism(system, i)
+    checks.unitarity(system, i)
+
+
+@invariant("irreps.orthogonality", _irrep_pair, unpack=True)
+def _orthogonality(system, i, j):
+    """Schur orthogonality of matrix entries and of characters for a pair of irreps."""
+    checks.schur_orthogonality(system, i, j)
+    checks.character_orthogonality(system, i, j)
+
+
+@invariant("irreps.characters", _irrep_index)
+def _characters(system, i):
+    """Characters are class functions; sum d^2 = n; #irreps = #classes; indicators match conjugates."""
+    checks.dimension_sum(system)
+    checks.class_function(system, i)
+    checks.indicator_consistency(system, i)
+
+
+@invariant("fourier.definition", _signal)
+def _fourier_definition(system, x):
+    """The transform equals its definition (1/n) sum_g x(g) rho(g)^* (normalisation and order)."""
+    checks.fourier_definition(system, x)
+
+
+@invariant("fourier.inversion", _signal)
+def _fourier_inversion(system, x):
+    """inverse_fourier(fourier(x)) = x and x(g) = sum_rho d tr(x_hat rho(g))."""
+    checks.fourier_inversion(system, x)
+
+
+@invariant("fourier.plancherel", _signal)
+def _plancherel(system, x):
+    """Plancherel: sum_g x(g)^2 = n sum_rho d ||x_hat[rho]||_F^2."""
+    checks.plancherel(system, x)
+
+
+@invariant("fourier.convolution", _two_signals, unpack=True)
+def _convolution(system, f, g):
+    """Convolution theorem (f*g)_hat = n g_hat f_hat against the Cayley-table convolution."""
+    checks.convolution_theorem(system, f, g)
+
+
+# ---------------------------------------------------------------------- model invariants
+def _state(s):
+    return sfs.model_states(s.model)
+
+
+def _constrained(s):
+    return None if s.model.manifold.constrained else "the model is unconstrained (constraint='none'): no spheres"
+
+
+def _symmetry(s):
+    return st.tuples(sfs.model_states(s.model), sfs.elements(s.group), st.sampled_from(checks.symmetry_actions(s)))
+
+
+def _abelian(s):
+    if not s.group.is_abelian:
+        return f"phase rotations act on 1-dimensional characters; {s.group.name} is non-abelian"
+    if not checks.phase_pairs(s.group):
+        return f"{s.group.name} has no complex character pairs (every character is real): no phase to rotate"
+    return None
+
+
+def _phases(s):
+    return st.tuples(sfs.model_states(s.model), sfs.phase_angles(s.group))
+
+
+@invariant("energy.matches-bruteforce", _state, needs=("model", "fourier_rhs"))
+def _energy(system, state):
+    """The energy computed in Fourier space equals the Cayley-table sum (bruteforce)."""
+    checks.energy_matches_reference(system, state)
+
+
+@invariant("flow.fourier-vs-parameter", _state, needs=("model", "fourier_rhs"))
+def _flow_agreement(system, state):
+    """The Fourier flow mapped back to parameter space equals the parameter-space flow (bruteforce)."""
+    checks.flow_matches_reference(system, state)
+
+
+@invariant("flow.norm-preservation", _state, applies=_constrained, needs=("model", "fourier_rhs"))
+def _tangent(system, state):
+    """Norms stay 1: the velocity is tangent to every sphere."""
+    checks.flow_tangent(system, state)
+
+
+@invariant("flow.energy-monotone", _state, needs=("model", "fourier_rhs"))
+def _ascent(system, state):
+    """dE/dt = <grad E, v> = sum |v|^2 >= 0 along the exact flow."""
+    checks.energy_ascent(system, state)
+
+
+@invariant("flow.translation-equivariance", _symmetry, needs=("model", "fourier_rhs"), unpack=True)
+def _translations(system, state, h, action):
+    """Energy invariant and flow equivariant under group translations (left, right, middle, conjugation)."""
+    checks.translation_equivariance(system, state, h, action)
+
+
+@invariant("flow.phase-equivariance", _phases, applies=_abelian, needs=("model", "fourier_rhs"), unpack=True)
+def _phase(system, state, angles):
+    """Abelian: energy invariant and flow equivariant under phase rotations (e^{ia}, e^{ib}, e^{i(a+b)})."""
+    checks.phase_equivariance(system, state, angles)
+
+
+@invariant("codegen.matches-sympy", _state, needs=("model", "fourier_rhs", "sympy_rhs"))
+def _codegen(system, state):
+    """The generated NumPy right-hand side equals the SymPy expressions (lambdify) on Fourier states."""
+    checks.codegen_matches_sympy(system, state)
+
+
+def _integrator_examples(s):
+    return st.tuples(sfs.model_states(s.model), st.integers(1, 4))
+
+
+@invariant("integrator.geometric", _integrator_examples, applies=_constrained, needs=("model", "step", "fourier_rhs"),
+           unpack=True)
+def _integrator(system, state, steps):
+    """Geometric integrator: norms stay 1 to rounding and the energy never decreases over its steps."""
+    checks.integrator_steps(system, state, steps)
+
+
+def _equilibrium_examples(s):
+    k = len(s.equilibria())
+    return st.tuples(st.integers(0, k - 1), sfs.elements(s.group), st.sampled_from(checks.symmetry_actions(s)))
+
+
+def _has_equilibria(s):
+    try:
+        eqs = s.equilibria()
+    except Exception as exc:  # the prediction itself refuses this model
+        return f"no equilibrium prediction for this model: {exc}"
+    return None if eqs else f"{s.group.name} has no non-trivial irrep orbit"
+
+
+@invariant("equilibria.stationary", _equilibrium_examples, applies=_has_equilibria,
+           needs=("model", "fourier_rhs", "equilibria"), unpack=True)
+def _stationary(system, position, h, action):
+    """Predicted equilibria (moved by a symmetry) are stationary with energy Omega*."""
+    checks.equilibrium_stationary(system, position, h, action)
+
+
+def _spectrum_examples(s):
+    return st.integers(0, len(s.equilibria()) - 1)
+
+
+@invariant("spectrum.sign", _spectrum_examples, applies=_has_equilibria,
+           needs=("model", "fourier_rhs", "equilibria", "spectrum"))
+def _spectrum(system, position):
+    """The predicted tangent spectrum equals the linearised flow's, with the predicted sign (stability)."""
+    checks.spectrum_sign(system, position)
+
+
+def _modular_examples(s):
+    p = s.group.order
+    ks = [k for k in range(1, (p - 1) // 2 + 1) if np.gcd(k, p) == 1]
+    amp = st.floats(0.05, 2.0, allow_nan=False)
+    ang = st.floats(-np.pi, np.pi, allow_nan=False)
+    return st.tuples(amp, amp, ang, ang, st.sampled_from(ks))
+
+
+def _conserved_examples(s):
+    amp = st.floats(0.05, 2.0, allow_nan=False)
+    return st.tuples(amp, amp, st.floats(-np.pi, np.pi, allow_nan=False))
+
+
+@invariant("modular.matches-bruteforce", _modular_examples, needs=("modular_rates",), unpack=True)
+def _modular(system, alpha, beta, phi, psi, k):
+    """MA: the derived per-frequency ODE equals the projected brute-force gradient on Z_p."""
+    checks.modular_matches_bruteforce(system, alpha, beta, phi, psi, k)
+
+
+@invariant("modular.conserved", _conserved_examples, needs=("modular_rates",), unpack=True)
+def _conserved(system, alpha, beta, D):
+    """MA: I1 = alpha^2 - 2 beta^2 and I2 = alpha^2 beta sin D are conserved."""
+    checks.modular_conserved(system, alpha, beta, D)
+
+
+# ---------------------------------------------------------------------- building the system
+def system_for(group, shared: bool = False, spheres: str | None = None, loss: str = "ce", activation=None,
+               model=None) -> System:
+    """The :class:`System` of a model: its group, transform, generated right-hand side (or the
+    SymPy one when no generated code exists), integrator step and predictions.
+
+    ``group`` is a name or a Group (or pass a ready ``model``). Parts that do not exist for the
+    model are left ``None`` with the reason in ``extras["missing:<part>"]`` (the runner reports
+    the invariants that need them as skipped).
+    """
+    from ..groups import group as group_by_name
+    from ..theory.model import Model
+
+    if model is None:
+        G = group_by_name(group) if isinstance(group, str) else group
+        model = Model(G, shared=shared, spheres=spheres, activation=activation, loss=loss)
+    G = model.group
+    sys = System(group=G, model=model, label=repr(model))
+    sys.extras["model"] = model.to_dict()
+    try:
+        model.require_block_flow()
+        sympy_rhs = model.fourier_flow_numeric
+    except SymflowError as exc:
+        sympy_rhs = None
+        sys.extras["missing:fourier_rhs"] = f"no reduced Fourier flow: {str(exc).split(';')[0]}"
+        sys.extras["missing:sympy_rhs"] = sys.extras["missing:fourier_rhs"]
+    if sympy_rhs is not None:
+        generated, why = _generated_rhs(model)
+        sys.sympy_rhs = sympy_rhs if generated is not None else None
+        sys.fourier_rhs = generated if generated is not None else sympy_rhs
+        if generated is None:
+            sys.extras["missing:sympy_rhs"] = why
+        step, why = _integrator_step(model, sys)
+        sys.step = step
+        if step is None:
+            sys.extras["missing:step"] = why
+    if model.loss == "ce" and G.family == "cyclic" and G.order % 2 == 1 and G.order >= 3:
+        sys.modular_rates = _modular_rates(G.order)
+    else:
+        sys.extras["missing:modular_rates"] = ("modular addition (MA) is the cyclic group Z_p with p odd and "
+                                               f"the CE loss; this model is {G.name}, loss={model.loss}")
+    if model.loss == "ce":
+        from ..theory import equilibria, rates
+
+        cache = {}
+
+        def eqs():
+            if "eq" not in cache:
+                cache["eq"] = equilibria.orbit_equilibria(model)
+            return cache["eq"]
+
+        sys.equilibria = eqs
+        if model.manifold.constrained and model.is_bilinear:
+            sys.spectrum = rates.spectrum
+        else:
+            sys.extras["missing:spectrum"] = "the rates module covers the quadratic CE model on spheres"
+    else:
+        sys.extras["missing:equilibria"] = "equilibria and rates are derived for the CE energy (loss='ce')"
+        sys.extras["missing:spectrum"] = sys.extras["missing:equilibria"]
+    return sys
+
+
+def _modular_rates(p: int):
+    """Lazy ``(alpha, beta, D) -> rates`` of :class:`symflow.theory.modular.ModularAdditionODE` for ``Z_p``."""
+    cache = {}
+
+    def rates(alpha, beta, D):
+        if "f" not in cache:
+            from ..theory.modular import ModularAdditionODE
+
+            cache["f"] = ModularAdditionODE(p).numeric_rates
+        return cache["f"](alpha, beta, D, p)
+
+    return rates
+
+
+def _generated_rhs(model):
+    """``(fourier_rhs, None)`` from the generated NumPy module, or ``(None, reason)``."""
+    try:
+        from ..codegen import generated_fourier_rhs
+    except ImportError:
+        return None, "no generated code in this checkout (symflow.codegen has no generated right-hand side)"
+    return generated_fourier_rhs(model), None
+
+
+def _integrator_step(model, system):
+    """``(step, None)`` with ``step(state, dt) -> state`` from the geometric integrator, or ``(None, reason)``."""
+    try:
+        from ..dynamics.integrators import geometric_step
+    except ImportError:
+        return None, "no geometric integrator in this checkout (symflow.dynamics.integrators)"
+    return (lambda state, dt: geometric_step(model, state, dt)), None

@@ -1,0 +1,141 @@
+"""Deliberately broken systems: the catalogue must catch every one of them.
+
+A mutant takes a :class:`~symflow.testing.checks.System` and returns a copy with one part
+replaced (dependency injection; the original is untouched):
+
+* ``sign-flip``: a sign flipped in the generated right-hand side. When the system runs generated
+  code, the mutant edits the module's *source text* (the first ``+``/``-`` between two terms of
+  the drive of the last vector's block formula is flipped), loads it, and uses it; otherwise it
+  flips the drive term numerically: ``dB/dt = -G - k Omega B`` instead of ``G - k Omega B``.
+* ``missing-projection``: the tangent projection dropped, ``dB/dt = G`` (the Euclidean gradient;
+  ``+ k Omega B`` added back on every block, trivial one included).
+* ``wrong-normalisation``: the Fourier transform without its ``1/n``
+  (``nu_hat[rho] = sum_g nu(g) rho(g)^*``), the inverse unchanged.
+
+:data:`MUTANTS` maps each name to ``(apply, caught_by)``: the invariants that must fail.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..errors import SymflowError
+from .checks import System
+
+
+def _radial_coefficients(system: System) -> dict:
+    return {k: float(system.model.trivial_flow[k]) for k in system.vector_names}
+
+
+def _add_radial(system: System, vel: dict, coeffs: dict, omega, factor: float) -> dict:
+    """``vel[k] + factor * c_k * Omega * coeffs[k]`` on every block."""
+    import numpy as np
+
+    from ..groups.fourier import FourierCoefficients
+
+    c = _radial_coefficients(system)
+    om = np.asarray(omega)
+    out = {}
+    for k, v in vel.items():
+        blocks = {}
+        for d, b in v.blocks.items():
+            blocks[d] = b + factor * c[k] * om[..., None, None, None] * coeffs[k].blocks[d]
+        out[k] = FourierCoefficients(system.group, blocks)
+    return out
+
+
+def sign_flip(system: System) -> System:
+    """Flip the sign of the drive of the last vector (``xi`` for CE) in the right-hand side."""
+    mutated = _source_sign_flip(system)
+    if mutated is not None:
+        return mutated
+    rhs = system.fourier_rhs
+    target = system.vector_names[-1]
+
+    def flipped(coeffs):
+        vel, omega = rhs(coeffs)
+        # v = G - c Omega B  ->  -G - c Omega B = -v - 2 c Omega B
+        neg = {k: (_scale(system, v, -1.0) if k == target else v) for k, v in vel.items()}
+        fixed = _add_radial(system, {target: neg[target]}, coeffs, omega, -2.0)
+        neg[target] = fixed[target]
+        return neg, omega
+
+    return system.replace(fourier_rhs=flipped, label=system.label + " [mutant: sign-flip]")
+
+
+def _scale(system, coeffs, factor):
+    from ..groups.fourier import FourierCoefficients
+
+    return FourierCoefficients(system.group, {d: factor * b for d, b in coeffs.blocks.items()})
+
+
+def _source_sign_flip(system: System) -> System | None:
+    """Source-level mutant of the generated module, when the system exposes it
+    (``system.extras["generated_source"]`` and ``["load_generated"]``); else ``None``."""
+    source = system.extras.get("generated_source")
+    load = system.extras.get("load_generated")
+    if source is None or load is None:
+        return None
+    text = source() if callable(source) else source
+    new = flip_first_sign(text, system.extras.get("generated_target_line"))
+    return system.replace(fourier_rhs=load(new), label=system.label + " [mutant: sign-flip in generated code]")
+
+
+def flip_first_sign(text: str, marker: str | None = None) -> str:
+    """Flip the first binary ``+`` or ``-`` on the first line of ``text`` containing ``marker``
+    (default: the last ``return`` line) outside the leading indentation and brackets' first term."""
+    lines = text.splitlines(keepends=True)
+    idx = None
+    for i, line in enumerate(lines):
+        if marker is not None and marker in line:
+            idx = i
+            break
+    if idx is None:
+        cands = [i for i, l in enumerate(lines) if l.strip().startswith("return")]
+        if not cands:
+            raise SymflowError("cannot find a line to mutate in the generated code")
+        idx = cands[-1]
+    line = lines[idx]
+    for j in range(1, len(line) - 1):
+        if line[j] in "+-" and line[j - 1] == " " and line[j + 1] == " ":
+            lines[idx] = line[:j] + ("-" if line[j] == "+" else "+") + line[j + 1:]
+            return "".join(lines)
+    raise SymflowError(f"no binary + or - on the line to mutate: {line.strip()}")
+
+
+def missing_projection(system: System) -> System:
+    """Drop the tangent projection: return the Euclidean gradient ``G`` (``+ c Omega B`` added back)."""
+    rhs = system.fourier_rhs
+
+    def unprojected(coeffs):
+        vel, omega = rhs(coeffs)
+        return _add_radial(system, vel, coeffs, omega, +1.0), omega
+
+    return system.replace(fourier_rhs=unprojected, label=system.label + " [mutant: missing-projection]")
+
+
+def wrong_normalisation(system: System) -> System:
+    """Forward transform without the ``1/n`` (inverse unchanged)."""
+    fourier = system.fourier
+    n = system.group.order
+
+    def unnormalised(x):
+        return _scale(system, fourier(x), float(n))
+
+    return system.replace(fourier=unnormalised, label=system.label + " [mutant: wrong-normalisation]")
+
+
+#: name -> (mutant, invariants that must report it)
+MUTANTS: dict[str, tuple[Callable[[System], System], tuple[str, ...]]] = {
+    "sign-flip": (sign_flip, ("flow.fourier-vs-parameter", "flow.energy-monotone", "equilibria.stationary")),
+    "missing-projection": (missing_projection, ("flow.norm-preservation", "flow.fourier-vs-parameter",
+                                                "equilibria.stationary")),
+    "wrong-normalisation": (wrong_normalisation, ("fourier.definition", "fourier.plancherel",
+                                                  "flow.fourier-vs-parameter")),
+}
+
+
+def mutate(system: System, name: str) -> System:
+    """The mutant ``name`` (one of :data:`MUTANTS`) of ``system``."""
+    if name not in MUTANTS:
+        raise SymflowError(f"unknown mutant {name!r}; choose one of {', '.join(MUTANTS)}")
+    return MUTANTS[name][0](system)

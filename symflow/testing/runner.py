@@ -1,0 +1,260 @@
+"""Run a catalogue of invariants on a system with Hypothesis and collect a reproducible report.
+
+For each :class:`~symflow.testing.catalogue.Invariant` the runner builds, programmatically,
+
+    @seed(seed + crc32(name)) @settings(max_examples=N, deadline=None, database=None, quiet)
+    @given(invariant.examples(system))
+    def property(example): invariant.run(system, example)
+
+and calls it. Hypothesis shrinks a failure and replays the minimal example last, so the example
+recorded by the last call is the shrunk counterexample. The :class:`VerifyReport` holds, per
+invariant, the examples tried (before the first failure), pass/fail/skip, the counterexample as
+text, the error and the time; it renders as a rich table and as the public JSON object
+``{"model", "checks": [{"name", "examples", "passed", "counterexample", ...}], ...}``.
+
+A ``KeyboardInterrupt`` stops the run between (or inside) invariants; the report keeps every
+finished result, lists the rest under ``not_run`` and has ``interrupted = True``.
+"""
+from __future__ import annotations
+
+import platform
+import time
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .catalogue import CATALOGUE, Invariant
+from .checks import CheckFailure, System
+
+#: Characters of a counterexample kept in reports (longer ones are cut with a note).
+MAX_COUNTEREXAMPLE_CHARS = 4000
+
+
+@dataclass
+class CheckResult:
+    """Outcome of one invariant: ``status`` is ``"passed"``, ``"failed"`` or ``"skipped"``."""
+
+    name: str
+    status: str
+    examples: int = 0
+    seconds: float = 0.0
+    counterexample: str | None = None
+    error: str | None = None
+    skipped: str | None = None
+    summary: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    def to_json(self) -> dict:
+        out = {"name": self.name, "examples": self.examples, "passed": self.passed,
+               "counterexample": self.counterexample, "status": self.status,
+               "seconds": round(self.seconds, 4)}
+        if self.error is not None:
+            out["error"] = self.error
+        if self.skipped is not None:
+            out["skipped"] = self.skipped
+        return out
+
+
+def versions() -> dict:
+    """Versions of symflow and the libraries a verification result depends on."""
+    import hypothesis
+    import scipy
+    import sympy
+
+    from .. import __version__
+
+    return {"symflow": __version__, "python": platform.python_version(), "numpy": np.__version__,
+            "scipy": scipy.__version__, "sympy": sympy.__version__, "hypothesis": hypothesis.__version__}
+
+
+@dataclass
+class VerifyReport:
+    """All results of one ``verify`` run, with its parameters and library versions."""
+
+    model: dict
+    results: list = field(default_factory=list)
+    seed: int = 0
+    examples: int = 0
+    interrupted: bool = False
+    not_run: list = field(default_factory=list)
+    versions: dict = field(default_factory=versions)
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed and the run was not interrupted."""
+        return not self.failures and not self.interrupted
+
+    def result(self, name: str) -> CheckResult:
+        for r in self.results:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def to_json(self) -> dict:
+        return {"model": self.model, "checks": [r.to_json() for r in self.results], "ok": self.ok,
+                "seed": self.seed, "examples": self.examples, "interrupted": self.interrupted,
+                "not_run": list(self.not_run), "versions": self.versions}
+
+    def table(self):
+        """A ``rich`` table: check, examples tried, time, result."""
+        from rich.table import Table
+
+        title = "symflow verify " + " ".join(f"{k}={v}" for k, v in self.model.items())
+        t = Table(title=title, header_style="bold")
+        t.add_column("check", style="cyan", no_wrap=True)
+        t.add_column("examples", justify="right")
+        t.add_column("time", justify="right")
+        t.add_column("result")
+        style = {"passed": "[green]pass[/]", "failed": "[bold red]FAIL[/]", "skipped": "[yellow]skip[/]"}
+        for r in self.results:
+            res = style[r.status]
+            if r.skipped:
+                res += f" [dim]({r.skipped})[/]"
+            t.add_row(r.name, str(r.examples) if r.status != "skipped" else "-", f"{r.seconds:.2f}s", res)
+        for name in self.not_run:
+            t.add_row(name, "-", "-", "[dim]not run (interrupted)[/]")
+        return t
+
+    def details(self):
+        """Renderables for each failure: message and shrunk counterexample."""
+        from rich.panel import Panel
+        from rich.text import Text
+
+        out = []
+        for r in self.failures:
+            body = Text()
+            body.append(f"{r.error}\n", style="red")
+            if r.counterexample is not None:
+                body.append("shrunk counterexample:\n", style="bold")
+                body.append(r.counterexample)
+            out.append(Panel(body, title=f"{r.name} failed", border_style="red"))
+        return out
+
+    def __rich_console__(self, console, options):
+        yield self.table()
+        yield from self.details()
+        n_pass = sum(r.status == "passed" for r in self.results)
+        n_skip = sum(r.status == "skipped" for r in self.results)
+        verdict = "[bold green]all checks passed[/]" if self.ok else (
+            "[bold yellow]interrupted[/]" if self.interrupted and not self.failures else
+            f"[bold red]{len(self.failures)} check(s) failed[/]")
+        yield f"{verdict}: {n_pass} passed, {len(self.failures)} failed, {n_skip} skipped (seed {self.seed})"
+
+    def __repr__(self) -> str:
+        counts = {s: sum(r.status == s for r in self.results) for s in ("passed", "failed", "skipped")}
+        return f"<VerifyReport {self.model}: {counts}{' interrupted' if self.interrupted else ''}>"
+
+
+# ---------------------------------------------------------------------- formatting examples
+def format_example(value, precision: int = 6) -> str:
+    """Readable text of a drawn example (arrays, tuples, dicts, Fourier coefficients)."""
+    text = _fmt(value, precision)
+    if len(text) > MAX_COUNTEREXAMPLE_CHARS:
+        text = text[:MAX_COUNTEREXAMPLE_CHARS] + f" ... ({len(text) - MAX_COUNTEREXAMPLE_CHARS} more characters)"
+    return text
+
+
+def _fmt(v, precision):
+    if isinstance(v, np.ndarray):
+        return "array(" + np.array2string(v, precision=precision, separator=", ", threshold=400,
+                                          max_line_width=100, suppress_small=False) + ")"
+    if isinstance(v, tuple):
+        inner = ", ".join(_fmt(x, precision) for x in v)
+        return f"({inner}{',' if len(v) == 1 else ''})"
+    if isinstance(v, list):
+        return "[" + ", ".join(_fmt(x, precision) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k!r}: {_fmt(x, precision)}" for k, x in v.items()) + "}"
+    if hasattr(v, "blocks") and isinstance(getattr(v, "blocks"), dict):
+        return "FourierCoefficients(" + _fmt(dict(v.blocks), precision) + ")"
+    if isinstance(v, float):
+        return repr(v)
+    return repr(v)
+
+
+# ---------------------------------------------------------------------- running
+def run_invariant(inv: Invariant, system: System, examples: int = 20, seed: int = 0) -> CheckResult:
+    """Run one invariant with Hypothesis; never raises except ``KeyboardInterrupt``."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as hseed
+
+    reason = inv.skip_reason(system)
+    if reason is not None:
+        return CheckResult(inv.name, "skipped", skipped=reason, summary=inv.summary)
+    state = {"calls": 0, "first_failure": None, "last": None}
+
+    def body(example):
+        state["calls"] += 1
+        state["last"] = example
+        try:
+            inv.run(system, example)
+        except Exception:
+            if state["first_failure"] is None:
+                state["first_failure"] = state["calls"]
+            raise
+
+    t0 = time.perf_counter()
+    try:
+        strategy = inv.examples(system)
+        prop = given(strategy)(body)
+        prop = settings(max_examples=int(examples), deadline=None, database=None, verbosity=Verbosity.quiet,
+                        suppress_health_check=list(HealthCheck), print_blob=False,
+                        phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))(prop)
+        prop = hseed(int(seed) + zlib.crc32(inv.name.encode()))(prop)
+        prop()
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:  # a failed invariant, or code under test that crashed
+        tried = state["first_failure"] or state["calls"]
+        kind = "" if isinstance(exc, CheckFailure) else f"{type(exc).__name__}: "
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return CheckResult(inv.name, "failed", examples=tried, seconds=time.perf_counter() - t0,
+                           counterexample=None if state["last"] is None else format_example(state["last"]),
+                           error=kind + message, summary=inv.summary)
+    return CheckResult(inv.name, "passed", examples=state["calls"], seconds=time.perf_counter() - t0,
+                       summary=inv.summary)
+
+
+def run_catalogue(system: System, examples: int = 20, seed: int = 0, invariants=None, progress: bool = False,
+                  model: dict | None = None, console=None) -> VerifyReport:
+    """Run ``invariants`` (default :data:`CATALOGUE`) on ``system``; returns a :class:`VerifyReport`.
+
+    ``progress=True`` shows a rich progress bar on stderr (on terminals). Interrupting keeps the
+    finished results (``report.interrupted``).
+    """
+    invs = list(CATALOGUE if invariants is None else invariants)
+    report = VerifyReport(model=dict(model or {"system": system.label}), seed=int(seed), examples=int(examples))
+    bar = None
+    if progress:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        con = console or Console(stderr=True)
+        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                       console=con, transient=True, disable=not con.is_terminal)
+        bar.start()
+        task = bar.add_task("verify", total=len(invs))
+    try:
+        for k, inv in enumerate(invs):
+            if bar is not None:
+                bar.update(task, description=f"verify {inv.name}")
+            try:
+                report.results.append(run_invariant(inv, system, examples, seed))
+            except KeyboardInterrupt:
+                report.interrupted = True
+                report.not_run = [i.name for i in invs[k:]]
+                break
+            if bar is not None:
+                bar.advance(task)
+    finally:
+        if bar is not None:
+            bar.stop()
+    return report

@@ -1,0 +1,122 @@
+"""LaTeX and plain-text rendering of the theory engine's derived objects.
+
+Names follow THEORY.md: ``\\hat\\theta_1`` for the block ``theta1hat``, ``\\hat\\xi``, ``\\Omega``;
+block entries ``theta1_i_j`` print as ``\\theta_{1,ij}``. Display never changes a formula: it
+prints the derived SymPy objects with a symbol-name map.
+"""
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+_GREEK = {"theta": "\\theta", "xi": "\\xi"}
+
+
+def vector_latex(name: str) -> str:
+    """``theta1 -> \\theta_{1}``, ``xi -> \\xi``, ``u -> u``, ``theta1p2 -> \\theta_{1}^{\\odot 2}``."""
+    m = re.fullmatch(r"([a-z]+?)(\d*)(?:p(\d+))?", name)
+    if not m:
+        return name
+    base, idx, pw = m.groups()
+    out = _GREEK.get(base, base)
+    if idx:
+        out += "_{%s}" % idx
+    if pw:
+        out = "{%s}^{\\odot %s}" % (out, pw)
+    return out
+
+
+def hat_latex(name: str) -> str:
+    return "\\hat{%s}" % vector_latex(name) if "_" not in vector_latex(name) else \
+        "\\hat{%s}_{%s}" % tuple(vector_latex(name).split("_", 1)[i].strip("{}") for i in (0, 1))
+
+
+def symbol_names(expr) -> dict:
+    """LaTeX names for every symbol and matrix symbol in ``expr``."""
+    names = {}
+    for s in expr.atoms(sp.Symbol, sp.MatrixSymbol):
+        nm = s.name
+        m = re.fullmatch(r"(.+)hat_(\d+)_(\d+)_(\d+)", nm)
+        if m:
+            v, r, i, j = m.groups()
+            names[s] = "%s^{(%s)}_{%s%s}" % (hat_latex(v), r, i, j)
+            continue
+        m = re.fullmatch(r"(.+)hat", nm)
+        if m:
+            names[s] = hat_latex(m.group(1))
+            continue
+        m = re.fullmatch(r"([a-z]+\d*)_(\d+)_(\d+)", nm)
+        if m:
+            v, i, j = m.groups()
+            names[s] = "%s_{%s%s}" % (hat_latex(v), i, j)
+            continue
+        m = re.fullmatch(r"([a-z]+\d*)_(\d+)", nm)
+        if m:
+            v, g = m.groups()
+            base = vector_latex(v)
+            names[s] = "%s(%s)" % (base, g)
+            continue
+        if nm == "Omega":
+            names[s] = "\\Omega"
+    return names
+
+
+def latex(expr, **kw) -> str:
+    """``sympy.latex`` with symflow's symbol names (matrix symbols included)."""
+    names = symbol_names(expr) if isinstance(expr, sp.Basic) else {}
+    sym_names = {s: v for s, v in names.items() if isinstance(s, sp.Symbol)}
+    mat = {s: sp.Symbol(v) for s, v in names.items() if isinstance(s, sp.MatrixSymbol)}
+    if mat:
+        expr = expr.xreplace({s: sp.MatrixSymbol(v, *s.shape) for s, v in names.items()
+                              if isinstance(s, sp.MatrixSymbol)})
+    return sp.latex(expr, symbol_names=sym_names, **kw)
+
+
+def model_latex(model) -> str:
+    act = sp.latex(model.activation)
+    loss = "\\text{CE (small logit)}" if model.loss == "ce" else "\\text{MSE (Li2)}"
+    return (f"\\text{{{model.group.name}}}:\\ \\sigma(z) = {act},\\ {loss},\\ "
+            f"\\text{{{'shared' if model.shared else 'unshared'}, {model.manifold.describe()}}}")
+
+
+def block_flow_latex(bf) -> str:
+    """``\\frac{d}{dt} \\hat B = ...`` for every vector, compact matrix form."""
+    rows = []
+    for k in bf.names:
+        rows.append("\\frac{d}{dt}%s &= %s" % (hat_latex(k), latex(bf.compact(k))))
+    return "\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}"
+
+
+def block_flow_text(bf) -> list:
+    """Plain-text lines ``d theta1hat/dt = ...`` (compact matrix form; ``'`` is the adjoint)."""
+    lines = []
+    for k in bf.names:
+        txt = sp.sstr(bf.compact(k)).replace("Adjoint(", "adj(")
+        lines.append(f"d {k}hat/dt = {txt}")
+    return lines
+
+
+def energy_latex(E, form: str = "fourier") -> str:
+    """The energy: ``form="fourier"`` the generic block sum (``d`` symbolic), ``"group"`` the explicit
+    Fourier form for the group, ``"parameter"`` the parameter-space form (long for large groups)."""
+    model = E.model
+    if form == "fourier":
+        from .energy import energy_trace_words
+        from .symbols import N
+
+        d = sp.Symbol("d_\\rho", positive=True, integer=True)
+        terms = []
+        for coef, word in energy_trace_words(model, d, N):
+            letters = []
+            for name, power, adj in word:
+                base = hat_latex(name) if power == 1 else "\\widehat{%s^{%d}}" % (vector_latex(name), power)
+                letters.append(base + ("^{*}" if adj else ""))
+            terms.append("%s\\,\\operatorname{tr}\\left(%s\\right)" % (sp.latex(coef / d), " ".join(letters)))
+        lhs = "\\Omega" if model.loss == "ce" else "E"
+        return "%s = \\sum_{\\rho \\neq 1} d_\\rho \\left(%s\\right)" % (lhs, " + ".join(terms))
+    if form == "group":
+        return latex(E.fourier)
+    if form == "parameter":
+        return latex(E.parameter_space)
+    raise ValueError(f"form must be 'fourier', 'group' or 'parameter', got {form!r}")

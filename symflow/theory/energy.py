@@ -1,0 +1,636 @@
+"""The per-neuron energy functional, in parameter space and in Fourier space, with a proof of equality.
+
+Derivation (the engine carries it out for the model's activation ``sigma(z) = sum_k c_k z^k``):
+expand ``sigma(x + y) = sum_{a,b} C_ab x^a y^b`` binomially and drop the pure terms (``a = 0``
+or ``b = 0``): for CE they vanish because ``sum_{g2} xi~(g1 g2) = 0``; for MSE they are constant in
+``h`` and the centring removes them. With pointwise powers ``P_a = theta1^a``, ``Q_b = theta2^b``:
+
+* CE, parameter space:
+  ``E = (1/2) sum_ab C_ab [ n^-2 sum_h xi(h) S_ab(h) - n^-3 (sum xi)(sum P_a)(sum Q_b) ]``,
+  ``S_ab(h) = sum_{g1 g2 = h} P_a(g1) Q_b(g2)`` (the centring of ``xi`` written out).
+  Fourier space (convolution theorem in the GC convention, ``(P*Q)_hat = n Q_hat P_hat``):
+  ``E = (1/2) sum_ab C_ab sum_{rho != 1} d_rho tr(xi_hat^* Q_b_hat P_a_hat)``. For ``sigma = z^2``:
+  ``Omega = sum_{rho != 1} d_rho tr(xi_hat^* theta2_hat theta1_hat)``.
+* MSE (Li2), parameter space: ``E = (1/2) sum_h z~(h)^2``,
+  ``z~(h) = sum_ab C_ab [S_ab(h) - n^-1 (sum P_a)(sum Q_b)]``; Fourier space
+  ``E = (n/2) sum_{rho != 1} d_rho ||Z_rho||_F^2`` with ``Z_rho = n sum_ab C_ab Q_b_hat P_a_hat``.
+  For ``sigma = z^2``: ``E = 2 n^3 sum_{rho != 1} d ||v_hat u_hat||_F^2 = (2/n) sum d ||U V||_F^2``
+  in Li2's convention ``U = sum_g u(g) rho(g) = n u_hat^*`` (THEORY section 7's constant).
+
+:meth:`EnergyFunctional.verify` proves ``parameter_space == fourier`` (and both equal the literal
+definition with ``sigma(theta1 + theta2)`` summed over the Cayley table) for the model's group,
+exactly: at random integer points, with the group's EXACT irreps mapped into a number field
+(``Q(zeta_L)`` for roots of unity and square roots of rationals, otherwise the field SymPy builds
+from the radicals), where equality is decided by canonical reduction, not by rounding. The
+difference is a polynomial of degree ``D`` in the parameters, so by Schwartz-Zippel a false pass
+has probability at most ``(D / (2 R + 1))^points`` with coordinates drawn from ``[-R, R]``
+(``R = 10^6``: ``< 10^-25`` for 5 points).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from ..errors import ModelError, SymflowError
+from .symbols import (conjugate_partner, irrep_block_symbols, parameter_symbols, power_name,
+                      wirtinger_split)
+
+#: Coordinates of the random exact points are drawn from ``[-POINT_RANGE, POINT_RANGE]``.
+POINT_RANGE = 10 ** 6
+
+
+# ---------------------------------------------------------------------- the block energy
+def energy_trace_words(model, d, n) -> list:
+    """The block energy as ``[(coefficient, word), ...]``, ``omega_rho = sum coef * tr(word)``.
+
+    A word is a tuple of letters ``(name, power, adjoint)`` standing for the block of the
+    pointwise power ``name^power`` (its conjugate transpose when ``adjoint``), multiplied left to
+    right. CE: ``(c_ab d / 2) tr(xi^* Q_b P_a)``; MSE: ``(n d / 2) tr(Z^* Z)`` with
+    ``Z = n sum c_ab Q_b P_a`` expanded into pairs of cross terms.
+    """
+    in1, in2 = model.input_names
+    words = []
+    if model.loss == "ce":
+        for a, b, c in model.cross_terms:
+            words.append((sp.Rational(1, 2) * c * d, ((model.output_name, 1, True), (in2, b, False), (in1, a, False))))
+        return words
+    for a, b, c in model.cross_terms:
+        for a2, b2, c2 in model.cross_terms:
+            words.append((sp.Rational(1, 2) * n ** 3 * d * c * c2,
+                          ((in1, a2, True), (in2, b2, True), (in2, b, False), (in1, a, False))))
+    return words
+
+
+def word_matrix(word, block_of):
+    """The matrix product of a word, with ``block_of(name, power)`` giving the blocks."""
+    out = None
+    for name, power, adj in word:
+        M = sp.Matrix(block_of(name, power))
+        M = M.H if adj else M
+        out = M if out is None else out * M
+    return out
+
+
+def block_energy(model, block_of, d: int, n) -> sp.Expr:
+    """Energy contribution of ONE nontrivial irrep block of dimension ``d``.
+
+    ``block_of(name, power)`` returns the ``d x d`` SymPy matrix of the Fourier block of the
+    pointwise power ``name^power``; ``n`` is the group order (an integer or the symbol ``n``).
+    Built from :func:`energy_trace_words`.
+    """
+    return sp.Add(*[coef * word_matrix(word, block_of).trace() for coef, word in energy_trace_words(model, d, n)])
+
+
+# ---------------------------------------------------------------------- parameter space
+def _sum_over_products(table, inv, P, Q, h):
+    """``S(h) = sum_{g1 g2 = h} P[g1] Q[g2]`` as a SymPy ``Add`` (``g2 = g1^-1 h``)."""
+    n = len(P)
+    return sp.Add(*[P[g1] * Q[int(table[inv[g1], h])] for g1 in range(n)])
+
+
+def parameter_space_energy(model) -> sp.Expr:
+    """The energy as a SymPy expression in the parameter symbols of one neuron (see module doc)."""
+    G = model.group
+    n = G.order
+    T, inv = G.table, G.inverse
+    in1, in2 = model.input_names
+    t1, t2 = parameter_symbols(in1, n), parameter_symbols(in2, n)
+    terms = []
+    if model.loss == "ce":
+        xi = parameter_symbols(model.output_name, n)
+        for a, b, c in model.cross_terms:
+            P = [s ** a for s in t1]
+            Q = [s ** b for s in t2]
+            S = [_sum_over_products(T, inv, P, Q, h) for h in range(n)]
+            main = sp.Add(*[xi[h] * S[h] for h in range(n)])
+            mean = sp.Add(*xi) * sp.Add(*P) * sp.Add(*Q)
+            terms.append(sp.Rational(1, 2) * c * (sp.Rational(1, n ** 2) * main - sp.Rational(1, n ** 3) * mean))
+        return sp.Add(*terms)
+    ztil = [sp.Integer(0)] * n
+    for a, b, c in model.cross_terms:
+        P = [s ** a for s in t1]
+        Q = [s ** b for s in t2]
+        mean = sp.Rational(1, n) * sp.Add(*P) * sp.Add(*Q)
+        for h in range(n):
+            ztil[h] = ztil[h] + c * (_sum_over_products(T, inv, P, Q, h) - mean)
+    return sp.Rational(1, 2) * sp.Add(*[zh ** 2 for zh in ztil])
+
+
+def literal_energy(model, values: dict) -> Fraction:
+    """The defining formula evaluated exactly (Fractions) at integer/rational ``values``.
+
+    CE: ``(1/2) n^-2 sum_{g1,g2} xi~(g1 g2) sigma(theta1(g1) + theta2(g2))``;
+    MSE: ``(1/2) sum_h (z_h - mean z)^2``, ``z_h = sum_{ab=h} sigma(u(a) + v(b))``. No expansion,
+    no dropped terms: this is the reference the derived expressions are proven against.
+    """
+    G = model.group
+    n = G.order
+    T = G.table
+    coeffs = [(int(k), Fraction(int(c.p), int(c.q))) for (k,), c in sp.Poly(model.activation, sp.Symbol("z")).terms()]
+
+    def sigma(x):
+        return sum(c * x ** k for k, c in coeffs)
+
+    in1, in2 = model.input_names
+    a, b = values[in1], values[in2]
+    z = [Fraction(0)] * n
+    for g1 in range(n):
+        for g2 in range(n):
+            z[int(T[g1, g2])] += sigma(Fraction(a[g1]) + Fraction(b[g2]))
+    if model.loss == "ce":
+        xi = [Fraction(x) for x in values[model.output_name]]
+        mean = sum(xi, Fraction(0)) / n
+        return Fraction(1, 2 * n * n) * sum(((xi[h] - mean) * z[h] for h in range(n)), Fraction(0))
+    mz = sum(z, Fraction(0)) / n
+    return Fraction(1, 2) * sum(((zh - mz) ** 2 for zh in z), Fraction(0))
+
+
+# ---------------------------------------------------------------------- exact number fields
+class ExactField:
+    """Exact arithmetic for the entries of a group's exact irreps (SymPy ``ANP`` elements).
+
+    Roots of unity (``exp(i pi q)``, ``I``, ``cos``/``sin`` of rational multiples of ``pi``) and
+    square roots of rationals are mapped into the cyclotomic field ``Q(zeta_L)`` (square roots via
+    Gauss sums: ``sqrt(p) = sum_a (a/p) zeta_p^a`` for ``p = 1 mod 4``, ``-i`` times it for
+    ``p = 3 mod 4``; ``sqrt 2 = zeta_8 + zeta_8^-1``); elements are reduced modulo the cyclotomic
+    polynomial ``Phi_L``, a canonical form, so ``x == 0`` is decided exactly. Other algebraic
+    atoms (nested radicals) fall back to SymPy's ``QQ.algebraic_field`` of the atoms.
+    """
+
+    def __init__(self, values):
+        from sympy.polys.domains import QQ
+
+        self.QQ = QQ
+        atoms = set()
+        for v in values:
+            atoms |= _algebraic_atoms(v)
+        self.atoms = atoms
+        self._cache: dict = {}
+        try:
+            self._setup_cyclotomic(atoms)
+        except _NotCyclotomic:
+            self._setup_algebraic(atoms)
+
+    # -- construction
+    def _setup_cyclotomic(self, atoms):
+        from sympy.polys.polyclasses import ANP
+
+        exps = {}
+        L = 1
+        for a in atoms:
+            spec = _cyclotomic_spec(a)
+            exps[a] = spec
+            L = math.lcm(L, spec[0])
+        x = sp.Symbol("x")
+        mod = [self.QQ(int(c)) for c in sp.Poly(sp.cyclotomic_poly(L, x), x).all_coeffs()]
+        self.L, self.mod = L, mod
+        self.description = f"Q(zeta_{L})" if L > 2 else "Q"
+        self._ANP = ANP
+
+        x_elem = ANP([self.QQ(1), self.QQ(0)], mod, self.QQ)
+        powers: dict = {}
+
+        def zeta(k):
+            """``zeta_L^k`` reduced modulo ``Phi_L``."""
+            k %= L
+            if k not in powers:
+                powers[k] = x_elem ** k if k else ANP([self.QQ(1)], mod, self.QQ)
+            return powers[k]
+
+        self._zeta = zeta
+        self._atom_values = {a: _eval_cyclotomic_spec(spec, L, zeta, self) for a, spec in exps.items()}
+
+    def _setup_algebraic(self, atoms):
+        from sympy.polys.polyclasses import ANP
+
+        K = self.QQ.algebraic_field(*sorted(atoms, key=sp.default_sort_key))
+        self.L = None
+        self.mod = K.mod.to_list()
+        self.description = f"Q(alpha), [Q(alpha):Q] = {len(self.mod) - 1}"
+        self._ANP = ANP
+        self._atom_values = {a: K.from_sympy(a) for a in atoms}
+
+    # -- elements
+    def ground(self, q) -> "object":
+        q = self.QQ(int(q.numerator), int(q.denominator)) if isinstance(q, Fraction) else self.QQ(q)
+        return self._ANP([q] if q else [], self.mod, self.QQ)
+
+    def convert(self, expr) -> "object":
+        """The field element of an exact SymPy number ``expr``."""
+        key = expr
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        if expr.is_Rational:
+            out = self.ground(Fraction(int(expr.p), int(expr.q)))
+        elif expr in self._atom_values:
+            out = self._atom_values[expr]
+        elif expr.is_Add:
+            out = self.ground(0)
+            for t in expr.args:
+                out = out + self.convert(t)
+        elif expr.is_Mul:
+            out = self.ground(1)
+            for t in expr.args:
+                out = out * self.convert(t)
+        elif expr.is_Pow and expr.exp.is_Integer:
+            base = self.convert(expr.base)
+            e = int(expr.exp)
+            out = base ** abs(e) if e else self.ground(1)
+            if e < 0:
+                out = self.ground(1).quo(out)
+        else:
+            raise SymflowError(f"cannot map the exact irrep entry {expr} into a number field")
+        self._cache[key] = out
+        return out
+
+    def coefficients(self, elem, size: int) -> list:
+        rep = elem.to_list()
+        return [self.QQ(0)] * (size - len(rep)) + list(rep)
+
+    @property
+    def degree(self) -> int:
+        return max(len(self.mod) - 1, 1)
+
+
+class _NotCyclotomic(Exception):
+    pass
+
+
+def _algebraic_atoms(expr) -> set:
+    """Irrational building blocks of an exact number: radicals, exponentials, trig values, ``I``."""
+    out = set()
+    if expr.is_Rational:
+        return out
+    if expr == sp.I or isinstance(expr, (sp.exp, sp.cos, sp.sin)):
+        return {expr}
+    if expr.is_Pow and not expr.exp.is_Integer:
+        return {expr}
+    if expr.is_Pow and expr.base == sp.E:
+        return {expr}
+    for a in expr.args:
+        out |= _algebraic_atoms(a)
+    return out
+
+
+def _cyclotomic_spec(atom):
+    """``(L, kind, data)`` describing ``atom`` inside ``Q(zeta_L)``; raises _NotCyclotomic."""
+    if atom == sp.I:
+        return (4, "zeta", 1)
+    if isinstance(atom, sp.exp) or (atom.is_Pow and atom.base == sp.E):
+        arg = atom.args[0] if isinstance(atom, sp.exp) else atom.exp
+        q = sp.simplify(arg / (sp.I * sp.pi))
+        if not q.is_Rational:
+            raise _NotCyclotomic(atom)
+        # exp(i pi q) = zeta_{2 den}^{num}
+        return (2 * int(q.q), "zeta", int(q.p))
+    if isinstance(atom, (sp.cos, sp.sin)):
+        q = sp.simplify(atom.args[0] / sp.pi)
+        if not q.is_Rational:
+            raise _NotCyclotomic(atom)
+        return (math.lcm(2 * int(q.q), 4), "cos" if isinstance(atom, sp.cos) else "sin", (int(q.p), int(q.q)))
+    if atom.is_Pow and atom.base.is_Rational and atom.exp in (sp.Rational(1, 2), sp.Rational(-1, 2)):
+        r = atom.base
+        num, den = int(r.p), int(r.q)
+        m = abs(num * den)
+        primes = [p for p, e in sp.factorint(m).items() if e % 2 == 1]
+        L = 4
+        for p in primes:
+            L = math.lcm(L, 8 if p == 2 else 4 * p)
+        return (L, "sqrt", (r, atom.exp))
+    raise _NotCyclotomic(atom)
+
+
+def _eval_cyclotomic_spec(spec, L, zeta, F):
+    _, kind, data = spec
+    if kind == "zeta":
+        # zeta_{L0}^{k} with L0 = spec[0]
+        return zeta(data * (L // spec[0]))
+    if kind in ("cos", "sin"):
+        # angle pi p / q = 2 pi k / L with k = p L / (2 q)  (2 q divides L)
+        p, q = data
+        k = p * L // (2 * q)
+        if kind == "cos":
+            return (zeta(k) + zeta(-k)) * F.ground(Fraction(1, 2))
+        i = zeta(L // 4)
+        return (zeta(k) - zeta(-k)) * F.ground(1).quo(i * F.ground(2))
+    r, e = data
+    num, den = int(r.p), int(r.q)
+    m = num * den
+    sign = -1 if m < 0 else 1
+    m = abs(m)
+    square, free = 1, 1
+    for p, ex in sp.factorint(m).items():
+        square *= p ** (ex // 2)
+        if ex % 2:
+            free *= p
+    val = F.ground(Fraction(square, den))
+    i = zeta(L // 4)
+    for p in sp.factorint(free):
+        if p == 2:
+            s = zeta(L // 8) + zeta(-(L // 8))
+        else:
+            g = F.ground(0)
+            for a in range(1, p):
+                if sp.legendre_symbol(a, p) == 1:
+                    g = g + zeta(a * (L // p))
+                else:
+                    g = g - zeta(a * (L // p))
+            s = g if p % 4 == 1 else g * (F.ground(0) - i)
+        val = val * s
+    if sign < 0:
+        val = val * i
+    if e == sp.Rational(-1, 2):
+        val = F.ground(1).quo(val)
+    return val
+
+
+# ---------------------------------------------------------------------- the functional
+@dataclass
+class EnergyVerification:
+    """Result of :meth:`EnergyFunctional.verify`: exact equality at random integer points."""
+
+    group: str
+    model: str
+    points: int
+    seed: int
+    field: str
+    passed: bool
+    values: list = field(default_factory=list)   # exact energies (Fractions) at the points
+    mismatches: list = field(default_factory=list)
+    degree: int = 3
+    seconds: float = 0.0
+
+    @property
+    def failure_probability(self) -> float:
+        """Schwartz-Zippel bound on a false pass: ``(degree / (2 R + 1))^points``."""
+        return (self.degree / (2 * POINT_RANGE + 1)) ** self.points
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def summary(self) -> str:
+        verdict = "PROVEN" if self.passed else "FAILED"
+        return (f"{verdict}: parameter-space energy == Fourier energy == literal definition on {self.group} "
+                f"at {self.points} random integer points (seed {self.seed}), exact arithmetic in {self.field}; "
+                f"false-pass probability <= {self.failure_probability:.1e} (Schwartz-Zippel, degree {self.degree})"
+                + ("" if self.passed else f"; mismatches: {self.mismatches}"))
+
+    def __repr__(self) -> str:
+        return f"<EnergyVerification {self.summary()}>"
+
+
+class EnergyFunctional:
+    """The energy of one neuron of a :class:`~symflow.theory.model.Model` (see module docstring).
+
+    Attributes (SymPy, built lazily and cached)
+    -------------------------------------------
+    parameter_space : expression in the real symbols ``theta1_0 .. xi_{n-1}`` (sums over the Cayley table)
+    fourier : expression in the per-irrep block symbols ``theta1hat_r_i_j`` and their conjugates
+        (pointwise powers ``theta1p2hat_r_i_j`` for higher activations)
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    # -- symbols
+    @property
+    def group(self):
+        return self.model.group
+
+    def parameter_symbols(self) -> dict:
+        """``{name: (symbols...)}`` of the parameter-space form."""
+        n = self.group.order
+        return {k: parameter_symbols(k, n) for k in self.model.vector_names}
+
+    def powers(self) -> dict:
+        """``{name: sorted powers}`` of the pointwise powers the Fourier form uses."""
+        in1, in2 = self.model.input_names
+        pw: dict = {}
+        for a, b, _ in self.model.cross_terms:
+            pw.setdefault(in1, set()).add(a)
+            pw.setdefault(in2, set()).add(b)
+        if self.model.output_name:
+            pw[self.model.output_name] = {1}
+        return {k: sorted(v) for k, v in pw.items()}
+
+    def fourier_symbols(self) -> dict:
+        """``{(name, power, irrep index): Matrix}`` of every block symbol in the Fourier form."""
+        out = {}
+        for name, pws in self.powers().items():
+            for p in pws:
+                for r, irr in enumerate(self.group.irreps):
+                    out[(name, p, r)] = irrep_block_symbols(power_name(name, p), r, irr.dim)
+        return out
+
+    # -- the two forms
+    @cached_property
+    def parameter_space(self) -> sp.Expr:
+        return parameter_space_energy(self.model)
+
+    @cached_property
+    def fourier(self) -> sp.Expr:
+        G = self.group
+        terms = []
+        for r, irr in enumerate(G.irreps):
+            if r == G.trivial_index:
+                continue  # the centring removes the trivial irrep
+            d = irr.dim
+
+            def block_of(name, power, r=r, d=d):
+                return irrep_block_symbols(power_name(name, power), r, d)
+
+            terms.append(block_energy(self.model, block_of, d, G.order))
+        return sp.Add(*terms)
+
+    def gradient(self, name: str) -> list:
+        """Parameter-space Euclidean gradient ``[dE/d name_0, ..., dE/d name_{n-1}]`` (SymPy)."""
+        syms = self.parameter_symbols().get(name)
+        if syms is None:
+            raise ModelError(f"no vector named {name!r}; the vectors are {self.model.vector_names}")
+        return [sp.diff(self.parameter_space, s) for s in syms]
+
+    def numeric(self):
+        """``f(**arrays) -> E`` (NumPy, vectorised over leading axes) from the parameter-space form."""
+        syms = self.parameter_symbols()
+        names = list(syms)
+        flat = [s for k in names for s in syms[k]]
+        f = sp.lambdify(flat, self.parameter_space, modules="numpy", cse=True)
+        n = self.group.order
+
+        def energy(**arrays):
+            args = [np.asarray(arrays[k])[..., g] for k in names for g in range(n)]
+            return f(*args)
+
+        return energy
+
+    # -- proof
+    @cached_property
+    def _field(self) -> ExactField:
+        values = set()
+        for irr in self.group.irreps:
+            for m in irr.exact_matrices:
+                values.update(m)
+        return ExactField(values)
+
+    @cached_property
+    def _exact_irreps(self):
+        """Per irrep: object array ``(n, d, d, D)`` of rational coefficients of ``rho(g)`` in the field."""
+        F = self._field
+        D = F.degree
+        out = []
+        for irr in self.group.irreps:
+            d = irr.dim
+            arr = np.empty((self.group.order, d, d, D), dtype=object)
+            for g, m in enumerate(irr.exact_matrices):
+                for i in range(d):
+                    for j in range(d):
+                        arr[g, i, j, :] = F.coefficients(F.convert(sp.sympify(m[i, j])), D)
+            out.append(arr)
+        return out
+
+    def _exact_hats(self, values: list) -> tuple:
+        """Exact ``(hat, conj(hat))`` per irrep for integer ``values`` (length n): field elements.
+
+        ``hat = (1/n) sum_g nu(g) rho(g^-1)``; ``conj(hat)_ij = (1/n) sum_g nu(g) rho(g)_ji`` (unitarity).
+        """
+        F = self._field
+        n = self.group.order
+        inv = self.group.inverse
+        v = np.array([F.QQ(int(x)) for x in values], dtype=object)
+        hats, conjs = [], []
+        for arr in self._exact_irreps:
+            d = arr.shape[1]
+            H = np.tensordot(v, arr[inv], axes=(0, 0))          # (d, d, D)
+            C = np.tensordot(v, arr, axes=(0, 0)).transpose(1, 0, 2)
+            mk = lambda c: F._ANP(_strip(list(c)), F.mod, F.QQ) * F.ground(Fraction(1, n))
+            hats.append([[mk(H[i, j]) for j in range(d)] for i in range(d)])
+            conjs.append([[mk(C[i, j]) for j in range(d)] for i in range(d)])
+        return hats, conjs
+
+    @cached_property
+    def _fourier_poly(self):
+        fs = self.fourier_symbols()
+        syms = [s for M in fs.values() for s in M]
+        split = wirtinger_split(sp.expand(self.fourier), syms)
+        gens = []
+        for s in syms:
+            gens += [s, conjugate_partner(s)]
+        poly = sp.Poly(split, *gens, domain=sp.QQ)
+        return poly, gens
+
+    def _param_evaluator(self):
+        syms = self.parameter_symbols()
+        flat = [s for k in syms for s in syms[k]]
+        return _exact_lambdify(flat, self.parameter_space)
+
+    @property
+    def degree(self) -> int:
+        """Total degree of the energy in the parameters."""
+        k = max(a + b for a, b, _ in self.model.cross_terms)
+        return k + 1 if self.model.loss == "ce" else 2 * k
+
+    def verify(self, points: int = 5, seed: int = 0) -> EnergyVerification:
+        """Prove ``parameter_space == fourier == literal definition`` exactly at random integer points.
+
+        See the module docstring for the method and the false-pass bound. Returns an
+        :class:`EnergyVerification` (truthy when proven).
+        """
+        if not isinstance(points, int) or points < 1:
+            raise SymflowError(f"points must be a positive integer, got {points!r}")
+        t0 = time.perf_counter()
+        rng = np.random.default_rng(seed)
+        n = self.group.order
+        names = self.model.vector_names
+        poly, gens = self._fourier_poly
+        index = {g: i for i, g in enumerate(gens)}
+        fs = self.fourier_symbols()
+        param_eval = self._param_evaluator()
+        F = self._field
+        values_out, mismatches = [], []
+        for p in range(points):
+            vals = {k: [int(x) for x in rng.integers(-POINT_RANGE, POINT_RANGE + 1, size=n)] for k in names}
+            self._hat_memo = {}
+            lit = literal_energy(self.model, vals)
+            par = param_eval([x for k in names for x in vals[k]])
+            # exact Fourier blocks of the pointwise powers
+            assign = [None] * len(gens)
+            for (name, pw, r), M in fs.items():
+                key = (name, pw)
+                hats, conjs = self._hats_cache(vals, key)
+                for i in range(M.rows):
+                    for j in range(M.cols):
+                        s = M[i, j]
+                        assign[index[s]] = hats[r][i][j]
+                        assign[index[conjugate_partner(s)]] = conjs[r][i][j]
+            four = F.ground(0)
+            for monom, coeff in poly.terms():
+                term = F.ground(Fraction(int(coeff.numerator), int(coeff.denominator)))
+                for i, e in enumerate(monom):
+                    if e:
+                        term = term * (assign[i] ** e)
+                four = four + term
+            diff_four = four - F.ground(lit)
+            ok = (lit == par) and diff_four.is_zero
+            values_out.append(lit)
+            if not ok:
+                mismatches.append({"point": p, "literal": str(lit), "parameter_space": str(par),
+                                   "fourier_minus_literal_zero": bool(diff_four.is_zero)})
+        return EnergyVerification(group=self.group.name, model=self.model.key(), points=points, seed=seed,
+                                  field=F.description, passed=not mismatches, values=values_out,
+                                  mismatches=mismatches, degree=self.degree,
+                                  seconds=time.perf_counter() - t0)
+
+    def _hats_cache(self, vals, key):
+        memo = getattr(self, "_hat_memo", None)
+        if memo is None:
+            memo = self._hat_memo = {}
+        if key not in memo:
+            name, pw = key
+            memo[key] = self._exact_hats([x ** pw for x in vals[name]])
+        return memo[key]
+
+    # -- display
+    def latex(self, form: str = "fourier") -> str:
+        from .display import energy_latex
+
+        return energy_latex(self, form)
+
+    def _repr_latex_(self) -> str:
+        return "$\\displaystyle " + self.latex() + "$"
+
+    def __repr__(self) -> str:
+        return f"<EnergyFunctional of {self.model!r}>"
+
+
+def _strip(coeffs: list) -> list:
+    i = 0
+    while i < len(coeffs) and not coeffs[i]:
+        i += 1
+    return coeffs[i:]
+
+
+def _exact_lambdify(args, expr):
+    """Compile ``expr`` to a Python function of a flat argument list with exact rational arithmetic."""
+    from sympy.printing.pycode import PythonCodePrinter
+
+    class _ExactPrinter(PythonCodePrinter):
+        def _print_Rational(self, e):
+            return f"Fraction({e.p}, {e.q})"
+
+        def _print_Half(self, e):
+            return "Fraction(1, 2)"
+
+    names = [f"a{i}" for i in range(len(args))]
+    body = _ExactPrinter().doprint(expr.xreplace(dict(zip(args, sp.symbols(names)))))
+    src = f"def _f({', '.join(names)}):\n    return {body}\n"
+    ns = {"Fraction": Fraction}
+    exec(compile(src, "<energy>", "exec"), ns)
+    f = ns["_f"]
+    return lambda flat: Fraction(f(*flat))

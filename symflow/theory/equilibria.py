@@ -1,0 +1,345 @@
+"""Equilibria of the Stage-I flow: one representative per non-trivial irrep orbit.
+
+A neuron ``(theta1, theta2, xi)`` supported on the real isotypic component ``V_O`` of one orbit
+``O(rho)`` is an equilibrium when its Fourier blocks are aligned (GC). symflow's representative
+puts every vector on the same matrix coefficient
+
+    ``v(g) = sqrt(k d / n) Re rho(g)_11``,   ``theta1 = theta2 = xi = v``
+
+with ``k = 1`` for real-type ``rho`` (real orthogonal matrices) and ``k = 2`` for a complex pair
+or a quaternionic ``rho``; ``||v|| = 1`` by Schur orthogonality. In Fourier terms the blocks are
+``r E_11`` with ``r = (k n d)^{-1/2}`` (real, complex type: rank one, aligned) and, for a
+quaternionic ``rho``, ``r P`` with ``P`` the rank-two projector onto the quaternionic line
+through ``e_1`` (a real signal has no rank-one block there). The energy
+
+    ``Omega*(O) = (k d)^{-1/2} n^{-3/2}``
+
+(``k = |O|`` for real and complex type, ``k = 2`` for quaternionic ``rho``) is the maximum of
+``Omega = |O| d Re tr(xi_hat^* theta2_hat theta1_hat)`` on ``V_O``: unit vectors have blocks of
+norm ``||A||_F = (|O| n d)^{-1/2}``, ``Re tr(X^* B A) <= ||B||_op ||A||_F ||X||_F`` and
+``||B||_op <= ||B||_F`` (real, complex) or ``||B||_F / sqrt(2)`` (quaternionic matrices have
+paired singular values). Variants: ``shared`` uses ``theta = v`` (same ``Omega*``); ``joint``
+spheres put ``theta1 = theta2 = v / sqrt(2)`` on the sphere of ``[theta1; theta2]``, giving
+``Omega*/2``.
+
+Every :class:`Equilibrium` is checked on construction against the brute-force Cayley-table
+reference (:mod:`symflow.theory.bruteforce`): stationarity residual ``<= 1e-12`` and energy equal
+to the exact value to relative ``1e-12``; a failure raises :class:`~symflow.errors.SymflowError`.
+"""
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Sequence
+
+import numpy as np
+import sympy as sp
+
+from ..errors import ModelError, SymflowError
+from . import bruteforce
+
+#: Stationarity tolerance (max-norm of the brute-force flow at the point).
+STATIONARY_TOL = 1e-12
+#: Relative tolerance of the brute-force energy against the exact ``Omega*``.
+ENERGY_RTOL = 1e-12
+
+ORBIT_FORMS = ("an index into group.orbits (int), a tuple of irrep indices, an irrep label (str), "
+               "or an Equilibrium")
+
+
+# ----------------------------------------------------------------------------- model variants
+class Variant:
+    """The parts of a model that fix its equilibria: group, shared, spheres, loss.
+
+    Built from a :class:`symflow.theory.model.Model`, a :class:`~symflow.groups.Group` or a group
+    name (the last two with the defaults ``shared=False, spheres="separate", loss="ce"``).
+    """
+
+    def __init__(self, group, shared: bool = False, spheres: str = "separate", loss: str = "ce", model=None):
+        self.group = group
+        self.shared = bool(shared)
+        self.spheres = spheres
+        self.loss = loss
+        self.model = model
+        if spheres not in ("separate", "joint"):
+            raise ModelError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
+        if loss != "ce":
+            raise ModelError(f"equilibria and rates are derived for the cross-entropy energy Omega "
+                             f"(loss='ce'); got loss={loss!r}")
+        if self.shared and spheres == "joint":
+            # one shared vector theta: the joint sphere of [theta; theta] is theta's own sphere
+            self.spheres = "separate"
+
+    @property
+    def vector_names(self) -> tuple[str, ...]:
+        return ("theta", "xi") if self.shared else ("theta1", "theta2", "xi")
+
+    @property
+    def sphere_groups(self) -> tuple[tuple[str, ...], ...]:
+        """Vectors that share one unit sphere."""
+        if self.shared:
+            return (("theta",), ("xi",))
+        if self.spheres == "joint":
+            return (("theta1", "theta2"), ("xi",))
+        return (("theta1",), ("theta2",), ("xi",))
+
+    def key(self) -> tuple:
+        return (self.group.name, self.shared, self.spheres, self.loss)
+
+    def __repr__(self) -> str:
+        return f"Variant({self.group.name}, shared={self.shared}, spheres={self.spheres!r}, loss={self.loss!r})"
+
+
+def as_variant(model) -> Variant:
+    """A :class:`Variant` from a Model, a Group, a group name, or a Variant."""
+    if isinstance(model, Variant):
+        return model
+    if isinstance(model, str):
+        from ..groups import group
+
+        return Variant(group(model))
+    if hasattr(model, "table") and hasattr(model, "irreps"):  # a Group
+        return Variant(model)
+    grp = getattr(model, "group", None)
+    if grp is None:
+        raise ModelError(f"expected a symflow Model, a Group or a group name, got {type(model).__name__}")
+    return Variant(grp, shared=getattr(model, "shared", False), spheres=getattr(model, "spheres", "separate"),
+                   loss=getattr(model, "loss", "ce"), model=model)
+
+
+# ----------------------------------------------------------------------------- orbits
+def resolve_orbit(group, orbit) -> int:
+    """Index into ``group.orbits`` of ``orbit`` (see :data:`ORBIT_FORMS`)."""
+    orbits = group.orbits
+    if isinstance(orbit, Equilibrium):
+        return orbit.orbit_index
+    if isinstance(orbit, (int, np.integer)) and not isinstance(orbit, bool):
+        k = int(orbit)
+        if not 0 <= k < len(orbits):
+            raise SymflowError(f"{group.name} has {len(orbits)} irrep orbits (0..{len(orbits) - 1}); "
+                               f"got orbit index {k}. Accepted forms: {ORBIT_FORMS}")
+        return k
+    if isinstance(orbit, str):
+        labels = [r.label for r in group.irreps]
+        if orbit not in labels:
+            raise SymflowError(f"{group.name} has no irrep labelled {orbit!r}; its irreps are "
+                               f"{', '.join(labels)}. Accepted forms: {ORBIT_FORMS}")
+        i = labels.index(orbit)
+        return next(k for k, o in enumerate(orbits) if i in o)
+    if isinstance(orbit, (tuple, list)):
+        want = tuple(sorted(int(i) for i in orbit))
+        for k, o in enumerate(orbits):
+            if tuple(o) == want or (len(want) == 1 and want[0] in o):
+                return k
+        raise SymflowError(f"{tuple(orbit)} is not an irrep orbit of {group.name}; its orbits are "
+                           f"{list(orbits)}. Accepted forms: {ORBIT_FORMS}")
+    raise SymflowError(f"cannot read {orbit!r} as an irrep orbit. Accepted forms: {ORBIT_FORMS}")
+
+
+def orbit_kind(group, orbit: Sequence[int]) -> tuple[str, int]:
+    """``(type, k)``: the irrep type and the doubling ``k`` of ``Omega* = (k d)^{-1/2} n^{-3/2}``."""
+    r = group.irreps[orbit[0]]
+    if len(orbit) == 2:
+        return "complex", 2
+    if r.indicator == -1:
+        return "quaternionic", 2
+    return "real", 1
+
+
+# ----------------------------------------------------------------------------- the equilibrium
+class Equilibrium:
+    """The representative equilibrium of one irrep orbit (see the module docstring).
+
+    Attributes
+    ----------
+    orbit : tuple of int
+        Irrep indices of the orbit (``group.irreps`` order).
+    irreps : list of str
+        Their labels.
+    dim, orbit_size, type :
+        ``d``, ``|O|`` and ``"real" | "complex" | "quaternionic"``.
+    omega_star : sympy.Expr
+        Exact energy at the point.
+    point : tuple of arrays
+        ``(theta1, theta2, xi)`` in parameter space (element order of the group). Shared models
+        return ``(theta, theta, xi)``; joint spheres have ``|theta1|^2 + |theta2|^2 = 1``,
+        otherwise every vector is a unit vector.
+    """
+
+    def __init__(self, variant: Variant, orbit_index: int):
+        G = variant.group
+        self.variant = variant
+        self.group = G
+        self.orbit_index = int(orbit_index)
+        self.orbit = tuple(G.orbits[orbit_index])
+        rep = G.irreps[self.orbit[0]]
+        if rep.is_trivial:
+            raise SymflowError(f"the trivial irrep of {G.name} carries no energy (Omega = 0 whenever xi is "
+                               f"constant or theta is constant), so it has no equilibrium with Omega* > 0; "
+                               f"choose a non-trivial orbit. Accepted forms: {ORBIT_FORMS}")
+        self.irreps = [G.irreps[i].label for i in self.orbit]
+        self.dim = rep.dim
+        self.orbit_size = len(self.orbit)
+        self.type, self._k = orbit_kind(G, self.orbit)
+        self._rep = rep
+        self.vector = self._build_vector()
+        v = self.vector
+        if variant.spheres == "joint" and not variant.shared:
+            self.point = (v / np.sqrt(2), v / np.sqrt(2), v.copy())
+        else:
+            self.point = (v.copy(), v.copy(), v.copy())
+        self._check()
+
+    # -------------------------------------------------------------- construction
+    @property
+    def exact_construction(self) -> bool:
+        """True when the point is the exact matrix coefficient ``sqrt(k d / n) Re rho_11``."""
+        return self.type != "real" or self._rep.is_real_matrix
+
+    def _build_vector(self) -> np.ndarray:
+        n, d, k = self.group.order, self.dim, self._k
+        v = np.sqrt(k * d / n) * self._rep.matrices[:, 0, 0].real
+        if not self.exact_construction:
+            v = self._refine(v / np.linalg.norm(v))
+        return v
+
+    def _refine(self, v: np.ndarray, iterations: int = 500) -> np.ndarray:
+        """Real-type irrep given by complex matrices: alternating maximisation of Omega on V_O
+        from ``Re rho_11`` (numeric; the point is then checked like any other)."""
+        from ..groups.fourier import real_fourier_basis
+
+        basis = real_fourier_basis(self.group)
+        Q = basis.matrix[:, basis.slices[self.orbit_index]]
+        t1 = t2 = x = Q @ (Q.T @ v)
+        for _ in range(iterations):
+            g1, g2, gx = bruteforce.euclidean_gradients(self.group, t1, t2, x)
+            x = gx / np.linalg.norm(gx)
+            g = g1 + g2
+            t1 = t2 = g / np.linalg.norm(g)
+        return t1
+
+    def _check(self) -> None:
+        res = self.residual()
+        if res > STATIONARY_TOL:
+            raise SymflowError(f"{self.group.name}, orbit {self.irreps}: the constructed point is not stationary "
+                               f"(brute-force flow residual {res:.3g} > {STATIONARY_TOL})")
+        om = float(bruteforce.omega(self.group, *self.point))
+        ex = float(self.omega_star)
+        if abs(om - ex) > ENERGY_RTOL * abs(ex):
+            raise SymflowError(f"{self.group.name}, orbit {self.irreps}: brute-force Omega {om!r} differs from the "
+                               f"exact Omega* {ex!r}")
+
+    # -------------------------------------------------------------- energy
+    @cached_property
+    def omega_star_separate(self) -> sp.Expr:
+        """``(k d)^{-1/2} n^{-3/2}``: the orbit's energy on separate spheres."""
+        n, d, k = self.group.order, self.dim, self._k
+        return sp.radsimp(1 / (sp.sqrt(k * d) * sp.Integer(n) ** sp.Rational(3, 2)))
+
+    @cached_property
+    def omega_star(self) -> sp.Expr:
+        """Exact ``Omega*`` of this model variant (joint spheres: half the separate value)."""
+        if self.variant.spheres == "joint" and not self.variant.shared:
+            return sp.radsimp(self.omega_star_separate / 2)
+        return self.omega_star_separate
+
+    @property
+    def omega_star_float(self) -> float:
+        return float(self.omega_star)
+
+    # -------------------------------------------------------------- exact forms
+    @cached_property
+    def fourier_blocks(self) -> dict[str, sp.Matrix]:
+        """Exact Fourier blocks of the point on the orbit's first irrep, per vector name.
+
+        Real and complex type: ``r E_11``; quaternionic: ``r P``, the projector ``P`` recognised
+        exactly from the numeric transform (entries checked to ``1e-9``).
+        """
+        from ..groups.recognise import recognise_number
+
+        n, d, k = self.group.order, self.dim, self._k
+        r = 1 / sp.sqrt(sp.Integer(k * n * d))
+        if self.type == "quaternionic":
+            hat = self.group.fourier(self.vector)[self.orbit[0]]
+            P = sp.Matrix(d, d, lambda i, j: recognise_number(complex(hat[i, j]) * np.sqrt(k * n * d)))
+            B = r * P
+        elif self.exact_construction:
+            B = sp.zeros(d, d)
+            B[0, 0] = r
+        else:
+            hat = self.group.fourier(self.vector)[self.orbit[0]]
+            B = sp.Matrix(d, d, lambda i, j: recognise_number(complex(hat[i, j])))
+        B = B.applyfunc(sp.radsimp)
+        scale = 1 / sp.sqrt(2) if (self.variant.spheres == "joint" and not self.variant.shared) else sp.Integer(1)
+        if self.variant.shared:
+            return {"theta": B, "xi": B}
+        return {"theta1": B * scale, "theta2": B * scale, "xi": B}
+
+    def exact_vector(self) -> list:
+        """Exact values ``v(g) = sqrt(k d / n) Re rho(g)_11`` in element order (SymPy).
+
+        Available when :attr:`exact_construction` is true; otherwise :class:`SymflowError`.
+        """
+        if not self.exact_construction:
+            raise SymflowError(f"{self.group.name}, orbit {self.irreps}: real-type irrep given by complex "
+                               "matrices; the point was refined numerically and has no exact form here")
+        n, d, k = self.group.order, self.dim, self._k
+        c = sp.sqrt(sp.Rational(k * d, n))
+        return [sp.simplify(c * sp.re(m[0, 0])) for m in self._rep.exact_matrices]
+
+    # -------------------------------------------------------------- checks
+    @property
+    def vectors(self) -> dict[str, np.ndarray]:
+        """The point keyed by the model's vector names."""
+        t1, t2, x = self.point
+        if self.variant.shared:
+            return {"theta": t1, "xi": x}
+        return {"theta1": t1, "theta2": t2, "xi": x}
+
+    def residual(self) -> float:
+        """Max-norm of the brute-force flow (Cayley-table sums) at the point."""
+        v = self.variant
+        d1, d2, dx = bruteforce.flow(self.group, *self.point, shared=v.shared, spheres=v.spheres)
+        return float(max(np.abs(d1).max(), np.abs(d2).max(), np.abs(dx).max()))
+
+    def is_stationary(self, tol: float = STATIONARY_TOL, exact: bool = False) -> bool:
+        """Stationarity check.
+
+        ``exact=False``: the brute-force parameter-space flow vanishes to ``tol`` (max-norm).
+        ``exact=True``: the exact Fourier blocks make the derived symbolic block flow of the
+        model vanish identically (``symflow.theory.model``; SymPy ``simplify`` to zero), and the
+        numeric check passes too.
+        """
+        ok = self.residual() <= tol
+        if exact:
+            ok = ok and self.exact_stationarity()
+        return ok
+
+    def exact_stationarity(self) -> bool:
+        """True when every entry of the symbolic block flow vanishes exactly at the exact blocks."""
+        from .exact_blocks import block_rhs_at
+
+        rhs = block_rhs_at(self)
+        return all(sp.simplify(e) == 0 for M in rhs.values() for e in M)
+
+    # -------------------------------------------------------------- display
+    def __repr__(self) -> str:
+        return (f"<Equilibrium {self.group.name} orbit {{{', '.join(self.irreps)}}}: d={self.dim}, |O|={self.orbit_size}, "
+                f"{self.type}, Omega* = {self.omega_star} ~ {self.omega_star_float:.7g}>")
+
+    def _repr_latex_(self) -> str:
+        labels = ", ".join(sp.latex(sp.Symbol(l)) for l in self.irreps)
+        return (f"$\\Omega^*(\\{{{labels}\\}}) = {sp.latex(self.omega_star)} \\approx {self.omega_star_float:.7g}"
+                f"\\quad (d = {self.dim},\\ |O| = {self.orbit_size},\\ \\text{{{self.type}}})$")
+
+
+def equilibrium(model, orbit) -> Equilibrium:
+    """The representative equilibrium of ``orbit`` (see :data:`ORBIT_FORMS`) for ``model``."""
+    v = as_variant(model)
+    return Equilibrium(v, resolve_orbit(v.group, orbit))
+
+
+def orbit_equilibria(model) -> list[Equilibrium]:
+    """One :class:`Equilibrium` per non-trivial irrep orbit, in ``group.orbits`` order."""
+    v = as_variant(model)
+    G = v.group
+    return [Equilibrium(v, k) for k, orb in enumerate(G.orbits) if not G.irreps[orb[0]].is_trivial]

@@ -1,0 +1,303 @@
+"""The model: one neuron of the two-layer network of THEORY section 2 (or Li2, section 7).
+
+A :class:`Model` fixes everything the derivations depend on:
+
+* the group ``G`` (order ``n``), by name or as a :class:`~symflow.groups.group.Group`;
+* the loss: ``"ce"``, cross-entropy in the small-logit regime (GC), per neuron the energy
+  ``E = (1/2) n^-2 sum_{g1,g2} xi~(g1 g2) sigma(theta1(g1) + theta2(g2))`` (``xi~`` centred; the
+  factor ``1/2`` makes ``sigma = z^2`` give exactly GC's ``Omega`` in GC's time unit ``c = 2a/M``);
+  or ``"mse"``, Li2's sample-centred MSE, ``E = (1/2) sum_h (z_h - mean z)^2`` with
+  ``z_h = sum_{ab = h} sigma(u(a) + v(b))``;
+* the activation ``sigma``, a polynomial in ``z`` (default ``z**2``);
+* shared (``theta1 = theta2``) or unshared input embeddings;
+* the constraint: ``"sphere"`` (Stage I; ``spheres="separate"``: every vector on its own unit
+  sphere, ``"joint"``: ``[theta1; theta2]`` on one sphere, as in the GC authors' code) or ``"none"``
+  (plain gradient ascent, no radial terms).
+
+Per neuron the network decouples (THEORY section 2), so the model is width-free. The model
+derives: :meth:`Model.energy` (parameter space and Fourier space, with an exact proof of their
+equality for the group), :meth:`Model.block_flow` (the Riemannian flow of one generic irrep block
+of dimension ``d``) and :attr:`Model.trivial_flow`.
+
+Vector names: CE ``("theta1", "theta2", "xi")`` (shared ``("theta", "xi")``), MSE ``("u", "v")``
+(shared ``("u",)``).
+"""
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+
+import numpy as np
+import sympy as sp
+
+from ..errors import ModelError, SymflowError
+from .manifold import SphereProduct
+from .symbols import Z
+
+LOSSES = ("ce", "mse")
+SPHERES = ("separate", "joint")
+CONSTRAINTS = ("sphere", "none")
+ACTIVATION_FORMS = ("a polynomial in z with rational coefficients, e.g. 'z**2', 'z**2+z**3', "
+                    "'z**2/2 + 3*z', or a SymPy expression in Symbol('z')")
+#: Families whose name identifies the group (other groups are keyed by a hash of their table).
+NAMED_FAMILIES = ("cyclic", "abelian", "dihedral", "symmetric", "alternating", "frobenius",
+                  "dicyclic", "quaternion")
+
+
+def parse_activation(activation) -> sp.Expr:
+    """The activation as a SymPy polynomial in :data:`~symflow.theory.symbols.Z` (exact coefficients).
+
+    Accepts ``None`` (``z**2``), a string, or a SymPy expression in a symbol named ``z``. Floats
+    are converted to exact rationals. Raises :class:`ModelError` naming the accepted forms.
+    """
+    if activation is None:
+        return Z ** 2
+    if isinstance(activation, str):
+        text = activation.strip()
+        if not text:
+            raise ModelError(f"empty activation; accepted: {ACTIVATION_FORMS}")
+        try:
+            expr = sp.sympify(text.replace("^", "**"), locals={"z": Z}, rational=True)
+        except (sp.SympifyError, SyntaxError, TypeError, AttributeError) as exc:
+            raise ModelError(f"cannot parse activation {activation!r} ({type(exc).__name__}); "
+                             f"accepted: {ACTIVATION_FORMS}") from None
+    elif isinstance(activation, sp.Basic):
+        expr = activation
+        zs = [s for s in expr.free_symbols if s.name == "z"]
+        if zs:
+            expr = expr.xreplace({zs[0]: Z})
+        expr = sp.nsimplify(expr, rational=True)
+    else:
+        raise ModelError(f"activation must be a string or a SymPy expression, got {type(activation).__name__}; "
+                         f"accepted: {ACTIVATION_FORMS}")
+    if not isinstance(expr, sp.Expr):
+        raise ModelError(f"activation {activation!r} is not an expression; accepted: {ACTIVATION_FORMS}")
+    extra = sorted(s.name for s in expr.free_symbols if s != Z)
+    if extra:
+        raise ModelError(f"activation {activation!r} has symbols other than z: {', '.join(extra)}; "
+                         f"accepted: {ACTIVATION_FORMS}")
+    if not expr.is_polynomial(Z):
+        raise ModelError(f"activation {activation!r} is not a polynomial in z (the engine expands it "
+                         f"binomially); accepted: {ACTIVATION_FORMS}")
+    poly = sp.Poly(expr, Z)
+    if not all(c.is_rational for c in poly.coeffs()):
+        raise ModelError(f"activation {activation!r} needs rational coefficients; accepted: {ACTIVATION_FORMS}")
+    return poly.as_expr()
+
+
+def cross_terms(activation: sp.Expr) -> tuple:
+    """Binomial expansion of ``sigma(x + y)`` without the pure terms: ``((a, b, coef), ...)``.
+
+    ``sigma(x + y) = sum_{a, b} coef_{ab} x^a y^b``; terms with ``a = 0`` or ``b = 0`` are dropped
+    because they vanish in the energy (``sum_{g2} xi~(g1 g2) = 0`` for CE; a constant in ``h``
+    removed by the centring for MSE). Sorted by total degree, then ``a``.
+    """
+    x, y = sp.symbols("x y")
+    poly = sp.Poly(sp.expand(activation.subs(Z, x + y)), x, y)
+    terms = [(int(a), int(b), sp.Rational(c)) for (a, b), c in poly.terms() if a > 0 and b > 0 and c != 0]
+    return tuple(sorted(terms, key=lambda t: (t[0] + t[1], t[0])))
+
+
+def _resolve_group(group):
+    from ..groups.group import Group
+
+    if isinstance(group, Group):
+        return group
+    if isinstance(group, str):
+        from ..groups import group as by_name
+
+        return by_name(group)
+    raise ModelError(f"a model needs a group name (e.g. 'Z7', 'F21', 'S4') or a symflow Group, "
+                     f"got {type(group).__name__}")
+
+
+class Model:
+    """One neuron of the two-layer group-composition network; see the module docstring.
+
+    Parameters
+    ----------
+    group : str or Group
+    shared : bool
+        ``theta1 = theta2`` (one input embedding).
+    spheres : {"separate", "joint"} or None
+        ``None`` means ``"separate"`` for CE (GC's paper) and ``"joint"`` for MSE (Li2: each hidden
+        unit ``w = [u; v]`` on one sphere).
+    activation : None, str or SymPy expression
+        Polynomial in ``z``; default ``z**2``.
+    loss : {"ce", "mse"}
+    constraint : {"sphere", "none"}
+        ``"none"``: the flow is the plain gradient, with no ``-Omega`` terms.
+    """
+
+    def __init__(self, group, shared: bool = False, spheres: str | None = None, activation=None,
+                 loss: str = "ce", constraint: str = "sphere"):
+        self.group = _resolve_group(group)
+        if not isinstance(shared, (bool, np.bool_)):
+            raise ModelError(f"shared must be True or False, got {shared!r}")
+        self.shared = bool(shared)
+        loss = loss.lower() if isinstance(loss, str) else loss
+        if loss not in LOSSES:
+            raise ModelError(f"loss must be one of {', '.join(LOSSES)} (cross-entropy in the small-logit "
+                             f"regime, or Li2's sample-centred MSE), got {loss!r}")
+        self.loss = loss
+        if constraint not in CONSTRAINTS:
+            raise ModelError(f"constraint must be 'sphere' (Stage I, projected flow) or 'none' "
+                             f"(plain gradient), got {constraint!r}")
+        self.constraint = constraint
+        if spheres is None:
+            spheres = "joint" if (loss == "mse" and not self.shared) else "separate"
+        if spheres not in SPHERES:
+            raise ModelError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
+        self.spheres = spheres
+        self.activation = parse_activation(activation)
+        self.cross_terms = cross_terms(self.activation)
+        if not self.cross_terms:
+            raise ModelError(f"activation {sp.sstr(self.activation)} has no term of degree >= 2, so "
+                             f"sigma(theta1(g1) + theta2(g2)) has no cross term and the energy vanishes "
+                             f"identically; use e.g. 'z**2'")
+        self.manifold = SphereProduct.for_vectors(self.vector_names, self.spheres, self.constraint,
+                                                  None if self.shared else self.input_names)
+        self._flows: dict = {}
+        self._energy = None
+
+    # ------------------------------------------------------------------ names
+    @property
+    def input_names(self) -> tuple:
+        """Names of the two input embeddings ``(first, second)`` (equal when shared)."""
+        if self.loss == "ce":
+            return ("theta", "theta") if self.shared else ("theta1", "theta2")
+        return ("u", "u") if self.shared else ("u", "v")
+
+    @property
+    def output_name(self) -> str | None:
+        """Name of the output vector (``"xi"`` for CE, ``None`` for MSE)."""
+        return "xi" if self.loss == "ce" else None
+
+    @property
+    def vector_names(self) -> tuple:
+        """The neuron's vectors: CE ``(theta1, theta2, xi)`` / ``(theta, xi)``; MSE ``(u, v)`` / ``(u,)``."""
+        ins = self.input_names[:1] if self.shared else self.input_names
+        return ins + ((self.output_name,) if self.output_name else ())
+
+    @property
+    def is_bilinear(self) -> bool:
+        """True when only the ``theta1 theta2`` cross term survives (quadratic activation).
+
+        Then the energy is a sum of independent per-irrep-block terms in the Fourier coordinates
+        (bilinear in ``(theta1, theta2)`` and linear in ``xi`` for CE; ``||v_hat u_hat||^2`` for
+        MSE), and the reduced per-block flow exists. Higher powers couple blocks through the
+        Fourier transforms of pointwise powers.
+        """
+        return len(self.cross_terms) == 1 and self.cross_terms[0][:2] == (1, 1)
+
+    # ------------------------------------------------------------------ identity
+    def to_dict(self) -> dict:
+        """JSON-able settings (with the group's name and order)."""
+        return {"group": self.group.name, "order": self.group.order, "shared": self.shared,
+                "spheres": self.spheres, "activation": sp.sstr(self.activation), "loss": self.loss,
+                "constraint": self.constraint}
+
+    def settings_key(self) -> str:
+        """Stable key of the settings that block formulas depend on (everything but the group)."""
+        return (f"loss={self.loss};shared={int(self.shared)};spheres={self.spheres};"
+                f"activation={sp.sstr(self.activation)};constraint={self.constraint}")
+
+    def key(self) -> str:
+        """Stable string for hashing and caching: group identity plus all settings."""
+        g = self.group
+        gid = f"{g.name}/{g.order}"
+        if g.family not in NAMED_FAMILIES:
+            gid += "#" + hashlib.sha1(np.ascontiguousarray(g.table, dtype=np.int64).tobytes()).hexdigest()[:12]
+        return f"{gid};{self.settings_key()}"
+
+    def __eq__(self, other):
+        return isinstance(other, Model) and other.key() == self.key()
+
+    def __hash__(self):
+        return hash(self.key())
+
+    # ------------------------------------------------------------------ derivations
+    def energy(self):
+        """The :class:`~symflow.theory.energy.EnergyFunctional` of this model (cached)."""
+        if self._energy is None:
+            from .energy import EnergyFunctional
+
+            self._energy = EnergyFunctional(self)
+        return self._energy
+
+    def require_block_flow(self) -> None:
+        """Raise :class:`ModelError` unless the reduced per-block Fourier flow exists."""
+        if not self.is_bilinear:
+            raise ModelError(
+                f"reduced flow needs a quadratic activation (the energy must be a sum of independent "
+                f"irrep blocks); sigma = {sp.sstr(self.activation)} has cross terms "
+                f"{', '.join(f'theta1^{a} theta2^{b}' for a, b, _ in self.cross_terms)} whose Fourier "
+                f"form uses pointwise powers and couples all blocks. The parameter-space energy and "
+                f"gradient are still available: Model.energy().parameter_space / .gradient()")
+
+    def block_flow(self, d: int):
+        """The :class:`~symflow.theory.flow.BlockFlow` of a generic nontrivial irrep block of dimension ``d``.
+
+        Derived once per ``(settings, d)`` (not per group or neuron) and cached.
+        """
+        if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
+            raise ModelError(f"block dimension d must be a positive integer, got {d!r}")
+        d = int(d)
+        if d not in self._flows:
+            from .flow import derive_block_flow
+
+            self.require_block_flow()
+            self._flows[d] = derive_block_flow(self, d)
+        return self._flows[d]
+
+    def block_flows(self) -> dict:
+        """``{d: BlockFlow}`` for every irrep dimension of the group."""
+        return {d: self.block_flow(d) for d in sorted(self.group.irreps_by_dim)}
+
+    @cached_property
+    def trivial_flow(self) -> dict:
+        """``{name: c}`` with ``d nu_hat[1]/dt = -c * Omega * nu_hat[1]`` on the trivial block (zero drive)."""
+        from .symbols import OMEGA
+
+        bf = self.block_flow(1)
+        return {name: sp.simplify(bf.radial[name] / OMEGA) for name in self.vector_names}
+
+    def fourier_flow_numeric(self, state):
+        """Numeric Fourier-space velocity from the derived block formulas (lambdify; for tests).
+
+        ``state``: dict ``name -> (..., n)`` real parameter-space array or ``FourierCoefficients``.
+        Returns ``(velocity, omega)``: ``velocity`` a dict ``name -> FourierCoefficients``,
+        ``omega`` the energy, shape ``batch``. Accuracy: double precision (rounding only).
+        """
+        from .flow import fourier_flow_numeric
+
+        return fourier_flow_numeric(self, state)
+
+    # ------------------------------------------------------------------ display
+    def describe(self) -> str:
+        act = sp.sstr(self.activation)
+        kind = "shared" if self.shared else "unshared"
+        loss = "cross-entropy (small-logit)" if self.loss == "ce" else "sample-centred MSE (Li2)"
+        return (f"{self.group.name} (n={self.group.order}), {kind} embeddings, sigma(z) = {act}, {loss}, "
+                f"{self.manifold.describe()}")
+
+    def __repr__(self) -> str:
+        return (f"Model({self.group.name!r}, shared={self.shared}, spheres={self.spheres!r}, "
+                f"activation={sp.sstr(self.activation)!r}, loss={self.loss!r}, constraint={self.constraint!r})")
+
+    def _repr_latex_(self) -> str:
+        from .display import model_latex
+
+        return "$" + model_latex(self) + "$"
+
+
+def require_model(model) -> Model:
+    """Accept a :class:`Model` or anything :class:`Model` accepts as its group."""
+    if isinstance(model, Model):
+        return model
+    try:
+        return Model(model)
+    except SymflowError:
+        raise
+    except Exception as exc:  # pragma: no cover - defensive
+        raise ModelError(f"cannot build a model from {model!r}: {exc}") from None
