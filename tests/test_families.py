@@ -102,7 +102,7 @@ def test_completeness_and_schur(name):
 def test_real_type_given_by_real_matrices(name):
     G = grp(name)
     for r in G.irreps:
-        if r.indicator == 1 and G.family != "frobenius":
+        if r.indicator == 1:
             assert r.is_real_matrix, r.label
 
 
@@ -357,3 +357,52 @@ def test_recognise_number():
     with pytest.warns(UnrecognisedNumberWarning):
         v = recognise_number(0.123456789123)
     assert abs(float(v) - 0.123456789123) < 1e-12
+
+
+def test_permutation_groups_structure_matches_generic():
+    """S_n / A_n precompute classes, orders, inverses; they must equal the table-based ones."""
+    for make in (symmetric_group, alternating_group):
+        for n in range(1, 6):
+            G = make(n)
+            B = bare(G)
+            assert G.classes == B.classes
+            assert np.array_equal(G.element_orders, B.element_orders)
+            assert np.array_equal(G.inverse, B.inverse)
+            assert G.is_abelian == B.is_abelian
+
+
+def _direct_product(G: Group, H: Group) -> Group:
+    """``G x H`` with index ``g * |H| + h`` (a plain table group)."""
+    n, m = G.order, H.order
+    i = np.arange(n * m)
+    g, h = i // m, i % m
+    table = G.table[g[:, None], g[None, :]] * m + H.table[h[:, None], h[None, :]]
+    labels = [f"({G.labels[a]},{H.labels[b]})" for a, b in zip(g, h)]
+    return Group(order=n * m, labels=labels, identity=G.identity * m + H.identity,
+                 name=f"{G.name}x{H.name}", table=table)
+
+
+SMALL = {"S3": lambda: symmetric_group(3), "Q8": quaternion_group, "Z3": lambda: frobenius_group(3, 2),
+         "D4": lambda: dihedral_group(4), "A4": lambda: alternating_group(4), "Dic3": lambda: dicyclic_group(3)}
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.sampled_from(sorted(SMALL)), st.sampled_from(sorted(SMALL)))
+def test_numeric_irreps_of_direct_products(a, b):
+    G, H = SMALL[a](), SMALL[b]()
+    P = _direct_product(G, H)
+    irreps = numeric_irreps(P)
+    n = P.order
+    assert sum(r.dim ** 2 for r in irreps) == n and len(irreps) == len(P.classes)
+    assert irreps[0].is_trivial and [r.dim for r in irreps[1:]] == sorted(r.dim for r in irreps[1:])
+    T = P.table
+    for r in irreps:
+        M = r.matrices
+        for g in range(0, n, 3):
+            assert np.abs(M[g] @ M - M[T[g]]).max() < ATOL
+        if r.indicator == 1:
+            assert r.is_real_matrix
+    # the indicator of an outer tensor product is the product of the indicators
+    ind = sorted(r.indicator for r in irreps)
+    expect = sorted(x.indicator * y.indicator for x in G.irreps for y in H.irreps)
+    assert ind == expect

@@ -25,7 +25,7 @@ import sympy as sp
 from ..errors import ModelError
 
 #: Bump when the generated code's layout changes (part of every expression hash).
-FORMAT_VERSION = "symflow-codegen-1"
+FORMAT_VERSION = "symflow-codegen-2"
 
 
 @dataclass(frozen=True)

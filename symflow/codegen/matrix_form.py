@@ -27,6 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg
 import sympy as sp
+from sympy.polys.domains import QQ_I
+from sympy.polys.matrices import DomainMatrix
+from sympy.polys.matrices.exceptions import DMNonInvertibleMatrixError
 
 #: Fresh random points at which a recognised matrix form is confirmed exactly.
 VERIFY_POINTS = 3
@@ -88,13 +91,11 @@ class MatrixForm:
 
     def to_sympy(self, blocks):
         """The explicit SymPy matrix (or scalar) this form stands for."""
-        total = 0
+        d = sp.Matrix(next(iter(blocks.values()))).shape[0]
+        total = sp.zeros(d, d) if self.kind == "matrix" else sp.Integer(0)
         for t in self.terms:
             W = _word_sympy(t.word, blocks)
             total = total + t.coeff * (W.trace() if self.kind == "trace" else W)
-        if self.kind == "matrix" and total == 0:
-            d = sp.Matrix(next(iter(blocks.values()))).shape[0]
-            return sp.zeros(d, d)
         return total
 
     def __str__(self) -> str:
@@ -170,21 +171,23 @@ def candidate_words(mtype, kind: str) -> list:
     conjugated), in every distinct order. For traces, words equal up to cyclic rotation or to
     transposition (``tr W = tr W^T``) are listed once.
     """
-    words = []
-    seen = set()
+    words = {}
     for order in sorted(set(itertools.permutations(mtype))):
         choices = [("conj", "H") if conj else ("", "T") for _, conj in order]
         for ops in itertools.product(*choices):
             word = tuple(Atom(nm, op) for (nm, _), op in zip(order, ops))
-            if kind == "trace":
-                key = _trace_canonical(word)
-                if key in seen:
-                    continue
-                seen.add(key)
-            words.append(word)
+            key = _trace_canonical(word) if kind == "trace" else word
+            if key not in words or _preference(word) < _preference(words[key]):
+                words[key] = word
             if len(words) > MAX_CANDIDATES:
                 raise _Unsupported
-    return words
+    return list(words.values())
+
+
+def _preference(word):
+    """Among equivalent trace words prefer few transposes and a conjugated first factor
+    (``tr(X^H R)`` prints as the cheap ``sum(conj(X) * R)``)."""
+    return (sum(a.op in ("T", "H") for a in word) - (word[0].op == "H"), [(a.name, a.op) for a in word])
 
 
 def _trace_canonical(word):
@@ -262,20 +265,24 @@ def recognise(expr, block_exprs, kind: str, seed: int = 0):
         lhs += l
         A.append(a)
     A = np.concatenate(A, axis=0)
-    rank = np.linalg.matrix_rank(A)
+    # independent candidate columns, greedily in order of preference (simplest words first)
+    order = sorted(range(len(words)), key=lambda k: _preference(words[k]))
+    cols = []
+    for k in order:
+        if np.linalg.matrix_rank(A[:, cols + [k]]) > len(cols):
+            cols.append(k)
+    rank = len(cols)
     if rank == 0:
         return None
-    _, _, col_piv = scipy.linalg.qr(A, pivoting=True)
-    cols = sorted(col_piv[:rank])
     _, _, row_piv = scipy.linalg.qr(A[:, cols].T, pivoting=True)
     rows = sorted(row_piv[:rank])
-    Asub = sp.Matrix([[_exact(A[r, c]) for c in cols] for r in rows])
-    bsub = sp.Matrix([lhs[r] for r in rows])
+    Asub = DomainMatrix([[QQ_I.from_sympy(_exact(A[r, c])) for c in cols] for r in rows], (rank, rank), QQ_I)
     try:
-        coeffs = Asub.LUsolve(bsub)
-    except (ValueError, ZeroDivisionError, sp.matrices.exceptions.NonInvertibleMatrixError):
+        Ainv = Asub.inv().to_Matrix()
+    except (ValueError, ZeroDivisionError, DMNonInvertibleMatrixError):
         return None
-    coeffs = [sp.factor(sp.simplify(c)) for c in coeffs]
+    coeffs = list(Ainv * sp.Matrix([lhs[r] for r in rows]))
+    coeffs = [sp.factor(sp.cancel(c)) for c in coeffs]
     terms = tuple(Term(c, words[k]) for c, k in zip(coeffs, cols) if c != 0)
     form = MatrixForm(kind, terms)
 
@@ -284,7 +291,7 @@ def recognise(expr, block_exprs, kind: str, seed: int = 0):
         chosen = a_mat[:, cols]
         for r, lv in enumerate(lhs_vals):
             rhs = sp.Add(*[coeffs[k] * _exact(chosen[r, k]) for k in range(len(cols)) if coeffs[k] != 0])
-            if sp.simplify(sp.expand(lv - rhs)) != 0:
+            if sp.cancel(lv - rhs) != 0:
                 return False
         return True
 
@@ -295,3 +302,63 @@ def recognise(expr, block_exprs, kind: str, seed: int = 0):
         if not holds(l, a):
             return None
     return form
+
+
+# ---------------------------------------------------------------------------- from the engine
+def _atoms_of(factor):
+    """Atoms of one matrix factor of a ``MatrixSymbol`` expression (``<name>hat`` symbols)."""
+    if isinstance(factor, sp.MatrixSymbol):
+        return [Atom(_block_name(factor), "")]
+    if isinstance(factor, sp.Adjoint) and isinstance(factor.arg, sp.MatrixSymbol):
+        return [Atom(_block_name(factor.arg), "H")]
+    if isinstance(factor, sp.Transpose) and isinstance(factor.arg, sp.MatrixSymbol):
+        return [Atom(_block_name(factor.arg), "T")]
+    if isinstance(factor, sp.MatPow) and factor.exp.is_Integer and factor.exp > 0:
+        return _atoms_of(factor.base) * int(factor.exp)
+    if isinstance(factor, sp.MatMul):
+        out = []
+        for f in factor.args:
+            if not f.is_Matrix:
+                raise _Unsupported
+            out += _atoms_of(f)
+        return out
+    raise _Unsupported
+
+
+def _block_name(ms) -> str:
+    return ms.name[:-3] if ms.name.endswith("hat") else ms.name
+
+
+def from_matrix_expression(expr):
+    """:class:`MatrixForm` of a SymPy matrix expression in ``MatrixSymbol`` blocks ``<name>hat``
+    (the theory engine's ``BlockFlow.compact_drive``); ``None`` if it is not a sum of products."""
+    if isinstance(expr, sp.ZeroMatrix):
+        return MatrixForm("matrix", ())
+    terms = []
+    try:
+        for t in (expr.args if isinstance(expr, sp.MatAdd) else (expr,)):
+            coeff, mats = sp.Integer(1), []
+            for f in (t.args if isinstance(t, sp.MatMul) else (t,)):
+                if f.is_Matrix:
+                    mats.append(f)
+                else:
+                    coeff = coeff * f
+            if not mats:
+                raise _Unsupported
+            word = tuple(a for f in mats for a in _atoms_of(f))
+            terms.append(Term(sp.factor(coeff), word))
+    except _Unsupported:
+        return None
+    return MatrixForm("matrix", tuple(terms))
+
+
+def from_trace_words(trace_words):
+    """:class:`MatrixForm` (trace kind) of ``[(coef, ((name, power, adjoint), ...)), ...]``, the
+    theory engine's ``energy_trace_words`` (``omega_block = sum coef tr(word)``); ``None`` if a
+    letter is a pointwise power (not a block of the flow)."""
+    terms = []
+    for coef, word in trace_words:
+        if any(power != 1 for _, power, _ in word):
+            return None
+        terms.append(Term(sp.factor(sp.sympify(coef)), tuple(Atom(nm, "H" if adj else "") for nm, _, adj in word)))
+    return MatrixForm("trace", tuple(terms))

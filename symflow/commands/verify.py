@@ -2,11 +2,13 @@
 
     symflow verify F21 [--shared] [--spheres separate|joint] [--loss ce|mse]
                        [--examples N] [--seed S] [--only TEXT] [--json] [--save FILE] [--list]
+                       [--mutant sign-flip|missing-projection|wrong-normalisation|no-retraction]
 
 Prints a rich table (check, examples tried, time, pass/fail/skip) and the shrunk counterexample
 of every failure; ``--json`` prints the public JSON object
 ``{"model", "checks": [{"name", "examples", "passed", "counterexample", "status", ...}], ...}``.
-Exit status: 0 when no check failed, 1 when one did, 2 for bad input, 130 when interrupted
+``--mutant`` runs the catalogue against a deliberately broken copy of the model (a self-test:
+it must fail). Exit status: 0 when no check failed, 1 when one did, 2 for bad input, 130 when interrupted
 (the finished checks are still printed).
 """
 from __future__ import annotations
@@ -20,10 +22,11 @@ def register(sub):
     p = sub.add_parser("verify", help="check a model's invariants with property-based tests (Hypothesis)",
                        description="Run every invariant of the catalogue that applies to the model; "
                                    "exit 1 if one fails.")
-    p.add_argument("name", help="group name, e.g. Z7, Z3xZ5, D5, Q8, S4, A5, F21")
+    p.add_argument("name", nargs="?", help="group name, e.g. Z7, Z3xZ5, D5, Q8, S4, A5, F21")
     p.add_argument("--shared", action="store_true", help="shared embedding theta1 = theta2")
-    p.add_argument("--spheres", default="separate", choices=["separate", "joint"],
-                   help="separate unit spheres for theta1, theta2, xi (default) or one joint sphere for [theta1; theta2]")
+    p.add_argument("--spheres", default=None, choices=["separate", "joint"],
+                   help="separate unit spheres for each vector (CE default) or one joint sphere for the two "
+                        "input embeddings (MSE default)")
     p.add_argument("--loss", default="ce", choices=["ce", "mse"], help="cross-entropy (GC) or MSE (Li2)")
     p.add_argument("--examples", type=int, default=20, help="Hypothesis examples per check (default 20)")
     p.add_argument("--seed", type=int, default=0, help="seed of the Hypothesis search (default 0)")
@@ -31,6 +34,9 @@ def register(sub):
     p.add_argument("--json", action="store_true", help="print one JSON object (public contract)")
     p.add_argument("--save", default=None, metavar="FILE", help="also write the JSON report to FILE")
     p.add_argument("--list", action="store_true", help="list the catalogue and exit")
+    p.add_argument("--mutant", default=None, metavar="NAME",
+                   help="self-test: verify a deliberately broken copy (sign-flip, missing-projection, no-retraction, "
+                        "wrong-normalisation); the run must fail")
     p.set_defaults(func=run)
 
 
@@ -38,13 +44,22 @@ def run(args) -> int:
     from rich.console import Console
 
     from ..testing.catalogue import CATALOGUE, system_for
+    from ..testing.mutants import mutate
     from ..testing.runner import run_catalogue
 
     console = Console()
     if args.list:
+        from rich.table import Table
+
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="cyan", no_wrap=True)
+        table.add_column()
         for inv in CATALOGUE:
-            console.print(f"[cyan]{inv.name:32}[/] {inv.summary}", highlight=False)
+            table.add_row(inv.name, inv.summary)
+        console.print(table)
         return 0
+    if not args.name:
+        raise SymflowError("name a group, e.g. 'symflow verify F21' (or use --list to see the checks)")
     if args.examples < 1:
         raise SymflowError(f"--examples must be a positive integer, got {args.examples}")
     invariants = list(CATALOGUE)
@@ -53,8 +68,12 @@ def run(args) -> int:
         if not invariants:
             raise SymflowError(f"no check name contains {args.only!r}; checks: {', '.join(i.name for i in CATALOGUE)}")
     system = system_for(args.name, shared=args.shared, spheres=args.spheres, loss=args.loss)
+    model = dict(system.extras["model"])
+    if args.mutant:
+        system = mutate(system, args.mutant)
+        model["mutant"] = args.mutant
     report = run_catalogue(system, examples=args.examples, seed=args.seed, invariants=invariants,
-                           progress=not args.json, model=system.extras["model"])
+                           progress=not args.json, model=model)
     data = report.to_json()
     if args.save:
         try:

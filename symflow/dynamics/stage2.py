@@ -19,7 +19,15 @@ the mean loss, ``n^2`` for the loss summed over the table). Gradient flow on the
     u_eps = log(m / expm1(eps / w)).
 
 Per-neuron scales starting equal stay equal on this population and move ``M`` times slower
-(each ``a_m`` receives ``1/M`` of the tied gradient). :class:`Stage2Prediction` evaluates these
+(each ``a_m`` receives ``1/M`` of the tied gradient).
+
+THEORY.md's ``a(t) ~ log(1 + n(n-1) t)`` and ``T ~ (n/eps)(1 + (n-1)^-2)`` carry no units. They
+are recovered at leading order when ``a`` there is the margin ``u`` and time is
+``tau = K t / (n(n-1))`` (:meth:`Stage2Prediction.theory_time`) with the loss summed over the
+table: then ``e^u + m u = n m tau + e^{u0} + m u0`` and the exact
+``T = n/eps - 1/(2n) + (u_eps - 1/m)/n + O(eps)``; the stated correction factor
+``1 + (n-1)^-2`` is not what the exact solution gives (e.g. ``n = 7, eps = 0.01``: exact 701.4,
+stated 719.4). :class:`Stage2Prediction` evaluates these
 curves (Newton on the implicit equation, relative accuracy 1e-12); :func:`simulate_stage2`
 runs the actual network (gradient descent on ``a`` only); :func:`theory_scale_curve` and
 :func:`theory_time_to_loss` are THEORY.md's stated forms ``log(1 + n(n-1)t)`` and
@@ -163,6 +171,16 @@ class Stage2Prediction:
     def loss(self, t) -> np.ndarray:
         """Predicted CE ``w log(1 + m e^{-u(t)})``."""
         return self.weight * np.log1p(self.m * np.exp(-self._u(t)))
+
+    def margin(self, t) -> np.ndarray:
+        """Predicted logit margin ``u(t) = kappa a(t)``."""
+        return self._u(t)
+
+    def theory_time(self, t) -> np.ndarray:
+        """``tau = K t / (n (n-1))``: the clock in which ``u`` obeys ``du/dtau = n m / (e^u + m)``,
+        so that ``u(tau) ~ log(1 + n(n-1) tau)`` as THEORY.md states (``tau = 2 t / (n-1)^2`` for
+        the summed loss and a tied scale)."""
+        return self.rate * np.asarray(t, dtype=float) / (self.n * self.m)
 
     def time_to_loss(self, eps) -> np.ndarray:
         """Exact ``T(eps)``: first time the CE falls below ``eps`` (0 if already below)."""

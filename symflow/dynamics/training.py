@@ -256,7 +256,7 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
           weight_decay: float = 0.0, train_pairs=None, test_pairs=None, batch_size: int | None = None,
           reduction: str = "mean", trainable=None, seed: int = 0, record_every: int | None = None,
           snapshots: bool = True, callback=None, progress: bool = True, betas=(0.9, 0.999),
-          eps: float = 1e-8) -> TrainingHistory:
+          eps: float = 1e-8, blas_threads: int | None = 1) -> TrainingHistory:
     """Train ``network`` in place and return its :class:`TrainingHistory`.
 
     Parameters
@@ -270,8 +270,8 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
         Sphere constraint on the trainable embeddings/output weights (see module doc). Constrained
         parameters are first renormalised onto their spheres.
     weight_decay : float
-        ``lambda >= 0`` (L2 added to the gradient; decoupled for ``"adamw"``). On a sphere the
-        decay is radial and projected away.
+        ``lambda >= 0`` on the embeddings and output weights, not on ``a`` (L2 added to the
+        gradient; decoupled for ``"adamw"``). On a sphere the decay is radial and projected away.
     train_pairs, test_pairs : None, (P, 2) array or PairSet
         Training entries (None: the whole table) and optional held-out entries.
     reduction : {"mean", "sum"}
@@ -290,6 +290,11 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
         Called at each record; returning True stops training (e.g. a convergence test).
     progress : bool
         Show a rich progress bar.
+    betas, eps : Adam's moment decay rates and denominator guard.
+    blas_threads : int or None
+        BLAS threads while training (default 1: the thin ``(., n)`` products of this network run
+        fastest on one thread and multi-threaded BLAS collapses on a busy machine). Needs the
+        ``threadpoolctl`` package; without it, or with ``None``, the setting is left alone.
     """
     lr = _check_args(network, steps, lr, optimizer, weight_decay, reduction, record_every)
     steps = int(steps)
@@ -337,7 +342,7 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
                      "betas": list(betas) if optimizer.startswith("adam") else None,
                      "eps": eps if optimizer.startswith("adam") else None},
         "reduced_time_unit": c if (network.activation.name == "quad" and not network.per_neuron_scale
-                                   and "a" not in names) else None,
+                                   and "a" not in names and _is_whole_table(train_set)) else None,
     }
 
     params = network.params
@@ -376,6 +381,8 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
     bar = _progress_bar(progress, steps)
     task = bar.add_task("training", total=steps, loss=float("nan")) if bar is not None else None
     tick = max(1, steps // 400)
+    limits = _blas_limits(blas_threads)
+    metadata["training"]["blas_threads"] = blas_threads if limits is not None else None
     try:
         if bar is not None:
             bar.start()
@@ -414,6 +421,7 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
                 bar.update(task, completed=k, loss=ev.loss)
     except KeyboardInterrupt:
         interrupted = True
+        retract(params, blocks)   # an interrupted update may have left the spheres
         if all(np.all(np.isfinite(v)) for v in params.values()) and (not recorder.rows or recorder.rows[-1][0] != done):
             try:
                 _record(done)
@@ -422,7 +430,27 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
     finally:
         if bar is not None:
             bar.stop()
+        if limits is not None:
+            limits.restore_original_limits()
     return recorder.history(_metadata(), interrupted)
+
+
+def _blas_limits(threads):
+    """A threadpoolctl limiter holding BLAS at ``threads`` (None if unavailable or not asked)."""
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise SymflowError(f"blas_threads must be a positive integer or None, got {threads!r}")
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=int(threads), user_api="blas")
+
+
+def _is_whole_table(ps: PairSet) -> bool:
+    n = ps.group.order
+    return ps.full or (len(ps) == n * n and len(np.unique(ps.g1 * n + ps.g2)) == n * n)
 
 
 def _progress_bar(enabled: bool, steps: int):

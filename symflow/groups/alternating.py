@@ -32,7 +32,7 @@ from . import multiquadratic as mq
 from .group import Group
 from .irrep import Irrep
 from .symmetric import (MAX_DEGREE, conjugate_partition, cycle_label, partition_label, partitions,
-                        permutation_array, permutation_rank, permutation_sign,
+                        permutation_array, permutation_inverse, permutation_rank, permutation_sign,
                         set_permutation_structure, standard_tableaux, young_exact, young_numeric)
 
 
@@ -63,6 +63,7 @@ def alternating_group(n: int) -> Group:
         table = multiply(np.arange(order)[:, None], np.arange(order)[None, :])
     group = Group(order=order, labels=labels, identity=0, name=f"A{n}", table=table,
                   multiply=None if table is not None else multiply,
+                  inverse=permutation_inverse(P, lambda q: s_to_a[permutation_rank(q)]),
                   irreps_factory=_alternating_irreps, family="alternating",
                   info={"n": n, "permutations": P, "even_in_Sn": even})
     types = set_permutation_structure(group, P)

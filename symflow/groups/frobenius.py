@@ -16,6 +16,7 @@ Irreps (``q + (p-1)/q`` of them):
   orbit ``k H`` of ``H`` on the nonzero ``k`` (``k`` the smallest member). In the basis of the
   cosets ``(h^s, 0) C_p``: ``rho_k(h^t, b) e_s = w_p^(k h^-(s+t) b) e_(s+t mod q)`` (a monomial
   matrix; ``w_m = exp(2 pi i / m)``). ``rho_k`` is of real type iff ``-1 in H`` (``q`` even),
+  and is then given in a real orthogonal form (cos/sin entries, see :func:`_real_form`);
   otherwise ``rho_k`` and ``rho_-k`` are a complex conjugate pair.
 """
 from __future__ import annotations
@@ -119,7 +120,51 @@ def _frobenius_irreps(group: Group) -> list[Irrep]:
                 out.append(sp.ImmutableMatrix(m))
             return out
 
+        if q % 2 == 0:  # real type: real orthogonal form
+            mats, exact = _real_form(group, expo)
         orbit = sorted(k * pow(h, s, p) % p for s in range(q))
         irreps.append(Irrep(group, f"rho_{k}", numeric=mats, exact=exact,
                             meta={"kind": "induced from C_p", "k": k, "orbit": orbit}))
     return irreps
+
+
+def _real_form(group: Group, expo: np.ndarray):
+    """Real orthogonal form of an induced irrep when ``q`` is even (``-1 = h^(q/2) in H``).
+
+    The antiunitary ``v -> shift_(q/2) conj(v)`` commutes with ``rho_k`` and squares to 1; its fixed
+    vectors ``f_v = (e_v + e_(v+q/2))/sqrt 2`` and ``g_v = i (e_v - e_(v+q/2))/sqrt 2``
+    (``v < q/2``), in the order ``f_0, .., f_(q/2-1), g_0, .., g_(q/2-1)``, make every matrix real:
+    with ``c = w_p^m = cos + i sin`` the entry of row ``u = s + t`` of the monomial matrix,
+    ``rho f_s = cos f_u + sin g_u``, ``rho g_s = -sin f_u + cos g_u`` for ``u < q/2``, and
+    ``rho f_s = cos f_v - sin g_v``, ``rho g_s = -sin f_v - cos g_v`` for ``u = v + q/2``.
+    """
+    p, q = group.info["p"], group.info["q"]
+    n = group.order
+    half = q // 2
+    t = np.arange(n) // p
+
+    def build(cos, sin, zeros):
+        out = []
+        for g in range(n):
+            m = zeros()
+            for s_ in range(half):
+                u = (s_ + int(t[g])) % q
+                c, si = cos(int(expo[g, u])), sin(int(expo[g, u]))
+                if u < half:
+                    v = u
+                    m[v, s_], m[half + v, s_], m[v, half + s_], m[half + v, half + s_] = c, si, -si, c
+                else:
+                    v = u - half
+                    m[v, s_], m[half + v, s_], m[v, half + s_], m[half + v, half + s_] = c, -si, -si, -c
+            out.append(m)
+        return out
+
+    mats = np.array(build(lambda m: np.cos(2 * np.pi * m / p), lambda m: np.sin(2 * np.pi * m / p),
+                          lambda: np.zeros((q, q))), dtype=complex)
+
+    def exact():
+        return [sp.ImmutableMatrix(m) for m in build(lambda m: sp.cos(2 * sp.pi * sp.Rational(m, p)),
+                                                      lambda m: sp.sin(2 * sp.pi * sp.Rational(m, p)),
+                                                      lambda: sp.zeros(q, q))]
+
+    return mats, exact

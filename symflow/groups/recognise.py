@@ -6,8 +6,8 @@ number to ``tol`` (default ``1e-9``):
 1. ``0``; a root of unity ``exp(2 pi i k / m)`` with ``m <= 24`` (when ``|z| = 1`` and ``z`` is
    not real);
 2. for the real and imaginary parts separately: a rational ``p/q`` with ``q <= 1000``; a square
-   root ``+-sqrt(p/q)``; a root of an integer quadratic ``a x^2 + b x + c`` (``mpmath.findpoly``,
-   coefficients ``<= 10^4``), i.e. ``r + s sqrt(t)``; ``cos(pi k/m)`` or ``sin(pi k/m)`` times a
+   root ``+-sqrt(p/q)``; a root of an integer quadratic ``a x^2 + b x + c`` (``mpmath.pslq``,
+   coefficients ``<= 2000``), i.e. ``r + s sqrt(t)``; ``cos(pi k/m)`` or ``sin(pi k/m)`` times a
    small rational (``m <= 24``);
 3. otherwise a 15-digit ``sympy.Float`` and an :class:`UnrecognisedNumberWarning`.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from fractions import Fraction
+from functools import lru_cache
 
 import mpmath
 import numpy as np
@@ -25,6 +26,12 @@ from .irrep import root_of_unity
 #: Default acceptance tolerance.
 TOL = 1e-9
 MAX_DENOMINATOR = 1000
+
+
+_TRIG_KEYS = [(f, k, m) for m in range(2, 25) for k in range(1, m) for f in (sp.cos, sp.sin)
+              if abs(np.cos(np.pi * k / m) if f is sp.cos else np.sin(np.pi * k / m)) > 1e-12]
+_TRIG_VALUES = np.array([np.cos(np.pi * k / m) if f is sp.cos else np.sin(np.pi * k / m)
+                         for f, k, m in _TRIG_KEYS])
 
 
 class UnrecognisedNumberWarning(UserWarning):
@@ -46,8 +53,12 @@ def _rational(x: float, tol: float):
 
 
 def recognise_real(x: float, tol: float = TOL):
-    """Exact real number equal to ``x`` to ``tol``, or ``None``."""
-    x = float(x)
+    """Exact real number equal to ``x`` to ``tol``, or ``None`` (memoised)."""
+    return _recognise_real(float(x), float(tol))
+
+
+@lru_cache(maxsize=65536)
+def _recognise_real(x: float, tol: float):
     if abs(x) < tol:
         return sp.Integer(0)
     q = _rational(x, tol)
@@ -59,24 +70,26 @@ def recognise_real(x: float, tol: float = TOL):
         if _ok(cand, x, tol):
             return cand
     with mpmath.workdps(15):
-        poly = mpmath.findpoly(mpmath.mpf(x), 2, maxcoeff=10 ** 4, tol=1e-11)
-    if poly is not None and len(poly) == 3:
+        rel = mpmath.pslq([mpmath.mpf(x) ** 2, mpmath.mpf(x), mpmath.mpf(1)], tol=1e-11,
+                          maxcoeff=2000, maxsteps=200)
+    if rel is not None and rel[0] != 0:
         z = sp.Symbol("z")
-        a, b, c = (int(v) for v in poly)
+        a, b, c = (int(v) for v in rel)
         for root in sp.roots(sp.Poly(a * z ** 2 + b * z + c, z)):
             root = sp.radsimp(root)
             if root.is_real and _ok(root, x, tol):
                 return root
-    for m in range(2, 25):
-        for k in range(1, m):
-            for f, val in ((sp.cos, np.cos(np.pi * k / m)), (sp.sin, np.sin(np.pi * k / m))):
-                if abs(val) < 1e-12:
-                    continue
-                r = _rational(x / val, tol)
-                if r is not None and r.q <= 12 and abs(r.p) <= 12:
-                    cand = r * f(sp.pi * sp.Rational(k, m))
-                    if _ok(cand, x, tol):
-                        return cand
+    # r * cos(pi k / m) or r * sin(pi k / m) with a small rational r: screened with numpy first
+    ratio = x / _TRIG_VALUES
+    for den in range(1, 13):
+        scaled = ratio * den
+        hits = np.nonzero((np.abs(scaled - np.round(scaled)) < tol * den * 10)
+                          & (np.abs(np.round(scaled)) <= 12) & (np.round(scaled) != 0))[0]
+        for h in hits:
+            f, k, m = _TRIG_KEYS[h]
+            cand = sp.Rational(int(np.round(scaled[h])), den) * f(sp.pi * sp.Rational(k, m))
+            if _ok(cand, x, tol):
+                return cand
     return None
 
 

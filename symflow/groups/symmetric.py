@@ -23,7 +23,8 @@ Numeric matrices are built by products along reduced words: every permutation ``
 ``s_k * h`` for a shorter ``h`` (breadth-first search on the Cayley graph of the ``s_k``), and
 ``rho(s_k h) = rho(s_k) rho(h)``. Exact matrices follow the same words with exact integer
 arithmetic in ``Q(sqrt 2, sqrt 3, sqrt 5, sqrt 7)`` (:mod:`symflow.groups.multiquadratic`), built
-lazily on first use. Characters of ``S_n`` are integers; the exact character table comes from
+lazily on first use (for ``S_7`` they are large: a 35-dim irrep needs about 0.8 GB of integer
+arrays). Characters of ``S_n`` are integers; the exact character table comes from
 :attr:`Irrep.exact_character`.
 """
 from __future__ import annotations
@@ -108,19 +109,25 @@ def permutation_sign(P: np.ndarray) -> np.ndarray:
     return np.where(inv % 2 == 0, 1, -1)
 
 
-def set_permutation_structure(group: Group, P: np.ndarray) -> None:
-    """Precompute inverse, element orders and conjugacy classes (by cycle type) of a group of
-    permutations ``P`` (rows in element order), so no Cayley table is needed for them.
-
-    Classes are ordered by their smallest member, as :attr:`Group.classes` does.
-    """
-    index = {tuple(p): i for i, p in enumerate(P.tolist())}
+def permutation_inverse(P: np.ndarray, rank=None) -> np.ndarray:
+    """Index of each permutation's inverse (``rank`` maps array forms to indices)."""
     inv = np.argsort(P, axis=1)
-    group._inverse = np.array([index[tuple(q)] for q in inv.tolist()], dtype=np.int64)
+    if rank is None:
+        index = {tuple(p): i for i, p in enumerate(P.tolist())}
+        return np.array([index[tuple(q)] for q in inv.tolist()], dtype=np.int64)
+    return np.asarray(rank(inv), dtype=np.int64)
+
+
+def set_permutation_structure(group: Group, P: np.ndarray) -> list[tuple[int, ...]]:
+    """Precompute the element orders (lcm of cycle lengths) and commutativity of a group of
+    permutations ``P`` (rows in element order) so no Cayley table is needed for them; returns
+    the cycle types. (``Group``'s cached properties are plain instance attributes once set.)
+    The caller sets ``group.classes`` (cycle types split in ``A_n``), ordered by smallest member
+    with sorted members, as :attr:`Group.classes` does.
+    """
     types = [cycle_type(p) for p in P.tolist()]
     group.element_orders = np.array([lcm(*t) if t else 1 for t in types], dtype=np.int64)
     group.is_abelian = bool(np.array_equal(group.table, group.table.T)) if group.order <= 720 else False
-    # group.classes is set by the caller (cycle types split in A_n)
     return types
 
 
@@ -142,7 +149,7 @@ def symmetric_group(n: int) -> Group:
     if order <= 720:
         table = multiply(np.arange(order)[:, None], np.arange(order)[None, :])
     group = Group(order=order, labels=labels, identity=0, name=f"S{n}", table=table,
-                  multiply=None if table is not None else multiply,
+                  multiply=None if table is not None else multiply, inverse=permutation_inverse(P, permutation_rank),
                   irreps_factory=_symmetric_irreps, family="symmetric",
                   info={"n": n, "permutations": P})
     types = set_permutation_structure(group, P)
@@ -285,12 +292,19 @@ def reduced_words(n: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
 def young_numeric(shape: tuple[int, ...]) -> np.ndarray:
     """``rho_lambda(g)`` for every ``g in S_n`` (element order), shape ``(n!, d, d)``, real."""
     n = sum(shape)
-    gens = young_generator_matrices(shape)
     d = len(standard_tableaux(shape))
+    # rho(s_k) has at most two non-zeros per row: row a of rho(s_k) M is
+    # M[a] / r_a + sqrt(1 - 1/r_a^2) M[partner_a]
+    rows = []
+    for r, partner in young_generator_data(shape):
+        off = np.where(partner >= 0, np.sqrt(np.maximum(1.0 - 1.0 / r.astype(float) ** 2, 0.0)), 0.0)
+        rows.append((1.0 / r, off, np.where(partner >= 0, partner, np.arange(d))))
     out = np.zeros((factorial(n), d, d))
     out[0] = np.eye(d)
     for k, tg, pa in reduced_words(n):
-        out[tg] = gens[k] @ out[pa]
+        diag, off, prt = rows[k]
+        M = out[pa]
+        out[tg] = diag[None, :, None] * M + off[None, :, None] * M[:, prt, :]
     out.setflags(write=False)
     return out
 

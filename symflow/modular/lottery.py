@@ -254,6 +254,10 @@ def simulate_gradient_flow(theta, xi, model: str = "ce", stop_logit: float = 2.0
         t_max = 3.0 * float(T.min())
     rhs, spread, unpack = _flow_rhs(p, M, model)
     y = np.concatenate([theta.ravel(), xi.ravel()])
+    s0 = spread(y)
+    if s0 >= stop_logit:
+        raise SymflowError(f"the initial logit spread {s0:.3g} already exceeds stop_logit = {stop_logit:g}: this is not "
+                           f"the small-init regime; use a smaller initial scale (--init) or a larger --stop-logit")
 
     def hit(t, yy):
         return spread(yy) - stop_logit
@@ -403,6 +407,9 @@ class LotteryResult:
         if pr.width > max_rows:
             tab.add_row("...", "", "", "", "", "", "", "")
         return tab
+
+    def _repr_latex_(self) -> str:
+        return self.prediction._repr_latex_()
 
     def __repr__(self) -> str:
         s = self.summary()

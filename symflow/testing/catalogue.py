@@ -5,8 +5,10 @@ An :class:`Invariant` pairs a check function ``check(system, example)`` (raising
 ``examples(system) -> SearchStrategy`` and an applicability test ``applies(system)`` that returns
 ``None`` or the reason the invariant does not apply (reported as *skipped*, never dropped)::
 
-    @invariant("flow.my-property", examples=lambda s: strategies.neuron_states(s.group), needs=("flow",))
+    @invariant("flow.my-property", examples=lambda s: strategies.model_states(s.model),
+               needs=("model", "fourier_rhs"))
     def my_property(system, state):
+        velocities, energy = system.flow(state)
         ...
 
 ``needs`` names :class:`~symflow.testing.checks.System` attributes that must be present (a
@@ -16,6 +18,7 @@ missing one skips the invariant with a reason). :data:`CATALOGUE` is the ordered
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -159,7 +162,7 @@ def _state(s):
 
 
 def _constrained(s):
-    return None if s.model.manifold.constrained else "the model is unconstrained (constraint='none'): no spheres"
+    return None if s.model.manifold.constrained else "unconstrained model: no spheres"
 
 
 def _symmetry(s):
@@ -168,9 +171,9 @@ def _symmetry(s):
 
 def _abelian(s):
     if not s.group.is_abelian:
-        return f"phase rotations act on 1-dimensional characters; {s.group.name} is non-abelian"
+        return f"{s.group.name} is non-abelian (phase rotations act on characters)"
     if not checks.phase_pairs(s.group):
-        return f"{s.group.name} has no complex character pairs (every character is real): no phase to rotate"
+        return f"{s.group.name} has only real characters: no phase to rotate"
     return None
 
 
@@ -237,10 +240,16 @@ def _equilibrium_examples(s):
 
 
 def _has_equilibria(s):
+    """Skip only when the prediction *refuses* the model (ModelError); any other error is a failure
+    of the prediction and is reported as such when the invariant runs."""
+    from ..errors import ModelError
+
     try:
         eqs = s.equilibria()
-    except Exception as exc:  # the prediction itself refuses this model
+    except ModelError as exc:
         return f"no equilibrium prediction for this model: {exc}"
+    except Exception:
+        return None
     return None if eqs else f"{s.group.name} has no non-trivial irrep orbit"
 
 
@@ -288,10 +297,14 @@ def _conserved(system, alpha, beta, D):
 
 
 # ---------------------------------------------------------------------- building the system
-def system_for(group, shared: bool = False, spheres: str | None = None, loss: str = "ce", activation=None,
+def system_for(group=None, shared: bool = False, spheres: str | None = None, loss: str = "ce", activation=None,
                model=None) -> System:
     """The :class:`System` of a model: its group, transform, generated right-hand side (or the
     SymPy one when no generated code exists), integrator step and predictions.
+
+    ``fourier_rhs`` runs the generated module (:func:`symflow.codegen.flow_kernels`) through the
+    simulator's :class:`~symflow.dynamics.reduced.ReducedFlow`; ``sympy_rhs`` evaluates the SymPy
+    block expressions directly (:func:`sympy_fourier_rhs`).
 
     ``group`` is a name or a Group (or pass a ready ``model``). Parts that do not exist for the
     model are left ``None`` with the reason in ``extras["missing:<part>"]`` (the runner reports
@@ -301,6 +314,8 @@ def system_for(group, shared: bool = False, spheres: str | None = None, loss: st
     from ..theory.model import Model
 
     if model is None:
+        if group is None:
+            raise SymflowError("system_for needs a group (name or Group) or a model")
         G = group_by_name(group) if isinstance(group, str) else group
         model = Model(G, shared=shared, spheres=spheres, activation=activation, loss=loss)
     G = model.group
@@ -308,17 +323,21 @@ def system_for(group, shared: bool = False, spheres: str | None = None, loss: st
     sys.extras["model"] = model.to_dict()
     try:
         model.require_block_flow()
-        sympy_rhs = model.fourier_flow_numeric
+        sympy_rhs = sympy_fourier_rhs(model)
     except SymflowError as exc:
         sympy_rhs = None
         sys.extras["missing:fourier_rhs"] = f"no reduced Fourier flow: {str(exc).split(';')[0]}"
         sys.extras["missing:sympy_rhs"] = sys.extras["missing:fourier_rhs"]
     if sympy_rhs is not None:
-        generated, why = _generated_rhs(model)
+        generated, why, kernels = _generated_rhs(model)
         sys.sympy_rhs = sympy_rhs if generated is not None else None
         sys.fourier_rhs = generated if generated is not None else sympy_rhs
         if generated is None:
             sys.extras["missing:sympy_rhs"] = why
+        else:
+            sys.extras["generated_source"] = kernels.source
+            sys.extras["generated_path"] = str(kernels.path)
+            sys.extras["load_generated"] = lambda text: load_source(model, text)
         step, why = _integrator_step(model, sys)
         sys.step = step
         if step is None:
@@ -326,8 +345,7 @@ def system_for(group, shared: bool = False, spheres: str | None = None, loss: st
     if model.loss == "ce" and G.family == "cyclic" and G.order % 2 == 1 and G.order >= 3:
         sys.modular_rates = _modular_rates(G.order)
     else:
-        sys.extras["missing:modular_rates"] = ("modular addition (MA) is the cyclic group Z_p with p odd and "
-                                               f"the CE loss; this model is {G.name}, loss={model.loss}")
+        sys.extras["missing:modular_rates"] = "modular addition needs Z_p with p odd and loss=ce"
     if model.loss == "ce":
         from ..theory import equilibria, rates
 
@@ -342,40 +360,247 @@ def system_for(group, shared: bool = False, spheres: str | None = None, loss: st
         if model.manifold.constrained and model.is_bilinear:
             sys.spectrum = rates.spectrum
         else:
-            sys.extras["missing:spectrum"] = "the rates module covers the quadratic CE model on spheres"
+            sys.extras["missing:spectrum"] = "rates cover the quadratic CE model on spheres"
     else:
-        sys.extras["missing:equilibria"] = "equilibria and rates are derived for the CE energy (loss='ce')"
+        sys.extras["missing:equilibria"] = "equilibria and rates are derived for loss=ce"
         sys.extras["missing:spectrum"] = sys.extras["missing:equilibria"]
     return sys
 
 
+def sympy_fourier_rhs(model):
+    """``fourier_rhs`` evaluating the model's SymPy block flows with ``lambdify`` (no generated code):
+    per block dimension ``d``, ``rhs = drive - radial(Omega) B`` entry by entry on the stacked
+    blocks, ``Omega = sum`` of ``omega_block`` over nontrivial irreps, and ``-c Omega B`` on the
+    trivial block (``c = model.trivial_flow``). The reference of ``codegen.matches-sympy``."""
+    import sympy as sp
+
+    from ..groups.fourier import FourierCoefficients
+    from ..theory.symbols import N, OMEGA
+
+    G = model.group
+    dims = [1] if G.abelian_factors is not None else sorted(G.irreps_by_dim)
+    funcs = {}
+    for d in dims:
+        bf = model.block_flow(d)
+        entries = [e for k in bf.names for e in bf.rhs[k]]
+        funcs[d] = (bf, sp.lambdify([OMEGA, N] + bf.symbols, entries, modules="numpy"),
+                    sp.lambdify([N] + bf.symbols, bf.omega_block, modules="numpy"))
+    trivial = {k: float(model.trivial_flow[k]) for k in model.vector_names}
+
+    def fourier_rhs(coeffs):
+        names = model.vector_names
+        omega, size = 0.0, 0.0
+        args = {}
+        for d, (bf, _, f_om) in funcs.items():
+            arrays = [coeffs[k].blocks[d][..., i, j] for k in bf.names for i in range(d) for j in range(d)]
+            shape = np.broadcast_shapes(*(a.shape for a in arrays))
+            om = np.broadcast_to(np.asarray(f_om(G.order, *arrays), dtype=complex), shape).copy()
+            if d == 1:
+                om[..., 0] = 0.0  # the trivial irrep (first among the 1-dim ones) carries no energy
+            omega = omega + om.sum(axis=-1)
+            size = size + np.abs(om).sum(axis=-1)
+            args[d] = (arrays, shape)
+        imag = np.abs(np.imag(omega))
+        if np.any(imag > 1e-9 * size + 1e-300):
+            raise SymflowError(f"Im(Omega) = {float(np.max(imag)):.3g} is not rounding: the coefficients are not "
+                               "those of real signals")
+        omega = np.real(omega)
+        out = {k: FourierCoefficients(G, {}) for k in names}
+        for d, (bf, f_rhs, _) in funcs.items():
+            arrays, shape = args[d]
+            vals = f_rhs(omega[..., None], G.order, *arrays)
+            pos = 0
+            for k in bf.names:
+                blk = np.empty(shape + (d, d), dtype=complex)
+                for i in range(d):
+                    for j in range(d):
+                        blk[..., i, j] = np.broadcast_to(vals[pos], shape)
+                        pos += 1
+                if d == 1:
+                    blk[..., 0, :, :] = -trivial[k] * omega[..., None, None] * coeffs[k].blocks[1][..., 0, :, :]
+                out[k].blocks[d] = blk
+        return out, omega
+
+    return fourier_rhs
+
+
 def _modular_rates(p: int):
     """Lazy ``(alpha, beta, D) -> rates`` of :class:`symflow.theory.modular.ModularAdditionODE` for ``Z_p``."""
-    cache = {}
 
     def rates(alpha, beta, D):
-        if "f" not in cache:
-            from ..theory.modular import ModularAdditionODE
-
-            cache["f"] = ModularAdditionODE(p).numeric_rates
-        return cache["f"](alpha, beta, D, p)
+        return _modular_ode(p)(alpha, beta, D, p)
 
     return rates
 
 
+@lru_cache(maxsize=16)
+def _modular_ode(p: int):
+    from ..theory.modular import ModularAdditionODE
+
+    return ModularAdditionODE(p).numeric_rates
+
+
 def _generated_rhs(model):
-    """``(fourier_rhs, None)`` from the generated NumPy module, or ``(None, reason)``."""
+    """``(fourier_rhs, None, kernels)`` running the generated NumPy module, or ``(None, reason, None)``.
+
+    The production path is preferred: :class:`symflow.dynamics.reduced.ReducedFlow` (what
+    ``symflow simulate`` integrates) on packed state rows; without it, the generated module's own
+    ``reduced_flow``.
+    """
     try:
-        from ..codegen import generated_fourier_rhs
+        from ..codegen import flow_kernels
     except ImportError:
-        return None, "no generated code in this checkout (symflow.codegen has no generated right-hand side)"
-    return generated_fourier_rhs(model), None
+        return None, "no generated code in this checkout (symflow.codegen)", None
+    kernels = flow_kernels(model)
+    return rhs_from_module(model, kernels.module), None, kernels
+
+
+def rhs_from_module(model, module):
+    """``fourier_rhs(coeffs) -> (velocities, omega)`` for a generated ``module``: through
+    :class:`~symflow.dynamics.reduced.ReducedFlow` with the module's kernels when available,
+    else the module's ``reduced_flow`` (blocks ``{d: (one (..., k_d, d, d) array per name)}``)."""
+    from ..groups.fourier import FourierCoefficients
+
+    G = model.group
+    names = tuple(module.NAMES)
+    reduced = _reduced_flow(model, module)
+
+    def fourier_rhs(coeffs):
+        if reduced is None:
+            blocks = {d: tuple(coeffs[k].blocks[d] for k in names) for d in module.DIMS}
+            omega, vel = module.reduced_flow(blocks, G.order)
+            return {k: FourierCoefficients(G, {d: vel[d][i] for d in vel}) for i, k in enumerate(names)}, omega
+        lay = reduced.layout
+        batch = coeffs[names[0]].batch_shape
+        M = int(np.prod(batch, dtype=int))
+        data = np.empty((M, lay.size), dtype=np.complex128)
+        for k in names:
+            for d in lay.dims:
+                lay.view(data, k, d)[...] = coeffs[k].blocks[d].reshape((M,) + coeffs[k].blocks[d].shape[len(batch):])
+        omega, out = reduced.evaluate(data)
+        vel = {k: FourierCoefficients(G, {d: lay.view(out, k, d).reshape(batch + lay.view(out, k, d).shape[1:])
+                                          for d in lay.dims}) for k in names}
+        return vel, omega.reshape(batch)
+
+    return fourier_rhs
+
+
+def _reduced_flow(model, module):
+    """A :class:`ReducedFlow` running ``module``'s kernels, or ``None`` without symflow.dynamics."""
+    try:
+        from ..codegen.kernels import FlowKernels
+        from ..dynamics.reduced import ReducedFlow
+    except ImportError:
+        return None
+    rf = ReducedFlow(model)
+    if rf.kernels.module is not module:
+        rf.kernels = FlowKernels(module=module, path=None, code_hash=module.CODE_HASH,
+                                 expression_hash=module.EXPRESSION_HASH, styles=dict(module.STYLE),
+                                 names=tuple(module.NAMES), dims=tuple(module.DIMS))
+        rf.trivial_rate = rf.kernels.trivial_rate
+    return rf
+
+
+def load_source(model, source: str):
+    """Import generated-module ``source`` (e.g. a mutated copy) from a private temporary file and
+    return its ``fourier_rhs``."""
+    import importlib.util
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="symflow_mutant_", suffix=".py")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(source)
+        spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        os.unlink(path)
+    return rhs_from_module(model, module)
 
 
 def _integrator_step(model, system):
-    """``(step, None)`` with ``step(state, dt) -> state`` from the geometric integrator, or ``(None, reason)``."""
+    """``(step, None)`` with ``step(fourier_rhs, state, dt, retract=True) -> state``: one classical
+    RK4 step of :class:`symflow.dynamics.integrators.GeometricRK` (ambient step, projection onto real
+    signals, retraction onto the spheres) applied to the right-hand side ``fourier_rhs``; or
+    ``(None, reason)`` without ``symflow.dynamics``."""
     try:
-        from ..dynamics.integrators import geometric_step
+        from ..dynamics.integrators import GeometricRK
+        from ..dynamics.state import FourierLayout
     except ImportError:
         return None, "no geometric integrator in this checkout (symflow.dynamics.integrators)"
-    return (lambda state, dt: geometric_step(model, state, dt)), None
+    if not model.manifold.constrained:
+        return None, "unconstrained model: no spheres to retract onto"
+    layout = FourierLayout.for_model(model)
+
+    def step(fourier_rhs, state, dt, retract: bool = True):
+        flow = _RhsAdapter(model, layout, fourier_rhs, retract)
+        single = np.asarray(state[model.vector_names[0]]).ndim == 1
+        y = flow.pack({k: model.group.fourier(np.atleast_2d(np.asarray(v, dtype=float))) for k, v in state.items()})
+        y_new, _, _ = GeometricRK(dt=float(dt)).step(flow, y, float(dt), flow.rhs(y))
+        out = flow.unpack_real(y_new)
+        return {k: v[0] for k, v in out.items()} if single else out
+
+    return step, None
+
+
+class _RhsAdapter:
+    """The interface :class:`GeometricRK` needs (``evaluate``, ``rhs``, ``layout``) around a ``fourier_rhs``
+    of a :class:`System`; ``retract=False`` turns the projection and retraction into no-ops."""
+
+    def __init__(self, model, layout, fourier_rhs, retract: bool = True):
+        self.model, self.fourier_rhs = model, fourier_rhs
+        self.layout = layout if retract else _NoRetraction(layout)
+        self._layout = layout
+
+    def pack(self, coeffs: dict) -> np.ndarray:
+        lay = self._layout
+        first = coeffs[lay.names[0]]
+        M = int(np.prod(first.batch_shape, dtype=int))
+        data = np.empty((M, lay.size), dtype=np.complex128)
+        for k in lay.names:
+            for d in lay.dims:
+                b = coeffs[k].blocks[d]
+                lay.view(data, k, d)[...] = b.reshape((M,) + b.shape[-3:])
+        return data
+
+    def unpack(self, data: np.ndarray) -> dict:
+        from ..groups.fourier import FourierCoefficients
+
+        lay = self._layout
+        return {k: FourierCoefficients(self.model.group, {d: lay.view(data, k, d).copy() for d in lay.dims})
+                for k in lay.names}
+
+    def unpack_real(self, data: np.ndarray) -> dict:
+        from ..groups.fourier import inverse_fourier
+
+        return {k: inverse_fourier(self.model.group, c, real=True) for k, c in self.unpack(data).items()}
+
+    def evaluate(self, data: np.ndarray, out: np.ndarray | None = None):
+        """``(Omega, velocity)`` like :meth:`ReducedFlow.evaluate`."""
+        vel, omega = self.fourier_rhs(self.unpack(data))
+        packed = self.pack(vel)
+        if out is None:
+            return np.asarray(omega), packed
+        out[...] = packed
+        return np.asarray(omega), out
+
+    def rhs(self, data: np.ndarray) -> np.ndarray:
+        return self.evaluate(data)[1]
+
+
+class _NoRetraction:
+    """A layout whose ``realify`` and ``retract`` do nothing (the ``no-retraction`` mutant)."""
+
+    def __init__(self, layout):
+        self._layout = layout
+
+    def realify(self, data):
+        return data
+
+    def retract(self, data):
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self._layout, name)

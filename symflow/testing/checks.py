@@ -16,10 +16,24 @@ Group checks (``G`` of order ``n``, irreps ``rho`` of dimension ``d``):
 * convolution       ``(f*g)(x) = sum_y f(y) g(y^-1 x)`` has ``(f*g)_hat[rho] = n g_hat[rho] f_hat[rho]``
   (derivation: ``x = yz``, ``rho(yz)^* = rho(z)^* rho(y)^*``)
 
-Model checks live further down (see :mod:`symflow.testing.catalogue` for the full list).
+Model checks (a :class:`System` bundling a ``symflow.theory.model.Model``; states are dicts
+``{name: (n,) array}`` on the model's spheres; ``E`` the model's energy, ``v`` its flow):
 
-Tolerances: comparisons are ``max|a - b| <= tol * max(1, scale)`` with ``tol = 1e-9`` for
-exact-arithmetic identities evaluated in floating point (stated per check where different).
+* reference         ``E``, ``grad E`` and the projected flow by Cayley-table sums
+  (:mod:`symflow.theory.bruteforce` for quadratic CE, general table sums otherwise)
+* agreement         Fourier flow mapped back equals the reference flow; energies agree
+* norms             ``sum_{nu in S} <nu, v_nu> = 0`` on every sphere ``S``
+* monotone energy   ``dE/dt = <grad E, v> = sum |v|^2 >= 0``
+* equivariance      translations (left, right, middle, conjugation) and abelian phase rotations
+* generated code    equals the SymPy (lambdify) right-hand side
+* integrator        norms stay 1 and ``E`` never decreases over a few steps
+* predictions       equilibria stationary with ``Omega*``; tangent spectrum and its sign
+* modular addition  derived ODE vs projected brute-force gradient; ``I1``, ``I2`` conserved
+
+Tolerances: ``max|a - b| <= tol * max(floor, scale)``; ``tol = 1e-9`` for identities exact in
+exact arithmetic. Group checks use ``floor = 1`` (quantities of order one); model checks use the
+largest gradient entry (or ``Omega*``) as ``scale`` with ``floor = FLOOR = 1e-6``. Each check's
+docstring states its tolerance where it differs.
 """
 from __future__ import annotations
 
@@ -79,7 +93,8 @@ class System:
       under test (dicts ``name -> FourierCoefficients``; by default the generated NumPy code);
     * ``sympy_rhs``: the same computed from the SymPy expressions (``lambdify``), the reference of
       the code-generation check;
-    * ``step(state, dt) -> state``: one step of the geometric integrator (dict states);
+    * ``step(fourier_rhs, state, dt) -> state``: one step of the geometric integrator applied to a
+      right-hand side (dict states), so a mutated ``fourier_rhs`` reaches the integrator too;
     * ``modular_rates(alpha, beta, D) -> (alpha', beta', D', phi', psi')``: the derived MA ODE
       (cyclic groups of odd order only);
     * ``equilibria() -> list[Equilibrium]`` and ``spectrum(eq) -> Spectrum``: the predictions.
@@ -762,18 +777,40 @@ def codegen_matches_sympy(system, state) -> None:
                          scale=scale, floor=FLOOR)
 
 
+def _max_entry(d: dict) -> float:
+    return max(float(np.abs(np.asarray(v)).max(initial=0.0)) for v in d.values())
+
+
+def _curvature(system, state, direction: dict, eps: float = 1e-4) -> float:
+    """``max|F(x + eps r) - F(x - eps r)| / (2 eps)`` for a unit direction ``r`` (max entries):
+    the rate at which the velocity field changes along ``r``."""
+    norm = np.sqrt(sum((np.asarray(v) ** 2).sum() for v in direction.values()))
+    if not norm > 0:
+        return 0.0
+    plus = {k: np.asarray(state[k]) + eps * direction[k] / norm for k in state}
+    minus = {k: np.asarray(state[k]) - eps * direction[k] / norm for k in state}
+    vp, _ = system.flow(plus)
+    vm, _ = system.flow(minus)
+    return _max_entry({k: (np.asarray(vp[k]) - np.asarray(vm[k])) / (2 * eps) for k in vp})
+
+
 def integrator_steps(system, state, steps: int, fraction: float = 0.05) -> None:
-    """A few steps of the geometric integrator keep every sphere's norm at 1 (to ``1e-12`` per
-    step) and never decrease the energy (to ``1e-12`` relative). The step ``dt`` moves the state by
-    about ``fraction`` of its norm: ``dt = fraction / max|v|``."""
+    """A few steps of the geometric integrator on the system's right-hand side keep every sphere's
+    norm at 1 (to ``1e-12`` per step) and never decrease the energy (Cayley-table sums; to
+    ``1e-12`` relative). Step: ``dt = fraction / L`` with ``L`` the largest of ``|v|``, ``|grad E|``
+    and the rate of change of the velocity field along ``v`` and along a fixed direction (finite
+    differences): small against every time scale of the flow at the starting point."""
     s = system
-    vel, om = s.flow(state)
-    speed = max(float(np.abs(np.asarray(v)).max(initial=0.0)) for v in vel.values())
-    dt = fraction / max(speed, 1e-12)
+    vel, _ = s.flow(state)
+    vel = _real(vel, "Fourier flow", _grad_scale(reference_gradients(s, state)))
+    probe = {k: np.cos(np.arange(np.asarray(v).shape[-1]) * (1.0 + i)) for i, (k, v) in enumerate(state.items())}
+    rate = max(_max_entry(vel), _grad_scale(reference_gradients(s, state)),
+               _curvature(s, state, vel), _curvature(s, state, probe))
+    dt = fraction / max(rate, 1e-12)
     cur = {k: np.asarray(v, dtype=float) for k, v in state.items()}
     energy = float(reference_energy(s, cur))
     for i in range(int(steps)):
-        cur = s.step(cur, dt)
+        cur = s.step(s.fourier_rhs, cur, dt)
         for S in s.sphere_groups:
             norm = np.sqrt(sum((np.asarray(cur[k]) ** 2).sum(-1) for k in S))
             expect_close(norm, np.ones_like(norm), f"norm of {'; '.join(S)} after {i + 1} integrator step(s)",

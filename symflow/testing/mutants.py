@@ -4,13 +4,16 @@ A mutant takes a :class:`~symflow.testing.checks.System` and returns a copy with
 replaced (dependency injection; the original is untouched):
 
 * ``sign-flip``: a sign flipped in the generated right-hand side. When the system runs generated
-  code, the mutant edits the module's *source text* (the first ``+``/``-`` between two terms of
-  the drive of the last vector's block formula is flipped), loads it, and uses it; otherwise it
-  flips the drive term numerically: ``dB/dt = -G - k Omega B`` instead of ``G - k Omega B``.
+  code, the mutant edits the module's *source text* (every assignment to the drive of the last
+  vector, ``xi`` for CE, is negated: ``drive_xi = -(...)``), imports the edited copy and uses it;
+  otherwise it flips the same term numerically: ``dB/dt = -G - k Omega B`` instead of
+  ``G - k Omega B``.
 * ``missing-projection``: the tangent projection dropped, ``dB/dt = G`` (the Euclidean gradient;
   ``+ k Omega B`` added back on every block, trivial one included).
 * ``wrong-normalisation``: the Fourier transform without its ``1/n``
   (``nu_hat[rho] = sum_g nu(g) rho(g)^*``), the inverse unchanged.
+* ``no-retraction``: the geometric integrator without its projection and retraction (a plain
+  ambient RK4 step, whose norms drift by ``O(dt^5)`` per step).
 
 :data:`MUTANTS` maps each name to ``(apply, caught_by)``: the invariants that must fail.
 """
@@ -75,31 +78,25 @@ def _source_sign_flip(system: System) -> System | None:
     load = system.extras.get("load_generated")
     if source is None or load is None:
         return None
-    text = source() if callable(source) else source
-    new = flip_first_sign(text, system.extras.get("generated_target_line"))
+    new = flip_drive_sign(source, system.vector_names[-1])
     return system.replace(fourier_rhs=load(new), label=system.label + " [mutant: sign-flip in generated code]")
 
 
-def flip_first_sign(text: str, marker: str | None = None) -> str:
-    """Flip the first binary ``+`` or ``-`` on the first line of ``text`` containing ``marker``
-    (default: the last ``return`` line) outside the leading indentation and brackets' first term."""
-    lines = text.splitlines(keepends=True)
-    idx = None
-    for i, line in enumerate(lines):
-        if marker is not None and marker in line:
-            idx = i
-            break
-    if idx is None:
-        cands = [i for i, l in enumerate(lines) if l.strip().startswith("return")]
-        if not cands:
-            raise SymflowError("cannot find a line to mutate in the generated code")
-        idx = cands[-1]
-    line = lines[idx]
-    for j in range(1, len(line) - 1):
-        if line[j] in "+-" and line[j - 1] == " " and line[j + 1] == " ":
-            lines[idx] = line[:j] + ("-" if line[j] == "+" else "+") + line[j + 1:]
-            return "".join(lines)
-    raise SymflowError(f"no binary + or - on the line to mutate: {line.strip()}")
+def flip_drive_sign(source: str, name: str) -> str:
+    """Negate the right-hand side of every assignment to ``drive_<name>`` (whole block or entry)
+    in generated source: ``drive_xi[..., 0, 0] = x0*x1`` becomes ``... = -(x0*x1)``."""
+    out, changed = [], 0
+    for line in source.splitlines(keepends=True):
+        stripped = line.strip()
+        if (stripped.startswith(f"drive_{name} =") or stripped.startswith(f"drive_{name}[")) and " = " in stripped \
+                and "numpy.empty" not in stripped:
+            lhs, rhs = line.rstrip("\n").split(" = ", 1)
+            line = f"{lhs} = -({rhs})\n"
+            changed += 1
+        out.append(line)
+    if not changed:
+        raise SymflowError(f"no assignment to drive_{name} found in the generated code")
+    return "".join(out)
 
 
 def missing_projection(system: System) -> System:
@@ -124,13 +121,27 @@ def wrong_normalisation(system: System) -> System:
     return system.replace(fourier=unnormalised, label=system.label + " [mutant: wrong-normalisation]")
 
 
+def no_retraction(system: System) -> System:
+    """The integrator step without the projection onto real signals and the retraction."""
+    step = system.step
+    if step is None:
+        raise SymflowError("this system has no integrator step to mutate")
+
+    def ambient(fourier_rhs, state, dt):
+        return step(fourier_rhs, state, dt, retract=False)
+
+    return system.replace(step=ambient, label=system.label + " [mutant: no-retraction]")
+
+
 #: name -> (mutant, invariants that must report it)
 MUTANTS: dict[str, tuple[Callable[[System], System], tuple[str, ...]]] = {
-    "sign-flip": (sign_flip, ("flow.fourier-vs-parameter", "flow.energy-monotone", "equilibria.stationary")),
+    "sign-flip": (sign_flip, ("codegen.matches-sympy", "flow.fourier-vs-parameter", "flow.energy-monotone",
+                              "equilibria.stationary")),
     "missing-projection": (missing_projection, ("flow.norm-preservation", "flow.fourier-vs-parameter",
                                                 "equilibria.stationary")),
     "wrong-normalisation": (wrong_normalisation, ("fourier.definition", "fourier.plancherel",
                                                   "flow.fourier-vs-parameter")),
+    "no-retraction": (no_retraction, ("integrator.geometric",)),
 }
 
 

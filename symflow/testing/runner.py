@@ -7,7 +7,10 @@ For each :class:`~symflow.testing.catalogue.Invariant` the runner builds, progra
     def property(example): invariant.run(system, example)
 
 and calls it. Hypothesis shrinks a failure and replays the minimal example last, so the example
-recorded by the last call is the shrunk counterexample. The :class:`VerifyReport` holds, per
+recorded by the last call is the shrunk counterexample. Shrinking is bounded in time
+(``shrink_seconds``, default :data:`SHRINK_SECONDS`): once the budget is spent the next call
+stops Hypothesis (a private ``BaseException``) and the last failing example - the smallest found
+so far, since the shrinker only tries smaller candidates - is reported. The :class:`VerifyReport` holds, per
 invariant, the examples tried (before the first failure), pass/fail/skip, the counterexample as
 text, the error and the time; it renders as a rich table and as the public JSON object
 ``{"model", "checks": [{"name", "examples", "passed", "counterexample", ...}], ...}``.
@@ -29,6 +32,8 @@ from .checks import CheckFailure, System
 
 #: Characters of a counterexample kept in reports (longer ones are cut with a note).
 MAX_COUNTEREXAMPLE_CHARS = 4000
+#: Seconds of shrinking allowed per failing invariant (then the smallest failure so far is reported).
+SHRINK_SECONDS = 1.0
 
 
 @dataclass
@@ -165,7 +170,7 @@ def format_example(value, precision: int = 6) -> str:
 def _fmt(v, precision):
     if isinstance(v, np.ndarray):
         return "array(" + np.array2string(v, precision=precision, separator=", ", threshold=400,
-                                          max_line_width=100, suppress_small=False) + ")"
+                                          max_line_width=100, suppress_small=True) + ")"
     if isinstance(v, tuple):
         inner = ", ".join(_fmt(x, precision) for x in v)
         return f"({inner}{',' if len(v) == 1 else ''})"
@@ -181,7 +186,36 @@ def _fmt(v, precision):
 
 
 # ---------------------------------------------------------------------- running
-def run_invariant(inv: Invariant, system: System, examples: int = 20, seed: int = 0) -> CheckResult:
+class _ShrinkBudgetSpent(BaseException):
+    """Raised inside a property to stop Hypothesis when the shrink budget is spent."""
+
+
+def _describe(exc) -> str:
+    """One line: the check's message, or ``Type: message`` for code that crashed."""
+    kind = "" if isinstance(exc, CheckFailure) else f"{type(exc).__name__}: "
+    text = str(exc).strip()
+    return kind + (text.splitlines()[0] if text else type(exc).__name__)
+
+
+def example_key(value):
+    """A hashable fingerprint of a drawn example (arrays by dtype, shape and bytes)."""
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, dict):
+        return ("dict",) + tuple((k, example_key(v)) for k, v in sorted(value.items(), key=lambda kv: str(kv[0])))
+    if isinstance(value, (tuple, list)):
+        return (type(value).__name__,) + tuple(example_key(v) for v in value)
+    if isinstance(value, float):
+        return ("float", value.hex())
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return ("repr", repr(value))
+
+
+def run_invariant(inv: Invariant, system: System, examples: int = 20, seed: int = 0,
+                  shrink_seconds: float = SHRINK_SECONDS) -> CheckResult:
     """Run one invariant with Hypothesis; never raises except ``KeyboardInterrupt``."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     from hypothesis import seed as hseed
@@ -189,16 +223,20 @@ def run_invariant(inv: Invariant, system: System, examples: int = 20, seed: int 
     reason = inv.skip_reason(system)
     if reason is not None:
         return CheckResult(inv.name, "skipped", skipped=reason, summary=inv.summary)
-    state = {"calls": 0, "first_failure": None, "last": None}
+    state = {"calls": 0, "first_failure": None, "last": None, "failed_at": None, "failing": None, "error": None}
 
     def body(example):
+        if state["failed_at"] is not None and time.perf_counter() - state["failed_at"] > shrink_seconds:
+            raise _ShrinkBudgetSpent()
         state["calls"] += 1
         state["last"] = example
         try:
             inv.run(system, example)
-        except Exception:
+        except Exception as exc:
+            state["failing"], state["error"] = example, exc
             if state["first_failure"] is None:
                 state["first_failure"] = state["calls"]
+                state["failed_at"] = time.perf_counter()
             raise
 
     t0 = time.perf_counter()
@@ -212,19 +250,20 @@ def run_invariant(inv: Invariant, system: System, examples: int = 20, seed: int 
         prop()
     except KeyboardInterrupt:
         raise
-    except Exception as exc:  # a failed invariant, or code under test that crashed
+    except (Exception, _ShrinkBudgetSpent) as exc:  # a failed invariant, or code under test that crashed
+        shrunk = not isinstance(exc, _ShrinkBudgetSpent) and state["failing"] is not None
+        example = state["last"] if shrunk else state["failing"]
+        err = state["error"] if state["error"] is not None else exc
         tried = state["first_failure"] or state["calls"]
-        kind = "" if isinstance(exc, CheckFailure) else f"{type(exc).__name__}: "
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return CheckResult(inv.name, "failed", examples=tried, seconds=time.perf_counter() - t0,
-                           counterexample=None if state["last"] is None else format_example(state["last"]),
-                           error=kind + message, summary=inv.summary)
+                           counterexample=None if example is None else format_example(example),
+                           error=_describe(err), summary=inv.summary)
     return CheckResult(inv.name, "passed", examples=state["calls"], seconds=time.perf_counter() - t0,
                        summary=inv.summary)
 
 
 def run_catalogue(system: System, examples: int = 20, seed: int = 0, invariants=None, progress: bool = False,
-                  model: dict | None = None, console=None) -> VerifyReport:
+                  model: dict | None = None, console=None, shrink_seconds: float = SHRINK_SECONDS) -> VerifyReport:
     """Run ``invariants`` (default :data:`CATALOGUE`) on ``system``; returns a :class:`VerifyReport`.
 
     ``progress=True`` shows a rich progress bar on stderr (on terminals). Interrupting keeps the
@@ -247,7 +286,7 @@ def run_catalogue(system: System, examples: int = 20, seed: int = 0, invariants=
             if bar is not None:
                 bar.update(task, description=f"verify {inv.name}")
             try:
-                report.results.append(run_invariant(inv, system, examples, seed))
+                report.results.append(run_invariant(inv, system, examples, seed, shrink_seconds))
             except KeyboardInterrupt:
                 report.interrupted = True
                 report.not_run = [i.name for i in invs[k:]]

@@ -196,7 +196,10 @@ def signals(n: int, batch: tuple = ()):
     def ok(x):
         return bool(np.all(np.linalg.norm(x, axis=-1) >= MIN_NORM))
 
-    return hnp.arrays(np.float64, tuple(batch) + (n,), elements=_FLOATS).filter(ok)
+    size = int(np.prod(batch, dtype=int)) * n
+    shape = tuple(batch) + (n,)
+    # a list of independent floats shrinks entry by entry (towards sparse, readable vectors)
+    return st.lists(_FLOATS, min_size=size, max_size=size).map(lambda v: np.array(v, dtype=float).reshape(shape)).filter(ok)
 
 
 def _normalise(x, axis=-1):
@@ -256,10 +259,11 @@ def orbit_states(draw, group, shared: bool = False, orbit: int | None = None):
 
 # ---------------------------------------------------------------------- models
 @st.composite
-def model_definitions(draw, names=None, max_order: int = 24, losses=("ce",)):
-    """Keyword dictionaries ``{"group", "shared", "spheres", "loss"}`` for ``Model(**kw)``.
+def model_definitions(draw, names=None, max_order: int = 24, losses=("ce", "mse"), activations=(None,)):
+    """Keyword dictionaries ``{"group", "shared", "spheres", "loss", "activation"}`` for ``Model(**kw)``.
 
-    ``shared=True`` is drawn for abelian groups only (the variant the theory treats).
+    ``shared=True`` is drawn for abelian groups only (the variant the theory treats);
+    ``activations`` are polynomial strings in ``z`` (``None`` = ``z**2``).
     """
     import symflow
 
@@ -267,7 +271,8 @@ def model_definitions(draw, names=None, max_order: int = 24, losses=("ce",)):
     G = symflow.group(name)
     shared = draw(st.booleans()) if G.is_abelian else False
     spheres = "separate" if shared else draw(st.sampled_from(["separate", "joint"]))
-    return {"group": name, "shared": shared, "spheres": spheres, "loss": draw(st.sampled_from(list(losses)))}
+    return {"group": name, "shared": shared, "spheres": spheres, "loss": draw(st.sampled_from(list(losses))),
+            "activation": draw(st.sampled_from(list(activations)))}
 
 
 @st.composite

@@ -40,7 +40,7 @@ def symbol_names(expr) -> dict:
         m = re.fullmatch(r"(.+)hat_(\d+)_(\d+)_(\d+)", nm)
         if m:
             v, r, i, j = m.groups()
-            names[s] = "%s^{(%s)}_{%s%s}" % (hat_latex(v), r, i, j)
+            names[s] = "{%s}^{(%s)}_{%s%s}" % (hat_latex(v), r, i, j)
             continue
         m = re.fullmatch(r"(.+)hat", nm)
         if m:
@@ -49,7 +49,7 @@ def symbol_names(expr) -> dict:
         m = re.fullmatch(r"([a-z]+\d*)_(\d+)_(\d+)", nm)
         if m:
             v, i, j = m.groups()
-            names[s] = "%s_{%s%s}" % (hat_latex(v), i, j)
+            names[s] = "{%s}_{%s%s}" % (hat_latex(v), i, j)
             continue
         m = re.fullmatch(r"([a-z]+\d*)_(\d+)", nm)
         if m:
@@ -73,11 +73,22 @@ def latex(expr, **kw) -> str:
     return sp.latex(expr, symbol_names=sym_names, **kw)
 
 
+def manifold_latex(manifold) -> str:
+    """``S^{n-1}_{\\theta_1} \\times ...`` (one factor per sphere), or ``\\text{unconstrained}``."""
+    if not manifold.constrained:
+        return "\\text{unconstrained}"
+    parts = []
+    for sphere in manifold.spheres:
+        dim = "n-1" if len(sphere) == 1 else "%dn-1" % len(sphere)
+        parts.append("S^{%s}_{%s}" % (dim, ",".join(vector_latex(v) for v in sphere)))
+    return " \\times ".join(parts)
+
+
 def model_latex(model) -> str:
     act = sp.latex(model.activation)
     loss = "\\text{CE (small logit)}" if model.loss == "ce" else "\\text{MSE (Li2)}"
     return (f"\\text{{{model.group.name}}}:\\ \\sigma(z) = {act},\\ {loss},\\ "
-            f"\\text{{{'shared' if model.shared else 'unshared'}, {model.manifold.describe()}}}")
+            f"\\text{{{'shared' if model.shared else 'unshared'}}},\\ {manifold_latex(model.manifold)}")
 
 
 def block_flow_latex(bf) -> str:
@@ -112,7 +123,8 @@ def energy_latex(E, form: str = "fourier") -> str:
             for name, power, adj in word:
                 base = hat_latex(name) if power == 1 else "\\widehat{%s^{%d}}" % (vector_latex(name), power)
                 letters.append(base + ("^{*}" if adj else ""))
-            terms.append("%s\\,\\operatorname{tr}\\left(%s\\right)" % (sp.latex(coef / d), " ".join(letters)))
+            c = sp.latex(coef / d)
+            terms.append(("" if c == "1" else c + "\\,") + "\\operatorname{tr}\\left(%s\\right)" % " ".join(letters))
         lhs = "\\Omega" if model.loss == "ce" else "E"
         return "%s = \\sum_{\\rho \\neq 1} d_\\rho \\left(%s\\right)" % (lhs, " + ".join(terms))
     if form == "group":
@@ -120,3 +132,14 @@ def energy_latex(E, form: str = "fourier") -> str:
     if form == "parameter":
         return latex(E.parameter_space)
     raise ValueError(f"form must be 'fourier', 'group' or 'parameter', got {form!r}")
+
+
+def closed_form_latex(cf) -> str:
+    """Template equations for a generic frequency ``k``, Omega, the w equation and the competition law."""
+    rows = [latex(eq.lhs) + " &= " + latex(eq.rhs) for eq in cf.template["pair"]]
+    rows.append("\\Omega &= \\sum_k " + latex(cf.omega_template["pair"])
+                + (" + \\sum_{k = -k} " + latex(cf.omega_template["real"]) if any(f[3] == "real" for f in cf.frequencies) else ""))
+    rows.append(latex(cf.w_definition.lhs) + " &= " + latex(cf.w_definition.rhs))
+    rows.append(latex(cf.w_equation.lhs) + " &= " + latex(cf.w_equation.rhs))
+    rows.append(latex(cf.competition.lhs) + " &= " + latex(cf.competition.rhs))
+    return "\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}"

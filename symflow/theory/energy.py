@@ -43,6 +43,11 @@ from .symbols import (conjugate_partner, irrep_block_symbols, parameter_symbols,
 
 #: Coordinates of the random exact points are drawn from ``[-POINT_RANGE, POINT_RANGE]``.
 POINT_RANGE = 10 ** 6
+#: Numeric fallback (groups whose irreps are only numeric): coordinates and relative tolerance.
+NUMERIC_RANGE = 10
+NUMERIC_RTOL = 1e-9
+#: Above this order verify() does not compile the n^2-term parameter-space form by default.
+PARAMETER_CHECK_MAX_ORDER = 200
 
 
 # ---------------------------------------------------------------------- the block energy
@@ -134,21 +139,25 @@ def literal_energy(model, values: dict) -> Fraction:
     T = G.table
     coeffs = [(int(k), Fraction(int(c.p), int(c.q))) for (k,), c in sp.Poly(model.activation, sp.Symbol("z")).terms()]
 
-    def sigma(x):
-        return sum(c * x ** k for k, c in coeffs)
-
     in1, in2 = model.input_names
-    a, b = values[in1], values[in2]
-    z = [Fraction(0)] * n
+    a, b = [int(x) for x in values[in1]], [int(x) for x in values[in2]]
+    # integer arithmetic: sigma = (1/den) sum_k num_k x^k
+    den = math.lcm(*[c.denominator for _, c in coeffs])
+    icoef = [(k, int(c * den)) for k, c in coeffs]
+    z = [0] * n
     for g1 in range(n):
+        row = T[g1]
+        x1 = a[g1]
         for g2 in range(n):
-            z[int(T[g1, g2])] += sigma(Fraction(a[g1]) + Fraction(b[g2]))
+            x = x1 + b[g2]
+            z[int(row[g2])] += sum(c * x ** k for k, c in icoef)
     if model.loss == "ce":
-        xi = [Fraction(x) for x in values[model.output_name]]
-        mean = sum(xi, Fraction(0)) / n
-        return Fraction(1, 2 * n * n) * sum(((xi[h] - mean) * z[h] for h in range(n)), Fraction(0))
-    mz = sum(z, Fraction(0)) / n
-    return Fraction(1, 2) * sum(((zh - mz) ** 2 for zh in z), Fraction(0))
+        xi = [int(x) for x in values[model.output_name]]
+        total = n * sum(x * zh for x, zh in zip(xi, z)) - sum(xi) * sum(z)   # n * sum_h (xi_h - mean) z_h
+        return Fraction(total, 2 * n ** 3 * den)
+    sz = sum(z)
+    total = sum((n * zh - sz) ** 2 for zh in z)                              # n^2 sum_h (z_h - mean)^2
+    return Fraction(total, 2 * n * n * den * den)
 
 
 # ---------------------------------------------------------------------- exact number fields
@@ -173,9 +182,12 @@ class ExactField:
         self.atoms = atoms
         self._cache: dict = {}
         try:
-            self._setup_cyclotomic(atoms)
+            self._setup_multiquadratic(atoms)
         except _NotCyclotomic:
-            self._setup_algebraic(atoms)
+            try:
+                self._setup_cyclotomic(atoms)
+            except _NotCyclotomic:
+                self._setup_algebraic(atoms)
 
     # -- construction
     def _setup_cyclotomic(self, atoms):
@@ -205,6 +217,51 @@ class ExactField:
 
         self._zeta = zeta
         self._atom_values = {a: _eval_cyclotomic_spec(spec, L, zeta, self) for a, spec in exps.items()}
+
+    def _setup_multiquadratic(self, atoms):
+        """``Q(sqrt p_1, ..., sqrt p_k [, i])`` (degree ``2^k``) when every atom is ``I`` or ``sqrt(rational)``."""
+        from sympy.polys.polyclasses import ANP
+
+        primes, need_i = set(), False
+        for a in atoms:
+            if a == sp.I:
+                need_i = True
+                continue
+            if not (a.is_Pow and a.base.is_Rational and a.exp in (sp.Rational(1, 2), sp.Rational(-1, 2))):
+                raise _NotCyclotomic(a)
+            m = int(a.base.p) * int(a.base.q)
+            need_i |= m < 0
+            primes |= {p for p, e in sp.factorint(abs(m)).items() if e % 2}
+        gens = [sp.sqrt(p) for p in sorted(primes)] + ([sp.I] if need_i else [])
+        if not gens:
+            gens = [sp.Integer(1)]
+        K = self.QQ.algebraic_field(*gens)
+        self.L = None
+        self.mod = K.mod.to_list()
+        self._ANP = ANP
+        self.description = ("Q(" + ", ".join(sp.sstr(g) for g in gens) + ")") if atoms else "Q"
+        root = {p: K.from_sympy(sp.sqrt(p)) for p in primes}
+        i_elem = K.from_sympy(sp.I) if need_i else None
+        values = {}
+        for a in atoms:
+            if a == sp.I:
+                values[a] = i_elem
+                continue
+            num, den = int(a.base.p), int(a.base.q)
+            m = num * den
+            square, free = 1, 1
+            for p, e in sp.factorint(abs(m)).items():
+                square *= p ** (e // 2)
+                free *= p ** (e % 2)
+            val = self.ground(Fraction(square, den))
+            for p in sp.factorint(free):
+                val = val * root[p]
+            if m < 0:
+                val = val * i_elem
+            if a.exp == sp.Rational(-1, 2):
+                val = self.ground(1).quo(val)
+            values[a] = val
+        self._atom_values = values
 
     def _setup_algebraic(self, atoms):
         from sympy.polys.polyclasses import ANP
@@ -366,18 +423,29 @@ class EnergyVerification:
     mismatches: list = field(default_factory=list)
     degree: int = 3
     seconds: float = 0.0
+    exact: bool = True
+    parameter_checked: bool = True
 
     @property
     def failure_probability(self) -> float:
-        """Schwartz-Zippel bound on a false pass: ``(degree / (2 R + 1))^points``."""
+        """Schwartz-Zippel bound on a false pass: ``(degree / (2 R + 1))^points`` (exact mode only)."""
+        if not self.exact:
+            return float("nan")
         return (self.degree / (2 * POINT_RANGE + 1)) ** self.points
 
     def __bool__(self) -> bool:
         return self.passed
 
     def summary(self) -> str:
+        if not self.exact:
+            verdict = "NUMERICALLY EQUAL" if self.passed else "FAILED"
+            return (f"{verdict}: {'parameter-space energy == ' if self.parameter_checked else ''}literal definition (exact) and Fourier energy "
+                    f"(numeric irreps) on {self.group} at {self.points} random integer points (seed {self.seed}), "
+                    f"{self.field}" + ("" if self.passed else f"; mismatches: {self.mismatches}"))
         verdict = "PROVEN" if self.passed else "FAILED"
-        return (f"{verdict}: parameter-space energy == Fourier energy == literal definition on {self.group} "
+        forms = "parameter-space energy == Fourier energy" if self.parameter_checked else \
+            "Fourier energy (parameter-space form not compiled: n > %d)" % PARAMETER_CHECK_MAX_ORDER
+        return (f"{verdict}: {forms} == literal definition on {self.group} "
                 f"at {self.points} random integer points (seed {self.seed}), exact arithmetic in {self.field}; "
                 f"false-pass probability <= {self.failure_probability:.1e} (Schwartz-Zippel, degree {self.degree})"
                 + ("" if self.passed else f"; mismatches: {self.mismatches}"))
@@ -472,17 +540,27 @@ class EnergyFunctional:
 
     # -- proof
     @cached_property
-    def _field(self) -> ExactField:
-        values = set()
-        for irr in self.group.irreps:
-            for m in irr.exact_matrices:
-                values.update(m)
-        return ExactField(values)
+    def _field(self):
+        """The number field of the exact irreps, or ``None`` when the group's irreps are only numeric."""
+        import warnings
 
-    @cached_property
-    def _exact_irreps(self):
-        """Per irrep: object array ``(n, d, d, D)`` of rational coefficients of ``rho(g)`` in the field."""
-        F = self._field
+        values = set()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # numeric irreps: recognition warnings are expected here
+            for irr in self.group.irreps:
+                for m in irr.exact_matrices:
+                    values.update(sp.sympify(v) for v in m)
+        if any(v.has(sp.Float) for v in values):
+            return None
+        try:
+            field = ExactField(values)
+            self._exact_irreps = self._build_exact_irreps(field)
+        except (SymflowError, _NotCyclotomic, NotImplementedError, ValueError, TypeError):
+            return None
+        return field
+
+    def _build_exact_irreps(self, F):
+        """Per irrep ``(R, den)``: integer array ``(n, d, d, D)`` with ``rho(g) = R[g] / den`` in the field basis."""
         D = F.degree
         out = []
         for irr in self.group.irreps:
@@ -492,24 +570,39 @@ class EnergyFunctional:
                 for i in range(d):
                     for j in range(d):
                         arr[g, i, j, :] = F.coefficients(F.convert(sp.sympify(m[i, j])), D)
-            out.append(arr)
+            den = 1
+            for c in arr.flat:
+                den = math.lcm(den, int(c.denominator))
+            ints = np.vectorize(lambda c: int(c.numerator) * (den // int(c.denominator)), otypes=[object])(arr)
+            big = max((abs(int(x)) for x in ints.flat), default=0)
+            out.append((ints, den, big))
         return out
 
     def _exact_hats(self, values: list) -> tuple:
         """Exact ``(hat, conj(hat))`` per irrep for integer ``values`` (length n): field elements.
 
         ``hat = (1/n) sum_g nu(g) rho(g^-1)``; ``conj(hat)_ij = (1/n) sum_g nu(g) rho(g)_ji`` (unitarity).
+        Integer matrix products (int64 when provably free of overflow, Python integers otherwise).
         """
         F = self._field
         n = self.group.order
         inv = self.group.inverse
-        v = np.array([F.QQ(int(x)) for x in values], dtype=object)
+        vmax = max((abs(int(x)) for x in values), default=0)
         hats, conjs = [], []
-        for arr in self._exact_irreps:
-            d = arr.shape[1]
-            H = np.tensordot(v, arr[inv], axes=(0, 0))          # (d, d, D)
-            C = np.tensordot(v, arr, axes=(0, 0)).transpose(1, 0, 2)
-            mk = lambda c: F._ANP(_strip(list(c)), F.mod, F.QQ) * F.ground(Fraction(1, n))
+        for ints, den, big in self._exact_irreps:
+            d, D = ints.shape[1], ints.shape[3]
+            safe = vmax * big * n < 2 ** 62
+            dtype = np.int64 if safe else object
+            v = np.array([int(x) for x in values], dtype=dtype)
+            R = ints.astype(dtype).reshape(n, -1)
+            H = (v @ R[inv]).reshape(d, d, D)
+            C = (v @ R).reshape(d, d, D).transpose(1, 0, 2)
+            scale = F.ground(Fraction(1, n * den))
+
+            def mk(c):
+                rep = _strip([F.QQ(int(x)) for x in c])
+                return F._ANP(rep, F.mod, F.QQ) * scale
+
             hats.append([[mk(H[i, j]) for j in range(d)] for i in range(d)])
             conjs.append([[mk(C[i, j]) for j in range(d)] for i in range(d)])
         return hats, conjs
@@ -522,8 +615,13 @@ class EnergyFunctional:
         gens = []
         for s in syms:
             gens += [s, conjugate_partner(s)]
-        poly = sp.Poly(split, *gens, domain=sp.QQ)
-        return poly, gens
+        from sympy.polys.rings import PolyRing
+
+        ring = PolyRing(gens, sp.QQ)
+        poly = ring.from_expr(split)
+        terms = [(Fraction(int(c.numerator), int(c.denominator)), [(i, e) for i, e in enumerate(m) if e])
+                 for m, c in poly.items()]
+        return terms, gens
 
     def _param_evaluator(self):
         syms = self.parameter_symbols()
@@ -536,14 +634,19 @@ class EnergyFunctional:
         k = max(a + b for a, b, _ in self.model.cross_terms)
         return k + 1 if self.model.loss == "ce" else 2 * k
 
-    def verify(self, points: int = 5, seed: int = 0) -> EnergyVerification:
+    def verify(self, points: int = 5, seed: int = 0, parameter_space: bool | None = None) -> EnergyVerification:
         """Prove ``parameter_space == fourier == literal definition`` exactly at random integer points.
 
-        See the module docstring for the method and the false-pass bound. Returns an
-        :class:`EnergyVerification` (truthy when proven).
+        See the module docstring for the method and the false-pass bound. ``parameter_space=None``
+        includes the SymPy parameter-space form for groups of order ``<= PARAMETER_CHECK_MAX_ORDER``
+        (it has ``n^2`` terms); the Fourier form is always proven against the literal definition.
+        Returns an :class:`EnergyVerification` (truthy when proven).
         """
         if not isinstance(points, int) or points < 1:
             raise SymflowError(f"points must be a positive integer, got {points!r}")
+        if parameter_space is None:
+            parameter_space = self.group.order <= PARAMETER_CHECK_MAX_ORDER
+        self._check_parameter_space = bool(parameter_space)
         t0 = time.perf_counter()
         rng = np.random.default_rng(seed)
         n = self.group.order
@@ -551,14 +654,16 @@ class EnergyFunctional:
         poly, gens = self._fourier_poly
         index = {g: i for i, g in enumerate(gens)}
         fs = self.fourier_symbols()
-        param_eval = self._param_evaluator()
+        param_eval = self._param_evaluator() if self._check_parameter_space else None
         F = self._field
+        if F is None:
+            return self._verify_numeric(points, seed, t0)
         values_out, mismatches = [], []
         for p in range(points):
             vals = {k: [int(x) for x in rng.integers(-POINT_RANGE, POINT_RANGE + 1, size=n)] for k in names}
             self._hat_memo = {}
             lit = literal_energy(self.model, vals)
-            par = param_eval([x for k in names for x in vals[k]])
+            par = param_eval([x for k in names for x in vals[k]]) if param_eval else lit
             # exact Fourier blocks of the pointwise powers
             assign = [None] * len(gens)
             for (name, pw, r), M in fs.items():
@@ -570,11 +675,10 @@ class EnergyFunctional:
                         assign[index[s]] = hats[r][i][j]
                         assign[index[conjugate_partner(s)]] = conjs[r][i][j]
             four = F.ground(0)
-            for monom, coeff in poly.terms():
-                term = F.ground(Fraction(int(coeff.numerator), int(coeff.denominator)))
-                for i, e in enumerate(monom):
-                    if e:
-                        term = term * (assign[i] ** e)
+            for coeff, factors in poly:
+                term = F.ground(coeff)
+                for i, e in factors:
+                    term = term * (assign[i] if e == 1 else assign[i] ** e)
                 four = four + term
             diff_four = four - F.ground(lit)
             ok = (lit == par) and diff_four.is_zero
@@ -585,7 +689,53 @@ class EnergyFunctional:
         return EnergyVerification(group=self.group.name, model=self.model.key(), points=points, seed=seed,
                                   field=F.description, passed=not mismatches, values=values_out,
                                   mismatches=mismatches, degree=self.degree,
-                                  seconds=time.perf_counter() - t0)
+                                  seconds=time.perf_counter() - t0, parameter_checked=self._check_parameter_space)
+
+    def _verify_numeric(self, points: int, seed: int, t0: float) -> "EnergyVerification":
+        """Fallback for groups whose irreps are only numeric: exact parameter side, float Fourier side.
+
+        Passes when ``|fourier - literal| <= NUMERIC_RTOL * sum_terms |term|`` (the rounding scale
+        of the Fourier sum) and the parameter-space form equals the literal definition exactly.
+        """
+        rng = np.random.default_rng(seed)
+        G = self.group
+        n = G.order
+        names = self.model.vector_names
+        poly, gens = self._fourier_poly
+        index = {g: i for i, g in enumerate(gens)}
+        fs = self.fourier_symbols()
+        param_eval = self._param_evaluator() if self._check_parameter_space else None
+        values_out, mismatches = [], []
+        for p in range(points):
+            vals = {k: [int(x) for x in rng.integers(-NUMERIC_RANGE, NUMERIC_RANGE + 1, size=n)] for k in names}
+            lit = literal_energy(self.model, vals)
+            par = param_eval([x for k in names for x in vals[k]]) if param_eval else lit
+            assign = [None] * len(gens)
+            hats = {}
+            for (name, pw, r), M in fs.items():
+                if (name, pw) not in hats:
+                    hats[(name, pw)] = G.fourier(np.array(vals[name], dtype=float) ** pw).to_list()
+                H = hats[(name, pw)][r]
+                for i in range(M.rows):
+                    for j in range(M.cols):
+                        assign[index[M[i, j]]] = H[i, j]
+                        assign[index[conjugate_partner(M[i, j])]] = np.conj(H[i, j])
+            four, scale = 0j, 0.0
+            for coeff, factors in poly:
+                term = complex(coeff)
+                for i, e in factors:
+                    term *= assign[i] ** e
+                four += term
+                scale += abs(term)
+            ok = lit == par and abs(four - float(lit)) <= NUMERIC_RTOL * max(scale, 1e-300)
+            values_out.append(lit)
+            if not ok:
+                mismatches.append({"point": p, "literal": str(lit), "parameter_space": str(par), "fourier": four})
+        return EnergyVerification(group=G.name, model=self.model.key(), points=points, seed=seed,
+                                  field=f"floating point (numeric irreps; rtol {NUMERIC_RTOL:g} of the term sum)",
+                                  passed=not mismatches, values=values_out, mismatches=mismatches,
+                                  degree=self.degree, seconds=time.perf_counter() - t0, exact=False,
+                                  parameter_checked=self._check_parameter_space)
 
     def _hats_cache(self, vals, key):
         memo = getattr(self, "_hat_memo", None)
@@ -617,20 +767,37 @@ def _strip(coeffs: list) -> list:
 
 
 def _exact_lambdify(args, expr):
-    """Compile ``expr`` to a Python function of a flat argument list with exact rational arithmetic."""
-    from sympy.printing.pycode import PythonCodePrinter
+    """Compile ``expr`` to a Python function of a flat argument list with exact rational arithmetic.
 
-    class _ExactPrinter(PythonCodePrinter):
-        def _print_Rational(self, e):
-            return f"Fraction({e.p}, {e.q})"
+    A minimal code printer (SymPy's printers are too slow for the ``n^2``-term energies of groups
+    like S5): integers stay Python integers, rationals become ``Fraction``.
+    """
+    names = {s: f"a[{i}]" for i, s in enumerate(args)}
+    memo: dict = {}
 
-        def _print_Half(self, e):
-            return "Fraction(1, 2)"
+    def code(e):
+        hit = memo.get(e)
+        if hit is not None:
+            return hit
+        if e.is_Symbol:
+            out = names[e]
+        elif e.is_Integer:
+            out = f"({int(e)})"
+        elif e.is_Rational:
+            out = f"Fraction({int(e.p)}, {int(e.q)})"
+        elif e.is_Add:
+            out = "(" + " + ".join(code(t) for t in e.args) + ")"
+        elif e.is_Mul:
+            out = "(" + " * ".join(code(t) for t in e.args) + ")"
+        elif e.is_Pow and e.exp.is_Integer and int(e.exp) >= 0:
+            out = f"({code(e.base)} ** {int(e.exp)})"
+        else:
+            raise SymflowError(f"cannot evaluate {e} exactly (not a polynomial with rational coefficients)")
+        memo[e] = out
+        return out
 
-    names = [f"a{i}" for i in range(len(args))]
-    body = _ExactPrinter().doprint(expr.xreplace(dict(zip(args, sp.symbols(names)))))
-    src = f"def _f({', '.join(names)}):\n    return {body}\n"
+    src = f"def _f(a):\n    return {code(expr)}\n"
     ns = {"Fraction": Fraction}
     exec(compile(src, "<energy>", "exec"), ns)
     f = ns["_f"]
-    return lambda flat: Fraction(f(*flat))
+    return lambda flat: Fraction(f(list(flat)))

@@ -20,11 +20,15 @@ norm ``||A||_F = (|O| n d)^{-1/2}``, ``Re tr(X^* B A) <= ||B||_op ||A||_F ||X||_
 ``||B||_op <= ||B||_F`` (real, complex) or ``||B||_F / sqrt(2)`` (quaternionic matrices have
 paired singular values). Variants: ``shared`` uses ``theta = v`` (same ``Omega*``); ``joint``
 spheres put ``theta1 = theta2 = v / sqrt(2)`` on the sphere of ``[theta1; theta2]``, giving
-``Omega*/2``.
+``Omega*/2``. A real-type irrep given by complex matrices (never produced by symflow's families or
+its numeric construction, but accepted) uses ``u^* rho(g) u`` with ``u`` fixed by the irrep's real
+structure instead (numeric).
 
 Every :class:`Equilibrium` is checked on construction against the brute-force Cayley-table
 reference (:mod:`symflow.theory.bruteforce`): stationarity residual ``<= 1e-12`` and energy equal
 to the exact value to relative ``1e-12``; a failure raises :class:`~symflow.errors.SymflowError`.
+:meth:`Equilibrium.is_stationary` with ``exact=True`` also substitutes the exact Fourier blocks
+into the model's derived block flow and simplifies every entry to zero.
 """
 from __future__ import annotations
 
@@ -66,8 +70,8 @@ class Variant:
             raise ModelError(f"equilibria and rates are derived for the cross-entropy energy Omega "
                              f"(loss='ce'); got loss={loss!r}")
         if self.shared and spheres == "joint":
-            # one shared vector theta: the joint sphere of [theta; theta] is theta's own sphere
-            self.spheres = "separate"
+            raise ModelError("spheres='joint' normalises the two input embeddings together and needs "
+                             "unshared embeddings; use shared=False or spheres='separate'")
 
     @property
     def vector_names(self) -> tuple[str, ...]:
@@ -89,8 +93,21 @@ class Variant:
         return f"Variant({self.group.name}, shared={self.shared}, spheres={self.spheres!r}, loss={self.loss!r})"
 
 
+    def get_model(self):
+        """The :class:`~symflow.theory.model.Model` of this variant (built on first use)."""
+        if self.model is None:
+            from .model import Model
+
+            self.model = Model(self.group, shared=self.shared, spheres=self.spheres, loss=self.loss)
+        return self.model
+
+
 def as_variant(model) -> Variant:
-    """A :class:`Variant` from a Model, a Group, a group name, or a Variant."""
+    """A :class:`Variant` from a Model, a Group, a group name, or a Variant.
+
+    Models must use the quadratic activation and the sphere constraint (the setting of GC's
+    Stage I, where the equilibria below are derived); anything else raises :class:`ModelError`.
+    """
     if isinstance(model, Variant):
         return model
     if isinstance(model, str):
@@ -102,6 +119,12 @@ def as_variant(model) -> Variant:
     grp = getattr(model, "group", None)
     if grp is None:
         raise ModelError(f"expected a symflow Model, a Group or a group name, got {type(model).__name__}")
+    if getattr(model, "constraint", "sphere") != "sphere":
+        raise ModelError("equilibria and rates live on the spheres of Stage I; this model has "
+                         f"constraint={model.constraint!r} (no sphere, Omega grows without bound)")
+    if getattr(model, "is_bilinear", True) is False:
+        raise ModelError(f"equilibria and rates are derived for the quadratic activation z**2; this model has "
+                         f"sigma = {getattr(model, 'activation', '?')}")
     return Variant(grp, shared=getattr(model, "shared", False), spheres=getattr(model, "spheres", "separate"),
                    loss=getattr(model, "loss", "ce"), model=model)
 
@@ -192,30 +215,36 @@ class Equilibrium:
     # -------------------------------------------------------------- construction
     @property
     def exact_construction(self) -> bool:
-        """True when the point is the exact matrix coefficient ``sqrt(k d / n) Re rho_11``."""
+        """True when the point is the exact matrix coefficient ``sqrt(k d / n) Re rho_11``; false
+        for a real-type irrep given by complex matrices (then a numeric real coefficient)."""
         return self.type != "real" or self._rep.is_real_matrix
 
     def _build_vector(self) -> np.ndarray:
         n, d, k = self.group.order, self.dim, self._k
-        v = np.sqrt(k * d / n) * self._rep.matrices[:, 0, 0].real
-        if not self.exact_construction:
-            v = self._refine(v / np.linalg.norm(v))
-        return v
+        if self.exact_construction:
+            return np.sqrt(k * d / n) * self._rep.matrices[:, 0, 0].real
+        return np.sqrt(d / n) * self._real_matrix_coefficient()
 
-    def _refine(self, v: np.ndarray, iterations: int = 500) -> np.ndarray:
-        """Real-type irrep given by complex matrices: alternating maximisation of Omega on V_O
-        from ``Re rho_11`` (numeric; the point is then checked like any other)."""
-        from ..groups.fourier import real_fourier_basis
-
-        basis = real_fourier_basis(self.group)
-        Q = basis.matrix[:, basis.slices[self.orbit_index]]
-        t1 = t2 = x = Q @ (Q.T @ v)
-        for _ in range(iterations):
-            g1, g2, gx = bruteforce.euclidean_gradients(self.group, t1, t2, x)
-            x = gx / np.linalg.norm(gx)
-            g = g1 + g2
-            t1 = t2 = g / np.linalg.norm(g)
-        return t1
+    def _real_matrix_coefficient(self) -> np.ndarray:
+        """``u^* rho(g) u`` for a unit ``u`` fixed by the real structure of a real-type irrep given
+        by complex matrices: ``C = sum_g rho(g) X rho(g)^T`` (``X`` real symmetric) intertwines
+        ``conj(rho)`` with ``rho`` and, normalised to ``C C^* = I``, ``u -> C conj(u)`` is an
+        antilinear involution; ``u = w + C conj(w)`` is fixed by it, so the coefficient is real
+        and is the rank-one block ``u u^*`` in a real basis (numeric, fixed seed)."""
+        rho = self._rep.matrices
+        d = rho.shape[1]
+        rng = np.random.default_rng(20240607)
+        X = rng.standard_normal((d, d))
+        C = np.einsum("gij,jk,glk->il", rho, X + X.T, rho)
+        C /= np.sqrt(np.abs(np.trace(C @ C.conj().T)) / d)
+        w = rng.standard_normal(d) + 1j * rng.standard_normal(d)
+        u = w + C @ w.conj()
+        u /= np.linalg.norm(u)
+        coeff = np.einsum("i,gij,j->g", u.conj(), rho, u)
+        if np.abs(coeff.imag).max() > 1e-10:  # pragma: no cover - a failed theorem
+            raise SymflowError(f"{self.group.name}, irrep {self._rep.label}: no real structure found "
+                               f"(imaginary part {np.abs(coeff.imag).max():.3g})")
+        return coeff.real
 
     def _check(self) -> None:
         res = self.residual()
@@ -281,7 +310,7 @@ class Equilibrium:
         """
         if not self.exact_construction:
             raise SymflowError(f"{self.group.name}, orbit {self.irreps}: real-type irrep given by complex "
-                               "matrices; the point was refined numerically and has no exact form here")
+                               "matrices; the point is a numeric real matrix coefficient with no exact form here")
         n, d, k = self.group.order, self.dim, self._k
         c = sp.sqrt(sp.Rational(k * d, n))
         return [sp.simplify(c * sp.re(m[0, 0])) for m in self._rep.exact_matrices]
@@ -315,11 +344,27 @@ class Equilibrium:
         return ok
 
     def exact_stationarity(self) -> bool:
-        """True when every entry of the symbolic block flow vanishes exactly at the exact blocks."""
-        from .exact_blocks import block_rhs_at
+        """True when the model's derived block flow vanishes exactly at :attr:`fourier_blocks`.
 
-        rhs = block_rhs_at(self)
-        return all(sp.simplify(e) == 0 for M in rhs.values() for e in M)
+        Uses the drive of :func:`symflow.theory.flow.compact_drive` (trace-word calculus on the
+        model's energy) and the radial coefficients of ``model.block_flow(1)``, with ``n`` and
+        ``Omega = Omega*`` substituted; every entry must simplify to ``0``.
+        """
+        from .flow import compact_drive
+        from .symbols import N, OMEGA
+
+        model = self.variant.get_model()
+        d = self.dim
+        blocks = self.fourier_blocks
+        radial = model.block_flow(1).radial
+        drive = compact_drive(model, d)
+        for name, expr in drive.items():
+            sub = {s: sp.ImmutableMatrix(blocks[s.name[:-3]]) for s in expr.atoms(sp.MatrixSymbol)}
+            G = sp.Matrix(expr.xreplace(sub).doit()).subs(N, self.group.order)
+            rhs = G - (radial[name] / OMEGA) * self.omega_star * blocks[name]
+            if any(sp.simplify(e) != 0 for e in rhs):
+                return False
+        return True
 
     # -------------------------------------------------------------- display
     def __repr__(self) -> str:

@@ -23,13 +23,16 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
-from .energy import block_energy
 from .manifold import radial_coefficients
-from .symbols import N, OMEGA, block_symbols, conjugate_partner, wirtinger_conjugate, wirtinger_join, wirtinger_split
+from .symbols import N, OMEGA, block_symbols, conjugate_partner, wirtinger_join
 
 
 class BlockFlow:
     """Flow of one generic nontrivial irrep block of dimension ``d`` (derived, SymPy).
+
+    A block flow depends only on the model's settings (loss, sharing, spheres, activation,
+    constraint) and ``d``, never on the group: it is derived once per process and shared by every
+    model with the same settings (``model`` is the one it was first derived for).
 
     Attributes
     ----------
@@ -55,7 +58,7 @@ class BlockFlow:
         self.degrees = degrees
         self.radial = radial
         self.omega_symbol = OMEGA
-        self.rhs = {k: sp.ImmutableMatrix((drive[k] - radial[k] * blocks[k]).applyfunc(sp.expand))
+        self.rhs = {k: sp.ImmutableMatrix(d, d, lambda i, j: drive[k][i, j] - radial[k] * blocks[k][i, j])
                     for k in blocks}
 
     @property
@@ -72,7 +75,7 @@ class BlockFlow:
         t = sp.Symbol("t", real=True)
         out = []
         for k in self.names:
-            lhs = sp.Derivative(sp.MatrixSymbol(_hat_name(k), self.d, self.d), t)
+            lhs = sp.Derivative(hat_matrix(k, self.d), t)
             out.append(sp.Eq(lhs, self.rhs[k], evaluate=False))
         return out
 
@@ -100,71 +103,148 @@ class BlockFlow:
         return block_flow_latex(self)
 
 
-def _hat_name(k: str) -> str:
-    return "\\hat{\\" + k + "}" if k in ("theta", "xi") else ("\\hat{%s}" % _greek(k))
+class _RingBlocks:
+    """Block matrices as elements of a sparse polynomial ring over ``QQ(n)`` in the entries and partners.
+
+    The whole derivation runs here (SymPy ``Expr`` arithmetic is ~100x slower for d = 6); the
+    results are converted to ``Expr`` once at the end.
+    """
+
+    def __init__(self, names, d):
+        from sympy.polys.rings import PolyRing
+
+        self.d = d
+        self.syms = [s for k in names for s in block_symbols(k, d)]
+        self.partners = [conjugate_partner(s) for s in self.syms]
+        # Laurent polynomials in n over QQ: n and 1/n are two generators, normalised by _laurent
+        self.ring = PolyRing(self.syms + self.partners + [N, _NINV], sp.QQ)
+        gens = self.ring.gens
+        K = len(self.syms)
+        self.K = K
+        self.n, self.ninv = gens[-2], gens[-1]
+        self.mats, self.adjs = {}, {}
+        for t, k in enumerate(names):
+            base = t * d * d
+            self.mats[k] = [[gens[base + i * d + j] for j in range(d)] for i in range(d)]
+            self.adjs[k] = [[gens[K + base + j * d + i] for j in range(d)] for i in range(d)]
+
+    def const(self, expr):
+        """A coefficient ``c n^k`` (``k`` any integer) as a ring element."""
+        num, den = sp.fraction(sp.together(sp.sympify(expr)))
+        dpoly = sp.Poly(den, N)
+        if len(dpoly.terms()) != 1:
+            raise ModelError(f"coefficient {expr} is not a monomial in n")  # pragma: no cover
+        (k,), c0 = dpoly.terms()[0]
+        return self.ring.from_expr(num / c0) * self.ninv ** k
+
+    def laurent(self, p):
+        """Cancel ``n * (1/n)`` in every monomial."""
+        out = {}
+        for m, c in p.items():
+            k = min(m[-2], m[-1])
+            if k:
+                m = m[:-2] + (m[-2] - k, m[-1] - k)
+            out[m] = out.get(m, 0) + c
+        out = {m: c for m, c in out.items() if c}
+        return self.ring.from_dict(out) if out else self.ring.zero
+
+    def index(self, gen) -> int:
+        """Position of a generator in the ring."""
+        return self.ring.gens.index(gen) if not hasattr(self, "_gen_index") else self._gen_index[gen]
+
+    def partials(self, p, positions) -> dict:
+        """``{i: dp/dx_i}`` for all ``i`` in ``positions``, in a single pass over the terms of ``p``."""
+        if not hasattr(self, "_gen_index"):
+            self._gen_index = {g: i for i, g in enumerate(self.ring.gens)}
+        wanted = set(positions)
+        out = {i: {} for i in wanted}
+        for m, c in p.items():
+            for i, e in enumerate(m):
+                if e and i in wanted:
+                    m2 = m[:i] + (e - 1,) + m[i + 1:]
+                    acc = out[i]
+                    acc[m2] = acc.get(m2, 0) + c * e
+        return {i: (self.ring.from_dict({m: c for m, c in t.items() if c}) if t else self.ring.zero)
+                for i, t in out.items()}
+
+    def matmul(self, A, B):
+        d = self.d
+        return [[sum((A[i][l] * B[l][j] for l in range(d)), self.ring.zero) for j in range(d)] for i in range(d)]
+
+    def word(self, word):
+        out = None
+        for name, power, adj in word:
+            M = self.adjs[name] if adj else self.mats[name]
+            out = M if out is None else self.matmul(out, M)
+        return out
+
+    def trace(self, M):
+        return sum((M[i][i] for i in range(self.d)), self.ring.zero)
+
+    def conjugate(self, p):
+        """Swap every entry with its partner (the coefficients, rationals times powers of n, are real)."""
+        K = self.K
+        out = {}
+        for m, c in p.items():
+            out[m[K:2 * K] + m[:K] + m[2 * K:]] = c
+        return self.ring.from_dict(out) if out else self.ring.zero
+
+    def to_expr(self, p):
+        return wirtinger_join(self.laurent(p).as_expr().xreplace({_NINV: 1 / N}), self.syms)
 
 
-def _greek(k: str) -> str:
-    for g in ("theta", "xi"):
-        if k.startswith(g) and k[len(g):].isdigit():
-            return "\\%s_{%s}" % (g, k[len(g):])
-    return k
+_NINV = sp.Symbol("n_inv", positive=True)
 
 
 def derive_block_flow(model, d: int) -> BlockFlow:
     """Derive the :class:`BlockFlow` of ``model`` for block dimension ``d`` (see module docstring)."""
+    from .energy import energy_trace_words
+
     model.require_block_flow()
     names = model.vector_names
     blocks = {k: block_symbols(k, d) for k in names}
-
-    def block_of(name, power):
-        if power != 1:
+    R = _RingBlocks(names, d)
+    omega = R.ring.zero
+    for coef, word in energy_trace_words(model, d, N):
+        if any(power != 1 for _, power, _ in word):
             raise ModelError("reduced flow needs a quadratic activation (pointwise powers couple blocks)")
-        return blocks[name]
-
-    omega = block_energy(model, block_of, d, N)
-    syms = [s for k in names for s in blocks[k]]
-    partners = [conjugate_partner(s) for s in syms]
-    split = wirtinger_split(sp.expand(omega), syms)
-    # omega + conj(omega) = 2 Re omega, as a polynomial in the entries and their Wirtinger partners
-    real2 = sp.Poly(split + wirtinger_conjugate(split, syms), *(syms + partners))
-    drive, degrees = {}, {}
-    scale = 1 / (N * d)
+        omega += R.const(coef) * R.trace(R.word(word))
+    real2 = omega + R.conjugate(omega)          # omega + conj(omega) = 2 Re omega
+    scale = R.const(1 / (N * d))
+    drive_ring, drive, degrees = {}, {}, {}
+    partials = R.partials(real2, range(R.K, 2 * R.K))   # every d/d conj(entry) in one pass
     for k in names:
-        B = blocks[k]
-        G = sp.ImmutableMatrix(d, d, lambda i, j: wirtinger_join(
-            sp.expand(scale * real2.diff(conjugate_partner(B[i, j])).as_expr()), syms))
-        drive[k] = G
+        # Wirtinger: G_ij = (1/(n d)) d(2 Re omega)/d conj(B_ij); conj(B)_ij is adjs[k][j][i]
+        G = [[R.laurent(partials[R.index(R.adjs[k][j][i])] * scale) for j in range(d)] for i in range(d)]
+        drive_ring[k] = G
+        drive[k] = sp.ImmutableMatrix(d, d, lambda i, j: R.to_expr(G[i][j]))
         # Euler degree: <B, G>_block = n d Re tr(B^* G), compared with Re omega
-        inner = wirtinger_split(sp.expand(N * d * sum(sp.conjugate(B[i, j]) * G[i, j]
-                                                      for i in range(d) for j in range(d))), syms)
-        inner2 = sp.Poly(inner + wirtinger_conjugate(inner, syms), *(syms + partners))
-        ratio = _constant_ratio(inner2, real2)
+        inner = sum((R.adjs[k][j][i] * G[i][j] for i in range(d) for j in range(d)), R.ring.zero)
+        inner = R.laurent(inner * R.const(N * d))
+        ratio = _constant_ratio(inner + R.conjugate(inner), real2)
         if ratio is None:
             raise ModelError(f"the energy is not homogeneous in {k}; the radial term of the sphere "
                              f"projection is not a multiple of Omega (reduced flow needs a quadratic activation)")
         degrees[k] = ratio
     radial = radial_coefficients(model.manifold, degrees)
-    bf = BlockFlow(model, d, blocks, omega, drive, degrees, radial)
+    bf = BlockFlow(model, d, blocks, R.to_expr(omega), drive, degrees, radial)
     bf.compact_drive = compact_drive(model, d)
     bf.compact_rhs = {k: bf.compact_drive[k] - radial[k] * hat_matrix(k, d) for k in names}
     for k in names:
-        explicit = _explicit(bf.compact_rhs[k], blocks)
-        if (explicit - bf.rhs[k]).applyfunc(sp.expand) != sp.zeros(d, d):
+        if _explicit(bf.compact_drive[k], R) != drive_ring[k]:
             raise ModelError(f"internal check failed: the compact flow of {k} (trace-word calculus) differs "
                              f"from the entrywise Wirtinger derivation for d = {d}")  # pragma: no cover
     return bf
 
 
-def _constant_ratio(p: sp.Poly, q: sp.Poly):
-    """``c`` with ``p == c q`` for a constant ``c`` (free of the generators), else ``None``."""
-    if q.is_zero:
-        return sp.Integer(0) if p.is_zero else None
-    lm = q.monoms()[0]
-    c = sp.cancel(p.coeff_monomial(lm) / q.coeff_monomial(lm))
-    if (p - q.mul_ground(c) if c.is_Number else p.as_expr() - c * q.as_expr()) in (0,) or \
-            sp.expand(p.as_expr() - c * q.as_expr()) == 0:
-        return c
+def _constant_ratio(p, q):
+    """``c`` with ``p == c q`` for a rational ``c`` (sparse ring elements), else ``None``."""
+    if not q:
+        return sp.Integer(0) if not p else None
+    lm = next(iter(q.keys()))
+    c = p.get(lm, 0) / q[lm]
+    if p == q * c:
+        return sp.Rational(int(c.numerator), int(c.denominator))
     return None
 
 
@@ -173,36 +253,43 @@ def hat_matrix(name: str, d: int) -> sp.MatrixSymbol:
     return sp.MatrixSymbol(f"{name}hat", d, d)
 
 
-def _explicit(expr, blocks) -> sp.Matrix:
-    """Evaluate a matrix expression in ``hat_matrix`` symbols with explicit block matrices."""
-    d = next(iter(blocks.values())).rows
-    sub = {hat_matrix(k, d): sp.Matrix(B) for k, B in blocks.items()}
+def _explicit(expr, R: "_RingBlocks") -> list:
+    """Evaluate a matrix expression in ``hat_matrix`` symbols with the ring's block matrices."""
+    d = R.d
+    zero = [[R.ring.zero] * d for _ in range(d)]
 
     def ev(e):
         if isinstance(e, sp.MatrixSymbol):
-            return sub[e]
+            return R.mats[e.name[:-3]]
         if isinstance(e, sp.ZeroMatrix):
-            return sp.zeros(d, d)
+            return zero
         if isinstance(e, sp.Adjoint):
-            return ev(e.arg).H
+            if isinstance(e.arg, sp.MatrixSymbol):
+                return R.adjs[e.arg.name[:-3]]
+            A = ev(e.arg)
+            return [[R.conjugate(A[j][i]) for j in range(d)] for i in range(d)]
         if isinstance(e, sp.MatPow):
-            return ev(e.base) ** int(e.exp)
+            A = ev(e.base)
+            out = A
+            for _ in range(int(e.exp) - 1):
+                out = R.matmul(out, A)
+            return out
         if isinstance(e, sp.MatAdd):
-            out = sp.zeros(d, d)
+            out = zero
             for a in e.args:
-                out += ev(a)
+                A = ev(a)
+                out = [[out[i][j] + A[i][j] for j in range(d)] for i in range(d)]
             return out
         if isinstance(e, sp.MatMul):
-            scalar, mats = sp.Integer(1), []
+            scalar, out = sp.Integer(1), None
             for a in e.args:
                 if a.is_Matrix:
-                    mats.append(ev(a))
+                    A = ev(a)
+                    out = A if out is None else R.matmul(out, A)
                 else:
                     scalar *= a
-            out = mats[0]
-            for M in mats[1:]:
-                out = out * M
-            return scalar * out
+            c = R.const(scalar)
+            return [[out[i][j] * c for j in range(d)] for i in range(d)]
         raise ModelError(f"cannot evaluate matrix expression {e}")  # pragma: no cover
 
     return ev(expr)

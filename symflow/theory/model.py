@@ -34,6 +34,9 @@ from ..errors import ModelError, SymflowError
 from .manifold import SphereProduct
 from .symbols import Z
 
+#: Block flows depend on the settings and d only (not on the group): derived once per process.
+_FLOW_CACHE: dict = {}
+
 LOSSES = ("ce", "mse")
 SPHERES = ("separate", "joint")
 CONSTRAINTS = ("sphere", "none")
@@ -41,7 +44,7 @@ ACTIVATION_FORMS = ("a polynomial in z with rational coefficients, e.g. 'z**2', 
                     "'z**2/2 + 3*z', or a SymPy expression in Symbol('z')")
 #: Families whose name identifies the group (other groups are keyed by a hash of their table).
 NAMED_FAMILIES = ("cyclic", "abelian", "dihedral", "symmetric", "alternating", "frobenius",
-                  "dicyclic", "quaternion")
+                  "dicyclic", "quaternion", "gap")
 
 
 def parse_activation(activation) -> sp.Expr:
@@ -247,7 +250,10 @@ class Model:
             from .flow import derive_block_flow
 
             self.require_block_flow()
-            self._flows[d] = derive_block_flow(self, d)
+            key = (self.settings_key(), d)
+            if key not in _FLOW_CACHE:
+                _FLOW_CACHE[key] = derive_block_flow(self, d)
+            self._flows[d] = _FLOW_CACHE[key]
         return self._flows[d]
 
     def block_flows(self) -> dict:

@@ -1,0 +1,167 @@
+"""Benchmark: the reduced Fourier flow vs the brute-force parameter-space flow, and the targets.
+
+Run: ``python bench/bench_reduced.py [--quick] [--workers N] [--skip-targets]``
+
+Table 1 (scaling): time of one right-hand-side evaluation per neuron, reduced flow (generated
+code, chunked as the integrators run it) vs ``symflow.theory.bruteforce.flow`` (Cayley-table
+sums, ``O(n^2)`` per neuron; skipped when its ``n x n`` gather would exceed ~1 GB), with the cost
+models ``sum_rho d_rho^3`` and ``n^2`` so the growth can be read off.
+
+Table 2 (targets, issue 4):
+  * Z_1009, shared, M = 10^4, uniform start, to equilibrium (target < 60 s);
+  * S5, M = 1024, to equilibrium (target < 60 s);
+  * F21, M = 512, separate spheres: ``run_until_aligned`` (>= 95 % of neurons with
+    sigma2/sigma1 < 0.1 and all cosines > 0.99), time and steps; baseline in the same run: the
+    brute-force flow integrated with SciPy DOP853 in parameter space for a few neurons over the
+    same time span (time per neuron, ratio).
+All numbers are measured in this run; nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from symflow.dynamics import ReducedFlow, initial, run_until_aligned, simulate  # noqa: E402
+from symflow.dynamics.integrators import chunk_rows  # noqa: E402
+from symflow.theory import Model, bruteforce  # noqa: E402
+
+SCALING = ["Z101", "Z1009", "Z10007", "D50", "D500", "F21", "S4", "S5", "A5", "S6"]
+BRUTE_MAX_BYTES = 1 << 30
+
+
+def best_time(fn, repeat=3, inner=1):
+    fn()
+    best = np.inf
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for _ in range(inner):
+            fn()
+        best = min(best, (time.perf_counter() - t) / inner)
+    return best
+
+
+def rhs_time_reduced(model, M):
+    flow = ReducedFlow(model)
+    y = initial.uniform(model, M, 0).data
+    rows = chunk_rows(flow.layout)
+    out = np.empty_like(y)
+
+    def run():
+        for a in range(0, M, rows):
+            flow.evaluate(y[a:a + rows], out=out[a:a + rows])
+
+    return best_time(run) / M
+
+
+def rhs_time_brute(model, M):
+    G = model.group
+    n = G.order
+    if 3 * M * n * n * 8 > BRUTE_MAX_BYTES:
+        return np.nan
+    p = initial._normalise(model, initial.gaussian_parameters(model, M, 0))
+    return best_time(lambda: bruteforce.flow(G, p["theta1"], p["theta2"], p["xi"])) / M
+
+
+def scaling_table(groups, M):
+    print(f"Table 1: one RHS evaluation per neuron (M = {M}; brute force on min(M, 4) neurons)")
+    print(f"{'group':8s} {'n':>6s} {'sum d^3':>8s} {'reduced us':>11s} {'us/sum d^3':>11s} "
+          f"{'brute us':>10s} {'ns/n^2':>8s} {'brute/reduced':>14s}")
+    for name in groups:
+        try:
+            model = Model(name)
+            G = model.group
+            dims = [1] * G.order if G.abelian_factors else [r.dim for r in G.irreps]
+        except Exception as exc:  # a family not available in this checkout
+            print(f"{name:8s} skipped: {exc}")
+            continue
+        t0 = time.perf_counter()
+        try:
+            tr = rhs_time_reduced(model, M)
+        except Exception as exc:
+            print(f"{name:8s} skipped: {exc}")
+            continue
+        setup = time.perf_counter() - t0
+        tb = rhs_time_brute(model, min(M, 4))
+        s3 = sum(d ** 3 for d in dims)
+        n = G.order
+        brute = "n/a" if np.isnan(tb) else f"{tb * 1e6:10.1f}"
+        norm_b = "n/a" if np.isnan(tb) else f"{tb * 1e9 / n ** 2:8.3f}"
+        ratio = "n/a" if np.isnan(tb) else f"{tb / tr:14.1f}"
+        print(f"{name:8s} {n:6d} {s3:8d} {tr * 1e6:11.2f} {tr * 1e6 / s3:11.4f} {brute:>10s} {norm_b:>8s} {ratio:>14s}"
+              f"   (codegen+setup {setup:.1f} s)")
+
+
+def targets(workers, quick):
+    print("\nTable 2: targets (wall time includes code generation unless cached)")
+    M_big = 1000 if quick else 10_000
+    t = time.perf_counter()
+    res = simulate(Model("Z1009", shared=True), width=M_big, seed=0, n_save=2, progress=False, workers=workers)
+    wall = time.perf_counter() - t
+    s = res.summary()
+    print(f"Z1009 shared M={M_big}: {wall:.1f} s wall ({workers} worker(s)), steps {res.metadata['steps']} "
+          f"(chunk-steps), all at equilibrium by t = {s['run']['equilibrium_time_max']:.4g}, "
+          f"aligned {s['aligned_fraction']:.3f}   [target M=10^4 < 60 s]")
+    t = time.perf_counter()
+    res = simulate(Model("Z1009", shared=True), width=M_big, seed=0, n_save=2, progress=False, workers=workers,
+                   dt=0.5 * 1009 ** 1.5)
+    print(f"Z1009 shared M={M_big}, fixed-step RK4 dt = 0.5 n^1.5: {time.perf_counter() - t:.1f} s, "
+          f"aligned {res.summary()['aligned_fraction']:.3f}")
+    try:
+        t = time.perf_counter()
+        res = simulate(Model("S5"), width=1024, seed=0, n_save=2, progress=False, workers=workers)
+        s = res.summary()
+        print(f"S5 M=1024: {time.perf_counter() - t:.1f} s wall, all at equilibrium by t = "
+              f"{s['run']['equilibrium_time_max']:.4g}, aligned {s['aligned_fraction']:.3f}   [target < 60 s]")
+    except Exception as exc:
+        print(f"S5 skipped: {exc}")
+    try:
+        run = run_until_aligned(Model("F21"), width=512, seed=0, workers=1)
+        print(f"F21 M=512 run_until_aligned: aligned {run.fraction:.3f} at t = {run.time:.4g} "
+              f"after {run.steps} steps ({run.evaluations} RHS evaluations), {run.wall_time:.2f} s integration")
+        # baseline: brute-force parameter-space flow + SciPy DOP853, few neurons, same time span
+        from scipy.integrate import solve_ivp
+
+        model = Model("F21")
+        G = model.group
+        n = G.order
+        Mb = 8
+        p = initial._normalise(model, initial.gaussian_parameters(model, Mb, 0))
+        y0 = np.concatenate([p["theta1"], p["theta2"], p["xi"]], axis=1).reshape(-1)
+
+        def f(_, y):
+            th1, th2, xi = np.split(y.reshape(Mb, 3 * n), 3, axis=1)
+            return np.concatenate(bruteforce.flow(G, th1, th2, xi), axis=1).reshape(-1)
+
+        t = time.perf_counter()
+        sol = solve_ivp(f, (0, run.time), y0, method="DOP853", rtol=1e-8, atol=1e-11)
+        tb = (time.perf_counter() - t) / Mb
+        tr = run.wall_time / 512
+        print(f"  baseline brute force + DOP853: {tb * 1e3:.2f} ms per neuron ({sol.nfev} evaluations) vs reduced "
+              f"{tr * 1e3:.3f} ms per neuron: ratio {tb / tr:.1f}")
+    except Exception as exc:
+        print(f"F21 skipped: {exc}")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="M = 1000 for Z1009 and no S6")
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--width", type=int, default=64, help="neurons in the scaling table")
+    ap.add_argument("--skip-targets", action="store_true")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("SYMFLOW_CACHE", tempfile.mkdtemp(prefix="symflow_bench_"))
+    groups = [g for g in SCALING if not (args.quick and g == "S6")]
+    scaling_table(groups, args.width)
+    if not args.skip_targets:
+        targets(args.workers, args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,419 @@
+"""Generate a plain NumPy module for a model's reduced Fourier-domain flow.
+
+For every block dimension ``d`` of the group the module has, on arrays of shape
+``(..., k, d, d)`` (neurons, irreps of dimension ``d``, the block; entries ``theta1[..., i, j]``)::
+
+    omega_block_<d>(theta1, theta2, xi, n) -> (..., k)      one block's contribution to Omega
+    drive_<d>(theta1, theta2, xi, n)       -> (drive_theta1, drive_theta2, drive_xi)
+    block_terms_<d>(theta1, theta2, xi, n) -> (omega_block, drives)  sharing subexpressions
+
+and for the whole flow ``radial(Omega)``, ``TRIVIAL_RATE`` and
+``reduced_flow(blocks, n) -> (Omega, velocities)``, which sums ``omega_block`` over all
+nontrivial irreps, checks that the imaginary part of ``Omega`` is rounding, and returns
+``d nu/dt = drive - radial(Omega) nu`` (nontrivial blocks), ``-c Omega nu`` (trivial block).
+
+Two code styles, chosen per ``d`` (``style="auto"``):
+
+* ``"entries"``: one scalar expression per block entry, common subexpressions eliminated by
+  ``sympy.cse`` (temporaries ``x0, x1, ...``), one assignment per line. ``O(d^3)`` array
+  operations; fastest for small ``d`` (every operation is a flat elementwise NumPy loop).
+* ``"matrix"``: the same expressions as batched matrix products (``@`` on the stacked blocks,
+  conjugate transposes by ``numpy.swapaxes``), from the matrix structure of the block flow
+  (the theory engine's ``compact_drive`` and energy trace words, or :mod:`.matrix_form`'s exact
+  recognition). ``O(1)`` array operations of cost ``O(d^3)`` each; fastest for large ``d``.
+
+``AUTO_MATRIX_FROM_D`` is the crossover measured by ``bench/bench_codegen.py`` (entries for
+``d < AUTO_MATRIX_FROM_D``). Generated code is exact up to floating-point rounding: the
+tests compare it with ``sympy.N`` at random points to a relative ``1e-12``.
+"""
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import textwrap
+from dataclasses import dataclass
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from .. import __version__ as SYMFLOW_VERSION
+from ..errors import ModelError
+from .expressions import FlowExpressions, flow_expressions
+from .matrix_form import Atom, MatrixForm, from_matrix_expression, from_trace_words, recognise
+
+#: Blocks of dimension >= this use matrix-level code under ``style="auto"`` (measured crossover).
+AUTO_MATRIX_FROM_D = 3
+STYLES = ("auto", "entries", "matrix")
+#: Relative size of Im(Omega) accepted as rounding by the generated ``reduced_flow``.
+IMAG_TOL = 1e-8
+
+
+def choose_style(d: int, style: str = "auto") -> str:
+    if style not in STYLES:
+        raise ModelError(f"code style must be one of {', '.join(STYLES)}, got {style!r}")
+    if style == "auto":
+        return "matrix" if d >= AUTO_MATRIX_FROM_D else "entries"
+    return style
+
+
+class _Printer(NumPyPrinter):
+    """NumPy printer writing ``numpy.`` functions (the generated module imports ``numpy``).
+
+    Products print their scalar factors (numbers, ``n`` and temporaries built from them) first,
+    grouped in parentheses, so ``2*x/n*a*b`` costs two array passes instead of four.
+    """
+
+    def __init__(self, scalars=()):
+        super().__init__({"fully_qualified_modules": True, "strict": True})
+        self.scalars = set(scalars)
+
+    def _is_scalar(self, e) -> bool:
+        return e.free_symbols <= self.scalars
+
+    def _print_Mul(self, expr):
+        scal = [a for a in expr.args if self._is_scalar(a)]
+        arr = [a for a in expr.args if not self._is_scalar(a)]
+        if not scal or not arr or (len(scal) == 1 and scal[0] == -1):
+            return super()._print_Mul(expr)
+        s = self._print(sp.Mul(*scal))
+        a = self.parenthesize(arr[0], 50) if len(arr) == 1 else "*".join(self.parenthesize(x, 50) for x in arr)
+        return f"({s})*{a}"
+
+
+def _print(expr, scalars=()) -> str:
+    return _Printer(scalars).doprint(expr)
+
+
+# ---------------------------------------------------------------------------- entry style
+#: Sums with more terms are split over several lines (Python's compiler recurses on long sums).
+MAX_TERMS_PER_LINE = 32
+
+
+def _assign(lines: list, target: str, expr, scalars) -> None:
+    """``target = expr``, long sums split into partial sums of ``MAX_TERMS_PER_LINE`` terms."""
+    args = sp.Add.make_args(expr) if isinstance(expr, sp.Add) else (expr,)
+    if len(args) <= MAX_TERMS_PER_LINE:
+        lines.append(f"{target} = {_print(expr, scalars)}")
+        return
+    for k in range(0, len(args), MAX_TERMS_PER_LINE):
+        part = _print(sp.Add(*args[k:k + MAX_TERMS_PER_LINE]), scalars)
+        lines.append(f"{target} = {part}" if k == 0 else f"{target} = {target} + {part}")
+
+def _entry_symbols(be):
+    """Block symbols -> local names, conjugates -> ``<name>_conj`` symbols."""
+    slices = be.symbol_slices()
+    local, conj = {}, {}
+    for s, (name, i, j) in slices.items():
+        local[s] = sp.Symbol(f"{name}_{i}_{j}")
+        conj[sp.conjugate(s)] = sp.Symbol(f"{name}_{i}_{j}_conj")
+    return slices, local, conj
+
+
+def _entry_body(be, want_omega: bool, want_drive: bool) -> list[str]:
+    """Lines computing ``omega`` and/or ``drive_<name>`` with cse (entry style)."""
+    slices, local, conj = _entry_symbols(be)
+    exprs = []
+    if want_omega:
+        exprs.append(be.omega_block)
+    if want_drive:
+        for name in be.names:
+            exprs += list(be.drive[name])
+    rep = {**conj}
+    exprs = [sp.sympify(e).xreplace(rep).xreplace(local) for e in exprs]
+    used = set().union(*[e.free_symbols for e in exprs]) if exprs else set()
+    temps = sp.numbered_symbols("x")
+    replacements, reduced = sp.cse(exprs, symbols=temps, order="canonical")
+    lines = []
+    args = "(" + ", ".join(be.names) + ("," if len(be.names) == 1 else "") + ")"  # a tuple also for one name
+    for s, (name, i, j) in slices.items():
+        ls, cs = local[s], conj[sp.conjugate(s)]
+        if ls in used or cs in used:
+            lines.append(f"{ls} = {name}[..., {i}, {j}]")
+        if cs in used:
+            lines.append(f"{cs} = numpy.conj({ls})")
+    scalars = {be.n}
+    for sym, e in replacements:
+        if e.free_symbols <= scalars:
+            scalars.add(sym)
+        _assign(lines, str(sym), e, scalars)
+    pos = 0
+    if want_omega:
+        om = reduced[0]
+        if om.free_symbols <= scalars:
+            lines.append(f"omega = numpy.full(numpy.broadcast_shapes(*(a.shape for a in {args}))[:-2], "
+                         f"{_print(om, scalars)}, dtype=numpy.complex128)")
+        else:
+            _assign(lines, "omega", om, scalars)
+        pos = 1
+    if want_drive:
+        d = be.d
+        if d == 1:
+            # one entry: the (..., k) result viewed as (..., k, 1, 1), no copy
+            for name in be.names:
+                e = reduced[pos]
+                pos += 1
+                if e.free_symbols <= scalars or isinstance(e, sp.Symbol):
+                    lines.append(f"drive_{name} = numpy.array(numpy.broadcast_to({_print(e, scalars)}, "
+                                 f"numpy.broadcast_shapes(*(a.shape for a in {args}))), dtype=numpy.complex128)")
+                elif isinstance(e, sp.Add) and len(e.args) > MAX_TERMS_PER_LINE:
+                    _assign(lines, "entry", e, scalars)
+                    lines.append(f"drive_{name} = entry[..., None, None]")
+                else:
+                    lines.append(f"drive_{name} = ({_print(e, scalars)})[..., None, None]")
+            return lines
+        lines.append(f"shape = numpy.broadcast_shapes(*(a.shape for a in {args}))")
+        for name in be.names:
+            lines.append(f"drive_{name} = numpy.empty(shape, dtype=numpy.complex128)")
+            for i in range(d):
+                for j in range(d):
+                    e = reduced[pos]
+                    pos += 1
+                    if isinstance(e, sp.Add) and len(e.args) > MAX_TERMS_PER_LINE:
+                        _assign(lines, "entry", e, scalars)
+                        lines.append(f"drive_{name}[..., {i}, {j}] = entry")
+                    else:
+                        lines.append(f"drive_{name}[..., {i}, {j}] = {_print(e, scalars)}")
+    return lines
+
+
+# ---------------------------------------------------------------------------- matrix style
+class _MatrixWriter:
+    """Prints :class:`MatrixForm` objects as batched NumPy matrix code, sharing products."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.atoms: dict = {}
+        self.products: dict = {}
+        self.count = 0
+
+    def atom(self, a: Atom) -> str:
+        if a.op == "":
+            return a.name
+        if a not in self.atoms:
+            expr = {"T": f"numpy.swapaxes({a.name}, -1, -2)",
+                    "conj": f"numpy.conj({a.name})",
+                    "H": f"numpy.conj(numpy.swapaxes({a.name}, -1, -2))"}[a.op]
+            var = f"{a.name}_{a.op}"
+            self.lines.append(f"{var} = {expr}")
+            self.atoms[a] = var
+        return self.atoms[a]
+
+    def product(self, word: tuple) -> str:
+        if len(word) == 1:
+            return self.atom(word[0])
+        if word not in self.products:
+            left = self.product(word[:-1])
+            right = self.atom(word[-1])
+            var = f"x{self.count}"
+            self.count += 1
+            self.lines.append(f"{var} = {left} @ {right}  # " + " ".join(map(str, word)))
+            self.products[word] = var
+        return self.products[word]
+
+    def trace_term(self, word: tuple) -> str:
+        """``tr(W)``: ``tr(f1 R) = sum(f1^T * R)`` over the last two axes (no matrix product)."""
+        if len(word) == 1:
+            return f"numpy.trace({self.atom(word[0])}, axis1=-2, axis2=-1)"
+        first = self.atom(word[0].transposed())
+        return f"numpy.sum({first} * {self.product(word[1:])}, axis=(-2, -1))"
+
+    def matrix_sum(self, form: MatrixForm, like: str) -> str:
+        if not form.terms:
+            return f"numpy.zeros_like({like}, dtype=numpy.complex128)"
+        parts = []
+        for t in form.terms:
+            body = self.trace_term(t.word) if form.kind == "trace" else self.product(t.word)
+            parts.append(body if t.coeff == 1 else f"({_print(t.coeff)})*{body}")
+        if len(parts) == 1 and form.kind == "matrix" and form.terms[0].coeff == 1:
+            # never hand back (a view of) an input block as a result
+            return f"numpy.array({parts[0]}, dtype=numpy.complex128)"
+        return " + ".join(parts)
+
+
+def _matrix_body(be, forms, want_omega: bool, want_drive: bool) -> list[str]:
+    omega_form, drive_forms = forms
+    w = _MatrixWriter()
+    out = []
+    if want_drive:
+        for name in be.names:
+            out.append(f"drive_{name} = {w.matrix_sum(drive_forms[name], name)}")
+    if want_omega:
+        out.insert(0, f"omega = {w.matrix_sum(omega_form, be.names[0])}")
+    return w.lines + out
+
+
+def matrix_forms(model, be):
+    """``(omega_form, {name: drive_form})`` for block expressions ``be`` or ``None``.
+
+    Taken from the theory engine (``BlockFlow.compact_drive``, ``energy_trace_words``) when it
+    provides them, otherwise recovered by :func:`~symflow.codegen.matrix_form.recognise`.
+    """
+    bf = model.block_flow(be.d)
+    drive_forms = {}
+    compact = getattr(bf, "compact_drive", None)
+    for name in be.names:
+        form = from_matrix_expression(compact[name]) if compact is not None and name in compact else None
+        if form is None:
+            form = recognise(be.drive[name], be, "matrix")
+        if form is None:
+            return None
+        drive_forms[name] = form
+    omega_form = None
+    try:
+        from ..theory.energy import energy_trace_words
+
+        omega_form = from_trace_words(energy_trace_words(model, be.d, be.n))
+    except (ImportError, AttributeError, TypeError, ModelError):
+        omega_form = None
+    if omega_form is None:
+        omega_form = recognise(be.omega_block, be, "trace")
+    if omega_form is None:
+        return None
+    return omega_form, drive_forms
+
+
+# ---------------------------------------------------------------------------- module
+@dataclass
+class GeneratedSource:
+    """Source text of a generated module with its provenance."""
+
+    source: str
+    expression_hash: str
+    code_hash: str
+    styles: dict
+    model_key: str
+
+    def __repr__(self) -> str:
+        return (f"<GeneratedSource {self.model_key}: styles {self.styles}, {len(self.source.splitlines())} lines, "
+                f"hash {self.expression_hash[:12]}>")
+
+
+def _func(name: str, args: str, doc: str, body: list[str], ret: str) -> str:
+    lines = [f"def {name}({args}):", textwrap.indent(f'"""{doc}"""', "    ")]
+    lines += ["    " + ln for ln in body]
+    lines.append(f"    return {ret}")
+    return "\n".join(lines)
+
+
+_FLOW_TEMPLATE = '''
+def radial(Omega):
+    """Radial coefficients per vector: d nu/dt = drive - radial * nu on nontrivial blocks."""
+    return ({radial_exprs})
+
+
+def rhs_block(d, blocks, Omega, n):
+    """(omega_block, velocities) of the blocks of dimension d; Omega has the batch shape."""
+    omega, drives = BLOCK_TERMS[d](*blocks, n)
+    coeffs = radial(numpy.asarray(Omega)[..., None, None, None])
+    return omega, tuple(g - c * b for g, c, b in zip(drives, coeffs, blocks))
+
+
+def reduced_flow(blocks, n):
+    """Omega (batch shape, real) and the velocities of every block.
+
+    blocks: dict d -> tuple of arrays (..., k_d, d, d), one per name in NAMES, with the trivial
+    irrep at position 0 of d = 1. Raises ValueError if Im(Omega) exceeds IMAG_TOL relative to
+    the sum of |omega_block| (the blocks are then not those of real signals).
+    """
+    terms = {{d: BLOCK_TERMS[d](*arrays, n) for d, arrays in blocks.items()}}
+    omega = 0j
+    size = 0.0
+    for d, (om, _) in terms.items():
+        om = om[..., 1:] if d == 1 else om
+        omega = omega + om.sum(axis=-1)
+        size = size + numpy.abs(om).sum(axis=-1)
+    imag = numpy.abs(numpy.imag(omega))
+    if numpy.any(imag > IMAG_TOL * size + 1e-300):
+        raise ValueError("Im(Omega) is not rounding: the blocks violate nu_hat[conj rho] = conj(nu_hat[rho])")
+    omega = numpy.real(omega)
+    shaped = omega[..., None, None, None]
+    coeffs = radial(shaped)
+    velocities = {{}}
+    for d, (om, drives) in terms.items():
+        out = tuple(g - c * b for g, c, b in zip(drives, coeffs, blocks[d]))
+        if d == 1:
+            for v, b, name in zip(out, blocks[d], NAMES):
+                v[..., 0:1, :, :] = -TRIVIAL_RATE[name] * shaped * b[..., 0:1, :, :]
+        velocities[d] = out
+    return omega, velocities
+'''
+
+
+def generate_source(model, style: str = "auto", dims=None, fx: FlowExpressions | None = None) -> GeneratedSource:
+    """Generate the module source for ``model`` (see the module docstring)."""
+    import numpy
+
+    if fx is None:
+        fx = flow_expressions(model, dims)
+    names = fx.names
+    args = ", ".join(names)
+    styles, sections, form_notes = {}, [], []
+    for d in fx.dims:
+        be = fx.blocks[d]
+        st = choose_style(d, style)
+        forms = matrix_forms(model, be) if st == "matrix" else None
+        if st == "matrix" and forms is None:
+            st = "entries"  # not a sum of matrix products: entry-level code is always available
+        styles[d] = st
+        if st == "matrix":
+            om, dr = forms
+            form_notes.append(f"    d = {d}: omega_block = {om}")
+            for name in names:
+                form_notes.append(f"    d = {d}: drive_{name} = {dr[name]}")
+            body = lambda o, g: _matrix_body(be, forms, o, g)  # noqa: E731
+        else:
+            body = lambda o, g: _entry_body(be, o, g)  # noqa: E731
+        drives = "(" + ", ".join(f"drive_{nm}" for nm in names) + ("," if len(names) == 1 else "") + ")"
+        sections.append(f"# {'-' * 70} d = {d} ({st})")
+        sections.append(_func(f"omega_block_{d}", f"{args}, n",
+                              f"Contribution of each block of dimension {d} to Omega, shape (..., k).",
+                              body(True, False), "omega"))
+        sections.append(_func(f"drive_{d}", f"{args}, n",
+                              f"Fourier-coordinate Euclidean gradient per vector, each (..., k, {d}, {d}).",
+                              body(False, True), drives))
+        sections.append(_func(f"block_terms_{d}", f"{args}, n",
+                              "(omega_block, drives) with shared subexpressions.",
+                              body(True, True), f"omega, {drives}"))
+    exprs_hash = fx.hash
+    code_hash = hashlib.sha256((exprs_hash + json.dumps(sorted(styles.items()))).encode()).hexdigest()
+    radial_exprs = ", ".join(_print(fx.blocks[fx.dims[0]].radial[nm]) for nm in names) + ("," if len(names) == 1 else "")
+    trivial = ", ".join(f"{nm!r}: {float(fx.trivial[nm])!r}" for nm in names)
+    mapping = ", ".join(f"{nm}_i_j -> {nm}[..., i, j]" for nm in names)
+    header = f'''"""Reduced Fourier-domain flow, generated by symflow {SYMFLOW_VERSION} with SymPy {sp.__version__} (NumPy {numpy.__version__}).
+
+Model: {fx.model_key}
+Settings: {json.dumps(fx.model_dict, sort_keys=True)}
+Expression hash: sha256:{exprs_hash}
+Code hash: sha256:{code_hash}
+Generated: {datetime.date.today().isoformat()}
+Block dimensions and code style: {", ".join(f"d={d} {s}" for d, s in styles.items())}
+
+Arrays have shape (..., k, d, d): batch (neurons), the k irreps of dimension d, one block.
+Symbols -> array slices: {mapping}; conjugate(s) -> s_conj = numpy.conj(s).
+Per block (GC convention nu_hat[rho] = (1/n) sum_g nu(g) rho(g)^*):
+    d nu/dt = drive_nu - radial_nu(Omega) nu          (nontrivial irreps)
+    d nu[1]/dt = -TRIVIAL_RATE[nu] Omega nu[1]         (trivial irrep)
+    Omega = sum over nontrivial irreps of omega_block (real for real signals)
+Matrix forms used:
+{chr(10).join(form_notes) if form_notes else "    (entry-level code only)"}
+Regenerate: symflow codegen <group> [--shared] [--spheres ...] -o FILE
+"""
+import numpy
+
+NAMES = {tuple(names)!r}
+DIMS = {tuple(fx.dims)!r}
+STYLE = {styles!r}
+EXPRESSION_HASH = {exprs_hash!r}
+CODE_HASH = {code_hash!r}
+SYMPY_VERSION = {sp.__version__!r}
+TRIVIAL_RATE = {{{trivial}}}
+IMAG_TOL = {IMAG_TOL!r}
+'''
+    body = "\n\n\n".join(sections)
+    table = "BLOCK_TERMS = {" + ", ".join(f"{d}: block_terms_{d}" for d in fx.dims) + "}\n"
+    table += "OMEGA_BLOCK = {" + ", ".join(f"{d}: omega_block_{d}" for d in fx.dims) + "}\n"
+    table += "DRIVE = {" + ", ".join(f"{d}: drive_{d}" for d in fx.dims) + "}\n"
+    source = header + "\n\n" + body + "\n\n\n" + table + _FLOW_TEMPLATE.format(radial_exprs=radial_exprs)
+    return GeneratedSource(source=source, expression_hash=exprs_hash, code_hash=code_hash, styles=styles,
+                           model_key=fx.model_key)

@@ -1,0 +1,218 @@
+"""``symflow derive NAME``: the energy, its exact verification, the block flow and abelian closed forms.
+
+Prints, with rich: the energy functional (generic Fourier form; the parameter-space form for
+small groups, a summary otherwise) and its exact proof for the group; the Riemannian flow of a
+generic irrep block for every irrep dimension of the group, with the trivial-block decay; for
+abelian groups the magnitude/phase system, the ``w`` equation and the competition law.
+``--latex`` prints the same content as LaTeX.
+"""
+from __future__ import annotations
+
+import time
+
+import sympy as sp
+
+#: Groups up to this order also get the parameter-space energy written out.
+PARAMETER_FORM_MAX_ORDER = 6
+
+
+def register(sub):
+    p = sub.add_parser("derive", help="derive the energy, the Riemannian block flow and abelian closed forms",
+                       description="Derive (SymPy) the per-neuron energy in parameter and Fourier space, prove "
+                                   "them equal for the group, and derive the flow per irrep block.")
+    p.add_argument("name", help="group name, e.g. Z7, Z3xZ5, D5, Q8, S4, A5, F21")
+    p.add_argument("--shared", action="store_true", help="shared input embedding theta1 = theta2")
+    p.add_argument("--spheres", choices=["separate", "joint"], default=None,
+                   help="separate unit spheres (CE default) or [theta1; theta2] on one sphere (MSE default)")
+    p.add_argument("--loss", choices=["ce", "mse"], default="ce",
+                   help="small-logit cross-entropy (GC) or sample-centred MSE (Li2)")
+    p.add_argument("--activation", default=None, metavar="EXPR",
+                   help="polynomial activation in z, e.g. 'z**2' (default) or 'z**2+z**3'")
+    p.add_argument("--constraint", choices=["sphere", "none"], default="sphere",
+                   help="projected flow on spheres (Stage I) or the plain gradient")
+    p.add_argument("--points", type=int, default=5, metavar="K",
+                   help="random exact points for the energy proof (0 skips it; default 5)")
+    p.add_argument("--latex", action="store_true", help="print LaTeX instead of rich text")
+    p.set_defaults(func=run)
+
+
+def _model(args):
+    from ..errors import ModelError
+    from ..theory import Model
+
+    if args.points < 0:
+        raise ModelError(f"--points must be >= 0, got {args.points}")
+    m = Model(args.name, shared=args.shared, spheres=args.spheres, activation=args.activation,
+              loss=args.loss, constraint=args.constraint)
+    m.require_block_flow()
+    return m
+
+
+def run(args) -> int:
+    m = _model(args)
+    t0 = time.perf_counter()
+    E = m.energy()
+    report = E.verify(points=args.points) if args.points else None
+    flows = m.block_flows()
+    cf = None
+    if m.group.is_abelian and m.loss == "ce":
+        from ..theory import abelian_closed_form
+
+        cf = abelian_closed_form(m)
+    seconds = time.perf_counter() - t0
+    if args.latex:
+        _print_latex(m, E, report, flows, cf)
+    else:
+        _print_rich(m, E, report, flows, cf, seconds)
+    if report is not None and not report.passed:
+        return 1
+    return 0
+
+
+# ---------------------------------------------------------------------- text
+_HAT = {"theta1": "θ̂₁", "theta2": "θ̂₂", "theta": "θ̂", "xi": "ξ̂", "u": "û", "v": "v̂"}
+
+
+def matrix_text(e) -> str:
+    """Readable text of a compact block formula: ``θ̂₂* ξ̂`` for ``Adjoint(theta2hat)*xihat``."""
+    if isinstance(e, sp.MatrixSymbol):
+        return _HAT.get(e.name[:-3], e.name)
+    if isinstance(e, sp.Adjoint):
+        inner = matrix_text(e.arg)
+        return inner + "*" if isinstance(e.arg, sp.MatrixSymbol) else f"({inner})*"
+    if isinstance(e, sp.MatPow):
+        return f"{matrix_text(e.base)}^{e.exp}"
+    if isinstance(e, sp.MatAdd):
+        parts = [matrix_text(a) for a in e.args]
+        parts.sort(key=lambda s: s.startswith("-"))
+        out = parts[0]
+        for s in parts[1:]:
+            out += " - " + s[1:] if s.startswith("-") else " + " + s
+        return out
+    if isinstance(e, sp.MatMul):
+        scalar, mats = sp.Integer(1), []
+        for a in e.args:
+            if a.is_Matrix:
+                mats.append(matrix_text(a))
+            else:
+                scalar *= a
+        body = " ".join(mats)
+        if scalar == 1:
+            return body
+        if scalar == -1:
+            return "-" + body
+        s = _scalar_text(scalar)
+        if s.startswith("-"):
+            return "-" + _wrap(s[1:]) + " " + body
+        return _wrap(s) + " " + body
+    return _scalar_text(e)
+
+
+def _wrap(s: str) -> str:
+    return f"({s})" if any(c in s for c in "+-/ ") else s
+
+
+def _scalar_text(e) -> str:
+    """``sstr`` with ``Ω``, ``^`` for powers and ``·`` for products (``2*Omega`` -> ``2Ω``)."""
+    s = sp.sstr(e).replace("Omega", "Ω").replace("**", "^")
+    s = s.replace("*Ω", "Ω") if s.replace("-", "").split("*Ω")[0].isdigit() else s
+    return s.replace("*", "·")
+
+
+def _print_rich(m, E, report, flows, cf, seconds):
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    con = Console()
+    con.print(Panel(Text(m.describe()), title=f"symflow derive {m.group.name}", expand=False))
+    con.print("[bold]Energy functional[/] (Fourier form, sum over nontrivial irreps ρ):")
+    con.print(Text("  " + _energy_text(m)))
+    G = m.group
+    nsym = len(m.vector_names) * G.order
+    if G.order <= PARAMETER_FORM_MAX_ORDER:
+        con.print("[bold]Parameter space[/] (sums over the Cayley table):")
+        con.print(Text("  " + ("Omega" if m.loss == "ce" else "E") + " = " + sp.sstr(sp.expand(E.parameter_space))))
+    else:
+        con.print(f"[bold]Parameter space[/]: {G.order}^2 = {G.order ** 2} Cayley-table products per cross term in "
+                  f"{nsym} real symbols ({', '.join(f'{k}_0..{k}_{G.order - 1}' for k in m.vector_names)}); "
+                  "Model.energy().parameter_space holds it")
+    if report is not None:
+        style = "green" if report.passed else "bold red"
+        con.print(Text("  " + report.summary(), style=style))
+    con.print()
+    con.print("[bold]Riemannian flow per irrep block[/] (d = block dimension; Ω = the neuron's energy; "
+              "X* = conjugate transpose):")
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("d")
+    table.add_column("irreps")
+    table.add_column("flow")
+    for d, bf in flows.items():
+        k = len(G.irreps_by_dim[d]) - (1 if G.irreps[G.trivial_index].dim == d else 0)
+        rows = "\n".join(f"d{_HAT.get(name, name)}/dt = {matrix_text(bf.compact(name))}" for name in bf.names)
+        table.add_row(str(d), str(k), rows)
+    con.print(table)
+    triv = ", ".join(f"d{_HAT.get(k, k)}[1]/dt = -{_scalar_text(c)}Ω {_HAT.get(k, k)}[1]".replace("-1Ω", "-Ω")
+                     for k, c in m.trivial_flow.items())
+    con.print(Text("  trivial block: " + triv))
+    if cf is not None:
+        con.print()
+        _print_closed_form_rich(con, cf)
+    con.print(Text(f"derived in {seconds:.2f} s (sympy {sp.__version__})", style="dim"))
+
+
+def _energy_text(m) -> str:
+    from ..theory.energy import energy_trace_words
+    from ..theory.symbols import N
+
+    d = sp.Symbol("d")
+    terms = []
+    for coef, word in energy_trace_words(m, d, N):
+        letters = []
+        for name, power, adj in word:
+            base = _HAT.get(name, name) if power == 1 else f"({name}^{power})^"
+            letters.append(base + ("*" if adj else ""))
+        c = sp.sstr(coef / d)
+        terms.append(("" if c == "1" else c + " ") + "tr(" + " ".join(letters) + ")")
+    lhs = "Ω" if m.loss == "ce" else "E"
+    return f"{lhs} = Σ_ρ≠1 d_ρ [" + " + ".join(terms) + "]"
+
+
+def _print_closed_form_rich(con, cf):
+    from rich.text import Text
+
+    con.print("[bold]Abelian closed form[/] (per frequency pair k: θ̂[k] = (α_k/2) e^{iφ_k}, ξ̂[k] = (β_k/2) e^{iψ_k}):")
+    for eq in cf.template["pair"]:
+        con.print(Text(f"  d{eq.lhs.expr.func.__name__}/dt = {_scalar_text(eq.rhs)}"))
+    if any(f[3] == "real" for f in cf.frequencies):
+        con.print("  self-conjugate frequency (real amplitudes):")
+        for eq in cf.template["real"]:
+            con.print(Text(f"  d{eq.lhs.expr.func.__name__}/dt = {_scalar_text(eq.rhs)}"))
+    om = " + ".join(f"Σ_{kind} {_scalar_text(v)}" for kind, v in cf.omega_template.items()
+                    if kind == "pair" or any(f[3] == "real" for f in cf.frequencies))
+    con.print(Text(f"  Ω = {om}"))
+    con.print(Text(f"  w_k = {_scalar_text(cf.w_definition.rhs)}:  dw_k/dt = {_scalar_text(cf.w_drive)} - "
+                   f"{cf.w_rate}Ω w_k   (Im w_k decays like exp(-{cf.w_rate} ∫Ω dt))"))
+    con.print(Text(f"  competition: d/dt ln({cf.competition.lhs.expr.args[0]}) = {_scalar_text(cf.competition.rhs)}"))
+    labels = ", ".join(f"{f}:{lab}" for f, _, lab, kind in cf.frequencies[:12])
+    more = "" if len(cf.frequencies) <= 12 else f", ... ({len(cf.frequencies)} in all)"
+    con.print(Text(f"  frequencies of {cf.model.group.name} (index: character): {labels}{more}", style="dim"))
+
+
+# ---------------------------------------------------------------------- LaTeX
+def _print_latex(m, E, report, flows, cf):
+    from ..theory.display import block_flow_latex, closed_form_latex, energy_latex, model_latex
+
+    out = [f"% symflow derive {m.group.name}: {m.describe()}", model_latex(m), energy_latex(E, "fourier")]
+    if m.group.order <= PARAMETER_FORM_MAX_ORDER:
+        out.append(energy_latex(E, "parameter"))
+    if report is not None:
+        out.append("% " + report.summary())
+    for d, bf in flows.items():
+        out.append(f"% block dimension d = {d}")
+        out.append(block_flow_latex(bf))
+    if cf is not None:
+        out.append("% abelian closed form")
+        out.append(closed_form_latex(cf))
+    print("\n\n".join(out))

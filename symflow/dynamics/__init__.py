@@ -1,0 +1,18 @@
+"""Reduced Fourier-domain dynamics of a population of neurons.
+
+    from symflow.dynamics import simulate
+    res = simulate("F21", width=512, seed=0)        # uniform start, geometric integrator
+    res.summary()                                   # fractions per irrep orbit, alignment quantiles
+    res.save("f21.npz")                             # the public NPZ contract (see results.py)
+
+Modules: ``state`` (Fourier coordinates), ``reduced`` (the flow, ``simulate``,
+``run_until_aligned``), ``integrators``, ``initial``, ``observables``, ``results``.
+"""
+from .state import FourierLayout, FourierState
+from .reduced import ReducedFlow, simulate, run_until_aligned, AlignedRun
+from .results import SimulationResult
+from .integrators import GeometricRK, ScipyStepper, integrate, make_stepper
+from . import initial, observables
+
+__all__ = ["simulate", "run_until_aligned", "AlignedRun", "SimulationResult", "ReducedFlow", "FourierState",
+           "FourierLayout", "GeometricRK", "ScipyStepper", "integrate", "make_stepper", "initial", "observables"]

@@ -1,0 +1,147 @@
+"""Initial conditions for a population of ``M`` neurons, reproducible from a seed.
+
+* :func:`uniform` - uniform on the product of spheres: every vector is a standard Gaussian in
+  parameter space ``R^n`` (``numpy.random.default_rng(seed)``, drawn in ``vector_names`` order),
+  normalised per sphere (the joint sphere normalises ``[theta1; theta2]``), then transformed.
+* :func:`single_orbit` - every vector supported on one irrep orbit ``{rho, conj rho}`` (a
+  Gaussian projected on the orbit's real isotypic component), optionally plus ``noise`` times
+  a uniform start, normalised. :func:`single_frequency` is the abelian special case ``k``.
+* :func:`from_parameters` - user arrays ``(M, n)``; normalised per sphere (``normalise=True``).
+
+All return a :class:`~symflow.dynamics.state.FourierState`. Bad input (width 0, non-finite or
+zero vectors, unknown orbit) raises :class:`~symflow.errors.SymflowError` naming the accepted forms.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import SymflowError
+from .state import FourierLayout, FourierState, _parameter_dict
+
+INITS = ("uniform", "orbit", "frequency")
+
+
+def check_width(width) -> int:
+    """``width`` as a positive int, or a clear error."""
+    if isinstance(width, (bool, np.bool_)) or not isinstance(width, (int, np.integer)):
+        raise SymflowError(f"width must be a positive integer number of neurons, got {width!r}")
+    if width < 1:
+        raise SymflowError(f"width {width}: at least one neuron is needed (width >= 1)")
+    return int(width)
+
+
+def check_seed(seed) -> int:
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise SymflowError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def _normalise(model, arrays: dict) -> dict:
+    man = model.manifold
+    if not man.constrained:
+        return arrays
+    out = dict(arrays)
+    for sphere in man.spheres:
+        sq = sum((out[nm] ** 2).sum(axis=-1) for nm in sphere)
+        if np.any(sq <= 0) or not np.all(np.isfinite(sq)):
+            bad = int(np.argwhere(~(sq > 0))[0, 0]) if np.any(~(sq > 0)) else 0
+            raise SymflowError(f"neuron {bad}: the vector(s) {'+'.join(sphere)} are zero, so they cannot be "
+                               f"normalised onto the unit sphere")
+        norm = np.sqrt(sq)[:, None]
+        for nm in sphere:
+            out[nm] = out[nm] / norm
+    return out
+
+
+def gaussian_parameters(model, width: int, seed: int) -> dict:
+    """Standard Gaussian vectors ``{name: (M, n)}`` (unnormalised), drawn in name order."""
+    width, seed = check_width(width), check_seed(seed)
+    rng = np.random.default_rng(seed)
+    n = model.group.order
+    return {nm: rng.standard_normal((width, n)) for nm in model.vector_names}
+
+
+def uniform(model, width: int, seed: int = 0) -> FourierState:
+    """Uniform on the product of spheres (see module docstring)."""
+    return FourierState.from_parameters(model, _normalise(model, gaussian_parameters(model, width, seed)))
+
+
+def from_parameters(model, arrays, normalise: bool = True) -> FourierState:
+    """User parameter arrays ``{name: (M, n)}`` (or a tuple in ``vector_names`` order)."""
+    arrays = _parameter_dict(model, arrays)
+    if normalise:
+        arrays = _normalise(model, arrays)
+    return FourierState.from_parameters(model, arrays)
+
+
+def _orbit_index(layout: FourierLayout, orbit) -> int:
+    orbits = layout.orbits
+    if isinstance(orbit, str):
+        for o in orbits:
+            if orbit == o.label or orbit in o.label.split("/") or orbit in o.label.replace("k=", "").split("/"):
+                return o.index
+        raise SymflowError(f"unknown orbit {orbit!r}; the orbits of {layout.group.name} are "
+                           f"{', '.join(o.label for o in orbits)} (or pass an index 1..{len(orbits) - 1})")
+    if isinstance(orbit, (bool, np.bool_)) or not isinstance(orbit, (int, np.integer)) or not 0 <= orbit < len(orbits):
+        raise SymflowError(f"orbit must be an index 0..{len(orbits) - 1} or a label "
+                           f"({', '.join(o.label for o in orbits)}), got {orbit!r}")
+    return int(orbit)
+
+
+def single_orbit(model, width: int, seed: int = 0, orbit=1, noise: float = 0.0) -> FourierState:
+    """Every vector supported on one irrep orbit (index into ``layout.orbits`` or a label).
+
+    ``noise`` (>= 0) adds that multiple of a uniform start before normalising.
+    """
+    if not (np.isfinite(noise) and noise >= 0):
+        raise SymflowError(f"noise must be a finite number >= 0, got {noise!r}")
+    layout = FourierLayout.for_model(model)
+    k = _orbit_index(layout, orbit)
+    base = FourierState.from_parameters(model, gaussian_parameters(model, width, seed))
+    keep = np.zeros(len(layout.slot_dims), dtype=bool)
+    keep[list(layout.orbits[k].slots)] = True
+    data = base.data.copy()
+    for nm in layout.names:
+        for d in layout.dims:
+            first = layout.slot(d, 0)
+            mask = keep[first:first + layout.counts[d]]
+            layout.view(data, nm, d)[:, ~mask] = 0.0
+    state = FourierState(layout, data)
+    params = _normalise(model, state.to_parameters())
+    if noise:
+        extra = _normalise(model, gaussian_parameters(model, width, seed + 1))
+        params = {nm: params[nm] + noise * extra[nm] for nm in params}
+    return FourierState.from_parameters(model, _normalise(model, params))
+
+
+def single_frequency(model, width: int, seed: int = 0, k: int = 1, noise: float = 0.0) -> FourierState:
+    """Abelian groups: every vector on the frequency pair ``{k, -k}`` (cyclic groups; for products
+    pass the orbit label, e.g. ``"(0,1)"``, to :func:`single_orbit`)."""
+    G = model.group
+    if G.abelian_factors is None:
+        raise SymflowError(f"single_frequency needs an abelian group given as cyclic factors; {G.name} is not. "
+                           f"Use single_orbit(model, width, seed, orbit) instead")
+    if len(G.abelian_factors) == 1:
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or not 0 < k < G.order:
+            raise SymflowError(f"frequency k must be an integer 1..{G.order - 1}, got {k!r}")
+        layout = FourierLayout.for_model(model)
+        orbit = next(o.index for o in layout.orbits if k in o.slots)
+        return single_orbit(model, width, seed, orbit=orbit, noise=noise)
+    return single_orbit(model, width, seed, orbit=str(k), noise=noise)
+
+
+def initial_state(model, width: int, seed: int = 0, init="uniform", **options) -> FourierState:
+    """Dispatch: ``init`` is ``"uniform"``, ``"orbit"`` (``orbit=``), ``"frequency"`` (``k=``), a
+    :class:`FourierState`, or a dict of parameter arrays."""
+    if isinstance(init, FourierState):
+        return init
+    if isinstance(init, (dict, tuple, list)):
+        return from_parameters(model, init, normalise=options.get("normalise", True))
+    if init == "uniform":
+        return uniform(model, width, seed)
+    if init == "orbit":
+        return single_orbit(model, width, seed, orbit=options.get("orbit", 1), noise=options.get("noise", 0.0))
+    if init == "frequency":
+        return single_frequency(model, width, seed, k=options.get("k", 1), noise=options.get("noise", 0.0))
+    raise SymflowError(f"unknown init {init!r}; accepted: {', '.join(INITS)}, a FourierState, or a dict "
+                       f"name -> (M, n) array")

@@ -1,0 +1,284 @@
+r"""What a trained modular-addition network computes: the flawed indicator and the activation swap.
+
+THEORY section 5 (MA): every neuron of a trained network is a single-frequency cosine,
+``theta(j) = alpha cos(w_k j + phi)``, ``xi(j) = beta cos(w_k j + psi)`` with ``psi = 2 phi``; with
+the phases of each frequency spread uniformly, the quadratic network computes
+
+    f(x, y)[j] = c * ( 2 * 1{j = x+y} + 1{j = 2x} + 1{j = 2y} ) + const(x, y)
+
+(averaging ``(cos(wx+phi) + cos(wy+phi))^2 cos(wj + 2phi)`` over ``phi`` leaves
+``cos(w(x+y-j))/2 + cos(w(2x-j))/4 + cos(w(2y-j))/4``; summing over ``k`` gives the indicators):
+the argmax is right with a 2:1 margin over the "ghost" peaks at ``2x`` and ``2y``.
+
+:func:`flawed_indicator_fit` regresses the per-pair centred logits on the centred indicators
+``1{j=x+y}``, ``1{j=2x}``, ``1{j=2y}`` (least squares over all ``p^3`` entries) and reports the
+coefficients, their ratios (theory: 2:1:1), ``R^2`` and the correlation with the fixed 2:1:1
+template, plus the argmax accuracy on the whole table. :func:`activation_swap` evaluates the
+trained weights with a different activation at test time: ``ReLU = (z + |z|)/2`` and only the
+even part ``|z|/2`` carries the algorithm (the odd part ``z/2`` gives ``xi(j) (theta(x) + theta(y))``,
+which cannot depend on ``x + y``), so even replacements (``|z|``, ``z^2``, ``z^4``) should keep the
+accuracy and odd ones (``z``, ``z^3``) should lose it. :func:`ideal_network` builds THEORY's
+idealised network (``psi = 2 phi``, equally spaced phases) for which the fit is exact;
+:func:`single_frequency_projection` keeps only each trained neuron's dominant cosine (THEORY's
+premise) so the fit can be compared with and without the remaining Fourier energy.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import SymflowError
+
+__all__ = ["FlawedIndicatorFit", "MechanismReport", "flawed_indicator_template", "flawed_indicator_fit",
+           "activation_swap", "ideal_network", "network_logits", "neuron_frequencies", "mechanism_report",
+           "single_frequency_projection",
+           "SWAP_ACTIVATIONS"]
+
+#: Test-time activations of :func:`activation_swap`: name -> (function, parity).
+SWAP_ACTIVATIONS = {
+    "relu": (lambda z: np.maximum(z, 0.0), "neither"),
+    "|z|": (np.abs, "even"),
+    "z^2": (np.square, "even"),
+    "z^4": (lambda z: z ** 4, "even"),
+    "z": (lambda z: z, "odd"),
+    "z^3": (lambda z: z ** 3, "odd"),
+}
+
+
+def _as_arrays(net_or_theta, theta2=None, xi=None):
+    """``(theta1, theta2, W)`` with the effective output weights ``W = (a/M) xi`` of a network."""
+    if xi is None and hasattr(net_or_theta, "params"):
+        net = net_or_theta
+        W = (net.a / net.width)[:, None] * net.xi
+        return np.asarray(net.theta1, float), np.asarray(net.theta2, float), W
+    th1 = np.atleast_2d(np.asarray(net_or_theta, dtype=float))
+    th2 = th1 if theta2 is None else np.atleast_2d(np.asarray(theta2, dtype=float))
+    if xi is None:
+        raise SymflowError("pass a TwoLayerNetwork, or arrays theta1, theta2 (None: shared) and xi of shape (M, p)")
+    W = np.atleast_2d(np.asarray(xi, dtype=float))
+    if not (th1.shape == th2.shape == W.shape):
+        raise SymflowError(f"theta1, theta2, xi must share the shape (M, p); got {th1.shape}, {th2.shape}, {W.shape}")
+    return th1, th2, W
+
+
+def network_logits(theta1, theta2, xi, activation=np.square) -> np.ndarray:
+    """``f(x, y)[j] = sum_m xi_m[j] sigma(theta1_m[x] + theta2_m[y])``, shape ``(p, p, p)`` (x, y, j)."""
+    h = theta1[:, :, None] + theta2[:, None, :]              # (M, p, p)
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = activation(h)
+        z = np.einsum("mxy,mj->xyj", S, xi)
+    if not np.all(np.isfinite(z)):
+        raise SymflowError("the logits are not finite (activation overflow); rescale the weights")
+    return z
+
+
+def flawed_indicator_template(p: int, weights=(2.0, 1.0, 1.0)) -> np.ndarray:
+    """``w1 1{j = x+y} + w2 1{j = 2x} + w3 1{j = 2y}``, shape ``(p, p, p)``."""
+    x = np.arange(p)
+    T = np.zeros((p, p, p))
+    X, Y = np.meshgrid(x, x, indexing="ij")
+    T[X, Y, (X + Y) % p] += weights[0]
+    T[X, Y, (2 * X) % p] += weights[1]
+    T[X, Y, (2 * Y) % p] += weights[2]
+    return T
+
+
+def _table_accuracy(z) -> float:
+    p = z.shape[0]
+    x = np.arange(p)
+    return float(np.mean(z.argmax(axis=2) == (x[:, None] + x[None, :]) % p))
+
+
+@dataclass
+class FlawedIndicatorFit:
+    """Least-squares fit ``f - mean_j f = a 1~{x+y} + b 1~{2x} + c 1~{2y} + residual`` (``1~`` centred over j)."""
+
+    p: int
+    coef: np.ndarray          # (a, b, c)
+    r2: float                 # of the three-indicator fit
+    correlation: float        # with the fixed 2:1:1 template
+    accuracy: float           # argmax on the whole table
+    margin: float             # median over pairs of (f[x+y] - max_{j != x+y} f[j]) / a
+
+    @property
+    def ratios(self) -> tuple[float, float]:
+        """``(a/b, a/c)``; THEORY: ``(2, 2)``."""
+        a, b, c = self.coef
+        return (a / b if b else np.inf, a / c if c else np.inf)
+
+    def to_json(self) -> dict:
+        return {"coef_sum": float(self.coef[0]), "coef_2x": float(self.coef[1]), "coef_2y": float(self.coef[2]),
+                "ratio_sum_over_2x": float(self.ratios[0]), "ratio_sum_over_2y": float(self.ratios[1]),
+                "r2": self.r2, "correlation_211": self.correlation, "accuracy": self.accuracy,
+                "relative_margin": self.margin}
+
+    def __repr__(self) -> str:
+        a, b, c = self.coef
+        return (f"<FlawedIndicatorFit p={self.p}: f ~ {a:.4g} 1{{x+y}} + {b:.4g} 1{{2x}} + {c:.4g} 1{{2y}} "
+                f"(ratios {self.ratios[0]:.3f}, {self.ratios[1]:.3f}; R^2 {self.r2:.4f}; corr 2:1:1 "
+                f"{self.correlation:.4f}; accuracy {self.accuracy:.4f})>")
+
+    def _repr_latex_(self) -> str:
+        a, b, c = self.coef
+        return (rf"$f(x,y)[j] \approx {a:.4g}\,\mathbb{{1}}_{{j=x+y}} + {b:.4g}\,\mathbb{{1}}_{{j=2x}} + "
+                rf"{c:.4g}\,\mathbb{{1}}_{{j=2y}} + \mathrm{{const}}(x,y),\ R^2 = {self.r2:.4f}$")
+
+
+def flawed_indicator_fit(logits) -> FlawedIndicatorFit:
+    """Fit the flawed indicator to logits of shape ``(p, p, p)`` or ``(p^2, p)`` (row-major pairs)."""
+    z = np.asarray(logits, dtype=float)
+    if z.ndim == 2:
+        p = z.shape[1]
+        if z.shape[0] != p * p:
+            raise SymflowError(f"logits of shape (P, p) must hold the whole table (P = p^2 = {p * p}), got {z.shape}")
+        z = z.reshape(p, p, p)
+    if z.ndim != 3 or len(set(z.shape)) != 1:
+        raise SymflowError(f"logits must have shape (p, p, p) or (p^2, p), got {np.shape(logits)}")
+    if not np.all(np.isfinite(z)):
+        raise SymflowError("logits contain non-finite values")
+    p = z.shape[0]
+    zc = z - z.mean(axis=2, keepdims=True)
+    regs = []
+    for w in ((1, 0, 0), (0, 1, 0), (0, 0, 1)):
+        T = flawed_indicator_template(p, w)
+        regs.append((T - T.mean(axis=2, keepdims=True)).ravel())
+    A = np.stack(regs, axis=1)
+    coef, *_ = np.linalg.lstsq(A, zc.ravel(), rcond=None)
+    resid = zc.ravel() - A @ coef
+    ss = float(np.sum(zc ** 2))
+    r2 = 1.0 - float(np.sum(resid ** 2)) / ss if ss > 0 else float("nan")
+    T = flawed_indicator_template(p)
+    Tc = (T - T.mean(axis=2, keepdims=True)).ravel()
+    corr = float(np.dot(Tc, zc.ravel()) / (np.linalg.norm(Tc) * np.sqrt(ss))) if ss > 0 else float("nan")
+    x = np.arange(p)
+    target = (x[:, None] + x[None, :]) % p
+    true = np.take_along_axis(z, target[:, :, None], axis=2)[:, :, 0]
+    other = z.copy()
+    np.put_along_axis(other, target[:, :, None], -np.inf, axis=2)
+    gap = true - other.max(axis=2)
+    margin = float(np.median(gap) / coef[0]) if coef[0] != 0 else float("nan")
+    return FlawedIndicatorFit(p, coef, r2, corr, _table_accuracy(z), margin)
+
+
+def activation_swap(net_or_theta, theta2=None, xi=None, activations=None) -> dict:
+    """Whole-table argmax accuracy with each test-time activation: ``{name: (accuracy, parity)}``."""
+    th1, th2, W = _as_arrays(net_or_theta, theta2, xi)
+    acts = SWAP_ACTIVATIONS if activations is None else activations
+    out = {}
+    for name, (f, parity) in acts.items():
+        out[name] = (_table_accuracy(network_logits(th1, th2, W, f)), parity)
+    return out
+
+
+def ideal_network(p: int, phases_per_frequency: int = 5, amplitude: float = 1.0):
+    """THEORY's idealised network: for each ``k``, neurons ``cos(w_k j + phi)``, ``cos(w_k j + 2 phi)``.
+
+    Phases ``phi = 2 pi r / R``, ``r = 0..R-1`` with ``R = phases_per_frequency`` not in
+    ``{1, 2, 4}`` (so the averages of ``e^{2 i phi}`` and ``e^{4 i phi}`` vanish exactly). Returns
+    ``(theta, xi)`` of shape ``(K R, p)``; with ``sigma = z^2`` and unit amplitude its logits are
+    exactly ``(p R / 8) (2 * 1{x+y} + 1{2x} + 1{2y}) + const(x, y)``.
+    """
+    if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 3 or p % 2 == 0:
+        raise SymflowError(f"p must be an odd integer >= 3, got {p!r}")
+    if phases_per_frequency in (1, 2, 4) or phases_per_frequency < 1:
+        raise SymflowError("phases_per_frequency must be a positive integer other than 1, 2, 4 (equally spaced "
+                           f"phases must average e^(2 i phi) and e^(4 i phi) to 0), got {phases_per_frequency}")
+    K = (p - 1) // 2
+    j = np.arange(p)
+    k = np.repeat(np.arange(1, K + 1), phases_per_frequency)
+    phi = np.tile(2 * np.pi * np.arange(phases_per_frequency) / phases_per_frequency, K)
+    w = 2 * np.pi * k[:, None] / p
+    return amplitude * np.cos(w * j + phi[:, None]), amplitude * np.cos(w * j + 2 * phi[:, None])
+
+
+def neuron_frequencies(theta1, theta2, xi) -> dict:
+    """Per neuron: dominant frequency ``k`` (1-based), its energy share, ``D = phi1 + phi2 - psi`` there."""
+    from ..theory.modular import frequency_coordinates
+
+    a1, p1, _ = frequency_coordinates(theta1)
+    a2, p2, _ = frequency_coordinates(theta2)
+    b, ps, _ = frequency_coordinates(xi)
+    e = a1 ** 2 / np.maximum((a1 ** 2).sum(1, keepdims=True), 1e-300) \
+        + a2 ** 2 / np.maximum((a2 ** 2).sum(1, keepdims=True), 1e-300) \
+        + b ** 2 / np.maximum((b ** 2).sum(1, keepdims=True), 1e-300)
+    k = e.argmax(axis=1)
+    rows = np.arange(len(k))
+    D = np.angle(np.exp(1j * (p1[rows, k] + p2[rows, k] - ps[rows, k])))
+    return {"k": k + 1, "share": e[rows, k] / 3.0, "D": D, "phi": p1[rows, k]}
+
+
+@dataclass
+class MechanismReport:
+    """Flawed-indicator fit, per-neuron structure and activation swap of one network."""
+
+    fit: FlawedIndicatorFit
+    swap: dict
+    single_frequency_share: float      # median energy share of each neuron's dominant frequency
+    mean_abs_sin_D: float              # psi = phi1 + phi2 (= 2 phi shared) means sin D = 0
+    frequencies_used: list
+    phase_spread: float                # max over used frequencies of |mean e^{2 i phi}| (0: uniform)
+    extras: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"flawed_indicator": self.fit.to_json(),
+                "activation_swap": {k: {"accuracy": v[0], "parity": v[1]} for k, v in self.swap.items()},
+                "single_frequency_share": self.single_frequency_share, "mean_abs_sin_D": self.mean_abs_sin_D,
+                "frequencies_used": self.frequencies_used, "phase_spread": self.phase_spread, **self.extras}
+
+    def swap_verdict(self) -> str:
+        even = [v[0] for v in self.swap.values() if v[1] == "even"]
+        odd = [v[0] for v in self.swap.values() if v[1] == "odd"]
+        return (f"even activations keep accuracy {min(even):.3f}..{max(even):.3f}; "
+                f"odd activations give {min(odd):.3f}..{max(odd):.3f}")
+
+    def __repr__(self) -> str:
+        return (f"<MechanismReport: {self.fit!r}; neurons single-frequency share {self.single_frequency_share:.3f}, "
+                f"mean |sin D| {self.mean_abs_sin_D:.3f}; {self.swap_verdict()}>")
+
+    def _repr_latex_(self) -> str:
+        return self.fit._repr_latex_()
+
+
+def mechanism_report(net_or_theta, theta2=None, xi=None, activation=None) -> MechanismReport:
+    """Run every mechanism check on a network (or arrays); ``activation`` defaults to the network's."""
+    th1, th2, W = _as_arrays(net_or_theta, theta2, xi)
+    if activation is None:
+        act = getattr(net_or_theta, "activation", None)
+        activation = act.sigma if act is not None else np.square
+    fit = flawed_indicator_fit(network_logits(th1, th2, W, activation))
+    nf = neuron_frequencies(th1, th2, W)
+    norms = np.sqrt((th1 ** 2).sum(1) + (th2 ** 2).sum(1) + (W ** 2).sum(1))
+    alive = norms > 0.01 * norms.max()
+    ks = nf["k"][alive]
+    spread = 0.0
+    used = sorted(int(k) for k in np.unique(ks))
+    for k in used:
+        sel = ks == k
+        if sel.sum() >= 2:
+            spread = max(spread, float(np.abs(np.mean(np.exp(2j * nf["phi"][alive][sel])))))
+    projected = flawed_indicator_fit(network_logits(*single_frequency_projection(th1, th2, W, nf["k"]), activation))
+    return MechanismReport(fit, activation_swap(th1, th2, W), float(np.median(nf["share"][alive])),
+                           float(np.mean(np.abs(np.sin(nf["D"][alive])))), used, spread,
+                           {"alive_neurons": int(alive.sum()),
+                            "projected_fit": projected.to_json()})
+
+
+def single_frequency_projection(theta1, theta2, xi, k=None):
+    """Keep only each neuron's dominant-frequency cosine (no DC, no other frequency) in all three vectors.
+
+    THEORY's premise made exact: the flawed-indicator fit of the projected network isolates what the
+    dominant components compute from what the remaining energy adds.
+    """
+    from ..theory.modular import frequency_coordinates
+
+    if k is None:
+        k = neuron_frequencies(theta1, theta2, xi)["k"]
+    p = theta1.shape[-1]
+    rows = np.arange(theta1.shape[0])
+    j = np.arange(p)
+    out = []
+    for v in (theta1, theta2, xi):
+        amp, ph, _ = frequency_coordinates(v)
+        out.append(amp[rows, k - 1][:, None] * np.cos(2 * np.pi * k[:, None] * j / p + ph[rows, k - 1][:, None]))
+    return tuple(out)

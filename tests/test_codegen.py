@@ -1,0 +1,217 @@
+"""Generated flow code vs SymPy: evalf at random points, both code styles, cache behaviour.
+
+Tolerance: generated NumPy code and ``sympy.N`` (30 digits) agree to a relative 1e-12 (the
+generated code is exact up to double rounding; the expressions have at most a few hundred terms).
+"""
+import importlib.util
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+from symflow.codegen import cache, flow_kernels, generate_source
+from symflow.codegen.expressions import flow_expressions
+from symflow.codegen.generator import AUTO_MATRIX_FROM_D, choose_style
+from symflow.codegen.matrix_form import MatrixForm, from_matrix_expression, recognise
+from symflow.errors import ModelError
+from symflow.theory import Model
+
+REL = 1e-12
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_cache(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYMFLOW_CACHE", str(tmp_path_factory.mktemp("symflow_cache")))
+        yield
+
+
+def _load(src, tmp_path, name="gen"):
+    path = tmp_path / f"{name}.py"
+    path.write_text(src.source)
+    spec = importlib.util.spec_from_file_location(f"gen_{name}_{src.code_hash[:8]}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+MODELS = {
+    "unshared": lambda g: Model(g),
+    "shared": lambda g: Model(g, shared=True),
+    "joint": lambda g: Model(g, spheres="joint"),
+    "mse": lambda g: Model(g, loss="mse"),
+}
+
+
+def _random_blocks(rng, names, d, k=2):
+    return {nm: rng.standard_normal((3, k, d, d)) + 1j * rng.standard_normal((3, k, d, d)) for nm in names}
+
+
+def _evalf(expr, be, values, neuron, irrep, n):
+    rep = {be.n: n}
+    for nm in be.names:
+        B = be.blocks[nm]
+        for i in range(be.d):
+            for j in range(be.d):
+                v = values[nm][neuron, irrep, i, j]
+                rep[B[i, j]] = sp.Float(v.real, 30) + sp.I * sp.Float(v.imag, 30)
+    return complex(sp.N(sp.sympify(expr).xreplace(rep), 30))
+
+
+@settings(max_examples=12, deadline=None)
+@given(kind=st.sampled_from(sorted(MODELS)), group=st.sampled_from(["D5", "F21", "S4"]),
+       style=st.sampled_from(["entries", "matrix"]), seed=st.integers(0, 2 ** 31))
+def test_generated_functions_match_sympy_evalf(kind, group, style, seed, tmp_path_factory):
+    model = MODELS[kind](group)
+    fx = flow_expressions(model)
+    src = generate_source(model, style=style, fx=fx)
+    mod = _load(src, tmp_path_factory.mktemp("gen"))
+    rng = np.random.default_rng(seed)
+    n = model.group.order
+    for d in fx.dims:
+        be = fx.blocks[d]
+        vals = _random_blocks(rng, be.names, d)
+        args = [vals[nm] for nm in be.names]
+        om = getattr(mod, f"omega_block_{d}")(*args, n)
+        drives = getattr(mod, f"drive_{d}")(*args, n)
+        om2, drives2 = getattr(mod, f"block_terms_{d}")(*args, n)
+        assert om.shape == (3, 2) and all(g.shape == (3, 2, d, d) for g in drives)
+        np.testing.assert_allclose(om2, om, rtol=1e-13)
+        for a, b in zip(drives, drives2):
+            np.testing.assert_allclose(a, b, rtol=1e-13)
+        for m_, r_ in [(0, 0), (2, 1)]:
+            ref = _evalf(be.omega_block, be, vals, m_, r_, n)
+            assert abs(om[m_, r_] - ref) <= REL * max(1.0, abs(ref))
+            for nm, g in zip(be.names, drives):
+                i, j = rng.integers(0, d, size=2)
+                ref = _evalf(be.drive[nm][i, j], be, vals, m_, r_, n)
+                assert abs(g[m_, r_, i, j] - ref) <= REL * max(1e-3, abs(ref))
+    om_sym = sp.Symbol("Omega", real=True)
+    radial = mod.radial(np.array([0.5]))
+    for nm, r in zip(fx.names, radial):
+        expect = float(fx.blocks[fx.dims[0]].radial[nm].subs(om_sym, 0.5))
+        assert np.allclose(r, expect)
+
+
+def test_header_names_sympy_version_model_and_hash(tmp_path):
+    model = Model("D5")
+    src = generate_source(model)
+    head = src.source.split('"""')[1]
+    assert f"SymPy {sp.__version__}" in head
+    assert model.key() in head
+    assert src.expression_hash in head and len(src.expression_hash) == 64
+    assert "x0" in src.source  # cse temporaries
+    # the hash depends on the expressions only: regenerating gives the same hash
+    assert generate_source(model).expression_hash == src.expression_hash
+    # a different model (shared) has different expressions
+    assert generate_source(Model("D5", shared=True)).expression_hash != src.expression_hash
+    # same block flows, different group of the same block dimensions: same expression hash
+    assert generate_source(Model("D7")).expression_hash == src.expression_hash
+
+
+def test_style_choice_and_matrix_code_is_matmul():
+    assert choose_style(1) == "entries" and choose_style(AUTO_MATRIX_FROM_D) == "matrix"
+    with pytest.raises(ModelError, match="code style"):
+        choose_style(2, "fast")
+    src = generate_source(Model("S4"), style="auto")
+    assert src.styles == {1: "entries", 2: "entries", 3: "matrix"}
+    body = src.source.split("def block_terms_3")[1].split("def ")[0]
+    assert "@" in body and "numpy.swapaxes" in body
+    assert "theta1_0_0" not in body  # no per-entry unrolling for matrix blocks
+
+
+def test_cache_hit_and_corrupted_file_is_regenerated():
+    model = Model("Z5", spheres="joint")
+    from symflow.codegen import kernels as kmod
+
+    kmod._LOADED.clear()
+    k1 = flow_kernels(model)
+    assert k1.generated and k1.path.exists() and str(k1.path).startswith(str(cache.cache_dir()))
+    kmod._LOADED.clear()
+    k2 = flow_kernels(model)
+    assert not k2.generated and k2.path == k1.path
+    k2.path.write_text("broken")
+    kmod._LOADED.clear()
+    k3 = flow_kernels(model)
+    assert k3.generated and "CODE_HASH" in k3.path.read_text()
+
+
+def test_matrix_form_from_engine_and_recognition_agree():
+    model = Model("D4")
+    be = flow_expressions(model, dims=(2,)).blocks[2]
+    bf = model.block_flow(2)
+    for nm in be.names:
+        f1 = from_matrix_expression(bf.compact_drive[nm])
+        f2 = recognise(be.drive[nm], be, "matrix")
+        assert f1 is not None and f2 is not None
+        assert sp.expand(f1.to_sympy(be.blocks) - f2.to_sympy(be.blocks)) == sp.zeros(2, 2)
+        assert sp.expand(f1.to_sympy(be.blocks) - sp.Matrix(be.drive[nm])) == sp.zeros(2, 2)
+    om = recognise(be.omega_block, be, "trace")
+    assert sp.expand(om.to_sympy(be.blocks) - be.omega_block) == 0
+    assert str(om) == "(2) tr(xi^H theta2 theta1)"
+
+
+def test_recognition_rejects_non_products():
+    be = flow_expressions(Model("D4"), dims=(2,)).blocks[2]
+    x = be.blocks["xi"]
+    # an entrywise (Hadamard) product is not a sum of matrix products
+    hadamard = sp.Matrix(2, 2, lambda i, j: x[i, j] ** 2)
+    assert recognise(hadamard, be, "matrix") is None
+    assert recognise(sp.zeros(2, 2), be, "matrix") == MatrixForm("matrix", ())
+
+
+def test_standalone_module_reduced_flow_matches_reduced_flow():
+    from symflow.dynamics import ReducedFlow, initial
+
+    model = Model("F21")
+    flow = ReducedFlow(model)
+    state = initial.uniform(model, 5, seed=3)
+    om, vel = flow.evaluate(state.data)
+    mod = flow.kernels.module
+    blocks = {d: tuple(state.blocks(nm)[d] for nm in model.vector_names) for d in state.layout.dims}
+    om2, vel2 = mod.reduced_flow(blocks, model.group.order)
+    np.testing.assert_allclose(om2, om, rtol=1e-13)
+    for d in state.layout.dims:
+        for nm, v in zip(model.vector_names, vel2[d]):
+            np.testing.assert_allclose(v, state.layout.view(vel, nm, d), rtol=1e-12, atol=1e-18)
+    bad = {d: tuple(b * (1 + 1j) for b in arrs) for d, arrs in blocks.items()}
+    with pytest.raises(ValueError, match="Im\\(Omega\\)"):
+        mod.reduced_flow(bad, model.group.order)
+
+
+def test_codegen_cli_writes_importable_module(tmp_path):
+    from symflow.cli import main
+
+    out = tmp_path / "q8_flow.py"
+    assert main(["codegen", "Q8", "--shared", "-o", str(out)]) == 0
+    spec = importlib.util.spec_from_file_location("q8_flow", out)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.NAMES == ("theta", "xi") and set(mod.DIMS) == {1, 2}
+    with pytest.raises(SystemExit):
+        main(["codegen", "Q8", "--style", "bogus"])
+    assert main(["codegen", "NotAGroup", "-o", str(out)]) == 2
+
+
+def test_block_flow_for_unreducible_model_is_a_clear_error():
+    with pytest.raises(ModelError, match="quadratic"):
+        flow_kernels(Model("Z5", activation="z**3"))
+
+
+def test_long_sums_are_split_over_lines(monkeypatch, tmp_path):
+    from symflow.codegen import generator
+
+    monkeypatch.setattr(generator, "MAX_TERMS_PER_LINE", 2)
+    model = Model("S4")
+    src = generate_source(model, style="entries")
+    assert "omega = omega + " in src.source
+    split = _load(src, tmp_path, "split")
+    ref = flow_kernels(model, style="matrix").module
+    rng = np.random.default_rng(1)
+    for d, k in ((1, 2), (2, 1), (3, 2)):
+        arrs = [rng.standard_normal((3, k, d, d)) + 1j * rng.standard_normal((3, k, d, d)) for _ in range(3)]
+        (o1, g1), (o2, g2) = split.BLOCK_TERMS[d](*arrs, 24), ref.BLOCK_TERMS[d](*arrs, 24)
+        np.testing.assert_allclose(o1, o2, rtol=1e-12)
+        for a, b in zip(g1, g2):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
