@@ -6,13 +6,19 @@
     res.save("f21.npz")                             # the public NPZ contract (see results.py)
 
 Modules: ``state`` (Fourier coordinates), ``reduced`` (the flow, ``simulate``,
-``run_until_aligned``), ``integrators``, ``initial``, ``observables``, ``results``.
+``run_until_aligned``), ``integrators``, ``initial``, ``observables``, ``results``; the full network in
+parameter space: ``network`` (``TwoLayerNetwork``), ``training`` (``train``), ``stage2`` (scale training).
 """
 from .state import FourierLayout, FourierState
 from .reduced import ReducedFlow, simulate, run_until_aligned, AlignedRun
 from .results import SimulationResult
 from .integrators import GeometricRK, ScipyStepper, integrate, make_stepper
+from .network import TwoLayerNetwork, split_pairs, neuron_alignment
+from .training import TrainingHistory, train
+from .stage2 import Stage2Prediction, simulate_stage2, aligned_population
 from . import initial, observables
 
 __all__ = ["simulate", "run_until_aligned", "AlignedRun", "SimulationResult", "ReducedFlow", "FourierState",
-           "FourierLayout", "GeometricRK", "ScipyStepper", "integrate", "make_stepper", "initial", "observables"]
+           "FourierLayout", "GeometricRK", "ScipyStepper", "integrate", "make_stepper", "initial", "observables",
+           "TwoLayerNetwork", "split_pairs", "neuron_alignment", "TrainingHistory", "train", "Stage2Prediction",
+           "simulate_stage2", "aligned_population"]

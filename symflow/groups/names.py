@@ -37,6 +37,8 @@ def _unknown(name: str, why: str | None = None) -> UnknownGroupError:
         msg += f": {why}"
     if close:
         msg += f". Did you mean {', '.join(close)}?"
+    else:
+        msg += "."
     msg += f" Accepted forms: {ACCEPTED}."
     return UnknownGroupError(msg)
 

@@ -577,8 +577,8 @@ class _RhsAdapter:
 
         return {k: inverse_fourier(self.model.group, c, real=True) for k, c in self.unpack(data).items()}
 
-    def evaluate(self, data: np.ndarray, out: np.ndarray | None = None):
-        """``(Omega, velocity)`` like :meth:`ReducedFlow.evaluate`."""
+    def evaluate(self, data: np.ndarray, out: np.ndarray | None = None, check: bool = True):
+        """``(Omega, velocity)`` like :meth:`ReducedFlow.evaluate` (``check`` is accepted and ignored)."""
         vel, omega = self.fourier_rhs(self.unpack(data))
         packed = self.pack(vel)
         if out is None:

@@ -348,7 +348,7 @@ def fourier_flow_numeric(model, state):
         bf = model.block_flow(d)
         f_rhs, f_omega = _lambdified(bf)
         arrays = [coeffs[k].blocks[d][..., i, j] for k in bf.names for i in range(d) for j in range(d)]
-        om = np.asarray(f_omega(n, *arrays)) * np.ones(np.broadcast(*arrays).shape)
+        om = np.asarray(f_omega(n, *arrays)) * np.ones(np.broadcast_shapes(*(np.shape(a) for a in arrays)))
         tpos = triv if fft else (G.irreps_by_dim[d].index(triv) if triv in G.irreps_by_dim[d] else None)
         if tpos is not None:
             om[..., tpos] = 0.0
@@ -365,7 +365,7 @@ def fourier_flow_numeric(model, state):
         bf = model.block_flow(d)
         f_rhs, _ = _lambdified(bf)
         vals = f_rhs(omega[..., None], n, *arrays)
-        shape = np.broadcast(*arrays).shape
+        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
         pos = 0
         for k in bf.names:
             blk = np.empty(shape + (d, d), dtype=complex)
