@@ -24,6 +24,7 @@ premise) so the fit can be compared with and without the remaining Fourier energ
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +33,7 @@ from ..errors import SymflowError
 
 __all__ = ["FlawedIndicatorFit", "MechanismReport", "flawed_indicator_template", "flawed_indicator_fit",
            "activation_swap", "ideal_network", "network_logits", "neuron_frequencies", "mechanism_report",
-           "single_frequency_projection",
+           "single_frequency_projection", "indicator_coefficients", "phase_averaged_weights",
            "SWAP_ACTIVATIONS"]
 
 #: Test-time activations of :func:`activation_swap`: name -> (function, parity).
@@ -73,21 +74,31 @@ def network_logits(theta1, theta2, xi, activation=np.square) -> np.ndarray:
     return z
 
 
-def flawed_indicator_template(p: int, weights=(2.0, 1.0, 1.0)) -> np.ndarray:
-    """``w1 1{j = x+y} + w2 1{j = 2x} + w3 1{j = 2y}``, shape ``(p, p, p)``."""
-    x = np.arange(p)
+def _targets(p: int, table=None) -> tuple:
+    """``(x*y, x*x, y*y)`` index arrays ``(p, p)``: ``table`` (a Cayley table) or addition mod ``p``."""
+    if table is None:
+        x = np.arange(p)
+        T = (x[:, None] + x[None, :]) % p
+    else:
+        T = np.asarray(table, dtype=int)
+        if T.shape != (p, p):
+            raise SymflowError(f"the Cayley table must have shape ({p}, {p}), got {T.shape}")
+    sq = np.diag(T)
+    return T, np.broadcast_to(sq[:, None], (p, p)), np.broadcast_to(sq[None, :], (p, p))
+
+
+def flawed_indicator_template(p: int, weights=(2.0, 1.0, 1.0), table=None) -> np.ndarray:
+    """``w1 1{j = x y} + w2 1{j = x x} + w3 1{j = y y}``, shape ``(p, p, p)`` (``table=None``: ``Z_p``,
+    written additively ``x + y``, ``2x``, ``2y``)."""
     T = np.zeros((p, p, p))
-    X, Y = np.meshgrid(x, x, indexing="ij")
-    T[X, Y, (X + Y) % p] += weights[0]
-    T[X, Y, (2 * X) % p] += weights[1]
-    T[X, Y, (2 * Y) % p] += weights[2]
+    X, Y = np.meshgrid(np.arange(p), np.arange(p), indexing="ij")
+    for w, tgt in zip(weights, _targets(p, table)):
+        T[X, Y, tgt] += w
     return T
 
 
-def _table_accuracy(z) -> float:
-    p = z.shape[0]
-    x = np.arange(p)
-    return float(np.mean(z.argmax(axis=2) == (x[:, None] + x[None, :]) % p))
+def _table_accuracy(z, table=None) -> float:
+    return float(np.mean(z.argmax(axis=2) == _targets(z.shape[0], table)[0]))
 
 
 @dataclass
@@ -125,8 +136,10 @@ class FlawedIndicatorFit:
                 rf"{c:.4g}\,\mathbb{{1}}_{{j=2y}} + \mathrm{{const}}(x,y),\ R^2 = {self.r2:.4f}$")
 
 
-def flawed_indicator_fit(logits) -> FlawedIndicatorFit:
-    """Fit the flawed indicator to logits of shape ``(p, p, p)`` or ``(p^2, p)`` (row-major pairs)."""
+def flawed_indicator_fit(logits, table=None) -> FlawedIndicatorFit:
+    """Fit the flawed indicator to logits of shape ``(p, p, p)`` or ``(p^2, p)`` (row-major pairs).
+
+    ``table``: the Cayley table of the group (element indices), for groups other than ``Z_p``."""
     z = np.asarray(logits, dtype=float)
     if z.ndim == 2:
         p = z.shape[1]
@@ -141,24 +154,80 @@ def flawed_indicator_fit(logits) -> FlawedIndicatorFit:
     zc = z - z.mean(axis=2, keepdims=True)
     regs = []
     for w in ((1, 0, 0), (0, 1, 0), (0, 0, 1)):
-        T = flawed_indicator_template(p, w)
+        T = flawed_indicator_template(p, w, table)
         regs.append((T - T.mean(axis=2, keepdims=True)).ravel())
     A = np.stack(regs, axis=1)
     coef, *_ = np.linalg.lstsq(A, zc.ravel(), rcond=None)
     resid = zc.ravel() - A @ coef
     ss = float(np.sum(zc ** 2))
     r2 = 1.0 - float(np.sum(resid ** 2)) / ss if ss > 0 else float("nan")
-    T = flawed_indicator_template(p)
+    T = flawed_indicator_template(p, table=table)
     Tc = (T - T.mean(axis=2, keepdims=True)).ravel()
     corr = float(np.dot(Tc, zc.ravel()) / (np.linalg.norm(Tc) * np.sqrt(ss))) if ss > 0 else float("nan")
-    x = np.arange(p)
-    target = (x[:, None] + x[None, :]) % p
+    target = _targets(p, table)[0]
     true = np.take_along_axis(z, target[:, :, None], axis=2)[:, :, 0]
     other = z.copy()
     np.put_along_axis(other, target[:, :, None], -np.inf, axis=2)
     gap = true - other.max(axis=2)
     margin = float(np.median(gap) / coef[0]) if coef[0] != 0 else float("nan")
-    return FlawedIndicatorFit(p, coef, r2, corr, _table_accuracy(z), margin)
+    return FlawedIndicatorFit(p, coef, r2, corr, _table_accuracy(z, table), margin)
+
+
+def indicator_coefficients(theta1, theta2, xi, table=None, chunk: int = 64) -> np.ndarray:
+    """Per-neuron least-squares coefficients ``(M, 3)`` of the flawed-indicator fit.
+
+    The fit is linear in the logits and the logits are a sum over neurons, so the network's
+    coefficients (:func:`flawed_indicator_fit` with quadratic activation) are the sum of these
+    rows: resampling the rows gives bootstrap errors without refitting.
+    """
+    th1, th2, W = _as_arrays(theta1, theta2, xi)
+    M, p = W.shape
+    regs = []
+    for w in ((1, 0, 0), (0, 1, 0), (0, 0, 1)):
+        T = flawed_indicator_template(p, w, table)
+        regs.append((T - T.mean(axis=2, keepdims=True)).reshape(-1))
+    A = np.stack(regs, axis=1)                                   # (p^3, 3)
+    P = np.linalg.solve(A.T @ A, A.T)                            # (3, p^3)
+    out = np.empty((M, 3))
+    for a in range(0, M, chunk):
+        sl = slice(a, a + chunk)
+        h = th1[sl, :, None] + th2[sl, None, :]
+        L = np.einsum("mxy,mj->mxyj", h * h, W[sl]).reshape(h.shape[0], -1)
+        out[sl] = L @ P.T
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def phase_averaged_weights(shared: bool) -> tuple:
+    r"""Derive the flawed-indicator weights by averaging one aligned neuron over its phases (SymPy).
+
+    A neuron on frequency ``w`` has ``theta1(x) = cos(w x + phi1)``, ``theta2(y) = cos(w y + phi2)``,
+    ``xi(j) = cos(w j + phi1 + phi2)`` (shared: ``phi2 = phi1``). Averaging
+    ``(theta1(x) + theta2(y))^2 xi(j)`` over Haar phases leaves
+    ``c1 cos(w(x+y-j)) + c2 cos(w(2x-j)) + c3 cos(w(2y-j))``; summed over all non-trivial
+    frequencies each cosine becomes ``n 1{...} - 1``, so ``(c1, c2, c3)`` are the indicator
+    weights (shared: ``(1/2, 1/4, 1/4)``, i.e. 2:1:1; unshared: ``(1/2, 0, 0)``). Returns SymPy
+    rationals.
+    """
+    import sympy as sp
+
+    X, Y, J, p1, p2 = sp.symbols("X Y J phi1 phi2", real=True)
+    q = p1 if shared else p2
+    f = (sp.cos(X + p1) + sp.cos(Y + q)) ** 2 * sp.cos(J + p1 + q)
+    avg = sp.integrate(sp.expand(sp.expand_trig(f)), (p1, 0, 2 * sp.pi)) / (2 * sp.pi)
+    if not shared:
+        avg = sp.integrate(avg, (p2, 0, 2 * sp.pi)) / (2 * sp.pi)
+    avg = sp.simplify(avg)
+    basis = [sp.cos(X + Y - J), sp.cos(2 * X - J), sp.cos(2 * Y - J)]
+    # coefficients by orthogonality on the torus (X, Y, J): <cos u, cos u> = 1/2
+    coef = []
+    for b in basis:
+        c = sp.integrate(sp.expand(sp.expand_trig(avg * b)), (X, 0, 2 * sp.pi), (Y, 0, 2 * sp.pi), (J, 0, 2 * sp.pi))
+        coef.append(sp.nsimplify(sp.simplify(2 * c / (2 * sp.pi) ** 3)))
+    rest = sp.simplify(sp.expand_trig(avg - sum(c * b for c, b in zip(coef, basis))))
+    if rest != 0:
+        raise SymflowError(f"phase average has terms outside the indicator basis: {rest}")
+    return tuple(coef)
 
 
 def activation_swap(net_or_theta, theta2=None, xi=None, activations=None) -> dict:

@@ -31,7 +31,9 @@ def _jsonable(v):
 
 @dataclass
 class Prediction:
-    """One claim: ``predicted`` vs ``measured`` within ``tolerance`` (``agrees`` None = measured only)."""
+    """One claim: ``predicted`` vs ``measured`` within ``tolerance`` (``agrees`` None = measured only).
+
+    ``section`` names the section of the report the row belongs to."""
 
     name: str
     predicted: Any
@@ -39,16 +41,15 @@ class Prediction:
     tolerance: Any
     agrees: bool | None
     detail: str = ""
+    section: str = "population"
     extra: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
+        """The ``summary.json`` row (``extra`` holds arrays for figures and is not written)."""
         d = asdict(self)
-        extra = d.pop("extra")
-        out = {k: _jsonable(v) for k, v in d.items()}
-        if extra:
-            out["detail"] = out["detail"]
-            out["data"] = _jsonable(extra)
-        return out
+        d.pop("extra")
+        d.pop("section")
+        return {k: _jsonable(v) for k, v in d.items()}
 
     @property
     def verdict(self) -> str:

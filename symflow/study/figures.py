@@ -1,0 +1,168 @@
+"""Figures of a study (PNG, matplotlib from the ``plot`` extra; Agg backend, no display needed).
+
+* ``energy.png``: population mean energy share per irrep orbit over time (log scale);
+* ``alignment.png``: histograms of ``log10(sigma2/sigma1)`` and ``log10(1 - min cosine)`` at the end;
+* ``phases.png`` (abelian): each neuron's phases on the unit circle, coloured by frequency;
+* ``rates.png``: decaying deviations of sample neurons on a log scale with the fitted and the
+  predicted slopes;
+* ``orbits.png``: fraction of neurons per orbit with 95% Wilson intervals;
+* ``stage2.png``: Stage II scale and loss against the closed form.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+NO_MATPLOTLIB = ("NOTE Figures need matplotlib, which is not installed: install the plot extra "
+                 "(`pip install -e \".[plot]\"`) and run the study again. All numbers are in summary.json.")
+
+
+def write_figures(study, out: Path) -> list:
+    """Write the figures to ``out``; returns ``[(relative path, caption)]`` or ``[NOTE ...]``."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return [NO_MATPLOTLIB]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    figs = []
+    for fn in (_energy, _alignment, _phases, _rates, _orbits, _stage2):
+        res = fn(study, plt)
+        if res is None:
+            continue
+        fig, name, caption = res
+        fig.tight_layout()
+        fig.savefig(out / name, dpi=110)
+        plt.close(fig)
+        figs.append((f"{out.name}/{name}", caption))
+    return figs
+
+
+def _energy(study, plt):
+    run = study.data.run
+    fig, ax = plt.subplots(figsize=(7, 4))
+    mean = run["orbit_mean"]
+    order = np.argsort(-mean[-1])
+    for j in order[:10]:
+        o = run.orbits[j]
+        ax.semilogy(run.t, np.maximum(mean[:, j], 1e-18), label=f"{o.label} (d={o.dim})")
+    ax.set_xlabel("t (c = 1)")
+    ax.set_ylabel("mean energy share")
+    ax.set_ylim(1e-17, 1.5)
+    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title(f"{study.name}: energy per irrep orbit (population mean)")
+    return fig, "energy.png", "Population mean of each orbit's energy share over time (ten largest orbits)."
+
+
+def _alignment(study, plt):
+    run = study.data.run
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
+    r = np.log10(np.maximum(run["rank_ratio"][-1], 1e-18))
+    c = np.log10(np.maximum(1.0 - run["cos_min"][-1], 1e-18))
+    axes[0].hist(r, bins=40, color="tab:blue")
+    axes[0].set_xlabel("log10 sigma2/sigma1 (1-dim blocks: -18)")
+    axes[1].hist(c, bins=40, color="tab:green")
+    axes[1].set_xlabel("log10 (1 - min alignment cosine)")
+    for ax in axes:
+        ax.set_ylabel("neurons")
+    fig.suptitle(f"{study.name}: rank-one and alignment at t = {run.t[-1]:.4g}")
+    return fig, "alignment.png", "Histograms of the rank-one ratio and of the alignment defect at the end of the run."
+
+
+def _phases(study, plt):
+    rows = [p for p in study.predictions if "phases" in p.extra]
+    if not rows:
+        return None
+    ph = rows[0].extra["phases"]
+    run = study.data.run
+    dom = run["top_orbit"][-1]
+    names = [k for k in ("phi1", "phi2", "phi") if k in ph]
+    if not names:
+        names = ["phi1"]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.6), squeeze=False)
+    for ax, nm in zip(axes[0], names):
+        a = ph[nm]
+        rad = 1.0 + 0.04 * (dom - dom.min())
+        ax.scatter(rad * np.cos(a), rad * np.sin(a), c=dom, s=6, cmap="tab20")
+        ax.set_aspect("equal")
+        ax.set_title(nm)
+        ax.axis("off")
+    fig.suptitle(f"{study.name}: phases on the circle (radius and colour: frequency)")
+    return fig, "phases.png", "Each neuron's phase on its frequency; Haar-uniform phases fill each ring evenly."
+
+
+def _rates(study, plt):
+    from .claims import FIT_WINDOWS, rate_series
+
+    rows = [p for p in study.predictions if p.extra.get("kind")]
+    if not rows:
+        return None
+    rows = rows[:6]
+    series = rate_series(study.data)
+    t = study.data.run.t
+    ncol = min(3, len(rows))
+    nrow = -(-len(rows) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.8 * ncol, 3.3 * nrow), squeeze=False)
+    for ax in axes.ravel()[len(rows):]:
+        ax.axis("off")
+    for ax, p in zip(axes.ravel(), rows):
+        kind = p.extra["kind"]
+        Y = series[kind][:, p.extra["neurons"][:6]]
+        for j in range(Y.shape[1]):
+            ax.semilogy(t, np.maximum(Y[:, j], 1e-18), lw=0.8, alpha=0.7)
+        hi, lo = FIT_WINDOWS[kind]
+        ax.axhspan(lo, hi, color="0.9", zorder=0)
+        y0 = Y[:, 0]
+        k = np.nonzero((y0 < hi) & (y0 > lo))[0]
+        if k.size:
+            tt = t[k]
+            ax.semilogy(tt, y0[k[0]] * np.exp(p.predicted * (tt - tt[0])), "k--", lw=1.2, label="predicted slope")
+            if p.measured is not None:
+                ax.semilogy(tt, y0[k[0]] * np.exp(p.measured * (tt - tt[0])), "r:", lw=1.2, label="median fit")
+        ax.set_ylim(1e-16, 10)
+        ax.set_title(p.name, fontsize=8)
+        ax.set_xlabel("t")
+        ax.legend(fontsize=6)
+    return fig, "rates.png", ("Decaying deviations of sample neurons (log scale), the fit window (grey), the predicted "
+                              "slope (dashed) and the median fitted slope (dotted).")
+
+
+def _orbits(study, plt):
+    rows = [p for p in study.predictions if "table" in p.extra]
+    if not rows:
+        return None
+    table = rows[0].extra["table"]
+    labels = list(table)[:40]
+    frac = np.array([table[k][0] for k in labels])
+    lo = np.array([table[k][1] for k in labels])
+    hi = np.array([table[k][2] for k in labels])
+    fig, ax = plt.subplots(figsize=(max(5, 0.45 * len(labels) + 2), 3.6))
+    x = np.arange(len(labels))
+    ax.bar(x, frac, yerr=[frac - lo, hi - frac], capsize=3, color="tab:purple")
+    ax.set_xticks(x)
+    ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("fraction of neurons")
+    ax.set_title(f"{study.name}: basin fractions per orbit (95% Wilson intervals)")
+    return fig, "orbits.png", "Fraction of neurons ending on each orbit, with 95% Wilson intervals."
+
+
+def _stage2(study, plt):
+    rows = [p for p in study.predictions if "a_pred" in p.extra]
+    if not rows:
+        return None
+    e = rows[0].extra
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
+    axes[0].plot(e["tau"], e["a"], label="scale flow (frozen directions)")
+    axes[0].plot(e["tau"], e["a_pred"], "--", label="closed form, measured margin")
+    axes[0].set_xlabel("tau = n kappa^2 t")
+    axes[0].set_ylabel("tied scale a")
+    axes[0].legend(fontsize=7)
+    axes[1].loglog(e["tau"][1:], e["loss"][1:])
+    axes[1].set_xlabel("tau")
+    axes[1].set_ylabel("summed cross-entropy")
+    fig.suptitle(f"{study.name}: Stage II")
+    return fig, "stage2.png", "Stage II: tied scale and summed loss with the directions frozen at the Stage I end state."

@@ -1,0 +1,193 @@
+r"""``symflow study``: derive, generate, simulate, compare, report.
+
+    from symflow.study import run_study
+    study = run_study("F21", width=512, seed=0)      # separate spheres, unshared (GC's setting)
+    study.table()                                    # prediction vs measurement, rich table
+    study.write("study-F21")                         # report.md, summary.json, figures/*.png
+
+Steps: the model (:class:`~symflow.theory.model.Model`) is derived and its flow generated as
+NumPy code (:class:`~symflow.dynamics.reduced.ReducedFlow`, cached on disk); a seeded uniform
+population is integrated with the geometric integrator while the observables of
+:mod:`symflow.study.trajectory` are recorded; for every populated orbit the equilibrium
+(``Omega*``, exact) and the tangent spectrum (exact rates) are derived; then every claim of
+:mod:`symflow.study.claims` is evaluated.
+
+Default final time: ``T = 40 / min_O Omega*_O`` (time unit ``c = 1``): the slowest decay rate
+at any equilibrium is ``Omega*`` (competition amplitude), so deviations fall by ``e^-40``, well
+into rounding, after the transient. The run stops earlier once every neuron's Riemannian
+gradient is below ``1e-11 n^-3/2``. Ctrl-C keeps what was integrated and still reports.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SymflowError
+from . import claims as claims_mod
+from .predictions import Prediction
+
+DEFAULT_GROUP = "F21"
+DEFAULT_WIDTH = 512
+T_END_OMEGA = 40.0
+DEFAULT_N_SAVE = 241
+
+
+def default_t_end(model) -> float:
+    """``T_END_OMEGA / min Omega*`` over the non-trivial orbits (each orbit class once)."""
+    from ..theory.equilibria import orbit_kind
+
+    G = model.group
+    seen, best = {}, np.inf
+    for k, orb in enumerate(G.orbits):
+        if G.irreps[orb[0]].is_trivial:
+            continue
+        cls = (G.irreps[orb[0]].dim, orbit_kind(G, orb)[0])
+        if cls not in seen:
+            seen[cls] = _equilibrium(model, k).omega_star_float
+        best = min(best, seen[cls])
+    return T_END_OMEGA / best
+
+
+def _equilibrium(model, k):
+    from ..theory.equilibria import equilibrium
+
+    return equilibrium(model, k)
+
+
+def _layout_to_group_orbit(layout) -> dict:
+    """Layout orbit index -> index into ``group.orbits``."""
+    G = layout.group
+    if layout.fft:
+        where = {tuple(o): k for k, o in enumerate(G.orbits)}
+        return {o.index: where[tuple(sorted(o.slots))] for o in layout.orbits}
+    where = {"/".join(G.irreps[i].label for i in orb): k for k, orb in enumerate(G.orbits)}
+    return {o.index: where[o.label] for o in layout.orbits}
+
+
+@dataclass
+class Study:
+    """The outcome of :func:`run_study`: settings, the derived objects, the run and the predictions."""
+
+    name: str
+    settings: dict
+    data: claims_mod.StudyData
+    predictions: list
+    timings: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+    # --------------------------------------------------------------- views
+    @property
+    def agreed(self) -> int:
+        return sum(p.agrees is True for p in self.predictions)
+
+    @property
+    def disagreed(self) -> list:
+        return [p for p in self.predictions if p.agrees is False]
+
+    def summary(self) -> dict:
+        """The public ``summary.json`` contract:
+        ``{"group", "width", "seed", "settings", "predictions": [{"name", "predicted", "measured",
+        "tolerance", "agrees", "detail"}]}``."""
+        return {"group": self.name, "width": int(self.settings["width"]), "seed": int(self.settings["seed"]),
+                "settings": self.settings, "predictions": [p.to_json() for p in self.predictions]}
+
+    def table(self, console=None):
+        """Print the predictions as a rich table."""
+        from .report import rich_table
+
+        from rich.console import Console
+
+        (console or Console()).print(rich_table(self))
+
+    def write(self, out=None, figures: bool = True) -> Path:
+        """Write ``report.md``, ``summary.json`` and (with matplotlib) ``figures/*.png`` to ``out``."""
+        from .report import write_report
+
+        return write_report(self, Path(out or f"study-{self.name}"), figures=figures)
+
+    def __repr__(self) -> str:
+        return (f"<Study {self.name}: {len(self.predictions)} predictions, {self.agreed} agree, "
+                f"{len(self.disagreed)} disagree, width {self.settings['width']}, seed {self.settings['seed']}>")
+
+    def _repr_markdown_(self) -> str:
+        from .report import markdown_table
+
+        return markdown_table(self)
+
+
+def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int = 0, shared: bool = False,
+              spheres: str = "separate", t_end: float | None = None, n_save: int = DEFAULT_N_SAVE,
+              stage2: bool = True, progress: bool = True, log=None) -> Study:
+    """Run the whole study for the group ``name`` (see the module docstring); returns a :class:`Study`.
+
+    ``log(message)`` is called with progress messages (the CLI prints them).
+    """
+    from .. import __version__
+    from ..dynamics.reduced import ReducedFlow
+    from ..dynamics.results import versions
+    from ..groups import group as get_group
+    from ..theory.model import Model
+    from ..theory.rates import spectrum
+    from .trajectory import run_observed
+
+    say = log or (lambda msg: None)
+    if spheres not in ("separate", "joint"):
+        raise SymflowError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
+    if isinstance(n_save, bool) or not isinstance(n_save, (int, np.integer)) or n_save < 11:
+        raise SymflowError(f"n_save must be an integer >= 11 (rate fits need dense samples), got {n_save!r}")
+    timings = {}
+    t0 = time.perf_counter()
+    G = get_group(name)
+    model = Model(G, shared=shared, spheres=spheres)
+    timings["group_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    say(f"deriving and generating the flow of {model.describe()}")
+    flow = ReducedFlow(model)
+    timings["derive_and_codegen_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    T = default_t_end(model) if t_end is None else float(t_end)
+    timings["t_end_s"] = time.perf_counter() - t0
+    say(f"simulating {width} neurons to t = {T:.5g} (seed {seed})")
+    t0 = time.perf_counter()
+    run = run_observed(model, width, seed, T, n_save=n_save, progress=progress)
+    timings["simulate_s"] = time.perf_counter() - t0
+    notes = []
+    if run.info["interrupted"]:
+        notes.append(f"The simulation was interrupted at t = {run.t[-1]:.5g}; predictions use the run so far.")
+
+    t0 = time.perf_counter()
+    to_group = _layout_to_group_orbit(run.final_state.layout)
+    data = claims_mod.StudyData(model, run, {}, {}, seed)
+    checked = set()
+    say("deriving equilibria and spectra of the populated orbits")
+    for o in data.populated():
+        eq = _equilibrium(model, to_group[o.index])
+        cls = (o.dim, o.kind)
+        data.equilibria[o.index] = eq
+        data.spectra[o.index] = spectrum(eq, verify=(cls not in checked and G.order <= 200))
+        checked.add(cls)
+    timings["theory_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    say("comparing predictions with measurements")
+    predictions: list[Prediction] = []
+    for claim in claims_mod.ALL_CLAIMS:
+        if claim is claims_mod.stage2 and not stage2:
+            continue
+        predictions.extend(claim(data) if claim is not claims_mod.flawed_indicator else claim(data, seed=seed))
+    timings["compare_s"] = time.perf_counter() - t0
+    del flow
+    settings = {"model": model.to_dict(), "width": int(width), "seed": int(seed), "shared": bool(shared),
+                "spheres": spheres, "t_end": float(T), "t_reached": float(run.t[-1]), "n_save": int(n_save),
+                "time_unit": "c = 1", "init": "uniform on the spheres (seeded)", "run": run.info,
+                "tolerances": {k: getattr(claims_mod, k) for k in ("SHARE_TOL", "RANK_TOL", "COS_TOL", "OMEGA_TOL",
+                                                                    "RATE_TOL", "ALPHA", "STAGE2_TOL",
+                                                                    "STAGE2_THEORY_TOL", "STAGE2_EPS")},
+                "fit_windows": claims_mod.FIT_WINDOWS, "versions": versions(), "symflow": __version__,
+                "timings_s": {k: round(v, 3) for k, v in timings.items()}}
+    return Study(G.name, settings, data, predictions, timings, notes)
