@@ -243,25 +243,41 @@ def population_law(data: StudyData) -> list:
     """THEORY section 6: uniform over non-trivial conjugate pairs, Haar-uniform phases."""
     if not data.abelian:
         return []
-    orbits = [o for o in data.run.orbits if o.kind != "trivial"]
-    counts = np.bincount(data.final_orbit, minlength=len(data.run.orbits))[[o.index for o in orbits]]
-    stat, p = chi_square_uniform(counts)
-    real = [o for o in orbits if o.kind == "real"]
-    rows = [Prediction("frequencies uniform over non-trivial pairs (chi-square p-value)", f"p > {ALPHA:g}", p,
-                       f"level {ALPHA:g}", bool(p > ALPHA),
-                       f"Pearson chi-square {stat:.3g} over {len(orbits)} orbits ({len(real)} real); counts "
-                       f"{counts.tolist()}." + (" Real orbits have a different Omega*; THEORY states the law for "
-                                                 "all abelian groups, so it is tested as stated." if real else ""),
-                       "population law (abelian)")]
+    orbits = [o for o in data.run.orbits if o.kind == "complex"]
+    real = [o for o in data.run.orbits if o.kind == "real"]
+    all_counts = np.bincount(data.final_orbit, minlength=len(data.run.orbits))
+    counts = all_counts[[o.index for o in orbits]]
+    rows = []
+    if len(orbits) >= 2:
+        stat, p = chi_square_uniform(counts)
+        rows.append(Prediction("frequencies uniform over conjugate pairs (chi-square p-value)", f"p > {ALPHA:g}", p,
+                               f"level {ALPHA:g}", bool(p > ALPHA),
+                               f"Pearson chi-square {stat:.3g} over the {len(orbits)} pairs of complex characters; "
+                               f"counts {counts.tolist()}.", "population law (abelian)"))
+    if real:
+        M = data.run.width
+        k = int(sum(all_counts[o.index] for o in real))
+        share = len(real) / (len(real) + len(orbits))
+        lo, hi = wilson_interval(k, M)
+        rows.append(Prediction("neurons on real characters (measured)", share, k / M, "measurement", None,
+                               f"{len(real)} real (order-2) characters have no phase and their own Omega*, so the "
+                               f"pair law does not cover them; uniform over all non-trivial orbits would give "
+                               f"{share:.4g}, measured {k}/{M} (95% Wilson interval {lo:.4f}-{hi:.4f}).",
+                               "population law (abelian)"))
+    complex_orbits = {o.index for o in orbits}
+    on_complex = np.array([k in complex_orbits for k in data.final_orbit])
+    if np.count_nonzero(on_complex) < 8:
+        return rows
     ph = obs.phases(data.run.final_state, data.final_orbit)
-    names = ("phi",) if data.model.shared else ("phi1", "phi2")
-    stats = {nm: ks_uniform_circle(ph[nm]) for nm in names}
+    names = ("phi1",) if data.model.shared else ("phi1", "phi2")
+    stats = {nm: ks_uniform_circle(ph[nm][on_complex]) for nm in names}
     pmin = min(v[1] for v in stats.values())
     level = ALPHA / len(names)
     rows.append(Prediction("phases Haar-uniform (Kolmogorov-Smirnov p-value)", f"p > {level:g}", pmin,
                            f"level {ALPHA:g} (Bonferroni over {len(names)})", bool(pmin > level),
                            "; ".join(f"{nm}: D = {s:.3g}, p = {pv:.3g}" for nm, (s, pv) in stats.items())
-                           + ". Phase of each neuron's theta block on its frequency (first member of the pair).",
+                           + f". Phase of the theta block of each of the {int(on_complex.sum())} neurons on complex "
+                           "characters (first member of the pair).",
                            "population law (abelian)", extra={"phases": ph}))
     return rows
 
@@ -345,8 +361,10 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
     net.params["a"] = np.full_like(net.params["a"], 1e-9)
     flow = scale_flow(net, t, "sum")
     tau = pred.theory_time(t)
-    stated = data.abelian
-    scope = ("" if stated else " THEORY states Stage II for abelian groups (section 6): reported as a measurement.")
+    stated = data.abelian and n % 2 == 1 and not data.model.shared
+    scope = ("" if stated else " THEORY states Stage II for unshared embeddings on abelian groups of odd order "
+             "(section 6: the phase-averaged population has a uniform margin; shared embeddings add the ghost "
+             "peaks of the flawed indicator): reported as a measurement.")
     uniform = (f" The population's smallest pair margin is {ratio:.3g} x the mean (relative spread {spread:.3g}); "
                "the uniform-margin law is exact for the phase-averaged (infinite-width) population.")
 
@@ -354,7 +372,7 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
         return bool(ok) if stated else None
 
     rows = []
-    if data.abelian and n % 2 == 1:
+    if stated:
         ki = ideal_margin(n)
         rows.append(Prediction("Stage II: logit margin per unit scale kappa", ki, kappa, "relative 0.1",
                                bool(abs(kappa - ki) <= 0.1 * ki),
@@ -383,7 +401,7 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
                            f"First tau at which the summed cross-entropy over the table falls below eps = {eps:g} "
                            f"(nan: not by tau = {tau[-1]:.4g}); exact uniform-margin time "
                            f"{float(pred.time_to_loss(eps) * n * kappa ** 2):.5g}." + uniform + scope, "stage II"))
-    if data.abelian and n % 2 == 1:
+    if stated:
         rows += _stage2_ideal(G, eps)
     return rows
 
