@@ -492,10 +492,8 @@ _LABEL = {"phase": "phase alignment", "balance": "magnitude balance", "cross": "
           "comp": "rank reduction"}
 
 
-def _component_eigenvalues(M: dict, labels: list) -> list:
-    """Exact eigenvalues of the symmetric sparse matrix ``M`` (``{(i, j): value}``, size
-    ``len(labels)``) per connected component of its sparsity graph."""
-    k = len(labels)
+def _components(k: int, edges) -> list:
+    """Connected components of the graph on ``range(k)`` with ``edges`` (union-find), as index lists."""
     parent = list(range(k))
 
     def find(a):
@@ -504,13 +502,19 @@ def _component_eigenvalues(M: dict, labels: list) -> list:
             a = parent[a]
         return a
 
-    for i, j in M:
+    for i, j in edges:
         parent[find(i)] = find(j)
     comps: dict = {}
     for i in range(k):
         comps.setdefault(find(i), []).append(i)
+    return list(comps.values())
+
+
+def _component_eigenvalues(M: dict, labels: list) -> list:
+    """Exact eigenvalues of the symmetric sparse matrix ``M`` (``{(i, j): value}``, size
+    ``len(labels)``) per connected component of its sparsity graph."""
     acc: dict = {}
-    for idx in comps.values():
+    for idx in _components(len(labels), M.keys()):
         sub = sp.Matrix(len(idx), len(idx), lambda a, b: M.get((idx[a], idx[b]), 0))
         lab = " + ".join(dict.fromkeys(_LABEL[labels[i]] for i in idx))
         ev = sub.eigenvals() if len(idx) > 1 else {sub[0, 0]: 1}
@@ -854,23 +858,10 @@ def numeric_spectrum(eq: Equilibrium) -> tuple:
     C = (C + C.T) / 2
     bounds = np.cumsum([0] + [B.shape[1] for _, B in subs])
     k = len(subs)
-    parent = list(range(k))
-
-    def find(a):
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for a in range(k):
-        for b in range(a + 1, k):
-            if np.abs(C[bounds[a]:bounds[a + 1], bounds[b]:bounds[b + 1]]).max(initial=0.0) > COUPLING_TOL:
-                parent[find(a)] = find(b)
-    groups: dict = {}
-    for a in range(k):
-        groups.setdefault(find(a), []).append(a)
+    edges = [(a, b) for a in range(k) for b in range(a + 1, k)
+             if np.abs(C[bounds[a]:bounds[a + 1], bounds[b]:bounds[b + 1]]).max(initial=0.0) > COUPLING_TOL]
     in_modes, zero_vecs = [], []
-    for members in groups.values():
+    for members in _components(k, edges):
         idx = np.concatenate([np.arange(bounds[a], bounds[a + 1]) for a in members])
         label = " + ".join(dict.fromkeys(subs[a][0] for a in members))
         w, V = np.linalg.eigh(C[np.ix_(idx, idx)])
