@@ -173,28 +173,25 @@ def flawed_indicator_fit(logits, table=None) -> FlawedIndicatorFit:
     return FlawedIndicatorFit(p, coef, r2, corr, _table_accuracy(z, table), margin)
 
 
-def indicator_coefficients(theta1, theta2, xi, table=None, chunk: int = 64) -> np.ndarray:
+def indicator_coefficients(theta1, theta2, xi, table=None) -> np.ndarray:
     """Per-neuron least-squares coefficients ``(M, 3)`` of the flawed-indicator fit.
 
     The fit is linear in the logits and the logits are a sum over neurons, so the network's
     coefficients (:func:`flawed_indicator_fit` with quadratic activation) are the sum of these
-    rows: resampling the rows gives bootstrap errors without refitting.
+    rows: resampling the rows gives bootstrap errors without refitting. Computed without the
+    ``p^3`` tensor: with ``S_m(x, y) = (theta1_m(x) + theta2_m(y))^2`` and the targets
+    ``t_i(x, y)`` (``xy``, ``xx``, ``yy``), the normal equations are
+    ``b_i = sum_{x,y} (xi_m(t_i(x,y)) - mean xi_m) S_m(x,y)`` and
+    ``G_ij = sum_{x,y} (1{t_i = t_j} - 1/p)``; ``coef_m = G^-1 b``.
     """
     th1, th2, W = _as_arrays(theta1, theta2, xi)
     M, p = W.shape
-    regs = []
-    for w in ((1, 0, 0), (0, 1, 0), (0, 0, 1)):
-        T = flawed_indicator_template(p, w, table)
-        regs.append((T - T.mean(axis=2, keepdims=True)).reshape(-1))
-    A = np.stack(regs, axis=1)                                   # (p^3, 3)
-    P = np.linalg.solve(A.T @ A, A.T)                            # (3, p^3)
-    out = np.empty((M, 3))
-    for a in range(0, M, chunk):
-        sl = slice(a, a + chunk)
-        h = th1[sl, :, None] + th2[sl, None, :]
-        L = np.einsum("mxy,mj->mxyj", h * h, W[sl]).reshape(h.shape[0], -1)
-        out[sl] = L @ P.T
-    return out
+    tg = [np.ascontiguousarray(t) for t in _targets(p, table)]
+    G = np.array([[np.sum(ti == tj) - p * p / p for tj in tg] for ti in tg], dtype=float)
+    S = (th1[:, :, None] + th2[:, None, :]) ** 2                          # (M, p, p)
+    Wc = W - W.mean(axis=1, keepdims=True)
+    b = np.stack([np.einsum("mxy,mxy->m", Wc[:, t], S) for t in tg], axis=1)  # (M, 3)
+    return np.linalg.solve(G, b.T).T
 
 
 @functools.lru_cache(maxsize=None)

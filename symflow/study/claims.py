@@ -9,7 +9,8 @@ module constants, stated in every row:
   rank-one equilibrium and are reported as measurements);
 * alignment: all three cosines above ``1 - COS_TOL``;
 * ``Omega*``: relative ``OMEGA_TOL`` (the integrator's local tolerance is ``1e-6``);
-* rates: the median over neurons of exponential fits on the trajectories near equilibrium,
+* rates: the median over neurons of exponential fits on the trajectories near equilibrium
+  (share outside the winning orbit below ``NEAR_SHARE``),
   relative ``RATE_TOL`` (fit windows in :data:`FIT_WINDOWS`);
 * statistical tests at level ``ALPHA`` (the prediction "agrees" when the test does not reject);
 * flawed indicator: ``|measured - predicted| <= 3`` bootstrap standard errors over neurons;
@@ -38,6 +39,8 @@ STAGE2_THEORY_TOL = 0.10
 STAGE2_EPS = 0.1
 #: Fit windows ``(upper, lower)`` on each decaying deviation (transient above, rounding below).
 FIT_WINDOWS = {"competition": (1e-3, 1e-7), "rank": (1e-3, 1e-11), "phase": (1e-4, 1e-11)}
+#: "Near equilibrium" for rate fits: energy share outside the winning orbit below this.
+NEAR_SHARE = 1e-3
 #: Rates are fitted on at most this many neurons per orbit (the median is stable well before).
 MAX_FITS = 128
 #: The flawed-indicator fit needs the n^3 logit tensor: groups up to this order.
@@ -72,6 +75,24 @@ class StudyData:
     def members(self, orbit) -> np.ndarray:
         return np.nonzero(self.final_orbit == orbit.index)[0]
 
+    def classes(self) -> list:
+        """Populated orbits grouped by ``(dim, type, Omega*)``: their spectra coincide (the rates
+        depend on the orbit only through these). ``[(label, [orbits], neuron indices)]``."""
+        groups: dict = {}
+        for o in self.populated():
+            key = (o.dim, o.kind, str(self.equilibria[o.index].omega_star))
+            groups.setdefault(key, []).append(o)
+        out = []
+        for (d, kind, _), orbs in groups.items():
+            idx = np.sort(np.concatenate([self.members(o) for o in orbs]))
+            if len(orbs) == 1:
+                label = orbs[0].label
+            else:
+                shown = ", ".join(o.label for o in orbs[:4]) + (", ..." if len(orbs) > 4 else "")
+                label = f"{len(orbs)} orbits d={d} {kind} ({shown})"
+            out.append((label, orbs, idx))
+        return out
+
     @property
     def abelian(self) -> bool:
         return bool(self.group.is_abelian)
@@ -82,6 +103,21 @@ def _fraction_row(name, ok: np.ndarray, tol_text: str, detail: str, section: str
     lo, hi = wilson_interval(k, N)
     return Prediction(name, 1.0, k / N if N else float("nan"), tol_text, bool(N and k == N),
                       f"{detail} {k} of {N} neurons (95% Wilson interval {lo:.4f}-{hi:.4f}).", section)
+
+
+def _outliers(data: StudyData, idx: np.ndarray) -> str:
+    """Describe neurons that miss a prediction: their Omega / Omega* and whether they are at rest
+    (Riemannian gradient below the run's tolerance: then they sit at another stationary point)."""
+    if idx.size == 0:
+        return ""
+    om = data.run["omega"][-1][idx]
+    star = np.array([data.equilibria[k].omega_star_float for k in data.final_orbit[idx]])
+    ratios = np.unique(np.round(om / star, 6))
+    rest = int(np.count_nonzero(~np.isnan(data.run.equilibrium_time[idx])))
+    shown = ", ".join(f"{x:.6g}" for x in ratios[:6]) + (", ..." if ratios.size > 6 else "")
+    return (f" The {idx.size} neurons that miss it have Omega/Omega* in {{{shown}}}; {rest} of them are at rest "
+            f"(|grad| < {data.run.info.get('gtol', float('nan')):.2g}), i.e. at a stationary point other than "
+            "the derived equilibrium.")
 
 
 # --------------------------------------------------------------------------- Stage I: end state
@@ -107,7 +143,8 @@ def rank_one_and_alignment(data: StudyData) -> list:
         r = _fraction_row("rank-one blocks (fraction, non-quaternionic orbits)", rank[~quat] < RANK_TOL,
                           f"all with sigma2/sigma1 < {RANK_TOL:g}",
                           f"Largest sigma2/sigma1 over the neuron's vectors on its orbit: median "
-                          f"{np.median(rank[~quat]):.3g}, max {rank[~quat].max():.3g}.", "end state")
+                          f"{np.median(rank[~quat]):.3g}, max {rank[~quat].max():.3g}."
+                          + _outliers(data, np.nonzero(~quat & (rank >= RANK_TOL))[0]), "end state")
         rows.append(r)
     if np.any(quat):
         rq = rank[quat]
@@ -125,20 +162,20 @@ def rank_one_and_alignment(data: StudyData) -> list:
 
 
 def omega_star(data: StudyData) -> list:
-    """``Omega*`` per populated orbit: exact value vs the neurons' final energies."""
+    """``Omega*`` per class of populated orbits: exact value vs the neurons' final energies."""
     rows = []
     om = data.run["omega"][-1]
-    for o in data.populated():
-        eq = data.equilibria[o.index]
-        idx = data.members(o)
+    for label, orbs, idx in data.classes():
+        eq = data.equilibria[orbs[0].index]
         pred = eq.omega_star_float
         med = float(np.median(om[idx]))
         worst = float(np.max(np.abs(om[idx] - pred)) / pred)
-        rows.append(Prediction(f"Omega* on {o.label}", pred, med, f"relative {OMEGA_TOL:g} (every neuron)",
+        rows.append(Prediction(f"Omega* on {label}", pred, med, f"relative {OMEGA_TOL:g} (every neuron)",
                                bool(worst <= OMEGA_TOL),
-                               f"Omega* = {eq.omega_star} (d = {o.dim}, {o.kind}). Median final Omega of the "
-                               f"{idx.size} neurons on this orbit; worst relative deviation {worst:.2g}.",
-                               "energies"))
+                               f"Omega* = {eq.omega_star} (d = {eq.dim}, {eq.type}). Median final Omega of the "
+                               f"{idx.size} neurons on {'this orbit' if len(orbs) == 1 else 'these orbits'}; worst "
+                               f"relative deviation {worst:.2g}."
+                               + _outliers(data, idx[np.abs(om[idx] - pred) > OMEGA_TOL * pred]), "energies"))
     return rows
 
 
@@ -148,8 +185,10 @@ def _mode_rate(spec, prefixes) -> float | None:
     return max(rates) if rates else None
 
 
-def _fit_many(t, Y, window) -> np.ndarray:
+def _fit_many(t, Y, window, near) -> np.ndarray:
+    """Per-column exponential fits of ``Y`` on the samples inside ``window`` where ``near`` holds."""
     upper, lower = window
+    Y = np.where(near, Y, np.nan)
     return np.array([fit_exponential_rate(t, Y[:, j], upper=upper, lower=lower).rate for j in range(Y.shape[1])])
 
 
@@ -176,37 +215,49 @@ RATE_KINDS = {
 
 
 def rates(data: StudyData) -> list:
-    """Predicted decay rates (linearisation at each orbit's equilibrium) vs exponential fits."""
+    """Predicted decay rates (linearisation at each orbit's equilibrium) vs exponential fits.
+
+    Only samples near equilibrium are used: inside the fit window of the deviation and with the
+    energy outside the winning orbit below ``NEAR_SHARE`` (so ``Omega`` is within about that
+    fraction of ``Omega*``: for abelian groups ``Im w`` decays exactly like ``exp(-3 int Omega)``,
+    and the linear rate is reached only once ``Omega ~ Omega*``), and before the neuron's
+    equilibrium time (after it the integrator may freeze the neuron's chunk).
+    """
     rows = []
     series = rate_series(data)
     t = data.run.t
-    for o in data.populated():
+    eq = data.run.equilibrium_time
+    resting = t[:, None] >= np.where(np.isnan(eq), np.inf, eq)[None, :]   # at rest: its chunk may be frozen
+    near = ((1.0 - data.run["top_share"]) < NEAR_SHARE) & ~resting
+    for label, orbs, members in data.classes():
+        o = orbs[0]
         spec = data.spectra[o.index]
-        idx = data.members(o)[:MAX_FITS]
+        idx = members[:MAX_FITS]
         for kind, (prefixes, applies, what) in RATE_KINDS.items():
             if not applies(o):
                 continue
             pred = _mode_rate(spec, prefixes)
             if pred is None:
                 continue
-            fits = _fit_many(t, series[kind][:, idx], FIT_WINDOWS[kind])
+            fits = _fit_many(t, series[kind][:, idx], FIT_WINDOWS[kind], near[:, idx])
             good = fits[np.isfinite(fits)]
             name = {"competition": "competition rate", "rank": "rank-reduction rate",
-                    "phase": "phase-alignment rate"}[kind] + f" on {o.label}"
+                    "phase": "phase-alignment rate"}[kind] + f" on {label}"
             units = pred / data.equilibria[o.index].omega_star_float
             if good.size < 3:
                 rows.append(Prediction(name, pred, None, f"relative {RATE_TOL:g}", None,
-                                       f"Too few neurons with a usable fit window ({good.size}); the run may end "
-                                       f"before the deviation reaches {FIT_WINDOWS[kind][0]:g}, or starts below it.",
-                                       "rates"))
+                                       f"Too few neurons with a usable fit window ({good.size} of {idx.size}): the "
+                                       f"deviation must pass {FIT_WINDOWS[kind][0]:g} after the neuron is near "
+                                       f"equilibrium; increase the width or --t-end.", "rates"))
                 continue
             med = float(np.median(good))
             q1, q3 = np.quantile(good, [0.25, 0.75])
             rows.append(Prediction(name, pred, med, f"relative {RATE_TOL:g}",
                                    bool(abs(med - pred) <= RATE_TOL * abs(pred)),
                                    f"Predicted {units:.6g} Omega* (time unit c = 1). Fitted slope of log y on the "
-                                   f"window {FIT_WINDOWS[kind][1]:g} < y < {FIT_WINDOWS[kind][0]:g}, y = {what}; "
-                                   f"median of {good.size} neurons, interquartile range {q1:.4g} to {q3:.4g}.",
+                                   f"window {FIT_WINDOWS[kind][1]:g} < y < {FIT_WINDOWS[kind][0]:g} (and energy "
+                                   f"outside the orbit < {NEAR_SHARE:g}), y = {what}; median of {good.size} neurons, "
+                                   f"interquartile range {q1:.4g} to {q3:.4g}.",
                                    "rates", extra={"kind": kind, "orbit": o.index, "neurons": idx, "fits": fits}))
     return rows
 
@@ -341,6 +392,10 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
 
     G = data.group
     n = G.order
+    if n > MAX_ORDER_LOGITS:
+        return [Prediction("Stage II", None, None, "-", None,
+                           f"skipped: the frozen logits over the whole table have n^3 = {n ** 3} entries "
+                           f"(n <= {MAX_ORDER_LOGITS}).", "stage II")]
     th1, th2, xi = _final_parameters(data)
     net = TwoLayerNetwork.from_params(G, th1, None if data.model.shared else th2, xi, scale=1.0)
     if net.accuracy() < 1.0:
@@ -361,10 +416,10 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
     net.params["a"] = np.full_like(net.params["a"], 1e-9)
     flow = scale_flow(net, t, "sum")
     tau = pred.theory_time(t)
-    stated = data.abelian and n % 2 == 1 and not data.model.shared
-    scope = ("" if stated else " THEORY states Stage II for unshared embeddings on abelian groups of odd order "
-             "(section 6: the phase-averaged population has a uniform margin; shared embeddings add the ghost "
-             "peaks of the flawed indicator): reported as a measurement.")
+    stated = data.abelian and n % 2 == 1 and not data.model.shared and data.model.spheres == "separate"
+    scope = ("" if stated else " THEORY states Stage II for unshared embeddings on separate spheres and abelian "
+             "groups of odd order (section 6: the phase-averaged population has a uniform margin; shared "
+             "embeddings add the ghost peaks of the flawed indicator): reported as a measurement.")
     uniform = (f" The population's smallest pair margin is {ratio:.3g} x the mean (relative spread {spread:.3g}); "
                "the uniform-margin law is exact for the phase-averaged (infinite-width) population.")
 
