@@ -1,19 +1,22 @@
 """Benchmark: the reduced Fourier flow vs the brute-force parameter-space flow, and the targets.
 
-Run: ``python bench/bench_reduced.py [--quick] [--workers N] [--skip-targets]``
+Run: ``python bench/bench_reduced.py [--quick] [--workers N] [--skip-targets] [--skip-scaling]``
 
 Table 1 (scaling): time of one right-hand-side evaluation per neuron, reduced flow (generated
-code, chunked as the integrators run it) vs ``symflow.theory.bruteforce.flow`` (Cayley-table
-sums, ``O(n^2)`` per neuron; skipped when its ``n x n`` gather would exceed ~1 GB), with the cost
-models ``sum_rho d_rho^3`` and ``n^2`` so the growth can be read off.
+code on the integrators' working arrays: compact rows when the group has complex-conjugate pairs of
+irreps, stored part by part, chunked as the integrators run it) vs
+``symflow.theory.bruteforce.flow`` (Cayley-table sums, ``O(n^2)`` per neuron; skipped when its
+``n x n`` gather would exceed ~1 GB), with the cost models ``sum_rho d_rho^3`` and ``n^2``.
 
-Table 2 (targets, issue 4):
-  * Z_1009, shared, M = 10^4, uniform start, to equilibrium (target < 60 s);
+Table 2 (targets, issue 4), each with ``workers = 1`` and ``workers = N`` (default: all CPUs):
+  * Z_1009, shared, M = 10^4, uniform start, to equilibrium (every neuron at |grad| < gtol;
+    target < 60 s on 2 cores); reference in the same run: the same problem with fixed-step RK4;
   * S5, M = 1024, to equilibrium (target < 60 s);
   * F21, M = 512, separate spheres: ``run_until_aligned`` (>= 95 % of neurons with
     sigma2/sigma1 < 0.1 and all cosines > 0.99), time and steps; baseline in the same run: the
     brute-force flow integrated with SciPy DOP853 in parameter space for a few neurons over the
-    same time span (time per neuron, ratio).
+    same time span (time per neuron, ratio). The comparison with parameter-space training loops
+    is ``bench/bench_network.py``.
 All numbers are measured in this run; nothing is asserted.
 """
 from __future__ import annotations
@@ -30,6 +33,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from symflow.dynamics import ReducedFlow, initial, run_until_aligned, simulate  # noqa: E402
 from symflow.dynamics.integrators import chunk_rows  # noqa: E402
+from symflow.dynamics.state import BlockedLayout  # noqa: E402
 from symflow.theory import Model, bruteforce  # noqa: E402
 
 SCALING = ["Z101", "Z1009", "Z10007", "D50", "D500", "F21", "S4", "S5", "A5", "S6"]
@@ -48,14 +52,22 @@ def best_time(fn, repeat=3, inner=1):
 
 
 def rhs_time_reduced(model, M):
+    """Per-neuron time of one evaluation as the integrators run it: compact rows (if the group has
+    conjugate pairs), stored part by part, in chunks of ``chunk_rows``."""
     flow = ReducedFlow(model)
+    work = flow.compact_flow() or flow
     y = initial.uniform(model, M, 0).data
-    rows = chunk_rows(flow.layout)
-    out = np.empty_like(y)
+    if work is not flow:
+        y = work.compress(y)
+    rows = min(M, chunk_rows(work.layout))
+    chunks = []
+    for a in range(0, M, rows):
+        lay = BlockedLayout(work.layout, min(rows, M - a))
+        chunks.append((lay, lay.from_rows(y[a:a + rows]), np.empty((lay.m, work.layout.size), dtype=np.complex128)))
 
     def run():
-        for a in range(0, M, rows):
-            flow.evaluate(y[a:a + rows], out=out[a:a + rows])
+        for lay, yb, out in chunks:
+            work.evaluate(yb, out=out, check=False, layout=lay)
 
     return best_time(run) / M
 
@@ -98,37 +110,54 @@ def scaling_table(groups, M):
               f"   (codegen+setup {setup:.1f} s)")
 
 
-def targets(workers, quick):
-    print("\nTable 2: targets (wall time includes code generation unless cached)")
-    M_big = 1000 if quick else 10_000
+def _timed_simulate(model, M, workers, **kw):
     t = time.perf_counter()
-    res = simulate(Model("Z1009", shared=True), width=M_big, seed=0, n_save=2, progress=False, workers=workers)
+    res = simulate(model, width=M, seed=0, n_save=2, progress=False, workers=workers, **kw)
     wall = time.perf_counter() - t
-    s = res.summary()
-    print(f"Z1009 shared M={M_big}: {wall:.1f} s wall ({workers} worker(s)), steps {res.metadata['steps']} "
-          f"(chunk-steps), all at equilibrium by t = {s['run']['equilibrium_time_max']:.4g}, "
-          f"aligned {s['aligned_fraction']:.3f}   [target M=10^4 < 60 s]")
-    t = time.perf_counter()
-    res = simulate(Model("Z1009", shared=True), width=M_big, seed=0, n_save=2, progress=False, workers=workers,
-                   dt=0.5 * 1009 ** 1.5)
-    print(f"Z1009 shared M={M_big}, fixed-step RK4 dt = 0.5 n^1.5: {time.perf_counter() - t:.1f} s, "
-          f"aligned {res.summary()['aligned_fraction']:.3f}")
-    try:
-        t = time.perf_counter()
-        res = simulate(Model("S5"), width=1024, seed=0, n_save=2, progress=False, workers=workers)
+    eq = res.equilibrium_time
+    return res, wall, float(np.nanmax(eq)) if np.any(np.isfinite(eq)) else float("nan"), bool(np.all(np.isfinite(eq)))
+
+
+def targets(workers, quick):
+    print("\nTable 2: targets (wall time of the whole simulate call; generated code cached)")
+    M_big = 1000 if quick else 10_000
+    model = Model("Z1009", shared=True)
+    simulate(model, width=4, seed=0, n_save=2, t_end=1.0, progress=False)   # load the generated code
+    n = 1009
+    for w in sorted({1, workers}):
+        res, wall, eqmax, done = _timed_simulate(model, M_big, w)
         s = res.summary()
-        print(f"S5 M=1024: {time.perf_counter() - t:.1f} s wall, all at equilibrium by t = "
-              f"{s['run']['equilibrium_time_max']:.4g}, aligned {s['aligned_fraction']:.3f}   [target < 60 s]")
+        print(f"Z1009 shared M={M_big}, workers={w}: {wall:.1f} s, {res.metadata['steps']} chunk steps, "
+              f"{res.metadata['rhs_evaluations']} chunk RHS evaluations, every neuron at equilibrium: {done} "
+              f"(last at t = {eqmax:.4g} = {eqmax / n ** 2:.3f} n^2), aligned {s['aligned_fraction']:.3f}   "
+              f"[target M=10^4 < 60 s]")
+    res, wall, eqmax, done = _timed_simulate(model, M_big, workers, dt=0.5 * n ** 1.5)
+    print(f"   reference, same run: fixed-step RK4 dt = 0.5 n^1.5, workers={workers}: {wall:.1f} s, at equilibrium: "
+          f"{done} (last at {eqmax / n ** 2:.3f} n^2)")
+    try:
+        s5 = Model("S5")
+        simulate(s5, width=4, seed=0, n_save=2, t_end=1.0, progress=False)
+        for w in sorted({1, workers}):
+            res, wall, eqmax, done = _timed_simulate(s5, 1024, w)
+            print(f"S5 M=1024, workers={w}: {wall:.1f} s, every neuron at equilibrium: {done} (last at t = "
+                  f"{eqmax:.4g} = {eqmax / 120 ** 2:.3f} n^2), aligned {res.summary()['aligned_fraction']:.3f}   "
+                  f"[target < 60 s]")
     except Exception as exc:
         print(f"S5 skipped: {exc}")
     try:
-        run = run_until_aligned(Model("F21"), width=512, seed=0, workers=1)
-        print(f"F21 M=512 run_until_aligned: aligned {run.fraction:.3f} at t = {run.time:.4g} "
-              f"after {run.steps} steps ({run.evaluations} RHS evaluations), {run.wall_time:.2f} s integration")
+        model = Model("F21")
+        run_until_aligned(model, width=512, seed=0)      # warm-up
+        walls = []
+        for _ in range(5):
+            t = time.perf_counter()
+            run = run_until_aligned(model, width=512, seed=0)
+            walls.append(time.perf_counter() - t)
+        print(f"F21 M=512 run_until_aligned: aligned {run.fraction:.3f} at t = {run.time:.4g} after {run.steps} "
+              f"chunk steps ({run.evaluations} RHS evaluations), wall min {min(walls) * 1e3:.0f} ms, median "
+              f"{np.median(walls) * 1e3:.0f} ms of 5")
         # baseline: brute-force parameter-space flow + SciPy DOP853, few neurons, same time span
         from scipy.integrate import solve_ivp
 
-        model = Model("F21")
         G = model.group
         n = G.order
         Mb = 8
@@ -142,9 +171,9 @@ def targets(workers, quick):
         t = time.perf_counter()
         sol = solve_ivp(f, (0, run.time), y0, method="DOP853", rtol=1e-8, atol=1e-11)
         tb = (time.perf_counter() - t) / Mb
-        tr = run.wall_time / 512
+        tr = min(walls) / 512
         print(f"  baseline brute force + DOP853: {tb * 1e3:.2f} ms per neuron ({sol.nfev} evaluations) vs reduced "
-              f"{tr * 1e3:.3f} ms per neuron: ratio {tb / tr:.1f}")
+              f"{tr * 1e3:.3f} ms per neuron (whole run_until_aligned call): ratio {tb / tr:.1f}")
     except Exception as exc:
         print(f"F21 skipped: {exc}")
 
@@ -155,10 +184,12 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--width", type=int, default=64, help="neurons in the scaling table")
     ap.add_argument("--skip-targets", action="store_true")
+    ap.add_argument("--skip-scaling", action="store_true")
     args = ap.parse_args(argv)
     os.environ.setdefault("SYMFLOW_CACHE", tempfile.mkdtemp(prefix="symflow_bench_"))
     groups = [g for g in SCALING if not (args.quick and g == "S6")]
-    scaling_table(groups, args.width)
+    if not args.skip_scaling:
+        scaling_table(groups, args.width)
     if not args.skip_targets:
         targets(args.workers, args.quick)
 

@@ -145,3 +145,78 @@ def test_step_size_underflow_is_reported():
     eq = np.full(1, np.nan)
     with pytest.raises(IntegrationError, match="underflow"):
         stepper.advance(flow, y, 0.0, 1e6, ChunkStatus(), _Events(flow, None, None, eq, 0), StepCounts())
+
+
+# ---------------------------------------------------------------------------- compact rows, blocked arrays,
+# per-neuron steps and per-neuron equilibrium
+@pytest.mark.parametrize("group,kw", [("Z9", {}), ("Z6", {"shared": True}), ("F21", {}), ("Dic3", {})])
+def test_compact_integration_equals_full_integration(group, kw):
+    model = Model(group, **kw)
+    flow = ReducedFlow(model)
+    n = model.group.order
+    y0 = initial.uniform(model, 6, 5).data
+    for stepper in (lambda: GeometricRK(dt=0.2 * n ** 1.5), lambda: GeometricRK(max_step=0.5 * n ** 1.5)):
+        a = integrate(flow, y0, [0, 2 * n ** 2, 4 * n ** 2], stepper(), progress=False)
+        b = integrate(flow, y0, [0, 2 * n ** 2, 4 * n ** 2], stepper(), progress=False, compact=False)
+        assert flow.compact_flow() is not None
+        for ya, yb in zip(a.saved, b.saved):
+            assert ya.shape == yb.shape == y0.shape            # save and final see full rows
+            np.testing.assert_allclose(ya, yb, rtol=0, atol=1e-13)
+        assert np.abs(flow.layout.sphere_norms(a.final) - 1).max() < 1e-12
+    c = integrate(flow, y0, [0, n ** 2], GeometricRK(), progress=False, save_working=True)
+    assert c.saved[-1].shape == (6, flow.compact_flow().layout.size) and c.final.shape == y0.shape
+
+
+def test_adaptive_steps_are_per_neuron():
+    """A neuron's trajectory does not depend on the other neurons integrated with it."""
+    model = Model("F21")
+    flow = ReducedFlow(model)
+    n = model.group.order
+    y0 = initial.uniform(model, 7, 2).data
+    t = [0, 3 * n ** 2, 8 * n ** 2]
+    together = integrate(flow, y0, t, GeometricRK(max_step=0.5 * n ** 1.5), progress=False)
+    alone = integrate(flow, y0[3:4], t, GeometricRK(max_step=0.5 * n ** 1.5), progress=False)
+    chunked = integrate(flow, y0, t, GeometricRK(max_step=0.5 * n ** 1.5), progress=False, chunk=3)
+    np.testing.assert_allclose(together.final[3:4], alone.final, rtol=0, atol=1e-14)
+    np.testing.assert_allclose(together.final, chunked.final, rtol=0, atol=1e-14)
+    assert together.counts.neuron_steps > together.counts.steps
+
+
+def test_neurons_at_equilibrium_are_frozen_and_saved_as_such():
+    model = Model("Z7", shared=True)
+    flow = ReducedFlow(model)
+    n = model.group.order
+    y0 = initial.uniform(model, 6, 4).data
+    gtol = 1e-6 * n ** -1.5
+    times = np.linspace(0, 60 * n ** 2, 61)
+    out = integrate(flow, y0, times, GeometricRK(max_step=0.5 * n ** 1.5), gtol=gtol, progress=False,
+                    stop_at_equilibrium=False)
+    eq = out.equilibrium_time
+    assert np.all(np.isfinite(eq)) and len(np.unique(np.round(eq))) > 1   # neurons reach it at different times
+    assert np.all(flow.speed(flow.rhs(out.final)) < gtol)
+    saved = np.stack(out.saved)                                          # (K, M, L)
+    for m in range(6):
+        later = np.nonzero(out.t >= eq[m])[0]
+        first = later[0]
+        assert np.array_equal(saved[first:, m], np.broadcast_to(out.final[m], saved[first:, m].shape))
+        assert not np.array_equal(saved[first - 1, m], out.final[m])
+    # a frozen state is within gtol / lambda_min of the flow's limit (Plancherel norm; the slowest
+    # tangent rate at the shared abelian equilibria is Omega* = 2^-1/2 n^-3/2, THEORY section 3)
+    deep = integrate(flow, y0, [0, 120 * n ** 2], GeometricRK(max_step=0.5 * n ** 1.5), gtol=1e-4 * gtol,
+                     progress=False)
+    d = deep.final - out.final
+    assert np.all(np.sqrt(flow.layout.inner(d, d)) <= 1.05 * gtol / (2 ** -0.5 * n ** -1.5))
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="forked workers")
+def test_workers_give_identical_results():
+    model = Model("Z11", shared=True)
+    flow = ReducedFlow(model)
+    n = model.group.order
+    y0 = initial.uniform(model, 12, 0).data
+    run = lambda w: integrate(flow, y0, [0, 5 * n ** 2, 50 * n ** 2], GeometricRK(max_step=0.5 * n ** 1.5),  # noqa: E731
+                              gtol=1e-6 * n ** -1.5, progress=False, chunk=4, workers=w)
+    a, b = run(1), run(2)
+    np.testing.assert_array_equal(a.final, b.final)
+    np.testing.assert_array_equal(a.equilibrium_time, b.equilibrium_time)
+    assert a.counts == b.counts

@@ -239,3 +239,69 @@ def test_simulate_cli_smoke(tmp_path, capsys):
     assert main(["simulate", "Z7", "--t-end", "inf", "--no-progress"]) == 2
     assert main(["simulate", "Z7", "--init", "orbit:2", "--width", "2", "--t-end", "10", "--no-progress"]) == 0
     assert main(["simulate", "Z7", "--init", "weird", "--no-progress"]) == 2
+
+
+# ---------------------------------------------------------------------------- fast alignment check
+def test_hermitian_eigenvalues_closed_forms():
+    from symflow.dynamics.reduced import _hermitian_eigvals
+
+    rng = np.random.default_rng(3)
+    for d in (1, 2, 3, 4, 5):
+        B = rng.standard_normal((50, d, d)) + 1j * rng.standard_normal((50, d, d))
+        B[:10] = B[:10, :, :1] @ B[:10, :1, :]            # rank one
+        G = np.conj(np.swapaxes(B, -1, -2)) @ B
+        ref = np.linalg.eigvalsh(G)[..., ::-1]
+        # the trigonometric solution loses sqrt(eps) of the largest eigenvalue at degenerate pairs
+        np.testing.assert_allclose(_hermitian_eigvals(G), ref, rtol=0, atol=1e-7 * np.abs(ref).max())
+
+
+def test_rank_ratio_matches_svd_near_the_threshold():
+    from symflow.dynamics.reduced import _rank_ratio
+
+    rng = np.random.default_rng(5)
+    for d in (2, 3, 4):
+        U = np.linalg.qr(rng.standard_normal((200, d, d)) + 1j * rng.standard_normal((200, d, d)))[0]
+        V = np.linalg.qr(rng.standard_normal((200, d, d)) + 1j * rng.standard_normal((200, d, d)))[0]
+        s = np.zeros((200, d))
+        s[:, 0] = rng.uniform(0.5, 2.0, 200)
+        s[:, 1] = s[:, 0] * rng.uniform(0.09, 0.11, 200)
+        s[:, 2:] = s[:, 1:2] * rng.uniform(0, 1, (200, d - 2))
+        B = U @ (s[..., None] * V)
+        np.testing.assert_allclose(_rank_ratio(B), s[:, 1] / s[:, 0], rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("group", ["F21", "S4", "D5", "Z9"])
+def test_aligned_mask_is_the_observables_criterion(group):
+    from symflow.dynamics import observables
+    from symflow.dynamics.reduced import aligned_mask
+
+    res = simulate(group, width=24, seed=1, n_save=6, t_end=15.0 * Model(group).group.order ** 2, progress=False,
+                   stop_at_equilibrium=False)
+    seen = set()
+    for k in range(len(res.t)):
+        st = res.state(k)
+        for rank, cos in ((0.1, 0.99), (0.3, 0.9)):
+            fast = aligned_mask(st, rank, cos)
+            np.testing.assert_array_equal(fast, observables.aligned(st, rank_threshold=rank, cosine_threshold=cos))
+            seen.add(float(fast.mean()))
+    assert len(seen) > 1   # the check saw partly aligned populations
+
+
+def test_run_until_aligned_refines_the_crossing_and_keeps_two_states():
+    run = run_until_aligned("D5", width=16, seed=0, check_every=40.0, refine=3)
+    coarse = run_until_aligned("D5", width=16, seed=0, check_every=40.0, refine=0)
+    assert coarse.time - 40.0 <= run.time - 1e-9 <= coarse.time - 0 and run.fraction >= 0.95
+    assert (run.time / 5.0) == pytest.approx(round(run.time / 5.0))      # a multiple of 40 / 2^3
+    assert run.result.t.tolist() == [0.0, run.time] and run.result.theta1.shape == (2, 16, 10)
+    assert run.evaluations > coarse.evaluations and run.wall_time > 0
+    with pytest.raises(TypeError, match="unexpected"):
+        run_until_aligned("D5", width=4, t_end=3.0)
+
+
+def test_simulate_chooses_workers_by_size():
+    from symflow.dynamics.reduced import AUTO_WORKERS_MIN, auto_workers
+
+    assert auto_workers(8, 100) == 1
+    assert auto_workers(AUTO_WORKERS_MIN, 1) >= 1
+    res = simulate("Z7", width=4, seed=0, t_end=50.0, n_save=2, progress=False)
+    assert res.metadata["workers"] == 1
