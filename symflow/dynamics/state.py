@@ -29,6 +29,17 @@ from ..errors import SymflowError
 from ..groups.fourier import FourierCoefficients, inverse_fourier
 
 
+def block_offsets(names, dims, counts) -> tuple:
+    """``({(name, d): (start, stop)}, row length)``: each vector's blocks of each dimension, in order."""
+    offsets, pos = {}, 0
+    for name in names:
+        for d in dims:
+            size = counts[d] * d * d
+            offsets[name, d] = (pos, pos + size)
+            pos += size
+    return offsets, pos
+
+
 @dataclass(frozen=True)
 class Orbit:
     """A conjugate-pair orbit ``{rho, conj rho}``: its irreps' slots in the layout, dimension, type."""
@@ -70,14 +81,7 @@ class FourierLayout:
                 raise SymflowError(f"{group.name}: the trivial irrep must come first among the 1-dim irreps")
             self.counts = {d: len(idx) for d, idx in sorted(by_dim.items())}
         self.dims = tuple(sorted(self.counts))
-        self.offsets = {}
-        pos = 0
-        for name in self.names:
-            for d in self.dims:
-                size = self.counts[d] * d * d
-                self.offsets[name, d] = (pos, pos + size)
-                pos += size
-        self.size = pos
+        self.offsets, self.size = block_offsets(self.names, self.dims, self.counts)
 
     # ------------------------------------------------------------------ irrep slots and orbits
     @cached_property
@@ -414,14 +418,7 @@ class CompactLayout:
         self.counts = {d: len(self.keep[d]) for d in full.dims}
         self.dims = full.dims
         self.has_pairs = any(bool(self.paired[d].any()) for d in self.dims)
-        self.offsets = {}
-        pos = 0
-        for name in self.names:
-            for d in self.dims:
-                size = self.counts[d] * d * d
-                self.offsets[name, d] = (pos, pos + size)
-                pos += size
-        self.size = pos
+        self.offsets, self.size = block_offsets(self.names, self.dims, self.counts)
 
     @cached_property
     def slot_weight(self) -> dict:
