@@ -60,14 +60,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import IntegrationError, SymflowError
+from .reduced import EvaluatedFlow
 
 #: Bytes of one (name, d) block array of a chunk that the chunking aims for (cache-sized).
 CHUNK_BYTES = 1 << 18
 #: Default sphere-norm threshold of the blow-up event.
 BLOWUP_NORM = 1e6
-#: A neuron leaves the integration (its state is frozen) once its speed is below
-#: ``FREEZE_FACTOR * gtol``; its equilibrium time is the first crossing of ``gtol`` itself.
-FREEZE_FACTOR = 1.0
 #: Smallest step relative to the time span before a stepper gives up.
 MIN_STEP_FRACTION = 1e-12
 
@@ -193,7 +191,6 @@ class _Events:
         if self.gtol is None or speed_new is None:
             return None
         below = speed_new < self.gtol
-        at_eq = below if FREEZE_FACTOR == 1.0 else speed_new < self.gtol * FREEZE_FACTOR
         if np.any(below):
             idx = self.offset + (np.arange(len(speed_new)) if rows is None else np.asarray(rows))
             eq = self.eq_time[idx]
@@ -203,7 +200,7 @@ class _Events:
                 tn = t_new[hit] if np.ndim(t_new) else t_new
                 self.eq_time[idx[hit]] = _crossing_time(tp, tn, speed_prev[hit] if speed_prev is not None
                                                         else None, speed_new[hit], self.gtol)
-        return at_eq
+        return below
 
 
 class _Rows:
@@ -266,7 +263,7 @@ class _Blocked(_Rows):
         self.layout(dst.shape[0]).assign(dst, src, mask)
 
 
-class _BoundFlow:
+class _BoundFlow(EvaluatedFlow):
     """A flow evaluated on arrays stored in ``layout`` (the interface :class:`GeometricRK` uses)."""
 
     def __init__(self, flow, layout):
@@ -274,12 +271,6 @@ class _BoundFlow:
 
     def evaluate(self, data, out=None, check=True):
         return self.flow.evaluate(data, out, check, layout=self.layout)
-
-    def rhs(self, data):
-        return self.evaluate(data)[1]
-
-    def speed(self, velocity):
-        return np.sqrt(np.maximum(self.layout.inner(velocity, velocity), 0.0))
 
 
 def _crossing_time(t0, t1, s0, s1, gtol):
@@ -392,7 +383,6 @@ class GeometricRK:
         Wf = W.view(np.float64).reshape(W.shape[0], -1)   # (rows, 2 m L): real view, rows stacked
         if not np.may_share_memory(Wf, W):                # the gemv outputs must land in W
             raise SymflowError("internal error: the stage workspace is not a strided view")
-        m = y.shape[0]
         W[0] = y
         lay = flow.layout
         if scalar:

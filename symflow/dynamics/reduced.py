@@ -44,7 +44,37 @@ def as_model(model_or_name, shared=None, spheres=None):
     return Model(model_or_name, shared=bool(shared) if shared is not None else False, spheres=spheres)
 
 
-class ReducedFlow:
+def _diverged() -> IntegrationError:
+    return IntegrationError("the state became non-finite (nan or inf): the integration diverged; "
+                            "lower the step size or tighten the tolerances")
+
+
+def _check_imaginary(imag, size) -> None:
+    """``|Im Omega| <= IMAG_TOL sum |omega_block|`` per neuron, else :class:`IntegrationError`."""
+    if not (np.abs(imag) <= IMAG_TOL * size + 1e-300).all():
+        worst = float(np.max(np.abs(imag) / np.maximum(size, 1e-300)))
+        raise IntegrationError(f"Im(Omega) is {worst:.3g} relative to sum |omega_block| (> {IMAG_TOL}): the "
+                               "state violates the reality constraint nu_hat[conj rho] = conj(nu_hat[rho])")
+
+
+class EvaluatedFlow:
+    """What the integrators use of a flow whose ``evaluate(data) -> (omega, velocity)`` runs on arrays
+    stored in ``self.layout``: the velocity, ``Omega``, and the Plancherel speed of a velocity."""
+
+    def rhs(self, data: np.ndarray) -> np.ndarray:
+        """Velocity ``d data/dt`` (M, L)."""
+        return self.evaluate(data)[1]
+
+    def omega(self, data: np.ndarray) -> np.ndarray:
+        """``Omega`` per neuron, shape (M,)."""
+        return self.evaluate(data)[0]
+
+    def speed(self, velocity: np.ndarray) -> np.ndarray:
+        """Plancherel norm of a velocity per neuron (= |Riemannian gradient| on the spheres), (M,)."""
+        return np.sqrt(np.maximum(self.layout.inner(velocity, velocity), 0.0))
+
+
+class ReducedFlow(EvaluatedFlow):
     """Right-hand side of the reduced flow for states of one model (see module docstring).
 
     Parameters
@@ -111,14 +141,10 @@ class ReducedFlow:
                 size = size + np.abs(om).sum(axis=1)
             parts.append((d, blocks, drives))
         self.evaluations += 1
-        imag = np.abs(omega.imag)
-        if not np.isfinite(omega).all() or (check and not (imag <= IMAG_TOL * size + 1e-300).all()):
-            if not np.isfinite(omega).all():
-                raise IntegrationError("the state became non-finite (nan or inf): the integration diverged; "
-                                       "lower the step size or tighten the tolerances")
-            worst = float(np.max(imag / np.maximum(size, 1e-300)))
-            raise IntegrationError(f"Im(Omega) is {worst:.3g} relative to sum |omega_block| (> {IMAG_TOL}): the "
-                                   "state violates the reality constraint nu_hat[conj rho] = conj(nu_hat[rho])")
+        if not np.isfinite(omega).all():
+            raise _diverged()
+        if check:
+            _check_imaginary(omega.imag, size)
         omega = omega.real
         shaped = omega[:, None, None, None]
         coeffs = self.kernels.radial(shaped)
@@ -144,8 +170,7 @@ class ReducedFlow:
                 scale = float(np.abs(v).max(initial=0.0))
                 asym = float(np.abs(v[:, 1:] - np.conj(v[:, :0:-1])).max(initial=0.0))
                 if not np.isfinite(scale) or not np.isfinite(asym):
-                    raise IntegrationError("the state became non-finite (nan or inf): the integration diverged; "
-                                           "lower the step size or tighten the tolerances")
+                    raise _diverged()
                 if asym > IMAG_TOL * scale or abs(v[:, 0].imag).max(initial=0.0) > IMAG_TOL * scale:
                     raise IntegrationError(f"{nm}: nu_hat[n-k] differs from conj(nu_hat[k]) by {asym / max(scale, 1e-300):.3g} "
                                            "(relative); the state violates the reality constraint "
@@ -158,8 +183,7 @@ class ReducedFlow:
         if n % 2 == 0:
             omega = omega + om[:, n // 2].real
         if not np.isfinite(omega).all():
-            raise IntegrationError("the state became non-finite (nan or inf): the integration diverged; "
-                                   "lower the step size or tighten the tolerances")
+            raise _diverged()
         shaped = omega[:, None, None, None]
         coeffs = self.kernels.radial(shaped)
         for name, g, c, b, full in zip(names, drives, coeffs, blocks, views):
@@ -170,18 +194,6 @@ class ReducedFlow:
             vh[:, 0] = (-self.trivial_rate[name] * omega)[:, None, None] * b[:, 0]
             np.conj(v[:, pairs:0:-1], out=v[:, half:])
         return omega, out
-
-    def rhs(self, data: np.ndarray) -> np.ndarray:
-        """Velocity ``d data/dt`` (M, L)."""
-        return self.evaluate(data)[1]
-
-    def omega(self, data: np.ndarray) -> np.ndarray:
-        """``Omega`` per neuron, shape (M,)."""
-        return self.evaluate(data)[0]
-
-    def speed(self, velocity: np.ndarray) -> np.ndarray:
-        """Plancherel norm of a velocity per neuron (= |Riemannian gradient| on the spheres), (M,)."""
-        return np.sqrt(np.maximum(self.layout.inner(velocity, velocity), 0.0))
 
     def state(self, data) -> FourierState:
         return FourierState(self.layout, data)
@@ -217,7 +229,7 @@ def _float_rows(a: np.ndarray, m: int) -> np.ndarray:
     return flat.view(np.float64)
 
 
-class CompactFlow:
+class CompactFlow(EvaluatedFlow):
     """The reduced flow on compact rows (:class:`~symflow.dynamics.state.CompactLayout`).
 
     Real signals determine the block of ``conj rho`` from that of ``rho``, and the flow commutes with
@@ -290,12 +302,9 @@ class CompactFlow:
             parts.append((d, blocks, drives))
         self.evaluations += 1
         if not np.isfinite(omega).all():
-            raise IntegrationError("the state became non-finite (nan or inf): the integration diverged; "
-                                   "lower the step size or tighten the tolerances")
-        if check and imag is not None and not (np.abs(imag) <= IMAG_TOL * size + 1e-300).all():
-            worst = float(np.max(np.abs(imag) / np.maximum(size, 1e-300)))
-            raise IntegrationError(f"Im(Omega) is {worst:.3g} relative to sum |omega_block| (> {IMAG_TOL}): the "
-                                   "state violates the reality constraint nu_hat[conj rho] = conj(nu_hat[rho])")
+            raise _diverged()
+        if check and imag is not None:
+            _check_imaginary(imag, size)
         # d nu/dt = drive - radial(Omega) nu on the float64 views (real coefficients: no complex casts)
         coeffs = self.kernels.radial(omega[:, None])
         m = data.shape[0]
@@ -308,16 +317,6 @@ class CompactFlow:
                 if d == 1:
                     np.multiply((-self.trivial_rate[name] * omega)[:, None, None], b[:, 0], out=v[:, 0])
         return omega, out
-
-    def rhs(self, data: np.ndarray) -> np.ndarray:
-        return self.evaluate(data)[1]
-
-    def omega(self, data: np.ndarray) -> np.ndarray:
-        return self.evaluate(data)[0]
-
-    def speed(self, velocity: np.ndarray) -> np.ndarray:
-        """Plancherel norm of a velocity per neuron (equal to that of the full rows), (M,)."""
-        return np.sqrt(np.maximum(self.layout.inner(velocity, velocity), 0.0))
 
     def self_check(self, width: int = 3, seed: int = 20240531, rtol: float = 1e-10) -> bool:
         """Compact and full evaluation agree on random real states (Omega and velocities, relative ``rtol``)."""
@@ -431,8 +430,6 @@ def simulate(model_or_name, width: int = 256, seed: int = 0, t_end: float | None
     stepper = make_stepper(method, rtol=rtol, atol=atol, dt=dt, n=n)
     if method == "geometric" and dt is None:
         stepper.max_step = MAX_STEP_FACTOR * n ** 1.5
-    names = model.vector_names
-
     work = flow.compact_flow()   # integrate runs on its compact rows when there is one
 
     def save(t, y):
@@ -446,9 +443,7 @@ def simulate(model_or_name, width: int = 256, seed: int = 0, t_end: float | None
         workers = auto_workers(width, (work or flow).layout.size)
     out = integrate(flow, state0.data, times, stepper, gtol=gtol, save=save, stop_at_equilibrium=stop_at_equilibrium,
                     progress=progress, chunk=chunk, callback=callback, workers=workers, save_working=True)
-    params = {nm: np.stack([s[0][nm] for s in out.saved]) for nm in names}
-    if model.shared:
-        params = {"theta1": params["theta"], "theta2": params["theta"], "xi": params["xi"]}
+    params = _stack_parameters(model, [s[0] for s in out.saved])
     omega = np.stack([s[1] for s in out.saved])
     options = {"method": method, "t_end": float(times[-1]), "t_eval": times, "n_save": len(times),
                "gtol": gtol, "init": init if isinstance(init, str) else type(init).__name__,
@@ -486,6 +481,15 @@ def auto_workers(width: int, row_size: int) -> int:
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
     return max(1, min(cpus, 8))
+
+
+def _stack_parameters(model, per_save) -> dict:
+    """The public ``theta1, theta2, xi`` arrays ``(K, M, n)`` from one ``{name: (M, n)}`` dict per save
+    (shared embeddings: ``theta1`` and ``theta2`` are both the shared ``theta``)."""
+    arrays = {nm: np.stack([p[nm] for p in per_save]) for nm in model.vector_names}
+    if model.shared:
+        arrays = {"theta1": arrays["theta"], "theta2": arrays["theta"], "xi": arrays["xi"]}
+    return arrays
 
 
 def _chunked(fn, y: np.ndarray, rows: int = 256) -> np.ndarray:
@@ -675,11 +679,7 @@ def run_until_aligned(model, width: int = 512, seed: int = 0, fraction: float = 
             else:
                 below.update(t=mid, y=part.final, fraction=frac)
     states = [state0.data, hit["y"]]
-    params = [FourierState(layout, y).to_parameters() for y in states]
-    names = model.vector_names
-    arrays = {nm: np.stack([p[nm] for p in params]) for nm in names}
-    if model.shared:
-        arrays = {"theta1": arrays["theta"], "theta2": arrays["theta"], "xi": arrays["xi"]}
+    arrays = _stack_parameters(model, [FourierState(layout, y).to_parameters() for y in states])
     omega = np.stack([_chunked(flow.omega, y) for y in states])
     eq = out.equilibrium_time if out is not None else np.full(width, np.nan)
     wall = _time.perf_counter() - wall0

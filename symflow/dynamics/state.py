@@ -329,13 +329,11 @@ def _cached(layout, key, build):
     return cache[key]
 
 
-def _inner(layout, u, v) -> np.ndarray:
-    """``sum_ranges w <u, v>`` on the real views: the Plancherel inner product of whole rows."""
-    uf = _real_view(u)
-    vf = uf if v is u else _real_view(v)
+def _weighted_dots(terms):
+    """``sum_k w_k <x_k, y_k>`` along the last axis for ``terms = [(x_k, y_k, w_k), ...]`` (real arrays)."""
     out = None
-    for a, b, w in _cached(layout, "rows", _row_ranges):
-        part = _rowdot(uf[..., 2 * a:2 * b], vf[..., 2 * a:2 * b])
+    for x, y, w in terms:
+        part = _rowdot(x, y)
         if w != 1.0:
             part *= w
         if out is None:
@@ -345,23 +343,26 @@ def _inner(layout, u, v) -> np.ndarray:
     return out
 
 
+def _stack_norms(squares, empty_shape) -> np.ndarray:
+    """``sqrt`` of each sphere's squared norm stacked on a last axis (``empty_shape + (0,)`` without spheres)."""
+    cols = [np.sqrt(sq) for sq in squares]
+    if not cols:
+        return np.zeros(tuple(empty_shape) + (0,))
+    return np.stack(cols, axis=-1)
+
+
+def _inner(layout, u, v) -> np.ndarray:
+    """``sum_ranges w <u, v>`` on the real views: the Plancherel inner product of whole rows."""
+    uf = _real_view(u)
+    vf = uf if v is u else _real_view(v)
+    return _weighted_dots((uf[..., 2 * a:2 * b], vf[..., 2 * a:2 * b], w)
+                          for a, b, w in _cached(layout, "rows", _row_ranges))
+
+
 def _sphere_norms(layout, data) -> np.ndarray:
     x = _real_view(data)
-    cols = []
-    for ranges in _cached(layout, "spheres", _sphere_ranges):
-        sq = None
-        for a, b, w in ranges:
-            part = _rowdot(x[..., 2 * a:2 * b], x[..., 2 * a:2 * b])
-            if w != 1.0:
-                part *= w
-            if sq is None:
-                sq = part
-            else:
-                sq += part
-        cols.append(np.sqrt(sq))
-    if not cols:
-        return np.zeros(np.shape(data)[:-1] + (0,))
-    return np.stack(cols, axis=-1)
+    return _stack_norms((_weighted_dots((x[..., 2 * a:2 * b], x[..., 2 * a:2 * b], w) for a, b, w in ranges)
+                         for ranges in _cached(layout, "spheres", _sphere_ranges)), np.shape(data)[:-1])
 
 
 def _retract(layout, data) -> np.ndarray:
@@ -575,35 +576,17 @@ class BlockedLayout:
     def inner(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         uf = u.reshape(-1).view(np.float64)
         vf = uf if v is u else v.reshape(-1).view(np.float64)
-        out = None
-        for a, b, lo, hi, w in self._rows:
-            part = _rowdot(self._cols(uf, a, b, lo, hi), self._cols(vf, a, b, lo, hi))
-            if w != 1.0:
-                part *= w
-            if out is None:
-                out = part
-            else:
-                out += part
-        return out
+        return _weighted_dots((self._cols(uf, *r[:4]), self._cols(vf, *r[:4]), r[4]) for r in self._rows)
 
     def sphere_norms(self, data: np.ndarray) -> np.ndarray:
         x = data.reshape(-1).view(np.float64)
-        cols = []
-        for ranges in self._sphere_rows:
-            sq = None
-            for a, b, lo, hi, w in ranges:
-                c = self._cols(x, a, b, lo, hi)
-                part = _rowdot(c, c)
-                if w != 1.0:
-                    part *= w
-                if sq is None:
-                    sq = part
-                else:
-                    sq += part
-            cols.append(np.sqrt(sq))
-        if not cols:
-            return np.zeros((self.m, 0))
-        return np.stack(cols, axis=-1)
+
+        def squares(ranges):
+            for r in ranges:
+                c = self._cols(x, *r[:4])
+                yield c, c, r[4]
+
+        return _stack_norms((_weighted_dots(squares(ranges)) for ranges in self._sphere_rows), (self.m,))
 
     def retract(self, data: np.ndarray) -> np.ndarray:
         norms = self.sphere_norms(data)
