@@ -44,7 +44,6 @@ def _dihedral_irreps(group: Group) -> list[Irrep]:
     order = group.order
     idx = np.arange(order)
     k, e = idx % n, idx // n
-    one = np.ones(order)
     reps = []
 
     def one_dim(label, vals_r, vals_s):

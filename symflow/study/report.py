@@ -72,8 +72,8 @@ def _settings_md(study) -> str:
         f"{run['wall_time_s']:.3g} s",
         f"- {s['n_save']} equally spaced save times; rate fit windows "
         + ", ".join(f"{k}: {lo:g} < y < {hi:g}" for k, (hi, lo) in s["fit_windows"].items()),
-        f"- versions: " + ", ".join(f"{k} {v}" for k, v in s["versions"].items()),
-        f"- wall time: " + ", ".join(f"{k[:-2]} {v:.3g} s" for k, v in s["timings_s"].items()),
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in s["versions"].items()),
+        "- wall time: " + ", ".join(f"{k[:-2]} {v:.3g} s" for k, v in s["timings_s"].items()),
     ])
 
 
