@@ -55,7 +55,30 @@ class Orbit:
         return len(self.slots)
 
 
-class FourierLayout:
+class RowLayout:
+    """Per-row geometry shared by :class:`FourierLayout` and :class:`CompactLayout`: rows of ``L``
+    complex entries, each vector's blocks of dimension ``d`` at ``offsets[name, d]``, with the
+    Plancherel weights of ``weight_ranges`` (see the functions ``_inner``, ``_sphere_norms``, ``_retract``)."""
+
+    def view(self, data: np.ndarray, name: str, d: int) -> np.ndarray:
+        """The ``(M, k_d, d, d)`` view of ``name``'s (stored) blocks of dimension ``d`` in ``data`` (M, L)."""
+        a, b = self.offsets[name, d]
+        return data[..., a:b].reshape(data.shape[:-1] + (self.counts[d], d, d))
+
+    def sphere_norms(self, data: np.ndarray) -> np.ndarray:
+        """Plancherel norms of each sphere's vectors, shape ``(M, #spheres)``."""
+        return _sphere_norms(self, data)
+
+    def retract(self, data: np.ndarray) -> np.ndarray:
+        """Normalise every sphere to norm 1 in place (the retraction ``x -> x/|x|``); returns ``data``."""
+        return _retract(self, data)
+
+    def inner(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Plancherel inner product ``<u, v> = sum_g u(g) v(g)`` of whole rows, shape ``(M,)``."""
+        return _inner(self, u, v)
+
+
+class FourierLayout(RowLayout):
     """Where each ``(name, d)`` block lives in a state row, and which vectors share a sphere.
 
     Parameters
@@ -233,11 +256,6 @@ class FourierLayout:
         spheres = man.spheres if man.constrained else ()
         return cls(model.group, model.vector_names, spheres)
 
-    def view(self, data: np.ndarray, name: str, d: int) -> np.ndarray:
-        """The ``(M, k_d, d, d)`` view of ``name``'s blocks of dimension ``d`` in ``data`` (M, L)."""
-        a, b = self.offsets[name, d]
-        return data[..., a:b].reshape(data.shape[:-1] + (self.counts[d], d, d))
-
     @cached_property
     def entry_weight(self) -> np.ndarray:
         """Plancherel weight ``n d`` of each entry of one vector's part of a row, shape ``(n,)``."""
@@ -259,18 +277,6 @@ class FourierLayout:
         for sphere in self.spheres:
             out.append([(self.offsets[nm, self.dims[0]][0], self.offsets[nm, self.dims[-1]][1]) for nm in sphere])
         return out
-
-    def sphere_norms(self, data: np.ndarray) -> np.ndarray:
-        """Plancherel norms of each sphere's vectors, shape ``(M, #spheres)``."""
-        return _sphere_norms(self, data)
-
-    def retract(self, data: np.ndarray) -> np.ndarray:
-        """Normalise every sphere to norm 1 in place (the retraction ``x -> x/|x|``); returns ``data``."""
-        return _retract(self, data)
-
-    def inner(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        """Plancherel inner product ``<u, v> = sum_g u(g) v(g)`` of whole rows, shape ``(M,)``."""
-        return _inner(self, u, v)
 
     @cached_property
     def compact(self) -> "CompactLayout":
@@ -376,7 +382,7 @@ def _retract(layout, data) -> np.ndarray:
     return data
 
 
-class CompactLayout:
+class CompactLayout(RowLayout):
     """Rows storing one member of each complex-conjugate pair of irreps (real signals only).
 
     For real vectors ``nu_hat[conj rho] = U conj(nu_hat[rho]) U^*``
@@ -438,20 +444,6 @@ class CompactLayout:
                     ranges.append((a0 + i * d * d, a0 + (i + 1) * d * d, float(self.n * d * f)))
             out[nm] = _merge(ranges)
         return out
-
-    def view(self, data: np.ndarray, name: str, d: int) -> np.ndarray:
-        """The ``(M, k_d, d, d)`` view of ``name``'s stored blocks of dimension ``d``."""
-        a, b = self.offsets[name, d]
-        return data[..., a:b].reshape(data.shape[:-1] + (self.counts[d], d, d))
-
-    def sphere_norms(self, data: np.ndarray) -> np.ndarray:
-        return _sphere_norms(self, data)
-
-    def retract(self, data: np.ndarray) -> np.ndarray:
-        return _retract(self, data)
-
-    def inner(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        return _inner(self, u, v)
 
     def realify(self, data: np.ndarray, view=None) -> np.ndarray:
         """Project the self-conjugate blocks onto real signals in place; returns ``data``."""
