@@ -11,6 +11,7 @@ import numpy as np
 import sympy as sp
 
 from .group import Group
+from .orbits import character_label
 from .irrep import Irrep, root_of_unity
 
 
@@ -69,12 +70,6 @@ class _LazyLabels(list):
 
     def __iter__(self):
         return (self[i] for i in range(self.n))
-
-
-def character_label(k_digits, factors) -> str:
-    if len(factors) == 1:
-        return f"chi_{int(k_digits[0])}"
-    return "chi_(" + ",".join(str(int(d)) for d in k_digits) + ")"
 
 
 def _abelian_irreps(group: Group) -> list[Irrep]:

@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import GroupAxiomError, SymflowError
+from .orbits import IrrepOrbit, abelian_conjugates, group_orbits, resolve_orbit
 
 #: Groups larger than this do not build their full Cayley table implicitly.
 MAX_TABLE_ORDER = 20000
@@ -250,6 +251,8 @@ class Group:
     @cached_property
     def conjugate_index(self) -> list[int]:
         """``conjugate_index[i]`` is the index of the irrep with character ``conj(chi_i)``."""
+        if self.abelian_factors is not None:
+            return [int(c) for c in abelian_conjugates(self.abelian_factors)]
         chars = np.array([r.character for r in self.irreps])
         out = []
         for c in chars:
@@ -258,16 +261,15 @@ class Group:
         return out
 
     @cached_property
-    def orbits(self) -> list[tuple[int, ...]]:
-        """Conjugate-pair orbits ``{rho, conj rho}`` as tuples of irrep indices (sorted)."""
-        seen, out = set(), []
-        for i, j in enumerate(self.conjugate_index):
-            if i in seen:
-                continue
-            orb = tuple(sorted({i, j}))
-            seen.update(orb)
-            out.append(orb)
-        return out
+    def orbits(self) -> list:
+        """Conjugate-pair orbits ``{rho, conj rho}`` as :class:`~symflow.groups.orbits.IrrepOrbit`
+        records (each the sorted tuple of its irrep indices, with ``id``, ``label``, ``dim``,
+        ``type``), trivial first; the one orbit identity of symflow."""
+        return group_orbits(self)
+
+    def orbit(self, which) -> IrrepOrbit:
+        """The orbit named by ``which``: its id, an irrep or orbit label, a tuple of irrep indices."""
+        return resolve_orbit(self, which)
 
     @cached_property
     def irreps_by_dim(self) -> dict[int, list[int]]:
