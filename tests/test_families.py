@@ -23,8 +23,8 @@ from symflow.groups.frobenius import frobenius_group, frobenius_orders
 from symflow.groups.group import Group
 from symflow.groups.numeric import numeric_character_table, numeric_irreps
 from symflow.groups.recognise import UnrecognisedNumberWarning, recognise_number
-from symflow.groups.symmetric import (permutation_array, permutation_rank, symmetric_group,
-                                      young_generator_data, young_generator_matrices)
+from symflow.groups.permutations import permutation_array, permutation_rank
+from symflow.groups.symmetric import symmetric_group, young_generator_data, young_generator_matrices
 
 ATOL = 1e-9
 

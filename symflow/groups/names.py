@@ -20,6 +20,7 @@ import re
 from functools import lru_cache
 
 from ..errors import UnknownGroupError
+from .integers import is_prime
 
 EXAMPLES = ["Z7", "Z12", "C5", "Z3xZ5", "Z2xZ2xZ4", "D4", "D5", "Q8", "Dic3", "S3", "S4", "S5",
             "A4", "A5", "F21", "F20", "F55", "F57", "C7:C3", "SmallGroup(8,3)"]
@@ -137,7 +138,7 @@ def _group_cached(name: str):
         from .frobenius import frobenius_group
 
         p, q = int(m.group(1)), int(m.group(2))
-        if not _is_prime(p) or q < 2 or (p - 1) % q:
+        if not is_prime(p) or q < 2 or (p - 1) % q:
             raise _unknown(name, f"C{p}:C{q} needs p prime and q > 1 dividing p-1")
         return frobenius_group(p, q)
     m = re.fullmatch(r"SmallGroup\((\d+),(\d+)\)", name)
@@ -148,9 +149,5 @@ def _group_cached(name: str):
     raise _unknown(name)
 
 
-def _is_prime(p: int) -> bool:
-    return p >= 2 and all(p % k for k in range(2, int(p ** 0.5) + 1))
-
-
 def _small_frobenius(limit: int):
-    return [(p, q) for p in range(3, limit) if _is_prime(p) for q in range(2, p) if (p - 1) % q == 0 and p * q <= limit]
+    return [(p, q) for p in range(3, limit) if is_prime(p) for q in range(2, p) if (p - 1) % q == 0 and p * q <= limit]
