@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-_TYPE = {1: "real", 0: "cplx", -1: "quat"}
+#: Short irrep type names of the character table's "type" column.
+_SHORT_TYPE = {"real": "real", "complex": "cplx", "quaternionic": "quat"}
 
 
 def _pair(z: complex) -> list[float]:
@@ -87,7 +88,7 @@ def character_table_rich(G, max_classes: int | None = None):
     if len(classes) > max_classes:
         t.add_column(f"... +{len(classes) - max_classes}")
     for r in G.irreps:
-        row = [r.label, str(r.dim), _TYPE[r.indicator]]
+        row = [r.label, str(r.dim), _SHORT_TYPE[r.type]]
         row += [_fmt(r.exact_character[c[0]]) for c in shown]
         if len(classes) > max_classes:
             row.append("")

@@ -227,17 +227,37 @@ class Group:
     # ------------------------------------------------------------------ irreps
     @cached_property
     def irreps(self) -> list:
-        """A complete list of pairwise inequivalent unitary irreps, trivial first.
+        """A complete list of pairwise inequivalent unitary irreps, trivial first; ``irreps[i].id == i``.
 
         Real-type irreps are given by real orthogonal matrices wherever the family allows it.
         """
         if self._irreps_factory is not None:
-            irreps = self._irreps_factory(self)
+            irreps = list(self._irreps_factory(self))
         else:
             from .numeric import numeric_irreps
 
             irreps = numeric_irreps(self)
-        return list(irreps)
+        for i, r in enumerate(irreps):
+            r.id = i
+        return irreps
+
+    def irrep(self, which):
+        """The irrep named by ``which``: its id (int, index into :attr:`irreps`), its label (str) or
+        an :class:`~symflow.groups.irrep.Irrep` of this group."""
+        irreps = self.irreps
+        if isinstance(which, (int, np.integer)) and not isinstance(which, bool):
+            if not 0 <= which < len(irreps):
+                raise SymflowError(f"{self.name} has {len(irreps)} irreps (ids 0..{len(irreps) - 1}); got id {int(which)}")
+            return irreps[int(which)]
+        if isinstance(which, str):
+            for r in irreps:
+                if r.label == which:
+                    return r
+            raise SymflowError(f"{self.name} has no irrep labelled {which!r}; its irreps are "
+                               f"{', '.join(r.label for r in irreps)}")
+        if getattr(which, "group", None) is self and which.id is not None:
+            return irreps[which.id]
+        raise SymflowError(f"cannot read {which!r} as an irrep of {self.name}: give its id (int) or label (str)")
 
     @property
     def dims(self) -> list[int]:

@@ -138,7 +138,7 @@ def irrep_orbits(group) -> list:
         members = tuple(sorted({i, j}))
         seen.update(members)
         r = group.irreps[members[0]]
-        kind = "trivial" if r.is_trivial else TYPE_OF_INDICATOR[r.indicator]
+        kind = "trivial" if r.is_trivial else r.type
         label = "/".join(group.irreps[m].label for m in members)
         out.append(IrrepOrbit(len(out), members, label, r.dim, kind))
     if out and not out[0].is_trivial:  # pragma: no cover - every family lists the trivial irrep first
