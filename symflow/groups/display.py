@@ -8,12 +8,14 @@
                  "matrices": [per element, a dim x dim nested list of [re, im]]}]}
 
 Numbers are floats rounded to 15 significant digits; the element order is symflow's order for
-every array indexed by group elements.
+every array indexed by group elements. The JSON needs NumPy only; the character tables (rich,
+LaTeX) and exact matrices import SymPy.
 """
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
-import sympy as sp
 
 #: Short irrep type names of the character table's "type" column.
 _SHORT_TYPE = {"real": "real", "complex": "cplx", "quaternionic": "quat"}
@@ -51,6 +53,8 @@ def group_json(G) -> dict:
 def _fmt(v) -> str:
     """Compact exact value: integers and short surds as SymPy prints them, roots of unity as
     ``z{m}^k`` (``z_m = exp(2 pi i / m)``), anything longer as a 4-digit complex number."""
+    import sympy as sp
+
     s = sp.sstr(v)
     if len(s) <= 10 and "exp" not in s:
         return s
@@ -69,8 +73,6 @@ def character_table_rich(G, max_classes: int | None = None):
     from rich.console import Group as RGroup
     from rich.table import Table
     from rich.text import Text
-
-    import shutil
 
     classes = G.classes
     if max_classes is None:
@@ -102,6 +104,8 @@ def character_table_rich(G, max_classes: int | None = None):
 
 def character_table_latex(G) -> str:
     """LaTeX ``array`` of the exact character table (rows irreps, columns class representatives)."""
+    import sympy as sp
+
     classes = G.classes
     head = " & ".join(["", *[sp.latex(sp.Symbol(G.labels[c[0]])) + f"\\,({len(c)})" for c in classes]])
     rows = []
@@ -114,6 +118,7 @@ def character_table_latex(G) -> str:
 
 def irreps_rich(G, max_elements: int = 6):
     """Exact matrices of the first few elements for every irrep (for ``symflow group --irreps``)."""
+    import sympy as sp
     from rich.table import Table
 
     t = Table(title=f"{G.name}: exact irreps (first {max_elements} elements)", show_lines=True)

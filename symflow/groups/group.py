@@ -5,9 +5,14 @@ the labels). Every array that symflow indexes by group elements uses this order,
 ``table[i, j]`` is the index of ``elements[i] * elements[j]``.
 
 Groups are normally obtained from :func:`symflow.group` (by name) or from
-:meth:`Group.from_table` / :meth:`Group.from_permutations`. Irreducible representations are
-computed lazily by the family's constructor (exact) or by the numeric construction in
-:mod:`symflow.groups.numeric`.
+:meth:`Group.from_table` / :meth:`Group.from_permutations` (tables read and checked in
+:mod:`symflow.groups.tables`). Irreducible representations are computed lazily by the family's
+constructor or by the numeric construction in :mod:`symflow.groups.numeric`; ``irreps[i].id == i``
+and :meth:`Group.irrep` finds one by id or label. Their orbits ``{rho, conj rho}`` are
+:attr:`Group.orbits` (:mod:`symflow.groups.orbits`).
+
+Everything numeric here (structure, irreps' matrices, orbits, Fourier transform) needs NumPy only;
+SymPy is imported when exact values are asked for (character table, LaTeX, exact matrices).
 """
 from __future__ import annotations
 
@@ -45,7 +50,7 @@ class Group:
     inverse : (n,) int array, optional
         Inverse map; computed from the table when omitted.
     irreps_factory : callable(Group) -> list[Irrep], optional
-        Constructs the exact irreps of a named family. Defaults to the numeric construction.
+        Constructs the irreps of a named family. Defaults to the numeric construction.
     family : str, optional
         Family tag (``"cyclic"``, ``"abelian"``, ``"dihedral"``, ``"symmetric"``, ...).
     abelian_factors : tuple of int, optional
