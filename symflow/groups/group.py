@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import SymflowError
-from .orbits import IrrepOrbit, abelian_conjugates, group_orbits, resolve_orbit
+from .orbits import IrrepOrbit, abelian_conjugates, character_conjugates, group_orbits, resolve_orbit
 from .tables import check_group_axioms, permutation_table, user_table
 
 #: Groups larger than this do not build their full Cayley table implicitly.
@@ -280,12 +280,7 @@ class Group:
         """``conjugate_index[i]`` is the index of the irrep with character ``conj(chi_i)``."""
         if self.abelian_factors is not None:
             return [int(c) for c in abelian_conjugates(self.abelian_factors)]
-        chars = np.array([r.character for r in self.irreps])
-        out = []
-        for c in chars:
-            dist = np.abs(chars - np.conj(c)[None, :]).max(axis=1)
-            out.append(int(np.argmin(dist)))
-        return out
+        return character_conjugates([r.character for r in self.irreps])
 
     @cached_property
     def orbits(self) -> list:
@@ -311,10 +306,10 @@ class Group:
 
         ``exact=True`` returns a SymPy ``Matrix`` of exact values; otherwise a complex array.
         """
-        import sympy as sp
-
         reps = [c[0] for c in self.classes]
         if exact:
+            import sympy as sp
+
             return sp.Matrix([[r.exact_character[g] for g in reps] for r in self.irreps])
         return np.array([[r.character[g] for g in reps] for r in self.irreps])
 

@@ -121,11 +121,7 @@ class Irrep:
     @cached_property
     def indicator(self) -> int:
         """Frobenius-Schur indicator ``(1/n) sum_g chi(g^2)``: +1 real, 0 complex, -1 quaternionic."""
-        val = self.character[self.group.squares].sum() / self.group.order
-        k = int(np.round(val.real))
-        if abs(val - k) > 1e-8 or k not in (-1, 0, 1):
-            raise SymflowError(f"irrep {self.label}: indicator {val} is not -1, 0 or 1")
-        return k
+        return frobenius_schur_indicator(self.group, self.character, f"irrep {self.label}")
 
     @property
     def type(self) -> str:
@@ -148,6 +144,16 @@ class Irrep:
         import sympy as sp
 
         return f"$\\rho_{{{sp.latex(sp.Symbol(self.label))}}}: \\dim {self.dim},\\ \\text{{{self.type}}}$"
+
+
+def frobenius_schur_indicator(group, character: np.ndarray, what: str = "character") -> int:
+    """``(1/n) sum_g chi(g^2)`` of a character given per element: +1 real type, 0 complex,
+    -1 quaternionic; raises :class:`SymflowError` when it is not one of them (to 1e-8)."""
+    val = character[group.squares].sum() / group.order
+    k = int(np.round(val.real))
+    if abs(val - k) > 1e-8 or k not in (-1, 0, 1):
+        raise SymflowError(f"{what}: indicator {val} is not -1, 0 or 1")
+    return k
 
 
 def exact_roots_of_unity(exponents, m: int) -> Callable[[], list]:

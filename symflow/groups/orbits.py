@@ -110,6 +110,13 @@ def abelian_conjugates(factors) -> np.ndarray:
     return np.ravel_multi_index(tuple(((-digits) % np.array(f)).T), f)
 
 
+def character_conjugates(chars) -> list[int]:
+    """``conj[i]``: the row of ``chars`` (characters, one row per irrep, on elements or classes)
+    nearest to ``conj(chars[i])``, i.e. the index of the conjugate irrep."""
+    chars = np.asarray(chars)
+    return [int(np.argmin(np.abs(chars - np.conj(c)[None, :]).max(axis=1))) for c in chars]
+
+
 def abelian_orbits(factors) -> list:
     """The orbits of the abelian group ``Z_f1 x ... x Z_fk`` from its frequency digits alone."""
     f = tuple(int(x) for x in factors)
