@@ -22,6 +22,9 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import SymflowError
+from .display import character_table_latex, character_table_rich, group_json
+from .fourier import fourier, inverse_fourier, real_fourier_basis
+from .numeric import numeric_irreps
 from .orbits import IrrepOrbit, abelian_conjugates, character_conjugates, group_orbits, resolve_orbit
 from .tables import check_group_axioms, permutation_table, user_table
 
@@ -239,8 +242,6 @@ class Group:
         if self._irreps_factory is not None:
             irreps = list(self._irreps_factory(self))
         else:
-            from .numeric import numeric_irreps
-
             irreps = numeric_irreps(self)
         for i, r in enumerate(irreps):
             r.id = i
@@ -316,21 +317,15 @@ class Group:
     # ------------------------------------------------------------------ Fourier
     def fourier(self, x):
         """Group Fourier transform (GC convention); see :func:`symflow.groups.fourier.fourier`."""
-        from .fourier import fourier
-
         return fourier(self, x)
 
     def inverse_fourier(self, coeffs):
         """Inverse of :meth:`fourier`."""
-        from .fourier import inverse_fourier
-
         return inverse_fourier(self, coeffs)
 
     @cached_property
     def real_fourier_basis(self):
         """Orthogonal real Fourier basis; see :func:`symflow.groups.fourier.real_fourier_basis`."""
-        from .fourier import real_fourier_basis
-
         return real_fourier_basis(self)
 
     # ------------------------------------------------------------------ display
@@ -348,23 +343,15 @@ class Group:
         return self.order
 
     def __rich__(self):
-        from .display import character_table_rich
-
         return character_table_rich(self)
 
     def _repr_latex_(self) -> str:
-        from .display import character_table_latex
-
         return "$" + character_table_latex(self) + "$"
 
     def latex(self) -> str:
-        from .display import character_table_latex
-
         return character_table_latex(self)
 
     def to_json(self) -> dict:
         """The public JSON contract of ``symflow group NAME --json``."""
-        from .display import group_json
-
         return group_json(self)
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SymflowError
+
 #: Frobenius-Schur indicator -> irrep type.
 TYPE_OF_INDICATOR = {1: "real", 0: "complex", -1: "quaternionic"}
 #: Every orbit type, trivial first.
@@ -165,8 +167,6 @@ def resolve_orbit(group, orbit) -> IrrepOrbit:
     (int), a tuple of irrep indices (or one member), an irrep label or an orbit label (str), or an
     object with an ``orbit_index`` (an equilibrium). Raises :class:`~symflow.errors.SymflowError`
     naming the accepted forms."""
-    from ..errors import SymflowError
-
     forms = ("an orbit id (int, index into group.orbits), a tuple of irrep indices, an irrep or orbit "
              "label (str), or an Equilibrium")
     orbits = group.orbits
