@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 
+from ..groups import group
+from ..groups.display import irreps_rich
+
 
 def register(sub):
     p = sub.add_parser("group", help="show a group's elements, classes and exact character table")
@@ -13,9 +16,7 @@ def register(sub):
 
 
 def run(args) -> int:
-    from rich.console import Console
-
-    from ..groups import group
+    from rich.console import Console  # ~35 ms: only when a table is printed
 
     G = group(args.name)
     if args.json:
@@ -24,7 +25,5 @@ def run(args) -> int:
     console = Console()
     console.print(G)
     if args.irreps:
-        from ..groups.display import irreps_rich
-
         console.print(irreps_rich(G))
     return 0

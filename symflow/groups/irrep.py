@@ -71,18 +71,12 @@ class Irrep:
     def exact_matrices(self) -> list:
         """Exact SymPy matrices ``rho(g)`` in element order (computed lazily)."""
         if self._exact is None:
-            self._exact = [self._recognise_matrix(m) for m in self.matrices]
+            from .recognise import recognise_matrix
+
+            self._exact = [recognise_matrix(m) for m in self.matrices]
         elif callable(self._exact):
             self._exact = list(self._exact())
         return self._exact
-
-    def _recognise_matrix(self, m: np.ndarray):
-        """Exact recognition of a numeric matrix entry by entry (for numeric constructions)."""
-        import sympy as sp
-
-        from .recognise import recognise_number
-
-        return sp.Matrix([[recognise_number(v) for v in row] for row in m])
 
     @cached_property
     def character(self) -> np.ndarray:

@@ -6,7 +6,7 @@ this module; :class:`~symflow.groups.irrep.Irrep` imports it only when exact val
 * :func:`root_of_unity` ``(k, m)``: ``exp(2 pi i k / m)`` in the simplest SymPy form;
   :func:`exact_from_complex` recognises a numeric root of unity of known order;
   :func:`cyclotomic_sum` ``sum_k exp(2 pi i k / m)`` (exact characters from eigenvalues).
-* :func:`recognise_number` tries, in order, and accepts a candidate only if it reproduces the
+* :func:`recognise_number` (and :func:`recognise_matrix`, entry by entry) tries, in order, and accepts a candidate only if it reproduces the
   number to ``tol`` (default ``1e-9``):
 
   1. ``0``; a root of unity ``exp(2 pi i k / m)`` with ``m <= 24`` (when ``|z| = 1`` and ``z`` is
@@ -172,3 +172,8 @@ def recognise_number(z: complex, tol: float = TOL) -> sp.Expr:
     if abs(z.imag) < tol:
         return sp.Float(z.real, 15)
     return sp.Float(z.real, 15) + sp.I * sp.Float(z.imag, 15)
+
+
+def recognise_matrix(m: np.ndarray, tol: float = TOL) -> sp.Matrix:
+    """Exact SymPy matrix of the numeric matrix ``m``, entry by entry (:func:`recognise_number`)."""
+    return sp.Matrix([[recognise_number(v, tol) for v in row] for row in np.asarray(m)])
