@@ -438,8 +438,13 @@ def test_numeric_path_does_not_import_sympy():
 
 
 def test_integers_match_sympy():
+    from symflow.groups.multiquadratic import squarefree_part
+
+    assert squarefree_part(0) == (1, 0)
     for m in range(1, 1200):
         assert integers.factorint(m) == sp.factorint(m)
+        s, q = squarefree_part(m)
+        assert s * s * q == m and all(e == 1 for e in sp.factorint(q).values())
         assert integers.is_prime(m) == sp.isprime(m)
         if sp.isprime(m):
             assert integers.primitive_root(m) == sp.primitive_root(m)

@@ -26,6 +26,7 @@ import numpy as np
 from ..errors import SymflowError
 from .orbits import TYPE_OF_INDICATOR
 
+
 class Irrep:
     """One irreducible unitary representation of a finite group.
 
@@ -85,10 +86,7 @@ class Irrep:
 
     @cached_property
     def exact_character(self) -> list:
-        """Exact character values per element, recognised from the eigenvalues of ``rho(g)``: each is an
-        ``ord(g)``-th root of unity, so rounding ``angle * ord(g) / (2 pi)`` to an integer gives it
-        exactly (tolerance :data:`~symflow.groups.recognise.ROOT_OF_UNITY_TOL`; an ambiguous rounding
-        raises)."""
+        """Exact character values per element, recognised from the eigenvalues (see module doc)."""
         from .recognise import ROOT_OF_UNITY_TOL, cyclotomic_sum, exact_from_complex
 
         orders = self.group.element_orders

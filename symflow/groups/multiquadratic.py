@@ -26,7 +26,9 @@ _INT64_SAFE = 2 ** 40
 
 
 def squarefree_part(m: int) -> tuple[int, int]:
-    """``m = s^2 q`` with ``q`` squarefree: returns ``(s, q)`` (``m > 0``)."""
+    """``m = s^2 q`` with ``q`` squarefree: returns ``(s, q)`` (``m >= 0``; ``0`` gives ``(1, 0)``)."""
+    if m == 0:
+        return 1, 0
     s, q = 1, 1
     for p, e in factorint(m).items():
         s *= p ** (e // 2)

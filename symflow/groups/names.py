@@ -31,7 +31,7 @@ from .symmetric import MAX_DEGREE, symmetric_group
 EXAMPLES = ["Z7", "Z12", "C5", "Z3xZ5", "Z2xZ2xZ4", "D4", "D5", "Q8", "Dic3", "S3", "S4", "S5",
             "A4", "A5", "F21", "F20", "F55", "F57", "C7:C3", "SmallGroup(8,3)"]
 
-ACCEPTED = ("Z<n> or C<n>, products like Z3xZ5, D<n>, Q8, Dic<n>, S<n>, A<n> (n <= 7), "
+ACCEPTED = (f"Z<n> or C<n>, products like Z3xZ5, D<n>, Q8, Dic<n>, S<n>, A<n> (n <= {MAX_DEGREE}), "
             "F<m> (Frobenius C_p:C_q of order m=pq), C<p>:C<q>, SmallGroup(n,k)")
 
 
