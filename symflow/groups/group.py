@@ -197,10 +197,6 @@ class Group:
         return orders
 
     @cached_property
-    def exponent(self) -> int:
-        return int(np.lcm.reduce(self.element_orders))
-
-    @cached_property
     def classes(self) -> list[list[int]]:
         """Conjugacy classes as sorted lists of indices, ordered by smallest member."""
         if self.is_abelian:

@@ -65,10 +65,6 @@ class Irrep:
         return int(self.matrices.shape[1])
 
     @property
-    def d(self) -> int:
-        return self.dim
-
-    @property
     def exact_matrices(self) -> list:
         """Exact SymPy matrices ``rho(g)`` in element order (computed lazily)."""
         if self._exact is None:
