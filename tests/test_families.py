@@ -6,6 +6,9 @@ matrices against the numeric ones.
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import warnings
 from functools import lru_cache
 from itertools import permutations
@@ -16,15 +19,17 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import symflow
+from symflow.groups import integers
 from symflow.groups.alternating import alternating_group
 from symflow.groups.dicyclic import dicyclic_group, quaternion_group
 from symflow.groups.dihedral import dihedral_group
 from symflow.groups.frobenius import frobenius_group, frobenius_orders
 from symflow.groups.group import Group
 from symflow.groups.numeric import numeric_character_table, numeric_irreps
+from symflow.groups.permutations import permutation_array, permutation_rank
 from symflow.groups.recognise import UnrecognisedNumberWarning, recognise_number
-from symflow.groups.symmetric import (permutation_array, permutation_rank, symmetric_group,
-                                      young_generator_data, young_generator_matrices)
+from symflow.groups.symmetric import symmetric_group, young_generator_data, young_generator_matrices
 
 ATOL = 1e-9
 
@@ -406,3 +411,65 @@ def test_numeric_irreps_of_direct_products(a, b):
     ind = sorted(r.indicator for r in irreps)
     expect = sorted(x.indicator * y.indicator for x in G.irreps for y in H.irreps)
     assert ind == expect
+
+
+# ---------------------------------------------------------------------- numeric matrices vs exact ones
+@pytest.mark.parametrize("name", ["Z6", "Z2xZ4", "D5", "D6", "Q8", "Dic3", "Dic4", "F21", "F20", "S4", "A4", "A5"])
+def test_numeric_matrices_equal_exact_ones(name):
+    """Every family builds its numeric matrices with NumPy; they are its exact SymPy matrices to 1e-12."""
+    G = symflow.group(name)
+    for r in G.irreps:
+        exact = np.array([np.array(sp.N(m, 20).tolist(), dtype=complex) for m in r.exact_matrices])
+        assert exact.shape == r.matrices.shape
+        assert np.abs(exact - r.matrices).max() < 1e-12, r.label
+
+
+def test_numeric_path_does_not_import_sympy():
+    """Group construction, numeric irreps, orbits and the Fourier transform need NumPy only."""
+    code = ("import sys, numpy as np, symflow\n"
+            "for name in ['Z7', 'Z3xZ5', 'Z100000', 'D5', 'Q8', 'Dic3', 'S4', 'A5', 'F20', 'F21', 'C7:C3']:\n"
+            "    G = symflow.group(name)\n"
+            "    if G.order <= 20000:\n"
+            "        G.irreps, G.irreps_by_dim, G.conjugate_index, [r.type for r in G.irreps]\n"
+            "    G.orbits, G.inverse_fourier(G.fourier(np.ones((2, G.order))))\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('sympy', 'mpmath'))\n"
+            "assert not bad, bad[:5]\n")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=os.path.dirname(os.path.dirname(symflow.__file__)))
+
+
+def test_integers_match_sympy():
+    from symflow.groups.multiquadratic import squarefree_part
+
+    assert squarefree_part(0) == (1, 0)
+    for m in range(1, 1200):
+        assert integers.factorint(m) == sp.factorint(m)
+        s, q = squarefree_part(m)
+        assert s * s * q == m and all(e == 1 for e in sp.factorint(q).values())
+        assert integers.is_prime(m) == sp.isprime(m)
+        if sp.isprime(m):
+            assert integers.primitive_root(m) == sp.primitive_root(m)
+
+
+def test_irrep_ids_and_lookup():
+    G = symflow.group("F21")
+    assert [r.id for r in G.irreps] == list(range(len(G.irreps)))
+    assert G.irrep(3) is G.irreps[3]
+    assert G.irrep("rho_1") is G.irreps[G.irreps.index(G.irrep("rho_1"))]
+    assert G.irrep(G.irreps[2]) is G.irreps[2]
+    assert [r.type for r in G.irreps] == ["real", "complex", "complex", "complex", "complex"]
+    with pytest.raises(symflow.SymflowError, match="ids 0..4"):
+        G.irrep(5)
+    with pytest.raises(symflow.SymflowError, match="no irrep labelled"):
+        G.irrep("rho_9")
+    with pytest.raises(symflow.SymflowError):
+        G.irrep(symflow.group("Z3").irreps[0])
+
+
+def test_permutation_group_labels_are_sympy_cycle_notation():
+    from sympy.combinatorics import Permutation
+
+    gens = [Permutation([1, 2, 3, 0, 4]), Permutation([0, 2, 1, 4, 3])]
+    G = Group.from_permutations(gens, name="P")
+    for label, p in zip(G.labels, G.info["permutations"]):
+        cyc = Permutation(p).cyclic_form
+        assert label == ("e" if not cyc else "".join("(" + " ".join(map(str, c)) + ")" for c in cyc))

@@ -11,21 +11,25 @@ from hypothesis import strategies as st
 import symflow
 from symflow.errors import GroupAxiomError
 from symflow.groups.cayley import group_from_table
+from symflow.groups.irrep import Irrep
+from symflow.groups.orbits import irrep_orbits
 from symflow.testing import checks
 from symflow.testing import strategies as sfs
 
-FAMILIES = sfs.available_families()
+#: Every named family; a family whose module is missing fails its tests (it is never skipped).
+FAMILIES = ["cyclic", "product", "dihedral", "quaternion", "dicyclic", "symmetric", "alternating", "frobenius"]
 SETTINGS = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-ALL_FAMILIES = ["cyclic", "product", "dihedral", "quaternion", "dicyclic", "symmetric", "alternating", "frobenius"]
 
 
 def family_groups(family):
     return sfs.groups(families=[family], max_order=60, products=False)
 
 
-def test_every_family_is_available():
-    missing = [f for f in ALL_FAMILIES if f not in FAMILIES]
-    assert not missing, f"group families not built yet: {missing}"
+def test_every_family_is_tested():
+    """The families tested here are every named family the strategies draw from."""
+    assert set(FAMILIES) == set(sfs.FAMILY_NAMES)
+    for family in FAMILIES:
+        assert sfs.named_groups_list([family]), family
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -123,6 +127,27 @@ def test_convolution_is_the_table_sum():
     assert np.allclose(checks.convolve(G, f, g), ref)
 
 
+# ---------------------------------------------------------------------- orbits of abelian products
+@pytest.mark.parametrize("name", ["Z7", "Z8", "Z3xZ5", "Z2xZ2xZ2"])
+def test_abelian_orbits_from_frequencies_equal_orbits_from_characters(name):
+    """``Group.orbits`` of an abelian product (frequency digits, no characters built) equals the
+    orbits computed from its characters: conjugate pairs, types, labels, dims and ids."""
+    G = symflow.group(name)
+    assert G.abelian_factors is not None
+    chars = np.array([r.character for r in G.irreps])
+    conj = [int(np.argmin(np.abs(chars - np.conj(c)[None, :]).max(axis=1))) for c in chars]
+    # the same group as a plain table with the same irreps: orbits from the generic (character) path
+    H = symflow.Group(order=G.order, labels=G.labels, identity=G.identity, name=name + "~", table=G.table,
+                      irreps_factory=lambda H: [Irrep(H, r.label, numeric=r.matrices) for r in G.irreps])
+    assert H.abelian_factors is None and H.conjugate_index == conj
+    assert G.conjugate_index == conj
+    expected = irrep_orbits(H)
+    assert [tuple(o) for o in G.orbits] == [tuple(o) for o in expected]
+    for o, e in zip(G.orbits, expected):
+        assert (o.id, o.label, o.dim, o.type, o.size) == (e.id, e.label, e.dim, e.type, e.size)
+        assert sorted({i, conj[i]} for i in o) == sorted({i, conj[i]} for i in e)
+
+
 # ---------------------------------------------------------------------- Cayley tables
 @settings(max_examples=10, deadline=None)
 @given(sfs.relabelled_tables(max_order=12))
@@ -135,7 +160,6 @@ def test_relabelled_tables_are_valid_groups(tnp):
     assert sorted(len(c) for c in H.classes) == sorted(len(c) for c in G.classes)
 
 
-@pytest.mark.skipif(not sfs.family_available("table"), reason="numeric irreps (symflow.groups.numeric) not built yet")
 @settings(max_examples=8, deadline=None)
 @given(H=sfs.table_groups(max_order=12), data=st.data())
 def test_numeric_irreps_of_table_groups(H, data):

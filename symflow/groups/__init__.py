@@ -1,5 +1,6 @@
 """Finite groups, their exact irreducible representations and the group Fourier transform."""
-from .group import Group, check_group_axioms
+from .group import Group
+from .tables import check_group_axioms
 from .irrep import Irrep
 from .names import group, ACCEPTED
 from .fourier import (FourierCoefficients, fourier, inverse_fourier, plancherel, real_fourier_basis,

@@ -8,11 +8,10 @@ order, so irrep index ``0`` is trivial and the group Fourier transform is ``nump
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from .group import Group
+from .irrep import Irrep, exact_roots_of_unity
 from .orbits import character_label
-from .irrep import Irrep, root_of_unity
 
 
 def _label(digits, factors) -> str:
@@ -90,6 +89,6 @@ def _abelian_irreps(group: Group) -> list[Irrep]:
         ph = phase[k]
         irreps.append(Irrep(
             group, character_label(digits[k], factors), numeric=values[k][:, None, None],
-            exact=(lambda ph=ph: [sp.Matrix([[root_of_unity(int(p), L)]]) for p in ph]),
+            exact=exact_roots_of_unity(ph, L),
             meta={"frequency": tuple(int(d) for d in digits[k])}))
     return irreps

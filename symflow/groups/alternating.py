@@ -31,8 +31,9 @@ import numpy as np
 from . import multiquadratic as mq
 from .group import Group
 from .irrep import Irrep
-from .symmetric import (MAX_DEGREE, conjugate_partition, cycle_label, partition_label, partitions,
-                        permutation_array, permutation_inverse, permutation_rank, permutation_sign,
+from .permutations import (cycle_label, permutation_array, permutation_inverse, permutation_rank,
+                           permutation_sign)
+from .symmetric import (MAX_DEGREE, conjugate_partition, partition_label, partitions,
                         set_permutation_structure, standard_tableaux, young_exact, young_numeric)
 
 

@@ -21,10 +21,10 @@ Irreps (all exact):
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
+from .dihedral import exact_rotation_reflection, rotation_reflection
 from .group import Group
-from .irrep import Irrep, root_of_unity
+from .irrep import Irrep, exact_roots_of_unity
 
 
 def _dicyclic(n: int, elements: list[tuple[int, int]], labels: list[str], name: str) -> Group:
@@ -82,7 +82,7 @@ def _dicyclic_irreps(group: Group) -> list[Irrep]:
         expo = (2 * alpha * k + beta * e) % 4  # value i^expo
         vals = 1j ** expo
         out.append(Irrep(group, label, numeric=vals[:, None, None].astype(complex),
-                         exact=(lambda expo=expo: [sp.Matrix([[sp.I ** int(x)]]) for x in expo])))
+                         exact=exact_roots_of_unity(expo, 4)))
     m = 2 * n
     for j in range(1, n):
         if j % 2:  # quaternionic: a -> diag(w^j, w^-j), x -> [[0, -1], [1, 0]]
@@ -93,6 +93,10 @@ def _dicyclic_irreps(group: Group) -> list[Irrep]:
             mats[e == 1] = mats[e == 1] @ X
 
             def exact(j=j):
+                import sympy as sp
+
+                from .recognise import root_of_unity
+
                 Xs = sp.Matrix([[0, -1], [1, 0]])
                 res = []
                 for kk, ee in zip(k, e):
@@ -100,18 +104,10 @@ def _dicyclic_irreps(group: Group) -> list[Irrep]:
                     res.append(A * Xs if ee else A)
                 return res
         else:  # real type: a -> rotation by pi j / n, x -> diag(1, -1)
-            ang = np.pi * j * k / n
-            c, s = np.cos(ang), np.sin(ang)
-            S = np.where(e == 1, -1.0, 1.0)
-            mats = np.stack([np.stack([c, -s * S], -1), np.stack([s, c * S], -1)], -2).astype(complex)
+            mats = rotation_reflection(np.pi * j * k / n, e)
 
             def exact(j=j):
-                res = []
-                for kk, ee in zip(k, e):
-                    ang_s = sp.Rational(j * int(kk), n) * sp.pi
-                    R = sp.Matrix([[sp.cos(ang_s), -sp.sin(ang_s)], [sp.sin(ang_s), sp.cos(ang_s)]])
-                    res.append(R * sp.diag(1, -1) if ee else R)
-                return res
+                return exact_rotation_reflection(j * k, n, e)
 
         out.append(Irrep(group, f"rho_{j}", numeric=mats, exact=exact, meta={"j": j}))
     return out

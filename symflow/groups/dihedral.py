@@ -11,10 +11,9 @@ All are of real type.
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from .group import Group
-from .irrep import Irrep
+from .irrep import Irrep, exact_roots_of_unity
 
 
 def dihedral_group(n: int) -> Group:
@@ -48,8 +47,8 @@ def _dihedral_irreps(group: Group) -> list[Irrep]:
 
     def one_dim(label, vals_r, vals_s):
         vals = np.asarray(vals_r, dtype=float) ** k * np.asarray(vals_s, dtype=float) ** e
-        exact = [sp.Matrix([[sp.Integer(int(v))]]) for v in vals]
-        return Irrep(group, label, numeric=vals[:, None, None].astype(complex), exact=exact)
+        return Irrep(group, label, numeric=vals[:, None, None].astype(complex),
+                     exact=exact_roots_of_unity((vals < 0).astype(int), 2))
 
     reps.append(one_dim("trivial", 1, 1))
     reps.append(one_dim("sign", 1, -1))
@@ -57,20 +56,28 @@ def _dihedral_irreps(group: Group) -> list[Irrep]:
         reps.append(one_dim("alt+", -1, 1))
         reps.append(one_dim("alt-", -1, -1))
     for j in range(1, (n + 1) // 2):
-        ang = 2 * np.pi * j * k / n
-        c, s = np.cos(ang), np.sin(ang)
-        S = np.where(e == 1, -1.0, 1.0)
-        # rho(r^k s^e) = R(jk) diag(1, (-1)^e)
-        mats = np.stack([np.stack([c, -s * S], -1), np.stack([s, c * S], -1)], -2)
-
-        def exact(j=j):
-            out = []
-            for kk, ee in zip(k, e):
-                a = sp.Rational(2 * j * int(kk), n) * sp.pi
-                R = sp.Matrix([[sp.cos(a), -sp.sin(a)], [sp.sin(a), sp.cos(a)]])
-                out.append(R * sp.diag(1, -1) if ee else R)
-            return out
-
-        reps.append(Irrep(group, f"rho_{j}", numeric=mats.astype(complex), exact=exact,
+        # rho(r^k s^e) = R(2 pi jk / n) diag(1, (-1)^e)
+        reps.append(Irrep(group, f"rho_{j}", numeric=rotation_reflection(2 * np.pi * j * k / n, e),
+                          exact=lambda j=j: exact_rotation_reflection(2 * j * k, n, e),
                           meta={"frequency": j}))
     return reps
+
+
+def rotation_reflection(ang: np.ndarray, e: np.ndarray) -> np.ndarray:
+    """``R(ang) diag(1, (-1)^e)`` per element (``R`` the rotation matrix), shape ``(n, 2, 2)``
+    complex: the real orthogonal 2-dim irreps of ``D_n`` and the real-type ones of ``Dic_n``."""
+    c, s = np.cos(ang), np.sin(ang)
+    S = np.where(e == 1, -1.0, 1.0)
+    return np.stack([np.stack([c, -s * S], -1), np.stack([s, c * S], -1)], -2).astype(complex)
+
+
+def exact_rotation_reflection(a: np.ndarray, m: int, e: np.ndarray) -> list:
+    """Exact ``R(pi a / m) diag(1, (-1)^e)`` per element, the SymPy form of :func:`rotation_reflection`."""
+    import sympy as sp
+
+    out = []
+    for aa, ee in zip(a, e):
+        ang = sp.Rational(int(aa), m) * sp.pi
+        R = sp.Matrix([[sp.cos(ang), -sp.sin(ang)], [sp.sin(ang), sp.cos(ang)]])
+        out.append(R * sp.diag(1, -1) if ee else R)
+    return out

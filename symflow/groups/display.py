@@ -8,14 +8,17 @@
                  "matrices": [per element, a dim x dim nested list of [re, im]]}]}
 
 Numbers are floats rounded to 15 significant digits; the element order is symflow's order for
-every array indexed by group elements.
+every array indexed by group elements. The JSON needs NumPy only; the character tables (rich,
+LaTeX) and exact matrices import SymPy.
 """
 from __future__ import annotations
 
-import numpy as np
-import sympy as sp
+import shutil
 
-_TYPE = {1: "real", 0: "cplx", -1: "quat"}
+import numpy as np
+
+#: Short irrep type names of the character table's "type" column.
+_SHORT_TYPE = {"real": "real", "complex": "cplx", "quaternionic": "quat"}
 
 
 def _pair(z: complex) -> list[float]:
@@ -50,6 +53,8 @@ def group_json(G) -> dict:
 def _fmt(v) -> str:
     """Compact exact value: integers and short surds as SymPy prints them, roots of unity as
     ``z{m}^k`` (``z_m = exp(2 pi i / m)``), anything longer as a 4-digit complex number."""
+    import sympy as sp
+
     s = sp.sstr(v)
     if len(s) <= 10 and "exp" not in s:
         return s
@@ -69,8 +74,6 @@ def character_table_rich(G, max_classes: int | None = None):
     from rich.table import Table
     from rich.text import Text
 
-    import shutil
-
     classes = G.classes
     if max_classes is None:
         max_classes = max(4, (shutil.get_terminal_size((100, 24)).columns - 34) // 9)
@@ -87,7 +90,7 @@ def character_table_rich(G, max_classes: int | None = None):
     if len(classes) > max_classes:
         t.add_column(f"... +{len(classes) - max_classes}")
     for r in G.irreps:
-        row = [r.label, str(r.dim), _TYPE[r.indicator]]
+        row = [r.label, str(r.dim), _SHORT_TYPE[r.type]]
         row += [_fmt(r.exact_character[c[0]]) for c in shown]
         if len(classes) > max_classes:
             row.append("")
@@ -101,6 +104,8 @@ def character_table_rich(G, max_classes: int | None = None):
 
 def character_table_latex(G) -> str:
     """LaTeX ``array`` of the exact character table (rows irreps, columns class representatives)."""
+    import sympy as sp
+
     classes = G.classes
     head = " & ".join(["", *[sp.latex(sp.Symbol(G.labels[c[0]])) + f"\\,({len(c)})" for c in classes]])
     rows = []
@@ -113,6 +118,7 @@ def character_table_latex(G) -> str:
 
 def irreps_rich(G, max_elements: int = 6):
     """Exact matrices of the first few elements for every irrep (for ``symflow group --irreps``)."""
+    import sympy as sp
     from rich.table import Table
 
     t = Table(title=f"{G.name}: exact irreps (first {max_elements} elements)", show_lines=True)

@@ -22,11 +22,10 @@ Irreps (``q + (p-1)/q`` of them):
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
-from sympy.ntheory import isprime, primitive_root
 
 from .group import Group
-from .irrep import Irrep, root_of_unity
+from .integers import is_prime, prime_factors, primitive_root
+from .irrep import Irrep, exact_roots_of_unity
 
 
 def frobenius_orders(m: int) -> list[tuple[int, int]]:
@@ -37,7 +36,7 @@ def frobenius_orders(m: int) -> list[tuple[int, int]]:
     """
     m = int(m)
     out = []
-    for p in sorted(sp.primefactors(m)) if m > 1 else []:
+    for p in prime_factors(m) if m > 1 else []:
         q = m // p
         if q > 1 and (p - 1) % q == 0:
             out.append((p, q))
@@ -53,7 +52,7 @@ def subgroup_generator(p: int, q: int) -> int:
 def frobenius_group(p: int, q: int) -> Group:
     """``C_p : C_q`` of order ``p q``; see the module docstring for order and product."""
     p, q = int(p), int(q)
-    if not isprime(p):
+    if not is_prime(p):
         raise ValueError(f"C_p : C_q needs p prime, got p = {p}")
     if q < 2 or (p - 1) % q:
         raise ValueError(f"C_p : C_q needs q > 1 dividing p - 1 = {p - 1}, got q = {q}")
@@ -97,7 +96,7 @@ def _frobenius_irreps(group: Group) -> list[Irrep]:
         ph = (j * t) % q
         vals = np.exp(2j * np.pi * ph / q)
         irreps.append(Irrep(group, f"chi_{j}", numeric=vals[:, None, None],
-                            exact=(lambda ph=ph: [sp.Matrix([[root_of_unity(int(x), q)]]) for x in ph]),
+                            exact=exact_roots_of_unity(ph, q),
                             meta={"kind": "lifted from C_q", "j": j}))
     h_inv = pow(h, -1, p)
     for k in induced_orbit_representatives(p, q):
@@ -112,6 +111,10 @@ def _frobenius_irreps(group: Group) -> list[Irrep]:
             mats[g, u, cols] = np.exp(2j * np.pi * expo[g] / p)
 
         def exact(expo=expo):
+            import sympy as sp
+
+            from .recognise import root_of_unity
+
             out = []
             for g in range(n):
                 m = sp.zeros(q, q)
@@ -163,6 +166,8 @@ def _real_form(group: Group, expo: np.ndarray):
                           lambda: np.zeros((q, q))), dtype=complex)
 
     def exact():
+        import sympy as sp
+
         return [sp.ImmutableMatrix(m) for m in build(lambda m: sp.cos(2 * sp.pi * sp.Rational(m, p)),
                                                       lambda m: sp.sin(2 * sp.pi * sp.Rational(m, p)),
                                                       lambda: sp.zeros(q, q))]

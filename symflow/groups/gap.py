@@ -23,7 +23,7 @@ import sympy as sp
 
 from ..errors import SymflowError
 from .group import Group
-from .irrep import root_of_unity
+from .recognise import root_of_unity, simplified
 
 INSTALL_HINT = 'pip install "symflow[gap]"'
 
@@ -45,10 +45,6 @@ def gap_available() -> bool:
     except SymflowError:
         return False
     return True
-
-
-def gap_version() -> str:
-    return str(_libgap().eval("GAPInfo.Version"))
 
 
 def small_group(n: int, k: int) -> Group:
@@ -96,11 +92,7 @@ def _cyclotomic_to_sympy(x, libgap) -> sp.Expr:
         return sp.Rational(str(x))
     N = int(libgap.Conductor(x))
     coeffs = [sp.Rational(str(c)) for c in libgap.CoeffsCyc(x, N)]
-    expr = sp.Add(*[c * root_of_unity(k, N) for k, c in enumerate(coeffs) if c])
-    simp = sp.nsimplify(sp.expand_complex(expr), rational=False)
-    if abs(complex(sp.N(simp, 30)) - complex(sp.N(expr, 30))) < 1e-20:
-        return simp
-    return expr  # pragma: no cover
+    return simplified(sp.Add(*[c * root_of_unity(k, N) for k, c in enumerate(coeffs) if c]))
 
 
 def gap_character_table(group: Group, exact: bool = True):

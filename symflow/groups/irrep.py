@@ -1,9 +1,15 @@
-"""Irreducible unitary representations with exact (SymPy) and numeric (NumPy) matrices.
+"""Irreducible unitary representations with numeric (NumPy) and exact (SymPy) matrices.
 
 An :class:`Irrep` of a :class:`~symflow.groups.group.Group` ``G`` holds ``rho(g)`` for every
-element ``g`` in the group's element order. The exact matrices are SymPy objects (roots of
-unity, square roots); the numeric array ``matrices`` of shape ``(n, d, d)`` is derived from them
-once (or built directly by the family for speed) and cached.
+element ``g`` in the group's element order: the numeric array ``matrices`` of shape ``(n, d, d)``
+(built directly by every family with NumPy) and, on demand, the exact SymPy matrices (roots of
+unity, square roots). It carries its stable ``id`` (its index in ``group.irreps``, as escnn's
+``group.irrep(id)``) and its ``type`` (``"real"``, ``"complex"`` or ``"quaternionic"`` from the
+Frobenius-Schur indicator, :data:`~symflow.groups.orbits.TYPE_OF_INDICATOR`).
+
+SymPy is imported only when exact values are asked for (:attr:`Irrep.exact_matrices`,
+:attr:`Irrep.exact_character`), through :mod:`symflow.groups.recognise`; the numeric path
+(matrices, characters, indicators) needs NumPy only.
 
 Exact characters are recognised from the numeric matrices without symbolic matrix products:
 ``chi(g) = sum of the eigenvalues of rho(g)``, each an ``ord(g)``-th root of unity, so rounding
@@ -13,52 +19,12 @@ rounding; an ambiguous rounding raises).
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
-import sympy as sp
 
 from ..errors import SymflowError
-
-#: Tolerance for recognising a numeric eigenvalue as an exact root of unity.
-ROOT_OF_UNITY_TOL = 1e-6
-
-
-def root_of_unity(k: int, m: int) -> sp.Expr:
-    """Exact ``exp(2 pi i k / m)`` in the simplest SymPy form (radicals when SymPy finds them)."""
-    k %= m
-    if k == 0:
-        return sp.Integer(1)
-    frac = sp.Rational(2 * k, m)
-    if frac == 1:
-        return sp.Integer(-1)
-    if frac in (sp.Rational(1, 2), sp.Rational(3, 2)):
-        return sp.I if frac == sp.Rational(1, 2) else -sp.I
-    z = sp.exp(sp.I * sp.pi * frac)
-    if m in (3, 4, 6, 8, 12):
-        z = sp.nsimplify(sp.expand_complex(z))
-    return z
-
-
-def exact_from_complex(value: complex, order: int) -> sp.Expr:
-    """Exact value of ``value`` known to be a root of unity of order dividing ``order``."""
-    ang = np.angle(value) * order / (2 * np.pi)
-    k = int(np.round(ang))
-    if abs(ang - k) > ROOT_OF_UNITY_TOL or abs(abs(value) - 1) > 1e-6:
-        raise SymflowError(f"{value} is not a {order}-th root of unity within {ROOT_OF_UNITY_TOL}")
-    return root_of_unity(k, order)
-
-
-def cyclotomic_sum(ks: Sequence[int], m: int) -> sp.Expr:
-    """Exact ``sum_k exp(2 pi i k / m)``, simplified to radicals where SymPy can."""
-    expr = sp.Add(*[root_of_unity(int(k), m) for k in ks])
-    if expr.is_number and expr.is_rational:
-        return expr
-    simp = sp.nsimplify(sp.expand_complex(expr), rational=False)
-    # only accept the simplification if it is numerically identical
-    if abs(complex(sp.N(simp, 30)) - complex(sp.N(expr, 30))) < 1e-20:
-        return simp
-    return expr  # pragma: no cover
+from .orbits import TYPE_OF_INDICATOR
 
 
 class Irrep:
@@ -69,25 +35,26 @@ class Irrep:
     group : Group
     label : str
         Readable name (``chi_3``, ``[3, 1]``, ``rho_2``...).
-    numeric : (n, d, d) complex array, optional
-        ``rho(g)`` for every element; derived from ``exact`` when omitted.
+    numeric : (n, d, d) complex array
+        ``rho(g)`` for every element.
     exact : list of sympy.Matrix, or callable returning one, optional
-        Exact matrices ``rho(g)``. A callable is evaluated lazily on first use.
-    exact_generators : dict, optional
-        Informational: exact images of generators (shown by ``describe``).
+        Exact matrices ``rho(g)``. A callable is evaluated lazily on first use; without it the
+        exact matrices are recognised entry by entry from the numeric ones.
+    meta : dict, optional
+        Informational construction data (partition, frequency, ...).
+
+    ``id`` is the irrep's index in ``group.irreps``; :attr:`Group.irreps` sets it.
     """
 
-    def __init__(self, group, label: str, numeric: np.ndarray | None = None,
+    #: Index in ``group.irreps`` (set by :attr:`Group.irreps`; ``None`` for a detached irrep).
+    id: int | None = None
+
+    def __init__(self, group, label: str, numeric: np.ndarray,
                  exact: list | Callable[[], list] | None = None, meta: dict | None = None):
         self.group = group
         self.label = label
         self.meta = dict(meta or {})
         self._exact = exact
-        if numeric is None:
-            if exact is None:
-                raise SymflowError(f"irrep {label}: needs numeric or exact matrices")
-            numeric = np.array([np.array(sp.N(m, 20).tolist(), dtype=complex)
-                                for m in self.exact_matrices], dtype=complex)
         numeric = np.asarray(numeric, dtype=complex)
         if numeric.ndim != 3 or numeric.shape[0] != group.order or numeric.shape[1] != numeric.shape[2]:
             raise SymflowError(f"irrep {label}: numeric matrices must have shape (n, d, d), got {numeric.shape}")
@@ -98,23 +65,15 @@ class Irrep:
         return int(self.matrices.shape[1])
 
     @property
-    def d(self) -> int:
-        return self.dim
-
-    @property
     def exact_matrices(self) -> list:
         """Exact SymPy matrices ``rho(g)`` in element order (computed lazily)."""
         if self._exact is None:
-            self._exact = [self._recognise_matrix(m) for m in self.matrices]
+            from .recognise import recognise_matrix
+
+            self._exact = [recognise_matrix(m) for m in self.matrices]
         elif callable(self._exact):
             self._exact = list(self._exact())
         return self._exact
-
-    def _recognise_matrix(self, m: np.ndarray) -> sp.Matrix:
-        """Exact recognition of a numeric matrix entry by entry (for numeric constructions)."""
-        from .recognise import recognise_number
-
-        return sp.Matrix([[recognise_number(v) for v in row] for row in m])
 
     @cached_property
     def character(self) -> np.ndarray:
@@ -123,7 +82,9 @@ class Irrep:
 
     @cached_property
     def exact_character(self) -> list:
-        """Exact character values per element, recognised from eigenvalues (see module doc)."""
+        """Exact character values per element, recognised from the eigenvalues (see module doc)."""
+        from .recognise import ROOT_OF_UNITY_TOL, cyclotomic_sum, exact_from_complex
+
         orders = self.group.element_orders
         out: list = [None] * self.group.order
         for cls in self.group.classes:
@@ -148,15 +109,12 @@ class Irrep:
     @cached_property
     def indicator(self) -> int:
         """Frobenius-Schur indicator ``(1/n) sum_g chi(g^2)``: +1 real, 0 complex, -1 quaternionic."""
-        val = self.character[self.group.squares].sum() / self.group.order
-        k = int(np.round(val.real))
-        if abs(val - k) > 1e-8 or k not in (-1, 0, 1):
-            raise SymflowError(f"irrep {self.label}: indicator {val} is not -1, 0 or 1")
-        return k
+        return frobenius_schur_indicator(self.group, self.character, f"irrep {self.label}")
 
     @property
     def type(self) -> str:
-        return {1: "real", 0: "complex", -1: "quaternionic"}[self.indicator]
+        """``"real"``, ``"complex"`` or ``"quaternionic"`` (indicator ``+1``, ``0``, ``-1``)."""
+        return TYPE_OF_INDICATOR[self.indicator]
 
     @cached_property
     def is_trivial(self) -> bool:
@@ -171,4 +129,27 @@ class Irrep:
         return f"<Irrep {self.label} of {self.group.name}: dim {self.dim}, {self.type}>"
 
     def _repr_latex_(self) -> str:
+        import sympy as sp
+
         return f"$\\rho_{{{sp.latex(sp.Symbol(self.label))}}}: \\dim {self.dim},\\ \\text{{{self.type}}}$"
+
+
+def frobenius_schur_indicator(group, character: np.ndarray, what: str = "character") -> int:
+    """``(1/n) sum_g chi(g^2)`` of a character given per element: +1 real type, 0 complex,
+    -1 quaternionic; raises :class:`SymflowError` when it is not one of them (to 1e-8)."""
+    val = character[group.squares].sum() / group.order
+    k = int(np.round(val.real))
+    if abs(val - k) > 1e-8 or k not in (-1, 0, 1):
+        raise SymflowError(f"{what}: indicator {val} is not -1, 0 or 1")
+    return k
+
+
+def exact_roots_of_unity(exponents, m: int) -> Callable[[], list]:
+    """The deferred ``exact`` argument of a 1-dim :class:`Irrep` with values ``exp(2 pi i e / m)``:
+    a callable building the SymPy ``[[...]]`` matrices on first use (SymPy is imported then)."""
+    def build() -> list:
+        from .recognise import root_of_unity_matrices
+
+        return root_of_unity_matrices(exponents, m)
+
+    return build

@@ -9,24 +9,28 @@ included (needed for the split irreps of ``A_n``).
 The product of basis elements is ``sqrt(p_S) sqrt(p_T) = (prod_{p in S and T} p) sqrt(p_{S xor T})``;
 multiplying by a monomial ``c sqrt(p_Q)`` therefore permutes and scales the basis axis, which is
 all that Young's orthogonal form needs (its generators have one or two monomials per row). This
-makes exact products along a word as cheap as integer array arithmetic.
+makes exact products along a word as cheap as integer array arithmetic. SymPy is imported only to
+convert to SymPy values (:attr:`Basis.sympy`, :func:`to_sympy_matrices`).
 """
 from __future__ import annotations
 
-from functools import reduce
-from math import gcd, isqrt
+from functools import cached_property, reduce
+from math import gcd
 
 import numpy as np
-import sympy as sp
+
+from .integers import factorint
 
 #: Numerators above this switch the arithmetic to Python integers (object arrays).
 _INT64_SAFE = 2 ** 40
 
 
 def squarefree_part(m: int) -> tuple[int, int]:
-    """``m = s^2 q`` with ``q`` squarefree: returns ``(s, q)`` (``m > 0``)."""
+    """``m = s^2 q`` with ``q`` squarefree: returns ``(s, q)`` (``m >= 0``; ``0`` gives ``(1, 0)``)."""
+    if m == 0:
+        return 1, 0
     s, q = 1, 1
-    for p, e in sp.factorint(m).items():
+    for p, e in factorint(m).items():
         s *= p ** (e // 2)
         q *= p ** (e % 2)
     return s, q
@@ -44,7 +48,14 @@ class Basis:
         # numeric sqrt(p_S) (complex when -1 is one of the primes)
         self.numeric = np.array([np.prod([np.sqrt(complex(self.primes[t])) for t in range(m) if b >> t & 1])
                                  if b else 1.0 for b in range(self.size)], dtype=complex)
-        self.sympy = [sp.Mul(*[sp.sqrt(self.primes[t]) for t in range(m) if b >> t & 1]) for b in range(self.size)]
+
+    @cached_property
+    def sympy(self) -> list:
+        """SymPy values ``sqrt(p_S)`` of the basis elements."""
+        import sympy as sp
+
+        m = len(self.primes)
+        return [sp.Mul(*[sp.sqrt(self.primes[t]) for t in range(m) if b >> t & 1]) for b in range(self.size)]
 
     def mask(self, q: int) -> int:
         """Bitmask of the squarefree integer ``q`` (``q`` may be negative: ``-1`` must be a prime)."""
@@ -92,17 +103,13 @@ def maybe_promote(num: np.ndarray) -> np.ndarray:
     return num
 
 
-def to_numeric(basis: Basis, num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """Complex values of exact arrays ``num`` of shape ``(k, B, ...)`` with denominators ``den``."""
-    vals = np.tensordot(basis.numeric, num.astype(float), axes=([0], [1]))
-    return vals / np.asarray(den, dtype=float).reshape((-1,) + (1,) * (vals.ndim - 1))
-
-
 def to_sympy_matrices(basis: Basis, num: np.ndarray, den: np.ndarray) -> list:
     """SymPy matrices from ``num`` of shape ``(k, B, d, d)`` and ``den`` of shape ``(k,)``.
 
     Equal entries share one SymPy expression (built once), which keeps this fast.
     """
+    import sympy as sp
+
     k, B, d, _ = num.shape
     entries = np.moveaxis(num, 1, -1).reshape(k * d * d, B)
     dens = np.repeat(np.asarray(den), d * d)
@@ -133,7 +140,3 @@ def monomial_sqrt(r: int) -> tuple[int, int]:
     if m == 0:
         return 0, 1
     return squarefree_part(m)
-
-
-def is_square(m: int) -> bool:
-    return m >= 0 and isqrt(m) ** 2 == m

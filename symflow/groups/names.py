@@ -20,14 +20,19 @@ import re
 from functools import lru_cache
 
 from ..errors import UnknownGroupError
+from .abelian import abelian_group
+from .alternating import alternating_group
+from .dicyclic import dicyclic_group, quaternion_group
+from .dihedral import dihedral_group
+from .frobenius import frobenius_group, frobenius_orders
+from .integers import is_prime
+from .symmetric import MAX_DEGREE, symmetric_group
 
 EXAMPLES = ["Z7", "Z12", "C5", "Z3xZ5", "Z2xZ2xZ4", "D4", "D5", "Q8", "Dic3", "S3", "S4", "S5",
             "A4", "A5", "F21", "F20", "F55", "F57", "C7:C3", "SmallGroup(8,3)"]
 
-ACCEPTED = ("Z<n> or C<n>, products like Z3xZ5, D<n>, Q8, Dic<n>, S<n>, A<n> (n <= 7), "
+ACCEPTED = (f"Z<n> or C<n>, products like Z3xZ5, D<n>, Q8, Dic<n>, S<n>, A<n> (n <= {MAX_DEGREE}), "
             "F<m> (Frobenius C_p:C_q of order m=pq), C<p>:C<q>, SmallGroup(n,k)")
-
-MAX_SN = 7
 
 
 def _unknown(name: str, why: str | None = None) -> UnknownGroupError:
@@ -74,9 +79,6 @@ def normalise(name: str) -> str:
 
 @lru_cache(maxsize=128)
 def _group_cached(name: str):
-    from .abelian import abelian_group
-    from .dihedral import dihedral_group
-
     m = re.fullmatch(r"Z\d+(xZ\d+)*", name)
     if m:
         factors = [int(p[1:]) for p in name.split("x")]
@@ -90,8 +92,6 @@ def _group_cached(name: str):
             raise _unknown(name, "D<n> needs n >= 1 (order 2n)")
         return dihedral_group(n)
     if name == "Q8":
-        from .dicyclic import quaternion_group
-
         return quaternion_group()
     m = re.fullmatch(r"Q(\d+)", name)
     if m:
@@ -102,25 +102,17 @@ def _group_cached(name: str):
         n = int(m.group(1))
         if n < 2:
             raise _unknown(name, "Dic<n> needs n >= 2 (order 4n; Dic2 = Q8)")
-        from .dicyclic import dicyclic_group
-
         return dicyclic_group(n)
     m = re.fullmatch(r"([SA])(\d+)", name)
     if m:
         n = int(m.group(2))
-        if not 1 <= n <= MAX_SN:
-            raise _unknown(name, f"{m.group(1)}<n> is available for 1 <= n <= {MAX_SN}")
+        if not 1 <= n <= MAX_DEGREE:
+            raise _unknown(name, f"{m.group(1)}<n> is available for 1 <= n <= {MAX_DEGREE}")
         if m.group(1) == "S":
-            from .symmetric import symmetric_group
-
             return symmetric_group(n)
-        from .alternating import alternating_group
-
         return alternating_group(n)
     m = re.fullmatch(r"F(\d+)", name)
     if m:
-        from .frobenius import frobenius_group, frobenius_orders
-
         order = int(m.group(1))
         options = frobenius_orders(order)
         if not options:
@@ -134,10 +126,8 @@ def _group_cached(name: str):
         return frobenius_group(p, q)
     m = re.fullmatch(r"C(\d+):C(\d+)", name)
     if m:
-        from .frobenius import frobenius_group
-
         p, q = int(m.group(1)), int(m.group(2))
-        if not _is_prime(p) or q < 2 or (p - 1) % q:
+        if not is_prime(p) or q < 2 or (p - 1) % q:
             raise _unknown(name, f"C{p}:C{q} needs p prime and q > 1 dividing p-1")
         return frobenius_group(p, q)
     m = re.fullmatch(r"SmallGroup\((\d+),(\d+)\)", name)
@@ -148,9 +138,5 @@ def _group_cached(name: str):
     raise _unknown(name)
 
 
-def _is_prime(p: int) -> bool:
-    return p >= 2 and all(p % k for k in range(2, int(p ** 0.5) + 1))
-
-
 def _small_frobenius(limit: int):
-    return [(p, q) for p in range(3, limit) if _is_prime(p) for q in range(2, p) if (p - 1) % q == 0 and p * q <= limit]
+    return [(p, q) for p in range(3, limit) if is_prime(p) for q in range(2, p) if (p - 1) % q == 0 and p * q <= limit]

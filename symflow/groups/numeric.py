@@ -28,7 +28,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SymflowError
-from .irrep import Irrep
+from .irrep import Irrep, frobenius_schur_indicator
+from .orbits import character_conjugates
 
 #: Seed of every random choice in this module.
 SEED = 20240607
@@ -71,11 +72,6 @@ def numeric_character_table(group, rng=None) -> np.ndarray:
         chars[:, cls[group.identity]] = np.round(deg)
         return chars
     raise SymflowError(f"{group.name}: could not separate the characters numerically")  # pragma: no cover
-
-
-def _indicator(group, chi_el) -> int:
-    val = chi_el[group.squares].sum() / group.order
-    return int(np.round(val.real))
 
 
 def _irrep_from_character(group, chi_el: np.ndarray, d: int, H: np.ndarray, rng) -> np.ndarray:
@@ -162,7 +158,7 @@ def numeric_irreps(group) -> list[Irrep]:
     if (degs ** 2).sum() != n:
         raise SymflowError(f"{group.name}: character degrees {sorted(degs)} do not add up to |G| = {n}")
     # conjugate partner of every character
-    partner = [int(np.argmin(np.abs(chars - np.conj(c)[None, :]).max(axis=1))) for c in chars]
+    partner = character_conjugates(chars)
 
     def key(i):
         c = chars[i]
@@ -199,7 +195,7 @@ def numeric_irreps(group) -> list[Irrep]:
                 H = c[group.table[group.inverse[:, None], np.arange(n)[None, :]]]
         else:  # pragma: no cover
             raise SymflowError(f"{group.name}: could not split the isotypic component of a {d}-dim irrep")
-        if len(orb) == 1 and d > 1 and _indicator(group, chi_el) == 1:
+        if len(orb) == 1 and d > 1 and frobenius_schur_indicator(group, chi_el, group.name) == 1:
             real = real_form(mats, rng)
             if real is not None:
                 mats = real

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SymflowError
+
 #: Frobenius-Schur indicator -> irrep type.
 TYPE_OF_INDICATOR = {1: "real", 0: "complex", -1: "quaternionic"}
 #: Every orbit type, trivial first.
@@ -110,6 +112,13 @@ def abelian_conjugates(factors) -> np.ndarray:
     return np.ravel_multi_index(tuple(((-digits) % np.array(f)).T), f)
 
 
+def character_conjugates(chars) -> list[int]:
+    """``conj[i]``: the row of ``chars`` (characters, one row per irrep, on elements or classes)
+    nearest to ``conj(chars[i])``, i.e. the index of the conjugate irrep."""
+    chars = np.asarray(chars)
+    return [int(np.argmin(np.abs(chars - np.conj(c)[None, :]).max(axis=1))) for c in chars]
+
+
 def abelian_orbits(factors) -> list:
     """The orbits of the abelian group ``Z_f1 x ... x Z_fk`` from its frequency digits alone."""
     f = tuple(int(x) for x in factors)
@@ -138,7 +147,7 @@ def irrep_orbits(group) -> list:
         members = tuple(sorted({i, j}))
         seen.update(members)
         r = group.irreps[members[0]]
-        kind = "trivial" if r.is_trivial else TYPE_OF_INDICATOR[r.indicator]
+        kind = "trivial" if r.is_trivial else r.type
         label = "/".join(group.irreps[m].label for m in members)
         out.append(IrrepOrbit(len(out), members, label, r.dim, kind))
     if out and not out[0].is_trivial:  # pragma: no cover - every family lists the trivial irrep first
@@ -158,8 +167,6 @@ def resolve_orbit(group, orbit) -> IrrepOrbit:
     (int), a tuple of irrep indices (or one member), an irrep label or an orbit label (str), or an
     object with an ``orbit_index`` (an equilibrium). Raises :class:`~symflow.errors.SymflowError`
     naming the accepted forms."""
-    from ..errors import SymflowError
-
     forms = ("an orbit id (int, index into group.orbits), a tuple of irrep indices, an irrep or orbit "
              "label (str), or an Equilibrium")
     orbits = group.orbits

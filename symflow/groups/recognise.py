@@ -1,27 +1,84 @@
-"""Exact recognition of numeric matrix entries (used by :attr:`Irrep.exact_matrices`).
+"""Exact values from numbers: roots of unity, cyclotomic sums and recognition of numeric entries.
 
-:func:`recognise_number` tries, in order, and accepts a candidate only if it reproduces the
-number to ``tol`` (default ``1e-9``):
+The one place where symflow turns numbers into exact SymPy values (the numeric path never imports
+this module; :class:`~symflow.groups.irrep.Irrep` imports it only when exact values are asked for).
 
-1. ``0``; a root of unity ``exp(2 pi i k / m)`` with ``m <= 24`` (when ``|z| = 1`` and ``z`` is
-   not real);
-2. for the real and imaginary parts separately: a rational ``p/q`` with ``q <= 1000``; a square
-   root ``+-sqrt(p/q)``; a root of an integer quadratic ``a x^2 + b x + c`` (``mpmath.pslq``,
-   coefficients ``<= 2000``), i.e. ``r + s sqrt(t)``; ``cos(pi k/m)`` or ``sin(pi k/m)`` times a
-   small rational (``m <= 24``);
-3. otherwise a 15-digit ``sympy.Float`` and an :class:`UnrecognisedNumberWarning`.
+* :func:`root_of_unity` ``(k, m)``: ``exp(2 pi i k / m)`` in the simplest SymPy form;
+  :func:`exact_from_complex` recognises a numeric root of unity of known order;
+  :func:`cyclotomic_sum` ``sum_k exp(2 pi i k / m)`` (exact characters from eigenvalues).
+* :func:`recognise_number` (and :func:`recognise_matrix`, entry by entry) tries, in order, and accepts a candidate only if it reproduces the
+  number to ``tol`` (default ``1e-9``):
+
+  1. ``0``; a root of unity ``exp(2 pi i k / m)`` with ``m <= 24`` (when ``|z| = 1`` and ``z`` is
+     not real);
+  2. for the real and imaginary parts separately: a rational ``p/q`` with ``q <= 1000``; a square
+     root ``+-sqrt(p/q)``; a root of an integer quadratic ``a x^2 + b x + c`` (``mpmath.pslq``,
+     coefficients ``<= 2000``), i.e. ``r + s sqrt(t)``; ``cos(pi k/m)`` or ``sin(pi k/m)`` times a
+     small rational (``m <= 24``);
+  3. otherwise a 15-digit ``sympy.Float`` and an :class:`UnrecognisedNumberWarning`.
 """
 from __future__ import annotations
 
 import warnings
 from fractions import Fraction
 from functools import lru_cache
+from typing import Sequence
 
 import mpmath
 import numpy as np
 import sympy as sp
 
-from .irrep import root_of_unity
+from ..errors import SymflowError
+
+#: Tolerance for recognising a numeric eigenvalue as an exact root of unity.
+ROOT_OF_UNITY_TOL = 1e-6
+
+
+def root_of_unity(k: int, m: int) -> sp.Expr:
+    """Exact ``exp(2 pi i k / m)`` in the simplest SymPy form (radicals when SymPy finds them)."""
+    k %= m
+    if k == 0:
+        return sp.Integer(1)
+    frac = sp.Rational(2 * k, m)
+    if frac == 1:
+        return sp.Integer(-1)
+    if frac in (sp.Rational(1, 2), sp.Rational(3, 2)):
+        return sp.I if frac == sp.Rational(1, 2) else -sp.I
+    z = sp.exp(sp.I * sp.pi * frac)
+    if m in (3, 4, 6, 8, 12):
+        z = sp.nsimplify(sp.expand_complex(z))
+    return z
+
+
+def root_of_unity_matrices(exponents, m: int) -> list:
+    """Exact ``1 x 1`` matrices ``[[exp(2 pi i e / m)]]`` for the integer exponents ``e`` (1-dim irreps)."""
+    return [sp.Matrix([[root_of_unity(int(e), m)]]) for e in exponents]
+
+
+def exact_from_complex(value: complex, order: int) -> sp.Expr:
+    """Exact value of ``value`` known to be a root of unity of order dividing ``order``."""
+    ang = np.angle(value) * order / (2 * np.pi)
+    k = int(np.round(ang))
+    if abs(ang - k) > ROOT_OF_UNITY_TOL or abs(abs(value) - 1) > 1e-6:
+        raise SymflowError(f"{value} is not a {order}-th root of unity within {ROOT_OF_UNITY_TOL}")
+    return root_of_unity(k, order)
+
+
+def cyclotomic_sum(ks: Sequence[int], m: int) -> sp.Expr:
+    """Exact ``sum_k exp(2 pi i k / m)``, simplified to radicals where SymPy can."""
+    expr = sp.Add(*[root_of_unity(int(k), m) for k in ks])
+    if expr.is_number and expr.is_rational:
+        return expr
+    return simplified(expr)
+
+
+def simplified(expr: sp.Expr) -> sp.Expr:
+    """``expr`` rewritten in radicals by ``nsimplify`` when that is numerically identical (30 digits)."""
+    simp = sp.nsimplify(sp.expand_complex(expr), rational=False)
+    if abs(complex(sp.N(simp, 30)) - complex(sp.N(expr, 30))) < 1e-20:
+        return simp
+    return expr  # pragma: no cover
+
 
 #: Default acceptance tolerance.
 TOL = 1e-9
@@ -115,3 +172,8 @@ def recognise_number(z: complex, tol: float = TOL) -> sp.Expr:
     if abs(z.imag) < tol:
         return sp.Float(z.real, 15)
     return sp.Float(z.real, 15) + sp.I * sp.Float(z.imag, 15)
+
+
+def recognise_matrix(m: np.ndarray, tol: float = TOL) -> sp.Matrix:
+    """Exact SymPy matrix of the numeric matrix ``m``, entry by entry (:func:`recognise_number`)."""
+    return sp.Matrix([[recognise_number(v, tol) for v in row] for row in np.asarray(m)])

@@ -30,92 +30,18 @@ arrays). Characters of ``S_n`` are integers; the exact character table comes fro
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import permutations
 from math import factorial, lcm
 
 import numpy as np
 
 from . import multiquadratic as mq
 from .group import Group
+from .integers import prime_factors
 from .irrep import Irrep
+from .permutations import cycle_label, cycle_type, permutation_array, permutation_inverse, permutation_rank
 
 #: Largest supported degree (S_7 has 5040 elements).
 MAX_DEGREE = 7
-
-
-# ---------------------------------------------------------------------- permutations
-@lru_cache(maxsize=None)
-def permutation_array(n: int) -> np.ndarray:
-    """All permutations of ``0..n-1`` in lexicographic order, shape ``(n!, n)``."""
-    if n == 0:
-        return np.zeros((1, 0), dtype=np.int64)
-    return np.array(list(permutations(range(n))), dtype=np.int64)
-
-
-def permutation_rank(p: np.ndarray) -> np.ndarray:
-    """Lexicographic rank of permutations ``p`` (shape ``(..., n)``): the inverse of
-    :func:`permutation_array`."""
-    p = np.asarray(p)
-    n = p.shape[-1]
-    if n == 0:
-        return np.zeros(p.shape[:-1], dtype=np.int64)
-    weights = np.array([factorial(n - 1 - a) for a in range(n)], dtype=np.int64)
-    lehmer = np.zeros(p.shape[:-1] + (n,), dtype=np.int64)
-    for a in range(n - 1):
-        lehmer[..., a] = (p[..., a + 1:] < p[..., a:a + 1]).sum(-1)
-    return (lehmer * weights).sum(-1)
-
-
-def cycle_label(p) -> str:
-    """Cycle notation of a permutation in array form (fixed points omitted, identity ``e``)."""
-    p = list(p)
-    seen = [False] * len(p)
-    out = []
-    for s in range(len(p)):
-        if seen[s] or p[s] == s:
-            seen[s] = True
-            continue
-        cyc, x = [], s
-        while not seen[x]:
-            seen[x] = True
-            cyc.append(x)
-            x = p[x]
-        out.append("(" + " ".join(map(str, cyc)) + ")")
-    return "".join(out) or "e"
-
-
-def cycle_type(p) -> tuple[int, ...]:
-    """Cycle lengths of a permutation, sorted decreasingly (fixed points included)."""
-    p = list(p)
-    seen = [False] * len(p)
-    lengths = []
-    for s in range(len(p)):
-        if not seen[s]:
-            k, x = 0, s
-            while not seen[x]:
-                seen[x] = True
-                x = p[x]
-                k += 1
-            lengths.append(k)
-    return tuple(sorted(lengths, reverse=True))
-
-
-def permutation_sign(P: np.ndarray) -> np.ndarray:
-    """Sign ``+-1`` of each permutation in ``P`` (shape ``(k, n)``)."""
-    n = P.shape[-1]
-    inv = np.zeros(P.shape[:-1], dtype=np.int64)
-    for a in range(n - 1):
-        inv += (P[..., a + 1:] < P[..., a:a + 1]).sum(-1)
-    return np.where(inv % 2 == 0, 1, -1)
-
-
-def permutation_inverse(P: np.ndarray, rank=None) -> np.ndarray:
-    """Index of each permutation's inverse (``rank`` maps array forms to indices)."""
-    inv = np.argsort(P, axis=1)
-    if rank is None:
-        index = {tuple(p): i for i, p in enumerate(P.tolist())}
-        return np.array([index[tuple(q)] for q in inv.tolist()], dtype=np.int64)
-    return np.asarray(rank(inv), dtype=np.int64)
 
 
 def set_permutation_structure(group: Group, P: np.ndarray) -> list[tuple[int, ...]]:
@@ -311,14 +237,8 @@ def young_numeric(shape: tuple[int, ...]) -> np.ndarray:
 
 def young_basis(n: int) -> mq.Basis:
     """The multiquadratic basis for ``S_n``'s exact matrices (primes dividing some ``r^2 - 1``)."""
-    primes = sorted({p for r in range(2, max(n, 2)) for p in _prime_factors(r * r - 1)})
+    primes = sorted({p for r in range(2, max(n, 2)) for p in prime_factors(r * r - 1)})
     return mq.Basis(primes)
-
-
-def _prime_factors(m: int) -> list[int]:
-    import sympy as sp
-
-    return list(sp.factorint(m))
 
 
 @lru_cache(maxsize=None)
