@@ -40,7 +40,10 @@ from sympy.printing.numpy import NumPyPrinter
 from .. import __version__ as SYMFLOW_VERSION
 from ..errors import ModelError
 from .expressions import FlowExpressions, flow_expressions
-from .matrix_form import Atom, MatrixForm, from_matrix_expression, from_trace_words, recognise
+from ..theory.energy import energy_trace_words
+from ..theory.flow import drive_expressions
+from ..theory.matrix_expr import Factor, MatrixExpr
+from .matrix_form import recognise
 
 #: Blocks of dimension >= this use matrix-level code under ``style="auto"`` (measured crossover).
 AUTO_MATRIX_FROM_D = 3
@@ -148,63 +151,71 @@ def _entry_body(be, want_omega: bool, want_drive: bool) -> list[str]:
         pos = 1
     if want_drive:
         d = be.d
-        if d == 1:
-            # one entry: the (..., k) result viewed as (..., k, 1, 1), no copy
-            for name in be.names:
+        if d > 1:
+            lines.append(f"shape = numpy.broadcast_shapes(*(a.shape for a in {args}))")
+        for name in be.names:
+            if d == 1:
+                # one entry: the (..., k) result viewed as (..., k, 1, 1), no copy
                 e = reduced[pos]
                 pos += 1
                 if e.free_symbols <= scalars or isinstance(e, sp.Symbol):
                     lines.append(f"drive_{name} = numpy.array(numpy.broadcast_to({_print(e, scalars)}, "
                                  f"numpy.broadcast_shapes(*(a.shape for a in {args}))), dtype=numpy.complex128)")
-                elif isinstance(e, sp.Add) and len(e.args) > MAX_TERMS_PER_LINE:
-                    _assign(lines, "entry", e, scalars)
-                    lines.append(f"drive_{name} = entry[..., None, None]")
                 else:
-                    lines.append(f"drive_{name} = ({_print(e, scalars)})[..., None, None]")
-            return lines
-        lines.append(f"shape = numpy.broadcast_shapes(*(a.shape for a in {args}))")
-        for name in be.names:
+                    value = _entry(lines, e, scalars)
+                    lines.append(f"drive_{name} = {value if value == 'entry' else f'({value})'}[..., None, None]")
+                continue
             lines.append(f"drive_{name} = numpy.empty(shape, dtype=numpy.complex128)")
             for i in range(d):
                 for j in range(d):
-                    e = reduced[pos]
+                    lines.append(f"drive_{name}[..., {i}, {j}] = {_entry(lines, reduced[pos], scalars)}")
                     pos += 1
-                    if isinstance(e, sp.Add) and len(e.args) > MAX_TERMS_PER_LINE:
-                        _assign(lines, "entry", e, scalars)
-                        lines.append(f"drive_{name}[..., {i}, {j}] = entry")
-                    else:
-                        lines.append(f"drive_{name}[..., {i}, {j}] = {_print(e, scalars)}")
     return lines
 
 
+def _entry(lines: list, e, scalars) -> str:
+    """The printed entry ``e``; a long sum is assigned to ``entry`` first (see :func:`_assign`)."""
+    if isinstance(e, sp.Add) and len(e.args) > MAX_TERMS_PER_LINE:
+        _assign(lines, "entry", e, scalars)
+        return "entry"
+    return _print(e, scalars)
+
+
 # ---------------------------------------------------------------------------- matrix style
+#: How the printer writes a block under each operation (``T``, ``conj`` only inside traces).
+_OPERATIONS = {"T": "numpy.swapaxes({0}, -1, -2)", "conj": "numpy.conj({0})",
+               "H": "numpy.conj(numpy.swapaxes({0}, -1, -2))"}
+
+
 class _MatrixWriter:
-    """Prints :class:`MatrixForm` objects as batched NumPy matrix code, sharing products."""
+    """Prints :class:`~symflow.theory.matrix_expr.MatrixExpr` sums as batched NumPy matrix code,
+    sharing the conjugated/transposed blocks and the products of word prefixes."""
 
     def __init__(self):
         self.lines: list[str] = []
-        self.atoms: dict = {}
+        self.blocks: dict = {}
         self.products: dict = {}
         self.count = 0
 
-    def atom(self, a: Atom) -> str:
-        if a.op == "":
-            return a.name
-        if a not in self.atoms:
-            expr = {"T": f"numpy.swapaxes({a.name}, -1, -2)",
-                    "conj": f"numpy.conj({a.name})",
-                    "H": f"numpy.conj(numpy.swapaxes({a.name}, -1, -2))"}[a.op]
-            var = f"{a.name}_{a.op}"
-            self.lines.append(f"{var} = {expr}")
-            self.atoms[a] = var
-        return self.atoms[a]
+    def block(self, name: str, op: str = "") -> str:
+        """``name`` under ``op`` in ``("", "T", "conj", "H")``, assigned once to ``<name>_<op>``."""
+        if op == "":
+            return name
+        if (name, op) not in self.blocks:
+            var = f"{name}_{op}"
+            self.lines.append(f"{var} = " + _OPERATIONS[op].format(name))
+            self.blocks[(name, op)] = var
+        return self.blocks[(name, op)]
+
+    def factor(self, f: Factor) -> str:
+        return self.block(f.name, "H" if f.adjoint else "")
 
     def product(self, word: tuple) -> str:
         if len(word) == 1:
-            return self.atom(word[0])
+            return self.factor(word[0])
         if word not in self.products:
             left = self.product(word[:-1])
-            right = self.atom(word[-1])
+            right = self.factor(word[-1])
             var = f"x{self.count}"
             self.count += 1
             self.lines.append(f"{var} = {left} @ {right}  # " + " ".join(map(str, word)))
@@ -214,11 +225,11 @@ class _MatrixWriter:
     def trace_term(self, word: tuple) -> str:
         """``tr(W)``: ``tr(f1 R) = sum(f1^T * R)`` over the last two axes (no matrix product)."""
         if len(word) == 1:
-            return f"numpy.trace({self.atom(word[0])}, axis1=-2, axis2=-1)"
-        first = self.atom(word[0].transposed())
+            return f"numpy.trace({self.factor(word[0])}, axis1=-2, axis2=-1)"
+        first = self.block(word[0].name, "conj" if word[0].adjoint else "T")
         return f"numpy.sum({first} * {self.product(word[1:])}, axis=(-2, -1))"
 
-    def matrix_sum(self, form: MatrixForm, like: str) -> str:
+    def matrix_sum(self, form: MatrixExpr, like: str) -> str:
         if not form.terms:
             return f"numpy.zeros_like({like}, dtype=numpy.complex128)"
         parts = []
@@ -244,31 +255,21 @@ def _matrix_body(be, forms, want_omega: bool, want_drive: bool) -> list[str]:
 
 
 def matrix_forms(model, be):
-    """``(omega_form, {name: drive_form})`` for block expressions ``be`` or ``None``.
+    """``(omega_form, {name: drive_form})`` (:class:`~symflow.theory.matrix_expr.MatrixExpr`) for the
+    block expressions ``be``, or ``None``.
 
-    Taken from the theory engine (``BlockFlow.compact_drive``, ``energy_trace_words``) when it
-    provides them, otherwise recovered by :func:`~symflow.codegen.matrix_form.recognise`.
+    Built by the theory engine (:func:`~symflow.theory.energy.energy_trace_words`,
+    :func:`~symflow.theory.flow.drive_expressions`); a formula with pointwise powers of blocks is
+    recovered from its entries by :func:`~symflow.codegen.matrix_form.recognise` instead.
     """
-    bf = model.block_flow(be.d)
-    drive_forms = {}
-    compact = getattr(bf, "compact_drive", None)
-    for name in be.names:
-        form = from_matrix_expression(compact[name]) if compact is not None and name in compact else None
-        if form is None:
-            form = recognise(be.drive[name], be, "matrix")
-        if form is None:
-            return None
-        drive_forms[name] = form
-    omega_form = None
-    try:
-        from ..theory.energy import energy_trace_words
-
-        omega_form = from_trace_words(energy_trace_words(model, be.d, be.n))
-    except (ImportError, AttributeError, TypeError, ModelError):
-        omega_form = None
-    if omega_form is None:
+    omega_form = energy_trace_words(model, be.d, be.n)
+    if any(f.power != 1 for w in omega_form.words for f in w):
         omega_form = recognise(be.omega_block, be, "trace")
-    if omega_form is None:
+    drive_forms = drive_expressions(model, be.d)
+    for name in be.names:
+        if any(f.power != 1 for w in drive_forms[name].words for f in w):
+            drive_forms[name] = recognise(be.drive[name], be, "matrix")
+    if omega_form is None or any(drive_forms[name] is None for name in be.names):
         return None
     return omega_form, drive_forms
 
