@@ -1,4 +1,4 @@
-"""Generate a plain NumPy module for a model's reduced Fourier-domain flow.
+"""Generate a plain NumPy module of block kernels for a model's reduced Fourier-domain flow.
 
 For every block dimension ``d`` of the group the module has, on arrays of shape
 ``(..., k, d, d)`` (neurons, irreps of dimension ``d``, the block; entries ``theta1[..., i, j]``)::
@@ -7,10 +7,10 @@ For every block dimension ``d`` of the group the module has, on arrays of shape
     drive_<d>(theta1, theta2, xi, n)       -> (drive_theta1, drive_theta2, drive_xi)
     block_terms_<d>(theta1, theta2, xi, n) -> (omega_block, drives)  sharing subexpressions
 
-and for the whole flow ``radial(Omega)``, ``TRIVIAL_RATE`` and
-``reduced_flow(blocks, n) -> (Omega, velocities)``, which sums ``omega_block`` over all
-nontrivial irreps, checks that the imaginary part of ``Omega`` is rounding, and returns
-``d nu/dt = drive - radial(Omega) nu`` (nontrivial blocks), ``-c Omega nu`` (trivial block).
+plus ``radial(Omega)`` and ``TRIVIAL_RATE`` (``d nu/dt = drive - radial(Omega) nu`` on nontrivial
+blocks, ``-c Omega nu`` on the trivial one). The module is generic in the group order ``n``; the
+flow itself (sum of ``omega_block`` over the irreps, reality check, radial and trivial terms) is
+assembled from these kernels by :mod:`symflow.dynamics`.
 
 Two code styles, chosen per ``d`` (``style="auto"``):
 
@@ -18,9 +18,9 @@ Two code styles, chosen per ``d`` (``style="auto"``):
   ``sympy.cse`` (temporaries ``x0, x1, ...``), one assignment per line. ``O(d^3)`` array
   operations; fastest for small ``d`` (every operation is a flat elementwise NumPy loop).
 * ``"matrix"``: the same expressions as batched matrix products (``@`` on the stacked blocks,
-  conjugate transposes by ``numpy.swapaxes``), from the matrix structure of the block flow
-  (the theory engine's ``compact_drive`` and energy trace words, or :mod:`.matrix_form`'s exact
-  recognition). ``O(1)`` array operations of cost ``O(d^3)`` each; fastest for large ``d``.
+  conjugate transposes by ``numpy.swapaxes``), printed from their
+  :class:`~symflow.theory.matrix_expr.MatrixExpr` (built by the theory engine, or recovered by
+  :mod:`.matrix_form`). ``O(1)`` array operations of cost ``O(d^3)`` each; fastest for large ``d``.
 
 ``AUTO_MATRIX_FROM_D`` is the crossover measured by ``bench/bench_codegen.py`` (entries for
 ``d < AUTO_MATRIX_FROM_D``). Generated code is exact up to floating-point rounding: the
@@ -43,13 +43,11 @@ from .expressions import FlowExpressions, flow_expressions
 from ..theory.energy import energy_trace_words
 from ..theory.flow import drive_expressions
 from ..theory.matrix_expr import Factor, MatrixExpr
+from .cache import STYLES
 from .matrix_form import recognise
 
 #: Blocks of dimension >= this use matrix-level code under ``style="auto"`` (measured crossover).
 AUTO_MATRIX_FROM_D = 3
-STYLES = ("auto", "entries", "matrix")
-#: Relative size of Im(Omega) accepted as rounding by the generated ``reduced_flow``.
-IMAG_TOL = 1e-8
 
 
 def choose_style(d: int, style: str = "auto") -> str:
@@ -297,47 +295,11 @@ def _func(name: str, args: str, doc: str, body: list[str], ret: str) -> str:
     return "\n".join(lines)
 
 
-_FLOW_TEMPLATE = '''
+_RADIAL_TEMPLATE = '''
+
 def radial(Omega):
     """Radial coefficients per vector: d nu/dt = drive - radial * nu on nontrivial blocks."""
     return ({radial_exprs})
-
-
-def rhs_block(d, blocks, Omega, n):
-    """(omega_block, velocities) of the blocks of dimension d; Omega has the batch shape."""
-    omega, drives = BLOCK_TERMS[d](*blocks, n)
-    coeffs = radial(numpy.asarray(Omega)[..., None, None, None])
-    return omega, tuple(g - c * b for g, c, b in zip(drives, coeffs, blocks))
-
-
-def reduced_flow(blocks, n):
-    """Omega (batch shape, real) and the velocities of every block.
-
-    blocks: dict d -> tuple of arrays (..., k_d, d, d), one per name in NAMES, with the trivial
-    irrep at position 0 of d = 1. Raises ValueError if Im(Omega) exceeds IMAG_TOL relative to
-    the sum of |omega_block| (the blocks are then not those of real signals).
-    """
-    terms = {{d: BLOCK_TERMS[d](*arrays, n) for d, arrays in blocks.items()}}
-    omega = 0j
-    size = 0.0
-    for d, (om, _) in terms.items():
-        om = om[..., 1:] if d == 1 else om
-        omega = omega + om.sum(axis=-1)
-        size = size + numpy.abs(om).sum(axis=-1)
-    imag = numpy.abs(numpy.imag(omega))
-    if numpy.any(imag > IMAG_TOL * size + 1e-300):
-        raise ValueError("Im(Omega) is not rounding: the blocks violate nu_hat[conj rho] = conj(nu_hat[rho])")
-    omega = numpy.real(omega)
-    shaped = omega[..., None, None, None]
-    coeffs = radial(shaped)
-    velocities = {{}}
-    for d, (om, drives) in terms.items():
-        out = tuple(g - c * b for g, c, b in zip(drives, coeffs, blocks[d]))
-        if d == 1:
-            for v, b, name in zip(out, blocks[d], NAMES):
-                v[..., 0:1, :, :] = -TRIVIAL_RATE[name] * shaped * b[..., 0:1, :, :]
-        velocities[d] = out
-    return omega, velocities
 '''
 
 
@@ -381,14 +343,15 @@ def generate_source(model, style: str = "auto", dims=None, fx: FlowExpressions |
     radial_exprs = ", ".join(_print(fx.blocks[fx.dims[0]].radial[nm]) for nm in names) + ("," if len(names) == 1 else "")
     trivial = ", ".join(f"{nm!r}: {float(fx.trivial[nm])!r}" for nm in names)
     mapping = ", ".join(f"{nm}_i_j -> {nm}[..., i, j]" for nm in names)
-    header = f'''"""Reduced Fourier-domain flow, generated by symflow {SYMFLOW_VERSION} with SymPy {sp.__version__} (NumPy {numpy.__version__}).
+    dims_text = ", ".join(f"d={d} {s}" for d, s in styles.items())
+    header = f'''"""Block kernels of the reduced Fourier-domain flow, generated by symflow {SYMFLOW_VERSION} with SymPy {sp.__version__} (NumPy {numpy.__version__}).
 
-Model: {fx.model_key}
-Settings: {json.dumps(fx.model_dict, sort_keys=True)}
+Generic in the group order n (an argument of every kernel): serves every group whose irrep blocks have
+the dimensions {tuple(fx.dims)!r}, for the neuron settings {fx.settings}.
+Block dimensions and code style: {dims_text}
 Expression hash: sha256:{exprs_hash}
 Code hash: sha256:{code_hash}
 Generated: {datetime.date.today().isoformat()}
-Block dimensions and code style: {", ".join(f"d={d} {s}" for d, s in styles.items())}
 
 Arrays have shape (..., k, d, d): batch (neurons), the k irreps of dimension d, one block.
 Symbols -> array slices: {mapping}; conjugate(s) -> s_conj = numpy.conj(s).
@@ -396,6 +359,7 @@ Per block (GC convention nu_hat[rho] = (1/n) sum_g nu(g) rho(g)^*):
     d nu/dt = drive_nu - radial_nu(Omega) nu          (nontrivial irreps)
     d nu[1]/dt = -TRIVIAL_RATE[nu] Omega nu[1]         (trivial irrep)
     Omega = sum over nontrivial irreps of omega_block (real for real signals)
+The flow is assembled from these kernels by symflow.dynamics.
 Matrix forms used:
 {chr(10).join(form_notes) if form_notes else "    (entry-level code only)"}
 Regenerate: symflow codegen <group> [--shared] [--spheres ...] -o FILE
@@ -409,12 +373,11 @@ EXPRESSION_HASH = {exprs_hash!r}
 CODE_HASH = {code_hash!r}
 SYMPY_VERSION = {sp.__version__!r}
 TRIVIAL_RATE = {{{trivial}}}
-IMAG_TOL = {IMAG_TOL!r}
 '''
     body = "\n\n\n".join(sections)
     table = "BLOCK_TERMS = {" + ", ".join(f"{d}: block_terms_{d}" for d in fx.dims) + "}\n"
     table += "OMEGA_BLOCK = {" + ", ".join(f"{d}: omega_block_{d}" for d in fx.dims) + "}\n"
     table += "DRIVE = {" + ", ".join(f"{d}: drive_{d}" for d in fx.dims) + "}\n"
-    source = header + "\n\n" + body + "\n\n\n" + table + _FLOW_TEMPLATE.format(radial_exprs=radial_exprs)
+    source = header + "\n\n" + body + "\n\n\n" + table + _RADIAL_TEMPLATE.format(radial_exprs=radial_exprs)
     return GeneratedSource(source=source, expression_hash=exprs_hash, code_hash=code_hash, styles=styles,
                            model_key=fx.model_key)
