@@ -89,8 +89,9 @@ class MatrixExpr:
     # ------------------------------------------------------------------ the evaluator
     def evaluate(self, blocks, n=None):
         """The value at ``blocks``: ``blocks[name]`` (``blocks[(name, power)]`` for a power ``!= 1``)
-        are NumPy arrays ``(..., d, d)`` or SymPy matrices; ``n`` (if given) is substituted in the
-        coefficients. Matrix kind: ``(..., d, d)``; trace kind: ``(...)`` (SymPy: a matrix / scalar)."""
+        are NumPy arrays ``(..., d, d)`` (coefficients taken as complex numbers) or SymPy matrices
+        (or any matrix type with ``@``, ``+``, ``* coefficient``, ``.adjoint()``, ``.trace()``); ``n``
+        (if given) is substituted in the coefficients. Matrix kind: ``(..., d, d)``; trace kind: ``(...)``."""
         total = None
         for coeff, word in self.terms:
             if n is not None:
@@ -147,7 +148,7 @@ def _is_array(x) -> bool:
 
 
 def _adjoint(B):
-    return np.conj(np.swapaxes(B, -1, -2)) if _is_array(B) else sp.Matrix(B).H
+    return np.conj(np.swapaxes(B, -1, -2)) if _is_array(B) else B.adjoint()
 
 
 def _trace(W):
@@ -155,4 +156,4 @@ def _trace(W):
 
 
 def _zero_like(B):
-    return np.zeros(np.shape(B), dtype=complex) if _is_array(B) else sp.zeros(*sp.Matrix(B).shape)
+    return np.zeros(np.shape(B), dtype=complex) if _is_array(B) else sp.zeros(*B.shape)
