@@ -39,11 +39,11 @@ from sympy.printing.numpy import NumPyPrinter
 
 from .. import __version__ as SYMFLOW_VERSION
 from ..errors import ModelError
-from .expressions import FlowExpressions, flow_expressions
 from ..theory.energy import energy_trace_words
 from ..theory.flow import drive_expressions
 from ..theory.matrix_expr import Factor, MatrixExpr
 from .cache import STYLES
+from .expressions import FlowExpressions, flow_expressions
 from .matrix_form import recognise
 
 #: Blocks of dimension >= this use matrix-level code under ``style="auto"`` (measured crossover).

@@ -23,6 +23,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from .energy import energy_trace_words
 from .manifold import radial_coefficients
 from .matrix_expr import MatrixExpr, adjoint_word
 from .symbols import N, OMEGA, block_symbols, conjugate_partner, wirtinger_join
@@ -304,8 +305,6 @@ def drive_expressions(model, d: int) -> dict:
     + sum over letters B: the adjoint of the rest]`` (``d tr(B^* W)/d conj(B) = W``,
     ``conj(d tr(B W)/d B) = W^*``; the coefficients are real).
     """
-    from .energy import energy_trace_words
-
     terms = {k: [] for k in model.vector_names}
     for coef, word in energy_trace_words(model, d, N):
         for pos, (name, power, adj) in enumerate(word):
