@@ -8,6 +8,7 @@ import sympy as sp
 from symflow.codegen import flow_kernels
 from symflow.codegen.expressions import flow_expressions
 from symflow.codegen.matrix_form import recognise
+from symflow.errors import SymflowError
 from symflow.theory import Model
 from symflow.theory.energy import energy_trace_words
 from symflow.theory.flow import compact_drive, drive_expressions, hat_matrix
@@ -41,8 +42,10 @@ def test_factor_word_and_collect():
     assert e.terms == (Term(2 / n, word),)
     coef, w = next(iter(e))
     assert coef == 2 / n and w == word and len(e) == 1 and str(e) == "(2/n) * a b^H"
-    with pytest.raises(ValueError):
+    with pytest.raises(SymflowError, match="kind"):
         MatrixExpr("scalar")
+    with pytest.raises(SymflowError, match="scalar"):
+        MatrixExpr("trace", e.terms).to_matrix_symbols(sp.Symbol)
 
 
 def test_evaluator_numpy_and_sympy_agree():

@@ -23,6 +23,8 @@ from typing import NamedTuple
 import numpy as np
 import sympy as sp
 
+from ..errors import SymflowError
+
 KINDS = ("matrix", "trace")
 
 
@@ -65,7 +67,7 @@ class MatrixExpr:
 
     def __post_init__(self):
         if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+            raise SymflowError(f"a matrix expression is of kind {' or '.join(KINDS)}, got {self.kind!r}")
 
     @classmethod
     def collect(cls, kind: str, terms) -> "MatrixExpr":
@@ -108,9 +110,9 @@ class MatrixExpr:
         """A SymPy matrix expression (``symbol_of(name, power)`` gives the ``MatrixSymbol`` of a block),
         in SymPy's canonical form (equal adjacent factors become powers, ``MatAdd`` order)."""
         if self.kind != "matrix":
-            raise ValueError("to_matrix_symbols: only the matrix kind is a matrix expression")
+            raise SymflowError("to_matrix_symbols: a trace-kind sum is a scalar, not a matrix expression")
         if not self.terms:
-            raise ValueError("to_matrix_symbols: an empty sum has no shape; use ZeroMatrix(d, d)")
+            raise SymflowError("to_matrix_symbols: an empty sum has no shape; use ZeroMatrix(d, d)")
         parts = []
         for coeff, word in self.terms:
             mats = [sp.Adjoint(symbol_of(f.name, f.power)) if f.adjoint else symbol_of(f.name, f.power) for f in word]
