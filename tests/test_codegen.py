@@ -16,7 +16,7 @@ from symflow.codegen.generator import AUTO_MATRIX_FROM_D, choose_style
 from symflow.codegen.matrix_form import recognise
 from symflow.errors import ModelError
 from symflow.theory import Model
-from symflow.theory.flow import drive_expressions
+from symflow.theory.trace_calculus import drive_expressions
 from symflow.theory.matrix_expr import MatrixExpr
 
 REL = 1e-12

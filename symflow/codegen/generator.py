@@ -40,7 +40,7 @@ from sympy.printing.numpy import NumPyPrinter
 from .. import __version__ as SYMFLOW_VERSION
 from ..errors import ModelError
 from ..theory.energy import energy_trace_words
-from ..theory.flow import drive_expressions
+from ..theory.trace_calculus import drive_expressions
 from ..theory.matrix_expr import Factor, MatrixExpr
 from .cache import STYLES
 from .expressions import FlowExpressions, flow_expressions
@@ -257,7 +257,7 @@ def matrix_forms(model, be):
     block expressions ``be``, or ``None``.
 
     Built by the theory engine (:func:`~symflow.theory.energy.energy_trace_words`,
-    :func:`~symflow.theory.flow.drive_expressions`); a formula with pointwise powers of blocks is
+    :func:`~symflow.theory.trace_calculus.drive_expressions`); a formula with pointwise powers of blocks is
     recovered from its entries by :func:`~symflow.codegen.matrix_form.recognise` instead.
     """
     omega_form = energy_trace_words(model, be.d, be.n)

@@ -8,7 +8,7 @@ theta2_i_k theta1_k_j``); code generation prints matrix-level code from its matr
     E = sum_k c_k(n) tr(W_k)        (scalar: omega_block)
 
 with words ``W_k`` of factors ``X`` and ``X^H`` of the blocks ``X``. The engine builds that form
-directly (:func:`symflow.theory.flow.drive_expressions`, :func:`symflow.theory.energy.energy_trace_words`);
+directly (:func:`symflow.theory.trace_calculus.drive_expressions`, :func:`symflow.theory.energy.energy_trace_words`);
 this module recovers it for any other expression.
 
 Recognition: every monomial of ``E`` fixes which blocks (and which conjugates) a word may contain;

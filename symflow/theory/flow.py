@@ -23,10 +23,9 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
-from .energy import energy_trace_words
 from .manifold import radial_coefficients
-from .matrix_expr import MatrixExpr, adjoint_word
 from .symbols import N, OMEGA, block_symbols, conjugate_partner, wirtinger_join
+from .trace_calculus import compact_drive, drive_expressions  # noqa: F401  (the drive in matrix form)
 
 
 class BlockFlow:
@@ -295,33 +294,6 @@ def _explicit(expr, R: "_RingBlocks") -> list:
         raise ModelError(f"cannot evaluate matrix expression {e}")  # pragma: no cover
 
     return ev(expr)
-
-
-def drive_expressions(model, d: int) -> dict:
-    """Drive per vector as a matrix-kind :class:`~symflow.theory.matrix_expr.MatrixExpr`, by
-    trace-word calculus on the energy's trace words (terms in SymPy's order, see :func:`compact_drive`).
-
-    ``G_B = (1/(n d)) [sum over letters B^* in a word: the rest of the cyclically rotated word
-    + sum over letters B: the adjoint of the rest]`` (``d tr(B^* W)/d conj(B) = W``,
-    ``conj(d tr(B W)/d B) = W^*``; the coefficients are real).
-    """
-    terms = {k: [] for k in model.vector_names}
-    for coef, word in energy_trace_words(model, d, N):
-        for pos, (name, power, adj) in enumerate(word):
-            rest = word[pos + 1:] + word[:pos]
-            terms[name].append((coef / (N * d), rest if adj else adjoint_word(rest)))
-    return {k: MatrixExpr.collect("matrix", t).in_sympy_order(_hat_of(d)) for k, t in terms.items()}
-
-
-def _hat_of(d: int):
-    return lambda name, power: hat_matrix(name, d)
-
-
-def compact_drive(model, d: int) -> dict:
-    """Drive per vector as a SymPy matrix expression in the blocks ``hat_matrix(name, d)``
-    (:func:`drive_expressions` shown with ``MatrixSymbol`` s; ``ZeroMatrix`` for a zero drive)."""
-    return {k: e.to_matrix_symbols(_hat_of(d)) if e.terms else sp.ZeroMatrix(d, d)
-            for k, e in drive_expressions(model, d).items()}
 
 
 # ---------------------------------------------------------------------- numeric convenience
