@@ -11,12 +11,16 @@ omega_block and all drives by
     ``AUTO_MATRIX_FROM_D``),
   * the baseline ``sympy.lambdify`` of the same entry expressions without cse (and with cse;
     skipped without cse for d > 8, and reported as failing where Python cannot compile it),
-and the ratio baseline / generated. All numbers are measured in this run; no assertions.
+and the ratio baseline / generated.
+Table 3 (start-up): a fresh Python process loading each model's kernels from the warm cache
+(``flow_kernels``): wall time and whether SymPy got imported (a cache hit should not need it).
+All numbers are measured in this run; no assertions.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -65,6 +69,24 @@ def lambdified(be, use_cse):
     t = time.perf_counter()
     f = sp.lambdify([be.n] + syms, exprs, modules="numpy", cse=use_cse)
     return f, time.perf_counter() - t
+
+
+_FRESH_LOAD = """
+import sys, time
+t = time.perf_counter()
+from symflow.codegen import flow_kernels
+from symflow.theory import Model
+k = flow_kernels(Model({name!r}))
+print(f"{{time.perf_counter() - t:.3f}} {{not k.generated}} {{'sympy' in sys.modules}}")
+"""
+
+
+def fresh_load(name):
+    """``(seconds, cache hit, SymPy imported)`` of loading ``name``'s kernels in a new process."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    out = subprocess.run([sys.executable, "-c", _FRESH_LOAD.format(name=name)], cwd=root, env=dict(os.environ),
+                         capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), out[1] == "True", out[2] == "True"
 
 
 def main(argv=None):
@@ -116,6 +138,12 @@ def main(argv=None):
             print(f"{G.name:6s} {d:3d} {k:3d} {times['auto'] * 1e3:8.3f} {times['entries'] * 1e3:9.3f} "
                   f"{times['matrix'] * 1e3:8.3f} {lam[False] * 1e3:9.3f} {lam[True] * 1e3:9.3f} "
                   f"{lam[False] / times['auto']:7.2f} {lam[True] / times['auto']:9.2f}")
+
+    print("\nTable 3: start-up, kernels from the warm cache in a fresh process")
+    print(f"{'model':8s} {'seconds':>8s} {'cache hit':>9s} {'sympy imported':>14s}")
+    for model, _ in rows:
+        seconds, hit, sympy_imported = fresh_load(model.group.name)
+        print(f"{model.group.name:8s} {seconds:8.3f} {str(hit):>9s} {str(sympy_imported):>14s}")
 
 
 if __name__ == "__main__":

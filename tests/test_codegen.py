@@ -13,9 +13,11 @@ from hypothesis import given, settings, strategies as st
 from symflow.codegen import cache, flow_kernels, generate_source
 from symflow.codegen.expressions import flow_expressions
 from symflow.codegen.generator import AUTO_MATRIX_FROM_D, choose_style
-from symflow.codegen.matrix_form import MatrixForm, from_matrix_expression, recognise
+from symflow.codegen.matrix_form import recognise
 from symflow.errors import ModelError
 from symflow.theory import Model
+from symflow.theory.trace_calculus import drive_expressions
+from symflow.theory.matrix_expr import MatrixExpr
 
 REL = 1e-12
 
@@ -94,12 +96,14 @@ def test_generated_functions_match_sympy_evalf(kind, group, style, seed, tmp_pat
         assert np.allclose(r, expect)
 
 
-def test_header_names_sympy_version_model_and_hash(tmp_path):
+def test_header_names_sympy_version_settings_and_hash(tmp_path):
     model = Model("D5")
     src = generate_source(model)
     head = src.source.split('"""')[1]
     assert f"SymPy {sp.__version__}" in head
-    assert model.key() in head
+    # generic in n: the header names the settings and block dimensions it serves, never one group
+    assert "Generic in the group order n" in head and model.settings_key() in head and "(1, 2)" in head
+    assert "D5" not in head and "/10" not in head
     assert src.expression_hash in head and len(src.expression_hash) == 64
     assert "x0" in src.source  # cse temporaries
     # the hash depends on the expressions only: regenerating gives the same hash
@@ -140,15 +144,15 @@ def test_cache_hit_and_corrupted_file_is_regenerated():
 def test_matrix_form_from_engine_and_recognition_agree():
     model = Model("D4")
     be = flow_expressions(model, dims=(2,)).blocks[2]
-    bf = model.block_flow(2)
+    engine = drive_expressions(model, 2)
     for nm in be.names:
-        f1 = from_matrix_expression(bf.compact_drive[nm])
+        f1 = engine[nm]
         f2 = recognise(be.drive[nm], be, "matrix")
         assert f1 is not None and f2 is not None
-        assert sp.expand(f1.to_sympy(be.blocks) - f2.to_sympy(be.blocks)) == sp.zeros(2, 2)
-        assert sp.expand(f1.to_sympy(be.blocks) - sp.Matrix(be.drive[nm])) == sp.zeros(2, 2)
+        assert sp.expand(f1.evaluate(be.blocks) - f2.evaluate(be.blocks)) == sp.zeros(2, 2)
+        assert sp.expand(f1.evaluate(be.blocks) - sp.Matrix(be.drive[nm])) == sp.zeros(2, 2)
     om = recognise(be.omega_block, be, "trace")
-    assert sp.expand(om.to_sympy(be.blocks) - be.omega_block) == 0
+    assert sp.expand(om.evaluate(be.blocks) - be.omega_block) == 0
     assert str(om) == "(2) tr(xi^H theta2 theta1)"
 
 
@@ -158,26 +162,33 @@ def test_recognition_rejects_non_products():
     # an entrywise (Hadamard) product is not a sum of matrix products
     hadamard = sp.Matrix(2, 2, lambda i, j: x[i, j] ** 2)
     assert recognise(hadamard, be, "matrix") is None
-    assert recognise(sp.zeros(2, 2), be, "matrix") == MatrixForm("matrix", ())
+    assert recognise(sp.zeros(2, 2), be, "matrix") == MatrixExpr("matrix", ())
 
 
-def test_standalone_module_reduced_flow_matches_reduced_flow():
-    from symflow.dynamics import ReducedFlow, initial
-
+def test_block_kernels_match_the_theory_flow_per_block():
+    """The module holds block kernels only; per block, drive - radial(Omega) B (and the trivial
+    rate) equals the theory engine's own numeric flow (SymPy lambdify, independent of codegen)."""
     model = Model("F21")
-    flow = ReducedFlow(model)
-    state = initial.uniform(model, 5, seed=3)
-    om, vel = flow.evaluate(state.data)
-    mod = flow.kernels.module
-    blocks = {d: tuple(state.blocks(nm)[d] for nm in model.vector_names) for d in state.layout.dims}
-    om2, vel2 = mod.reduced_flow(blocks, model.group.order)
-    np.testing.assert_allclose(om2, om, rtol=1e-13)
-    for d in state.layout.dims:
-        for nm, v in zip(model.vector_names, vel2[d]):
-            np.testing.assert_allclose(v, state.layout.view(vel, nm, d), rtol=1e-12, atol=1e-18)
-    bad = {d: tuple(b * (1 + 1j) for b in arrs) for d, arrs in blocks.items()}
-    with pytest.raises(ValueError, match="Im\\(Omega\\)"):
-        mod.reduced_flow(bad, model.group.order)
+    G = model.group
+    mod = flow_kernels(model).module
+    assert not hasattr(mod, "reduced_flow") and not hasattr(mod, "IMAG_TOL")
+    rng = np.random.default_rng(3)
+    coeffs = {nm: G.fourier(rng.standard_normal((5, G.order))) for nm in model.vector_names}
+    ref, omega = model.fourier_flow_numeric(coeffs)
+    terms = {d: mod.BLOCK_TERMS[d](*(coeffs[nm].blocks[d] for nm in mod.NAMES), G.order) for d in mod.DIMS}
+    triv = G.irreps_by_dim[1].index(G.trivial_index)
+    total = sum(np.delete(om, triv, axis=-1).sum(axis=-1) if d == 1 else om.sum(axis=-1)
+                for d, (om, _) in terms.items())
+    np.testing.assert_allclose(total.real, omega, rtol=1e-12)
+    assert np.abs(total.imag).max() <= 1e-12 * np.abs(omega).max()
+    shaped = omega[:, None, None, None]
+    for d, (_, drives) in terms.items():
+        for nm, g, c in zip(mod.NAMES, drives, mod.radial(shaped)):
+            B = coeffs[nm].blocks[d]
+            vel = g - c * B
+            if d == 1:
+                vel[:, triv] = -mod.TRIVIAL_RATE[nm] * shaped[:, 0] * B[:, triv]
+            np.testing.assert_allclose(vel, ref[nm].blocks[d], rtol=1e-11, atol=1e-14)
 
 
 def test_codegen_cli_writes_importable_module(tmp_path):

@@ -1,4 +1,4 @@
-"""On-disk cache of generated flow modules.
+"""On-disk cache of generated flow modules, and what a module is keyed by.
 
 Location: ``$SYMFLOW_CACHE`` if set, else ``~/.cache/symflow``; modules live in its ``codegen/``
 folder as ``flow_<code hash[:20]>.py`` (the code hash covers the expression hash and the code
@@ -6,9 +6,11 @@ style per block dimension). ``index.json`` maps a model key (plus dimensions, st
 and symflow versions) to the code hash, so a second run skips the symbolic derivation entirely.
 A module whose header hash does not match its file name is ignored and regenerated.
 Writes are atomic (temporary file + ``os.replace``), so concurrent runs never see half a file.
+Nothing here imports SymPy: loading a cached module never pays for it.
 """
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import json
 import os
@@ -16,10 +18,28 @@ import sys
 import tempfile
 from pathlib import Path
 
-import sympy as sp
-
 from .. import __version__ as SYMFLOW_VERSION
 from ..errors import SymflowError
+
+
+#: Bump when the generated code's layout changes (part of every index key and expression hash).
+FORMAT_VERSION = "symflow-codegen-3"
+#: Code styles of a generated module (see :mod:`.generator`).
+STYLES = ("auto", "entries", "matrix")
+#: The installed SymPy's version string (read without importing SymPy).
+_SYMPY_VERSION = importlib.metadata.version("sympy")
+
+
+def group_block_dims(group) -> tuple:
+    """Block dimensions of ``group``; ``(1,)`` for abelian groups without touching their irreps."""
+    if group.abelian_factors is not None:
+        return (1,)
+    return tuple(sorted(group.irreps_by_dim))
+
+
+def model_dims(model) -> tuple:
+    """The block dimensions a model's generated module has."""
+    return group_block_dims(model.group)
 
 
 def cache_dir() -> Path:
@@ -40,9 +60,8 @@ def module_path(code_hash: str) -> Path:
 
 
 def index_key(model_key: str, dims, style: str) -> str:
-    from .expressions import FORMAT_VERSION  # a new code format must not reuse modules of the old one
-
-    return (f"{model_key}|dims={','.join(map(str, dims))}|style={style}|sympy={sp.__version__}|symflow={SYMFLOW_VERSION}"
+    """The index entry of a model's module (a new SymPy, symflow or code format regenerates it)."""
+    return (f"{model_key}|dims={','.join(map(str, dims))}|style={style}|sympy={_SYMPY_VERSION}|symflow={SYMFLOW_VERSION}"
             f"|format={FORMAT_VERSION}")
 
 

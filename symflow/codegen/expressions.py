@@ -12,20 +12,18 @@ nontrivial irrep block of one neuron (symbols ``theta1_i_j`` ...),
 :class:`FlowExpressions` gathers these for all dimensions ``d`` the group needs, checks that they
 are what code generation can print (polynomials in the block entries and their conjugates, with
 coefficients in ``n`` only), and hashes them: the SHA-256 of their ``srepr`` (plus the vector
-names and this module's format version) is the key of the on-disk cache, so two groups whose
-block flows coincide share generated code.
+names, the neuron settings and this module's format version) is the key of the on-disk cache, so
+two groups with the same settings and block dimensions share generated code (generic in ``n``).
 """
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sympy as sp
 
 from ..errors import ModelError
-
-#: Bump when the generated code's layout changes (part of every expression hash).
-FORMAT_VERSION = "symflow-codegen-2"
+from .cache import FORMAT_VERSION, model_dims
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class FlowExpressions:
     blocks: dict                 # d -> BlockExpressions
     trivial: dict                # name -> SymPy number c: d nu[1]/dt = -c Omega nu[1]
     model_key: str = ""
-    model_dict: dict = field(default_factory=dict)
+    settings: str = ""           # the model's settings_key(): what the flows depend on besides d
 
     @property
     def hash(self) -> str:
@@ -77,6 +75,7 @@ class FlowExpressions:
         h = hashlib.sha256()
         h.update(FORMAT_VERSION.encode())
         h.update(repr(self.names).encode())
+        h.update(self.settings.encode())
         for d in self.dims:
             h.update(self.blocks[d].srepr().encode())
         for name in self.names:
@@ -87,30 +86,11 @@ class FlowExpressions:
         return f"<FlowExpressions {self.model_key or self.names}: dims {self.dims}, hash {self.hash[:12]}>"
 
 
-def group_block_dims(group) -> tuple:
-    """Block dimensions of ``group``; ``(1,)`` for abelian groups without touching their irreps."""
-    if group.abelian_factors is not None:
-        return (1,)
-    return tuple(sorted(group.irreps_by_dim))
-
-
-def model_dims(model) -> tuple:
-    return group_block_dims(model.group)
-
-
 def block_expressions(model, d: int) -> BlockExpressions:
     """Ask the theory engine for the block flow of dimension ``d`` and check it is printable."""
-    try:
-        bf = model.block_flow(d)
-    except ModelError:
-        raise
+    bf = model.block_flow(d)
     names = tuple(model.vector_names)
-    for attr in ("blocks", "drive", "radial", "omega_block"):
-        if not hasattr(bf, attr):
-            raise ModelError(f"the block flow of {model!r} has no attribute {attr!r}; code generation needs "
-                             "blocks, drive, radial, omega_block (see symflow.theory.Model.block_flow)")
-    n = getattr(bf, "n", sp.Symbol("n", positive=True, integer=True))
-    omega_symbol = getattr(bf, "omega_symbol", sp.Symbol("Omega", real=True))
+    n, omega_symbol = bf.n, bf.omega_symbol
     blocks = {name: sp.Matrix(bf.blocks[name]) for name in names}
     drive = {name: sp.Matrix(bf.drive[name]) for name in names}
     radial = {name: sp.sympify(bf.radial[name]) for name in names}
@@ -145,6 +125,5 @@ def flow_expressions(model, dims: tuple | None = None) -> FlowExpressions:
     for name, c in trivial.items():
         if not c.is_number:
             raise ModelError(f"trivial-block rate of {name} is {c}; a number is required")
-    key = model.key() if hasattr(model, "key") else repr(model)
-    mdict = model.to_dict() if hasattr(model, "to_dict") else {}
-    return FlowExpressions(names=names, dims=dims, blocks=blocks, trivial=trivial, model_key=key, model_dict=mdict)
+    return FlowExpressions(names=names, dims=dims, blocks=blocks, trivial=trivial, model_key=model.key(),
+                           settings=model.settings_key())

@@ -1,4 +1,4 @@
-"""Generate a plain NumPy module for a model's reduced Fourier-domain flow.
+"""Generate a plain NumPy module of block kernels for a model's reduced Fourier-domain flow.
 
 For every block dimension ``d`` of the group the module has, on arrays of shape
 ``(..., k, d, d)`` (neurons, irreps of dimension ``d``, the block; entries ``theta1[..., i, j]``)::
@@ -7,10 +7,10 @@ For every block dimension ``d`` of the group the module has, on arrays of shape
     drive_<d>(theta1, theta2, xi, n)       -> (drive_theta1, drive_theta2, drive_xi)
     block_terms_<d>(theta1, theta2, xi, n) -> (omega_block, drives)  sharing subexpressions
 
-and for the whole flow ``radial(Omega)``, ``TRIVIAL_RATE`` and
-``reduced_flow(blocks, n) -> (Omega, velocities)``, which sums ``omega_block`` over all
-nontrivial irreps, checks that the imaginary part of ``Omega`` is rounding, and returns
-``d nu/dt = drive - radial(Omega) nu`` (nontrivial blocks), ``-c Omega nu`` (trivial block).
+plus ``radial(Omega)`` and ``TRIVIAL_RATE`` (``d nu/dt = drive - radial(Omega) nu`` on nontrivial
+blocks, ``-c Omega nu`` on the trivial one). The module is generic in the group order ``n``; the
+flow itself (sum of ``omega_block`` over the irreps, reality check, radial and trivial terms) is
+assembled from these kernels by :mod:`symflow.dynamics`.
 
 Two code styles, chosen per ``d`` (``style="auto"``):
 
@@ -18,9 +18,9 @@ Two code styles, chosen per ``d`` (``style="auto"``):
   ``sympy.cse`` (temporaries ``x0, x1, ...``), one assignment per line. ``O(d^3)`` array
   operations; fastest for small ``d`` (every operation is a flat elementwise NumPy loop).
 * ``"matrix"``: the same expressions as batched matrix products (``@`` on the stacked blocks,
-  conjugate transposes by ``numpy.swapaxes``), from the matrix structure of the block flow
-  (the theory engine's ``compact_drive`` and energy trace words, or :mod:`.matrix_form`'s exact
-  recognition). ``O(1)`` array operations of cost ``O(d^3)`` each; fastest for large ``d``.
+  conjugate transposes by ``numpy.swapaxes``), printed from their
+  :class:`~symflow.theory.matrix_expr.MatrixExpr` (built by the theory engine, or recovered by
+  :mod:`.matrix_form`). ``O(1)`` array operations of cost ``O(d^3)`` each; fastest for large ``d``.
 
 ``AUTO_MATRIX_FROM_D`` is the crossover measured by ``bench/bench_codegen.py`` (entries for
 ``d < AUTO_MATRIX_FROM_D``). Generated code is exact up to floating-point rounding: the
@@ -39,14 +39,15 @@ from sympy.printing.numpy import NumPyPrinter
 
 from .. import __version__ as SYMFLOW_VERSION
 from ..errors import ModelError
+from ..theory.energy import energy_trace_words
+from ..theory.trace_calculus import drive_expressions
+from ..theory.matrix_expr import Factor, MatrixExpr
+from .cache import STYLES
 from .expressions import FlowExpressions, flow_expressions
-from .matrix_form import Atom, MatrixForm, from_matrix_expression, from_trace_words, recognise
+from .matrix_form import recognise
 
 #: Blocks of dimension >= this use matrix-level code under ``style="auto"`` (measured crossover).
 AUTO_MATRIX_FROM_D = 3
-STYLES = ("auto", "entries", "matrix")
-#: Relative size of Im(Omega) accepted as rounding by the generated ``reduced_flow``.
-IMAG_TOL = 1e-8
 
 
 def choose_style(d: int, style: str = "auto") -> str:
@@ -148,63 +149,71 @@ def _entry_body(be, want_omega: bool, want_drive: bool) -> list[str]:
         pos = 1
     if want_drive:
         d = be.d
-        if d == 1:
-            # one entry: the (..., k) result viewed as (..., k, 1, 1), no copy
-            for name in be.names:
+        if d > 1:
+            lines.append(f"shape = numpy.broadcast_shapes(*(a.shape for a in {args}))")
+        for name in be.names:
+            if d == 1:
+                # one entry: the (..., k) result viewed as (..., k, 1, 1), no copy
                 e = reduced[pos]
                 pos += 1
                 if e.free_symbols <= scalars or isinstance(e, sp.Symbol):
                     lines.append(f"drive_{name} = numpy.array(numpy.broadcast_to({_print(e, scalars)}, "
                                  f"numpy.broadcast_shapes(*(a.shape for a in {args}))), dtype=numpy.complex128)")
-                elif isinstance(e, sp.Add) and len(e.args) > MAX_TERMS_PER_LINE:
-                    _assign(lines, "entry", e, scalars)
-                    lines.append(f"drive_{name} = entry[..., None, None]")
                 else:
-                    lines.append(f"drive_{name} = ({_print(e, scalars)})[..., None, None]")
-            return lines
-        lines.append(f"shape = numpy.broadcast_shapes(*(a.shape for a in {args}))")
-        for name in be.names:
+                    value = _entry(lines, e, scalars)
+                    lines.append(f"drive_{name} = {value if value == 'entry' else f'({value})'}[..., None, None]")
+                continue
             lines.append(f"drive_{name} = numpy.empty(shape, dtype=numpy.complex128)")
             for i in range(d):
                 for j in range(d):
-                    e = reduced[pos]
+                    lines.append(f"drive_{name}[..., {i}, {j}] = {_entry(lines, reduced[pos], scalars)}")
                     pos += 1
-                    if isinstance(e, sp.Add) and len(e.args) > MAX_TERMS_PER_LINE:
-                        _assign(lines, "entry", e, scalars)
-                        lines.append(f"drive_{name}[..., {i}, {j}] = entry")
-                    else:
-                        lines.append(f"drive_{name}[..., {i}, {j}] = {_print(e, scalars)}")
     return lines
 
 
+def _entry(lines: list, e, scalars) -> str:
+    """The printed entry ``e``; a long sum is assigned to ``entry`` first (see :func:`_assign`)."""
+    if isinstance(e, sp.Add) and len(e.args) > MAX_TERMS_PER_LINE:
+        _assign(lines, "entry", e, scalars)
+        return "entry"
+    return _print(e, scalars)
+
+
 # ---------------------------------------------------------------------------- matrix style
+#: How the printer writes a block under each operation (``T``, ``conj`` only inside traces).
+_OPERATIONS = {"T": "numpy.swapaxes({0}, -1, -2)", "conj": "numpy.conj({0})",
+               "H": "numpy.conj(numpy.swapaxes({0}, -1, -2))"}
+
+
 class _MatrixWriter:
-    """Prints :class:`MatrixForm` objects as batched NumPy matrix code, sharing products."""
+    """Prints :class:`~symflow.theory.matrix_expr.MatrixExpr` sums as batched NumPy matrix code,
+    sharing the conjugated/transposed blocks and the products of word prefixes."""
 
     def __init__(self):
         self.lines: list[str] = []
-        self.atoms: dict = {}
+        self.blocks: dict = {}
         self.products: dict = {}
         self.count = 0
 
-    def atom(self, a: Atom) -> str:
-        if a.op == "":
-            return a.name
-        if a not in self.atoms:
-            expr = {"T": f"numpy.swapaxes({a.name}, -1, -2)",
-                    "conj": f"numpy.conj({a.name})",
-                    "H": f"numpy.conj(numpy.swapaxes({a.name}, -1, -2))"}[a.op]
-            var = f"{a.name}_{a.op}"
-            self.lines.append(f"{var} = {expr}")
-            self.atoms[a] = var
-        return self.atoms[a]
+    def block(self, name: str, op: str = "") -> str:
+        """``name`` under ``op`` in ``("", "T", "conj", "H")``, assigned once to ``<name>_<op>``."""
+        if op == "":
+            return name
+        if (name, op) not in self.blocks:
+            var = f"{name}_{op}"
+            self.lines.append(f"{var} = " + _OPERATIONS[op].format(name))
+            self.blocks[(name, op)] = var
+        return self.blocks[(name, op)]
+
+    def factor(self, f: Factor) -> str:
+        return self.block(f.name, "H" if f.adjoint else "")
 
     def product(self, word: tuple) -> str:
         if len(word) == 1:
-            return self.atom(word[0])
+            return self.factor(word[0])
         if word not in self.products:
             left = self.product(word[:-1])
-            right = self.atom(word[-1])
+            right = self.factor(word[-1])
             var = f"x{self.count}"
             self.count += 1
             self.lines.append(f"{var} = {left} @ {right}  # " + " ".join(map(str, word)))
@@ -214,11 +223,11 @@ class _MatrixWriter:
     def trace_term(self, word: tuple) -> str:
         """``tr(W)``: ``tr(f1 R) = sum(f1^T * R)`` over the last two axes (no matrix product)."""
         if len(word) == 1:
-            return f"numpy.trace({self.atom(word[0])}, axis1=-2, axis2=-1)"
-        first = self.atom(word[0].transposed())
+            return f"numpy.trace({self.factor(word[0])}, axis1=-2, axis2=-1)"
+        first = self.block(word[0].name, "conj" if word[0].adjoint else "T")
         return f"numpy.sum({first} * {self.product(word[1:])}, axis=(-2, -1))"
 
-    def matrix_sum(self, form: MatrixForm, like: str) -> str:
+    def matrix_sum(self, form: MatrixExpr, like: str) -> str:
         if not form.terms:
             return f"numpy.zeros_like({like}, dtype=numpy.complex128)"
         parts = []
@@ -244,31 +253,21 @@ def _matrix_body(be, forms, want_omega: bool, want_drive: bool) -> list[str]:
 
 
 def matrix_forms(model, be):
-    """``(omega_form, {name: drive_form})`` for block expressions ``be`` or ``None``.
+    """``(omega_form, {name: drive_form})`` (:class:`~symflow.theory.matrix_expr.MatrixExpr`) for the
+    block expressions ``be``, or ``None``.
 
-    Taken from the theory engine (``BlockFlow.compact_drive``, ``energy_trace_words``) when it
-    provides them, otherwise recovered by :func:`~symflow.codegen.matrix_form.recognise`.
+    Built by the theory engine (:func:`~symflow.theory.energy.energy_trace_words`,
+    :func:`~symflow.theory.trace_calculus.drive_expressions`); a formula with pointwise powers of blocks is
+    recovered from its entries by :func:`~symflow.codegen.matrix_form.recognise` instead.
     """
-    bf = model.block_flow(be.d)
-    drive_forms = {}
-    compact = getattr(bf, "compact_drive", None)
-    for name in be.names:
-        form = from_matrix_expression(compact[name]) if compact is not None and name in compact else None
-        if form is None:
-            form = recognise(be.drive[name], be, "matrix")
-        if form is None:
-            return None
-        drive_forms[name] = form
-    omega_form = None
-    try:
-        from ..theory.energy import energy_trace_words
-
-        omega_form = from_trace_words(energy_trace_words(model, be.d, be.n))
-    except (ImportError, AttributeError, TypeError, ModelError):
-        omega_form = None
-    if omega_form is None:
+    omega_form = energy_trace_words(model, be.d, be.n)
+    if any(f.power != 1 for w in omega_form.words for f in w):
         omega_form = recognise(be.omega_block, be, "trace")
-    if omega_form is None:
+    drive_forms = drive_expressions(model, be.d)
+    for name in be.names:
+        if any(f.power != 1 for w in drive_forms[name].words for f in w):
+            drive_forms[name] = recognise(be.drive[name], be, "matrix")
+    if omega_form is None or any(drive_forms[name] is None for name in be.names):
         return None
     return omega_form, drive_forms
 
@@ -296,47 +295,11 @@ def _func(name: str, args: str, doc: str, body: list[str], ret: str) -> str:
     return "\n".join(lines)
 
 
-_FLOW_TEMPLATE = '''
+_RADIAL_TEMPLATE = '''
+
 def radial(Omega):
     """Radial coefficients per vector: d nu/dt = drive - radial * nu on nontrivial blocks."""
     return ({radial_exprs})
-
-
-def rhs_block(d, blocks, Omega, n):
-    """(omega_block, velocities) of the blocks of dimension d; Omega has the batch shape."""
-    omega, drives = BLOCK_TERMS[d](*blocks, n)
-    coeffs = radial(numpy.asarray(Omega)[..., None, None, None])
-    return omega, tuple(g - c * b for g, c, b in zip(drives, coeffs, blocks))
-
-
-def reduced_flow(blocks, n):
-    """Omega (batch shape, real) and the velocities of every block.
-
-    blocks: dict d -> tuple of arrays (..., k_d, d, d), one per name in NAMES, with the trivial
-    irrep at position 0 of d = 1. Raises ValueError if Im(Omega) exceeds IMAG_TOL relative to
-    the sum of |omega_block| (the blocks are then not those of real signals).
-    """
-    terms = {{d: BLOCK_TERMS[d](*arrays, n) for d, arrays in blocks.items()}}
-    omega = 0j
-    size = 0.0
-    for d, (om, _) in terms.items():
-        om = om[..., 1:] if d == 1 else om
-        omega = omega + om.sum(axis=-1)
-        size = size + numpy.abs(om).sum(axis=-1)
-    imag = numpy.abs(numpy.imag(omega))
-    if numpy.any(imag > IMAG_TOL * size + 1e-300):
-        raise ValueError("Im(Omega) is not rounding: the blocks violate nu_hat[conj rho] = conj(nu_hat[rho])")
-    omega = numpy.real(omega)
-    shaped = omega[..., None, None, None]
-    coeffs = radial(shaped)
-    velocities = {{}}
-    for d, (om, drives) in terms.items():
-        out = tuple(g - c * b for g, c, b in zip(drives, coeffs, blocks[d]))
-        if d == 1:
-            for v, b, name in zip(out, blocks[d], NAMES):
-                v[..., 0:1, :, :] = -TRIVIAL_RATE[name] * shaped * b[..., 0:1, :, :]
-        velocities[d] = out
-    return omega, velocities
 '''
 
 
@@ -380,14 +343,15 @@ def generate_source(model, style: str = "auto", dims=None, fx: FlowExpressions |
     radial_exprs = ", ".join(_print(fx.blocks[fx.dims[0]].radial[nm]) for nm in names) + ("," if len(names) == 1 else "")
     trivial = ", ".join(f"{nm!r}: {float(fx.trivial[nm])!r}" for nm in names)
     mapping = ", ".join(f"{nm}_i_j -> {nm}[..., i, j]" for nm in names)
-    header = f'''"""Reduced Fourier-domain flow, generated by symflow {SYMFLOW_VERSION} with SymPy {sp.__version__} (NumPy {numpy.__version__}).
+    dims_text = ", ".join(f"d={d} {s}" for d, s in styles.items())
+    header = f'''"""Block kernels of the reduced Fourier-domain flow, generated by symflow {SYMFLOW_VERSION} with SymPy {sp.__version__} (NumPy {numpy.__version__}).
 
-Model: {fx.model_key}
-Settings: {json.dumps(fx.model_dict, sort_keys=True)}
+Generic in the group order n (an argument of every kernel): serves every group whose irrep blocks have
+the dimensions {tuple(fx.dims)!r}, for the neuron settings {fx.settings}.
+Block dimensions and code style: {dims_text}
 Expression hash: sha256:{exprs_hash}
 Code hash: sha256:{code_hash}
 Generated: {datetime.date.today().isoformat()}
-Block dimensions and code style: {", ".join(f"d={d} {s}" for d, s in styles.items())}
 
 Arrays have shape (..., k, d, d): batch (neurons), the k irreps of dimension d, one block.
 Symbols -> array slices: {mapping}; conjugate(s) -> s_conj = numpy.conj(s).
@@ -395,6 +359,7 @@ Per block (GC convention nu_hat[rho] = (1/n) sum_g nu(g) rho(g)^*):
     d nu/dt = drive_nu - radial_nu(Omega) nu          (nontrivial irreps)
     d nu[1]/dt = -TRIVIAL_RATE[nu] Omega nu[1]         (trivial irrep)
     Omega = sum over nontrivial irreps of omega_block (real for real signals)
+The flow is assembled from these kernels by symflow.dynamics.
 Matrix forms used:
 {chr(10).join(form_notes) if form_notes else "    (entry-level code only)"}
 Regenerate: symflow codegen <group> [--shared] [--spheres ...] -o FILE
@@ -408,12 +373,11 @@ EXPRESSION_HASH = {exprs_hash!r}
 CODE_HASH = {code_hash!r}
 SYMPY_VERSION = {sp.__version__!r}
 TRIVIAL_RATE = {{{trivial}}}
-IMAG_TOL = {IMAG_TOL!r}
 '''
     body = "\n\n\n".join(sections)
     table = "BLOCK_TERMS = {" + ", ".join(f"{d}: block_terms_{d}" for d in fx.dims) + "}\n"
     table += "OMEGA_BLOCK = {" + ", ".join(f"{d}: omega_block_{d}" for d in fx.dims) + "}\n"
     table += "DRIVE = {" + ", ".join(f"{d}: drive_{d}" for d in fx.dims) + "}\n"
-    source = header + "\n\n" + body + "\n\n\n" + table + _FLOW_TEMPLATE.format(radial_exprs=radial_exprs)
+    source = header + "\n\n" + body + "\n\n\n" + table + _RADIAL_TEMPLATE.format(radial_exprs=radial_exprs)
     return GeneratedSource(source=source, expression_hash=exprs_hash, code_hash=code_hash, styles=styles,
                            model_key=fx.model_key)

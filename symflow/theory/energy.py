@@ -38,6 +38,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from .matrix_expr import Factor, MatrixExpr
 from .symbols import (conjugate_partner, irrep_block_symbols, parameter_symbols, power_name,
                       wirtinger_split)
 
@@ -51,25 +52,26 @@ PARAMETER_CHECK_MAX_ORDER = 200
 
 
 # ---------------------------------------------------------------------- the block energy
-def energy_trace_words(model, d, n) -> list:
-    """The block energy as ``[(coefficient, word), ...]``, ``omega_rho = sum coef * tr(word)``.
+def energy_trace_words(model, d, n) -> MatrixExpr:
+    """The block energy ``omega_rho = sum coef * tr(word)`` as a trace-kind :class:`MatrixExpr`.
 
-    A word is a tuple of letters ``(name, power, adjoint)`` standing for the block of the
-    pointwise power ``name^power`` (its conjugate transpose when ``adjoint``), multiplied left to
-    right. CE: ``(c_ab d / 2) tr(xi^* Q_b P_a)``; MSE: ``(n d / 2) tr(Z^* Z)`` with
-    ``Z = n sum c_ab Q_b P_a`` expanded into pairs of cross terms.
+    Its factors ``(name, power, adjoint)`` stand for the block of the pointwise power
+    ``name^power`` (its conjugate transpose when ``adjoint``), multiplied left to right; iterating
+    gives ``(coef, word)`` pairs. CE: ``(c_ab d / 2) tr(xi^* Q_b P_a)``; MSE: ``(n d / 2) tr(Z^* Z)``
+    with ``Z = n sum c_ab Q_b P_a`` expanded into pairs of cross terms.
     """
     in1, in2 = model.input_names
-    words = []
+    terms = []
     if model.loss == "ce":
         for a, b, c in model.cross_terms:
-            words.append((sp.Rational(1, 2) * c * d, ((model.output_name, 1, True), (in2, b, False), (in1, a, False))))
-        return words
+            terms.append((sp.Rational(1, 2) * c * d,
+                          (Factor(model.output_name, 1, True), Factor(in2, b), Factor(in1, a))))
+        return MatrixExpr.collect("trace", terms)
     for a, b, c in model.cross_terms:
         for a2, b2, c2 in model.cross_terms:
-            words.append((sp.Rational(1, 2) * n ** 3 * d * c * c2,
-                          ((in1, a2, True), (in2, b2, True), (in2, b, False), (in1, a, False))))
-    return words
+            terms.append((sp.Rational(1, 2) * n ** 3 * d * c * c2,
+                          (Factor(in1, a2, True), Factor(in2, b2, True), Factor(in2, b), Factor(in1, a))))
+    return MatrixExpr.collect("trace", terms)
 
 
 def word_matrix(word, block_of):

@@ -25,6 +25,7 @@ import sympy as sp
 from ..errors import ModelError, SymflowError
 from .manifold import radial_coefficients
 from .symbols import N, OMEGA, block_symbols, conjugate_partner, wirtinger_join
+from .trace_calculus import compact_drive, drive_expressions  # noqa: F401  (the drive in matrix form)
 
 
 class BlockFlow:
@@ -293,25 +294,6 @@ def _explicit(expr, R: "_RingBlocks") -> list:
         raise ModelError(f"cannot evaluate matrix expression {e}")  # pragma: no cover
 
     return ev(expr)
-
-
-def compact_drive(model, d: int) -> dict:
-    """Drive per vector as a matrix expression, by trace-word calculus on the energy's trace words.
-
-    ``G_B = (1/(n d)) [sum over letters B^* in a word: the rest of the cyclically rotated word
-    + sum over letters B: the adjoint of the rest]`` (coefficients are real).
-    """
-    from .energy import energy_trace_words
-
-    out = {k: sp.ZeroMatrix(d, d) for k in model.vector_names}
-    for coef, word in energy_trace_words(model, d, N):
-        for pos, (name, power, adj) in enumerate(word):
-            rest = word[pos + 1:] + word[:pos]
-            mats = [sp.Adjoint(hat_matrix(nm, d)) if a else hat_matrix(nm, d) for nm, _, a in rest]
-            prod = sp.MatMul(*mats) if len(mats) > 1 else mats[0]
-            term = prod if adj else sp.Adjoint(prod).doit()
-            out[name] = out[name] + (coef / (N * d)) * term
-    return {k: v.doit() if hasattr(v, "doit") else v for k, v in out.items()}
 
 
 # ---------------------------------------------------------------------- numeric convenience
