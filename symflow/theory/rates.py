@@ -17,7 +17,7 @@ derivative of the model's block drive (:func:`symflow.theory.flow.compact_drive`
 canonical blocks (``E_11`` for real and complex type; the quaternionic line for quaternionic
 type), in real coordinates of the orbit's real form (real, complex or quaternionic matrices),
 computed exactly by polarisation ``Dq(p) e = q(p + e) - q(p) - q(e)`` on sparse exact matrices.
-In units of ``Omega*`` the result depends only on ``(d, type, variant)``: it is derived once per
+In units of ``Omega*`` the result depends only on ``(d, type, neuron)``: it is derived once per
 class (:func:`orbit_closed_form`, with ``n`` symbolic) and diagonalised exactly with SymPy on the
 connected components of its sparsity graph. Coordinates carry the mode labels:
 
@@ -48,7 +48,6 @@ space. :func:`spectrum` checks the derived spectrum against it (``VERIFY_TOL`` r
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -57,7 +56,8 @@ import sympy as sp
 
 from ..errors import ModelError, SymflowError
 from . import bruteforce
-from .equilibria import Equilibrium, Variant, as_variant, equilibrium, orbit_equilibria
+from .equilibria import Equilibrium, as_model, equilibrium, orbit_equilibria
+from .model import Model
 
 #: Two numeric eigenvalues closer than this (relative to Omega*) are one mode.
 CLUSTER_TOL = 1e-8
@@ -310,7 +310,7 @@ class ClosedForm:
 
     d: int
     type: str
-    variant_key: str
+    settings_key: str
     omega_star: sp.Expr
     modes: list
     n: sp.Symbol
@@ -333,7 +333,7 @@ class ClosedForm:
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{u} x({m}) [{lab}]" for u, m, lab in self.modes)
-        return (f"<ClosedForm d={self.d} {self.type} ({self.variant_key}): Omega* = {self.omega_star}; "
+        return (f"<ClosedForm d={self.d} {self.type} ({self.settings_key}): Omega* = {self.omega_star}; "
                 f"rates in units of Omega*: {parts}>")
 
     def _repr_latex_(self) -> str:
@@ -345,22 +345,22 @@ class ClosedForm:
 
 def orbit_closed_form(model, d: int = 1, kind: str = "complex") -> ClosedForm:
     """The exact spectrum of an orbit of dimension ``d`` and type ``kind`` (``"real"``,
-    ``"complex"`` or ``"quaternionic"``) for ``model``'s variant, with ``n`` symbolic.
+    ``"complex"`` or ``"quaternionic"``) for ``model``'s neuron, with ``n`` symbolic.
 
     ``orbit_closed_form(Model("Z7"), 1, "complex")`` is the abelian closed form of every
     frequency pair of every abelian group (``n`` free); ``kind="real"`` the order-2 characters.
     """
-    variant = as_variant(model)
+    model = as_model(model)
     if kind not in ("real", "complex", "quaternionic"):
         raise SymflowError(f"kind must be 'real', 'complex' or 'quaternionic', got {kind!r}")
     if kind == "quaternionic" and d % 2:
         raise SymflowError(f"a quaternionic irrep has even dimension, got d = {d}")
     if not isinstance(d, (int, np.integer)) or d < 1:
         raise SymflowError(f"d must be a positive integer, got {d!r}")
-    return _closed_form(variant.get_model(), variant.shared, variant.spheres, int(d), kind)
+    return _closed_form(model, int(d), kind)
 
 
-def abelian_closed_form(model) -> dict:
+def abelian_rate_closed_forms(model) -> dict:
     """Closed forms of an abelian group's orbits as functions of ``n``:
     ``{"pair": ClosedForm (complex, d = 1), "real": ClosedForm (order-2 character)}``."""
     return {"pair": orbit_closed_form(model, 1, "complex"), "real": orbit_closed_form(model, 1, "real")}
@@ -369,7 +369,7 @@ def abelian_closed_form(model) -> dict:
 _CACHE: dict = {}
 
 
-def _closed_form(model, shared: bool, spheres: str, d: int, kind: str) -> ClosedForm:
+def _closed_form(model: Model, d: int, kind: str) -> ClosedForm:
     from .flow import compact_drive
     from .symbols import N, OMEGA
 
@@ -379,8 +379,9 @@ def _closed_form(model, shared: bool, spheres: str, d: int, kind: str) -> Closed
     names = tuple(model.vector_names)
     basis = _real_form(d, kind)
     K = len(basis)
-    joint = spheres == "joint" and not shared
-    spheres_of = [tuple(s) for s in model.manifold.spheres]
+    shared = model.shared
+    joint = model.spheres == "joint"
+    spheres_of = [tuple(s) for s in model.neuron.sphere_groups]
     # canonical point, p = r * p_tilde with r = (k n d)^(-1/2)
     scale = {k: (1 / sp.sqrt(2) if (joint and k in ("theta1", "theta2")) else sp.Integer(1)) for k in names}
     ptil = {k: basis[0][1].scale(scale[k]) for k in names}
@@ -607,12 +608,12 @@ def _mode_rank(label: str) -> int:
 
 
 # ============================================================================ numeric (brute force)
-def euclidean_hessian(variant: Variant, point) -> np.ndarray:
+def euclidean_hessian(model: Model, point) -> np.ndarray:
     """Euclidean Hessian of ``f`` at ``point`` from the Cayley table (module docstring).
 
     Coordinates: the model's vectors stacked (``theta1, theta2, xi`` or shared ``theta, xi``).
     """
-    G = variant.group
+    G = model.group
     n = G.order
     T = G.table
     t1, t2, xi = (np.asarray(p, dtype=float) for p in point)
@@ -626,26 +627,26 @@ def euclidean_hessian(variant: Variant, point) -> np.ndarray:
     H1x = (M1 - M1.mean(axis=0, keepdims=True)).T / n ** 2
     H2x = (M2 - M2.mean(axis=0, keepdims=True)).T / n ** 2
     Z = np.zeros((n, n))
-    if variant.shared:
+    if model.shared:
         return np.block([[H12 + H12.T, H1x + H2x], [(H1x + H2x).T, Z]])
     return np.block([[Z, H12, H1x], [H12.T, Z, H2x], [H1x.T, H2x.T, Z]])
 
 
-def _vectors_of(variant: Variant, point) -> list:
-    t1, t2, xi = point
-    return [np.asarray(t1, float), np.asarray(xi, float)] if variant.shared else \
-        [np.asarray(t1, float), np.asarray(t2, float), np.asarray(xi, float)]
+def _vectors_of(model: Model, point) -> list:
+    """The point ``(theta1, theta2, xi)`` as the model's vectors (``model.vector_names`` order)."""
+    by_role = dict(zip(model.neuron.roles[::-1], point[::-1]))  # a shared theta is the first input
+    return [np.asarray(by_role[name], float) for name in model.vector_names]
 
 
-def sphere_multipliers(variant: Variant, point) -> np.ndarray:
+def sphere_multipliers(model: Model, point) -> np.ndarray:
     """``lambda_S = <nu_S, grad_S f> / |nu_S|^2`` per stacked coordinate."""
-    n = variant.group.order
-    names = variant.vector_names
-    vecs = _vectors_of(variant, point)
-    g1, g2, gx = bruteforce.euclidean_gradients(variant.group, *point)
-    grads = [g1 + g2, gx] if variant.shared else [g1, g2, gx]
+    n = model.group.order
+    names = model.vector_names
+    vecs = _vectors_of(model, point)
+    g1, g2, gx = bruteforce.euclidean_gradients(model.group, *point)
+    grads = [g1 + g2, gx] if model.shared else [g1, g2, gx]
     lam = np.zeros(n * len(names))
-    for S in variant.sphere_groups:
+    for S in model.neuron.sphere_groups:
         idx = [names.index(v) for v in S]
         val = sum(float(vecs[i] @ grads[i]) for i in idx) / sum(float(vecs[i] @ vecs[i]) for i in idx)
         for i in idx:
@@ -653,13 +654,13 @@ def sphere_multipliers(variant: Variant, point) -> np.ndarray:
     return lam
 
 
-def tangent_basis(variant: Variant, point) -> np.ndarray:
+def tangent_basis(model: Model, point) -> np.ndarray:
     """Orthonormal basis (columns) of the tangent space of the product of spheres at ``point``."""
-    n = variant.group.order
-    names = variant.vector_names
-    vecs = _vectors_of(variant, point)
+    n = model.group.order
+    names = model.vector_names
+    vecs = _vectors_of(model, point)
     R = []
-    for S in variant.sphere_groups:
+    for S in model.neuron.sphere_groups:
         c = np.zeros(n * len(names))
         for v in S:
             i = names.index(v)
@@ -677,14 +678,14 @@ def tangent_jacobian(model, orbit=None, point=None) -> tuple:
     or with any critical ``point = (theta1, theta2, xi)``.
     """
     if isinstance(model, Equilibrium):
-        variant, point = model.variant, model.point
+        model, point = model.model, model.point
     else:
-        variant = as_variant(model)
+        model = as_model(model)
         if point is None:
-            point = equilibrium(variant, orbit).point
-    H = euclidean_hessian(variant, point)
-    lam = sphere_multipliers(variant, point)
-    B = tangent_basis(variant, point)
+            point = equilibrium(model, orbit).point
+    H = euclidean_hessian(model, point)
+    lam = sphere_multipliers(model, point)
+    B = tangent_basis(model, point)
     return B.T @ (H - lam[:, None] * np.eye(len(lam))) @ B, B
 
 
@@ -733,10 +734,10 @@ def _symmetry_directions(eq: Equilibrium, QO: np.ndarray) -> np.ndarray:
     shared ``(R_c theta - L_c theta, R_c xi - L_c xi)`` and, for antisymmetric class functions,
     ``(R_c theta, 2 R_c xi)``.
     """
-    variant = eq.variant
+    model = eq.model
     G = eq.group
     T, inv = G.table, G.inverse
-    vecs = _vectors_of(variant, eq.point)
+    vecs = _vectors_of(model, eq.point)
     hs = [h for h in range(G.order) if h < inv[h]]
     if not hs:
         return np.zeros((QO.shape[1] * len(vecs), 0))
@@ -754,7 +755,7 @@ def _symmetry_directions(eq: Equilibrium, QO: np.ndarray) -> np.ndarray:
         return QO.T @ v
 
     cols = []
-    if variant.shared:
+    if model.shared:
         th, xi = vecs
         cols.append(np.concatenate([co(Rm(th) - Lm(th)), co(Rm(xi) - Lm(xi))]))
         Rt, Rx = co(Rm(th)), co(Rm(xi))
@@ -786,23 +787,23 @@ def numeric_spectrum(eq: Equilibrium) -> tuple:
     Accuracy about ``1e-13`` relative to ``Omega*`` (double precision eigenvalues of a symmetric
     matrix built exactly from the Cayley table).
     """
-    variant = eq.variant
+    model = eq.model
     G = eq.group
     if G.order > NUMERIC_MAX_ORDER:
         raise SymflowError(f"{G.name} has order {G.order} > {NUMERIC_MAX_ORDER}: the dense brute-force "
                            f"Hessian is not built for it (use the derived spectrum, verify=False)")
     n = G.order
-    names = variant.vector_names
+    names = model.vector_names
     N = n * len(names)
     om = eq.omega_star_float
-    vecs = _vectors_of(variant, eq.point)
+    vecs = _vectors_of(model, eq.point)
     rfb = _real_basis(G)
     QO = rfb.matrix[:, rfb.slices[eq.orbit_index]]
     others = [rfb.matrix[:, s] for k, s in enumerate(rfb.slices)
               if k != eq.orbit_index and not G.irreps[G.orbits[k][0]].is_trivial]
     Qrest = np.concatenate(others, axis=1) if others else np.zeros((n, 0))
-    J = euclidean_hessian(variant, eq.point)
-    lam = sphere_multipliers(variant, eq.point)
+    J = euclidean_hessian(model, eq.point)
+    lam = sphere_multipliers(model, eq.point)
     J[np.diag_indices(N)] -= lam
 
     def embed(i, B):
@@ -841,7 +842,7 @@ def numeric_spectrum(eq: Equilibrium) -> tuple:
     ph = np.concatenate(phase_cols, axis=1)
     if ph.shape[1]:
         subs.insert(0, ("phase alignment", ph))
-    for S in variant.sphere_groups:
+    for S in model.neuron.sphere_groups:
         if len(S) < 2:
             continue
         R = np.concatenate([radial_cols[v][0] for v in S], axis=1)
@@ -850,9 +851,9 @@ def numeric_spectrum(eq: Equilibrium) -> tuple:
         q, s, _ = np.linalg.svd(R - np.outer(rad, rad @ R), full_matrices=False)
         subs.insert(1, ("magnitude balance", q[:, s > 1e-8]))
     total = sum(B.shape[1] for _, B in subs) + sum(m for _, m, _ in out_modes)
-    if total != N - len(variant.sphere_groups):  # pragma: no cover - a failed theorem
+    if total != N - len(model.neuron.sphere_groups):  # pragma: no cover - a failed theorem
         raise SymflowError(f"internal check failed: {total} labelled tangent directions for {G.name} orbit "
-                           f"{eq.irreps}, expected {N - len(variant.sphere_groups)}")
+                           f"{eq.irreps}, expected {N - len(model.neuron.sphere_groups)}")
     Ball = np.concatenate([B for _, B in subs], axis=1) if subs else np.zeros((N, 0))
     C = Ball.T @ J @ Ball / om
     C = (C + C.T) / 2
@@ -912,7 +913,7 @@ def spectrum(model, orbit=None, verify: bool | None = None) -> Spectrum:
     with the brute-force Cayley-table spectrum and its symmetry check (:func:`numeric_spectrum`).
     """
     eq = model if isinstance(model, Equilibrium) else equilibrium(model, orbit)
-    cf = _closed_form(eq.variant.get_model(), eq.variant.shared, eq.variant.spheres, eq.dim, eq.type)
+    cf = _closed_form(eq.model, eq.dim, eq.type)
     n = eq.group.order
     derived = cf.at(n)
     classification = "saddle" if any(u > 0 for u, _, _ in derived) else "stable"
@@ -958,10 +959,10 @@ def orbit_spectra(model, verify: bool | None = None) -> list:
     ``verify=None`` checks one orbit of each ``(dimension, type)`` class against the brute-force
     spectrum when ``n <= VERIFY_MAX_ORDER``; ``True`` checks every orbit; ``False`` none.
     """
-    variant = as_variant(model)
-    n = variant.group.order
+    model = as_model(model)
+    n = model.group.order
     out, checked = [], set()
-    for eq in orbit_equilibria(variant):
+    for eq in orbit_equilibria(model):
         cls = (eq.dim, eq.type)
         v = verify if verify is not None else (n <= VERIFY_MAX_ORDER and cls not in checked)
         checked.add(cls)
@@ -969,10 +970,10 @@ def orbit_spectra(model, verify: bool | None = None) -> list:
     return out
 
 
-def report_from_spectra(variant, spectra: list) -> dict:
+def report_from_spectra(model, spectra: list) -> dict:
     """The JSON contract for already computed spectra."""
-    variant = as_variant(variant)
-    return {"group": variant.group.name, "shared": bool(variant.shared), "spheres": variant.spheres,
+    model = as_model(model)
+    return {"group": model.group.name, "shared": bool(model.shared), "spheres": model.spheres,
             "time_unit": "c=1", "orbits": [s.to_json() for s in spectra]}
 
 
@@ -985,10 +986,6 @@ def rates_report(model, verify: bool | None = None) -> dict:
 
     ``verify``: see :func:`orbit_spectra`.
     """
-    variant = as_variant(model)
-    return report_from_spectra(variant, orbit_spectra(variant, verify=verify))
+    model = as_model(model)
+    return report_from_spectra(model, orbit_spectra(model, verify=verify))
 
-
-def report_json(model, verify: bool | None = None) -> str:
-    """:func:`rates_report` as a JSON string."""
-    return json.dumps(rates_report(model, verify=verify))
