@@ -50,7 +50,7 @@ MAX_ORDER_LOGITS = 101
 @dataclass
 class StudyData:
     """What the claims need: ``model``, ``run`` (:class:`~symflow.study.trajectory.ObservedRun`),
-    ``equilibria`` and ``spectra`` keyed by layout orbit index (populated orbits only)."""
+    ``equilibria`` and ``spectra`` keyed by orbit id (``group.orbits``; populated orbits only)."""
 
     model: object
     run: object
@@ -68,28 +68,29 @@ class StudyData:
         return self.run["top_orbit"][-1]
 
     def populated(self) -> list:
-        """Layout orbits with at least one neuron at the end, by decreasing population."""
+        """Orbits (:class:`~symflow.groups.orbits.IrrepOrbit`) with at least one neuron at the end, by
+        decreasing population."""
         counts = np.bincount(self.final_orbit, minlength=len(self.run.orbits))
         return [self.run.orbits[k] for k in np.argsort(-counts, kind="stable") if counts[k] > 0]
 
     def members(self, orbit) -> np.ndarray:
-        return np.nonzero(self.final_orbit == orbit.index)[0]
+        return np.nonzero(self.final_orbit == orbit.id)[0]
 
     def classes(self) -> list:
         """Populated orbits grouped by ``(dim, type, Omega*)``: their spectra coincide (the rates
         depend on the orbit only through these). ``[(label, [orbits], neuron indices)]``."""
         groups: dict = {}
         for o in self.populated():
-            key = (o.dim, o.kind, str(self.equilibria[o.index].omega_star))
+            key = (o.dim, o.type, str(self.equilibria[o.id].omega_star))
             groups.setdefault(key, []).append(o)
         out = []
-        for (d, kind, _), orbs in groups.items():
+        for (d, otype, _), orbs in groups.items():
             idx = np.sort(np.concatenate([self.members(o) for o in orbs]))
             if len(orbs) == 1:
-                label = orbs[0].label
+                label = orbs[0].display_label
             else:
-                shown = ", ".join(o.label for o in orbs[:4]) + (", ..." if len(orbs) > 4 else "")
-                label = f"{len(orbs)} orbits d={d} {kind} ({shown})"
+                shown = ", ".join(o.display_label for o in orbs[:4]) + (", ..." if len(orbs) > 4 else "")
+                label = f"{len(orbs)} orbits d={d} {otype} ({shown})"
             out.append((label, orbs, idx))
         return out
 
@@ -136,8 +137,8 @@ def rank_one_and_alignment(data: StudyData) -> list:
     """Rank-one blocks (non-quaternionic orbits) and rotational alignment at the end."""
     rank = data.run["rank_ratio"][-1]
     cos = data.run["cos_min"][-1]
-    kinds = {o.index: o.kind for o in data.run.orbits}
-    quat = np.array([kinds[k] == "quaternionic" for k in data.final_orbit])
+    types = {o.id: o.type for o in data.run.orbits}
+    quat = np.array([types[k] == "quaternionic" for k in data.final_orbit])
     rows = []
     if np.any(~quat):
         r = _fraction_row("rank-one blocks (fraction, non-quaternionic orbits)", rank[~quat] < RANK_TOL,
@@ -166,7 +167,7 @@ def omega_star(data: StudyData) -> list:
     rows = []
     om = data.run["omega"][-1]
     for label, orbs, idx in data.classes():
-        eq = data.equilibria[orbs[0].index]
+        eq = data.equilibria[orbs[0].id]
         pred = eq.omega_star_float
         med = float(np.median(om[idx]))
         worst = float(np.max(np.abs(om[idx] - pred)) / pred)
@@ -206,9 +207,9 @@ RATE_KINDS = {
     "competition": (("losing irreps", "trivial component"), lambda o: True,
                     "amplitude sqrt(1 - share) of the energy outside the winning orbit (slowest of the modes "
                     "'losing irreps' and 'trivial component')"),
-    "rank": (("rank reduction",), lambda o: o.dim > 1 and o.kind != "quaternionic",
+    "rank": (("rank reduction",), lambda o: o.dim > 1 and o.type != "quaternionic",
              "sigma2/sigma1 of the block (mode 'rank reduction')"),
-    "phase": (("phase alignment",), lambda o: o.kind == "complex",
+    "phase": (("phase alignment",), lambda o: o.type == "complex",
               "|arg tr(xi^* theta2 theta1)| on the block (for abelian groups |D|, the misalignment; mode "
               "'phase alignment')"),
 }
@@ -231,7 +232,7 @@ def rates(data: StudyData) -> list:
     near = ((1.0 - data.run["top_share"]) < NEAR_SHARE) & ~resting
     for label, orbs, members in data.classes():
         o = orbs[0]
-        spec = data.spectra[o.index]
+        spec = data.spectra[o.id]
         idx = members[:MAX_FITS]
         for kind, (prefixes, applies, what) in RATE_KINDS.items():
             if not applies(o):
@@ -243,7 +244,7 @@ def rates(data: StudyData) -> list:
             good = fits[np.isfinite(fits)]
             name = {"competition": "competition rate", "rank": "rank-reduction rate",
                     "phase": "phase-alignment rate"}[kind] + f" on {label}"
-            units = pred / data.equilibria[o.index].omega_star_float
+            units = pred / data.equilibria[o.id].omega_star_float
             if good.size < 3:
                 rows.append(Prediction(name, pred, None, f"relative {RATE_TOL:g}", None,
                                        f"Too few neurons with a usable fit window ({good.size} of {idx.size}): the "
@@ -258,7 +259,7 @@ def rates(data: StudyData) -> list:
                                    f"window {FIT_WINDOWS[kind][1]:g} < y < {FIT_WINDOWS[kind][0]:g} (and energy "
                                    f"outside the orbit < {NEAR_SHARE:g}), y = {what}; median of {good.size} neurons, "
                                    f"interquartile range {q1:.4g} to {q3:.4g}.",
-                                   "rates", extra={"kind": kind, "orbit": o.index, "neurons": idx, "fits": fits}))
+                                   "rates", extra={"kind": kind, "orbit": o.id, "neurons": idx, "fits": fits}))
     return rows
 
 
@@ -268,16 +269,16 @@ def basins(data: StudyData) -> list:
     M = data.run.width
     counts = np.bincount(data.final_orbit, minlength=len(data.run.orbits))
     rows = []
-    nontrivial = [o for o in data.run.orbits if o.kind != "trivial"]
-    listed = nontrivial if len(nontrivial) <= 12 else [o for o in nontrivial if counts[o.index]]
+    nontrivial = [o for o in data.run.orbits if o.type != "trivial"]
+    listed = nontrivial if len(nontrivial) <= 12 else [o for o in nontrivial if counts[o.id]]
     table = {}
     for o in listed:
-        k = int(counts[o.index])
+        k = int(counts[o.id])
         lo, hi = wilson_interval(k, M)
-        table[o.label] = (k / M, lo, hi)
+        table[o.display_label] = (k / M, lo, hi)
         if len(nontrivial) <= 12:
-            rows.append(Prediction(f"basin fraction of {o.label}", None, k / M, "measurement", None,
-                                   f"{k} of {M} neurons (d = {o.dim}, {o.kind}); 95% Wilson interval "
+            rows.append(Prediction(f"basin fraction of {o.display_label}", None, k / M, "measurement", None,
+                                   f"{k} of {M} neurons (d = {o.dim}, {o.type}); 95% Wilson interval "
                                    f"{lo:.4f}-{hi:.4f}. Basin sizes are measured, not predicted.", "basins"))
     if len(nontrivial) > 12:
         rows.append(Prediction("basin fractions (populated orbits)", None,
@@ -294,10 +295,10 @@ def population_law(data: StudyData) -> list:
     """THEORY section 6: uniform over non-trivial conjugate pairs, Haar-uniform phases."""
     if not data.abelian:
         return []
-    orbits = [o for o in data.run.orbits if o.kind == "complex"]
-    real = [o for o in data.run.orbits if o.kind == "real"]
+    orbits = [o for o in data.run.orbits if o.type == "complex"]
+    real = [o for o in data.run.orbits if o.type == "real"]
     all_counts = np.bincount(data.final_orbit, minlength=len(data.run.orbits))
-    counts = all_counts[[o.index for o in orbits]]
+    counts = all_counts[[o.id for o in orbits]]
     rows = []
     if len(orbits) >= 2:
         stat, p = chi_square_uniform(counts)
@@ -307,7 +308,7 @@ def population_law(data: StudyData) -> list:
                                f"counts {counts.tolist()}.", "population law (abelian)"))
     if real:
         M = data.run.width
-        k = int(sum(all_counts[o.index] for o in real))
+        k = int(sum(all_counts[o.id] for o in real))
         share = len(real) / (len(real) + len(orbits))
         lo, hi = wilson_interval(k, M)
         rows.append(Prediction("neurons on real characters (measured)", share, k / M, "measurement", None,
@@ -315,7 +316,7 @@ def population_law(data: StudyData) -> list:
                                f"pair law does not cover them; uniform over all non-trivial orbits would give "
                                f"{share:.4g}, measured {k}/{M} (95% Wilson interval {lo:.4f}-{hi:.4f}).",
                                "population law (abelian)"))
-    complex_orbits = {o.index for o in orbits}
+    complex_orbits = {o.id for o in orbits}
     on_complex = np.array([k in complex_orbits for k in data.final_orbit])
     if np.count_nonzero(on_complex) < 8:
         return rows

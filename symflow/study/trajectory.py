@@ -31,11 +31,14 @@ from ..dynamics.state import FourierState
 
 #: Equilibrium tolerance of a study run, in units of ``n^-3/2``.
 STUDY_GTOL_FACTOR = 1e-11
+#: Default number of save times of a study run (rate fits need dense samples).
+STUDY_N_SAVE = 241
 
 
-def _trace_phase(state: FourierState, dominant: np.ndarray) -> np.ndarray:
-    """``|arg tr(xi_hat^* theta2_hat theta1_hat)|`` on each neuron's ``dominant`` block, ``(M,)``."""
-    n1, n2, nx = obs._ce_names(state)
+def _trace_phase(state: FourierState, dominant: np.ndarray, roles: tuple) -> np.ndarray:
+    """``|arg tr(xi_hat^* theta2_hat theta1_hat)|`` on each neuron's ``dominant`` block, ``(M,)``;
+    ``roles``: the neuron's ``(first input, second input, output)`` names (``Neuron.roles``)."""
+    n1, n2, nx = roles
     blocks = obs.dominant_blocks(state, dominant)
     out = np.zeros(state.width)
     for d, (idx, X) in blocks[nx].items():
@@ -46,13 +49,13 @@ def _trace_phase(state: FourierState, dominant: np.ndarray) -> np.ndarray:
 
 
 def observe(state: FourierState, flow) -> dict:
-    """The per-save record described in the module docstring."""
+    """The per-save record described in the module docstring (orbits by id, ``group.orbits``)."""
     share = obs.orbit_share(state)
     top = obs.dominant_orbit(state, share)
     rank = np.max(np.stack(list(obs.rank_ratio(state, top).values())), axis=0)
     cos_min = np.min(obs.alignment(state, top), axis=1)
     return {"top_orbit": top.astype(np.int32), "top_share": share[np.arange(state.width), top],
-            "rank_ratio": rank, "cos_min": cos_min, "phase": _trace_phase(state, top),
+            "rank_ratio": rank, "cos_min": cos_min, "phase": _trace_phase(state, top, flow.model.neuron.roles),
             "omega": flow.omega(state.data), "orbit_mean": share.mean(axis=0)}
 
 
@@ -78,10 +81,12 @@ class ObservedRun:
 
     @property
     def orbits(self) -> list:
-        return self.final_state.layout.orbits
+        """The group's :class:`~symflow.groups.orbits.IrrepOrbit` records; the recorded orbit indices
+        (``top_orbit``, the columns of ``orbit_mean``) are their ids."""
+        return self.model.group.orbits
 
 
-def run_observed(model, width: int, seed: int, t_end: float, n_save: int = 241, progress: bool = True,
+def run_observed(model, width: int, seed: int, t_end: float, n_save: int = STUDY_N_SAVE, progress: bool = True,
                  init: str = "uniform") -> ObservedRun:
     """Integrate ``width`` neurons from a seeded uniform start to ``t_end``, recording :func:`observe`.
 

@@ -113,12 +113,11 @@ def energy_latex(E, form: str = "fourier") -> str:
     Fourier form for the group, ``"parameter"`` the parameter-space form (long for large groups)."""
     model = E.model
     if form == "fourier":
-        from .energy import energy_trace_words
         from .symbols import N
 
         d = sp.Symbol("d_\\rho", positive=True, integer=True)
         terms = []
-        for coef, word in energy_trace_words(model, d, N):
+        for coef, word in E.trace_words(d, N):
             letters = []
             for name, power, adj in word:
                 base = hat_latex(name) if power == 1 else "\\widehat{%s^{%d}}" % (vector_latex(name), power)

@@ -746,6 +746,10 @@ class EnergyFunctional:
             memo[key] = self._exact_hats([x ** pw for x in vals[name]])
         return memo[key]
 
+    def trace_words(self, d, n) -> list:
+        """:func:`energy_trace_words` of this model (the generic block energy, for display)."""
+        return energy_trace_words(self.model, d, n)
+
     # -- display
     def latex(self, form: str = "fourier") -> str:
         from .display import energy_latex
