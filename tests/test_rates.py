@@ -251,7 +251,7 @@ def test_repr_latex_and_errors():
     assert "rotational alignment" in repr(cf) and "\\Omega^*(n)" in cf._repr_latex_()
     with pytest.raises(SymflowError, match="even dimension"):
         rates.orbit_closed_form(Model("Q8"), 3, "quaternionic")
-    with pytest.raises(SymflowError, match="kind must be"):
+    with pytest.raises(SymflowError, match="orbit type must be"):
         rates.orbit_closed_form(Model("Q8"), 2, "symplectic")
     with pytest.raises(SymflowError, match="trivial irrep"):
         rates.spectrum(Model("Z5"), 0)

@@ -227,7 +227,7 @@ def _unit(i, j, c=1):
     return _Sparse({(i, j): sp.sympify(c)})
 
 
-def _real_form(d: int, kind: str) -> list:
+def _real_form(d: int, type: str) -> list:
     """Orthogonal basis (equal norms) of the orbit's real form of ``d x d`` blocks.
 
     Returns ``[(label, matrix), ...]``; label ``phase`` (on the point's line), ``cross`` (its row
@@ -237,7 +237,7 @@ def _real_form(d: int, kind: str) -> list:
         return "phase" if i == 0 and j == 0 else ("cross" if i == 0 or j == 0 else "comp")
 
     out = []
-    if kind == "quaternionic":
+    if type == "quaternionic":
         m = d // 2
         for p in range(m):
             for q in range(m):
@@ -249,12 +249,12 @@ def _real_form(d: int, kind: str) -> list:
     for i in range(d):
         for j in range(d):
             out.append((lab(i, j), _unit(i, j)))
-            if kind == "complex":
+            if type == "complex":
                 out.append((lab(i, j), _unit(i, j, sp.I)))
     return out
 
 
-def _coordinates(M: _Sparse, d: int, kind: str) -> dict:
+def _coordinates(M: _Sparse, d: int, type: str) -> dict:
     """Nonzero coordinates ``{index: value}`` of ``M`` in the basis of :func:`_real_form`;
     raises :class:`ModelError` if ``M`` is not in the real form."""
     out = {}
@@ -265,9 +265,9 @@ def _coordinates(M: _Sparse, d: int, kind: str) -> dict:
             out[idx] = v
 
     def bad():
-        raise ModelError(f"the block drive leaves the {kind} real form (d={d}); cannot linearise on the orbit")
+        raise ModelError(f"the block drive leaves the {type} real form (d={d}); cannot linearise on the orbit")
 
-    if kind == "quaternionic":
+    if type == "quaternionic":
         m = d // 2
         slots = {(i // 2, j // 2) for i, j in M}
         for p, q in slots:
@@ -283,7 +283,7 @@ def _coordinates(M: _Sparse, d: int, kind: str) -> dict:
         return out
     for (i, j), v in M.items():
         re, im = sp.re(v), sp.im(v)
-        if kind == "complex":
+        if type == "complex":
             put(2 * (i * d + j), re)
             put(2 * (i * d + j) + 1, im)
         else:
@@ -343,21 +343,21 @@ class ClosedForm:
                 f"\\text{{mult.}} & \\text{{mode}} \\\\ {rows} \\end{{array}}$")
 
 
-def orbit_closed_form(model, d: int = 1, kind: str = "complex") -> ClosedForm:
-    """The exact spectrum of an orbit of dimension ``d`` and type ``kind`` (``"real"``,
+def orbit_closed_form(model, d: int = 1, type: str = "complex") -> ClosedForm:
+    """The exact spectrum of an orbit of dimension ``d`` and ``type`` (``"real"``,
     ``"complex"`` or ``"quaternionic"``) for ``model``'s neuron, with ``n`` symbolic.
 
     ``orbit_closed_form(Model("Z7"), 1, "complex")`` is the abelian closed form of every
-    frequency pair of every abelian group (``n`` free); ``kind="real"`` the order-2 characters.
+    frequency pair of every abelian group (``n`` free); ``type="real"`` the order-2 characters.
     """
     model = as_model(model)
-    if kind not in ("real", "complex", "quaternionic"):
-        raise SymflowError(f"kind must be 'real', 'complex' or 'quaternionic', got {kind!r}")
-    if kind == "quaternionic" and d % 2:
+    if type not in ("real", "complex", "quaternionic"):
+        raise SymflowError(f"orbit type must be 'real', 'complex' or 'quaternionic', got {type!r}")
+    if type == "quaternionic" and d % 2:
         raise SymflowError(f"a quaternionic irrep has even dimension, got d = {d}")
     if not isinstance(d, (int, np.integer)) or d < 1:
         raise SymflowError(f"d must be a positive integer, got {d!r}")
-    return _closed_form(model, int(d), kind)
+    return _closed_form(model, int(d), type)
 
 
 def abelian_rate_closed_forms(model) -> dict:
@@ -369,15 +369,15 @@ def abelian_rate_closed_forms(model) -> dict:
 _CACHE: dict = {}
 
 
-def _closed_form(model: Model, d: int, kind: str) -> ClosedForm:
+def _closed_form(model: Model, d: int, type: str) -> ClosedForm:
     from .flow import compact_drive
     from .symbols import N, OMEGA
 
-    key = (model.settings_key(), d, kind)
+    key = (model.settings_key(), d, type)
     if key in _CACHE:
         return _CACHE[key]
     names = tuple(model.vector_names)
-    basis = _real_form(d, kind)
+    basis = _real_form(d, type)
     K = len(basis)
     shared = model.shared
     joint = model.spheres == "joint"
@@ -393,7 +393,7 @@ def _closed_form(model: Model, d: int, kind: str) -> ClosedForm:
     q0 = q(ptil)
 
     def coords(M: _Sparse) -> dict:
-        return _coordinates(M, d, kind)
+        return _coordinates(M, d, type)
 
     # Jacobian columns by polarisation
     A: dict = {}  # sparse Jacobian {(row, col): value} in stacked coordinates
@@ -455,16 +455,16 @@ def _closed_form(model: Model, d: int, kind: str) -> ClosedForm:
     Mt = {key: sp.radsimp(sp.cancel(v * to_units)) for key, v in Mt.items()}
     Mt = {key: v for key, v in Mt.items() if v != 0}
     if any(v.has(N) for v in Mt.values()):
-        raise ModelError(f"internal check failed: tangent Hessian in units of Omega* depends on n (d={d}, {kind})")
+        raise ModelError(f"internal check failed: tangent Hessian in units of Omega* depends on n (d={d}, {type})")
     if any(sp.simplify(v - Mt.get((b, a), 0)) != 0 for (a, b), v in Mt.items()):
-        raise ModelError(f"internal check failed: tangent Hessian is not symmetric (d={d}, {kind}); "
+        raise ModelError(f"internal check failed: tangent Hessian is not symmetric (d={d}, {type}); "
                          "the block drive is not the gradient in the Plancherel metric")
     in_orbit = _component_eigenvalues(Mt, labels)
     zero_count = int(sum(m for u, m, _ in in_orbit if u == 0))
-    sym_rank = _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, kind, d)
+    sym_rank = _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, type, d)
     if sym_rank > zero_count:
         raise ModelError(f"internal check failed: {sym_rank} symmetry directions but {zero_count} zero modes "
-                         f"(d={d}, {kind})")
+                         f"(d={d}, {type})")
     modes = [(u, m, lab) for u, m, lab in in_orbit if u != 0]
     if sym_rank:
         modes.append((sp.Integer(0), sp.Integer(sym_rank), "symmetry zero modes"))
@@ -482,9 +482,9 @@ def _closed_form(model: Model, d: int, kind: str) -> ClosedForm:
         modes.append((u, N - 1 - dimV, f"losing irreps ({k})"))
         modes.append((u, sp.Integer(1), f"trivial component ({k})"))
     modes = _merge_closed(modes)
-    k_dbl = 2 if kind in ("complex", "quaternionic") else 1
+    k_dbl = 2 if type in ("complex", "quaternionic") else 1
     om = 1 / (sp.sqrt(k_dbl * d) * N ** sp.Rational(3, 2)) / (2 if joint else 1)
-    cf = ClosedForm(d, kind, model.settings_key(), om, modes, N, sym_rank)
+    cf = ClosedForm(d, type, model.settings_key(), om, modes, N, sym_rank)
     _CACHE[key] = cf
     return cf
 
@@ -528,7 +528,7 @@ def _component_eigenvalues(M: dict, labels: list) -> list:
     return [(u, sp.Integer(m), lab) for (u, lab), m in acc.items()]
 
 
-def _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, kind, d) -> int:
+def _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, type, d) -> int:
     """Rank of the symmetry generators' tangent vectors in block coordinates (numeric, 1e-9);
     checks that they are zero modes of the tangent Hessian ``Mt``."""
     K = len(basis)
@@ -549,7 +549,7 @@ def _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, kind, d) -> int:
         th, xi = P["theta"], P["xi"]
         for X in alg:
             gens.append(coords({"theta": X @ th - th @ X, "xi": X @ xi - xi @ X}))
-        if kind == "complex":
+        if type == "complex":
             gens.append(coords({"theta": 1j * th, "xi": 2j * xi}))
     else:
         t1, t2, xi = P["theta1"], P["theta2"], P["xi"]
@@ -571,7 +571,7 @@ def _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, kind, d) -> int:
     for (i, j), v in Mt.items():
         Mn[i, j] = float(v)
     if np.abs(Mn @ S).max() > 1e-9 * np.abs(S).max() * max(1.0, np.abs(Mn).max()):
-        raise ModelError(f"internal check failed: a symmetry direction is not a zero mode (d={d}, {kind})")
+        raise ModelError(f"internal check failed: a symmetry direction is not a zero mode (d={d}, {type})")
     s = np.linalg.svd(S, compute_uv=False)
     return int((s > 1e-8).sum())  # entries of order 1: absolute rank threshold
 
