@@ -432,7 +432,7 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
         ki = ideal_margin(n)
         rows.append(Prediction("Stage II: logit margin per unit scale kappa", ki, kappa, "relative 0.1",
                                bool(abs(kappa - ki) <= 0.1 * ki),
-                               f"Ideal aligned population: kappa = sqrt(2)/(sqrt(n)(n-1)). Measured: mean over the "
+                               "Ideal aligned population: kappa = sqrt(2)/(sqrt(n)(n-1)). Measured: mean over the "
                                f"table of f[y] - mean_{{h != y}} f[h] at a = 1." + uniform, "stage II"))
     a_pred = pred.scale(t)
     rel = float(np.max(np.abs(flow.a[1:] - a_pred[1:]) / a_pred[1:]))

@@ -17,7 +17,7 @@ r"""A population run recorded as observables, not as parameter arrays.
 :func:`symflow.dynamics.simulate`) with these recorded at ``n_save`` equally spaced times.
 The equilibrium tolerance is set far below ``simulate``'s default (``1e-11 n^-3/2``) so that
 deviations are followed down to about ``1e-10`` before a neuron is declared at rest and its
-chunk frozen: the exponential fits of :mod:`symflow.study.rates_fit` use that range.
+chunk frozen: the exponential rate fits of :func:`symflow.study.claims.rates` use that range.
 """
 from __future__ import annotations
 

@@ -908,7 +908,7 @@ def spectrum(model, orbit=None, verify: bool | None = None) -> Spectrum:
     """The tangent-space :class:`Spectrum` at the equilibrium of ``orbit``.
 
     ``model``: a Model, Group, group name or an :class:`Equilibrium` (then omit ``orbit``);
-    ``orbit``: see :data:`symflow.theory.equilibria.ORBIT_FORMS`. Rates are derived exactly
+    ``orbit``: anything :meth:`Group.orbit <symflow.groups.group.Group.orbit>` resolves. Rates are derived exactly
     (:func:`orbit_closed_form`). ``verify`` (default: ``n <= VERIFY_MAX_ORDER``) compares them
     with the brute-force Cayley-table spectrum and its symmetry check (:func:`numeric_spectrum`).
     """
