@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..dynamics import observables as obs
+from ..dynamics.network import TwoLayerNetwork
+from ..dynamics.stage2 import (Stage2Prediction, aligned_population, ideal_margin, measured_margin,
+                               scale_flow)
+from ..modular.mechanism import indicator_coefficients, phase_averaged_weights
 from .predictions import Prediction
 from .statistics import chi_square_uniform, fit_exponential_rate, ks_uniform_circle, wilson_interval
 
@@ -343,8 +347,6 @@ def _final_parameters(data: StudyData) -> tuple:
 
 def flawed_indicator(data: StudyData, seed: int = 0) -> list:
     """The learned population's logits vs the phase-averaged indicator weights; argmax accuracy."""
-    from ..modular.mechanism import indicator_coefficients, phase_averaged_weights
-
     G = data.group
     if not data.abelian:
         return []
@@ -388,9 +390,6 @@ def flawed_indicator(data: StudyData, seed: int = 0) -> list:
 # --------------------------------------------------------------------------- Stage II
 def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
     """Directions frozen at the simulated end state, tied scale trained on the summed loss."""
-    from ..dynamics.network import TwoLayerNetwork
-    from ..dynamics.stage2 import Stage2Prediction, ideal_margin, measured_margin, scale_flow
-
     G = data.group
     n = G.order
     if n > MAX_ORDER_LOGITS:
@@ -433,7 +432,7 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
         rows.append(Prediction("Stage II: logit margin per unit scale kappa", ki, kappa, "relative 0.1",
                                bool(abs(kappa - ki) <= 0.1 * ki),
                                "Ideal aligned population: kappa = sqrt(2)/(sqrt(n)(n-1)). Measured: mean over the "
-                               f"table of f[y] - mean_{{h != y}} f[h] at a = 1." + uniform, "stage II"))
+                               "table of f[y] - mean_{h != y} f[h] at a = 1." + uniform, "stage II"))
     a_pred = pred.scale(t)
     rel = float(np.max(np.abs(flow.a[1:] - a_pred[1:]) / a_pred[1:]))
     rows.append(Prediction("Stage II: tied scale a(t), closed form with the measured margin", float(a_pred[-1]),
@@ -469,8 +468,6 @@ def _time_to_loss(net, flow, eps: float, tau_per_t: float, stretch: float = 1e3)
     If the comparison window ``flow.t`` ends first, the same exact 1-d flow is continued on a
     geometric time grid up to ``stretch`` times the window; ``None`` when not reached even then.
     """
-    from ..dynamics.stage2 import scale_flow
-
     t_hit = flow.time_to_loss(eps)
     if np.isfinite(t_hit):
         return float(t_hit * tau_per_t), "within the comparison window"
@@ -484,8 +481,6 @@ def _time_to_loss(net, flow, eps: float, tau_per_t: float, stretch: float = 1e3)
 
 def _stage2_ideal(G, eps: float) -> list:
     """THEORY's Stage II claims on the phase-averaged population (exact on a 3 x 3 phase grid)."""
-    from ..dynamics.stage2 import Stage2Prediction, aligned_population, measured_margin, scale_flow
-
     n = G.order
     net = aligned_population(G, phases=3, scale=1e-9)
     kappa, spread = measured_margin(net)

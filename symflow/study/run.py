@@ -25,11 +25,18 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import __version__
+from ..dynamics.reduced import ReducedFlow
+from ..dynamics.results import versions
 from ..errors import SymflowError
+from ..groups import group as get_group
+from ..neuron import SPHERES
 from ..theory.equilibria import equilibrium
+from ..theory.model import Model
+from ..theory.rates import spectrum
 from . import claims as claims_mod
 from .predictions import Prediction
-from .trajectory import STUDY_N_SAVE
+from .trajectory import STUDY_N_SAVE, run_observed
 
 DEFAULT_GROUP = "F21"
 DEFAULT_WIDTH = 512
@@ -109,16 +116,8 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
 
     ``log(message)`` is called with progress messages (the CLI prints them).
     """
-    from .. import __version__
-    from ..dynamics.reduced import ReducedFlow
-    from ..dynamics.results import versions
-    from ..groups import group as get_group
-    from ..theory.model import Model
-    from ..theory.rates import spectrum
-    from .trajectory import run_observed
-
     say = log or (lambda msg: None)
-    if spheres not in ("separate", "joint"):
+    if spheres not in SPHERES:
         raise SymflowError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
     if isinstance(n_save, bool) or not isinstance(n_save, (int, np.integer)) or n_save < 11:
         raise SymflowError(f"n_save must be an integer >= 11 (rate fits need dense samples), got {n_save!r}")

@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..dynamics import observables as obs
+from ..dynamics.initial import check_seed, check_width, initial_state
+from ..dynamics.integrators import integrate, make_stepper
+from ..dynamics.reduced import MAX_STEP_FACTOR, ReducedFlow, _check_time
 from ..dynamics.state import FourierState
 
 #: Equilibrium tolerance of a study run, in units of ``n^-3/2``.
@@ -92,10 +95,6 @@ def run_observed(model, width: int, seed: int, t_end: float, n_save: int = STUDY
 
     ``KeyboardInterrupt`` ends the run at the last completed save (``info["interrupted"]``).
     """
-    from ..dynamics.initial import check_seed, check_width, initial_state
-    from ..dynamics.integrators import integrate, make_stepper
-    from ..dynamics.reduced import MAX_STEP_FACTOR, ReducedFlow, _check_time
-
     width, seed = check_width(width), check_seed(seed)
     t_end = _check_time("t_end", t_end)
     flow = ReducedFlow(model)

@@ -31,6 +31,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from .display import closed_form_latex
 from .model import require_model
 from .symbols import N, OMEGA
 
@@ -331,8 +332,6 @@ class AbelianClosedForm:
 
     # ------------------------------------------------------------------ display
     def latex(self) -> str:
-        from .display import closed_form_latex
-
         return closed_form_latex(self)
 
     def _repr_latex_(self) -> str:

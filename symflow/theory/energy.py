@@ -41,6 +41,7 @@ import sympy as sp
 
 from ..errors import ModelError, SymflowError
 from ..groups.multiquadratic import Basis, squarefree_part
+from .display import energy_latex
 from .symbols import (conjugate_partner, irrep_block_symbols, parameter_symbols, power_name,
                       wirtinger_split)
 
@@ -849,8 +850,6 @@ class EnergyFunctional:
 
     # -- display
     def latex(self, form: str = "fourier") -> str:
-        from .display import energy_latex
-
         return energy_latex(self, form)
 
     def _repr_latex_(self) -> str:

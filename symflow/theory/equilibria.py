@@ -38,8 +38,11 @@ import sympy as sp
 
 from ..errors import ModelError, SymflowError
 from ..groups.group import Group
+from ..groups.recognise import recognise_number
 from . import bruteforce
+from .flow import compact_drive
 from .model import Model
+from .symbols import N, OMEGA
 
 #: Stationarity tolerance (max-norm of the brute-force flow at the point).
 STATIONARY_TOL = 1e-12
@@ -193,8 +196,6 @@ class Equilibrium:
         Real and complex type: ``r E_11``; quaternionic: ``r P``, the projector ``P`` recognised
         exactly from the numeric transform (entries checked to ``1e-9``).
         """
-        from ..groups.recognise import recognise_number
-
         n, d, k = self.group.order, self.dim, self._k
         r = 1 / sp.sqrt(sp.Integer(k * n * d))
         if self.type == "quaternionic":
@@ -260,9 +261,6 @@ class Equilibrium:
         model's energy) and the radial coefficients of ``model.block_flow(1)``, with ``n`` and
         ``Omega = Omega*`` substituted; every entry must simplify to ``0``.
         """
-        from .flow import compact_drive
-        from .symbols import N, OMEGA
-
         model = self.model
         d = self.dim
         blocks = self.fourier_blocks

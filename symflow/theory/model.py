@@ -34,6 +34,8 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import ModelError, SymflowError
+from ..groups import group as group_by_name
+from ..groups.group import Group
 from ..neuron import Neuron
 from .manifold import SphereProduct
 
@@ -112,14 +114,10 @@ def cross_terms(activation) -> tuple:
 
 
 def _resolve_group(group):
-    from ..groups.group import Group
-
     if isinstance(group, Group):
         return group
     if isinstance(group, str):
-        from ..groups import group as by_name
-
-        return by_name(group)
+        return group_by_name(group)
     raise ModelError(f"a model needs a group name (e.g. 'Z7', 'F21', 'S4') or a symflow Group, "
                      f"got {type(group).__name__}")
 
@@ -148,7 +146,7 @@ class Model:
         self.neuron = Neuron(loss=loss, shared=shared, spheres=spheres, constraint=constraint)
         self._activation_input = activation
         if activation is not None:  # parse now so that a bad activation fails here, not on first use
-            self.activation
+            self.activation = parse_activation(activation)
             if not self.cross_terms:
                 import sympy as sp
 

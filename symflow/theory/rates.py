@@ -55,9 +55,12 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from ..groups.fourier import real_fourier_basis
 from . import bruteforce
 from .equilibria import Equilibrium, as_model, equilibrium, orbit_equilibria
+from .flow import compact_drive
 from .model import Model
+from .symbols import N, OMEGA
 
 #: Two numeric eigenvalues closer than this (relative to Omega*) are one mode.
 CLUSTER_TOL = 1e-8
@@ -370,9 +373,6 @@ _CACHE: dict = {}
 
 
 def _closed_form(model: Model, d: int, type: str) -> ClosedForm:
-    from .flow import compact_drive
-    from .symbols import N, OMEGA
-
     key = (model.settings_key(), d, type)
     if key in _CACHE:
         return _CACHE[key]
@@ -691,8 +691,6 @@ def tangent_jacobian(model, orbit=None, point=None) -> tuple:
 
 @lru_cache(maxsize=32)
 def _real_basis(group):
-    from ..groups.fourier import real_fourier_basis
-
     return real_fourier_basis(group)
 
 
