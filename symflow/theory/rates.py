@@ -798,7 +798,7 @@ def numeric_spectrum(eq: Equilibrium) -> tuple:
     rfb = _real_basis(G)
     QO = rfb.matrix[:, rfb.slices[eq.orbit_index]]
     others = [rfb.matrix[:, s] for k, s in enumerate(rfb.slices)
-              if k != eq.orbit_index and not G.irreps[G.orbits[k][0]].is_trivial]
+              if k != eq.orbit_index and not G.orbits[k].is_trivial]
     Qrest = np.concatenate(others, axis=1) if others else np.zeros((n, 0))
     J = euclidean_hessian(model, eq.point)
     lam = sphere_multipliers(model, eq.point)
