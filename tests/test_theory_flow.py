@@ -166,7 +166,7 @@ def test_flow_is_tangent_and_ascends(data):
     state = {"theta": t1, "xi": xi} if m.shared else {"theta1": t1, "theta2": t2, "xi": xi}
     vel, _ = m.fourier_flow_numeric(state)
     v = {k: inverse_fourier(G, vel[k], real=True) for k in m.vector_names}
-    for sphere in m.manifold.spheres:
+    for sphere in m.neuron.sphere_groups:
         radial = sum((state[k] * v[k]).sum() for k in sphere)
         assert abs(radial) < 1e-12
     g1, g2, gx = bruteforce.euclidean_gradients(G, t1, t2, xi)

@@ -143,12 +143,12 @@ def latex(expr, **kw) -> str:
     return sp.latex(expr, symbol_names=sym_names, **kw)
 
 
-def manifold_latex(manifold) -> str:
-    """``S^{n-1}_{\\theta_1} \\times ...`` (one factor per sphere), or ``\\text{unconstrained}``."""
-    if not manifold.constrained:
+def manifold_latex(neuron) -> str:
+    """``S^{n-1}_{\\theta_1} \\times ...`` (one factor per sphere of the neuron), or ``\\text{unconstrained}``."""
+    if not neuron.constrained:
         return "\\text{unconstrained}"
     parts = []
-    for sphere in manifold.spheres:
+    for sphere in neuron.sphere_groups:
         dim = "n-1" if len(sphere) == 1 else "%dn-1" % len(sphere)
         parts.append("S^{%s}_{%s}" % (dim, ",".join(vector_latex(v) for v in sphere)))
     return " \\times ".join(parts)
@@ -158,7 +158,7 @@ def model_latex(model) -> str:
     act = sp.latex(model.activation)
     loss = "\\text{CE (small logit)}" if model.loss == "ce" else "\\text{MSE (Li2)}"
     return (f"\\text{{{model.group.name}}}:\\ \\sigma(z) = {act},\\ {loss},\\ "
-            f"\\text{{{'shared' if model.shared else 'unshared'}}},\\ {manifold_latex(model.manifold)}")
+            f"\\text{{{'shared' if model.shared else 'unshared'}}},\\ {manifold_latex(model.neuron)}")
 
 
 def block_flow_latex(bf) -> str:

@@ -51,8 +51,8 @@ class SphereProduct:
         return f"SphereProduct(spheres={self.spheres!r}, constrained={self.constrained})"
 
 
-def radial_coefficients(manifold: SphereProduct, degrees: dict) -> dict:
-    """Radial coefficient per vector as a multiple of ``Omega``.
+def radial_coefficients(neuron, degrees: dict) -> dict:
+    """Radial coefficient per vector of a :class:`~symflow.neuron.Neuron` as a multiple of ``Omega``.
 
     ``degrees[name]`` is the Euler degree ``<nu, grad_nu E> / E`` (derived from the energy). A
     vector on a sphere shared with others gets the sum of their degrees (the joint inner product
@@ -63,8 +63,8 @@ def radial_coefficients(manifold: SphereProduct, degrees: dict) -> dict:
     from .symbols import OMEGA
 
     out = {}
-    for sphere in manifold.spheres:
-        total = sum(degrees[v] for v in sphere) if manifold.constrained else 0
+    for sphere in neuron.sphere_groups:
+        total = sum(degrees[v] for v in sphere) if neuron.constrained else 0
         for v in sphere:
             out[v] = sp.nsimplify(total) * OMEGA
     return out

@@ -148,9 +148,7 @@ class Model:
         if activation is not None:  # parse now so that a bad activation fails here, not on first use
             self.activation = parse_activation(activation)
             if not self.cross_terms:
-                import sympy as sp
-
-                raise ModelError(f"activation {sp.sstr(self.activation)} has no term of degree >= 2, so "
+                raise ModelError(f"activation {self.activation_text} has no term of degree >= 2, so "
                                  f"sigma(theta1(g1) + theta2(g2)) has no cross term and the energy vanishes "
                                  f"identically; use e.g. 'z**2'")
         self._flows: dict = {}
