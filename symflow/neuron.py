@@ -49,7 +49,7 @@ class Neuron:
             raise ModelError(f"loss must be one of {', '.join(LOSSES)} (cross-entropy in the small-logit "
                              f"regime, or Li2's sample-centred MSE), got {self.loss!r}")
         object.__setattr__(self, "loss", loss)
-        if not isinstance(self.shared, bool) and type(self.shared).__name__ != "bool_":
+        if not isinstance(self.shared, bool) and type(self.shared).__name__ not in ("bool_", "bool"):
             raise ModelError(f"shared must be True or False, got {self.shared!r}")
         object.__setattr__(self, "shared", bool(self.shared))
         if self.constraint not in CONSTRAINTS:

@@ -21,10 +21,6 @@ from symflow.theory.model import Model
 SMALL = ["Z5", "Z6", "Z2xZ4", "D4", "D5", "Q8", "Dic3", "S3", "A4", "F21"]
 
 
-def variant(name, shared=False, spheres="separate"):
-    return equilibria.as_variant(Model(name, shared=shared, spheres=spheres))
-
-
 def test_f21_energies_match_theory():
     eqs = equilibria.orbit_equilibria(Model("F21"))
     assert [e.dim for e in eqs] == [1, 3]

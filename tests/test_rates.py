@@ -24,7 +24,7 @@ VARIANTS = [(False, "separate"), (True, "separate"), (False, "joint")]
 
 def fd_tangent_jacobian(eq, h=1e-5):
     """Central finite differences of bruteforce.flow along an orthonormal tangent basis."""
-    v = eq.variant
+    v = eq.model
     n = eq.group.order
     B = rates.tangent_basis(v, eq.point)
 
@@ -83,7 +83,7 @@ def test_unshared_abelian_closed_form_in_n():
     assert [(u, m) for u, m, _ in shared.modes] == [(-5, 1), (-2, N - 3), (-2, 1), (-1, N - 3), (-1, 1), (0, 1)]
     real = rates.orbit_closed_form(Model("Z6"), 1, "real")
     assert [(u, m) for u, m, _ in real.modes] == [(-1, 3 * N - 6), (-1, 3)]
-    assert set(rates.abelian_closed_form(Model("Z6"))) == {"pair", "real"}
+    assert set(rates.abelian_rate_closed_forms(Model("Z6"))) == {"pair", "real"}
 
 
 @settings(max_examples=10, deadline=None)
@@ -251,7 +251,7 @@ def test_repr_latex_and_errors():
     assert "rotational alignment" in repr(cf) and "\\Omega^*(n)" in cf._repr_latex_()
     with pytest.raises(SymflowError, match="even dimension"):
         rates.orbit_closed_form(Model("Q8"), 3, "quaternionic")
-    with pytest.raises(SymflowError, match="kind must be"):
+    with pytest.raises(SymflowError, match="orbit type must be"):
         rates.orbit_closed_form(Model("Q8"), 2, "symplectic")
     with pytest.raises(SymflowError, match="trivial irrep"):
         rates.spectrum(Model("Z5"), 0)

@@ -19,16 +19,10 @@ from symflow.theory.energy import literal_energy
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _group_or_skip(name):
-    try:
-        return symflow.group(name)
-    except (ModuleNotFoundError, ImportError):  # a family module not written yet
-        pytest.skip(f"{name}: family module not available")
-
 
 @pytest.mark.parametrize("name", ["Z7", "Z3xZ5", "Z2xZ4", "D4", "D5", "S3", "Q8", "A4", "F21"])
 def test_energy_forms_are_equal_exactly(name):
-    G = _group_or_skip(name)
+    G = symflow.group(name)
     report = Model(G).energy().verify(points=2, seed=1)
     assert report.passed, report.summary()
     assert report.failure_probability < 1e-10
@@ -38,7 +32,7 @@ def test_energy_forms_are_equal_exactly(name):
                                      ("Z6", {"activation": "z**2 + z**3"}), ("S3", {"activation": "z**3/2 - z"}),
                                      ("D4", {"loss": "mse", "activation": "z**3"})])
 def test_energy_variants_are_proven(name, kw):
-    report = Model(_group_or_skip(name), **kw).energy().verify(points=2)
+    report = Model(symflow.group(name), **kw).energy().verify(points=2)
     assert report.passed, report.summary()
 
 
@@ -68,7 +62,7 @@ def test_quadratic_ce_fourier_form_is_gc_omega():
 
 @pytest.mark.parametrize("name,shared", [("Z7", False), ("D5", False), ("Z3xZ5", True), ("S3", True)])
 def test_parameter_energy_matches_bruteforce(name, shared):
-    G = _group_or_skip(name)
+    G = symflow.group(name)
     rng = np.random.default_rng(3)
     m = Model(G, shared=shared)
     f = m.energy().numeric()
@@ -100,7 +94,7 @@ def _li2_reference(G, u, v):
 @pytest.mark.parametrize("name", ["Z5", "D4", "S3"])
 def test_li2_constant(name):
     """E = (2/n) sum d ||U V||^2: THEORY's constant (4x Li2's printed one) is the right one."""
-    G = _group_or_skip(name)
+    G = symflow.group(name)
     rng = np.random.default_rng(5)
     u, v = rng.normal(size=(2, G.order))
     direct, fourier = _li2_reference(G, u, v)

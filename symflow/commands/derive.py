@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import time
 
-import sympy as sp
-
 #: Groups up to this order also get the parameter-space energy written out.
 PARAMETER_FORM_MAX_ORDER = 6
 
@@ -70,65 +68,19 @@ def run(args) -> int:
 
 
 # ---------------------------------------------------------------------- text
-_HAT = {"theta1": "θ̂₁", "theta2": "θ̂₂", "theta": "θ̂", "xi": "ξ̂", "u": "û", "v": "v̂"}
-
-
-def matrix_text(e) -> str:
-    """Readable text of a compact block formula: ``θ̂₂* ξ̂`` for ``Adjoint(theta2hat)*xihat``."""
-    if isinstance(e, sp.MatrixSymbol):
-        return _HAT.get(e.name[:-3], e.name)
-    if isinstance(e, sp.Adjoint):
-        inner = matrix_text(e.arg)
-        return inner + "*" if isinstance(e.arg, sp.MatrixSymbol) else f"({inner})*"
-    if isinstance(e, sp.MatPow):
-        return f"{matrix_text(e.base)}^{e.exp}"
-    if isinstance(e, sp.MatAdd):
-        parts = [matrix_text(a) for a in e.args]
-        parts.sort(key=lambda s: s.startswith("-"))
-        out = parts[0]
-        for s in parts[1:]:
-            out += " - " + s[1:] if s.startswith("-") else " + " + s
-        return out
-    if isinstance(e, sp.MatMul):
-        scalar, mats = sp.Integer(1), []
-        for a in e.args:
-            if a.is_Matrix:
-                mats.append(matrix_text(a))
-            else:
-                scalar *= a
-        body = " ".join(mats)
-        if scalar == 1:
-            return body
-        if scalar == -1:
-            return "-" + body
-        s = _scalar_text(scalar)
-        if s.startswith("-"):
-            return "-" + _wrap(s[1:]) + " " + body
-        return _wrap(s) + " " + body
-    return _scalar_text(e)
-
-
-def _wrap(s: str) -> str:
-    return f"({s})" if any(c in s for c in "+-/ ") else s
-
-
-def _scalar_text(e) -> str:
-    """``sstr`` with ``Ω``, ``^`` for powers and ``·`` for products (``2*Omega`` -> ``2Ω``)."""
-    s = sp.sstr(e).replace("Omega", "Ω").replace("**", "^")
-    s = s.replace("*Ω", "Ω") if s.replace("-", "").split("*Ω")[0].isdigit() else s
-    return s.replace("*", "·")
-
-
 def _print_rich(m, E, report, flows, cf, seconds):
+    import sympy as sp
     from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
+    from ..theory.display import HAT, block_flow_text, energy_text, scalar_text
+
     con = Console()
     con.print(Panel(Text(m.describe()), title=f"symflow derive {m.group.name}", expand=False))
     con.print("[bold]Energy functional[/] (Fourier form, sum over nontrivial irreps ρ):")
-    con.print(Text("  " + _energy_text(m)))
+    con.print(Text("  " + energy_text(E)))
     G = m.group
     nsym = len(m.vector_names) * G.order
     if G.order <= PARAMETER_FORM_MAX_ORDER:
@@ -150,10 +102,10 @@ def _print_rich(m, E, report, flows, cf, seconds):
     table.add_column("flow")
     for d, bf in flows.items():
         k = len(G.irreps_by_dim[d]) - (1 if G.irreps[G.trivial_index].dim == d else 0)
-        rows = "\n".join(f"d{_HAT.get(name, name)}/dt = {matrix_text(bf.compact(name))}" for name in bf.names)
+        rows = "\n".join(block_flow_text(bf))
         table.add_row(str(d), str(k), rows)
     con.print(table)
-    triv = ", ".join(f"d{_HAT.get(k, k)}[1]/dt = -{_scalar_text(c)}Ω {_HAT.get(k, k)}[1]".replace("-1Ω", "-Ω")
+    triv = ", ".join(f"d{HAT.get(k, k)}[1]/dt = -{scalar_text(c)}Ω {HAT.get(k, k)}[1]".replace("-1Ω", "-Ω")
                      for k, c in m.trivial_flow.items())
     con.print(Text("  trivial block: " + triv))
     if cf is not None:
@@ -162,25 +114,10 @@ def _print_rich(m, E, report, flows, cf, seconds):
     con.print(Text(f"derived in {seconds:.2f} s (sympy {sp.__version__})", style="dim"))
 
 
-def _energy_text(m) -> str:
-    from ..theory.energy import energy_trace_words
-    from ..theory.symbols import N
-
-    d = sp.Symbol("d")
-    terms = []
-    for coef, word in energy_trace_words(m, d, N):
-        letters = []
-        for name, power, adj in word:
-            base = _HAT.get(name, name) if power == 1 else f"({name}^{power})^"
-            letters.append(base + ("*" if adj else ""))
-        c = sp.sstr(coef / d)
-        terms.append(("" if c == "1" else c + " ") + "tr(" + " ".join(letters) + ")")
-    lhs = "Ω" if m.loss == "ce" else "E"
-    return f"{lhs} = Σ_ρ≠1 d_ρ [" + " + ".join(terms) + "]"
-
-
 def _print_closed_form_rich(con, cf):
     from rich.text import Text
+
+    from ..theory.display import scalar_text as _scalar_text
 
     con.print("[bold]Abelian closed form[/] (per frequency pair k: θ̂[k] = (α_k/2) e^{iφ_k}, ξ̂[k] = (β_k/2) e^{iψ_k}):")
     for eq in cf.template["pair"]:

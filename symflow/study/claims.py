@@ -24,6 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..dynamics import observables as obs
+from ..dynamics.network import TwoLayerNetwork
+from ..dynamics.stage2 import (Stage2Prediction, aligned_population, ideal_margin, measured_margin,
+                               scale_flow)
+from ..modular.mechanism import indicator_coefficients, phase_averaged_weights
 from .predictions import Prediction
 from .statistics import chi_square_uniform, fit_exponential_rate, ks_uniform_circle, wilson_interval
 
@@ -50,7 +54,7 @@ MAX_ORDER_LOGITS = 101
 @dataclass
 class StudyData:
     """What the claims need: ``model``, ``run`` (:class:`~symflow.study.trajectory.ObservedRun`),
-    ``equilibria`` and ``spectra`` keyed by layout orbit index (populated orbits only)."""
+    ``equilibria`` and ``spectra`` keyed by orbit id (``group.orbits``; populated orbits only)."""
 
     model: object
     run: object
@@ -68,28 +72,29 @@ class StudyData:
         return self.run["top_orbit"][-1]
 
     def populated(self) -> list:
-        """Layout orbits with at least one neuron at the end, by decreasing population."""
+        """Orbits (:class:`~symflow.groups.orbits.IrrepOrbit`) with at least one neuron at the end, by
+        decreasing population."""
         counts = np.bincount(self.final_orbit, minlength=len(self.run.orbits))
         return [self.run.orbits[k] for k in np.argsort(-counts, kind="stable") if counts[k] > 0]
 
     def members(self, orbit) -> np.ndarray:
-        return np.nonzero(self.final_orbit == orbit.index)[0]
+        return np.nonzero(self.final_orbit == orbit.id)[0]
 
     def classes(self) -> list:
         """Populated orbits grouped by ``(dim, type, Omega*)``: their spectra coincide (the rates
         depend on the orbit only through these). ``[(label, [orbits], neuron indices)]``."""
         groups: dict = {}
         for o in self.populated():
-            key = (o.dim, o.kind, str(self.equilibria[o.index].omega_star))
+            key = (o.dim, o.type, str(self.equilibria[o.id].omega_star))
             groups.setdefault(key, []).append(o)
         out = []
-        for (d, kind, _), orbs in groups.items():
+        for (d, otype, _), orbs in groups.items():
             idx = np.sort(np.concatenate([self.members(o) for o in orbs]))
             if len(orbs) == 1:
-                label = orbs[0].label
+                label = orbs[0].display_label
             else:
-                shown = ", ".join(o.label for o in orbs[:4]) + (", ..." if len(orbs) > 4 else "")
-                label = f"{len(orbs)} orbits d={d} {kind} ({shown})"
+                shown = ", ".join(o.display_label for o in orbs[:4]) + (", ..." if len(orbs) > 4 else "")
+                label = f"{len(orbs)} orbits d={d} {otype} ({shown})"
             out.append((label, orbs, idx))
         return out
 
@@ -136,8 +141,8 @@ def rank_one_and_alignment(data: StudyData) -> list:
     """Rank-one blocks (non-quaternionic orbits) and rotational alignment at the end."""
     rank = data.run["rank_ratio"][-1]
     cos = data.run["cos_min"][-1]
-    kinds = {o.index: o.kind for o in data.run.orbits}
-    quat = np.array([kinds[k] == "quaternionic" for k in data.final_orbit])
+    types = {o.id: o.type for o in data.run.orbits}
+    quat = np.array([types[k] == "quaternionic" for k in data.final_orbit])
     rows = []
     if np.any(~quat):
         r = _fraction_row("rank-one blocks (fraction, non-quaternionic orbits)", rank[~quat] < RANK_TOL,
@@ -166,7 +171,7 @@ def omega_star(data: StudyData) -> list:
     rows = []
     om = data.run["omega"][-1]
     for label, orbs, idx in data.classes():
-        eq = data.equilibria[orbs[0].index]
+        eq = data.equilibria[orbs[0].id]
         pred = eq.omega_star_float
         med = float(np.median(om[idx]))
         worst = float(np.max(np.abs(om[idx] - pred)) / pred)
@@ -206,9 +211,9 @@ RATE_KINDS = {
     "competition": (("losing irreps", "trivial component"), lambda o: True,
                     "amplitude sqrt(1 - share) of the energy outside the winning orbit (slowest of the modes "
                     "'losing irreps' and 'trivial component')"),
-    "rank": (("rank reduction",), lambda o: o.dim > 1 and o.kind != "quaternionic",
+    "rank": (("rank reduction",), lambda o: o.dim > 1 and o.type != "quaternionic",
              "sigma2/sigma1 of the block (mode 'rank reduction')"),
-    "phase": (("phase alignment",), lambda o: o.kind == "complex",
+    "phase": (("phase alignment",), lambda o: o.type == "complex",
               "|arg tr(xi^* theta2 theta1)| on the block (for abelian groups |D|, the misalignment; mode "
               "'phase alignment')"),
 }
@@ -231,7 +236,7 @@ def rates(data: StudyData) -> list:
     near = ((1.0 - data.run["top_share"]) < NEAR_SHARE) & ~resting
     for label, orbs, members in data.classes():
         o = orbs[0]
-        spec = data.spectra[o.index]
+        spec = data.spectra[o.id]
         idx = members[:MAX_FITS]
         for kind, (prefixes, applies, what) in RATE_KINDS.items():
             if not applies(o):
@@ -243,7 +248,7 @@ def rates(data: StudyData) -> list:
             good = fits[np.isfinite(fits)]
             name = {"competition": "competition rate", "rank": "rank-reduction rate",
                     "phase": "phase-alignment rate"}[kind] + f" on {label}"
-            units = pred / data.equilibria[o.index].omega_star_float
+            units = pred / data.equilibria[o.id].omega_star_float
             if good.size < 3:
                 rows.append(Prediction(name, pred, None, f"relative {RATE_TOL:g}", None,
                                        f"Too few neurons with a usable fit window ({good.size} of {idx.size}): the "
@@ -258,7 +263,7 @@ def rates(data: StudyData) -> list:
                                    f"window {FIT_WINDOWS[kind][1]:g} < y < {FIT_WINDOWS[kind][0]:g} (and energy "
                                    f"outside the orbit < {NEAR_SHARE:g}), y = {what}; median of {good.size} neurons, "
                                    f"interquartile range {q1:.4g} to {q3:.4g}.",
-                                   "rates", extra={"kind": kind, "orbit": o.index, "neurons": idx, "fits": fits}))
+                                   "rates", extra={"kind": kind, "orbit": o.id, "neurons": idx, "fits": fits}))
     return rows
 
 
@@ -268,16 +273,16 @@ def basins(data: StudyData) -> list:
     M = data.run.width
     counts = np.bincount(data.final_orbit, minlength=len(data.run.orbits))
     rows = []
-    nontrivial = [o for o in data.run.orbits if o.kind != "trivial"]
-    listed = nontrivial if len(nontrivial) <= 12 else [o for o in nontrivial if counts[o.index]]
+    nontrivial = [o for o in data.run.orbits if o.type != "trivial"]
+    listed = nontrivial if len(nontrivial) <= 12 else [o for o in nontrivial if counts[o.id]]
     table = {}
     for o in listed:
-        k = int(counts[o.index])
+        k = int(counts[o.id])
         lo, hi = wilson_interval(k, M)
-        table[o.label] = (k / M, lo, hi)
+        table[o.display_label] = (k / M, lo, hi)
         if len(nontrivial) <= 12:
-            rows.append(Prediction(f"basin fraction of {o.label}", None, k / M, "measurement", None,
-                                   f"{k} of {M} neurons (d = {o.dim}, {o.kind}); 95% Wilson interval "
+            rows.append(Prediction(f"basin fraction of {o.display_label}", None, k / M, "measurement", None,
+                                   f"{k} of {M} neurons (d = {o.dim}, {o.type}); 95% Wilson interval "
                                    f"{lo:.4f}-{hi:.4f}. Basin sizes are measured, not predicted.", "basins"))
     if len(nontrivial) > 12:
         rows.append(Prediction("basin fractions (populated orbits)", None,
@@ -294,10 +299,10 @@ def population_law(data: StudyData) -> list:
     """THEORY section 6: uniform over non-trivial conjugate pairs, Haar-uniform phases."""
     if not data.abelian:
         return []
-    orbits = [o for o in data.run.orbits if o.kind == "complex"]
-    real = [o for o in data.run.orbits if o.kind == "real"]
+    orbits = [o for o in data.run.orbits if o.type == "complex"]
+    real = [o for o in data.run.orbits if o.type == "real"]
     all_counts = np.bincount(data.final_orbit, minlength=len(data.run.orbits))
-    counts = all_counts[[o.index for o in orbits]]
+    counts = all_counts[[o.id for o in orbits]]
     rows = []
     if len(orbits) >= 2:
         stat, p = chi_square_uniform(counts)
@@ -307,7 +312,7 @@ def population_law(data: StudyData) -> list:
                                f"counts {counts.tolist()}.", "population law (abelian)"))
     if real:
         M = data.run.width
-        k = int(sum(all_counts[o.index] for o in real))
+        k = int(sum(all_counts[o.id] for o in real))
         share = len(real) / (len(real) + len(orbits))
         lo, hi = wilson_interval(k, M)
         rows.append(Prediction("neurons on real characters (measured)", share, k / M, "measurement", None,
@@ -315,7 +320,7 @@ def population_law(data: StudyData) -> list:
                                f"pair law does not cover them; uniform over all non-trivial orbits would give "
                                f"{share:.4g}, measured {k}/{M} (95% Wilson interval {lo:.4f}-{hi:.4f}).",
                                "population law (abelian)"))
-    complex_orbits = {o.index for o in orbits}
+    complex_orbits = {o.id for o in orbits}
     on_complex = np.array([k in complex_orbits for k in data.final_orbit])
     if np.count_nonzero(on_complex) < 8:
         return rows
@@ -342,8 +347,6 @@ def _final_parameters(data: StudyData) -> tuple:
 
 def flawed_indicator(data: StudyData, seed: int = 0) -> list:
     """The learned population's logits vs the phase-averaged indicator weights; argmax accuracy."""
-    from ..modular.mechanism import indicator_coefficients, phase_averaged_weights
-
     G = data.group
     if not data.abelian:
         return []
@@ -387,9 +390,6 @@ def flawed_indicator(data: StudyData, seed: int = 0) -> list:
 # --------------------------------------------------------------------------- Stage II
 def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
     """Directions frozen at the simulated end state, tied scale trained on the summed loss."""
-    from ..dynamics.network import TwoLayerNetwork
-    from ..dynamics.stage2 import Stage2Prediction, ideal_margin, measured_margin, scale_flow
-
     G = data.group
     n = G.order
     if n > MAX_ORDER_LOGITS:
@@ -431,8 +431,8 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
         ki = ideal_margin(n)
         rows.append(Prediction("Stage II: logit margin per unit scale kappa", ki, kappa, "relative 0.1",
                                bool(abs(kappa - ki) <= 0.1 * ki),
-                               f"Ideal aligned population: kappa = sqrt(2)/(sqrt(n)(n-1)). Measured: mean over the "
-                               f"table of f[y] - mean_{{h != y}} f[h] at a = 1." + uniform, "stage II"))
+                               "Ideal aligned population: kappa = sqrt(2)/(sqrt(n)(n-1)). Measured: mean over the "
+                               "table of f[y] - mean_{h != y} f[h] at a = 1." + uniform, "stage II"))
     a_pred = pred.scale(t)
     rel = float(np.max(np.abs(flow.a[1:] - a_pred[1:]) / a_pred[1:]))
     rows.append(Prediction("Stage II: tied scale a(t), closed form with the measured margin", float(a_pred[-1]),
@@ -468,8 +468,6 @@ def _time_to_loss(net, flow, eps: float, tau_per_t: float, stretch: float = 1e3)
     If the comparison window ``flow.t`` ends first, the same exact 1-d flow is continued on a
     geometric time grid up to ``stretch`` times the window; ``None`` when not reached even then.
     """
-    from ..dynamics.stage2 import scale_flow
-
     t_hit = flow.time_to_loss(eps)
     if np.isfinite(t_hit):
         return float(t_hit * tau_per_t), "within the comparison window"
@@ -483,8 +481,6 @@ def _time_to_loss(net, flow, eps: float, tau_per_t: float, stretch: float = 1e3)
 
 def _stage2_ideal(G, eps: float) -> list:
     """THEORY's Stage II claims on the phase-averaged population (exact on a 3 x 3 phase grid)."""
-    from ..dynamics.stage2 import Stage2Prediction, aligned_population, measured_margin, scale_flow
-
     n = G.order
     net = aligned_population(G, phases=3, scale=1e-9)
     kappa, spread = measured_margin(net)

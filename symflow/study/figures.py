@@ -49,7 +49,7 @@ def _energy(study, plt):
     order = np.argsort(-mean[-1])
     for j in order[:10]:
         o = run.orbits[j]
-        ax.semilogy(run.t, np.maximum(mean[:, j], 1e-18), label=f"{o.label} (d={o.dim})")
+        ax.semilogy(run.t, np.maximum(mean[:, j], 1e-18), label=f"{o.display_label} (d={o.dim})")
     ax.set_xlabel("t (c = 1)")
     ax.set_ylabel("mean energy share")
     ax.set_ylim(1e-17, 1.5)

@@ -12,7 +12,7 @@ population is integrated with the geometric integrator while the observables of
 (``Omega*``, exact) and the tangent spectrum (exact rates) are derived; then every claim of
 :mod:`symflow.study.claims` is evaluated.
 
-Default final time: ``T = 40 / min_O Omega*_O`` (time unit ``c = 1``): the slowest decay rate
+Default final time (:func:`study_t_end`): ``T = 40 / min_O Omega*_O`` (time unit ``c = 1``): the slowest decay rate
 at any equilibrium is ``Omega*`` (competition amplitude), so deviations fall by ``e^-40``, well
 into rounding, after the transient. The run stops earlier once every neuron's Riemannian
 gradient is below ``1e-11 n^-3/2``. Ctrl-C keeps what was integrated and still reports.
@@ -25,46 +25,37 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import __version__
+from ..dynamics.reduced import ReducedFlow
+from ..dynamics.results import versions
 from ..errors import SymflowError
+from ..groups import group as get_group
+from ..neuron import SPHERES
+from ..theory.equilibria import equilibrium
+from ..theory.model import Model
+from ..theory.rates import spectrum
 from . import claims as claims_mod
 from .predictions import Prediction
+from .trajectory import STUDY_N_SAVE, run_observed
 
 DEFAULT_GROUP = "F21"
 DEFAULT_WIDTH = 512
 T_END_OMEGA = 40.0
-DEFAULT_N_SAVE = 241
 
 
-def default_t_end(model) -> float:
-    """``T_END_OMEGA / min Omega*`` over the non-trivial orbits (each orbit class once)."""
-    from ..theory.equilibria import orbit_kind
-
+def study_t_end(model) -> float:
+    """The study's default final time ``T_END_OMEGA / min Omega*`` over the non-trivial orbits (one
+    equilibrium per ``(dim, type)`` class: ``Omega*`` depends on the orbit only through them)."""
     G = model.group
     seen, best = {}, np.inf
-    for k, orb in enumerate(G.orbits):
-        if G.irreps[orb[0]].is_trivial:
+    for o in G.orbits:
+        if o.is_trivial:
             continue
-        cls = (G.irreps[orb[0]].dim, orbit_kind(G, orb)[0])
+        cls = (o.dim, o.type)
         if cls not in seen:
-            seen[cls] = _equilibrium(model, k).omega_star_float
+            seen[cls] = equilibrium(model, o).omega_star_float
         best = min(best, seen[cls])
     return T_END_OMEGA / best
-
-
-def _equilibrium(model, k):
-    from ..theory.equilibria import equilibrium
-
-    return equilibrium(model, k)
-
-
-def _layout_to_group_orbit(layout) -> dict:
-    """Layout orbit index -> index into ``group.orbits``."""
-    G = layout.group
-    if layout.fft:
-        where = {tuple(o): k for k, o in enumerate(G.orbits)}
-        return {o.index: where[tuple(sorted(o.slots))] for o in layout.orbits}
-    where = {"/".join(G.irreps[i].label for i in orb): k for k, orb in enumerate(G.orbits)}
-    return {o.index: where[o.label] for o in layout.orbits}
 
 
 @dataclass
@@ -119,22 +110,14 @@ class Study:
 
 
 def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int = 0, shared: bool = False,
-              spheres: str = "separate", t_end: float | None = None, n_save: int = DEFAULT_N_SAVE,
+              spheres: str = "separate", t_end: float | None = None, n_save: int = STUDY_N_SAVE,
               stage2: bool = True, progress: bool = True, log=None) -> Study:
     """Run the whole study for the group ``name`` (see the module docstring); returns a :class:`Study`.
 
     ``log(message)`` is called with progress messages (the CLI prints them).
     """
-    from .. import __version__
-    from ..dynamics.reduced import ReducedFlow
-    from ..dynamics.results import versions
-    from ..groups import group as get_group
-    from ..theory.model import Model
-    from ..theory.rates import spectrum
-    from .trajectory import run_observed
-
     say = log or (lambda msg: None)
-    if spheres not in ("separate", "joint"):
+    if spheres not in SPHERES:
         raise SymflowError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
     if isinstance(n_save, bool) or not isinstance(n_save, (int, np.integer)) or n_save < 11:
         raise SymflowError(f"n_save must be an integer >= 11 (rate fits need dense samples), got {n_save!r}")
@@ -150,7 +133,7 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
     timings["derive_and_codegen_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    T = default_t_end(model) if t_end is None else float(t_end)
+    T = study_t_end(model) if t_end is None else float(t_end)
     timings["t_end_s"] = time.perf_counter() - t0
     say(f"simulating {width} neurons to t = {T:.5g} (seed {seed})")
     t0 = time.perf_counter()
@@ -161,15 +144,14 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
         notes.append(f"The simulation was interrupted at t = {run.t[-1]:.5g}; predictions use the run so far.")
 
     t0 = time.perf_counter()
-    to_group = _layout_to_group_orbit(run.final_state.layout)
     data = claims_mod.StudyData(model, run, {}, {}, seed)
     checked = set()
     say("deriving equilibria and spectra of the populated orbits")
     for o in data.populated():
-        eq = _equilibrium(model, to_group[o.index])
-        cls = (o.dim, o.kind)
-        data.equilibria[o.index] = eq
-        data.spectra[o.index] = spectrum(eq, verify=(cls not in checked and G.order <= 200))
+        eq = equilibrium(model, o)
+        cls = (o.dim, o.type)
+        data.equilibria[o.id] = eq
+        data.spectra[o.id] = spectrum(eq, verify=(cls not in checked and G.order <= 200))
         checked.add(cls)
     timings["theory_s"] = time.perf_counter() - t0
 

@@ -81,9 +81,3 @@ def fit_exponential_rate(t, y, upper: float = 1e-2, lower: float = 1e-9) -> Rate
     res = stats.linregress(t[idx], np.log(y[idx]))
     return RateFit(float(res.slope), float(res.stderr), float(t[idx[0]]), float(t[idx[-1]]), int(idx.size))
 
-
-def relative_error(predicted: float, measured: float) -> float:
-    """``|measured - predicted| / |predicted|`` (``inf`` if predicted is 0 and measured is not)."""
-    if predicted == 0:
-        return 0.0 if measured == 0 else float("inf")
-    return abs(measured - predicted) / abs(predicted)

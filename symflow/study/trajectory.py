@@ -17,7 +17,7 @@ r"""A population run recorded as observables, not as parameter arrays.
 :func:`symflow.dynamics.simulate`) with these recorded at ``n_save`` equally spaced times.
 The equilibrium tolerance is set far below ``simulate``'s default (``1e-11 n^-3/2``) so that
 deviations are followed down to about ``1e-10`` before a neuron is declared at rest and its
-chunk frozen: the exponential fits of :mod:`symflow.study.rates_fit` use that range.
+chunk frozen: the exponential rate fits of :func:`symflow.study.claims.rates` use that range.
 """
 from __future__ import annotations
 
@@ -27,15 +27,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..dynamics import observables as obs
+from ..dynamics.initial import check_seed, check_width, initial_state
+from ..dynamics.integrators import integrate, make_stepper
+from ..dynamics.reduced import MAX_STEP_FACTOR, ReducedFlow, _check_time
 from ..dynamics.state import FourierState
 
 #: Equilibrium tolerance of a study run, in units of ``n^-3/2``.
 STUDY_GTOL_FACTOR = 1e-11
+#: Default number of save times of a study run (rate fits need dense samples).
+STUDY_N_SAVE = 241
 
 
-def _trace_phase(state: FourierState, dominant: np.ndarray) -> np.ndarray:
-    """``|arg tr(xi_hat^* theta2_hat theta1_hat)|`` on each neuron's ``dominant`` block, ``(M,)``."""
-    n1, n2, nx = obs._ce_names(state)
+def _trace_phase(state: FourierState, dominant: np.ndarray, roles: tuple) -> np.ndarray:
+    """``|arg tr(xi_hat^* theta2_hat theta1_hat)|`` on each neuron's ``dominant`` block, ``(M,)``;
+    ``roles``: the neuron's ``(first input, second input, output)`` names (``Neuron.roles``)."""
+    n1, n2, nx = roles
     blocks = obs.dominant_blocks(state, dominant)
     out = np.zeros(state.width)
     for d, (idx, X) in blocks[nx].items():
@@ -46,13 +52,13 @@ def _trace_phase(state: FourierState, dominant: np.ndarray) -> np.ndarray:
 
 
 def observe(state: FourierState, flow) -> dict:
-    """The per-save record described in the module docstring."""
+    """The per-save record described in the module docstring (orbits by id, ``group.orbits``)."""
     share = obs.orbit_share(state)
     top = obs.dominant_orbit(state, share)
     rank = np.max(np.stack(list(obs.rank_ratio(state, top).values())), axis=0)
     cos_min = np.min(obs.alignment(state, top), axis=1)
     return {"top_orbit": top.astype(np.int32), "top_share": share[np.arange(state.width), top],
-            "rank_ratio": rank, "cos_min": cos_min, "phase": _trace_phase(state, top),
+            "rank_ratio": rank, "cos_min": cos_min, "phase": _trace_phase(state, top, flow.model.neuron.roles),
             "omega": flow.omega(state.data), "orbit_mean": share.mean(axis=0)}
 
 
@@ -78,19 +84,17 @@ class ObservedRun:
 
     @property
     def orbits(self) -> list:
-        return self.final_state.layout.orbits
+        """The group's :class:`~symflow.groups.orbits.IrrepOrbit` records; the recorded orbit indices
+        (``top_orbit``, the columns of ``orbit_mean``) are their ids."""
+        return self.model.group.orbits
 
 
-def run_observed(model, width: int, seed: int, t_end: float, n_save: int = 241, progress: bool = True,
+def run_observed(model, width: int, seed: int, t_end: float, n_save: int = STUDY_N_SAVE, progress: bool = True,
                  init: str = "uniform") -> ObservedRun:
     """Integrate ``width`` neurons from a seeded uniform start to ``t_end``, recording :func:`observe`.
 
     ``KeyboardInterrupt`` ends the run at the last completed save (``info["interrupted"]``).
     """
-    from ..dynamics.initial import check_seed, check_width, initial_state
-    from ..dynamics.integrators import integrate, make_stepper
-    from ..dynamics.reduced import MAX_STEP_FACTOR, ReducedFlow, _check_time
-
     width, seed = check_width(width), check_seed(seed)
     t_end = _check_time("t_end", t_end)
     flow = ReducedFlow(model)

@@ -31,6 +31,8 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from .display import closed_form_latex
+from .model import require_model
 from .symbols import N, OMEGA
 
 T = sp.Symbol("t", real=True)
@@ -228,16 +230,12 @@ class AbelianClosedForm:
         m = self.model
         G = m.group
         n = G.order
-        triv = G.trivial_index
         freqs = []
-        f = 0
-        for orb in G.orbits:
-            if triv in orb:
+        for orb in G.orbits:  # the orbit number f is the orbit id (the trivial orbit is id 0)
+            if orb.is_trivial:
                 continue
-            f += 1
-            irr = G.irreps[orb[0]]
-            label = irr.meta.get("frequency", orb[0])
-            freqs.append((f, orb, label, "pair" if len(orb) == 2 else "real"))
+            label = G.irreps[orb[0]].meta.get("frequency", orb[0])
+            freqs.append((orb.id, orb, label, "pair" if orb.type == "complex" else "real"))
         self.frequencies = freqs
         ins0 = [_real("alpha_0")] if m.shared else [_real("alpha1_0"), _real("alpha2_0")]
         self.trivial_variables = ins0 + [_real("beta_0")]
@@ -334,8 +332,6 @@ class AbelianClosedForm:
 
     # ------------------------------------------------------------------ display
     def latex(self) -> str:
-        from .display import closed_form_latex
-
         return closed_form_latex(self)
 
     def _repr_latex_(self) -> str:
@@ -348,6 +344,4 @@ class AbelianClosedForm:
 
 def abelian_closed_form(model) -> AbelianClosedForm:
     """The :class:`AbelianClosedForm` of an abelian model (a ``Model`` or a group name such as ``"Z7"``)."""
-    from .model import require_model
-
     return AbelianClosedForm(require_model(model))

@@ -1,4 +1,4 @@
-"""LaTeX and plain-text rendering of the theory engine's derived objects.
+"""LaTeX and plain-text rendering of the theory engine's derived objects (``symflow derive`` prints these).
 
 Names follow THEORY.md: ``\\hat\\theta_1`` for the block ``theta1hat``, ``\\hat\\xi``, ``\\Omega``;
 block entries ``theta1_i_j`` print as ``\\theta_{1,ij}``. Display never changes a formula: it
@@ -10,6 +10,76 @@ import re
 
 import sympy as sp
 
+from .symbols import N
+
+
+# ---------------------------------------------------------------------- plain text
+HAT = {"theta1": "θ̂₁", "theta2": "θ̂₂", "theta": "θ̂", "xi": "ξ̂", "u": "û", "v": "v̂"}
+
+
+def matrix_text(e) -> str:
+    """Readable text of a compact block formula: ``θ̂₂* ξ̂`` for ``Adjoint(theta2hat)*xihat``."""
+    if isinstance(e, sp.MatrixSymbol):
+        return HAT.get(e.name[:-3], e.name)
+    if isinstance(e, sp.Adjoint):
+        inner = matrix_text(e.arg)
+        return inner + "*" if isinstance(e.arg, sp.MatrixSymbol) else f"({inner})*"
+    if isinstance(e, sp.MatPow):
+        return f"{matrix_text(e.base)}^{e.exp}"
+    if isinstance(e, sp.MatAdd):
+        parts = [matrix_text(a) for a in e.args]
+        parts.sort(key=lambda s: s.startswith("-"))
+        out = parts[0]
+        for s in parts[1:]:
+            out += " - " + s[1:] if s.startswith("-") else " + " + s
+        return out
+    if isinstance(e, sp.MatMul):
+        scalar, mats = sp.Integer(1), []
+        for a in e.args:
+            if a.is_Matrix:
+                mats.append(matrix_text(a))
+            else:
+                scalar *= a
+        body = " ".join(mats)
+        if scalar == 1:
+            return body
+        if scalar == -1:
+            return "-" + body
+        s = scalar_text(scalar)
+        if s.startswith("-"):
+            return "-" + _wrap(s[1:]) + " " + body
+        return _wrap(s) + " " + body
+    return scalar_text(e)
+
+
+def _wrap(s: str) -> str:
+    return f"({s})" if any(c in s for c in "+-/ ") else s
+
+
+def scalar_text(e) -> str:
+    """``sstr`` with ``Ω``, ``^`` for powers and ``·`` for products (``2*Omega`` -> ``2Ω``)."""
+    s = sp.sstr(e).replace("Omega", "Ω").replace("**", "^")
+    s = s.replace("*Ω", "Ω") if s.replace("-", "").split("*Ω")[0].isdigit() else s
+    return s.replace("*", "·")
+
+
+def energy_text(E) -> str:
+    """Plain text of the generic Fourier form of the energy: ``Ω = Σ_ρ≠1 d_ρ [tr(ξ̂* θ̂₂ θ̂₁)]``."""
+    model = E.model
+    d = sp.Symbol("d")
+    terms = []
+    for coef, word in E.trace_words(d, N):
+        letters = []
+        for name, power, adj in word:
+            base = HAT.get(name, name) if power == 1 else f"({name}^{power})^"
+            letters.append(base + ("*" if adj else ""))
+        c = sp.sstr(coef / d)
+        terms.append(("" if c == "1" else c + " ") + "tr(" + " ".join(letters) + ")")
+    lhs = "Ω" if model.loss == "ce" else "E"
+    return f"{lhs} = Σ_ρ≠1 d_ρ [" + " + ".join(terms) + "]"
+
+
+# ---------------------------------------------------------------------- LaTeX
 _GREEK = {"theta": "\\theta", "xi": "\\xi"}
 
 
@@ -73,12 +143,12 @@ def latex(expr, **kw) -> str:
     return sp.latex(expr, symbol_names=sym_names, **kw)
 
 
-def manifold_latex(manifold) -> str:
-    """``S^{n-1}_{\\theta_1} \\times ...`` (one factor per sphere), or ``\\text{unconstrained}``."""
-    if not manifold.constrained:
+def manifold_latex(neuron) -> str:
+    """``S^{n-1}_{\\theta_1} \\times ...`` (one factor per sphere of the neuron), or ``\\text{unconstrained}``."""
+    if not neuron.constrained:
         return "\\text{unconstrained}"
     parts = []
-    for sphere in manifold.spheres:
+    for sphere in neuron.sphere_groups:
         dim = "n-1" if len(sphere) == 1 else "%dn-1" % len(sphere)
         parts.append("S^{%s}_{%s}" % (dim, ",".join(vector_latex(v) for v in sphere)))
     return " \\times ".join(parts)
@@ -88,7 +158,7 @@ def model_latex(model) -> str:
     act = sp.latex(model.activation)
     loss = "\\text{CE (small logit)}" if model.loss == "ce" else "\\text{MSE (Li2)}"
     return (f"\\text{{{model.group.name}}}:\\ \\sigma(z) = {act},\\ {loss},\\ "
-            f"\\text{{{'shared' if model.shared else 'unshared'}}},\\ {manifold_latex(model.manifold)}")
+            f"\\text{{{'shared' if model.shared else 'unshared'}}},\\ {manifold_latex(model.neuron)}")
 
 
 def block_flow_latex(bf) -> str:
@@ -100,12 +170,8 @@ def block_flow_latex(bf) -> str:
 
 
 def block_flow_text(bf) -> list:
-    """Plain-text lines ``d theta1hat/dt = ...`` (compact matrix form; ``'`` is the adjoint)."""
-    lines = []
-    for k in bf.names:
-        txt = sp.sstr(bf.compact(k)).replace("Adjoint(", "adj(")
-        lines.append(f"d {k}hat/dt = {txt}")
-    return lines
+    """Plain-text lines ``dθ̂₁/dt = θ̂₂* ξ̂ - Ω θ̂₁`` of a block flow (compact matrix form, ``*`` the adjoint)."""
+    return [f"d{HAT.get(name, name)}/dt = {matrix_text(bf.compact(name))}" for name in bf.names]
 
 
 def energy_latex(E, form: str = "fourier") -> str:
@@ -113,12 +179,9 @@ def energy_latex(E, form: str = "fourier") -> str:
     Fourier form for the group, ``"parameter"`` the parameter-space form (long for large groups)."""
     model = E.model
     if form == "fourier":
-        from .energy import energy_trace_words
-        from .symbols import N
-
         d = sp.Symbol("d_\\rho", positive=True, integer=True)
         terms = []
-        for coef, word in energy_trace_words(model, d, N):
+        for coef, word in E.trace_words(d, N):
             letters = []
             for name, power, adj in word:
                 base = hat_latex(name) if power == 1 else "\\widehat{%s^{%d}}" % (vector_latex(name), power)

@@ -20,8 +20,10 @@ or ``b = 0``): for CE they vanish because ``sum_{g2} xi~(g1 g2) = 0``; for MSE t
 :meth:`EnergyFunctional.verify` proves ``parameter_space == fourier`` (and both equal the literal
 definition with ``sigma(theta1 + theta2)`` summed over the Cayley table) for the model's group,
 exactly: at random integer points, with the group's EXACT irreps mapped into a number field
-(``Q(zeta_L)`` for roots of unity and square roots of rationals, otherwise the field SymPy builds
-from the radicals), where equality is decided by canonical reduction, not by rounding. The
+(:func:`exact_field`: the multiquadratic field ``Q(sqrt p_1, ..., i)`` of
+:mod:`symflow.groups.multiquadratic` when the entries are square roots of rationals and ``i``,
+``Q(zeta_L)`` for roots of unity, otherwise the field SymPy builds from the radicals), where equality
+is decided by canonical reduction, not by rounding. The
 difference is a polynomial of degree ``D`` in the parameters, so by Schwartz-Zippel a false pass
 has probability at most ``(D / (2 R + 1))^points`` with coordinates drawn from ``[-R, R]``
 (``R = 10^6``: ``< 10^-25`` for 5 points).
@@ -39,6 +41,8 @@ import sympy as sp
 
 from ..errors import ModelError, SymflowError
 from .matrix_expr import Factor, MatrixExpr
+from ..groups.multiquadratic import Basis, squarefree_part
+from .display import energy_latex
 from .symbols import (conjugate_partner, irrep_block_symbols, parameter_symbols, power_name,
                       wirtinger_split)
 
@@ -163,122 +167,13 @@ def literal_energy(model, values: dict) -> Fraction:
 
 
 # ---------------------------------------------------------------------- exact number fields
-class ExactField:
-    """Exact arithmetic for the entries of a group's exact irreps (SymPy ``ANP`` elements).
+class _Field:
+    """What the energy proof needs of a number field: exact elements with ``+ - * ** quo`` and
+    ``is_zero``, built from exact SymPy numbers (:meth:`convert`), rationals (:meth:`ground`) or
+    coefficient vectors in the field's basis (:meth:`coefficients` / :meth:`from_coefficients`)."""
 
-    Roots of unity (``exp(i pi q)``, ``I``, ``cos``/``sin`` of rational multiples of ``pi``) and
-    square roots of rationals are mapped into the cyclotomic field ``Q(zeta_L)`` (square roots via
-    Gauss sums: ``sqrt(p) = sum_a (a/p) zeta_p^a`` for ``p = 1 mod 4``, ``-i`` times it for
-    ``p = 3 mod 4``; ``sqrt 2 = zeta_8 + zeta_8^-1``); elements are reduced modulo the cyclotomic
-    polynomial ``Phi_L``, a canonical form, so ``x == 0`` is decided exactly. Other algebraic
-    atoms (nested radicals) fall back to SymPy's ``QQ.algebraic_field`` of the atoms.
-    """
-
-    def __init__(self, values):
-        from sympy.polys.domains import QQ
-
-        self.QQ = QQ
-        atoms = set()
-        for v in values:
-            atoms |= _algebraic_atoms(v)
-        self.atoms = atoms
-        self._cache: dict = {}
-        try:
-            self._setup_multiquadratic(atoms)
-        except _NotCyclotomic:
-            try:
-                self._setup_cyclotomic(atoms)
-            except _NotCyclotomic:
-                self._setup_algebraic(atoms)
-
-    # -- construction
-    def _setup_cyclotomic(self, atoms):
-        from sympy.polys.polyclasses import ANP
-
-        exps = {}
-        L = 1
-        for a in atoms:
-            spec = _cyclotomic_spec(a)
-            exps[a] = spec
-            L = math.lcm(L, spec[0])
-        x = sp.Symbol("x")
-        mod = [self.QQ(int(c)) for c in sp.Poly(sp.cyclotomic_poly(L, x), x).all_coeffs()]
-        self.L, self.mod = L, mod
-        self.description = f"Q(zeta_{L})" if L > 2 else "Q"
-        self._ANP = ANP
-
-        x_elem = ANP([self.QQ(1), self.QQ(0)], mod, self.QQ)
-        powers: dict = {}
-
-        def zeta(k):
-            """``zeta_L^k`` reduced modulo ``Phi_L``."""
-            k %= L
-            if k not in powers:
-                powers[k] = x_elem ** k if k else ANP([self.QQ(1)], mod, self.QQ)
-            return powers[k]
-
-        self._zeta = zeta
-        self._atom_values = {a: _eval_cyclotomic_spec(spec, L, zeta, self) for a, spec in exps.items()}
-
-    def _setup_multiquadratic(self, atoms):
-        """``Q(sqrt p_1, ..., sqrt p_k [, i])`` (degree ``2^k``) when every atom is ``I`` or ``sqrt(rational)``."""
-        from sympy.polys.polyclasses import ANP
-
-        primes, need_i = set(), False
-        for a in atoms:
-            if a == sp.I:
-                need_i = True
-                continue
-            if not (a.is_Pow and a.base.is_Rational and a.exp in (sp.Rational(1, 2), sp.Rational(-1, 2))):
-                raise _NotCyclotomic(a)
-            m = int(a.base.p) * int(a.base.q)
-            need_i |= m < 0
-            primes |= {p for p, e in sp.factorint(abs(m)).items() if e % 2}
-        gens = [sp.sqrt(p) for p in sorted(primes)] + ([sp.I] if need_i else [])
-        if not gens:
-            gens = [sp.Integer(1)]
-        K = self.QQ.algebraic_field(*gens)
-        self.L = None
-        self.mod = K.mod.to_list()
-        self._ANP = ANP
-        self.description = ("Q(" + ", ".join(sp.sstr(g) for g in gens) + ")") if atoms else "Q"
-        root = {p: K.from_sympy(sp.sqrt(p)) for p in primes}
-        i_elem = K.from_sympy(sp.I) if need_i else None
-        values = {}
-        for a in atoms:
-            if a == sp.I:
-                values[a] = i_elem
-                continue
-            num, den = int(a.base.p), int(a.base.q)
-            m = num * den
-            square, free = 1, 1
-            for p, e in sp.factorint(abs(m)).items():
-                square *= p ** (e // 2)
-                free *= p ** (e % 2)
-            val = self.ground(Fraction(square, den))
-            for p in sp.factorint(free):
-                val = val * root[p]
-            if m < 0:
-                val = val * i_elem
-            if a.exp == sp.Rational(-1, 2):
-                val = self.ground(1).quo(val)
-            values[a] = val
-        self._atom_values = values
-
-    def _setup_algebraic(self, atoms):
-        from sympy.polys.polyclasses import ANP
-
-        K = self.QQ.algebraic_field(*sorted(atoms, key=sp.default_sort_key))
-        self.L = None
-        self.mod = K.mod.to_list()
-        self.description = f"Q(alpha), [Q(alpha):Q] = {len(self.mod) - 1}"
-        self._ANP = ANP
-        self._atom_values = {a: K.from_sympy(a) for a in atoms}
-
-    # -- elements
-    def ground(self, q) -> "object":
-        q = self.QQ(int(q.numerator), int(q.denominator)) if isinstance(q, Fraction) else self.QQ(q)
-        return self._ANP([q] if q else [], self.mod, self.QQ)
+    description = "Q"
+    _atom_values: dict
 
     def convert(self, expr) -> "object":
         """The field element of an exact SymPy number ``expr``."""
@@ -309,9 +204,218 @@ class ExactField:
         self._cache[key] = out
         return out
 
+
+def exact_field(values) -> _Field:
+    """The number field of the exact numbers ``values`` (entries of a group's exact irreps).
+
+    Square roots of rationals and ``I`` only: the multiquadratic field of
+    :mod:`symflow.groups.multiquadratic` (:class:`MultiquadraticField`); roots of unity and
+    trigonometric values of rational multiples of ``pi``: the cyclotomic field ``Q(zeta_L)``;
+    anything else: SymPy's algebraic field of the atoms (both :class:`ExactField`).
+    """
+    atoms = set()
+    for v in values:
+        atoms |= _algebraic_atoms(v)
+    try:
+        return MultiquadraticField(atoms)
+    except _NotCyclotomic:
+        return ExactField(atoms)
+
+
+class _MQ:
+    """An element ``(1/den) sum_S num[S] sqrt(p_S)`` of a :class:`MultiquadraticField` (reduced)."""
+
+    __slots__ = ("field", "num", "den")
+
+    def __init__(self, field, num, den: int = 1):
+        g = math.gcd(den, *num)
+        if g > 1:
+            num = [x // g for x in num]
+            den //= g
+        self.field, self.num, self.den = field, num, den
+
+    @property
+    def is_zero(self) -> bool:
+        return not any(self.num)
+
+    def __add__(self, other):
+        d1, d2 = self.den, other.den
+        if d1 == d2:
+            return _MQ(self.field, [a + b for a, b in zip(self.num, other.num)], d1)
+        return _MQ(self.field, [a * d2 + b * d1 for a, b in zip(self.num, other.num)], d1 * d2)
+
+    def __neg__(self):
+        return _MQ(self.field, [-a for a in self.num], self.den)
+
+    def __sub__(self, other):
+        return self + (-other)
+
+    def __mul__(self, other):
+        table = self.field.products
+        out = [0] * len(self.num)
+        for S, a in enumerate(self.num):
+            if a:
+                row = table[S]
+                for T, b in enumerate(other.num):
+                    if b:
+                        U, c = row[T]
+                        out[U] += c * a * b
+        return _MQ(self.field, out, self.den * other.den)
+
+    def __pow__(self, e: int):
+        out, base = self.field.ground(1), self
+        while e:
+            if e & 1:
+                out = out * base
+            base = base * base
+            e >>= 1
+        return out
+
+    def conjugate_by(self, T: int):
+        """The Galois conjugate ``sqrt(p) -> -sqrt(p)`` for the primes in the bitmask ``T``."""
+        return _MQ(self.field, [-a if bin(S & T).count("1") % 2 else a for S, a in enumerate(self.num)], self.den)
+
+    def quo(self, other):
+        """``self / other``: multiply by the product of ``other``'s non-trivial conjugates, divide by its norm."""
+        conj = self.field.ground(1)
+        for T in range(1, len(other.num)):
+            conj = conj * other.conjugate_by(T)
+        norm = other * conj                      # rational: only the coefficient of sqrt(p_{}) = 1
+        if not norm.num[0]:
+            raise ZeroDivisionError("division by zero in a multiquadratic field")
+        out = self * conj
+        return _MQ(self.field, [a * norm.den for a in out.num], out.den * norm.num[0]) if norm.num[0] > 0 else \
+            _MQ(self.field, [-a * norm.den for a in out.num], -out.den * norm.num[0])
+
+    def to_list(self) -> list:
+        return [Fraction(a, self.den) for a in self.num]
+
+
+class MultiquadraticField(_Field):
+    """``Q(sqrt p_1, ..., sqrt p_k [, i])`` when every atom is ``I`` or ``sqrt(rational)``: elements
+    in the basis ``sqrt(p_S)`` of :class:`symflow.groups.multiquadratic.Basis` (``i = sqrt(-1)``),
+    integer numerators over one denominator; ``x == 0`` is decided by the coefficients."""
+
+    def __init__(self, atoms):
+        primes, need_i = set(), False
+        for a in atoms:
+            if a == sp.I:
+                need_i = True
+                continue
+            if not (a.is_Pow and a.base.is_Rational and a.exp in (sp.Rational(1, 2), sp.Rational(-1, 2))):
+                raise _NotCyclotomic(a)
+            m = int(a.base.p) * int(a.base.q)
+            need_i |= m < 0
+            primes |= set(sp.factorint(squarefree_part(abs(m))[1]))
+        gens = [sp.sqrt(p) for p in sorted(primes)] + ([sp.I] if need_i else [])
+        self.description = ("Q(" + ", ".join(sp.sstr(g) for g in gens) + ")") if atoms else "Q"
+        self.basis = Basis(sorted(primes) + ([-1] if need_i else []))
+        B = self.basis.size
+        # sqrt(p_S) sqrt(p_T) = p_{S and T} sqrt(p_{S xor T})   (the product of the shared primes)
+        self.products = [[(S ^ T, self.basis.values[S & T]) for T in range(B)] for S in range(B)]
+        self._cache: dict = {}
+        values = {}
+        for a in atoms:
+            if a == sp.I:
+                values[a] = self.monomial(Fraction(1), -1)
+                continue
+            num, den = int(a.base.p), int(a.base.q)
+            square, free = squarefree_part(abs(num * den))      # sqrt(num/den) = (square/den) sqrt(+-free)
+            val = self.monomial(Fraction(square, den), free if num > 0 else -free)
+            values[a] = self.ground(1).quo(val) if a.exp == sp.Rational(-1, 2) else val
+        self._atom_values = values
+
+    def monomial(self, c: Fraction, q: int) -> _MQ:
+        """``c sqrt(q)`` for a squarefree integer ``q`` (``q < 0``: ``i sqrt(-q)``)."""
+        num = [0] * self.basis.size
+        num[self.basis.mask(q)] = int(c.numerator)
+        return _MQ(self, num, int(c.denominator))
+
+    def ground(self, q) -> _MQ:
+        q = Fraction(q)
+        return self.monomial(q, 1)
+
+    @property
+    def degree(self) -> int:
+        return self.basis.size
+
+    def coefficients(self, elem: _MQ, size: int) -> list:
+        return elem.to_list()
+
+    def from_coefficients(self, ints) -> _MQ:
+        return _MQ(self, [int(x) for x in ints], 1)
+
+
+class ExactField(_Field):
+    """Exact arithmetic for the entries of a group's exact irreps (SymPy ``ANP`` elements).
+
+    Roots of unity (``exp(i pi q)``, ``I``, ``cos``/``sin`` of rational multiples of ``pi``) and
+    square roots of rationals are mapped into the cyclotomic field ``Q(zeta_L)`` (square roots via
+    Gauss sums: ``sqrt(p) = sum_a (a/p) zeta_p^a`` for ``p = 1 mod 4``, ``-i`` times it for
+    ``p = 3 mod 4``; ``sqrt 2 = zeta_8 + zeta_8^-1``); elements are reduced modulo the cyclotomic
+    polynomial ``Phi_L``, a canonical form, so ``x == 0`` is decided exactly. Other algebraic
+    atoms (nested radicals) fall back to SymPy's ``QQ.algebraic_field`` of the atoms. (Square roots
+    and ``I`` alone use :class:`MultiquadraticField`; see :func:`exact_field`.)
+    """
+
+    def __init__(self, atoms):
+        from sympy.polys.domains import QQ
+        from sympy.polys.polyclasses import ANP
+
+        self.QQ = QQ
+        self._ANP = ANP
+        self.atoms = atoms
+        self._cache: dict = {}
+        try:
+            self._setup_cyclotomic(atoms)
+        except _NotCyclotomic:
+            self._setup_algebraic(atoms)
+
+    # -- construction
+    def _setup_cyclotomic(self, atoms):
+        exps = {}
+        L = 1
+        for a in atoms:
+            spec = _cyclotomic_spec(a)
+            exps[a] = spec
+            L = math.lcm(L, spec[0])
+        x = sp.Symbol("x")
+        mod = [self.QQ(int(c)) for c in sp.Poly(sp.cyclotomic_poly(L, x), x).all_coeffs()]
+        self.L, self.mod = L, mod
+        self.description = f"Q(zeta_{L})" if L > 2 else "Q"
+        ANP = self._ANP
+
+        x_elem = ANP([self.QQ(1), self.QQ(0)], mod, self.QQ)
+        powers: dict = {}
+
+        def zeta(k):
+            """``zeta_L^k`` reduced modulo ``Phi_L``."""
+            k %= L
+            if k not in powers:
+                powers[k] = x_elem ** k if k else ANP([self.QQ(1)], mod, self.QQ)
+            return powers[k]
+
+        self._zeta = zeta
+        self._atom_values = {a: _eval_cyclotomic_spec(spec, L, zeta, self) for a, spec in exps.items()}
+
+    def _setup_algebraic(self, atoms):
+        K = self.QQ.algebraic_field(*sorted(atoms, key=sp.default_sort_key))
+        self.L = None
+        self.mod = K.mod.to_list()
+        self.description = f"Q(alpha), [Q(alpha):Q] = {len(self.mod) - 1}"
+        self._atom_values = {a: K.from_sympy(a) for a in atoms}
+
+    # -- elements
+    def ground(self, q) -> "object":
+        q = self.QQ(int(q.numerator), int(q.denominator)) if isinstance(q, Fraction) else self.QQ(q)
+        return self._ANP([q] if q else [], self.mod, self.QQ)
+
     def coefficients(self, elem, size: int) -> list:
         rep = elem.to_list()
         return [self.QQ(0)] * (size - len(rep)) + list(rep)
+
+    def from_coefficients(self, ints):
+        return self._ANP(_strip([self.QQ(int(x)) for x in ints]), self.mod, self.QQ)
 
     @property
     def degree(self) -> int:
@@ -383,12 +487,7 @@ def _eval_cyclotomic_spec(spec, L, zeta, F):
     num, den = int(r.p), int(r.q)
     m = num * den
     sign = -1 if m < 0 else 1
-    m = abs(m)
-    square, free = 1, 1
-    for p, ex in sp.factorint(m).items():
-        square *= p ** (ex // 2)
-        if ex % 2:
-            free *= p
+    square, free = squarefree_part(abs(m))
     val = F.ground(Fraction(square, den))
     i = zeta(L // 4)
     for p in sp.factorint(free):
@@ -555,7 +654,7 @@ class EnergyFunctional:
         if any(v.has(sp.Float) for v in values):
             return None
         try:
-            field = ExactField(values)
+            field = exact_field(values)
             self._exact_irreps = self._build_exact_irreps(field)
         except (SymflowError, _NotCyclotomic, NotImplementedError, ValueError, TypeError):
             return None
@@ -602,8 +701,7 @@ class EnergyFunctional:
             scale = F.ground(Fraction(1, n * den))
 
             def mk(c):
-                rep = _strip([F.QQ(int(x)) for x in c])
-                return F._ANP(rep, F.mod, F.QQ) * scale
+                return F.from_coefficients(c) * scale
 
             hats.append([[mk(H[i, j]) for j in range(d)] for i in range(d)])
             conjs.append([[mk(C[i, j]) for j in range(d)] for i in range(d)])
@@ -748,10 +846,12 @@ class EnergyFunctional:
             memo[key] = self._exact_hats([x ** pw for x in vals[name]])
         return memo[key]
 
+    def trace_words(self, d, n) -> list:
+        """:func:`energy_trace_words` of this model (the generic block energy, for display)."""
+        return energy_trace_words(self.model, d, n)
+
     # -- display
     def latex(self, form: str = "fourier") -> str:
-        from .display import energy_latex
-
         return energy_latex(self, form)
 
     def _repr_latex_(self) -> str:

@@ -33,139 +33,45 @@ into the model's derived block flow and simplifies every entry to zero.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Sequence
-
 import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from ..groups.group import Group
+from ..groups.recognise import recognise_number
 from . import bruteforce
+from .flow import compact_drive
+from .model import Model
+from .symbols import N, OMEGA
 
 #: Stationarity tolerance (max-norm of the brute-force flow at the point).
 STATIONARY_TOL = 1e-12
 #: Relative tolerance of the brute-force energy against the exact ``Omega*``.
 ENERGY_RTOL = 1e-12
 
-ORBIT_FORMS = ("an index into group.orbits (int), a tuple of irrep indices, an irrep label (str), "
-               "or an Equilibrium")
 
+# ----------------------------------------------------------------------------- the model
+def as_model(model) -> Model:
+    """The :class:`~symflow.theory.model.Model` whose equilibria are derived: a Model as is, a
+    :class:`~symflow.groups.Group` or a group name with the defaults (unshared, separate spheres, CE).
 
-# ----------------------------------------------------------------------------- model variants
-class Variant:
-    """The parts of a model that fix its equilibria: group, shared, spheres, loss.
-
-    Built from a :class:`symflow.theory.model.Model`, a :class:`~symflow.groups.Group` or a group
-    name (the last two with the defaults ``shared=False, spheres="separate", loss="ce"``).
+    Models must use the CE loss, the quadratic activation and the sphere constraint (the setting of
+    GC's Stage I, where the equilibria below are derived); anything else raises :class:`ModelError`.
     """
-
-    def __init__(self, group, shared: bool = False, spheres: str = "separate", loss: str = "ce", model=None):
-        self.group = group
-        self.shared = bool(shared)
-        self.spheres = spheres
-        self.loss = loss
-        self.model = model
-        if spheres not in ("separate", "joint"):
-            raise ModelError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
-        if loss != "ce":
+    if isinstance(model, Model):
+        if model.constraint != "sphere":
+            raise ModelError("equilibria and rates live on the spheres of Stage I; this model has "
+                             f"constraint={model.constraint!r} (no sphere, Omega grows without bound)")
+        if not model.is_bilinear:
+            raise ModelError(f"equilibria and rates are derived for the quadratic activation z**2; this model "
+                             f"has sigma = {model.activation_text}")
+        if model.loss != "ce":
             raise ModelError(f"equilibria and rates are derived for the cross-entropy energy Omega "
-                             f"(loss='ce'); got loss={loss!r}")
-        if self.shared and spheres == "joint":
-            raise ModelError("spheres='joint' normalises the two input embeddings together and needs "
-                             "unshared embeddings; use shared=False or spheres='separate'")
-
-    @property
-    def vector_names(self) -> tuple[str, ...]:
-        return ("theta", "xi") if self.shared else ("theta1", "theta2", "xi")
-
-    @property
-    def sphere_groups(self) -> tuple[tuple[str, ...], ...]:
-        """Vectors that share one unit sphere."""
-        if self.shared:
-            return (("theta",), ("xi",))
-        if self.spheres == "joint":
-            return (("theta1", "theta2"), ("xi",))
-        return (("theta1",), ("theta2",), ("xi",))
-
-    def key(self) -> tuple:
-        return (self.group.name, self.shared, self.spheres, self.loss)
-
-    def __repr__(self) -> str:
-        return f"Variant({self.group.name}, shared={self.shared}, spheres={self.spheres!r}, loss={self.loss!r})"
-
-
-    def get_model(self):
-        """The :class:`~symflow.theory.model.Model` of this variant (built on first use)."""
-        if self.model is None:
-            from .model import Model
-
-            self.model = Model(self.group, shared=self.shared, spheres=self.spheres, loss=self.loss)
-        return self.model
-
-
-def as_variant(model) -> Variant:
-    """A :class:`Variant` from a Model, a Group, a group name, or a Variant.
-
-    Models must use the quadratic activation and the sphere constraint (the setting of GC's
-    Stage I, where the equilibria below are derived); anything else raises :class:`ModelError`.
-    """
-    if isinstance(model, Variant):
+                             f"(loss='ce'); got loss={model.loss!r}")
         return model
-    if isinstance(model, str):
-        from ..groups import group
-
-        return Variant(group(model))
-    if hasattr(model, "table") and hasattr(model, "irreps"):  # a Group
-        return Variant(model)
-    grp = getattr(model, "group", None)
-    if grp is None:
-        raise ModelError(f"expected a symflow Model, a Group or a group name, got {type(model).__name__}")
-    if getattr(model, "constraint", "sphere") != "sphere":
-        raise ModelError("equilibria and rates live on the spheres of Stage I; this model has "
-                         f"constraint={model.constraint!r} (no sphere, Omega grows without bound)")
-    if getattr(model, "is_bilinear", True) is False:
-        raise ModelError(f"equilibria and rates are derived for the quadratic activation z**2; this model has "
-                         f"sigma = {getattr(model, 'activation', '?')}")
-    return Variant(grp, shared=getattr(model, "shared", False), spheres=getattr(model, "spheres", "separate"),
-                   loss=getattr(model, "loss", "ce"), model=model)
-
-
-# ----------------------------------------------------------------------------- orbits
-def resolve_orbit(group, orbit) -> int:
-    """Index into ``group.orbits`` of ``orbit`` (see :data:`ORBIT_FORMS`)."""
-    orbits = group.orbits
-    if isinstance(orbit, Equilibrium):
-        return orbit.orbit_index
-    if isinstance(orbit, (int, np.integer)) and not isinstance(orbit, bool):
-        k = int(orbit)
-        if not 0 <= k < len(orbits):
-            raise SymflowError(f"{group.name} has {len(orbits)} irrep orbits (0..{len(orbits) - 1}); "
-                               f"got orbit index {k}. Accepted forms: {ORBIT_FORMS}")
-        return k
-    if isinstance(orbit, str):
-        labels = [r.label for r in group.irreps]
-        if orbit not in labels:
-            raise SymflowError(f"{group.name} has no irrep labelled {orbit!r}; its irreps are "
-                               f"{', '.join(labels)}. Accepted forms: {ORBIT_FORMS}")
-        i = labels.index(orbit)
-        return next(k for k, o in enumerate(orbits) if i in o)
-    if isinstance(orbit, (tuple, list)):
-        want = tuple(sorted(int(i) for i in orbit))
-        for k, o in enumerate(orbits):
-            if tuple(o) == want or (len(want) == 1 and want[0] in o):
-                return k
-        raise SymflowError(f"{tuple(orbit)} is not an irrep orbit of {group.name}; its orbits are "
-                           f"{list(orbits)}. Accepted forms: {ORBIT_FORMS}")
-    raise SymflowError(f"cannot read {orbit!r} as an irrep orbit. Accepted forms: {ORBIT_FORMS}")
-
-
-def orbit_kind(group, orbit: Sequence[int]) -> tuple[str, int]:
-    """``(type, k)``: the irrep type and the doubling ``k`` of ``Omega* = (k d)^{-1/2} n^{-3/2}``."""
-    r = group.irreps[orbit[0]]
-    if len(orbit) == 2:
-        return "complex", 2
-    if r.indicator == -1:
-        return "quaternionic", 2
-    return "real", 1
+    if isinstance(model, (str, Group)):
+        return Model(model)
+    raise ModelError(f"expected a symflow Model, a Group or a group name, got {type(model).__name__}")
 
 
 # ----------------------------------------------------------------------------- the equilibrium
@@ -174,8 +80,10 @@ class Equilibrium:
 
     Attributes
     ----------
-    orbit : tuple of int
-        Irrep indices of the orbit (``group.irreps`` order).
+    model : Model
+        The (CE, quadratic, sphere-constrained) model: group and neuron.
+    orbit : IrrepOrbit
+        The orbit (``group.orbits[orbit_index]``; a sorted tuple of irrep indices).
     irreps : list of str
         Their labels.
     dim, orbit_size, type :
@@ -188,31 +96,36 @@ class Equilibrium:
         otherwise every vector is a unit vector.
     """
 
-    def __init__(self, variant: Variant, orbit_index: int):
-        G = variant.group
-        self.variant = variant
+    def __init__(self, model: Model, orbit):
+        G = model.group
+        self.model = model
         self.group = G
-        self.orbit_index = int(orbit_index)
-        self.orbit = tuple(G.orbits[orbit_index])
-        rep = G.irreps[self.orbit[0]]
-        if rep.is_trivial:
+        self.orbit = G.orbit(orbit)
+        self.orbit_index = self.orbit.id
+        if self.orbit.is_trivial:
             raise SymflowError(f"the trivial irrep of {G.name} carries no energy (Omega = 0 whenever xi is "
                                f"constant or theta is constant), so it has no equilibrium with Omega* > 0; "
-                               f"choose a non-trivial orbit. Accepted forms: {ORBIT_FORMS}")
+                               f"choose a non-trivial orbit")
         self.irreps = [G.irreps[i].label for i in self.orbit]
-        self.dim = rep.dim
-        self.orbit_size = len(self.orbit)
-        self.type, self._k = orbit_kind(G, self.orbit)
-        self._rep = rep
+        self.dim = self.orbit.dim
+        self.orbit_size = self.orbit.size
+        self.type = self.orbit.type
+        self._k = self.orbit.doubling
+        self._rep = G.irreps[self.orbit[0]]
         self.vector = self._build_vector()
         v = self.vector
-        if variant.spheres == "joint" and not variant.shared:
+        if self.joint:
             self.point = (v / np.sqrt(2), v / np.sqrt(2), v.copy())
         else:
             self.point = (v.copy(), v.copy(), v.copy())
         self._check()
 
     # -------------------------------------------------------------- construction
+    @property
+    def joint(self) -> bool:
+        """``[theta1; theta2]`` on one sphere (the point's input embeddings are ``v / sqrt 2``)."""
+        return self.model.spheres == "joint"
+
     @property
     def exact_construction(self) -> bool:
         """True when the point is the exact matrix coefficient ``sqrt(k d / n) Re rho_11``; false
@@ -267,7 +180,7 @@ class Equilibrium:
     @cached_property
     def omega_star(self) -> sp.Expr:
         """Exact ``Omega*`` of this model variant (joint spheres: half the separate value)."""
-        if self.variant.spheres == "joint" and not self.variant.shared:
+        if self.joint:
             return sp.radsimp(self.omega_star_separate / 2)
         return self.omega_star_separate
 
@@ -283,8 +196,6 @@ class Equilibrium:
         Real and complex type: ``r E_11``; quaternionic: ``r P``, the projector ``P`` recognised
         exactly from the numeric transform (entries checked to ``1e-9``).
         """
-        from ..groups.recognise import recognise_number
-
         n, d, k = self.group.order, self.dim, self._k
         r = 1 / sp.sqrt(sp.Integer(k * n * d))
         if self.type == "quaternionic":
@@ -298,8 +209,8 @@ class Equilibrium:
             hat = self.group.fourier(self.vector)[self.orbit[0]]
             B = sp.Matrix(d, d, lambda i, j: recognise_number(complex(hat[i, j])))
         B = B.applyfunc(sp.radsimp)
-        scale = 1 / sp.sqrt(2) if (self.variant.spheres == "joint" and not self.variant.shared) else sp.Integer(1)
-        if self.variant.shared:
+        scale = 1 / sp.sqrt(2) if self.joint else sp.Integer(1)
+        if self.model.shared:
             return {"theta": B, "xi": B}
         return {"theta1": B * scale, "theta2": B * scale, "xi": B}
 
@@ -320,14 +231,14 @@ class Equilibrium:
     def vectors(self) -> dict[str, np.ndarray]:
         """The point keyed by the model's vector names."""
         t1, t2, x = self.point
-        if self.variant.shared:
+        if self.model.shared:
             return {"theta": t1, "xi": x}
         return {"theta1": t1, "theta2": t2, "xi": x}
 
     def residual(self) -> float:
         """Max-norm of the brute-force flow (Cayley-table sums) at the point."""
-        v = self.variant
-        d1, d2, dx = bruteforce.flow(self.group, *self.point, shared=v.shared, spheres=v.spheres)
+        m = self.model
+        d1, d2, dx = bruteforce.flow(self.group, *self.point, shared=m.shared, spheres=m.spheres)
         return float(max(np.abs(d1).max(), np.abs(d2).max(), np.abs(dx).max()))
 
     def is_stationary(self, tol: float = STATIONARY_TOL, exact: bool = False) -> bool:
@@ -350,10 +261,7 @@ class Equilibrium:
         model's energy) and the radial coefficients of ``model.block_flow(1)``, with ``n`` and
         ``Omega = Omega*`` substituted; every entry must simplify to ``0``.
         """
-        from .flow import compact_drive
-        from .symbols import N, OMEGA
-
-        model = self.variant.get_model()
+        model = self.model
         d = self.dim
         blocks = self.fourier_blocks
         radial = model.block_flow(1).radial
@@ -378,13 +286,13 @@ class Equilibrium:
 
 
 def equilibrium(model, orbit) -> Equilibrium:
-    """The representative equilibrium of ``orbit`` (see :data:`ORBIT_FORMS`) for ``model``."""
-    v = as_variant(model)
-    return Equilibrium(v, resolve_orbit(v.group, orbit))
+    """The representative equilibrium of ``orbit`` for ``model`` (see :func:`as_model`); ``orbit`` is
+    anything :meth:`Group.orbit <symflow.groups.group.Group.orbit>` resolves: an id, an irrep or
+    orbit label, a tuple of irrep indices, an :class:`Equilibrium`."""
+    return Equilibrium(as_model(model), orbit)
 
 
 def orbit_equilibria(model) -> list[Equilibrium]:
     """One :class:`Equilibrium` per non-trivial irrep orbit, in ``group.orbits`` order."""
-    v = as_variant(model)
-    G = v.group
-    return [Equilibrium(v, k) for k, orb in enumerate(G.orbits) if not G.irreps[orb[0]].is_trivial]
+    m = as_model(model)
+    return [Equilibrium(m, o) for o in m.group.orbits if not o.is_trivial]

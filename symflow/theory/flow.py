@@ -227,7 +227,7 @@ def derive_block_flow(model, d: int) -> BlockFlow:
             raise ModelError(f"the energy is not homogeneous in {k}; the radial term of the sphere "
                              f"projection is not a multiple of Omega (reduced flow needs a quadratic activation)")
         degrees[k] = ratio
-    radial = radial_coefficients(model.manifold, degrees)
+    radial = radial_coefficients(model.neuron, degrees)
     bf = BlockFlow(model, d, blocks, R.to_expr(omega), drive, degrees, radial)
     bf.compact_drive = compact_drive(model, d)
     bf.compact_rhs = {k: bf.compact_drive[k] - radial[k] * hat_matrix(k, d) for k in names}

@@ -13,64 +13,58 @@ engine derives ``k_nu`` from the energy itself (:func:`radial_coefficients`), it
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-import sympy as sp
-
-from ..errors import ModelError
-from .symbols import OMEGA
-
-
-@dataclass(frozen=True)
 class SphereProduct:
-    """Which vectors share a unit sphere.
+    """Which vectors share a unit sphere: a view of a :class:`~symflow.neuron.Neuron`.
 
-    ``spheres`` is a tuple of groups of vector names; each group is one unit sphere (the
-    concatenation of its vectors has norm 1). ``constrained=False`` means no sphere at all
-    (plain gradient ascent, no radial terms).
+    ``spheres`` is ``neuron.sphere_groups`` (each group is one unit sphere: the concatenation of its
+    vectors has norm 1); ``constrained=False`` means no sphere at all (plain gradient ascent, no
+    radial terms; then every vector is listed alone).
     """
 
-    spheres: tuple
-    constrained: bool = True
+    __slots__ = ("neuron",)
 
-    @classmethod
-    def for_vectors(cls, names: tuple, kind: str, constraint: str, joint_pair: tuple | None) -> "SphereProduct":
-        if constraint == "none":
-            return cls(tuple((v,) for v in names), constrained=False)
-        if kind == "separate":
-            return cls(tuple((v,) for v in names))
-        if kind == "joint":
-            if joint_pair is None:
-                raise ModelError("spheres='joint' normalises the two input embeddings together and needs "
-                                 "unshared embeddings; use shared=False or spheres='separate'")
-            rest = tuple((v,) for v in names if v not in joint_pair)
-            return cls((tuple(joint_pair),) + rest)
-        raise ModelError(f"spheres must be 'separate' or 'joint', got {kind!r}")
+    def __init__(self, neuron):
+        self.neuron = neuron
+
+    @property
+    def spheres(self) -> tuple:
+        return self.neuron.sphere_groups
+
+    @property
+    def constrained(self) -> bool:
+        return self.neuron.constrained
 
     def sphere_of(self, name: str) -> tuple:
-        for s in self.spheres:
-            if name in s:
-                return s
-        raise ModelError(f"no vector named {name!r}; the vectors are {[v for s in self.spheres for v in s]}")
+        return self.neuron.sphere_of(name)
 
     def describe(self) -> str:
-        if not self.constrained:
-            return "unconstrained (no sphere projection)"
-        parts = ["S^{n-1}" if len(s) == 1 else "S^{%dn-1}" % len(s) for s in self.spheres]
-        names = ["[" + "; ".join(s) + "]" if len(s) > 1 else s[0] for s in self.spheres]
-        return " x ".join(f"{p} ({nm})" for p, nm in zip(parts, names))
+        return self.neuron.describe_spheres()
+
+    def __eq__(self, other):
+        return isinstance(other, SphereProduct) and other.neuron == self.neuron
+
+    def __hash__(self):
+        return hash(self.neuron)
+
+    def __repr__(self) -> str:
+        return f"SphereProduct(spheres={self.spheres!r}, constrained={self.constrained})"
 
 
-def radial_coefficients(manifold: SphereProduct, degrees: dict) -> dict:
-    """Radial coefficient per vector as a multiple of ``Omega``.
+def radial_coefficients(neuron, degrees: dict) -> dict:
+    """Radial coefficient per vector of a :class:`~symflow.neuron.Neuron` as a multiple of ``Omega``.
 
     ``degrees[name]`` is the Euler degree ``<nu, grad_nu E> / E`` (derived from the energy). A
     vector on a sphere shared with others gets the sum of their degrees (the joint inner product
     ``sum <nu_i, grad_i E>`` over the joint sphere); no constraint gives ``0``.
     """
+    import sympy as sp  # derivation only: the model itself is built without SymPy
+
+    from .symbols import OMEGA
+
     out = {}
-    for sphere in manifold.spheres:
-        total = sum(degrees[v] for v in sphere) if manifold.constrained else 0
+    for sphere in neuron.sphere_groups:
+        total = sum(degrees[v] for v in sphere) if neuron.constrained else 0
         for v in sphere:
             out[v] = sp.nsimplify(total) * OMEGA
     return out

@@ -19,8 +19,12 @@ derives: :meth:`Model.energy` (parameter space and Fourier space, with an exact 
 equality for the group), :meth:`Model.block_flow` (the Riemannian flow of one generic irrep block
 of dimension ``d``) and :attr:`Model.trivial_flow`.
 
-Vector names: CE ``("theta1", "theta2", "xi")`` (shared ``("theta", "xi")``), MSE ``("u", "v")``
-(shared ``("u",)``).
+The neuron's variant (loss, shared, spheres, constraint: vector names, input roles, sphere groups)
+is one :class:`~symflow.neuron.Neuron`, ``model.neuron``; the model's ``input_names``,
+``vector_names``, ``spheres``, ``manifold``, ... are read-only views of it.
+
+Start-up: building a model with the default activation and computing :meth:`Model.key` does not
+import SymPy (the activation is parsed on first use); SymPy is imported where a derivation runs.
 """
 from __future__ import annotations
 
@@ -28,18 +32,18 @@ import hashlib
 from functools import cached_property
 
 import numpy as np
-import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from ..groups import group as group_by_name
+from ..groups.group import Group
+from ..neuron import Neuron
 from .manifold import SphereProduct
-from .symbols import Z
 
 #: Block flows depend on the settings and d only (not on the group): derived once per process.
 _FLOW_CACHE: dict = {}
 
-LOSSES = ("ce", "mse")
-SPHERES = ("separate", "joint")
-CONSTRAINTS = ("sphere", "none")
+#: Canonical text (``sympy.sstr``) of the default activation ``z**2``.
+DEFAULT_ACTIVATION_TEXT = "z**2"
 ACTIVATION_FORMS = ("a polynomial in z with rational coefficients, e.g. 'z**2', 'z**2+z**3', "
                     "'z**2/2 + 3*z', or a SymPy expression in Symbol('z')")
 #: Families whose name identifies the group (other groups are keyed by a hash of their table).
@@ -47,12 +51,16 @@ NAMED_FAMILIES = ("cyclic", "abelian", "dihedral", "symmetric", "alternating", "
                   "dicyclic", "quaternion", "gap")
 
 
-def parse_activation(activation) -> sp.Expr:
+def parse_activation(activation):
     """The activation as a SymPy polynomial in :data:`~symflow.theory.symbols.Z` (exact coefficients).
 
     Accepts ``None`` (``z**2``), a string, or a SymPy expression in a symbol named ``z``. Floats
     are converted to exact rationals. Raises :class:`ModelError` naming the accepted forms.
     """
+    import sympy as sp
+
+    from .symbols import Z
+
     if activation is None:
         return Z ** 2
     if isinstance(activation, str):
@@ -88,13 +96,17 @@ def parse_activation(activation) -> sp.Expr:
     return poly.as_expr()
 
 
-def cross_terms(activation: sp.Expr) -> tuple:
+def cross_terms(activation) -> tuple:
     """Binomial expansion of ``sigma(x + y)`` without the pure terms: ``((a, b, coef), ...)``.
 
     ``sigma(x + y) = sum_{a, b} coef_{ab} x^a y^b``; terms with ``a = 0`` or ``b = 0`` are dropped
     because they vanish in the energy (``sum_{g2} xi~(g1 g2) = 0`` for CE; a constant in ``h``
     removed by the centring for MSE). Sorted by total degree, then ``a``.
     """
+    import sympy as sp
+
+    from .symbols import Z
+
     x, y = sp.symbols("x y")
     poly = sp.Poly(sp.expand(activation.subs(Z, x + y)), x, y)
     terms = [(int(a), int(b), sp.Rational(c)) for (a, b), c in poly.terms() if a > 0 and b > 0 and c != 0]
@@ -102,14 +114,10 @@ def cross_terms(activation: sp.Expr) -> tuple:
 
 
 def _resolve_group(group):
-    from ..groups.group import Group
-
     if isinstance(group, Group):
         return group
     if isinstance(group, str):
-        from ..groups import group as by_name
-
-        return by_name(group)
+        return group_by_name(group)
     raise ModelError(f"a model needs a group name (e.g. 'Z7', 'F21', 'S4') or a symflow Group, "
                      f"got {type(group).__name__}")
 
@@ -135,52 +143,75 @@ class Model:
     def __init__(self, group, shared: bool = False, spheres: str | None = None, activation=None,
                  loss: str = "ce", constraint: str = "sphere"):
         self.group = _resolve_group(group)
-        if not isinstance(shared, (bool, np.bool_)):
-            raise ModelError(f"shared must be True or False, got {shared!r}")
-        self.shared = bool(shared)
-        loss = loss.lower() if isinstance(loss, str) else loss
-        if loss not in LOSSES:
-            raise ModelError(f"loss must be one of {', '.join(LOSSES)} (cross-entropy in the small-logit "
-                             f"regime, or Li2's sample-centred MSE), got {loss!r}")
-        self.loss = loss
-        if constraint not in CONSTRAINTS:
-            raise ModelError(f"constraint must be 'sphere' (Stage I, projected flow) or 'none' "
-                             f"(plain gradient), got {constraint!r}")
-        self.constraint = constraint
-        if spheres is None:
-            spheres = "joint" if (loss == "mse" and not self.shared) else "separate"
-        if spheres not in SPHERES:
-            raise ModelError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
-        self.spheres = spheres
-        self.activation = parse_activation(activation)
-        self.cross_terms = cross_terms(self.activation)
-        if not self.cross_terms:
-            raise ModelError(f"activation {sp.sstr(self.activation)} has no term of degree >= 2, so "
-                             f"sigma(theta1(g1) + theta2(g2)) has no cross term and the energy vanishes "
-                             f"identically; use e.g. 'z**2'")
-        self.manifold = SphereProduct.for_vectors(self.vector_names, self.spheres, self.constraint,
-                                                  None if self.shared else self.input_names)
+        self.neuron = Neuron(loss=loss, shared=shared, spheres=spheres, constraint=constraint)
+        self._activation_input = activation
+        if activation is not None:  # parse now so that a bad activation fails here, not on first use
+            self.activation = parse_activation(activation)
+            if not self.cross_terms:
+                raise ModelError(f"activation {self.activation_text} has no term of degree >= 2, so "
+                                 f"sigma(theta1(g1) + theta2(g2)) has no cross term and the energy vanishes "
+                                 f"identically; use e.g. 'z**2'")
         self._flows: dict = {}
         self._energy = None
 
-    # ------------------------------------------------------------------ names
+    # ------------------------------------------------------------------ the neuron (views of self.neuron)
+    @property
+    def loss(self) -> str:
+        return self.neuron.loss
+
+    @property
+    def shared(self) -> bool:
+        return self.neuron.shared
+
+    @property
+    def spheres(self) -> str:
+        """``"separate"`` or ``"joint"`` (see :class:`~symflow.neuron.Neuron`)."""
+        return self.neuron.spheres
+
+    @property
+    def constraint(self) -> str:
+        """``"sphere"`` (Stage I, projected flow) or ``"none"`` (plain gradient)."""
+        return self.neuron.constraint
+
     @property
     def input_names(self) -> tuple:
         """Names of the two input embeddings ``(first, second)`` (equal when shared)."""
-        if self.loss == "ce":
-            return ("theta", "theta") if self.shared else ("theta1", "theta2")
-        return ("u", "u") if self.shared else ("u", "v")
+        return self.neuron.input_names
 
     @property
     def output_name(self) -> str | None:
         """Name of the output vector (``"xi"`` for CE, ``None`` for MSE)."""
-        return "xi" if self.loss == "ce" else None
+        return self.neuron.output_name
 
     @property
     def vector_names(self) -> tuple:
         """The neuron's vectors: CE ``(theta1, theta2, xi)`` / ``(theta, xi)``; MSE ``(u, v)`` / ``(u,)``."""
-        ins = self.input_names[:1] if self.shared else self.input_names
-        return ins + ((self.output_name,) if self.output_name else ())
+        return self.neuron.vector_names
+
+    @property
+    def manifold(self) -> SphereProduct:
+        """The constraint manifold: a view of ``neuron.sphere_groups``."""
+        return SphereProduct(self.neuron)
+
+    # ------------------------------------------------------------------ the activation
+    @cached_property
+    def activation(self):
+        """``sigma`` as a SymPy polynomial in ``z`` (parsed on first use; see :func:`parse_activation`)."""
+        return parse_activation(self._activation_input)
+
+    @cached_property
+    def activation_text(self) -> str:
+        """Canonical text of the activation (``sympy.sstr``); ``"z**2"`` by default, without SymPy."""
+        if self._activation_input is None:
+            return DEFAULT_ACTIVATION_TEXT
+        import sympy as sp
+
+        return sp.sstr(self.activation)
+
+    @cached_property
+    def cross_terms(self) -> tuple:
+        """:func:`cross_terms` of the activation."""
+        return cross_terms(self.activation)
 
     @property
     def is_bilinear(self) -> bool:
@@ -191,19 +222,21 @@ class Model:
         MSE), and the reduced per-block flow exists. Higher powers couple blocks through the
         Fourier transforms of pointwise powers.
         """
+        if self._activation_input is None:
+            return True
         return len(self.cross_terms) == 1 and self.cross_terms[0][:2] == (1, 1)
 
     # ------------------------------------------------------------------ identity
     def to_dict(self) -> dict:
         """JSON-able settings (with the group's name and order)."""
         return {"group": self.group.name, "order": self.group.order, "shared": self.shared,
-                "spheres": self.spheres, "activation": sp.sstr(self.activation), "loss": self.loss,
+                "spheres": self.spheres, "activation": self.activation_text, "loss": self.loss,
                 "constraint": self.constraint}
 
     def settings_key(self) -> str:
         """Stable key of the settings that block formulas depend on (everything but the group)."""
         return (f"loss={self.loss};shared={int(self.shared)};spheres={self.spheres};"
-                f"activation={sp.sstr(self.activation)};constraint={self.constraint}")
+                f"activation={self.activation_text};constraint={self.constraint}")
 
     def key(self) -> str:
         """Stable string for hashing and caching: group identity plus all settings."""
@@ -233,7 +266,7 @@ class Model:
         if not self.is_bilinear:
             raise ModelError(
                 f"reduced flow needs a quadratic activation (the energy must be a sum of independent "
-                f"irrep blocks); sigma = {sp.sstr(self.activation)} has cross terms "
+                f"irrep blocks); sigma = {self.activation_text} has cross terms "
                 f"{', '.join(f'theta1^{a} theta2^{b}' for a, b, _ in self.cross_terms)} whose Fourier "
                 f"form uses pointwise powers and couples all blocks. The parameter-space energy and "
                 f"gradient are still available: Model.energy().parameter_space / .gradient()")
@@ -263,6 +296,8 @@ class Model:
     @cached_property
     def trivial_flow(self) -> dict:
         """``{name: c}`` with ``d nu_hat[1]/dt = -c * Omega * nu_hat[1]`` on the trivial block (zero drive)."""
+        import sympy as sp
+
         from .symbols import OMEGA
 
         bf = self.block_flow(1)
@@ -281,15 +316,15 @@ class Model:
 
     # ------------------------------------------------------------------ display
     def describe(self) -> str:
-        act = sp.sstr(self.activation)
+        act = self.activation_text
         kind = "shared" if self.shared else "unshared"
         loss = "cross-entropy (small-logit)" if self.loss == "ce" else "sample-centred MSE (Li2)"
         return (f"{self.group.name} (n={self.group.order}), {kind} embeddings, sigma(z) = {act}, {loss}, "
-                f"{self.manifold.describe()}")
+                f"{self.neuron.describe_spheres()}")
 
     def __repr__(self) -> str:
         return (f"Model({self.group.name!r}, shared={self.shared}, spheres={self.spheres!r}, "
-                f"activation={sp.sstr(self.activation)!r}, loss={self.loss!r}, constraint={self.constraint!r})")
+                f"activation={self.activation_text!r}, loss={self.loss!r}, constraint={self.constraint!r})")
 
     def _repr_latex_(self) -> str:
         from .display import model_latex

@@ -37,11 +37,15 @@ the DC parts are frozen. The blow-up time is in :mod:`symflow.theory.blowup`.
 """
 from __future__ import annotations
 
+import hashlib
+import keyword
 from functools import cached_property
 
 import numpy as np
 import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
 
+from ..codegen.cache import cache_dir, is_intact, load_module, write_atomic
 from ..errors import ModelError, SymflowError
 
 __all__ = ["ModularAdditionODE", "sum_over_Zp", "frequency_coordinates", "misalignment", "generated_module"]
@@ -342,38 +346,20 @@ def misalignment(phase_theta, phase_xi):
 
 
 # ---------------------------------------------------------------------- code generation
-def _cache_dir():
-    import os
-    from pathlib import Path
-
-    root = os.environ.get("SYMFLOW_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "symflow")
-    path = Path(root) / "codegen"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def generated_module(exprs, args, name: str, func: str = "rates"):
     """Write (once) and import a plain NumPy module computing ``exprs`` of ``args`` with ``cse``.
 
-    The file ``<cache>/codegen/<name>_<hash>.py`` starts with a header naming the SymPy version and
-    the SHA-256 hash of the expressions; it is reused while both match. ``<cache>`` is
-    ``$SYMFLOW_CACHE`` or ``~/.cache/symflow``. The function ``func(*args)`` returns a tuple of
-    arrays, broadcast against each other.
+    The file ``<name>_<hash>.py`` in the codegen cache (:func:`symflow.codegen.cache.cache_dir`)
+    starts with a header naming the SymPy version and the SHA-256 hash of the expressions (and the
+    SymPy version); it is reused while intact (:func:`~symflow.codegen.cache.is_intact`), written
+    atomically and imported with the cache's own helpers. The function ``func(*args)`` returns a
+    tuple of arrays, broadcast against each other.
     """
-    import hashlib
-    import importlib.util
-    import os
-    import tempfile
-
-    from sympy.printing.numpy import NumPyPrinter
-
     exprs = [sp.sympify(e) for e in exprs]
     key = hashlib.sha256(("|".join(map(sp.srepr, exprs)) + "#" + ",".join(map(str, args))
                           + "#" + sp.__version__).encode()).hexdigest()[:16]
-    path = _cache_dir() / f"{name}_{key}.py"
-    if not path.exists():
-        import keyword
-
+    path = cache_dir() / f"{name}_{key}.py"
+    if not is_intact(path, key):
         names = {a: sp.Symbol(str(a) if str(a).isidentifier() and not keyword.iskeyword(str(a))
                               and str(a) != "numpy" else f"arg_{i}") for i, a in enumerate(args)}
         printer = NumPyPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
@@ -389,7 +375,7 @@ def generated_module(exprs, args, name: str, func: str = "rates"):
             "import numpy",
             "",
             f"SYMPY_VERSION = {sp.__version__!r}",
-            f"EXPRESSION_HASH = {key!r}",
+            f"CODE_HASH = {key!r}",
             f"ARGUMENTS = {[str(a) for a in args]!r}",
             f"EXPRESSIONS = {[str(e) for e in exprs]!r}",
             "",
@@ -400,11 +386,5 @@ def generated_module(exprs, args, name: str, func: str = "rates"):
             f"    return ({', '.join(outs)},)",
             "",
         ])
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".py")
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)  # atomic: concurrent writers produce the same text
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+        write_atomic(path, text)  # concurrent writers produce the same text
+    return load_module(path)

@@ -17,7 +17,7 @@ derivative of the model's block drive (:func:`symflow.theory.flow.compact_drive`
 canonical blocks (``E_11`` for real and complex type; the quaternionic line for quaternionic
 type), in real coordinates of the orbit's real form (real, complex or quaternionic matrices),
 computed exactly by polarisation ``Dq(p) e = q(p + e) - q(p) - q(e)`` on sparse exact matrices.
-In units of ``Omega*`` the result depends only on ``(d, type, variant)``: it is derived once per
+In units of ``Omega*`` the result depends only on ``(d, type, neuron)``: it is derived once per
 class (:func:`orbit_closed_form`, with ``n`` symbolic) and diagonalised exactly with SymPy on the
 connected components of its sparsity graph. Coordinates carry the mode labels:
 
@@ -48,7 +48,6 @@ space. :func:`spectrum` checks the derived spectrum against it (``VERIFY_TOL`` r
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -56,8 +55,12 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from ..groups.fourier import real_fourier_basis
 from . import bruteforce
-from .equilibria import Equilibrium, Variant, as_variant, equilibrium, orbit_equilibria
+from .equilibria import Equilibrium, as_model, equilibrium, orbit_equilibria
+from .flow import compact_drive
+from .model import Model
+from .symbols import N, OMEGA
 
 #: Two numeric eigenvalues closer than this (relative to Omega*) are one mode.
 CLUSTER_TOL = 1e-8
@@ -227,7 +230,7 @@ def _unit(i, j, c=1):
     return _Sparse({(i, j): sp.sympify(c)})
 
 
-def _real_form(d: int, kind: str) -> list:
+def _real_form(d: int, type: str) -> list:
     """Orthogonal basis (equal norms) of the orbit's real form of ``d x d`` blocks.
 
     Returns ``[(label, matrix), ...]``; label ``phase`` (on the point's line), ``cross`` (its row
@@ -237,7 +240,7 @@ def _real_form(d: int, kind: str) -> list:
         return "phase" if i == 0 and j == 0 else ("cross" if i == 0 or j == 0 else "comp")
 
     out = []
-    if kind == "quaternionic":
+    if type == "quaternionic":
         m = d // 2
         for p in range(m):
             for q in range(m):
@@ -249,12 +252,12 @@ def _real_form(d: int, kind: str) -> list:
     for i in range(d):
         for j in range(d):
             out.append((lab(i, j), _unit(i, j)))
-            if kind == "complex":
+            if type == "complex":
                 out.append((lab(i, j), _unit(i, j, sp.I)))
     return out
 
 
-def _coordinates(M: _Sparse, d: int, kind: str) -> dict:
+def _coordinates(M: _Sparse, d: int, type: str) -> dict:
     """Nonzero coordinates ``{index: value}`` of ``M`` in the basis of :func:`_real_form`;
     raises :class:`ModelError` if ``M`` is not in the real form."""
     out = {}
@@ -265,9 +268,9 @@ def _coordinates(M: _Sparse, d: int, kind: str) -> dict:
             out[idx] = v
 
     def bad():
-        raise ModelError(f"the block drive leaves the {kind} real form (d={d}); cannot linearise on the orbit")
+        raise ModelError(f"the block drive leaves the {type} real form (d={d}); cannot linearise on the orbit")
 
-    if kind == "quaternionic":
+    if type == "quaternionic":
         m = d // 2
         slots = {(i // 2, j // 2) for i, j in M}
         for p, q in slots:
@@ -283,7 +286,7 @@ def _coordinates(M: _Sparse, d: int, kind: str) -> dict:
         return out
     for (i, j), v in M.items():
         re, im = sp.re(v), sp.im(v)
-        if kind == "complex":
+        if type == "complex":
             put(2 * (i * d + j), re)
             put(2 * (i * d + j) + 1, im)
         else:
@@ -310,7 +313,7 @@ class ClosedForm:
 
     d: int
     type: str
-    variant_key: str
+    settings_key: str
     omega_star: sp.Expr
     modes: list
     n: sp.Symbol
@@ -333,7 +336,7 @@ class ClosedForm:
 
     def __repr__(self) -> str:
         parts = ", ".join(f"{u} x({m}) [{lab}]" for u, m, lab in self.modes)
-        return (f"<ClosedForm d={self.d} {self.type} ({self.variant_key}): Omega* = {self.omega_star}; "
+        return (f"<ClosedForm d={self.d} {self.type} ({self.settings_key}): Omega* = {self.omega_star}; "
                 f"rates in units of Omega*: {parts}>")
 
     def _repr_latex_(self) -> str:
@@ -343,24 +346,24 @@ class ClosedForm:
                 f"\\text{{mult.}} & \\text{{mode}} \\\\ {rows} \\end{{array}}$")
 
 
-def orbit_closed_form(model, d: int = 1, kind: str = "complex") -> ClosedForm:
-    """The exact spectrum of an orbit of dimension ``d`` and type ``kind`` (``"real"``,
-    ``"complex"`` or ``"quaternionic"``) for ``model``'s variant, with ``n`` symbolic.
+def orbit_closed_form(model, d: int = 1, type: str = "complex") -> ClosedForm:
+    """The exact spectrum of an orbit of dimension ``d`` and ``type`` (``"real"``,
+    ``"complex"`` or ``"quaternionic"``) for ``model``'s neuron, with ``n`` symbolic.
 
     ``orbit_closed_form(Model("Z7"), 1, "complex")`` is the abelian closed form of every
-    frequency pair of every abelian group (``n`` free); ``kind="real"`` the order-2 characters.
+    frequency pair of every abelian group (``n`` free); ``type="real"`` the order-2 characters.
     """
-    variant = as_variant(model)
-    if kind not in ("real", "complex", "quaternionic"):
-        raise SymflowError(f"kind must be 'real', 'complex' or 'quaternionic', got {kind!r}")
-    if kind == "quaternionic" and d % 2:
+    model = as_model(model)
+    if type not in ("real", "complex", "quaternionic"):
+        raise SymflowError(f"orbit type must be 'real', 'complex' or 'quaternionic', got {type!r}")
+    if type == "quaternionic" and d % 2:
         raise SymflowError(f"a quaternionic irrep has even dimension, got d = {d}")
     if not isinstance(d, (int, np.integer)) or d < 1:
         raise SymflowError(f"d must be a positive integer, got {d!r}")
-    return _closed_form(variant.get_model(), variant.shared, variant.spheres, int(d), kind)
+    return _closed_form(model, int(d), type)
 
 
-def abelian_closed_form(model) -> dict:
+def abelian_rate_closed_forms(model) -> dict:
     """Closed forms of an abelian group's orbits as functions of ``n``:
     ``{"pair": ClosedForm (complex, d = 1), "real": ClosedForm (order-2 character)}``."""
     return {"pair": orbit_closed_form(model, 1, "complex"), "real": orbit_closed_form(model, 1, "real")}
@@ -369,18 +372,16 @@ def abelian_closed_form(model) -> dict:
 _CACHE: dict = {}
 
 
-def _closed_form(model, shared: bool, spheres: str, d: int, kind: str) -> ClosedForm:
-    from .flow import compact_drive
-    from .symbols import N, OMEGA
-
-    key = (model.settings_key(), d, kind)
+def _closed_form(model: Model, d: int, type: str) -> ClosedForm:
+    key = (model.settings_key(), d, type)
     if key in _CACHE:
         return _CACHE[key]
     names = tuple(model.vector_names)
-    basis = _real_form(d, kind)
+    basis = _real_form(d, type)
     K = len(basis)
-    joint = spheres == "joint" and not shared
-    spheres_of = [tuple(s) for s in model.manifold.spheres]
+    shared = model.shared
+    joint = model.spheres == "joint"
+    spheres_of = [tuple(s) for s in model.neuron.sphere_groups]
     # canonical point, p = r * p_tilde with r = (k n d)^(-1/2)
     scale = {k: (1 / sp.sqrt(2) if (joint and k in ("theta1", "theta2")) else sp.Integer(1)) for k in names}
     ptil = {k: basis[0][1].scale(scale[k]) for k in names}
@@ -392,7 +393,7 @@ def _closed_form(model, shared: bool, spheres: str, d: int, kind: str) -> Closed
     q0 = q(ptil)
 
     def coords(M: _Sparse) -> dict:
-        return _coordinates(M, d, kind)
+        return _coordinates(M, d, type)
 
     # Jacobian columns by polarisation
     A: dict = {}  # sparse Jacobian {(row, col): value} in stacked coordinates
@@ -454,16 +455,16 @@ def _closed_form(model, shared: bool, spheres: str, d: int, kind: str) -> Closed
     Mt = {key: sp.radsimp(sp.cancel(v * to_units)) for key, v in Mt.items()}
     Mt = {key: v for key, v in Mt.items() if v != 0}
     if any(v.has(N) for v in Mt.values()):
-        raise ModelError(f"internal check failed: tangent Hessian in units of Omega* depends on n (d={d}, {kind})")
+        raise ModelError(f"internal check failed: tangent Hessian in units of Omega* depends on n (d={d}, {type})")
     if any(sp.simplify(v - Mt.get((b, a), 0)) != 0 for (a, b), v in Mt.items()):
-        raise ModelError(f"internal check failed: tangent Hessian is not symmetric (d={d}, {kind}); "
+        raise ModelError(f"internal check failed: tangent Hessian is not symmetric (d={d}, {type}); "
                          "the block drive is not the gradient in the Plancherel metric")
     in_orbit = _component_eigenvalues(Mt, labels)
     zero_count = int(sum(m for u, m, _ in in_orbit if u == 0))
-    sym_rank = _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, kind, d)
+    sym_rank = _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, type, d)
     if sym_rank > zero_count:
         raise ModelError(f"internal check failed: {sym_rank} symmetry directions but {zero_count} zero modes "
-                         f"(d={d}, {kind})")
+                         f"(d={d}, {type})")
     modes = [(u, m, lab) for u, m, lab in in_orbit if u != 0]
     if sym_rank:
         modes.append((sp.Integer(0), sp.Integer(sym_rank), "symmetry zero modes"))
@@ -481,9 +482,9 @@ def _closed_form(model, shared: bool, spheres: str, d: int, kind: str) -> Closed
         modes.append((u, N - 1 - dimV, f"losing irreps ({k})"))
         modes.append((u, sp.Integer(1), f"trivial component ({k})"))
     modes = _merge_closed(modes)
-    k_dbl = 2 if kind in ("complex", "quaternionic") else 1
+    k_dbl = 2 if type in ("complex", "quaternionic") else 1
     om = 1 / (sp.sqrt(k_dbl * d) * N ** sp.Rational(3, 2)) / (2 if joint else 1)
-    cf = ClosedForm(d, kind, model.settings_key(), om, modes, N, sym_rank)
+    cf = ClosedForm(d, type, model.settings_key(), om, modes, N, sym_rank)
     _CACHE[key] = cf
     return cf
 
@@ -527,7 +528,7 @@ def _component_eigenvalues(M: dict, labels: list) -> list:
     return [(u, sp.Integer(m), lab) for (u, lab), m in acc.items()]
 
 
-def _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, kind, d) -> int:
+def _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, type, d) -> int:
     """Rank of the symmetry generators' tangent vectors in block coordinates (numeric, 1e-9);
     checks that they are zero modes of the tangent Hessian ``Mt``."""
     K = len(basis)
@@ -548,7 +549,7 @@ def _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, kind, d) -> int:
         th, xi = P["theta"], P["xi"]
         for X in alg:
             gens.append(coords({"theta": X @ th - th @ X, "xi": X @ xi - xi @ X}))
-        if kind == "complex":
+        if type == "complex":
             gens.append(coords({"theta": 1j * th, "xi": 2j * xi}))
     else:
         t1, t2, xi = P["theta1"], P["theta2"], P["xi"]
@@ -570,7 +571,7 @@ def _block_symmetry_rank(names, shared, basis, ptil, cols, Mt, kind, d) -> int:
     for (i, j), v in Mt.items():
         Mn[i, j] = float(v)
     if np.abs(Mn @ S).max() > 1e-9 * np.abs(S).max() * max(1.0, np.abs(Mn).max()):
-        raise ModelError(f"internal check failed: a symmetry direction is not a zero mode (d={d}, {kind})")
+        raise ModelError(f"internal check failed: a symmetry direction is not a zero mode (d={d}, {type})")
     s = np.linalg.svd(S, compute_uv=False)
     return int((s > 1e-8).sum())  # entries of order 1: absolute rank threshold
 
@@ -607,12 +608,12 @@ def _mode_rank(label: str) -> int:
 
 
 # ============================================================================ numeric (brute force)
-def euclidean_hessian(variant: Variant, point) -> np.ndarray:
+def euclidean_hessian(model: Model, point) -> np.ndarray:
     """Euclidean Hessian of ``f`` at ``point`` from the Cayley table (module docstring).
 
     Coordinates: the model's vectors stacked (``theta1, theta2, xi`` or shared ``theta, xi``).
     """
-    G = variant.group
+    G = model.group
     n = G.order
     T = G.table
     t1, t2, xi = (np.asarray(p, dtype=float) for p in point)
@@ -626,26 +627,26 @@ def euclidean_hessian(variant: Variant, point) -> np.ndarray:
     H1x = (M1 - M1.mean(axis=0, keepdims=True)).T / n ** 2
     H2x = (M2 - M2.mean(axis=0, keepdims=True)).T / n ** 2
     Z = np.zeros((n, n))
-    if variant.shared:
+    if model.shared:
         return np.block([[H12 + H12.T, H1x + H2x], [(H1x + H2x).T, Z]])
     return np.block([[Z, H12, H1x], [H12.T, Z, H2x], [H1x.T, H2x.T, Z]])
 
 
-def _vectors_of(variant: Variant, point) -> list:
-    t1, t2, xi = point
-    return [np.asarray(t1, float), np.asarray(xi, float)] if variant.shared else \
-        [np.asarray(t1, float), np.asarray(t2, float), np.asarray(xi, float)]
+def _vectors_of(model: Model, point) -> list:
+    """The point ``(theta1, theta2, xi)`` as the model's vectors (``model.vector_names`` order)."""
+    by_role = dict(zip(model.neuron.roles[::-1], point[::-1]))  # a shared theta is the first input
+    return [np.asarray(by_role[name], float) for name in model.vector_names]
 
 
-def sphere_multipliers(variant: Variant, point) -> np.ndarray:
+def sphere_multipliers(model: Model, point) -> np.ndarray:
     """``lambda_S = <nu_S, grad_S f> / |nu_S|^2`` per stacked coordinate."""
-    n = variant.group.order
-    names = variant.vector_names
-    vecs = _vectors_of(variant, point)
-    g1, g2, gx = bruteforce.euclidean_gradients(variant.group, *point)
-    grads = [g1 + g2, gx] if variant.shared else [g1, g2, gx]
+    n = model.group.order
+    names = model.vector_names
+    vecs = _vectors_of(model, point)
+    g1, g2, gx = bruteforce.euclidean_gradients(model.group, *point)
+    grads = [g1 + g2, gx] if model.shared else [g1, g2, gx]
     lam = np.zeros(n * len(names))
-    for S in variant.sphere_groups:
+    for S in model.neuron.sphere_groups:
         idx = [names.index(v) for v in S]
         val = sum(float(vecs[i] @ grads[i]) for i in idx) / sum(float(vecs[i] @ vecs[i]) for i in idx)
         for i in idx:
@@ -653,13 +654,13 @@ def sphere_multipliers(variant: Variant, point) -> np.ndarray:
     return lam
 
 
-def tangent_basis(variant: Variant, point) -> np.ndarray:
+def tangent_basis(model: Model, point) -> np.ndarray:
     """Orthonormal basis (columns) of the tangent space of the product of spheres at ``point``."""
-    n = variant.group.order
-    names = variant.vector_names
-    vecs = _vectors_of(variant, point)
+    n = model.group.order
+    names = model.vector_names
+    vecs = _vectors_of(model, point)
     R = []
-    for S in variant.sphere_groups:
+    for S in model.neuron.sphere_groups:
         c = np.zeros(n * len(names))
         for v in S:
             i = names.index(v)
@@ -677,21 +678,19 @@ def tangent_jacobian(model, orbit=None, point=None) -> tuple:
     or with any critical ``point = (theta1, theta2, xi)``.
     """
     if isinstance(model, Equilibrium):
-        variant, point = model.variant, model.point
+        model, point = model.model, model.point
     else:
-        variant = as_variant(model)
+        model = as_model(model)
         if point is None:
-            point = equilibrium(variant, orbit).point
-    H = euclidean_hessian(variant, point)
-    lam = sphere_multipliers(variant, point)
-    B = tangent_basis(variant, point)
+            point = equilibrium(model, orbit).point
+    H = euclidean_hessian(model, point)
+    lam = sphere_multipliers(model, point)
+    B = tangent_basis(model, point)
     return B.T @ (H - lam[:, None] * np.eye(len(lam))) @ B, B
 
 
 @lru_cache(maxsize=32)
 def _real_basis(group):
-    from ..groups.fourier import real_fourier_basis
-
     return real_fourier_basis(group)
 
 
@@ -733,10 +732,10 @@ def _symmetry_directions(eq: Equilibrium, QO: np.ndarray) -> np.ndarray:
     shared ``(R_c theta - L_c theta, R_c xi - L_c xi)`` and, for antisymmetric class functions,
     ``(R_c theta, 2 R_c xi)``.
     """
-    variant = eq.variant
+    model = eq.model
     G = eq.group
     T, inv = G.table, G.inverse
-    vecs = _vectors_of(variant, eq.point)
+    vecs = _vectors_of(model, eq.point)
     hs = [h for h in range(G.order) if h < inv[h]]
     if not hs:
         return np.zeros((QO.shape[1] * len(vecs), 0))
@@ -754,7 +753,7 @@ def _symmetry_directions(eq: Equilibrium, QO: np.ndarray) -> np.ndarray:
         return QO.T @ v
 
     cols = []
-    if variant.shared:
+    if model.shared:
         th, xi = vecs
         cols.append(np.concatenate([co(Rm(th) - Lm(th)), co(Rm(xi) - Lm(xi))]))
         Rt, Rx = co(Rm(th)), co(Rm(xi))
@@ -786,23 +785,23 @@ def numeric_spectrum(eq: Equilibrium) -> tuple:
     Accuracy about ``1e-13`` relative to ``Omega*`` (double precision eigenvalues of a symmetric
     matrix built exactly from the Cayley table).
     """
-    variant = eq.variant
+    model = eq.model
     G = eq.group
     if G.order > NUMERIC_MAX_ORDER:
         raise SymflowError(f"{G.name} has order {G.order} > {NUMERIC_MAX_ORDER}: the dense brute-force "
                            f"Hessian is not built for it (use the derived spectrum, verify=False)")
     n = G.order
-    names = variant.vector_names
+    names = model.vector_names
     N = n * len(names)
     om = eq.omega_star_float
-    vecs = _vectors_of(variant, eq.point)
+    vecs = _vectors_of(model, eq.point)
     rfb = _real_basis(G)
     QO = rfb.matrix[:, rfb.slices[eq.orbit_index]]
     others = [rfb.matrix[:, s] for k, s in enumerate(rfb.slices)
-              if k != eq.orbit_index and not G.irreps[G.orbits[k][0]].is_trivial]
+              if k != eq.orbit_index and not G.orbits[k].is_trivial]
     Qrest = np.concatenate(others, axis=1) if others else np.zeros((n, 0))
-    J = euclidean_hessian(variant, eq.point)
-    lam = sphere_multipliers(variant, eq.point)
+    J = euclidean_hessian(model, eq.point)
+    lam = sphere_multipliers(model, eq.point)
     J[np.diag_indices(N)] -= lam
 
     def embed(i, B):
@@ -841,7 +840,7 @@ def numeric_spectrum(eq: Equilibrium) -> tuple:
     ph = np.concatenate(phase_cols, axis=1)
     if ph.shape[1]:
         subs.insert(0, ("phase alignment", ph))
-    for S in variant.sphere_groups:
+    for S in model.neuron.sphere_groups:
         if len(S) < 2:
             continue
         R = np.concatenate([radial_cols[v][0] for v in S], axis=1)
@@ -850,9 +849,9 @@ def numeric_spectrum(eq: Equilibrium) -> tuple:
         q, s, _ = np.linalg.svd(R - np.outer(rad, rad @ R), full_matrices=False)
         subs.insert(1, ("magnitude balance", q[:, s > 1e-8]))
     total = sum(B.shape[1] for _, B in subs) + sum(m for _, m, _ in out_modes)
-    if total != N - len(variant.sphere_groups):  # pragma: no cover - a failed theorem
+    if total != N - len(model.neuron.sphere_groups):  # pragma: no cover - a failed theorem
         raise SymflowError(f"internal check failed: {total} labelled tangent directions for {G.name} orbit "
-                           f"{eq.irreps}, expected {N - len(variant.sphere_groups)}")
+                           f"{eq.irreps}, expected {N - len(model.neuron.sphere_groups)}")
     Ball = np.concatenate([B for _, B in subs], axis=1) if subs else np.zeros((N, 0))
     C = Ball.T @ J @ Ball / om
     C = (C + C.T) / 2
@@ -907,12 +906,12 @@ def spectrum(model, orbit=None, verify: bool | None = None) -> Spectrum:
     """The tangent-space :class:`Spectrum` at the equilibrium of ``orbit``.
 
     ``model``: a Model, Group, group name or an :class:`Equilibrium` (then omit ``orbit``);
-    ``orbit``: see :data:`symflow.theory.equilibria.ORBIT_FORMS`. Rates are derived exactly
+    ``orbit``: anything :meth:`Group.orbit <symflow.groups.group.Group.orbit>` resolves. Rates are derived exactly
     (:func:`orbit_closed_form`). ``verify`` (default: ``n <= VERIFY_MAX_ORDER``) compares them
     with the brute-force Cayley-table spectrum and its symmetry check (:func:`numeric_spectrum`).
     """
     eq = model if isinstance(model, Equilibrium) else equilibrium(model, orbit)
-    cf = _closed_form(eq.variant.get_model(), eq.variant.shared, eq.variant.spheres, eq.dim, eq.type)
+    cf = _closed_form(eq.model, eq.dim, eq.type)
     n = eq.group.order
     derived = cf.at(n)
     classification = "saddle" if any(u > 0 for u, _, _ in derived) else "stable"
@@ -958,10 +957,10 @@ def orbit_spectra(model, verify: bool | None = None) -> list:
     ``verify=None`` checks one orbit of each ``(dimension, type)`` class against the brute-force
     spectrum when ``n <= VERIFY_MAX_ORDER``; ``True`` checks every orbit; ``False`` none.
     """
-    variant = as_variant(model)
-    n = variant.group.order
+    model = as_model(model)
+    n = model.group.order
     out, checked = [], set()
-    for eq in orbit_equilibria(variant):
+    for eq in orbit_equilibria(model):
         cls = (eq.dim, eq.type)
         v = verify if verify is not None else (n <= VERIFY_MAX_ORDER and cls not in checked)
         checked.add(cls)
@@ -969,10 +968,10 @@ def orbit_spectra(model, verify: bool | None = None) -> list:
     return out
 
 
-def report_from_spectra(variant, spectra: list) -> dict:
+def report_from_spectra(model, spectra: list) -> dict:
     """The JSON contract for already computed spectra."""
-    variant = as_variant(variant)
-    return {"group": variant.group.name, "shared": bool(variant.shared), "spheres": variant.spheres,
+    model = as_model(model)
+    return {"group": model.group.name, "shared": bool(model.shared), "spheres": model.spheres,
             "time_unit": "c=1", "orbits": [s.to_json() for s in spectra]}
 
 
@@ -985,10 +984,6 @@ def rates_report(model, verify: bool | None = None) -> dict:
 
     ``verify``: see :func:`orbit_spectra`.
     """
-    variant = as_variant(model)
-    return report_from_spectra(variant, orbit_spectra(variant, verify=verify))
+    model = as_model(model)
+    return report_from_spectra(model, orbit_spectra(model, verify=verify))
 
-
-def report_json(model, verify: bool | None = None) -> str:
-    """:func:`rates_report` as a JSON string."""
-    return json.dumps(rates_report(model, verify=verify))

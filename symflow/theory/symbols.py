@@ -66,17 +66,3 @@ def wirtinger_join(expr: sp.Expr, symbols) -> sp.Expr:
     """Inverse of :func:`wirtinger_split`: partner symbols back to ``conjugate(s)``."""
     return expr.xreplace({conjugate_partner(s): sp.conjugate(s) for s in symbols})
 
-
-def wirtinger_conjugate(expr: sp.Expr, symbols) -> sp.Expr:
-    """Complex conjugate of a split expression: swap ``s <-> conj_s`` and conjugate constants.
-
-    ``expr`` must be a polynomial in the symbols and partners with real-or-complex number
-    coefficients; the symbol ``n`` is real.
-    """
-    swap = {}
-    for s in symbols:
-        c = conjugate_partner(s)
-        swap[s], swap[c] = c, s
-    out = expr.xreplace(swap)
-    # conjugate numeric constants (I -> -I); the symbols themselves are already swapped
-    return out.xreplace({sp.I: -sp.I}) if out.has(sp.I) else out
