@@ -199,7 +199,7 @@ def network_until_aligned(group, width, a, seed, dt, max_steps, check_t):
         from symflow.dynamics import initial, observables
         from symflow.dynamics.reduced import as_model
 
-        state = initial.from_parameters(as_model(group), {k: net.params[k] for k in ("theta1", "theta2", "xi")},
+        state = initial.from_parameters(as_model(group), net.neuron.public_arrays(net.params),
                                         normalise=False)
         theirs = float(observables.aligned_fraction(state))
     except Exception:

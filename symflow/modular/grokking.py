@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..errors import SymflowError
+from ..provenance import versions
 from ..theory.modular import frequency_coordinates
 
 __all__ = ["GrokConfig", "Stages", "GrokkingResult", "detect_stages", "progress_measures", "run_grokking"]
@@ -233,7 +234,6 @@ def run_grokking(config: GrokConfig | None = None, progress: bool = True, **over
     from ..dynamics.network import TwoLayerNetwork, split_pairs
     from ..dynamics.training import train
     from ..groups import group
-    from .lottery import _versions
     from .mechanism import mechanism_report
 
     cfg = config if config is not None else GrokConfig()
@@ -266,5 +266,4 @@ def run_grokking(config: GrokConfig | None = None, progress: bool = True, **over
     stages = detect_stages(hist.step, hist.train_acc, hist.test_acc)
     mech = mechanism_report(net)
     params = {k: v.copy() for k, v in net.params.items()}
-    versions = _versions()
-    return GrokkingResult(cfg, hist, measures, stages, mech, params, wall, versions)
+    return GrokkingResult(cfg, hist, measures, stages, mech, params, wall, versions("scipy", "sympy"))

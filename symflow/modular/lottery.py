@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import IntegrationError, SymflowError
+from ..progress import progress_bar
+from ..provenance import versions
 from ..theory.blowup import blowup_times
 from ..theory.modular import frequency_coordinates, misalignment
 
@@ -44,18 +46,6 @@ def _check_p(p):
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 3 or p % 2 == 0:
         raise SymflowError(f"p must be an odd integer >= 3 (the modulus of Z_p), got {p!r}")
     return int(p)
-
-
-def _versions() -> dict:
-    import platform
-
-    import scipy
-    import sympy
-
-    from .. import __version__
-
-    return {"symflow": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "sympy": sympy.__version__, "python": platform.python_version()}
 
 
 # ---------------------------------------------------------------------- prediction
@@ -272,35 +262,26 @@ def simulate_gradient_flow(theta, xi, model: str = "ce", stop_logit: float = 2.0
         rec_b.append(frequency_coordinates(x, p)[0])
 
     record(0.0, y)
-    bar = None
-    if progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn("[bold]gradient flow"), BarColumn(), TextColumn("t = {task.fields[t]:.4g}"),
-                       TextColumn("spread {task.fields[s]:.3g}"), TimeElapsedColumn(), transient=True)
-        task = bar.add_task("flow", total=records, t=0.0, s=0.0)
-        bar.start()
     t, reason, interrupted = 0.0, "t_max", False
     t0 = time.perf_counter()
     edges = np.linspace(0.0, t_max, records + 1)
     try:
-        for i in range(records):
-            sol = solve_ivp(rhs, (edges[i], edges[i + 1]), y, method="RK45", rtol=rtol,
-                            atol=1e-9 * max(np.abs(y).max(), 1e-12), events=hit)
-            if sol.status < 0:
-                raise IntegrationError(f"solve_ivp failed at t = {sol.t[-1]:g}: {sol.message}")
-            y, t = sol.y[:, -1], float(sol.t[-1])
-            record(t, y)
-            if bar is not None:
-                bar.update(task, completed=i + 1, t=t, s=spread(y))
-            if sol.status == 1:
-                reason = f"logit spread {stop_logit:g}"
-                break
+        with progress_bar("gradient flow", total=records, enabled=progress, fields={"t": 0.0, "s": 0.0},
+                          formats={"t": "t = {:.4g}", "s": "spread {:.3g}"}) as bar:
+            for i in range(records):
+                sol = solve_ivp(rhs, (edges[i], edges[i + 1]), y, method="RK45", rtol=rtol,
+                                atol=1e-9 * max(np.abs(y).max(), 1e-12), events=hit)
+                if sol.status < 0:
+                    raise IntegrationError(f"solve_ivp failed at t = {sol.t[-1]:g}: {sol.message}")
+                y, t = sol.y[:, -1], float(sol.t[-1])
+                record(t, y)
+                if progress:
+                    bar.update(completed=i + 1, t=t, s=spread(y))
+                if sol.status == 1:
+                    reason = f"logit spread {stop_logit:g}"
+                    break
     except KeyboardInterrupt:
         interrupted, reason = True, "interrupted"
-    finally:
-        if bar is not None:
-            bar.stop()
     th, x = unpack(y)
     return FlowRun(t, th.copy(), x.copy(), np.array(rec_t), np.array(rec_a), np.array(rec_b), spread(y), reason,
                    model, interrupted, time.perf_counter() - t0)
@@ -317,7 +298,7 @@ class LotteryResult:
     simulated_winner: np.ndarray
     simulated_share: np.ndarray
     initial_dominant: np.ndarray
-    versions: dict = field(default_factory=_versions)
+    versions: dict = field(default_factory=lambda: versions("scipy", "sympy"))
 
     @property
     def agreement(self) -> float:

@@ -20,13 +20,14 @@ finished result, lists the rest under ``not_run`` and has ``interrupted = True``
 """
 from __future__ import annotations
 
-import platform
 import time
 import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..progress import progress_bar
+from ..provenance import versions
 from .catalogue import CATALOGUE, Invariant
 from .checks import CheckFailure, System
 
@@ -64,18 +65,6 @@ class CheckResult:
         return out
 
 
-def versions() -> dict:
-    """Versions of symflow and the libraries a verification result depends on."""
-    import hypothesis
-    import scipy
-    import sympy
-
-    from .. import __version__
-
-    return {"symflow": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "scipy": scipy.__version__, "sympy": sympy.__version__, "hypothesis": hypothesis.__version__}
-
-
 @dataclass
 class VerifyReport:
     """All results of one ``verify`` run, with its parameters and library versions."""
@@ -86,7 +75,7 @@ class VerifyReport:
     examples: int = 0
     interrupted: bool = False
     not_run: list = field(default_factory=list)
-    versions: dict = field(default_factory=versions)
+    versions: dict = field(default_factory=lambda: versions("scipy", "sympy", "hypothesis"))
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -271,29 +260,15 @@ def run_catalogue(system: System, examples: int = 20, seed: int = 0, invariants=
     """
     invs = list(CATALOGUE if invariants is None else invariants)
     report = VerifyReport(model=dict(model or {"system": system.label}), seed=int(seed), examples=int(examples))
-    bar = None
-    if progress:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        con = console or Console(stderr=True)
-        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       console=con, transient=True, disable=not con.is_terminal)
-        bar.start()
-        task = bar.add_task("verify", total=len(invs))
-    try:
+    with progress_bar("verify", total=len(invs), enabled=progress, counts=True, console=console,
+                      only_terminal=True) as bar:
         for k, inv in enumerate(invs):
-            if bar is not None:
-                bar.update(task, description=f"verify {inv.name}")
+            bar.update(description=f"verify {inv.name}")
             try:
                 report.results.append(run_invariant(inv, system, examples, seed, shrink_seconds))
             except KeyboardInterrupt:
                 report.interrupted = True
                 report.not_run = [i.name for i in invs[k:]]
                 break
-            if bar is not None:
-                bar.advance(task)
-    finally:
-        if bar is not None:
-            bar.stop()
+            bar.advance()
     return report
