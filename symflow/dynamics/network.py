@@ -453,7 +453,8 @@ class TwoLayerNetwork:
             e1, e2 = e1.astype(dh.dtype), e2.astype(dh.dtype)
         return dh @ e1, dh @ e2
 
-    def _weights(self) -> np.ndarray:
+    def output_weights(self) -> np.ndarray:
+        """The effective output weights ``W_m = (a_m / M) xi_m``, shape ``(M, n)``: ``f = sigma(h)^T W``."""
         return (self.a / self.width)[:, None] * self.xi
 
     def evaluate(self, pairs=None, reduction: str = "mean", grads: bool = True) -> Evaluation:
@@ -468,7 +469,7 @@ class TwoLayerNetwork:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             h = self._hidden(ps)                       # (M, P)
             S = self.activation.sigma(h)               # (M, P)
-            W = self._weights()                        # (M, n)
+            W = self.output_weights()                        # (M, n)
             z = S.T @ W                                # (P, n) logits
             zmax = z.max(axis=1, keepdims=True)
             e = np.exp(z - zmax)
@@ -510,7 +511,7 @@ class TwoLayerNetwork:
     def logits(self, pairs=None) -> np.ndarray:
         """``f(g1, g2)`` for each pair, shape ``(P, n)`` (``pairs=None``: whole table, row-major)."""
         ps = self._pairset(pairs)
-        z = self.activation.sigma(self._hidden(ps)).T @ self._weights()
+        z = self.activation.sigma(self._hidden(ps)).T @ self.output_weights()
         if not np.all(np.isfinite(z)):
             raise ModelError("the logits are not finite; the parameters have diverged")
         return z

@@ -34,13 +34,18 @@ below its final value (generalisation came after memorisation, not with it).
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..dynamics.network import TwoLayerNetwork, split_pairs
+from ..dynamics.training import train
 from ..errors import SymflowError
+from ..groups import group
 from ..provenance import versions
 from ..theory.modular import frequency_coordinates
+from .mechanism import mechanism_report, neuron_frequencies
 
 __all__ = ["GrokConfig", "Stages", "GrokkingResult", "detect_stages", "progress_measures", "run_grokking"]
 
@@ -104,8 +109,6 @@ def _ipr(amp):
 
 def progress_measures(theta1, theta2, xi) -> dict:
     """Fourier progress measures of neurons ``(M, p)`` (see module doc); returns floats."""
-    from .mechanism import neuron_frequencies
-
     theta1, theta2, xi = (np.atleast_2d(np.asarray(v, dtype=float)) for v in (theta1, theta2, xi))
     norms = np.sqrt((theta1 ** 2).sum(1) + (theta2 ** 2).sum(1) + (xi ** 2).sum(1))
     alive = norms > 0.01 * max(norms.max(), 1e-300)
@@ -229,13 +232,6 @@ def run_grokking(config: GrokConfig | None = None, progress: bool = True, **over
 
     Ctrl-C stops training and returns (and lets the caller save) everything recorded so far.
     """
-    import time
-
-    from ..dynamics.network import TwoLayerNetwork, split_pairs
-    from ..dynamics.training import train
-    from ..groups import group
-    from .mechanism import mechanism_report
-
     cfg = config if config is not None else GrokConfig()
     if overrides:
         unknown = set(overrides) - set(GrokConfig.__dataclass_fields__)
@@ -250,8 +246,7 @@ def run_grokking(config: GrokConfig | None = None, progress: bool = True, **over
     rows: list[dict] = []
 
     def record(step, network):
-        W = (network.a / network.width)[:, None] * network.xi
-        rows.append(progress_measures(network.theta1, network.theta2, W))
+        rows.append(progress_measures(network.theta1, network.theta2, network.output_weights()))
         return False
 
     t0 = time.perf_counter()

@@ -24,15 +24,21 @@ starts at zero and must stay there).
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+from rich.table import Table
 
+from ..dynamics.network import TwoLayerNetwork
 from ..errors import IntegrationError, SymflowError
+from ..groups import group
 from ..progress import progress_bar
 from ..provenance import versions
 from ..theory.blowup import blowup_times
+from ..theory.bruteforce import euclidean_gradients
 from ..theory.modular import frequency_coordinates, misalignment
 
 __all__ = ["LotteryPrediction", "FlowRun", "LotteryResult", "predict_winners", "random_start",
@@ -141,9 +147,6 @@ def dominant_frequency(theta, xi, p: int | None = None):
 # ---------------------------------------------------------------------- starts
 def random_start(p: int, width: int, kappa: float, seed: int):
     """``(theta, xi)``: the network's Gaussian init, i.i.d. ``N(0, kappa^2)`` entries."""
-    from ..dynamics.network import TwoLayerNetwork
-    from ..groups import group
-
     net = TwoLayerNetwork.modular_addition(group(f"Z{_check_p(p)}"), width, init_scale=kappa, seed=seed)
     return net.params["theta"].copy(), net.params["xi"].copy()
 
@@ -184,9 +187,6 @@ class FlowRun:
 
 def _flow_rhs(p: int, width: int, model: str):
     """``(rhs(t, y), spread(y))`` of ``d params/dt = -grad CE`` (or ``+grad`` of the linear gain)."""
-    from ..dynamics.network import TwoLayerNetwork
-    from ..groups import group
-
     G = group(f"Z{p}")
     net = TwoLayerNetwork.modular_addition(G, width, init_scale=1.0, seed=0)
     size = width * p
@@ -202,8 +202,6 @@ def _flow_rhs(p: int, width: int, model: str):
                 raise IntegrationError(f"the cross-entropy became non-finite at t = {t:g}")
             return -np.concatenate([ev.grads["theta"].ravel(), ev.grads["xi"].ravel()])
     else:
-        from ..theory.bruteforce import euclidean_gradients
-
         def rhs(t, y):
             th, xi = unpack(y)
             g1, g2, gx = euclidean_gradients(G, th, th, xi)  # L = 2 p^2 Omega(theta, theta, xi)
@@ -226,7 +224,7 @@ def simulate_gradient_flow(theta, xi, model: str = "ce", stop_logit: float = 2.0
     windows (a rich progress bar advances per window); Ctrl-C returns what was computed so far with
     ``interrupted=True``. Raises :class:`IntegrationError` when ``solve_ivp`` fails.
     """
-    from scipy.integrate import solve_ivp
+    from scipy.integrate import solve_ivp  # ~0.5 s; not needed by the prediction or grokking
 
     if model not in MODELS:
         raise SymflowError(f"model must be one of {MODELS} ('ce': full cross-entropy, 'linear': small-logit gain), got {model!r}")
@@ -351,9 +349,6 @@ class LotteryResult:
 
     def save(self, out_dir) -> dict:
         """Write ``lottery.json`` and ``lottery.npz`` (arrays + JSON metadata) to ``out_dir``."""
-        import json
-        from pathlib import Path
-
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         data = self.to_json()
@@ -369,8 +364,6 @@ class LotteryResult:
 
     def table(self, max_rows: int = 20):
         """A rich table: per neuron the predicted winner, its blow-up time, runner-up, simulated winner."""
-        from rich.table import Table
-
         pr = self.prediction
         tab = Table(title=f"Lottery ticket, Z_{pr.p}: predicted (earliest blow-up) vs simulated winner",
                     caption=f"agreement {self.agreement:.1%} over {pr.width} neurons "

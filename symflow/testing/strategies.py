@@ -26,6 +26,11 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import symflow
+
+from ..groups.cayley import group_from_table
+from ..neuron import SPHERES, Neuron
+
 #: Named small groups per family (the family's module in ``symflow.groups`` must be present).
 FAMILY_NAMES: dict[str, tuple[str, ...]] = {
     "cyclic": tuple(f"Z{n}" for n in range(1, 13)),
@@ -64,8 +69,6 @@ def available_families() -> list[str]:
 
 @lru_cache(maxsize=None)
 def _order_of(name: str) -> int:
-    import symflow
-
     return symflow.group(name).order
 
 
@@ -106,8 +109,6 @@ def group_names(families=None, max_order: int | None = 60, products: bool = True
 
 def groups(families=None, max_order: int | None = 60, products: bool = True):
     """Strategy for :class:`~symflow.groups.group.Group` objects (see :func:`group_names`)."""
-    import symflow
-
     return group_names(families, max_order, products).map(symflow.group)
 
 
@@ -125,8 +126,6 @@ def relabel_table(table: np.ndarray, perm) -> np.ndarray:
 @st.composite
 def relabelled_tables(draw, names=("Z4", "Z2xZ2", "S3", "D4", "Q8", "Z6", "D5", "A4", "F21"), max_order: int = 24):
     """``(table, base_name, perm)``: the Cayley table of a small named group with shuffled elements."""
-    import symflow
-
     usable = [nm for nm in names if _try_order(nm) is not None and _try_order(nm) <= max_order]
     name = draw(st.sampled_from(usable))
     G = symflow.group(name)
@@ -144,8 +143,6 @@ def _try_order(name):
 def table_groups(names=("Z4", "Z2xZ2", "S3", "D4", "Q8", "Z6", "D5", "A4", "F21"), max_order: int = 24):
     """Strategy for :class:`Group` objects built by ``group_from_table`` from relabelled tables
     (their irreps come from the numeric construction)."""
-    from ..groups.cayley import group_from_table
-
     return relabelled_tables(names, max_order).map(lambda tnp: group_from_table(tnp[0], name=f"{tnp[1]}~table"))
 
 
@@ -156,8 +153,6 @@ def broken_tables(draw, names=("Z3", "Z4", "Z2xZ2", "S3", "D4", "Z5")):
     ``kind`` is ``"closure"`` (an entry outside ``0..n-1``) or ``"latin"`` (one entry changed,
     so a row repeats an element; such a table always violates identity, inverses or associativity).
     """
-    import symflow
-
     name = draw(st.sampled_from([nm for nm in names if _try_order(nm) is not None]))
     G = symflow.group(name)
     n = G.order
@@ -213,21 +208,23 @@ def sphere_points(n: int, batch: tuple = ()):
 
 @st.composite
 def neuron_states(draw, group, shared: bool = False, spheres: str = "separate", neurons: int | None = None):
-    """``(theta1, theta2, xi)`` on the model's product of spheres.
+    """``(theta1, theta2, xi)`` on the product of spheres of ``Neuron(shared=..., spheres=...)``.
 
-    ``shared=True`` gives ``theta2 = theta1`` (same array); ``spheres="joint"`` puts
-    ``[theta1; theta2]`` on one unit sphere. ``neurons=M`` draws a batch of shape ``(M, n)``.
+    ``shared=True`` gives ``theta2 = theta1`` (same array; ``spheres`` is then moot);
+    ``spheres="joint"`` puts ``[theta1; theta2]`` on one unit sphere. ``neurons=M`` draws a batch
+    of shape ``(M, n)``.
     """
     n = group.order
     batch = () if neurons is None else (int(neurons),)
-    xi = draw(sphere_points(n, batch))
-    if shared:
-        th = draw(sphere_points(n, batch))
-        return th, th, xi
-    if spheres == "joint":
-        both = draw(sphere_points(2 * n, batch))
-        return both[..., :n].copy(), both[..., n:].copy(), xi
-    return draw(sphere_points(n, batch)), draw(sphere_points(n, batch)), xi
+    neuron = Neuron(shared=shared, spheres="separate" if shared else spheres)
+    # the output's sphere is drawn first (the order seeded examples have always used)
+    spheres_in_draw_order = sorted(neuron.sphere_groups, key=lambda s: neuron.output_name not in s)
+    vectors = {}
+    for sphere in spheres_in_draw_order:
+        point = draw(sphere_points(n * len(sphere), batch))
+        for i, name in enumerate(sphere):
+            vectors[name] = point if len(sphere) == 1 else point[..., i * n:(i + 1) * n].copy()
+    return tuple(vectors[name] for name in neuron.roles)
 
 
 def fourier_states(group, shared: bool = False, spheres: str = "separate", neurons: int | None = None):
@@ -265,12 +262,10 @@ def model_definitions(draw, names=None, max_order: int = 24, losses=("ce", "mse"
     ``shared=True`` is drawn for abelian groups only (the variant the theory treats);
     ``activations`` are polynomial strings in ``z`` (``None`` = ``z**2``).
     """
-    import symflow
-
     name = draw(st.sampled_from(list(names)) if names is not None else group_names(max_order=max_order))
     G = symflow.group(name)
     shared = draw(st.booleans()) if G.is_abelian else False
-    spheres = "separate" if shared else draw(st.sampled_from(["separate", "joint"]))
+    spheres = "separate" if shared else draw(st.sampled_from(list(SPHERES)))
     return {"group": name, "shared": shared, "spheres": spheres, "loss": draw(st.sampled_from(list(losses))),
             "activation": draw(st.sampled_from(list(activations)))}
 
