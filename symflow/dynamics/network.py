@@ -34,8 +34,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from ..groups import Group
+from ..groups import group as group_by_name
+from ..theory.bruteforce import omega
 from ..neuron import Neuron
 from .alignment import COSINE_THRESHOLD, RANK_THRESHOLD, alignment_cosines, is_aligned, rank_ratio
 
@@ -91,11 +95,7 @@ def as_activation(spec) -> Activation:
         if key == "relu":
             return Activation("relu", _relu, _drelu, r"\sigma(z) = \max(z, 0)")
         raise ModelError(f"unknown activation {spec!r}; accepted: {_ACCEPTED_ACTIVATION}")
-    try:
-        import sympy as sp
-    except ImportError:  # pragma: no cover - sympy is a dependency
-        sp = None
-    if sp is not None and isinstance(spec, sp.Expr):
+    if isinstance(spec, sp.Expr):
         free = sorted(spec.free_symbols, key=str)
         if len(free) != 1:
             raise ModelError(f"an activation expression needs exactly one free symbol, got {free or 'none'}; "
@@ -129,14 +129,10 @@ def _as_dtype(dtype) -> np.dtype:
 # ---------------------------------------------------------------------------------------------
 def as_group(group):
     """A :class:`~symflow.groups.group.Group` from a Group, a name (``"F21"``) or a Cayley table."""
-    from ..groups.group import Group
-
     if isinstance(group, Group):
         return group
     if isinstance(group, str):
-        from ..groups import group as by_name
-
-        return by_name(group)
+        return group_by_name(group)
     if isinstance(group, (list, tuple, np.ndarray)):
         return Group.from_table(group)
     raise SymflowError(f"cannot use {type(group).__name__} as a group; pass a symflow Group, a name such "
@@ -549,8 +545,6 @@ class TwoLayerNetwork:
 
     def energy(self) -> np.ndarray:
         """Per-neuron energy ``Omega_m`` (brute force over the table), shape ``(M,)``."""
-        from ..theory.bruteforce import omega
-
         return omega(self.group, self.theta1, self.theta2, self.xi)
 
     def alignment(self) -> "NeuronAlignment":

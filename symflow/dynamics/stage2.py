@@ -253,7 +253,7 @@ def scale_flow(network: TwoLayerNetwork, t_eval, reduction: str = "mean", pairs=
     SciPy's DOP853 (``rtol``, ``atol = 1e-12``). Gradient descent on ``a`` with learning rate
     ``lr`` (:func:`simulate_stage2`) follows this flow at ``t = steps * lr`` up to ``O(lr)``.
     """
-    from scipy.integrate import solve_ivp
+    from scipy.integrate import solve_ivp  # ~0.5 s at import; only this rarely used path needs it
 
     if reduction not in REDUCTIONS:
         raise SymflowError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
