@@ -44,7 +44,6 @@ from ..neuron import Neuron
 from .alignment import COSINE_THRESHOLD, RANK_THRESHOLD, alignment_cosines, is_aligned, rank_ratio
 
 REDUCTIONS = ("mean", "sum")
-ACTIVATIONS = ("quad", "relu")
 INITS = ("sphere", "gaussian")
 
 _ACCEPTED_ACTIVATION = ("'quad' (sigma = z^2), 'relu', a SymPy expression in one symbol "
