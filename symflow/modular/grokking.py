@@ -49,6 +49,14 @@ from .mechanism import mechanism_report, neuron_frequencies
 
 __all__ = ["GrokConfig", "Stages", "GrokkingResult", "detect_stages", "progress_measures", "run_grokking"]
 
+#: The stage rule's numbers (module doc): train accuracy that counts as memorised, test accuracy that
+#: counts as generalised, how far a sustained curve may dip below its threshold, and the test-accuracy
+#: gain after memorisation that makes a run *grokking*.
+MEMORISED_ACCURACY = 0.99
+GENERALISED_ACCURACY = 0.95
+SLACK = 0.02
+GROKKING_GAIN = 0.2
+
 
 @dataclass
 class GrokConfig:
@@ -139,27 +147,27 @@ class Stages:
     end: int
     test_acc_at_memorised: float
     final_test_acc: float
-    rule: str = ("t_mem: train acc >= 0.99 sustained; t_gen: test acc >= 0.95 sustained; t_100: test acc = 1 "
-                 "sustained; sustained = never more than 0.02 below afterwards")
+    rule: str = (f"t_mem: train acc >= {MEMORISED_ACCURACY:g} sustained; t_gen: test acc >= {GENERALISED_ACCURACY:g} "
+                 f"sustained; t_100: test acc = 1 sustained; sustained = never more than {SLACK:g} below afterwards")
 
     @property
     def grokking(self) -> bool:
         return (self.memorised is not None and self.generalised is not None and self.memorised < self.generalised
-                and self.test_acc_at_memorised <= self.final_test_acc - 0.2)
+                and self.test_acc_at_memorised <= self.final_test_acc - GROKKING_GAIN)
 
     def describe(self) -> list[tuple[str, str, str]]:
         """Rows ``(stage, steps, what happened)``."""
         fmt = lambda s: "-" if s is None else str(s)
         rows = [("1 memorisation", f"0 - {fmt(self.memorised)}",
-                 f"train accuracy reaches 0.99; test accuracy {self.test_acc_at_memorised:.3f} there")]
+                 f"train accuracy reaches {MEMORISED_ACCURACY:g}; test accuracy {self.test_acc_at_memorised:.3f} there")]
         if self.generalised is not None:
             rows.append(("2 fast generalisation", f"{fmt(self.memorised)} - {self.generalised}",
-                         "test accuracy reaches 0.95"))
+                         f"test accuracy reaches {GENERALISED_ACCURACY:g}"))
             rows.append(("3 slow clean-up", f"{self.generalised} - {self.end}",
                          f"test accuracy 1.0 from step {fmt(self.perfect)}; final {self.final_test_acc:.4f}"))
         else:
             rows.append(("2 generalisation (incomplete)", f"{fmt(self.memorised)} - {self.end}",
-                         f"test accuracy 0.95 not reached; final {self.final_test_acc:.4f}"))
+                         f"test accuracy {GENERALISED_ACCURACY:g} not reached; final {self.final_test_acc:.4f}"))
         return rows
 
     def to_json(self) -> dict:
@@ -172,8 +180,8 @@ class Stages:
                 f"end {self.end}; grokking={self.grokking}>")
 
 
-def detect_stages(step, train_acc, test_acc, train_threshold: float = 0.99, test_threshold: float = 0.95,
-                  slack: float = 0.02) -> Stages:
+def detect_stages(step, train_acc, test_acc, train_threshold: float = MEMORISED_ACCURACY,
+                  test_threshold: float = GENERALISED_ACCURACY, slack: float = SLACK) -> Stages:
     """Apply the documented stage rule to recorded curves (arrays of equal length)."""
     step = np.asarray(step)
     tr, te = np.asarray(train_acc, float), np.asarray(test_acc, float)
