@@ -63,7 +63,7 @@ def aligned_population(group, phases: int = 3, scale: float = 1.0, per_neuron_sc
     grid = 2 * np.pi * np.arange(phases) / phases
     th1, th2, xi = [], [], []
     for orb in G.orbits:
-        if len(orb) != 2:
+        if orb.type != "complex":                         # the trivial orbit
             continue
         chi = G.irreps[orb[0]].matrices[:, 0, 0]          # (n,) complex character
         for p1 in grid:
