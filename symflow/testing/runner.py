@@ -25,6 +25,11 @@ import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hseed
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
 
 from ..progress import progress_bar
 from ..provenance import versions
@@ -99,8 +104,6 @@ class VerifyReport:
 
     def table(self):
         """A ``rich`` table: check, examples tried, time, result."""
-        from rich.table import Table
-
         title = "symflow verify " + " ".join(f"{k}={v}" for k, v in self.model.items())
         t = Table(title=title, header_style="bold")
         t.add_column("check", style="cyan", no_wrap=True)
@@ -119,9 +122,6 @@ class VerifyReport:
 
     def details(self):
         """Renderables for each failure: message and shrunk counterexample."""
-        from rich.panel import Panel
-        from rich.text import Text
-
         out = []
         for r in self.failures:
             body = Text()
@@ -206,9 +206,6 @@ def example_key(value):
 def run_invariant(inv: Invariant, system: System, examples: int = 20, seed: int = 0,
                   shrink_seconds: float = SHRINK_SECONDS) -> CheckResult:
     """Run one invariant with Hypothesis; never raises except ``KeyboardInterrupt``."""
-    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-    from hypothesis import seed as hseed
-
     reason = inv.skip_reason(system)
     if reason is not None:
         return CheckResult(inv.name, "skipped", skipped=reason, summary=inv.summary)
