@@ -13,6 +13,8 @@ import sys
 
 from .errors import SymflowError
 
+#: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (a missing
+#: module is a bug and raises).
 COMMANDS = ["group", "derive", "rates", "codegen", "simulate", "study", "lottery", "grok", "verify"]
 
 
@@ -25,13 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"symflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            mod = importlib.import_module(f"symflow.commands.{name}")
-        except ModuleNotFoundError as exc:  # a command not built yet in this checkout
-            if exc.name == f"symflow.commands.{name}":
-                continue
-            raise
-        mod.register(sub)
+        importlib.import_module(f"symflow.commands.{name}").register(sub)
     return parser
 
 

@@ -9,7 +9,10 @@ from hypothesis import given, settings, strategies as st
 from scipy.special import logsumexp
 
 import symflow
+import symflow.neuron
 from symflow.errors import IntegrationError, ModelError, SymflowError
+from symflow.dynamics import initial, simulate
+from symflow.dynamics.reduced import ReducedFlow, as_model
 from symflow.dynamics.network import PairSet, TwoLayerNetwork, as_pairs, split_pairs
 from symflow.dynamics.training import TrainingHistory, retract, sphere_blocks, train
 from symflow.dynamics.stage2 import (Stage2Prediction, aligned_population, ideal_margin, measured_margin,
@@ -163,18 +166,13 @@ def test_projected_gd_follows_reduced_flow(name, shared, spheres, reduction, t_e
 
 
 @pytest.mark.parametrize("name", ["D5", "F21"])
-def test_matches_generated_reduced_flow_if_available(name):
+def test_matches_generated_reduced_flow(name):
     """Same start, mapped through the Fourier state of symflow.dynamics: RK4 on the generated
     reduced right-hand side, mapped back to parameter space, equals the network's trajectory."""
-    try:
-        from symflow.dynamics import initial
-        from symflow.dynamics.reduced import ReducedFlow, as_model
-        model = as_model(name)
-        flow = ReducedFlow(model)
-    except (ImportError, AttributeError, TypeError) as exc:   # built elsewhere; skip until it exists
-        pytest.skip(f"reduced flow not available: {exc}")
+    model = as_model(name)
+    flow = ReducedFlow(model)
     net = TwoLayerNetwork(name, 3, scale=1e-3, seed=7)
-    state = initial.from_parameters(model, {k: net.params[k].copy() for k in ("theta1", "theta2", "xi")},
+    state = initial.from_parameters(model, {k: v.copy() for k, v in net.neuron.public_arrays(net.params).items()},
                                     normalise=False)
     y, t_end, N = state.data.copy(), 60.0, 300
     h = t_end / N
@@ -190,15 +188,8 @@ def test_matches_generated_reduced_flow_if_available(name):
         assert np.linalg.norm(net.params[k] - want) / np.linalg.norm(want) < 1e-2
 
 
-def test_matches_reduced_simulator_if_available():
-    try:
-        from symflow.dynamics import simulate
-    except Exception:  # the reduced simulator is built elsewhere; skip until it exists
-        pytest.skip("symflow.dynamics.simulate not available")
-    try:
-        res = simulate("D5", width=3, seed=7, t_end=20.0)
-    except TypeError as exc:
-        pytest.skip(f"simulate signature differs: {exc}")
+def test_matches_reduced_simulator():
+    res = simulate("D5", width=3, seed=7, t_end=20.0)
     th1, th2, xi = (np.asarray(getattr(res, k)) for k in ("theta1", "theta2", "xi"))
     t = np.asarray(res.t)
     G = symflow.group("D5")
@@ -254,6 +245,23 @@ def test_constraints_keep_unit_spheres_and_frozen_scale(constraint, optimizer, s
         np.testing.assert_allclose(norms, 1.0, atol=1e-12)
     np.testing.assert_array_equal(hist.snapshots["a"], 0.3)
     assert list(hist.step) == [0, 5, 10, 15]
+
+
+@pytest.mark.parametrize("shared", [False, True])
+@pytest.mark.parametrize("spheres", ["separate", "joint"])
+def test_train_speaks_the_neurons_language(spheres, shared):
+    """``constraint="sphere", spheres=s`` is the older ``constraint=s``: same iterates, same metadata;
+    the sphere blocks are the Neuron's sphere groups."""
+    old, new = (_net("D3", 3, shared=shared, seed=2, init="gaussian") for _ in range(2))
+    h_old = train(old, 8, 2.0, constraint=spheres, record_every=4, progress=False)
+    h_new = train(new, 8, 2.0, constraint="sphere", spheres=spheres, record_every=4, progress=False)
+    for k in old.params:
+        np.testing.assert_array_equal(old.params[k], new.params[k])
+    assert h_old.metadata["training"]["constraint"] == h_new.metadata["training"]["constraint"] == spheres
+    neuron = symflow.neuron.Neuron(shared=shared, spheres=None if shared else spheres)
+    assert sphere_blocks(new, "sphere", new.direction_names, spheres) == list(neuron.sphere_groups)
+    assert new.direction_names == neuron.vector_names
+    assert sphere_blocks(new, "none", new.direction_names) == []
 
 
 def test_stage2_trains_only_scale_and_adam_step_formula():
@@ -339,6 +347,8 @@ def test_divergence_names_the_step():
     (lambda: train(_net("Z5"), 10, 1.0, optimizer="sgd"), "needs batch_size"),
     (lambda: train(_net("Z5"), 10, 1.0, optimizer="sgd", batch_size=100), r"batch_size must be an integer in 1\.\.25"),
     (lambda: train(_net("Z5"), 10, 1.0, constraint="ball"), "constraint must be one of"),
+    (lambda: train(_net("Z5"), 10, 1.0, constraint="joint", spheres="separate"), "contradicts"),
+    (lambda: train(_net("Z5"), 10, 1.0, spheres="both"), "spheres must be"),
     (lambda: train(_net("Z5"), 10, 1.0, blas_threads=0), "blas_threads must be"),
     (lambda: train(_net("Z5"), 10, 1.0, trainable=("W",)), "trainable must name"),
     (lambda: _net("Z5").loss(reduction="max"), "reduction must be"),

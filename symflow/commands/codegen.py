@@ -6,13 +6,17 @@ to ``FILE`` (or prints it); the same code ``symflow simulate`` runs, from the sa
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+
+from ..errors import SymflowError
+from ..neuron import SPHERES
 
 
 def register(sub):
     p = sub.add_parser("codegen", help="write the generated NumPy code of the reduced flow")
     p.add_argument("name", help="group name, e.g. Z7, D5, F21, S4")
     p.add_argument("--shared", action="store_true", help="shared embeddings theta1 = theta2")
-    p.add_argument("--spheres", choices=["separate", "joint"], default="separate",
+    p.add_argument("--spheres", choices=SPHERES, default="separate",
                    help="separate unit spheres (default) or one joint sphere for [theta1; theta2]")
     p.add_argument("--style", choices=["auto", "entries", "matrix"], default="auto",
                    help="entry-level cse code, batched matrix products, or chosen by block size (default)")
@@ -21,12 +25,9 @@ def register(sub):
 
 
 def run(args) -> int:
-    from pathlib import Path
-
     from rich.console import Console
 
-    from ..codegen import flow_kernels
-    from ..errors import SymflowError
+    from ..codegen import flow_kernels  # SymPy and the code generator: loaded only when the command runs
     from ..theory import Model
 
     model = Model(args.name, shared=args.shared, spheres=args.spheres)

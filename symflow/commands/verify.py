@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 
 from ..errors import SymflowError
+from ..neuron import SPHERES
 
 
 def register(sub):
@@ -24,7 +25,7 @@ def register(sub):
                                    "exit 1 if one fails.")
     p.add_argument("name", nargs="?", help="group name, e.g. Z7, Z3xZ5, D5, Q8, S4, A5, F21")
     p.add_argument("--shared", action="store_true", help="shared embedding theta1 = theta2")
-    p.add_argument("--spheres", default=None, choices=["separate", "joint"],
+    p.add_argument("--spheres", default=None, choices=SPHERES,
                    help="separate unit spheres for each vector (CE default) or one joint sphere for the two "
                         "input embeddings (MSE default)")
     p.add_argument("--loss", default="ce", choices=["ce", "mse"], help="cross-entropy (GC) or MSE (Li2)")

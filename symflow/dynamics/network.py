@@ -34,11 +34,16 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from ..groups import Group
+from ..groups import group as group_by_name
+from ..theory.bruteforce import omega
+from ..neuron import Neuron
+from .alignment import COSINE_THRESHOLD, RANK_THRESHOLD, alignment_cosines, is_aligned, rank_ratio
 
 REDUCTIONS = ("mean", "sum")
-ACTIVATIONS = ("quad", "relu")
 INITS = ("sphere", "gaussian")
 
 _ACCEPTED_ACTIVATION = ("'quad' (sigma = z^2), 'relu', a SymPy expression in one symbol "
@@ -89,11 +94,7 @@ def as_activation(spec) -> Activation:
         if key == "relu":
             return Activation("relu", _relu, _drelu, r"\sigma(z) = \max(z, 0)")
         raise ModelError(f"unknown activation {spec!r}; accepted: {_ACCEPTED_ACTIVATION}")
-    try:
-        import sympy as sp
-    except ImportError:  # pragma: no cover - sympy is a dependency
-        sp = None
-    if sp is not None and isinstance(spec, sp.Expr):
+    if isinstance(spec, sp.Expr):
         free = sorted(spec.free_symbols, key=str)
         if len(free) != 1:
             raise ModelError(f"an activation expression needs exactly one free symbol, got {free or 'none'}; "
@@ -127,14 +128,10 @@ def _as_dtype(dtype) -> np.dtype:
 # ---------------------------------------------------------------------------------------------
 def as_group(group):
     """A :class:`~symflow.groups.group.Group` from a Group, a name (``"F21"``) or a Cayley table."""
-    from ..groups.group import Group
-
     if isinstance(group, Group):
         return group
     if isinstance(group, str):
-        from ..groups import group as by_name
-
-        return by_name(group)
+        return group_by_name(group)
     if isinstance(group, (list, tuple, np.ndarray)):
         return Group.from_table(group)
     raise SymflowError(f"cannot use {type(group).__name__} as a group; pass a symflow Group, a name such "
@@ -307,6 +304,7 @@ class TwoLayerNetwork:
             raise ModelError(f"width must be a positive integer (number of neurons M), got {width!r}")
         self.width = int(width)
         self.shared = bool(shared)
+        self.neuron = Neuron("ce", self.shared)
         self.activation = as_activation(activation)
         self.per_neuron_scale = bool(per_neuron_scale)
         if init not in INITS:
@@ -322,9 +320,8 @@ class TwoLayerNetwork:
         self.init_scale = float(init_scale)
         M, n = self.width, self.group.order
         rng = np.random.default_rng(self.seed)
-        names = ("theta", "xi") if self.shared else ("theta1", "theta2", "xi")
         self.params: dict[str, np.ndarray] = {}
-        for name in names:
+        for name in self.neuron.vector_names:
             x = rng.standard_normal((M, n))
             if init == "sphere":
                 x *= self.init_scale / np.linalg.norm(x, axis=1, keepdims=True)
@@ -395,11 +392,11 @@ class TwoLayerNetwork:
     # ------------------------------------------------------------------ views
     @property
     def theta1(self) -> np.ndarray:
-        return self.params["theta" if self.shared else "theta1"]
+        return self.params[self.neuron.roles[0]]
 
     @property
     def theta2(self) -> np.ndarray:
-        return self.params["theta" if self.shared else "theta2"]
+        return self.params[self.neuron.roles[1]]
 
     @property
     def xi(self) -> np.ndarray:
@@ -411,8 +408,8 @@ class TwoLayerNetwork:
 
     @property
     def direction_names(self) -> tuple[str, ...]:
-        """Names of the embedding/output parameters (everything but ``a``)."""
-        return ("theta", "xi") if self.shared else ("theta1", "theta2", "xi")
+        """Names of the embedding/output parameters (everything but ``a``): the neuron's vectors."""
+        return self.neuron.vector_names
 
     def describe(self) -> dict:
         """Plain-data description (goes into training metadata)."""
@@ -451,7 +448,8 @@ class TwoLayerNetwork:
             e1, e2 = e1.astype(dh.dtype), e2.astype(dh.dtype)
         return dh @ e1, dh @ e2
 
-    def _weights(self) -> np.ndarray:
+    def output_weights(self) -> np.ndarray:
+        """The effective output weights ``W_m = (a_m / M) xi_m``, shape ``(M, n)``: ``f = sigma(h)^T W``."""
         return (self.a / self.width)[:, None] * self.xi
 
     def evaluate(self, pairs=None, reduction: str = "mean", grads: bool = True) -> Evaluation:
@@ -466,7 +464,7 @@ class TwoLayerNetwork:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             h = self._hidden(ps)                       # (M, P)
             S = self.activation.sigma(h)               # (M, P)
-            W = self._weights()                        # (M, n)
+            W = self.output_weights()                        # (M, n)
             z = S.T @ W                                # (P, n) logits
             zmax = z.max(axis=1, keepdims=True)
             e = np.exp(z - zmax)
@@ -508,7 +506,7 @@ class TwoLayerNetwork:
     def logits(self, pairs=None) -> np.ndarray:
         """``f(g1, g2)`` for each pair, shape ``(P, n)`` (``pairs=None``: whole table, row-major)."""
         ps = self._pairset(pairs)
-        z = self.activation.sigma(self._hidden(ps)).T @ self._weights()
+        z = self.activation.sigma(self._hidden(ps)).T @ self.output_weights()
         if not np.all(np.isfinite(z)):
             raise ModelError("the logits are not finite; the parameters have diverged")
         return z
@@ -546,8 +544,6 @@ class TwoLayerNetwork:
 
     def energy(self) -> np.ndarray:
         """Per-neuron energy ``Omega_m`` (brute force over the table), shape ``(M,)``."""
-        from ..theory.bruteforce import omega
-
         return omega(self.group, self.theta1, self.theta2, self.xi)
 
     def alignment(self) -> "NeuronAlignment":
@@ -589,6 +585,8 @@ class NeuronAlignment:
       (0 for 1-dim irreps); rank one means 0;
     * ``cos_xi = cos(X, T2 T1)``, ``cos_theta1 = cos(T1, T2^* X)``, ``cos_theta2 = cos(T2, X T1^*)``
       with ``cos(A, B) = Re tr(A^* B) / (|A|_F |B|_F)``: rotational alignment means all equal 1.
+
+    Ratios, cosines and the aligned test are those of :mod:`symflow.dynamics.alignment`.
     """
 
     orbit: np.ndarray
@@ -599,24 +597,21 @@ class NeuronAlignment:
     cos_theta1: np.ndarray
     cos_theta2: np.ndarray
 
-    def aligned(self, ratio: float = 0.1, cos: float = 0.99) -> np.ndarray:
-        """Boolean ``(M,)``: ``sigma_ratio < ratio`` and all three cosines ``> cos``."""
-        return ((self.sigma_ratio < ratio) & (self.cos_xi > cos) & (self.cos_theta1 > cos)
-                & (self.cos_theta2 > cos))
+    @property
+    def cosines(self) -> np.ndarray:
+        """``(M, 3)``: ``cos_xi, cos_theta1, cos_theta2``."""
+        return np.stack([self.cos_xi, self.cos_theta1, self.cos_theta2], axis=-1)
 
-    def aligned_fraction(self, ratio: float = 0.1, cos: float = 0.99) -> float:
+    def aligned(self, ratio: float = RANK_THRESHOLD, cos: float = COSINE_THRESHOLD) -> np.ndarray:
+        """Boolean ``(M,)``: ``sigma_ratio < ratio`` and all three cosines ``> cos``."""
+        return is_aligned(self.sigma_ratio, self.cosines, ratio, cos)
+
+    def aligned_fraction(self, ratio: float = RANK_THRESHOLD, cos: float = COSINE_THRESHOLD) -> float:
         return float(self.aligned(ratio, cos).mean())
 
     def __repr__(self) -> str:
         return (f"<NeuronAlignment: {len(self.orbit)} neurons, aligned fraction {self.aligned_fraction():.3f}, "
-                f"median cos {np.median(np.minimum(np.minimum(self.cos_xi, self.cos_theta1), self.cos_theta2)):.4f}>")
-
-
-def _cos(A, B):
-    num = np.real(np.einsum("mij,mij->m", np.conj(A), B))
-    den = np.linalg.norm(A, axis=(1, 2)) * np.linalg.norm(B, axis=(1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+                f"median cos {np.median(self.cosines.min(axis=-1)):.4f}>")
 
 
 def neuron_alignment(group, theta1, theta2, xi) -> NeuronAlignment:
@@ -625,7 +620,7 @@ def neuron_alignment(group, theta1, theta2, xi) -> NeuronAlignment:
     theta1, theta2, xi = (np.atleast_2d(np.asarray(v, dtype=float)) for v in (theta1, theta2, xi))
     basis = group.real_fourier_basis
     orbits = group.orbits
-    nontriv = [k for k, orb in enumerate(orbits) if not group.irreps[orb[0]].is_trivial]
+    nontriv = [orb.id for orb in orbits if not orb.is_trivial]
     E = [basis.orbit_energy(v)[:, nontriv] for v in (theta1, theta2, xi)]   # (M, K)
     total = E[0] + E[1] + E[2]
     best = np.argmax(total, axis=1)
@@ -635,20 +630,10 @@ def neuron_alignment(group, theta1, theta2, xi) -> NeuronAlignment:
     orbit = np.array(nontriv)[best]
     irrep = np.array([orbits[k][0] for k in orbit], dtype=np.int64)
     F = [group.fourier(v) for v in (theta1, theta2, xi)]
-    ratio = np.zeros(M)
-    cx, c1, c2 = np.zeros(M), np.zeros(M), np.zeros(M)
+    ratio, cosines = np.zeros(M), np.zeros((M, 3))
     for i in np.unique(irrep):
         sel = irrep == i
         T1, T2, X = (f[int(i)][sel] for f in F)        # (m, d, d)
-        d = T1.shape[-1]
-        if d > 1:
-            r = []
-            for B in (T1, T2, X):
-                s = np.linalg.svd(B, compute_uv=False)
-                r.append(s[:, 1] / np.maximum(s[:, 0], 1e-300))
-            ratio[sel] = np.max(np.stack(r), axis=0)
-        ct = np.conj(np.swapaxes(T1, -1, -2))
-        cx[sel] = _cos(X, T2 @ T1)
-        c1[sel] = _cos(T1, np.conj(np.swapaxes(T2, -1, -2)) @ X)
-        c2[sel] = _cos(T2, X @ ct)
-    return NeuronAlignment(orbit, irrep, conc, ratio, cx, c1, c2)
+        ratio[sel] = np.max(rank_ratio(np.stack([T1, T2, X]), method="svd"), axis=0)
+        cosines[sel] = alignment_cosines(T1, T2, X)
+    return NeuronAlignment(orbit, irrep, conc, ratio, *cosines.T)

@@ -63,7 +63,7 @@ def aligned_population(group, phases: int = 3, scale: float = 1.0, per_neuron_sc
     grid = 2 * np.pi * np.arange(phases) / phases
     th1, th2, xi = [], [], []
     for orb in G.orbits:
-        if len(orb) != 2:
+        if orb.type != "complex":                         # the trivial orbit
             continue
         chi = G.irreps[orb[0]].matrices[:, 0, 0]          # (n,) complex character
         for p1 in grid:
@@ -253,7 +253,7 @@ def scale_flow(network: TwoLayerNetwork, t_eval, reduction: str = "mean", pairs=
     SciPy's DOP853 (``rtol``, ``atol = 1e-12``). Gradient descent on ``a`` with learning rate
     ``lr`` (:func:`simulate_stage2`) follows this flow at ``t = steps * lr`` up to ``O(lr)``.
     """
-    from scipy.integrate import solve_ivp
+    from scipy.integrate import solve_ivp  # ~0.5 s at import; only this rarely used path needs it
 
     if reduction not in REDUCTIONS:
         raise SymflowError(f"reduction must be 'mean' or 'sum', got {reduction!r}")

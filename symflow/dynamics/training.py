@@ -8,10 +8,13 @@ One step of projected (Riemannian) gradient descent on a product of unit spheres
     nu <- nu - lr * g                                (GD/SGD; Adam uses its moment estimates of g)
     nu <- nu / |nu|                                  (retraction: renormalise)
 
-Spheres (``constraint``): ``"separate"`` puts each of ``theta1, theta2, xi`` of every neuron on
-its own unit sphere (GC's choice); ``"joint"`` normalises ``[theta1; theta2]`` together (the
-GC authors' code) and ``xi`` alone; ``"none"`` trains unconstrained (MA setting). Shared
-embeddings have one sphere for ``theta``. A tied scale ``a`` moves by the summed gradient
+The spheres are those of the neuron (:class:`symflow.neuron.Neuron`, the one place that knows
+them): ``constraint="sphere"`` with ``spheres="separate"`` puts each of ``theta1, theta2, xi`` of
+every neuron on its own unit sphere (GC's choice), ``spheres="joint"`` normalises ``[theta1; theta2]``
+together (the GC authors' code) and ``xi`` alone; ``constraint="none"`` trains unconstrained (MA
+setting). Shared embeddings have one sphere for ``theta`` (so ``"joint"`` is ``"separate"`` there).
+The older spelling ``constraint="separate"|"joint"`` (sphere constraint with those spheres) is still
+accepted and recorded in the history's metadata as before. A tied scale ``a`` moves by the summed gradient
 ``sum_m dCE/da_m``. Projected GD with step ``lr`` is the Euler discretisation (with
 renormalisation) of the projected gradient flow ``dnu/dt = -(I - nu nu^T) grad_nu CE``, so in the
 small-logit regime ``steps * lr * c`` is the reduced time (``c`` from
@@ -30,35 +33,52 @@ NPZ). Ctrl-C returns the history so far (``interrupted=True``); a non-finite los
 from __future__ import annotations
 
 import json
-import platform
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import IntegrationError, SymflowError
+from ..neuron import CONSTRAINTS, SPHERES, Neuron
+from ..progress import progress_bar
+from ..provenance import versions
 from .network import REDUCTIONS, PairSet, TwoLayerNetwork, as_pairs
 
 OPTIMIZERS = ("gd", "sgd", "adam", "adamw")
-CONSTRAINTS = ("separate", "joint", "none")
 
 
 # ---------------------------------------------------------------------------------------------
 # geometry
 # ---------------------------------------------------------------------------------------------
-def sphere_blocks(network: TwoLayerNetwork, constraint: str, trainable) -> list[tuple[str, ...]]:
-    """Groups of parameter names whose concatenated per-neuron row lies on one unit sphere."""
+def training_neuron(network: TwoLayerNetwork, constraint: str = "sphere", spheres: str | None = None) -> Neuron:
+    """The :class:`~symflow.neuron.Neuron` that ``train(network, constraint=..., spheres=...)`` trains.
+
+    ``constraint`` is ``"sphere"`` or ``"none"``; the older ``"separate"``/``"joint"`` mean
+    ``constraint="sphere", spheres=<that>``. A shared embedding has one ``theta``, so ``"joint"``
+    is ``"separate"`` there.
+    """
+    if constraint in SPHERES:
+        if spheres is not None and spheres != constraint:
+            raise SymflowError(f"constraint={constraint!r} (spheres {constraint!r}) contradicts spheres={spheres!r}; "
+                               f"pass constraint='sphere', spheres={spheres!r}")
+        constraint, spheres = "sphere", constraint
     if constraint not in CONSTRAINTS:
-        raise SymflowError(f"constraint must be one of {CONSTRAINTS}, got {constraint!r}")
-    if constraint == "none":
+        raise SymflowError(f"constraint must be one of {CONSTRAINTS + SPHERES} ('separate'/'joint': sphere "
+                           f"constraint with those spheres), got {constraint!r}")
+    if network.shared and spheres == "joint":
+        spheres = "separate"
+    return Neuron("ce", network.shared, spheres, constraint)
+
+
+def sphere_blocks(network: TwoLayerNetwork, constraint: str, trainable, spheres: str | None = None
+                  ) -> list[tuple[str, ...]]:
+    """Groups of parameter names whose concatenated per-neuron row lies on one unit sphere (the
+    neuron's :attr:`~symflow.neuron.Neuron.sphere_groups` that hold a trainable name; none when
+    unconstrained). ``constraint``/``spheres`` as in :func:`training_neuron`."""
+    neuron = training_neuron(network, constraint, spheres)
+    if not neuron.constrained:
         return []
-    if network.shared:
-        blocks = [("theta",), ("xi",)]
-    elif constraint == "separate":
-        blocks = [("theta1",), ("theta2",), ("xi",)]
-    else:
-        blocks = [("theta1", "theta2"), ("xi",)]
-    return [b for b in blocks if any(name in trainable for name in b)]
+    return [b for b in neuron.sphere_groups if any(name in trainable for name in b)]
 
 
 def project_tangent(params: dict, grads: dict, blocks) -> None:
@@ -122,15 +142,6 @@ class Adam:
 # ---------------------------------------------------------------------------------------------
 # history
 # ---------------------------------------------------------------------------------------------
-def _versions() -> dict:
-    import sympy
-
-    from .. import __version__
-
-    return {"symflow": __version__, "numpy": np.__version__, "sympy": sympy.__version__,
-            "python": platform.python_version()}
-
-
 @dataclass
 class TrainingHistory:
     """What :func:`train` recorded, one entry per recorded step.
@@ -252,11 +263,11 @@ def _check_args(network, steps, lr, optimizer, weight_decay, reduction, record_e
     return lr
 
 
-def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd", constraint: str = "separate",
+def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd", constraint: str = "sphere",
           weight_decay: float = 0.0, train_pairs=None, test_pairs=None, batch_size: int | None = None,
           reduction: str = "mean", trainable=None, seed: int = 0, record_every: int | None = None,
           snapshots: bool = True, callback=None, progress: bool = True, betas=(0.9, 0.999),
-          eps: float = 1e-8, blas_threads: int | None = 1) -> TrainingHistory:
+          eps: float = 1e-8, blas_threads: int | None = 1, spheres: str | None = None) -> TrainingHistory:
     """Train ``network`` in place and return its :class:`TrainingHistory`.
 
     Parameters
@@ -266,9 +277,12 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
     optimizer : {"gd", "sgd", "adam", "adamw"}
         ``"gd"`` full batch; ``"sgd"`` needs ``batch_size`` (minibatches of pairs, reshuffled
         every epoch with ``numpy.random.default_rng(seed)``); Adam(W) takes either.
-    constraint : {"separate", "joint", "none"}
-        Sphere constraint on the trainable embeddings/output weights (see module doc). Constrained
-        parameters are first renormalised onto their spheres.
+    constraint : {"sphere", "none"}
+        Sphere constraint on the trainable embeddings/output weights (the neuron's language, see
+        the module doc). Constrained parameters are first renormalised onto their spheres. The
+        older values ``"separate"``/``"joint"`` still work: ``constraint="sphere"`` with those spheres.
+    spheres : {"separate", "joint"}, optional
+        Which vectors share a sphere (default ``"separate"``); see :class:`symflow.neuron.Neuron`.
     weight_decay : float
         ``lambda >= 0`` on the embeddings and output weights, not on ``a`` (L2 added to the
         gradient; decoupled for ``"adamw"``). On a sphere the decay is radial and projected away.
@@ -304,7 +318,11 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
     unknown = [k for k in names if k not in network.params]
     if unknown or not names:
         raise SymflowError(f"trainable must name parameters among {tuple(network.params)}, got {names!r}")
-    blocks = sphere_blocks(network, constraint, names)
+    neuron = training_neuron(network, constraint, spheres)
+    blocks = sphere_blocks(network, neuron.constraint, names, neuron.spheres)
+    # the metadata keeps its one-word label: the spheres asked for ("separate"/"joint") or "none"
+    asked = constraint if constraint in SPHERES else (spheres or "separate")
+    label = asked if neuron.constrained else "none"
     train_set = as_pairs(network.group, train_pairs)
     test_set = None if test_pairs is None else as_pairs(network.group, test_pairs)
     if test_set is not None and len(test_set) == 0:
@@ -333,9 +351,9 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
     except SymflowError:
         c = None
     metadata = {
-        "versions": _versions(),
+        "versions": versions("sympy"),
         "network": network.describe(),
-        "training": {"steps": steps, "lr": lr, "optimizer": optimizer, "constraint": constraint,
+        "training": {"steps": steps, "lr": lr, "optimizer": optimizer, "constraint": label,
                      "weight_decay": float(weight_decay), "batch_size": batch_size, "reduction": reduction,
                      "trainable": list(names), "seed": int(seed), "record_every": every,
                      "n_train": P, "n_test": 0 if test_set is None else len(test_set),
@@ -378,47 +396,45 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
         err.step = step
         raise err
 
-    bar = _progress_bar(progress, steps)
-    task = bar.add_task("training", total=steps, loss=float("nan")) if bar is not None else None
     tick = max(1, steps // 400)
     limits = _blas_limits(blas_threads)
     metadata["training"]["blas_threads"] = blas_threads if limits is not None else None
     try:
-        if bar is not None:
-            bar.start()
-        k = 0
-        while True:
-            record_now = k % every == 0 or k == steps
-            if k == steps:
-                _record(k)
-                break
-            if full_batch:
-                batch = train_set
-            else:
-                if cursor + batch_size > P:
-                    order = rng.permutation(P)
-                    cursor = 0
-                batch = train_set.subset(order[cursor:cursor + batch_size])
-                cursor += batch_size
-            ev = network.evaluate(batch, reduction, grads=True)
-            if not np.isfinite(ev.loss):
-                _diverged(k, ev.loss)
-            if record_now and _record(k, ev if full_batch else None):
-                break
-            grads = {name: ev.grads[name] for name in names}
-            if tie_scale:
-                grads["a"] = np.full_like(grads["a"], grads["a"].sum())
-            if coupled_decay:
-                for name in names:
-                    if name != "a":
-                        grads[name] = grads[name] + coupled_decay * params[name]
-            project_tangent(params, grads, blocks)
-            opt.step(params, grads)
-            retract(params, blocks)
-            k += 1
-            done = k
-            if bar is not None and (k % tick == 0 or k == steps):
-                bar.update(task, completed=k, loss=ev.loss)
+        with progress_bar("training", total=steps, enabled=progress and steps > 0, fields={"loss": float("nan")},
+                          formats={"loss": "loss {:.5g}"}, counts=True, remaining=True) as bar:
+            k = 0
+            while True:
+                record_now = k % every == 0 or k == steps
+                if k == steps:
+                    _record(k)
+                    break
+                if full_batch:
+                    batch = train_set
+                else:
+                    if cursor + batch_size > P:
+                        order = rng.permutation(P)
+                        cursor = 0
+                    batch = train_set.subset(order[cursor:cursor + batch_size])
+                    cursor += batch_size
+                ev = network.evaluate(batch, reduction, grads=True)
+                if not np.isfinite(ev.loss):
+                    _diverged(k, ev.loss)
+                if record_now and _record(k, ev if full_batch else None):
+                    break
+                grads = {name: ev.grads[name] for name in names}
+                if tie_scale:
+                    grads["a"] = np.full_like(grads["a"], grads["a"].sum())
+                if coupled_decay:
+                    for name in names:
+                        if name != "a":
+                            grads[name] = grads[name] + coupled_decay * params[name]
+                project_tangent(params, grads, blocks)
+                opt.step(params, grads)
+                retract(params, blocks)
+                k += 1
+                done = k
+                if k % tick == 0 or k == steps:
+                    bar.update(completed=k, loss=ev.loss)
     except KeyboardInterrupt:
         interrupted = True
         retract(params, blocks)   # an interrupted update may have left the spheres
@@ -428,8 +444,6 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
             except KeyboardInterrupt:  # pragma: no cover - a second Ctrl-C while recording
                 pass
     finally:
-        if bar is not None:
-            bar.stop()
         if limits is not None:
             limits.restore_original_limits()
     return recorder.history(_metadata(), interrupted)
@@ -453,15 +467,5 @@ def _is_whole_table(ps: PairSet) -> bool:
     return ps.full or (len(ps) == n * n and len(np.unique(ps.g1 * n + ps.g2)) == n * n)
 
 
-def _progress_bar(enabled: bool, steps: int):
-    if not enabled or steps == 0:
-        return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TextColumn("loss {task.fields[loss]:.5g}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                    transient=True)
-
-
-__all__ = ["train", "TrainingHistory", "OPTIMIZERS", "CONSTRAINTS", "project_tangent", "retract",
-           "sphere_blocks", "GradientDescent", "Adam", "PairSet"]
+__all__ = ["train", "TrainingHistory", "OPTIMIZERS", "CONSTRAINTS", "SPHERES", "project_tangent", "retract",
+           "sphere_blocks", "training_neuron", "GradientDescent", "Adam", "PairSet"]

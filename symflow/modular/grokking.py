@@ -34,14 +34,28 @@ below its final value (generalisation came after memorisation, not with it).
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..dynamics.network import TwoLayerNetwork, split_pairs
+from ..dynamics.training import train
 from ..errors import SymflowError
+from ..groups import group
+from ..provenance import versions
 from ..theory.modular import frequency_coordinates
+from .mechanism import mechanism_report, neuron_frequencies
 
 __all__ = ["GrokConfig", "Stages", "GrokkingResult", "detect_stages", "progress_measures", "run_grokking"]
+
+#: The stage rule's numbers (module doc): train accuracy that counts as memorised, test accuracy that
+#: counts as generalised, how far a sustained curve may dip below its threshold, and the test-accuracy
+#: gain after memorisation that makes a run *grokking*.
+MEMORISED_ACCURACY = 0.99
+GENERALISED_ACCURACY = 0.95
+SLACK = 0.02
+GROKKING_GAIN = 0.2
 
 
 @dataclass
@@ -103,8 +117,6 @@ def _ipr(amp):
 
 def progress_measures(theta1, theta2, xi) -> dict:
     """Fourier progress measures of neurons ``(M, p)`` (see module doc); returns floats."""
-    from .mechanism import neuron_frequencies
-
     theta1, theta2, xi = (np.atleast_2d(np.asarray(v, dtype=float)) for v in (theta1, theta2, xi))
     norms = np.sqrt((theta1 ** 2).sum(1) + (theta2 ** 2).sum(1) + (xi ** 2).sum(1))
     alive = norms > 0.01 * max(norms.max(), 1e-300)
@@ -135,27 +147,27 @@ class Stages:
     end: int
     test_acc_at_memorised: float
     final_test_acc: float
-    rule: str = ("t_mem: train acc >= 0.99 sustained; t_gen: test acc >= 0.95 sustained; t_100: test acc = 1 "
-                 "sustained; sustained = never more than 0.02 below afterwards")
+    rule: str = (f"t_mem: train acc >= {MEMORISED_ACCURACY:g} sustained; t_gen: test acc >= {GENERALISED_ACCURACY:g} "
+                 f"sustained; t_100: test acc = 1 sustained; sustained = never more than {SLACK:g} below afterwards")
 
     @property
     def grokking(self) -> bool:
         return (self.memorised is not None and self.generalised is not None and self.memorised < self.generalised
-                and self.test_acc_at_memorised <= self.final_test_acc - 0.2)
+                and self.test_acc_at_memorised <= self.final_test_acc - GROKKING_GAIN)
 
     def describe(self) -> list[tuple[str, str, str]]:
         """Rows ``(stage, steps, what happened)``."""
         fmt = lambda s: "-" if s is None else str(s)
         rows = [("1 memorisation", f"0 - {fmt(self.memorised)}",
-                 f"train accuracy reaches 0.99; test accuracy {self.test_acc_at_memorised:.3f} there")]
+                 f"train accuracy reaches {MEMORISED_ACCURACY:g}; test accuracy {self.test_acc_at_memorised:.3f} there")]
         if self.generalised is not None:
             rows.append(("2 fast generalisation", f"{fmt(self.memorised)} - {self.generalised}",
-                         "test accuracy reaches 0.95"))
+                         f"test accuracy reaches {GENERALISED_ACCURACY:g}"))
             rows.append(("3 slow clean-up", f"{self.generalised} - {self.end}",
                          f"test accuracy 1.0 from step {fmt(self.perfect)}; final {self.final_test_acc:.4f}"))
         else:
             rows.append(("2 generalisation (incomplete)", f"{fmt(self.memorised)} - {self.end}",
-                         f"test accuracy 0.95 not reached; final {self.final_test_acc:.4f}"))
+                         f"test accuracy {GENERALISED_ACCURACY:g} not reached; final {self.final_test_acc:.4f}"))
         return rows
 
     def to_json(self) -> dict:
@@ -168,8 +180,8 @@ class Stages:
                 f"end {self.end}; grokking={self.grokking}>")
 
 
-def detect_stages(step, train_acc, test_acc, train_threshold: float = 0.99, test_threshold: float = 0.95,
-                  slack: float = 0.02) -> Stages:
+def detect_stages(step, train_acc, test_acc, train_threshold: float = MEMORISED_ACCURACY,
+                  test_threshold: float = GENERALISED_ACCURACY, slack: float = SLACK) -> Stages:
     """Apply the documented stage rule to recorded curves (arrays of equal length)."""
     step = np.asarray(step)
     tr, te = np.asarray(train_acc, float), np.asarray(test_acc, float)
@@ -228,14 +240,6 @@ def run_grokking(config: GrokConfig | None = None, progress: bool = True, **over
 
     Ctrl-C stops training and returns (and lets the caller save) everything recorded so far.
     """
-    import time
-
-    from ..dynamics.network import TwoLayerNetwork, split_pairs
-    from ..dynamics.training import train
-    from ..groups import group
-    from .lottery import _versions
-    from .mechanism import mechanism_report
-
     cfg = config if config is not None else GrokConfig()
     if overrides:
         unknown = set(overrides) - set(GrokConfig.__dataclass_fields__)
@@ -250,8 +254,7 @@ def run_grokking(config: GrokConfig | None = None, progress: bool = True, **over
     rows: list[dict] = []
 
     def record(step, network):
-        W = (network.a / network.width)[:, None] * network.xi
-        rows.append(progress_measures(network.theta1, network.theta2, W))
+        rows.append(progress_measures(network.theta1, network.theta2, network.output_weights()))
         return False
 
     t0 = time.perf_counter()
@@ -266,5 +269,4 @@ def run_grokking(config: GrokConfig | None = None, progress: bool = True, **over
     stages = detect_stages(hist.step, hist.train_acc, hist.test_acc)
     mech = mechanism_report(net)
     params = {k: v.copy() for k, v in net.params.items()}
-    versions = _versions()
-    return GrokkingResult(cfg, hist, measures, stages, mech, params, wall, versions)
+    return GrokkingResult(cfg, hist, measures, stages, mech, params, wall, versions("scipy", "sympy"))

@@ -24,13 +24,21 @@ starts at zero and must stay there).
 """
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+from rich.table import Table
 
+from ..dynamics.network import TwoLayerNetwork
 from ..errors import IntegrationError, SymflowError
+from ..groups import group
+from ..progress import progress_bar
+from ..provenance import versions
 from ..theory.blowup import blowup_times
+from ..theory.bruteforce import euclidean_gradients
 from ..theory.modular import frequency_coordinates, misalignment
 
 __all__ = ["LotteryPrediction", "FlowRun", "LotteryResult", "predict_winners", "random_start",
@@ -44,18 +52,6 @@ def _check_p(p):
     if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 3 or p % 2 == 0:
         raise SymflowError(f"p must be an odd integer >= 3 (the modulus of Z_p), got {p!r}")
     return int(p)
-
-
-def _versions() -> dict:
-    import platform
-
-    import scipy
-    import sympy
-
-    from .. import __version__
-
-    return {"symflow": __version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "sympy": sympy.__version__, "python": platform.python_version()}
 
 
 # ---------------------------------------------------------------------- prediction
@@ -151,9 +147,6 @@ def dominant_frequency(theta, xi, p: int | None = None):
 # ---------------------------------------------------------------------- starts
 def random_start(p: int, width: int, kappa: float, seed: int):
     """``(theta, xi)``: the network's Gaussian init, i.i.d. ``N(0, kappa^2)`` entries."""
-    from ..dynamics.network import TwoLayerNetwork
-    from ..groups import group
-
     net = TwoLayerNetwork.modular_addition(group(f"Z{_check_p(p)}"), width, init_scale=kappa, seed=seed)
     return net.params["theta"].copy(), net.params["xi"].copy()
 
@@ -194,9 +187,6 @@ class FlowRun:
 
 def _flow_rhs(p: int, width: int, model: str):
     """``(rhs(t, y), spread(y))`` of ``d params/dt = -grad CE`` (or ``+grad`` of the linear gain)."""
-    from ..dynamics.network import TwoLayerNetwork
-    from ..groups import group
-
     G = group(f"Z{p}")
     net = TwoLayerNetwork.modular_addition(G, width, init_scale=1.0, seed=0)
     size = width * p
@@ -212,8 +202,6 @@ def _flow_rhs(p: int, width: int, model: str):
                 raise IntegrationError(f"the cross-entropy became non-finite at t = {t:g}")
             return -np.concatenate([ev.grads["theta"].ravel(), ev.grads["xi"].ravel()])
     else:
-        from ..theory.bruteforce import euclidean_gradients
-
         def rhs(t, y):
             th, xi = unpack(y)
             g1, g2, gx = euclidean_gradients(G, th, th, xi)  # L = 2 p^2 Omega(theta, theta, xi)
@@ -236,7 +224,7 @@ def simulate_gradient_flow(theta, xi, model: str = "ce", stop_logit: float = 2.0
     windows (a rich progress bar advances per window); Ctrl-C returns what was computed so far with
     ``interrupted=True``. Raises :class:`IntegrationError` when ``solve_ivp`` fails.
     """
-    from scipy.integrate import solve_ivp
+    from scipy.integrate import solve_ivp  # ~0.5 s; not needed by the prediction or grokking
 
     if model not in MODELS:
         raise SymflowError(f"model must be one of {MODELS} ('ce': full cross-entropy, 'linear': small-logit gain), got {model!r}")
@@ -272,35 +260,26 @@ def simulate_gradient_flow(theta, xi, model: str = "ce", stop_logit: float = 2.0
         rec_b.append(frequency_coordinates(x, p)[0])
 
     record(0.0, y)
-    bar = None
-    if progress:
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-        bar = Progress(TextColumn("[bold]gradient flow"), BarColumn(), TextColumn("t = {task.fields[t]:.4g}"),
-                       TextColumn("spread {task.fields[s]:.3g}"), TimeElapsedColumn(), transient=True)
-        task = bar.add_task("flow", total=records, t=0.0, s=0.0)
-        bar.start()
     t, reason, interrupted = 0.0, "t_max", False
     t0 = time.perf_counter()
     edges = np.linspace(0.0, t_max, records + 1)
     try:
-        for i in range(records):
-            sol = solve_ivp(rhs, (edges[i], edges[i + 1]), y, method="RK45", rtol=rtol,
-                            atol=1e-9 * max(np.abs(y).max(), 1e-12), events=hit)
-            if sol.status < 0:
-                raise IntegrationError(f"solve_ivp failed at t = {sol.t[-1]:g}: {sol.message}")
-            y, t = sol.y[:, -1], float(sol.t[-1])
-            record(t, y)
-            if bar is not None:
-                bar.update(task, completed=i + 1, t=t, s=spread(y))
-            if sol.status == 1:
-                reason = f"logit spread {stop_logit:g}"
-                break
+        with progress_bar("gradient flow", total=records, enabled=progress, fields={"t": 0.0, "s": 0.0},
+                          formats={"t": "t = {:.4g}", "s": "spread {:.3g}"}) as bar:
+            for i in range(records):
+                sol = solve_ivp(rhs, (edges[i], edges[i + 1]), y, method="RK45", rtol=rtol,
+                                atol=1e-9 * max(np.abs(y).max(), 1e-12), events=hit)
+                if sol.status < 0:
+                    raise IntegrationError(f"solve_ivp failed at t = {sol.t[-1]:g}: {sol.message}")
+                y, t = sol.y[:, -1], float(sol.t[-1])
+                record(t, y)
+                if progress:
+                    bar.update(completed=i + 1, t=t, s=spread(y))
+                if sol.status == 1:
+                    reason = f"logit spread {stop_logit:g}"
+                    break
     except KeyboardInterrupt:
         interrupted, reason = True, "interrupted"
-    finally:
-        if bar is not None:
-            bar.stop()
     th, x = unpack(y)
     return FlowRun(t, th.copy(), x.copy(), np.array(rec_t), np.array(rec_a), np.array(rec_b), spread(y), reason,
                    model, interrupted, time.perf_counter() - t0)
@@ -317,7 +296,7 @@ class LotteryResult:
     simulated_winner: np.ndarray
     simulated_share: np.ndarray
     initial_dominant: np.ndarray
-    versions: dict = field(default_factory=_versions)
+    versions: dict = field(default_factory=lambda: versions("scipy", "sympy"))
 
     @property
     def agreement(self) -> float:
@@ -370,9 +349,6 @@ class LotteryResult:
 
     def save(self, out_dir) -> dict:
         """Write ``lottery.json`` and ``lottery.npz`` (arrays + JSON metadata) to ``out_dir``."""
-        import json
-        from pathlib import Path
-
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         data = self.to_json()
@@ -388,8 +364,6 @@ class LotteryResult:
 
     def table(self, max_rows: int = 20):
         """A rich table: per neuron the predicted winner, its blow-up time, runner-up, simulated winner."""
-        from rich.table import Table
-
         pr = self.prediction
         tab = Table(title=f"Lottery ticket, Z_{pr.p}: predicted (earliest blow-up) vs simulated winner",
                     caption=f"agreement {self.agreement:.1%} over {pr.width} neurons "

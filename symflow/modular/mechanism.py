@@ -28,8 +28,10 @@ import functools
 from dataclasses import dataclass, field
 
 import numpy as np
+import sympy as sp
 
 from ..errors import SymflowError
+from ..theory.modular import frequency_coordinates
 
 __all__ = ["FlawedIndicatorFit", "MechanismReport", "flawed_indicator_template", "flawed_indicator_fit",
            "activation_swap", "ideal_network", "network_logits", "neuron_frequencies", "mechanism_report",
@@ -51,8 +53,7 @@ def _as_arrays(net_or_theta, theta2=None, xi=None):
     """``(theta1, theta2, W)`` with the effective output weights ``W = (a/M) xi`` of a network."""
     if xi is None and hasattr(net_or_theta, "params"):
         net = net_or_theta
-        W = (net.a / net.width)[:, None] * net.xi
-        return np.asarray(net.theta1, float), np.asarray(net.theta2, float), W
+        return np.asarray(net.theta1, float), np.asarray(net.theta2, float), net.output_weights()
     th1 = np.atleast_2d(np.asarray(net_or_theta, dtype=float))
     th2 = th1 if theta2 is None else np.atleast_2d(np.asarray(theta2, dtype=float))
     if xi is None:
@@ -206,8 +207,6 @@ def phase_averaged_weights(shared: bool) -> tuple:
     weights (shared: ``(1/2, 1/4, 1/4)``, i.e. 2:1:1; unshared: ``(1/2, 0, 0)``). Returns SymPy
     rationals.
     """
-    import sympy as sp
-
     X, Y, J, p1, p2 = sp.symbols("X Y J phi1 phi2", real=True)
     q = p1 if shared else p2
     f = (sp.cos(X + p1) + sp.cos(Y + q)) ** 2 * sp.cos(J + p1 + q)
@@ -260,8 +259,6 @@ def ideal_network(p: int, phases_per_frequency: int = 5, amplitude: float = 1.0)
 
 def neuron_frequencies(theta1, theta2, xi) -> dict:
     """Per neuron: dominant frequency ``k`` (1-based), its energy share, ``D = phi1 + phi2 - psi`` there."""
-    from ..theory.modular import frequency_coordinates
-
     a1, p1, _ = frequency_coordinates(theta1)
     a2, p2, _ = frequency_coordinates(theta2)
     b, ps, _ = frequency_coordinates(xi)
@@ -336,8 +333,6 @@ def single_frequency_projection(theta1, theta2, xi, k=None):
     THEORY's premise made exact: the flawed-indicator fit of the projected network isolates what the
     dominant components compute from what the remaining energy adds.
     """
-    from ..theory.modular import frequency_coordinates
-
     if k is None:
         k = neuron_frequencies(theta1, theta2, xi)["k"]
     p = theta1.shape[-1]

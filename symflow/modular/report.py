@@ -7,6 +7,7 @@ report says so and everything else is written.
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -16,8 +17,6 @@ __all__ = ["write_grokking_report", "has_matplotlib"]
 
 
 def has_matplotlib() -> bool:
-    import importlib.util
-
     return importlib.util.find_spec("matplotlib") is not None
 
 

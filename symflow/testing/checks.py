@@ -41,6 +41,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
+import sympy as sp
+
+from ..groups.fourier import inverse_fourier
+from ..theory import bruteforce
+from ..theory.symbols import Z
 
 #: Default tolerance for identities that hold exactly in exact arithmetic.
 TOL = 1e-9
@@ -241,8 +246,6 @@ def indicator_consistency(system, i: int) -> None:
 def exact_matches_numeric(system, i: int, g: int, tol: float = 1e-12) -> None:
     """The exact SymPy matrix and the exact character of ``rho_i(g)`` equal the numeric ones
     (to ``tol = 1e-12``)."""
-    import sympy as sp
-
     s = as_system(system)
     r = s.group.irreps[i]
     M = np.array(sp.N(r.exact_matrices[g], 20).tolist(), dtype=complex)
@@ -381,20 +384,12 @@ def modular_conserved(system, alpha, beta, D) -> None:
 # ---------------------------------------------------------------------- parameter-space references
 def _activation(model):
     """``(sigma, sigma')`` of the model's polynomial activation as NumPy callables."""
-    import sympy as sp
-
-    from ..theory.symbols import Z
-
     coeffs = [float(c) for c in sp.Poly(model.activation, Z).all_coeffs()]
     dcoeffs = np.polyder(np.array(coeffs)) if len(coeffs) > 1 else np.array([0.0])
     return (lambda z: np.polyval(coeffs, z)), (lambda z: np.polyval(dcoeffs, z))
 
 
 def _is_quadratic_ce(model) -> bool:
-    import sympy as sp
-
-    from ..theory.symbols import Z
-
     return model.loss == "ce" and sp.expand(model.activation - Z ** 2) == 0
 
 
@@ -410,8 +405,6 @@ def reference_energy(system, state) -> np.ndarray:
     ``sigma = z^2`` this is :func:`symflow.theory.bruteforce.omega`); MSE (Li2):
     ``E = (1/2) sum_h (z_h - mean z)^2``, ``z_h = sum_{ab=h} sigma(u(a) + v(b))``.
     """
-    from ..theory import bruteforce
-
     m, G = system.model, system.group
     t1, t2 = _inputs(m, state)
     if _is_quadratic_ce(m):
@@ -444,8 +437,6 @@ def reference_gradients(system, state) -> dict:
     ``dE/dxi = (1/2) n^-2 P c``, ``c(h) = sum_{ab=h} sigma(...)``; MSE:
     ``dE/du(a) = sum_b (P z)(ab) sigma'(u(a)+v(b))``. Shared embeddings add both input slots.
     """
-    from ..theory import bruteforce
-
     m, G = system.model, system.group
     n = G.order
     t1, t2 = _inputs(m, state)
@@ -640,8 +631,6 @@ def phase_rotate(system, state, angles) -> dict:
     """Rotate the phases of each conjugate pair of characters: inputs by ``e^{i a_k}``, ``e^{i b_k}``
     (``b = a`` when shared), the output by ``e^{i (a_k + b_k)}``; conjugate characters get the
     conjugate phases, so signals stay real. ``angles`` has shape ``(pairs, 2)``."""
-    from ..groups.fourier import inverse_fourier
-
     m, G = system.model, system.group
     pairs = phase_pairs(G)
     first, second = m.input_names

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from ..errors import SymflowError
+from ..groups.fourier import FourierCoefficients
 from .checks import System
 
 
@@ -31,10 +34,6 @@ def _radial_coefficients(system: System) -> dict:
 
 def _add_radial(system: System, vel: dict, coeffs: dict, omega, factor: float) -> dict:
     """``vel[k] + factor * c_k * Omega * coeffs[k]`` on every block."""
-    import numpy as np
-
-    from ..groups.fourier import FourierCoefficients
-
     c = _radial_coefficients(system)
     om = np.asarray(omega)
     out = {}
@@ -66,8 +65,6 @@ def sign_flip(system: System) -> System:
 
 
 def _scale(system, coeffs, factor):
-    from ..groups.fourier import FourierCoefficients
-
     return FourierCoefficients(system.group, {d: factor * b for d, b in coeffs.blocks.items()})
 
 

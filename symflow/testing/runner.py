@@ -20,13 +20,19 @@ finished result, lists the rest under ``not_run`` and has ``interrupted = True``
 """
 from __future__ import annotations
 
-import platform
 import time
 import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hseed
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
 
+from ..progress import progress_bar
+from ..provenance import versions
 from .catalogue import CATALOGUE, Invariant
 from .checks import CheckFailure, System
 
@@ -64,18 +70,6 @@ class CheckResult:
         return out
 
 
-def versions() -> dict:
-    """Versions of symflow and the libraries a verification result depends on."""
-    import hypothesis
-    import scipy
-    import sympy
-
-    from .. import __version__
-
-    return {"symflow": __version__, "python": platform.python_version(), "numpy": np.__version__,
-            "scipy": scipy.__version__, "sympy": sympy.__version__, "hypothesis": hypothesis.__version__}
-
-
 @dataclass
 class VerifyReport:
     """All results of one ``verify`` run, with its parameters and library versions."""
@@ -86,7 +80,7 @@ class VerifyReport:
     examples: int = 0
     interrupted: bool = False
     not_run: list = field(default_factory=list)
-    versions: dict = field(default_factory=versions)
+    versions: dict = field(default_factory=lambda: versions("scipy", "sympy", "hypothesis"))
 
     @property
     def failures(self) -> list[CheckResult]:
@@ -110,8 +104,6 @@ class VerifyReport:
 
     def table(self):
         """A ``rich`` table: check, examples tried, time, result."""
-        from rich.table import Table
-
         title = "symflow verify " + " ".join(f"{k}={v}" for k, v in self.model.items())
         t = Table(title=title, header_style="bold")
         t.add_column("check", style="cyan", no_wrap=True)
@@ -130,9 +122,6 @@ class VerifyReport:
 
     def details(self):
         """Renderables for each failure: message and shrunk counterexample."""
-        from rich.panel import Panel
-        from rich.text import Text
-
         out = []
         for r in self.failures:
             body = Text()
@@ -217,9 +206,6 @@ def example_key(value):
 def run_invariant(inv: Invariant, system: System, examples: int = 20, seed: int = 0,
                   shrink_seconds: float = SHRINK_SECONDS) -> CheckResult:
     """Run one invariant with Hypothesis; never raises except ``KeyboardInterrupt``."""
-    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-    from hypothesis import seed as hseed
-
     reason = inv.skip_reason(system)
     if reason is not None:
         return CheckResult(inv.name, "skipped", skipped=reason, summary=inv.summary)
@@ -271,29 +257,15 @@ def run_catalogue(system: System, examples: int = 20, seed: int = 0, invariants=
     """
     invs = list(CATALOGUE if invariants is None else invariants)
     report = VerifyReport(model=dict(model or {"system": system.label}), seed=int(seed), examples=int(examples))
-    bar = None
-    if progress:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        con = console or Console(stderr=True)
-        bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                       console=con, transient=True, disable=not con.is_terminal)
-        bar.start()
-        task = bar.add_task("verify", total=len(invs))
-    try:
+    with progress_bar("verify", total=len(invs), enabled=progress, counts=True, console=console,
+                      only_terminal=True) as bar:
         for k, inv in enumerate(invs):
-            if bar is not None:
-                bar.update(task, description=f"verify {inv.name}")
+            bar.update(description=f"verify {inv.name}")
             try:
                 report.results.append(run_invariant(inv, system, examples, seed, shrink_seconds))
             except KeyboardInterrupt:
                 report.interrupted = True
                 report.not_run = [i.name for i in invs[k:]]
                 break
-            if bar is not None:
-                bar.advance(task)
-    finally:
-        if bar is not None:
-            bar.stop()
+            bar.advance()
     return report

@@ -4,7 +4,7 @@ Every strategy draws *small* objects so a property runs in milliseconds:
 
 * :func:`group_names` / :func:`groups` - named families (``Z_n``, products, ``D_n``, ``Q8``,
   ``Dic_n``, ``S_n`` (n <= 4), ``A_n`` (n <= 5), Frobenius ``F21``/``F20``/...) and random
-  products of cyclic groups, restricted to the families whose modules are installed;
+  products of cyclic groups;
 * :func:`relabelled_tables` / :func:`table_groups` - Cayley tables of small named groups with
   the elements shuffled (so :func:`symflow.groups.cayley.group_from_table` and the numeric irrep
   construction are exercised), and :func:`broken_tables` - tables violating an axiom;
@@ -26,7 +26,12 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-#: Named small groups per family (the family's module in ``symflow.groups`` must be present).
+import symflow
+
+from ..groups.cayley import group_from_table
+from ..neuron import SPHERES, Neuron
+
+#: Named small groups per family.
 FAMILY_NAMES: dict[str, tuple[str, ...]] = {
     "cyclic": tuple(f"Z{n}" for n in range(1, 13)),
     "product": ("Z2xZ2", "Z2xZ3", "Z2xZ4", "Z3xZ3", "Z2xZ2xZ2", "Z2xZ6", "Z3xZ5", "Z4xZ4"),
@@ -64,14 +69,15 @@ def available_families() -> list[str]:
 
 @lru_cache(maxsize=None)
 def _order_of(name: str) -> int:
-    import symflow
-
     return symflow.group(name).order
 
 
 def named_groups_list(families=None, max_order: int | None = None) -> list[str]:
-    """Names of the small named groups in ``families`` (default: all available), ``|G| <= max_order``."""
-    fams = available_families() if families is None else [f for f in families if family_available(f)]
+    """Names of the small named groups in ``families`` (default: all), ``|G| <= max_order``."""
+    fams = list(FAMILY_NAMES) if families is None else list(families)
+    unknown = [f for f in fams if f not in FAMILY_NAMES]
+    if unknown:
+        raise ValueError(f"unknown group families {unknown}; known: {list(FAMILY_NAMES)}")
     names = [nm for f in fams for nm in FAMILY_NAMES[f]]
     if max_order is not None:
         names = [nm for nm in names if _order_of(nm) <= max_order]
@@ -94,7 +100,7 @@ def random_products(draw, max_order: int = 24, max_factors: int = 3):
 
 
 def group_names(families=None, max_order: int | None = 60, products: bool = True):
-    """Strategy for group names: the named families (available ones) and random cyclic products."""
+    """Strategy for group names: the named families and random cyclic products."""
     names = named_groups_list(families, max_order)
     options = [st.sampled_from(names)] if names else []
     if products and (families is None or "product" in families):
@@ -106,8 +112,6 @@ def group_names(families=None, max_order: int | None = 60, products: bool = True
 
 def groups(families=None, max_order: int | None = 60, products: bool = True):
     """Strategy for :class:`~symflow.groups.group.Group` objects (see :func:`group_names`)."""
-    import symflow
-
     return group_names(families, max_order, products).map(symflow.group)
 
 
@@ -125,27 +129,16 @@ def relabel_table(table: np.ndarray, perm) -> np.ndarray:
 @st.composite
 def relabelled_tables(draw, names=("Z4", "Z2xZ2", "S3", "D4", "Q8", "Z6", "D5", "A4", "F21"), max_order: int = 24):
     """``(table, base_name, perm)``: the Cayley table of a small named group with shuffled elements."""
-    import symflow
-
-    usable = [nm for nm in names if _try_order(nm) is not None and _try_order(nm) <= max_order]
+    usable = [nm for nm in names if _order_of(nm) <= max_order]
     name = draw(st.sampled_from(usable))
     G = symflow.group(name)
     perm = np.array(draw(st.permutations(range(G.order))), dtype=np.int64)
     return relabel_table(G.table, perm), name, perm
 
 
-def _try_order(name):
-    try:
-        return _order_of(name)
-    except Exception:  # a family still missing from this checkout
-        return None
-
-
 def table_groups(names=("Z4", "Z2xZ2", "S3", "D4", "Q8", "Z6", "D5", "A4", "F21"), max_order: int = 24):
     """Strategy for :class:`Group` objects built by ``group_from_table`` from relabelled tables
     (their irreps come from the numeric construction)."""
-    from ..groups.cayley import group_from_table
-
     return relabelled_tables(names, max_order).map(lambda tnp: group_from_table(tnp[0], name=f"{tnp[1]}~table"))
 
 
@@ -156,9 +149,7 @@ def broken_tables(draw, names=("Z3", "Z4", "Z2xZ2", "S3", "D4", "Z5")):
     ``kind`` is ``"closure"`` (an entry outside ``0..n-1``) or ``"latin"`` (one entry changed,
     so a row repeats an element; such a table always violates identity, inverses or associativity).
     """
-    import symflow
-
-    name = draw(st.sampled_from([nm for nm in names if _try_order(nm) is not None]))
+    name = draw(st.sampled_from(list(names)))
     G = symflow.group(name)
     n = G.order
     t = relabel_table(G.table, draw(st.permutations(range(n))))
@@ -213,21 +204,23 @@ def sphere_points(n: int, batch: tuple = ()):
 
 @st.composite
 def neuron_states(draw, group, shared: bool = False, spheres: str = "separate", neurons: int | None = None):
-    """``(theta1, theta2, xi)`` on the model's product of spheres.
+    """``(theta1, theta2, xi)`` on the product of spheres of ``Neuron(shared=..., spheres=...)``.
 
-    ``shared=True`` gives ``theta2 = theta1`` (same array); ``spheres="joint"`` puts
-    ``[theta1; theta2]`` on one unit sphere. ``neurons=M`` draws a batch of shape ``(M, n)``.
+    ``shared=True`` gives ``theta2 = theta1`` (same array; ``spheres`` is then moot);
+    ``spheres="joint"`` puts ``[theta1; theta2]`` on one unit sphere. ``neurons=M`` draws a batch
+    of shape ``(M, n)``.
     """
     n = group.order
     batch = () if neurons is None else (int(neurons),)
-    xi = draw(sphere_points(n, batch))
-    if shared:
-        th = draw(sphere_points(n, batch))
-        return th, th, xi
-    if spheres == "joint":
-        both = draw(sphere_points(2 * n, batch))
-        return both[..., :n].copy(), both[..., n:].copy(), xi
-    return draw(sphere_points(n, batch)), draw(sphere_points(n, batch)), xi
+    neuron = Neuron(shared=shared, spheres="separate" if shared else spheres)
+    # the output's sphere is drawn first (the order seeded examples have always used)
+    spheres_in_draw_order = sorted(neuron.sphere_groups, key=lambda s: neuron.output_name not in s)
+    vectors = {}
+    for sphere in spheres_in_draw_order:
+        point = draw(sphere_points(n * len(sphere), batch))
+        for i, name in enumerate(sphere):
+            vectors[name] = point if len(sphere) == 1 else point[..., i * n:(i + 1) * n].copy()
+    return tuple(vectors[name] for name in neuron.roles)
 
 
 def fourier_states(group, shared: bool = False, spheres: str = "separate", neurons: int | None = None):
@@ -265,12 +258,10 @@ def model_definitions(draw, names=None, max_order: int = 24, losses=("ce", "mse"
     ``shared=True`` is drawn for abelian groups only (the variant the theory treats);
     ``activations`` are polynomial strings in ``z`` (``None`` = ``z**2``).
     """
-    import symflow
-
     name = draw(st.sampled_from(list(names)) if names is not None else group_names(max_order=max_order))
     G = symflow.group(name)
     shared = draw(st.booleans()) if G.is_abelian else False
-    spheres = "separate" if shared else draw(st.sampled_from(["separate", "joint"]))
+    spheres = "separate" if shared else draw(st.sampled_from(list(SPHERES)))
     return {"group": name, "shared": shared, "spheres": spheres, "loss": draw(st.sampled_from(list(losses))),
             "activation": draw(st.sampled_from(list(activations)))}
 
