@@ -1,14 +1,67 @@
 """symflow: what a two-layer network trained on a finite group's composition table learns, and how fast.
 
-Quick start::
+The whole path of a theorist's session, from one flat namespace (walk-through: ``docs/tutorial.md``)::
 
     import symflow
-    G = symflow.group("F21")      # exact irreps, character table, Fourier transform
+    G = symflow.group("F21")                  # exact irreps, character table, Fourier transform
+    G.orbits                                  # irrep orbits {rho, conj rho}: id, label, dim, type
+    m = symflow.Model(G)                      # GC's neuron: z**2, small-logit CE, separate spheres
+    m.energy().fourier                        # the energy in Fourier space (SymPy), proved equal to
+                                              #   the parameter-space sum by m.energy().verify()
+    m.block_flow(3).rhs                       # the Riemannian flow of one 3x3 irrep block
+    symflow.abelian_closed_form(symflow.Model("Z7"))   # magnitude/phase ODEs of an abelian group
+    eq = symflow.equilibrium(m, 2)            # the equilibrium on orbit 2, exact Omega*
+    symflow.spectrum(m, 2)                    # its tangent spectrum: the rates, exactly
+    run = symflow.simulate(m, width=512, seed=0)       # a population of neurons, reduced flow
+    run.summary()                             # fractions per orbit, alignment, Omega
+
+Names: :func:`group`, :class:`Group`, :class:`Irrep`, :class:`IrrepOrbit`, :class:`Neuron`,
+:class:`Model`, :func:`equilibrium`, :func:`equilibria`, :func:`spectrum`, :func:`spectra`,
+:func:`abelian_closed_form`, :func:`simulate`, :func:`run_until_aligned`, :func:`study`,
+:func:`verify`, and the errors (:class:`SymflowError` and its subclasses). Everything beyond the
+group is imported on first use, so ``import symflow`` stays light.
 """
-__version__ = "0.1.0"
+from ._version import __version__
+from .errors import GroupAxiomError, IntegrationError, ModelError, SymflowError, UnknownGroupError
+from .groups import Group, Irrep, group
+from .groups.orbits import IrrepOrbit
+from .neuron import Neuron
+from .theory.model import Model
 
-from .errors import SymflowError, UnknownGroupError, GroupAxiomError, ModelError, IntegrationError
-from .groups import group, Group, Irrep
+__all__ = ["group", "Group", "Irrep", "IrrepOrbit", "Neuron", "Model", "equilibrium", "equilibria", "spectrum",
+           "spectra", "abelian_closed_form", "simulate", "run_until_aligned", "study", "verify", "SymflowError",
+           "UnknownGroupError", "GroupAxiomError", "ModelError", "IntegrationError", "__version__"]
 
-__all__ = ["group", "Group", "Irrep", "SymflowError", "UnknownGroupError", "GroupAxiomError",
-           "ModelError", "IntegrationError", "__version__"]
+
+def __getattr__(name):
+    """The derivation, simulation and study entry points, imported on first use (they need SymPy,
+    SciPy or the generated code; ``import symflow`` does not)."""
+    if name == "equilibrium":
+        from .theory.equilibria import equilibrium
+        return equilibrium
+    if name == "equilibria":
+        from .theory.equilibria import orbit_equilibria
+        return orbit_equilibria
+    if name == "spectrum":
+        from .theory.rates import spectrum
+        return spectrum
+    if name == "spectra":
+        from .theory.rates import orbit_spectra
+        return orbit_spectra
+    if name == "abelian_closed_form":
+        from .theory.closed_forms import abelian_closed_form
+        return abelian_closed_form
+    if name in ("simulate", "run_until_aligned"):
+        from . import dynamics
+        return getattr(dynamics, name)
+    if name == "study":
+        from .study import run_study
+        return run_study
+    if name == "verify":
+        from .testing import verify
+        return verify
+    raise AttributeError(f"module 'symflow' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

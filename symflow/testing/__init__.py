@@ -22,6 +22,20 @@ from .checks import CheckFailure, System, expect, expect_close
 from .mutants import MUTANTS, mutate
 from .runner import CheckResult, VerifyReport, run_catalogue, run_invariant
 
+
+def verify(model, examples: int = 20, seed: int = 0, invariants=None) -> VerifyReport:
+    """Run the invariant catalogue on ``model`` (a :class:`~symflow.theory.model.Model`, a group name or a
+    Group), as ``symflow verify`` does; returns the :class:`VerifyReport` (``.ok``, ``.failures``).
+
+    >>> import symflow
+    >>> symflow.verify("Z5", examples=3).ok
+    True
+    """
+    from ..theory.model import Model
+
+    system = system_for(model=model) if isinstance(model, Model) else system_for(model)
+    return run_catalogue(system, examples=examples, seed=seed, invariants=invariants)
+
 __all__ = ["strategies", "checks", "catalogue", "runner", "mutants", "CATALOGUE", "Invariant", "invariant",
            "system_for", "System", "CheckFailure", "expect", "expect_close", "MUTANTS", "mutate",
-           "CheckResult", "VerifyReport", "run_catalogue", "run_invariant"]
+           "CheckResult", "VerifyReport", "run_catalogue", "run_invariant", "verify"]
