@@ -241,9 +241,8 @@ class ReducedFlow(EvaluatedFlow):
         self._use_kernels(kernels)
         self.n = self.model.group.order
         self.evaluations = 0
-        G = self.model.group
         #: cyclic groups: evaluate frequencies 0..n//2 only and mirror (see CyclicHalfSpectrum)
-        self.half_spectrum = bool(use_symmetry and self.layout.fft and len(G.abelian_factors) == 1 and self.n > 2)
+        self.half_spectrum = bool(use_symmetry and self.layout.cyclic and self.n > 2)
         self.form = CyclicHalfSpectrum(self.n) if self.half_spectrum else FullRows()
 
     def _use_kernels(self, kernels) -> None:

@@ -16,7 +16,13 @@ Two internal layouts serve the integrators: :class:`CompactLayout` (rows with on
 conjugate pair, half the size for abelian groups; ``compress``/``expand`` convert) and
 :class:`BlockedLayout` (``m`` rows stored part by part, so each vector's blocks of all ``m``
 neurons are one contiguous array). Both have the same per-neuron geometry (``inner``,
-``sphere_norms``, ``retract``, ``realify``) as :class:`FourierLayout`.
+``sphere_norms``, ``retract``, ``realify``) as :class:`FourierLayout`. The cyclic case ``Z_n`` (the
+partner of frequency ``k`` is ``n - k``: reversed slices, ``rfft``) is flagged once, ``layout.cyclic``.
+
+Irrep orbits are the group's (:attr:`symflow.groups.Group.orbits`, records with ``id``, ``label``,
+``dim``, ``type``); a layout adds only where their irreps sit in a row (:attr:`FourierLayout.irrep_slots`,
+:meth:`FourierLayout.orbit_slots_of`). Each layout carries the model's :class:`~symflow.neuron.Neuron`
+(``layout.neuron``; :func:`neuron_of`).
 """
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ import numpy as np
 
 from ..errors import SymflowError
 from ..groups.fourier import FourierCoefficients, inverse_fourier
+from ..groups.orbits import abelian_conjugates
 from ..neuron import Neuron
 
 
@@ -81,6 +88,8 @@ class FourierLayout(RowLayout):
         Vector names (``model.vector_names``).
     spheres : tuple of tuples of names
         Each inner tuple is one unit sphere (``model.manifold.spheres``); empty for no constraint.
+    neuron : Neuron, optional
+        The neuron variant (:meth:`for_model` sets it; the observables read its roles).
     """
 
     def __init__(self, group, names, spheres=(), neuron: Neuron | None = None):
@@ -89,7 +98,10 @@ class FourierLayout(RowLayout):
         self.names = tuple(names)
         self.spheres = tuple(tuple(s) for s in spheres)
         self.n = group.order
+        #: abelian products of cyclic groups: all n characters in numpy.fft order (1 x 1 blocks)
         self.fft = group.abelian_factors is not None
+        #: a single cyclic group Z_n: conjugate of frequency k is n - k (reversed slices, rfft)
+        self.cyclic = bool(self.fft and len(group.abelian_factors) == 1)
         if self.fft:
             self.counts = {1: self.n}
         else:
@@ -158,10 +170,7 @@ class FourierLayout(RowLayout):
         the ``numpy.fft`` path (all blocks 1 x 1, ``U = 1``).
         """
         if self.fft:
-            f = self.group.abelian_factors
-            digits = np.stack(np.unravel_index(np.arange(self.n), f), axis=-1)
-            partner = np.ravel_multi_index(tuple(((-digits) % np.array(f)).T), f)
-            return {1: (np.asarray(partner), None)}
+            return {1: (np.asarray(abelian_conjugates(self.group.abelian_factors)), None)}
         G = self.group
         where = {i: (d, pos) for d, idx in G.irreps_by_dim.items() for pos, i in enumerate(idx)}
         rng = np.random.default_rng(12345)
@@ -196,7 +205,7 @@ class FourierLayout(RowLayout):
         the Plancherel metric; removes rounding drift off the reality constraint). Returns ``data``.
         ``view`` replaces :meth:`view` (for :class:`BlockedLayout` arrays)."""
         rm = self.reality_map
-        cyclic = self.fft and len(self.group.abelian_factors) == 1
+        cyclic = self.cyclic
         view = view or self.view
         real_pos = self._real_positions
         for name in self.names:
@@ -243,26 +252,9 @@ class FourierLayout(RowLayout):
         return cls(model.group, model.vector_names, spheres, neuron=neuron_of(model))
 
     @cached_property
-    def entry_weight(self) -> np.ndarray:
-        """Plancherel weight ``n d`` of each entry of one vector's part of a row, shape ``(n,)``."""
-        return np.concatenate([np.full(self.counts[d] * d * d, float(self.n * d)) for d in self.dims])
-
-    @cached_property
-    def _real_weight(self) -> np.ndarray:
-        """Weights of the float64 view of a whole row (real and imaginary parts), ``(2L,)``."""
-        return np.repeat(np.tile(self.entry_weight, len(self.names)), 2)
-
-    @cached_property
     def weight_ranges(self) -> dict:
         """``{name: [(start, stop, w), ...]}``: contiguous entry ranges of constant Plancherel weight."""
         return {nm: [(*self.offsets[nm, d], float(self.n * d)) for d in self.dims] for nm in self.names}
-
-    def sphere_slices(self) -> list:
-        """For each sphere, the list of ``(start, stop)`` ranges of its vectors in a row."""
-        out = []
-        for sphere in self.spheres:
-            out.append([(self.offsets[nm, self.dims[0]][0], self.offsets[nm, self.dims[-1]][1]) for nm in sphere])
-        return out
 
     @cached_property
     def compact(self) -> "CompactLayout":
@@ -407,7 +399,7 @@ class CompactLayout(RowLayout):
         self.full = full
         self.group, self.names, self.spheres, self.neuron = full.group, full.names, full.spheres, full.neuron
         self.n, self.fft = full.n, full.fft
-        self.cyclic = bool(full.fft and len(full.group.abelian_factors) == 1)
+        self.cyclic = full.cyclic
         rm = full.reality_map
         self.keep, self.paired, self.fill, self.selfdual = {}, {}, {}, {}
         for d in full.dims:
@@ -658,9 +650,8 @@ class FourierState:
         M = next(iter(arrays.values())).shape[0]
         data = np.empty((M, layout.size), dtype=np.complex128)
         G = model.group
-        cyclic = layout.fft and len(G.abelian_factors) == 1
         for name in layout.names:
-            if cyclic:
+            if layout.cyclic:
                 # real signals on Z_n: rfft gives frequencies 0..n//2, the rest are their conjugates
                 c = layout.compact
                 part = c.view(np.empty((M, c.size), dtype=np.complex128), name, 1)
