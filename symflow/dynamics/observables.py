@@ -105,7 +105,7 @@ def rank_ratio(state: FourierState, dominant: np.ndarray | None = None, method: 
     return out
 
 
-def _roles(state) -> tuple:
+def roles(state) -> tuple:
     """``(first input, second input, output)`` vector names of a CE state (:attr:`Neuron.roles`)."""
     neuron = state.layout.neuron
     if neuron is None or neuron.output_name is None:
@@ -114,10 +114,13 @@ def _roles(state) -> tuple:
     return neuron.roles
 
 
+_ce_names = roles   # compatibility: symflow/study/trajectory.py calls obs._ce_names (use obs.roles)
+
+
 def alignment(state: FourierState, dominant: np.ndarray | None = None) -> np.ndarray:
     """``(M, 3)`` cosines: (xi, th2 th1), (th1, th2^* xi), (th2, xi th1^*) on the dominant block
     (:func:`symflow.dynamics.alignment.alignment_cosines`)."""
-    n1, n2, nx = _roles(state)
+    n1, n2, nx = roles(state)
     blocks = dominant_blocks(state, dominant)
     out = np.zeros((state.width, 3))
     for d in blocks[nx]:
@@ -130,7 +133,7 @@ def phases(state: FourierState, dominant: np.ndarray | None = None) -> dict:
     """Abelian groups: ``{"phi1", "phi2", "psi", "D"}`` at the dominant frequency, each ``(M,)``."""
     if any(d != 1 for d in state.layout.dims):
         raise ModelError("phases are defined for abelian groups (all blocks 1 x 1)")
-    n1, n2, nx = _roles(state)
+    n1, n2, nx = roles(state)
     blocks = dominant_blocks(state, dominant)
     phi1 = np.angle(blocks[n1][1][1][:, 0, 0])
     phi2 = np.angle(blocks[n2][1][1][:, 0, 0])
