@@ -73,7 +73,16 @@ class StorageForm:
     """How an evaluator's rows store the blocks: which blocks go through the kernels
     (:meth:`kernel_blocks`), how ``Omega`` is reduced from the ``omega_block`` values (:meth:`energy`),
     where each velocity block is written (:meth:`velocity_view`) and what completes the velocity
-    (:meth:`finish`)."""
+    (:meth:`finish`). ``d nu/dt = drive - radial(Omega) nu`` is :meth:`update` on each block
+    (complex arithmetic, ``Omega`` broadcast over the block axes ``omega_axes``)."""
+
+    #: index turning ``Omega`` (M,) into the shape the radial coefficients multiply blocks with
+    omega_axes = (slice(None), None, None, None)
+
+    def update(self, v, g, c, b, m) -> None:
+        """``v = g - c b`` in place."""
+        np.multiply(c, b, out=v)
+        np.subtract(g, v, out=v)
 
     def kernel_blocks(self, data, lay, names, d, check):
         return tuple(lay.view(data, nm, d) for nm in names)
@@ -155,7 +164,15 @@ class CompactRows(StorageForm):
 
     with ``w = 2`` for pair representatives (``omega_block[conj rho] = conj(omega_block[rho])``) and
     ``w = 1`` for self-conjugate irreps, whose imaginary parts must be rounding (``IMAG_TOL``
-    relative to ``sum w |omega_block|``)."""
+    relative to ``sum w |omega_block|``). The velocity update runs on the float64 views (real
+    coefficients: no complex casts; the stored blocks of compact rows are few and large)."""
+
+    omega_axes = (slice(None), None)
+
+    def update(self, v, g, c, b, m) -> None:
+        vf = v.reshape(m, -1).view(np.float64)
+        np.multiply(b.reshape(m, -1).view(np.float64), c, out=vf)
+        np.subtract(_float_rows(g, m), vf, out=vf)
 
     def __init__(self, layout):
         #: float64-view weights: Re(omega_block) -> w (trivial irrep 0), Im -> 0; and Im of self-conjugate
@@ -281,15 +298,13 @@ class ReducedFlow(EvaluatedFlow):
             parts.append((d, blocks, drives))
         self.evaluations += 1
         omega = form.energy(terms, check)
-        # d nu/dt = drive - radial(Omega) nu on the float64 views (real coefficients: no complex casts)
-        coeffs = self.kernels.radial(omega[:, None])
+        # d nu/dt = drive - radial(Omega) nu; on the trivial block -c_nu Omega nu
+        coeffs = self.kernels.radial(omega[form.omega_axes])
         m = data.shape[0]
         for d, blocks, drives in parts:
             for name, g, c, b in zip(names, drives, coeffs, blocks):
                 v = form.velocity_view(out, lay, name, d)
-                vf = v.reshape(m, -1).view(np.float64)
-                np.multiply(_float_rows(b, m), c, out=vf)
-                np.subtract(_float_rows(g, m), vf, out=vf)
+                form.update(v, g, c, b, m)
                 if d == 1:
                     np.multiply((-self.trivial_rate[name] * omega)[:, None, None], b[:, 0], out=v[:, 0])
         form.finish(out, lay, names)
