@@ -311,3 +311,28 @@ def test_simulate_chooses_workers_by_size():
     assert auto_workers(AUTO_WORKERS_MIN, 1) >= 1
     res = simulate("Z7", width=4, seed=0, t_end=50.0, n_save=2, progress=False)
     assert res.metadata["workers"] == 1
+
+
+# ---------------------------------------------------------------------------- kernel backends
+@pytest.mark.parametrize("group, shared", [("Z7", False), ("Z2xZ4", True), ("F21", False), ("S4", False), ("Q8", True)])
+def test_lambdify_backend_through_the_evaluator_equals_generated_kernels(group, shared):
+    """The one evaluator gives the same flow with either kernel backend (full rows, cyclic half
+    spectrum and compact rows alike)."""
+    model = Model(group, shared=shared)
+    y = initial.uniform(model, 5, 11).data
+    gen, lam = ReducedFlow(model), ReducedFlow(model, backend="lambdify")
+    assert lam.kernels.styles == {d: "lambdify" for d in lam.layout.dims}
+    om_g, v_g = gen.evaluate(y)
+    om_l, v_l = lam.evaluate(y)
+    np.testing.assert_allclose(om_l, om_g, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(v_l, v_g, rtol=0, atol=1e-10 * np.abs(v_g).max())
+    cg, cl = gen.compact_flow(), lam.compact_flow()
+    assert (cg is None) == (cl is None)
+    if cg is not None:
+        np.testing.assert_allclose(cl.evaluate(cl.compress(y))[1], cg.evaluate(cg.compress(y))[1], rtol=0,
+                                   atol=1e-10 * np.abs(v_g).max())
+
+
+def test_unknown_kernel_backend_is_refused():
+    with pytest.raises(SymflowError, match="backend"):
+        ReducedFlow(Model("Z5"), backend="numba")
