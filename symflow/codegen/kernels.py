@@ -1,6 +1,6 @@
 """The block kernels of the reduced flow, ready to run: ``flow_kernels(model, backend=...)``.
 
-One interface for every backend (what :class:`symflow.dynamics.reduced.ReducedFlow` assembles the
+One interface for every backend (what :class:`symflow.dynamics.flow.ReducedFlow` assembles the
 flow from): ``block_terms[d](*blocks, n) -> (omega_block, drives)`` on ``(..., k_d, d, d)`` arrays,
 ``radial(Omega)`` (one coefficient per vector), ``trivial_rate`` (dict name -> float), ``names``,
 ``dims``, ``styles``, ``expression_hash``, ``code_hash``.

@@ -6,14 +6,16 @@
     res.save("f21.npz")                             # the public NPZ contract (see results.py)
 
 Modules, in the order data flows: ``state`` (the spectral layouts and their geometry, Fourier
-coordinates), ``initial`` (initial populations), ``reduced`` (THE flow evaluator ``ReducedFlow``),
-``integrators`` (steppers, events, the chunked ``integrate``), ``defaults`` (run defaults),
+coordinates), ``initial`` (initial populations), ``flow`` (THE flow evaluator ``ReducedFlow``),
+``steppers`` (``GeometricRK``, ``ScipyStepper``), ``events`` (equilibrium, blow-up), ``integrators``
+(the chunked driver ``integrate``), ``defaults`` (run defaults),
 ``drivers`` (``simulate``, ``run_until_aligned``), ``alignment`` (the alignment criterion),
 ``observables``, ``results``; the full network in parameter space: ``network``
-(``TwoLayerNetwork``), ``training`` (``train``), ``stage2`` (scale training).
+(``TwoLayerNetwork``), ``training`` (``train``), ``stage2`` (scale training). ``reduced`` keeps the
+historical import path of the flow and the drivers (re-exports only).
 """
 from .state import FourierLayout, FourierState
-from .reduced import ReducedFlow
+from .flow import ReducedFlow
 from .drivers import AlignedRun, as_model, run_until_aligned, simulate
 from .results import SimulationResult
 from .integrators import GeometricRK, ScipyStepper, integrate, make_stepper

@@ -19,7 +19,7 @@ from . import observables
 from .defaults import MAX_STEP_FACTOR, SIMULATION_N_SAVE, check_time, default_gtol, save_times, simulation_t_end
 from .initial import check_seed, check_width, initial_state
 from .integrators import IntegrationOutput, StepCounts, integrate, make_stepper
-from .reduced import ReducedFlow
+from .flow import ReducedFlow
 from .results import SimulationResult, build_metadata
 from .state import FourierState, neuron_of
 

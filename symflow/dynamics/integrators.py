@@ -7,7 +7,7 @@ processes, so a ``KeyboardInterrupt`` loses at most the current interval and ret
 saved before it. Events (:mod:`.events`) are handed to the stepper; a transient progress bar
 (:func:`symflow.progress.progress_bar`) shows the time reached on stderr. For groups with
 complex-conjugate pairs of irreps only one member of each pair is integrated
-(:class:`~symflow.dynamics.reduced.CompactFlow`: half the work for abelian groups).
+(:class:`~symflow.dynamics.flow.CompactFlow`: half the work for abelian groups).
 
 The steppers and their counters are importable from here too (``GeometricRK``, ``ScipyStepper``,
 ``make_stepper``, ``StepCounts``, ``ChunkStatus``).
@@ -108,7 +108,7 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
     with complex-conjugate pairs of irreps), the integration runs on compact rows, one member of
     each pair (about half the work for abelian groups); ``save``, ``callback`` and ``final`` still
     see full rows (``save_working=True``: ``save`` gets the working rows, compact when
-    ``flow.compact_flow()`` is used; :func:`~symflow.dynamics.reduced.simulate` converts them itself).
+    ``flow.compact_flow()`` is used; :func:`~symflow.dynamics.flow.simulate` converts them itself).
 
     Equilibrium (``gtol`` given): a neuron whose speed ``|F(y_m)|`` falls below ``gtol`` after an
     accepted step is at equilibrium from then on. Its first crossing time is recorded, it leaves

@@ -2,7 +2,7 @@
 
 A state is a complex array ``y`` of shape ``(m, L)`` (``m`` neurons, see
 :class:`~symflow.dynamics.state.FourierState`) and the flow ``F(y)`` is a
-:class:`~symflow.dynamics.reduced.ReducedFlow`. Every stepper has one entry point,
+:class:`~symflow.dynamics.flow.ReducedFlow`. Every stepper has one entry point,
 ``advance(flow, y, t0, t1, status, events, counts)``, which steps the chunk, calls the events
 (:mod:`.events`) after every accepted step and adds its work to :class:`StepCounts`.
 
@@ -35,7 +35,7 @@ The working arrays of a chunk are stored part by part
 (:class:`~symflow.dynamics.state.BlockedLayout`) so the generated code runs on contiguous arrays,
 the stage combinations are single BLAS calls on a reused workspace, and for groups with
 complex-conjugate pairs of irreps only one member of each pair is integrated
-(:class:`~symflow.dynamics.reduced.CompactFlow`: half the work for abelian groups).
+(:class:`~symflow.dynamics.flow.CompactFlow`: half the work for abelian groups).
 
 Step-size control of the adaptive :class:`GeometricRK` (Hairer-Norsett-Wanner I, II.4): the new step
 is ``h * clip(SAFETY * err^(-1/order), MIN_FACTOR, MAX_FACTOR)`` (``MAX_FACTOR`` when ``err = 0``;
@@ -50,7 +50,7 @@ import numpy as np
 
 from ..errors import IntegrationError, SymflowError
 from .events import Events
-from .reduced import EvaluatedFlow
+from .flow import EvaluatedFlow
 from .state import BlockedLayout
 
 #: Smallest step relative to the time span before a stepper gives up.

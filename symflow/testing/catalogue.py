@@ -303,7 +303,7 @@ def system_for(group=None, shared: bool = False, spheres: str | None = None, los
     SymPy one when no generated code exists), integrator step and predictions.
 
     ``fourier_rhs`` runs the generated module (:func:`symflow.codegen.flow_kernels`) through the
-    simulator's :class:`~symflow.dynamics.reduced.ReducedFlow`; ``sympy_rhs`` evaluates the SymPy
+    simulator's :class:`~symflow.dynamics.flow.ReducedFlow`; ``sympy_rhs`` evaluates the SymPy
     block expressions directly (:func:`sympy_fourier_rhs`).
 
     ``group`` is a name or a Group (or pass a ready ``model``). Parts that do not exist for the
@@ -369,9 +369,9 @@ def system_for(group=None, shared: bool = False, spheres: str | None = None, los
 
 def sympy_fourier_rhs(model):
     """``fourier_rhs`` on the model's SymPy block flows through ``lambdify`` (no generated code): the
-    flow evaluator (:class:`~symflow.dynamics.reduced.ReducedFlow`, full rows) with the ``lambdify``
+    flow evaluator (:class:`~symflow.dynamics.flow.ReducedFlow`, full rows) with the ``lambdify``
     kernel backend. The reference of ``codegen.matches-sympy``: the same assembly, other kernels."""
-    from ..dynamics.reduced import ReducedFlow
+    from ..dynamics.flow import ReducedFlow
 
     return _evaluator_rhs(ReducedFlow(model, backend="lambdify", use_symmetry=False))
 
@@ -405,7 +405,7 @@ def _modular_ode(p: int):
 
 def _generated_rhs(model):
     """``(fourier_rhs, None, kernels)`` running the generated NumPy module through the simulator's
-    evaluator (:class:`symflow.dynamics.reduced.ReducedFlow`, what ``symflow simulate`` integrates),
+    evaluator (:class:`symflow.dynamics.flow.ReducedFlow`, what ``symflow simulate`` integrates),
     or ``(None, reason, None)``."""
     try:
         from ..codegen import flow_kernels
@@ -424,8 +424,8 @@ def rhs_from_module(model, module):
 
 
 def _flow_with(model, kernels):
-    """The simulator's :class:`~symflow.dynamics.reduced.ReducedFlow` of ``model`` running ``kernels``."""
-    from ..dynamics.reduced import ReducedFlow
+    """The simulator's :class:`~symflow.dynamics.flow.ReducedFlow` of ``model`` running ``kernels``."""
+    from ..dynamics.flow import ReducedFlow
 
     return ReducedFlow(model, kernels=kernels)
 

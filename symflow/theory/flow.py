@@ -328,9 +328,9 @@ def _lambdified(bf: BlockFlow):
 
 def fourier_flow_numeric(model, state):
     """See :meth:`symflow.theory.model.Model.fourier_flow_numeric`: the one evaluator of the reduced
-    flow (:class:`symflow.dynamics.reduced.ReducedFlow`, full rows) on the ``lambdify`` kernels of
+    flow (:class:`symflow.dynamics.flow.ReducedFlow`, full rows) on the ``lambdify`` kernels of
     the block flows, for any batch shape."""
-    from ..dynamics.reduced import ReducedFlow   # the evaluator; theory does not depend on dynamics otherwise
+    from ..dynamics.flow import ReducedFlow   # the evaluator; theory does not depend on dynamics otherwise
     from ..errors import IntegrationError
     from ..groups.fourier import FourierCoefficients
 
