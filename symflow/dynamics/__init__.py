@@ -6,17 +6,16 @@
     res.save("f21.npz")                             # the public NPZ contract (see results.py)
 
 Modules, in the order data flows: ``state`` (the spectral layouts and their geometry, Fourier
-coordinates), ``initial`` (initial populations), ``flow`` (THE flow evaluator ``ReducedFlow``),
-``steppers`` (``GeometricRK``, ``ScipyStepper``), ``events`` (equilibrium, blow-up), ``integrators``
-(the chunked driver ``integrate``), ``defaults`` (run defaults),
-``drivers`` (``simulate``, ``run_until_aligned``), ``alignment`` (the alignment criterion),
-``observables``, ``results``; the full network in parameter space: ``network``
-(``TwoLayerNetwork``), ``training`` (``train``), ``stage2`` (scale training). ``reduced`` keeps the
-historical import path of the flow and the drivers (re-exports only).
+coordinates), ``initial`` (initial populations), ``flow`` (THE flow evaluator), ``reduced``
+(``ReducedFlow``: the evaluator of a model or group name, ``as_model``), ``steppers``
+(``GeometricRK``, ``ScipyStepper``), ``events`` (equilibrium, blow-up), ``integrators`` (the
+chunked driver ``integrate``), ``defaults`` (run defaults), ``drivers`` (``simulate``,
+``run_until_aligned``), ``alignment`` (the alignment criterion), ``observables``, ``results``; the full network in parameter space: ``network``
+(``TwoLayerNetwork``), ``training`` (``train``), ``stage2`` (scale training).
 """
 from .state import FourierLayout, FourierState
-from .flow import ReducedFlow
-from .drivers import AlignedRun, as_model, run_until_aligned, simulate
+from .reduced import ReducedFlow, as_model
+from .drivers import AlignedRun, run_until_aligned, simulate
 from .results import SimulationResult
 from .integrators import GeometricRK, ScipyStepper, integrate, make_stepper
 from .network import TwoLayerNetwork, split_pairs, neuron_alignment

@@ -19,22 +19,9 @@ from . import observables
 from .defaults import MAX_STEP_FACTOR, SIMULATION_N_SAVE, check_time, default_gtol, save_times, simulation_t_end
 from .initial import check_seed, check_width, initial_state
 from .integrators import IntegrationOutput, StepCounts, integrate, make_stepper
-from .flow import ReducedFlow
+from .reduced import ReducedFlow, as_model
 from .results import SimulationResult, build_metadata
 from .state import FourierState, neuron_of
-
-
-def as_model(model_or_name, shared=None, spheres=None):
-    """A :class:`symflow.theory.Model` from a model, a group name or a Group."""
-    from ..theory import Model   # SymPy: imported when a model is built, not with symflow.dynamics
-
-    if isinstance(model_or_name, Model):
-        if shared is not None and bool(shared) != model_or_name.shared:
-            raise ModelError(f"shared={shared} conflicts with the model given ({model_or_name!r})")
-        if spheres is not None and spheres != model_or_name.spheres:
-            raise ModelError(f"spheres={spheres!r} conflicts with the model given ({model_or_name!r})")
-        return model_or_name
-    return Model(model_or_name, shared=bool(shared) if shared is not None else False, spheres=spheres)
 
 
 def _population(model, width, seed, init, init_options, style):

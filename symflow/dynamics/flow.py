@@ -13,7 +13,7 @@ backend behind one interface (:func:`symflow.codegen.flow_kernels`: the generate
 module, or ``sympy.lambdify`` of the same formulas), vectorised over neurons and over all irreps of
 equal dimension. Cost per evaluation: ``O(M sum_rho d_rho^3)``, versus ``O(M n^2)`` in parameter space.
 
-:class:`ReducedFlow` is the only place where the flow is assembled from the block kernels. How the
+:class:`FlowEvaluator` is the only place where the flow is assembled from the block kernels. How the
 state is stored is a strategy (:class:`StorageForm`) of that one evaluator:
 
 * full rows (:class:`~symflow.dynamics.state.FourierLayout`): every irrep, ``Omega`` the complex sum;
@@ -225,12 +225,12 @@ class EvaluatedFlow:
         return np.sqrt(np.maximum(self.layout.inner(velocity, velocity), 0.0))
 
 
-class ReducedFlow(EvaluatedFlow):
+class FlowEvaluator(EvaluatedFlow):
     """Right-hand side of the reduced flow for states of one model (see module docstring).
 
     Parameters
     ----------
-    model : Model (:func:`symflow.dynamics.as_model` builds one from a group name)
+    model : Model (:class:`symflow.dynamics.reduced.ReducedFlow` also takes a group name)
     style : {"auto", "entries", "matrix"}
         Generated code style per block dimension (see :mod:`symflow.codegen.generator`).
     use_symmetry : bool
@@ -329,21 +329,21 @@ class ReducedFlow(EvaluatedFlow):
         return FourierState(self.layout, v).to_parameters()
 
     def __repr__(self) -> str:
-        return f"<ReducedFlow {self.model!r}: blocks {self.layout.counts}, code {self.kernels.styles}>"
+        return f"<{type(self).__name__} {self.model!r}: blocks {self.layout.counts}, code {self.kernels.styles}>"
 
 
-class CompactFlow(ReducedFlow):
+class CompactFlow(FlowEvaluator):
     """The reduced flow on compact rows (:class:`~symflow.dynamics.state.CompactLayout`).
 
     Real signals determine the block of ``conj rho`` from that of ``rho``, and the flow commutes with
     this symmetry, so only one member of each complex-conjugate pair is integrated: the block kernels
     run on the stored blocks only (about half of them for abelian groups and for groups such as F21
     whose nontrivial irreps come in pairs); ``Omega`` as in :class:`CompactRows`. Velocities of the
-    stored blocks are those of :meth:`ReducedFlow.evaluate`; :meth:`expand` gives full rows.
-    Built by :meth:`ReducedFlow.compact_flow`, which checks it against the full evaluation first.
+    stored blocks are those of :meth:`FlowEvaluator.evaluate`; :meth:`expand` gives full rows.
+    Built by :meth:`FlowEvaluator.compact_flow`, which checks it against the full evaluation first.
     """
 
-    def __init__(self, flow: ReducedFlow):
+    def __init__(self, flow: FlowEvaluator):
         self.full = flow
         self.model, self.kernels, self.n = flow.model, flow.kernels, flow.n
         self.trivial_rate = flow.trivial_rate

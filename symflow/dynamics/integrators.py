@@ -22,8 +22,7 @@ import numpy as np
 from ..errors import SymflowError
 from ..progress import progress_bar
 from .events import BLOWUP_NORM, Events
-from .steppers import (BS3, DOPRI5, RK4, ChunkStatus, GeometricRK, ScipyStepper, StepCounts,  # noqa: F401
-                       Tableau, make_stepper)
+from .steppers import ChunkStatus, GeometricRK, ScipyStepper, StepCounts, make_stepper  # noqa: F401
 
 #: Bytes of one (name, d) block array of a chunk that the chunking aims for (cache-sized).
 CHUNK_BYTES = 1 << 18

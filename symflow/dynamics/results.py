@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import SymflowError
 from .observables import neuron_table, population_summary
-from .flow import ReducedFlow
+from .reduced import ReducedFlow
 from .state import FourierState
 
 CONTRACT_VERSION = 1

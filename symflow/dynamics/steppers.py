@@ -2,7 +2,7 @@
 
 A state is a complex array ``y`` of shape ``(m, L)`` (``m`` neurons, see
 :class:`~symflow.dynamics.state.FourierState`) and the flow ``F(y)`` is a
-:class:`~symflow.dynamics.flow.ReducedFlow`. Every stepper has one entry point,
+:class:`~symflow.dynamics.flow.FlowEvaluator`. Every stepper has one entry point,
 ``advance(flow, y, t0, t1, status, events, counts)``, which steps the chunk, calls the events
 (:mod:`.events`) after every accepted step and adds its work to :class:`StepCounts`.
 

@@ -303,7 +303,7 @@ def system_for(group=None, shared: bool = False, spheres: str | None = None, los
     SymPy one when no generated code exists), integrator step and predictions.
 
     ``fourier_rhs`` runs the generated module (:func:`symflow.codegen.flow_kernels`) through the
-    simulator's :class:`~symflow.dynamics.flow.ReducedFlow`; ``sympy_rhs`` evaluates the SymPy
+    simulator's :class:`~symflow.dynamics.flow.FlowEvaluator`; ``sympy_rhs`` evaluates the SymPy
     block expressions directly (:func:`sympy_fourier_rhs`).
 
     ``group`` is a name or a Group (or pass a ready ``model``). Parts that do not exist for the
@@ -369,11 +369,11 @@ def system_for(group=None, shared: bool = False, spheres: str | None = None, los
 
 def sympy_fourier_rhs(model):
     """``fourier_rhs`` on the model's SymPy block flows through ``lambdify`` (no generated code): the
-    flow evaluator (:class:`~symflow.dynamics.flow.ReducedFlow`, full rows) with the ``lambdify``
+    flow evaluator (:class:`~symflow.dynamics.flow.FlowEvaluator`, full rows) with the ``lambdify``
     kernel backend. The reference of ``codegen.matches-sympy``: the same assembly, other kernels."""
-    from ..dynamics.flow import ReducedFlow
+    from ..dynamics.flow import FlowEvaluator
 
-    return _evaluator_rhs(ReducedFlow(model, backend="lambdify", use_symmetry=False))
+    return _evaluator_rhs(FlowEvaluator(model, backend="lambdify", use_symmetry=False))
 
 
 def _evaluator_rhs(flow):
@@ -405,7 +405,7 @@ def _modular_ode(p: int):
 
 def _generated_rhs(model):
     """``(fourier_rhs, None, kernels)`` running the generated NumPy module through the simulator's
-    evaluator (:class:`symflow.dynamics.flow.ReducedFlow`, what ``symflow simulate`` integrates),
+    evaluator (:class:`symflow.dynamics.flow.FlowEvaluator`, what ``symflow simulate`` integrates),
     or ``(None, reason, None)``."""
     try:
         from ..codegen import flow_kernels
@@ -424,10 +424,10 @@ def rhs_from_module(model, module):
 
 
 def _flow_with(model, kernels):
-    """The simulator's :class:`~symflow.dynamics.flow.ReducedFlow` of ``model`` running ``kernels``."""
-    from ..dynamics.flow import ReducedFlow
+    """The simulator's :class:`~symflow.dynamics.flow.FlowEvaluator` of ``model`` running ``kernels``."""
+    from ..dynamics.flow import FlowEvaluator
 
-    return ReducedFlow(model, kernels=kernels)
+    return FlowEvaluator(model, kernels=kernels)
 
 
 def load_source(model, source: str):
@@ -495,7 +495,7 @@ class _RhsAdapter:
         return {k: inverse_fourier(self.model.group, c, real=True) for k, c in self.unpack(data).items()}
 
     def evaluate(self, data: np.ndarray, out: np.ndarray | None = None, check: bool = True):
-        """``(Omega, velocity)`` like :meth:`ReducedFlow.evaluate` (``check`` is accepted and ignored)."""
+        """``(Omega, velocity)`` like :meth:`FlowEvaluator.evaluate` (``check`` is accepted and ignored)."""
         vel, omega = self.fourier_rhs(self.unpack(data))
         packed = self.pack(vel)
         if out is None:

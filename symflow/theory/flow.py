@@ -328,9 +328,9 @@ def _lambdified(bf: BlockFlow):
 
 def fourier_flow_numeric(model, state):
     """See :meth:`symflow.theory.model.Model.fourier_flow_numeric`: the one evaluator of the reduced
-    flow (:class:`symflow.dynamics.flow.ReducedFlow`, full rows) on the ``lambdify`` kernels of
+    flow (:class:`symflow.dynamics.flow.FlowEvaluator`, full rows) on the ``lambdify`` kernels of
     the block flows, for any batch shape."""
-    from ..dynamics.flow import ReducedFlow   # the evaluator; theory does not depend on dynamics otherwise
+    from ..dynamics.flow import FlowEvaluator   # the evaluator; theory does not depend on dynamics otherwise
     from ..errors import IntegrationError
     from ..groups.fourier import FourierCoefficients
 
@@ -340,7 +340,7 @@ def fourier_flow_numeric(model, state):
         raise SymflowError(f"state must be a dict with keys {names}, got {sorted(state) if isinstance(state, dict) else type(state).__name__}")
     coeffs = {k: v if isinstance(v, FourierCoefficients) else G.fourier(np.asarray(v, dtype=float))
               for k, v in state.items()}
-    flow = ReducedFlow(model, backend="lambdify", use_symmetry=False)
+    flow = FlowEvaluator(model, backend="lambdify", use_symmetry=False)
     data, batch = flow.layout.pack(coeffs)
     try:
         omega, velocity = flow.evaluate(data)
