@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from symflow.dynamics import GeometricRK, ReducedFlow, ScipyStepper, initial, integrate, make_stepper
-from symflow.dynamics.integrators import ChunkStatus, StepCounts, _Events
+from symflow.dynamics.events import Events as _Events
+from symflow.dynamics.steppers import ChunkStatus, StepCounts
 from symflow.errors import IntegrationError, SymflowError
 from symflow.theory import Model
 

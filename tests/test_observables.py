@@ -33,8 +33,8 @@ def test_orbit_energy_equals_real_fourier_basis_energy(group, seed):
         ref = basis.orbit_energy(params[nm])
         ref_by_orbit = {tuple(sorted(o)): ref[:, k] for k, o in enumerate(basis.orbits)}
         for o in layout.orbits:
-            irreps = tuple(sorted(_irrep_index(G, layout, s) for s in o.slots))
-            np.testing.assert_allclose(energy[nm][:, o.index], ref_by_orbit[irreps], atol=1e-12)
+            irreps = tuple(sorted(_irrep_index(G, layout, s) for s in layout.orbit_slots_of(o)))
+            np.testing.assert_allclose(energy[nm][:, o.id], ref_by_orbit[irreps], atol=1e-12)
         np.testing.assert_allclose(ob.orbit_energy(state)[nm].sum(axis=1), 1.0, atol=1e-12)
 
 
@@ -54,7 +54,7 @@ def test_rank_ratio_and_alignment_against_explicit_blocks():
     G = model.group
     lay = state.layout
     for m in range(6):
-        slot = lay.orbits[dom[m]].slots[0]
+        slot = lay.orbit_slots_of(lay.orbits[dom[m]])[0]
         irrep = _irrep_index(G, lay, slot)
         blocks = {nm: state.coefficients(nm)[irrep][m] for nm in model.vector_names}
         for nm, b in blocks.items():
@@ -75,11 +75,11 @@ def test_single_orbit_start_and_ipr():
     target = next(o for o in lay.orbits if o.dim == 3)
     state = initial.single_orbit(model, 5, seed=2, orbit=target.label.split("/")[0])
     share = ob.orbit_share(state)
-    np.testing.assert_allclose(share[:, target.index], 1.0, atol=1e-12)
-    assert np.all(ob.dominant_orbit(state) == target.index)
+    np.testing.assert_allclose(share[:, target.id], 1.0, atol=1e-12)
+    assert np.all(ob.dominant_orbit(state) == target.id)
     np.testing.assert_allclose(ob.ipr(state), 1.0, atol=1e-12)
     np.testing.assert_allclose(state.norms(), 1.0, atol=1e-12)
-    noisy = initial.single_orbit(model, 5, seed=2, orbit=target.index, noise=0.5)
+    noisy = initial.single_orbit(model, 5, seed=2, orbit=target.id, noise=0.5)
     assert np.all(ob.ipr(noisy) < 1.0)
     uni = initial.uniform(model, 200, 0)
     assert 1 / (len(lay.orbits) - 1) <= ob.ipr(uni).mean() < 1.0

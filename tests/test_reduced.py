@@ -243,7 +243,7 @@ def test_simulate_cli_smoke(tmp_path, capsys):
 
 # ---------------------------------------------------------------------------- fast alignment check
 def test_hermitian_eigenvalues_closed_forms():
-    from symflow.dynamics.reduced import _hermitian_eigvals
+    from symflow.dynamics.alignment import hermitian_eigvals as _hermitian_eigvals
 
     rng = np.random.default_rng(3)
     for d in (1, 2, 3, 4, 5):
@@ -256,7 +256,10 @@ def test_hermitian_eigenvalues_closed_forms():
 
 
 def test_rank_ratio_matches_svd_near_the_threshold():
-    from symflow.dynamics.reduced import _rank_ratio
+    from symflow.dynamics.alignment import rank_ratio
+
+    def _rank_ratio(B):
+        return rank_ratio(B, method="eig")
 
     rng = np.random.default_rng(5)
     for d in (2, 3, 4):
@@ -271,9 +274,12 @@ def test_rank_ratio_matches_svd_near_the_threshold():
 
 
 @pytest.mark.parametrize("group", ["F21", "S4", "D5", "Z9"])
-def test_aligned_mask_is_the_observables_criterion(group):
+def test_aligned_eig_ratio_is_the_svd_criterion(group):
+    """run_until_aligned's stop (closed-form eigenvalue ratio) decides as the SVD observables do."""
     from symflow.dynamics import observables
-    from symflow.dynamics.reduced import aligned_mask
+
+    def aligned_mask(st, rank, cos):
+        return observables.aligned(st, rank_threshold=rank, cosine_threshold=cos, method="eig")
 
     res = simulate(group, width=24, seed=1, n_save=6, t_end=15.0 * Model(group).group.order ** 2, progress=False,
                    stop_at_equilibrium=False)
@@ -299,9 +305,34 @@ def test_run_until_aligned_refines_the_crossing_and_keeps_two_states():
 
 
 def test_simulate_chooses_workers_by_size():
-    from symflow.dynamics.reduced import AUTO_WORKERS_MIN, auto_workers
+    from symflow.dynamics.drivers import AUTO_WORKERS_MIN, auto_workers
 
     assert auto_workers(8, 100) == 1
     assert auto_workers(AUTO_WORKERS_MIN, 1) >= 1
     res = simulate("Z7", width=4, seed=0, t_end=50.0, n_save=2, progress=False)
     assert res.metadata["workers"] == 1
+
+
+# ---------------------------------------------------------------------------- kernel backends
+@pytest.mark.parametrize("group, shared", [("Z7", False), ("Z2xZ4", True), ("F21", False), ("S4", False), ("Q8", True)])
+def test_lambdify_backend_through_the_evaluator_equals_generated_kernels(group, shared):
+    """The one evaluator gives the same flow with either kernel backend (full rows, cyclic half
+    spectrum and compact rows alike)."""
+    model = Model(group, shared=shared)
+    y = initial.uniform(model, 5, 11).data
+    gen, lam = ReducedFlow(model), ReducedFlow(model, backend="lambdify")
+    assert lam.kernels.styles == {d: "lambdify" for d in lam.layout.dims}
+    om_g, v_g = gen.evaluate(y)
+    om_l, v_l = lam.evaluate(y)
+    np.testing.assert_allclose(om_l, om_g, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(v_l, v_g, rtol=0, atol=1e-10 * np.abs(v_g).max())
+    cg, cl = gen.compact_flow(), lam.compact_flow()
+    assert (cg is None) == (cl is None)
+    if cg is not None:
+        np.testing.assert_allclose(cl.evaluate(cl.compress(y))[1], cg.evaluate(cg.compress(y))[1], rtol=0,
+                                   atol=1e-10 * np.abs(v_g).max())
+
+
+def test_unknown_kernel_backend_is_refused():
+    with pytest.raises(SymflowError, match="backend"):
+        ReducedFlow(Model("Z5"), backend="numba")

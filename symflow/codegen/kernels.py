@@ -1,8 +1,16 @@
-"""Generated flow code, loaded and ready: ``flow_kernels(model)``.
+"""The block kernels of the reduced flow, ready to run: ``flow_kernels(model, backend=...)``.
 
-Looks the model up in the on-disk cache (:mod:`.cache`); on a miss derives the block flows,
-generates the module (:mod:`.generator`), writes it and imports it. Loaded kernels are also kept
-per process, so repeated simulations of one model pay neither derivation nor import.
+One interface for every backend (what :class:`symflow.dynamics.flow.ReducedFlow` assembles the
+flow from): ``block_terms[d](*blocks, n) -> (omega_block, drives)`` on ``(..., k_d, d, d)`` arrays,
+``radial(Omega)`` (one coefficient per vector), ``trivial_rate`` (dict name -> float), ``names``,
+``dims``, ``styles``, ``expression_hash``, ``code_hash``.
+
+* ``backend="generated"`` (default): the generated NumPy module. Looks the model up in the on-disk
+  cache (:mod:`.cache`); on a miss derives the block flows, generates the module (:mod:`.generator`),
+  writes it and imports it. Loaded kernels are also kept per process, so repeated simulations of
+  one model pay neither derivation nor import.
+* ``backend="lambdify"``: ``sympy.lambdify`` of the same block formulas (:mod:`.lambdified`), the
+  independent reference the generated code is checked against.
 """
 from __future__ import annotations
 
@@ -23,7 +31,7 @@ class FlowKernels:
     """A loaded generated module with its provenance.
 
     ``block_terms[d](*blocks, n) -> (omega_block, drives)``, ``radial(Omega)``, ``trivial_rate``
-    (dict name -> float), ``module.reduced_flow(blocks, n)`` for the whole flow.
+    (dict name -> float); see the module docstring. :meth:`from_module` wraps any loaded module.
     """
 
     module: object
@@ -39,6 +47,13 @@ class FlowKernels:
 
     def __post_init__(self):
         self.block_terms = dict(self.module.BLOCK_TERMS)
+
+    @classmethod
+    def from_module(cls, module, path=None, generated: bool = False, seconds: float = 0.0) -> "FlowKernels":
+        """The kernels of a generated ``module`` (e.g. a loaded cache file, or a mutated copy under test)."""
+        return cls(module=module, path=path, code_hash=module.CODE_HASH, expression_hash=module.EXPRESSION_HASH,
+                   styles=dict(module.STYLE), names=tuple(module.NAMES), dims=tuple(module.DIMS),
+                   generated=generated, seconds=seconds)
 
     @property
     def radial(self):
@@ -58,8 +73,19 @@ class FlowKernels:
                 f"{self.seconds:.2f} s) hash {self.expression_hash[:12]} at {self.path}>")
 
 
-def flow_kernels(model, style: str = "auto", use_cache: bool = True) -> FlowKernels:
-    """Generated kernels for ``model`` (a :class:`symflow.theory.Model`), cached on disk."""
+#: Kernel backends of :func:`flow_kernels`.
+BACKENDS = ("generated", "lambdify")
+
+
+def flow_kernels(model, style: str = "auto", use_cache: bool = True, backend: str = "generated"):
+    """Block kernels for ``model`` (a :class:`symflow.theory.Model`): generated code cached on disk
+    (:class:`FlowKernels`), or ``backend="lambdify"`` (:class:`~.lambdified.LambdifiedKernels`)."""
+    if backend not in BACKENDS:
+        raise ModelError(f"kernel backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if backend == "lambdify":
+        from .lambdified import lambdified_kernels   # SymPy at run time: only for this backend
+
+        return lambdified_kernels(model)
     if style not in STYLES:
         raise ModelError(f"code style must be one of {', '.join(STYLES)}, got {style!r}")
     if hasattr(model, "require_block_flow"):
@@ -78,9 +104,7 @@ def flow_kernels(model, style: str = "auto", use_cache: bool = True) -> FlowKern
             cache.write_atomic(path, src.source)
         cache.remember(key, src.code_hash)
         generated = True
-    module = cache.load_module(path)
-    kern = FlowKernels(module=module, path=path, code_hash=module.CODE_HASH, expression_hash=module.EXPRESSION_HASH,
-                       styles=dict(module.STYLE), names=tuple(module.NAMES), dims=tuple(module.DIMS),
-                       generated=generated, seconds=time.perf_counter() - t0)
+    kern = FlowKernels.from_module(cache.load_module(path), path=path, generated=generated,
+                                   seconds=time.perf_counter() - t0)
     _LOADED[key] = kern
     return kern

@@ -73,6 +73,8 @@ def _print_summary(res, s):
     from rich.console import Console
     from rich.table import Table
 
+    from ..dynamics.alignment import COSINE_THRESHOLD, RANK_THRESHOLD
+
     console = Console()
     run = s["run"]
     title = (f"{res.model.describe()}: {s['width']} neurons, seed {s['seed']}, t = {run['t']:.4g}"
@@ -86,7 +88,8 @@ def _print_summary(res, s):
     console.print(t)
     q = s["quantiles"]
     if "aligned_fraction" in s:
-        console.print(f"aligned (sigma2/sigma1 < 0.1, cosines > 0.99): {s['aligned_fraction']:.3f}")
+        console.print(f"aligned (sigma2/sigma1 < {RANK_THRESHOLD:g}, cosines > {COSINE_THRESHOLD:g}): "
+                      f"{s['aligned_fraction']:.3f}")
     if "omega" in q:
         console.print("Omega quantiles: " + ", ".join(f"{k} {v:.6g}" for k, v in q["omega"].items()))
     eq = f", all at equilibrium by t = {run['equilibrium_time_max']:.4g}" if run["equilibrium_fraction"] == 1 else \

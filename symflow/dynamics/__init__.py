@@ -5,12 +5,17 @@
     res.summary()                                   # fractions per irrep orbit, alignment quantiles
     res.save("f21.npz")                             # the public NPZ contract (see results.py)
 
-Modules: ``state`` (Fourier coordinates), ``reduced`` (the flow, ``simulate``,
-``run_until_aligned``), ``integrators``, ``initial``, ``observables``, ``results``; the full network in
-parameter space: ``network`` (``TwoLayerNetwork``), ``training`` (``train``), ``stage2`` (scale training).
+Modules, in the order data flows: ``state`` (the spectral layouts and their geometry, Fourier
+coordinates), ``initial`` (initial populations), ``flow`` (THE flow evaluator), ``reduced``
+(``ReducedFlow``: the evaluator of a model or group name, ``as_model``), ``steppers``
+(``GeometricRK``, ``ScipyStepper``), ``events`` (equilibrium, blow-up), ``integrators`` (the
+chunked driver ``integrate``), ``defaults`` (run defaults), ``drivers`` (``simulate``,
+``run_until_aligned``), ``alignment`` (the alignment criterion), ``observables``, ``results``; the full network in parameter space: ``network``
+(``TwoLayerNetwork``), ``training`` (``train``), ``stage2`` (scale training).
 """
 from .state import FourierLayout, FourierState
-from .reduced import ReducedFlow, simulate, run_until_aligned, AlignedRun
+from .reduced import ReducedFlow, as_model
+from .drivers import AlignedRun, run_until_aligned, simulate
 from .results import SimulationResult
 from .integrators import GeometricRK, ScipyStepper, integrate, make_stepper
 from .network import TwoLayerNetwork, split_pairs, neuron_alignment
@@ -18,7 +23,7 @@ from .training import TrainingHistory, train
 from .stage2 import Stage2Prediction, simulate_stage2, aligned_population
 from . import initial, observables
 
-__all__ = ["simulate", "run_until_aligned", "AlignedRun", "SimulationResult", "ReducedFlow", "FourierState",
+__all__ = ["simulate", "run_until_aligned", "AlignedRun", "as_model", "SimulationResult", "ReducedFlow", "FourierState",
            "FourierLayout", "GeometricRK", "ScipyStepper", "integrate", "make_stepper", "initial", "observables",
            "TwoLayerNetwork", "split_pairs", "neuron_alignment", "TrainingHistory", "train", "Stage2Prediction",
            "simulate_stage2", "aligned_population"]

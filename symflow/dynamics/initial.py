@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SymflowError
-from .state import FourierLayout, FourierState, _parameter_dict
+from .state import FourierLayout, FourierState, neuron_of
 
 INITS = ("uniform", "orbit", "frequency")
 
@@ -68,23 +68,25 @@ def uniform(model, width: int, seed: int = 0) -> FourierState:
 
 def from_parameters(model, arrays, normalise: bool = True) -> FourierState:
     """User parameter arrays ``{name: (M, n)}`` (or a tuple in ``vector_names`` order)."""
-    arrays = _parameter_dict(model, arrays)
+    arrays = neuron_of(model).parameter_arrays(arrays, model.group.order)
     if normalise:
         arrays = _normalise(model, arrays)
     return FourierState.from_parameters(model, arrays)
 
 
 def _orbit_index(layout: FourierLayout, orbit) -> int:
+    """The id of an orbit given by id or by (display) label, e.g. ``"k=1/6"``, ``"1"``, ``"chi_1/chi_6"``."""
     orbits = layout.orbits
     if isinstance(orbit, str):
         for o in orbits:
-            if orbit == o.label or orbit in o.label.split("/") or orbit in o.label.replace("k=", "").split("/"):
-                return o.index
+            lab = o.display_label
+            if orbit == lab or orbit in lab.split("/") or orbit in lab.replace("k=", "").split("/"):
+                return o.id
         raise SymflowError(f"unknown orbit {orbit!r}; the orbits of {layout.group.name} are "
-                           f"{', '.join(o.label for o in orbits)} (or pass an index 1..{len(orbits) - 1})")
+                           f"{', '.join(o.display_label for o in orbits)} (or pass an index 1..{len(orbits) - 1})")
     if isinstance(orbit, (bool, np.bool_)) or not isinstance(orbit, (int, np.integer)) or not 0 <= orbit < len(orbits):
         raise SymflowError(f"orbit must be an index 0..{len(orbits) - 1} or a label "
-                           f"({', '.join(o.label for o in orbits)}), got {orbit!r}")
+                           f"({', '.join(o.display_label for o in orbits)}), got {orbit!r}")
     return int(orbit)
 
 
@@ -99,7 +101,7 @@ def single_orbit(model, width: int, seed: int = 0, orbit=1, noise: float = 0.0) 
     k = _orbit_index(layout, orbit)
     base = FourierState.from_parameters(model, gaussian_parameters(model, width, seed))
     keep = np.zeros(len(layout.slot_dims), dtype=bool)
-    keep[list(layout.orbits[k].slots)] = True
+    keep[list(layout.orbit_slots_of(layout.orbits[k]))] = True
     data = base.data.copy()
     for nm in layout.names:
         for d in layout.dims:
@@ -125,7 +127,7 @@ def single_frequency(model, width: int, seed: int = 0, k: int = 1, noise: float 
         if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) or not 0 < k < G.order:
             raise SymflowError(f"frequency k must be an integer 1..{G.order - 1}, got {k!r}")
         layout = FourierLayout.for_model(model)
-        orbit = next(o.index for o in layout.orbits if k in o.slots)
+        orbit = next(o.id for o in layout.orbits if k in o)   # numpy.fft order: slot = frequency = irrep
         return single_orbit(model, width, seed, orbit=orbit, noise=noise)
     return single_orbit(model, width, seed, orbit=str(k), noise=noise)
 

@@ -1,722 +1,31 @@
-"""Integrators for the reduced flow, and the chunked driver that runs them on a population.
+"""The chunked driver of the reduced flow's integration: :func:`integrate`.
 
-A state is a complex array ``y`` of shape ``(m, L)`` (``m`` neurons, see
-:class:`~symflow.dynamics.state.FourierState`) and the flow ``F(y)`` is a
-:class:`~symflow.dynamics.reduced.ReducedFlow`. Two kinds of steppers, one job each:
-
-:class:`GeometricRK`
-    Retraction-based explicit Runge-Kutta on the product of spheres: one ambient RK step of the
-    vector field ``F`` (which is tangent on the spheres and keeps them invariant), followed by the
-    orthogonal projection onto real signals (``nu_hat[conj rho] = conj nu_hat[rho]``, see
-    :meth:`~symflow.dynamics.state.FourierLayout.realify`; without it rounding errors off the
-    reality constraint grow exponentially) and the retraction ``R(x) = x / |x|`` on every sphere,
-    with ``|x|^2 = n sum_rho d_rho ||x_hat[rho]||_F^2`` (Plancherel). This is the projection method of Hairer-Lubich-Wanner (GNI IV.4): it keeps the
-    order of the underlying method and the norms stay 1 to rounding (``|1 - |x|| < 1e-13``).
-    Tableaux: Dormand-Prince 5(4) with step-size control (default), or classical RK4 with a fixed
-    ``dt``. Error control per neuron in the Plancherel norm:
-    ``err_m <= atol + rtol |y_m|`` for every neuron of a chunk, else the step is retried.
-:class:`ScipyStepper`
-    SciPy's adaptive steppers (``DOP853``, ``RK45``, ``LSODA``: the ``OdeSolver`` classes behind
-    ``scipy.integrate.solve_ivp``) on the real view of the state. Norms are preserved only to the
-    solver's tolerance (the spheres are invariant, not enforced). The reality constraint is
-    re-projected after every step (``DOP853``, ``RK45``) or at every save time (``LSODA``, whose
-    internal history cannot be edited). ``LSODA`` is meant for small chunks (its stiff mode builds a
-    dense Jacobian of the chunk).
-
-Events, checked after every accepted step:
-
-* equilibrium: a neuron whose speed ``|F(y_m)|`` (its Riemannian gradient norm on the spheres) is
-  below ``gtol`` has reached equilibrium; the crossing time is recorded per neuron (geometric
-  interpolation of the speed between the two steps). The neuron then leaves the integration: its
-  state stays the one of that step (``|F| < gtol``) in every later save, within about
-  ``gtol / lambda`` of the exact flow's limit (``lambda`` its slowest tangent decay rate). A chunk
-  whose neurons all reached it is frozen for the rest of the run.
-* blow-up: a non-finite state, or a sphere norm beyond ``blowup_norm`` (default 1e6; the
-  unconstrained flow blows up in finite time), raises :class:`~symflow.errors.IntegrationError`
-  naming the time and the neuron.
-
-Adaptive :class:`GeometricRK` steps every neuron with its own step size and time: one step attempt
-evaluates the right-hand side for all neurons of a chunk still short of the interval's end at once,
-and each neuron accepts or rejects its own step by its own error estimate (so its trajectory does
-not depend on the other neurons of its chunk, and a chunk is not held back by its slowest member).
-The working arrays of a chunk are stored part by part
-(:class:`~symflow.dynamics.state.BlockedLayout`) so the generated code runs on contiguous arrays,
-the stage combinations are single BLAS calls on a reused workspace, and for groups with
+:func:`integrate` drives a stepper (:mod:`.steppers`) over the save times ``t_eval``: for each save
+interval it advances every chunk of neurons in turn (chunks sized so one block array is about
+256 KB; the stage workspace of a chunk then stays in the shared cache), optionally in forked worker
+processes, so a ``KeyboardInterrupt`` loses at most the current interval and returns everything
+saved before it. Events (:mod:`.events`) are handed to the stepper; a transient progress bar
+(:func:`symflow.progress.progress_bar`) shows the time reached on stderr. For groups with
 complex-conjugate pairs of irreps only one member of each pair is integrated
-(:class:`~symflow.dynamics.reduced.CompactFlow`: half the work for abelian groups).
+(:class:`~symflow.dynamics.flow.CompactFlow`: half the work for abelian groups).
 
-:func:`integrate` drives a stepper over the save times ``t_eval``: for each save interval it
-advances every chunk of neurons in turn (chunks sized so one block array is about 256 KB; the
-stage workspace of a chunk then stays in the shared cache), so a ``KeyboardInterrupt`` loses at
-most the current interval and returns everything saved before it. It shows a transient rich
-progress bar on stderr.
+The steppers and their counters are importable from here too (``GeometricRK``, ``ScipyStepper``,
+``make_stepper``, ``StepCounts``, ``ChunkStatus``).
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import IntegrationError, SymflowError
-from .reduced import EvaluatedFlow
+from ..errors import SymflowError
+from ..progress import progress_bar
+from .events import BLOWUP_NORM, Events
+from .steppers import ChunkStatus, GeometricRK, ScipyStepper, StepCounts, make_stepper  # noqa: F401
 
 #: Bytes of one (name, d) block array of a chunk that the chunking aims for (cache-sized).
 CHUNK_BYTES = 1 << 18
-#: Default sphere-norm threshold of the blow-up event.
-BLOWUP_NORM = 1e6
-#: Smallest step relative to the time span before a stepper gives up.
-MIN_STEP_FRACTION = 1e-12
-
-
-# ---------------------------------------------------------------------------- tableaux
-@dataclass(frozen=True)
-class Tableau:
-    """Explicit Runge-Kutta tableau ``(c, A, b)`` with optional embedded weights ``b_hat``.
-
-    ``order`` is the order of ``b``; ``fsal``: the last stage is evaluated at the new point.
-    """
-
-    name: str
-    c: tuple
-    A: tuple
-    b: tuple
-    b_hat: tuple | None
-    order: int
-    fsal: bool
-
-
-RK4 = Tableau("rk4", (0, 0.5, 0.5, 1), ((), (0.5,), (0, 0.5), (0, 0, 1)), (1 / 6, 1 / 3, 1 / 3, 1 / 6), None, 4, False)
-
-BS3 = Tableau(
-    "bs3",
-    (0, 1 / 2, 3 / 4, 1),
-    ((), (1 / 2,), (0, 3 / 4), (2 / 9, 1 / 3, 4 / 9)),
-    (2 / 9, 1 / 3, 4 / 9, 0),
-    (7 / 24, 1 / 4, 1 / 3, 1 / 8),
-    3, True)
-
-DOPRI5 = Tableau(
-    "dopri5",
-    (0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1),
-    ((),
-     (1 / 5,),
-     (3 / 40, 9 / 40),
-     (44 / 45, -56 / 15, 32 / 9),
-     (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
-     (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
-     (35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84)),
-    (35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0),
-    (5179 / 57600, 0, 7571 / 16695, 393 / 640, -92097 / 339200, 187 / 2100, 1 / 40),
-    5, True)
-
-
-# ---------------------------------------------------------------------------- results of a chunk advance
-@dataclass
-class ChunkStatus:
-    """Per-chunk integrator state carried between save intervals.
-
-    ``f`` (``(m, L)``) and ``speed`` (``(m,)``) are ``F(y)`` and ``|F(y)|`` per row of the chunk at the
-    current time and ``h`` the next step per row (:class:`GeometricRK`; a number for
-    :class:`ScipyStepper`); entries of rows no longer integrated are stale. ``active`` holds the
-    rows still integrated (``None``: all); rows leave it when they reach equilibrium (their state is
-    frozen there).
-    """
-
-    h: float | np.ndarray | None = None    # step size(s)
-    frozen: bool = False                    # all neurons at equilibrium
-    speed: np.ndarray | None = None         # |F(y)| per row
-    f: np.ndarray | None = None             # F(y) per row (FSAL reuse)
-    active: np.ndarray | None = None        # chunk rows still integrated (None: all)
-
-
-@dataclass
-class StepCounts:
-    """Work done. ``steps``/``rejected``: step attempts of a chunk in which at least one / no neuron
-    advanced (each attempt evaluates the right-hand side ``len(c) - 1`` times for the chunk's working
-    rows); ``neuron_steps``/``neuron_rejected``: accepted and rejected steps of single neurons;
-    ``evaluations``: right-hand-side evaluations of a chunk's working rows."""
-
-    steps: int = 0
-    rejected: int = 0
-    evaluations: int = 0
-    neuron_steps: int = 0
-    neuron_rejected: int = 0
-
-    def add(self, other: "StepCounts") -> None:
-        self.steps += other.steps
-        self.rejected += other.rejected
-        self.evaluations += other.evaluations
-        self.neuron_steps += other.neuron_steps
-        self.neuron_rejected += other.neuron_rejected
-
-
-class _Events:
-    """Equilibrium bookkeeping and blow-up checks for one chunk (rows ``offset + rows``)."""
-
-    def __init__(self, flow, gtol, blowup_norm, eq_time, offset):
-        self.flow, self.gtol, self.blowup_norm = flow, gtol, blowup_norm
-        self.eq_time, self.offset = eq_time, offset
-
-    def check(self, y, t_prev, t_new, speed_prev, speed_new, rows=None, norms_enforced=False, layout=None):
-        """Blow-up checks on ``y`` (the chunk rows ``rows``, default all) and the equilibrium event.
-
-        Returns a boolean array: which of these rows have ``speed_new < gtol`` (``None`` without
-        ``gtol``). First crossings are recorded in ``eq_time``. ``norms_enforced``: the stepper
-        retracts onto the spheres, so only finiteness is checked, through ``speed_new`` (finite
-        exactly when ``F(y)``, a polynomial in ``y``, is; ``y`` may then be ``None``). ``layout``:
-        how ``y`` is stored (default the flow's row layout).
-        """
-        layout = layout or self.flow.layout
-        if norms_enforced and speed_new is not None:
-            finite = bool(np.all(np.isfinite(speed_new)))
-        else:
-            finite = bool(np.all(np.isfinite(y)))
-        if not finite:
-            if speed_new is not None and not np.all(np.isfinite(speed_new)):
-                bad = int(np.nonzero(~np.isfinite(speed_new))[0][0])
-            else:
-                rows_y = layout.to_rows(y) if hasattr(layout, "to_rows") else y
-                bad = int(np.nonzero(~np.isfinite(rows_y).all(axis=1))[0][0])
-            bad = (int(rows[bad]) if rows is not None else bad) + self.offset
-            raise IntegrationError(f"blow-up: neuron {bad} became non-finite at t = {float(np.max(t_new)):.6g}")
-        if self.blowup_norm is not None and layout.spheres and not norms_enforced:
-            norms = layout.sphere_norms(y)
-            if np.any(norms > self.blowup_norm):
-                bad = int(np.argwhere((norms > self.blowup_norm).any(axis=1))[0, 0])
-                bad = (int(rows[bad]) if rows is not None else bad) + self.offset
-                raise IntegrationError(f"blow-up: neuron {bad} has a sphere norm above {self.blowup_norm:g} at "
-                                       f"t = {float(np.max(t_new)):.6g} (the unconstrained flow blows up in finite time)")
-        if self.gtol is None or speed_new is None:
-            return None
-        below = speed_new < self.gtol
-        if np.any(below):
-            idx = self.offset + (np.arange(len(speed_new)) if rows is None else np.asarray(rows))
-            eq = self.eq_time[idx]
-            hit = np.isnan(eq) & below
-            if np.any(hit):
-                tp = t_prev[hit] if np.ndim(t_prev) else t_prev
-                tn = t_new[hit] if np.ndim(t_new) else t_new
-                self.eq_time[idx[hit]] = _crossing_time(tp, tn, speed_prev[hit] if speed_prev is not None
-                                                        else None, speed_new[hit], self.gtol)
-        return below
-
-
-class _Rows:
-    """Working arrays of a chunk in the flow's row layout (flows without blocked evaluation)."""
-
-    def __init__(self, flow):
-        self.flow = flow
-
-    def bound(self, m):
-        return self.flow
-
-    def layout(self, m):
-        return self.flow.layout
-
-    def gather(self, rows, index):
-        return np.ascontiguousarray(rows[index])
-
-    def scatter(self, rows, index, data, mask):
-        rows[index[mask]] = data[mask]
-
-    def take(self, data, mask):
-        return np.ascontiguousarray(data[mask])
-
-    def assign(self, dst, src, mask):
-        dst[mask] = src[mask]
-
-
-class _Blocked(_Rows):
-    """Working arrays stored part by part (:class:`~symflow.dynamics.state.BlockedLayout`), so the
-    generated code and the velocity update run on contiguous arrays."""
-
-    def __init__(self, flow):
-        super().__init__(flow)
-        self._layouts, self._bound = {}, {}
-
-    def layout(self, m):
-        from .state import BlockedLayout
-
-        lay = self._layouts.get(m)
-        if lay is None:
-            lay = self._layouts[m] = BlockedLayout(self.flow.layout, m)
-        return lay
-
-    def bound(self, m):
-        b = self._bound.get(m)
-        if b is None:
-            b = self._bound[m] = _BoundFlow(self.flow, self.layout(m))
-        return b
-
-    def gather(self, rows, index):
-        return self.layout(len(index)).from_rows(rows[index])
-
-    def scatter(self, rows, index, data, mask):
-        self.layout(data.shape[0]).put_rows(rows, index, data, mask)
-
-    def take(self, data, mask):
-        return self.layout(data.shape[0]).take(data, mask)
-
-    def assign(self, dst, src, mask):
-        self.layout(dst.shape[0]).assign(dst, src, mask)
-
-
-class _BoundFlow(EvaluatedFlow):
-    """A flow evaluated on arrays stored in ``layout`` (the interface :class:`GeometricRK` uses)."""
-
-    def __init__(self, flow, layout):
-        self.flow, self.layout = flow, layout
-
-    def evaluate(self, data, out=None, check=True):
-        return self.flow.evaluate(data, out, check, layout=self.layout)
-
-
-def _crossing_time(t0, t1, s0, s1, gtol):
-    """Time where the speed crosses ``gtol``, interpolating ``log speed`` linearly in ``t``."""
-    if s0 is None:
-        return np.broadcast_to(np.asarray(t1, dtype=float), s1.shape).copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        l0, l1, lg = np.log(np.maximum(s0, 1e-300)), np.log(np.maximum(s1, 1e-300)), math.log(gtol)
-        frac = np.where(l0 > l1, (l0 - lg) / (l0 - l1), 1.0)
-    frac = np.clip(np.nan_to_num(frac, nan=1.0), 0.0, 1.0)
-    return t0 + frac * (t1 - t0)
-
-
-def _scale_rows(layout, src: np.ndarray, factor: np.ndarray, out: np.ndarray) -> None:
-    """``out = factor[m] * src`` per neuron (``factor`` of shape ``(m, 1)``), for row-major arrays or
-    arrays stored part by part (a layout with ``part``); real arithmetic on the float64 views."""
-    m = src.shape[0]
-    if hasattr(layout, "part"):
-        for a, b, _ in layout.parts:
-            np.multiply(layout.part(src, a, b).view(np.float64), factor, out=layout.part(out, a, b).view(np.float64))
-        return
-    np.multiply(src.reshape(m, -1).view(np.float64), factor, out=out.reshape(m, -1).view(np.float64))
-
-
-def _enforces_norms(flow) -> bool:
-    """The geometric stepper retracts every vector onto a sphere (constrained models)."""
-    lay = flow.layout
-    spheres = getattr(lay, "spheres", ())
-    return bool(spheres) and {nm for sp in spheres for nm in sp} >= set(getattr(lay, "names", ()))
-
-
-# ---------------------------------------------------------------------------- steppers
-class GeometricRK:
-    """Retraction-based Runge-Kutta on the product of spheres (see module docstring).
-
-    Parameters
-    ----------
-    rtol, atol : float
-        Local error tolerance per neuron in the Plancherel norm (adaptive mode).
-    dt : float, optional
-        Fixed step (classical RK4, no error control). Without ``dt`` the step is adaptive (DOPRI5).
-    first_step : float, optional
-        Initial step of the adaptive mode; default from the flow's scale (``0.01 |y| / |F(y)|``).
-    max_step : float
-        Upper bound on the adaptive step.
-
-    Implementation: the stages live in one reused workspace ``(stages + 4, m, L)`` (rows: ``y``,
-    the stages ``K_i``, ``F(y_new)``, the stage point / ``y_new``, the error); every stage point,
-    ``y_new`` and the error estimate is a single real BLAS ``gemv`` of the coefficient vector with
-    the stacked rows (on the float64 view, so the real coefficients are not promoted to complex).
-    No array of the state's size is allocated per step apart from the generated code's temporaries.
-    """
-
-    name = "geometric"
-
-    def __init__(self, rtol: float = 1e-7, atol: float = 1e-10, dt: float | None = None,
-                 first_step: float | None = None, max_step: float = math.inf, tableau: str = "dopri5"):
-        _check_tolerances(rtol, atol)
-        if dt is not None and not (np.isfinite(dt) and dt > 0):
-            raise SymflowError(f"dt must be a positive finite number, got {dt!r}")
-        self.rtol, self.atol, self.dt = float(rtol), float(atol), (None if dt is None else float(dt))
-        self.first_step, self.max_step = first_step, float(max_step)
-        tableaux = {"dopri5": DOPRI5, "bs3": BS3}
-        if tableau not in tableaux:
-            raise SymflowError(f"tableau must be one of {', '.join(tableaux)}, got {tableau!r}")
-        self.tableau = RK4 if dt is not None else tableaux[tableau]
-
-    @property
-    def tolerances(self) -> dict:
-        return {"rtol": self.rtol, "atol": self.atol, "dt": self.dt, "tableau": self.tableau.name}
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state.pop("_ws", None)  # the workspace is rebuilt where it is used
-        return state
-
-    # ------------------------------------------------------------------ one step
-    @property
-    def _n_explicit(self) -> int:
-        tab = self.tableau
-        return len(tab.c) - (1 if tab.fsal else 0)
-
-    def step(self, flow, y, h, f0):
-        """One ambient RK step from ``y`` (with ``f0 = F(y)``), then the projections.
-
-        Returns new arrays ``(y_new, f_new, error)``: ``f_new = F(y_new)`` at the projected point (it
-        also serves as the FSAL stage of DOPRI5's error estimate; the projection moves the point by
-        ``O(h^6)``, far below the estimated error) and the Plancherel norm of the local error
-        estimate per neuron (``None`` for RK4). Cost: ``len(c)`` evaluations of ``F`` (FSAL: 6).
-        """
-        W = self._workspace(y.shape)
-        err = self._step(flow, y, h, f0, W)
-        ne = self._n_explicit
-        return W[ne + 2].copy(), W[ne + 1].copy(), err
-
-    def _step(self, flow, y, h, f0, W):
-        """The step into the workspace ``W``: ``y_new`` in ``W[ne + 2]``, ``F(y_new)`` in ``W[ne + 1]``.
-
-        ``h`` is a number or one step per row; per-row steps scale the stages (``K_i <- h K_i``) so the
-        combinations stay single ``gemv`` s with the tableau's coefficients. Returns the error norms.
-        """
-        tab = self.tableau
-        ne = self._n_explicit
-        h = np.asarray(h, dtype=np.float64)
-        if h.ndim and np.all(h == h[0]):
-            h = h[0]
-        scalar = h.ndim == 0
-        hs = 1.0 if not scalar else float(h)
-        hcol = None if scalar else h[:, None]
-        Wf = W.view(np.float64).reshape(W.shape[0], -1)   # (rows, 2 m L): real view, rows stacked
-        if not np.may_share_memory(Wf, W):                # the gemv outputs must land in W
-            raise SymflowError("internal error: the stage workspace is not a strided view")
-        W[0] = y
-        lay = flow.layout
-        if scalar:
-            W[1] = f0
-        else:
-            _scale_rows(lay, f0, hcol, W[1])
-        point = W[ne + 2]
-        point_f = Wf[ne + 2]
-        coef = np.empty(ne + 2)
-        coef[0] = 1.0
-        for i in range(1, ne):
-            coef[1:i + 1] = tab.A[i][:i]
-            coef[1:i + 1] *= hs
-            np.dot(coef[:i + 1], Wf[:i + 1], out=point_f)
-            flow.evaluate(point, out=W[1 + i], check=False)
-            if not scalar:
-                _scale_rows(lay, W[1 + i], hcol, W[1 + i])
-        coef[1:ne + 1] = tab.b[:ne]
-        coef[1:ne + 1] *= hs
-        np.dot(coef[:ne + 1], Wf[:ne + 1], out=point_f)
-        flow.layout.realify(point)
-        flow.layout.retract(point)
-        flow.evaluate(point, out=W[ne + 1])
-        if tab.b_hat is None:
-            return None
-        db = np.asarray(tab.b) - np.asarray(tab.b_hat)
-        if scalar:
-            rows = ne + 1 if tab.fsal else ne
-            np.dot(db[:rows] * hs, Wf[1:rows + 1], out=Wf[ne + 3])
-        else:
-            np.dot(db[:ne], Wf[1:ne + 1], out=Wf[ne + 3])
-            if tab.fsal:
-                tmp = np.empty_like(W[ne + 3])
-                _scale_rows(lay, W[ne + 1], db[ne] * hcol, tmp)
-                W[ne + 3] += tmp
-        e = W[ne + 3]
-        return np.sqrt(np.maximum(flow.layout.inner(e, e), 0.0))
-
-    def _workspace(self, shape):
-        """Stage workspace ``(ne + 4, m, L)``, reused across steps; a prefix view when fewer rows
-        are active (the rows of each stage stay contiguous)."""
-        m, L = shape
-        rows = self._n_explicit + 4
-        ws = getattr(self, "_ws", None)
-        if ws is None or ws.shape[0] != rows or ws.shape[2] != L or ws.shape[1] < m:
-            self._ws = ws = np.empty((rows, m, L), dtype=np.complex128)
-        return ws if ws.shape[1] == m else ws[:, :m]
-
-    # ------------------------------------------------------------------ a chunk over one interval
-    def advance(self, flow, y, t0, t1, status: ChunkStatus, events: _Events, counts: StepCounts):
-        """Advance the chunk ``y`` from ``t0`` to ``t1`` in place; returns ``y``.
-
-        Adaptive mode: every neuron has its own step size and time (one step attempt evaluates all
-        neurons still short of ``t1`` at once; each accepts or rejects its own step by its own error
-        estimate), so a neuron's trajectory does not depend on the others in its chunk. Neurons
-        whose speed falls below the equilibrium tolerance leave the integration: their rows of ``y``
-        keep the state of the step at which they crossed (see :func:`integrate`). The working
-        arrays are stored part by part when the flow supports it (``flow.blocked_evaluation``).
-        """
-        m = y.shape[0]
-        enforced = _enforces_norms(flow)
-        if status.frozen:
-            return y
-        act = np.arange(m) if status.active is None else np.asarray(status.active)
-        if status.f is None:
-            status.f = flow.rhs(y)
-            status.speed = flow.speed(status.f)
-            counts.evaluations += 1
-            at_eq = events.check(y, t0, t0, None, status.speed, None, enforced)
-            if at_eq is not None:
-                act = act[~at_eq[act]]
-        status.active = act
-        if not len(act):
-            status.frozen = True
-            return y
-        rep = _Blocked(flow) if getattr(flow, "blocked_evaluation", False) else _Rows(flow)
-        if self.dt is not None:
-            return self._advance_fixed(rep, y, t0, t1, status, events, counts, enforced)
-        span = t1 - t0
-        if status.h is None or np.ndim(status.h) == 0:
-            status.h = self._initial_steps(flow, y, status.f, span, status.h)
-        work = act
-        ya, fa = rep.gather(y, work), rep.gather(status.f, work)
-        sp = status.speed[work]
-        h = status.h[work].copy()
-        t = np.full(len(work), float(t0))
-        min_step = MIN_STEP_FRACTION * max(abs(t1), span, 1.0)
-        order = self.tableau.order
-        eps = 1e-12 * max(abs(t1), 1.0)
-        ne = self._n_explicit
-        while len(work):
-            bflow = rep.bound(len(work))
-            hc = np.minimum(h, self.max_step)
-            last = t + hc >= t1 - eps
-            h_try = np.where(last, t1 - t, hc)
-            W = self._workspace(ya.shape)
-            err = self._step(bflow, ya, h_try, fa, W)
-            counts.evaluations += len(self.tableau.c) - 1
-            scale = self.atol + self.rtol * np.sqrt(np.maximum(bflow.layout.inner(ya, ya), 0.0))
-            with np.errstate(invalid="ignore", over="ignore"):
-                ratio = err / scale
-            ratio[~np.isfinite(ratio)] = np.inf
-            acc = ratio <= 1.0
-            n_acc = int(acc.sum())
-            counts.neuron_steps += n_acc
-            counts.neuron_rejected += len(acc) - n_acc
-            if n_acc:
-                counts.steps += 1
-            else:
-                counts.rejected += 1
-            with np.errstate(divide="ignore"):
-                factor = np.where(ratio == 0, 5.0, np.minimum(5.0, 0.9 * ratio ** (-1.0 / order)))
-            h_rej = h_try * np.maximum(0.2, factor)
-            if n_acc < len(acc) and np.any(h_rej[~acc] < min_step):
-                bad = int(np.nonzero(~acc & (h_rej < min_step))[0][0])
-                raise IntegrationError(f"step size underflow at t = {t[bad]:.6g} (h = {h_rej[bad]:.3g}) for neuron "
-                                       f"{events.offset + int(work[bad])}; the flow may blow up here or the tolerances "
-                                       f"(rtol={self.rtol}, atol={self.atol}) are too tight")
-            h = np.where(acc, np.where(last, h, h_try * np.maximum(1.0, factor)), h_rej)
-            if not n_acc:
-                continue
-            t_prev, sp_prev = t, sp
-            t = np.where(acc, np.where(last, t1, t + h_try), t)
-            if n_acc == len(acc):
-                ya[...] = W[ne + 2]
-                fa[...] = W[ne + 1]
-                sp = bflow.speed(fa)
-                at_eq = events.check(ya, t_prev, t, sp_prev, sp, work, enforced, bflow.layout)
-            else:
-                rep.assign(ya, W[ne + 2], acc)
-                rep.assign(fa, W[ne + 1], acc)
-                sp = np.where(acc, bflow.speed(fa), sp)
-                sub_y = None if enforced else rep.take(ya, acc)
-                sub = events.check(sub_y, t_prev[acc], t[acc], sp_prev[acc], sp[acc], work[acc], enforced,
-                                   None if enforced else rep.layout(n_acc))
-                at_eq = None
-                if sub is not None:
-                    at_eq = np.zeros(len(acc), dtype=bool)
-                    at_eq[acc] = sub
-            frozen = at_eq if at_eq is not None else np.zeros(len(work), dtype=bool)
-            done = frozen | (t >= t1 - eps)
-            if not done.any():
-                continue
-            # rows leaving the working set: their state goes back to y (and, unless frozen, their step data)
-            rep.scatter(y, work, ya, done)
-            live = done & ~frozen
-            if live.any():
-                rep.scatter(status.f, work, fa, live)
-                status.speed[work[live]] = sp[live]
-                status.h[work[live]] = h[live]
-            if frozen.any():
-                act = act[~np.isin(act, work[frozen])]
-            keep = ~done
-            work, h, t, sp = work[keep], h[keep], t[keep], sp[keep]
-            if len(work):
-                ya, fa = rep.take(ya, keep), rep.take(fa, keep)
-        status.active = act
-        status.frozen = not len(act)
-        return y
-
-    def _advance_fixed(self, rep, y, t0, t1, status, events, counts, enforced):
-        """Fixed-step RK4 over ``[t0, t1]`` for the active rows (common step ``span / ceil(span/dt)``)."""
-        act = status.active
-        ya, fa = rep.gather(y, act), rep.gather(status.f, act)
-        sp = status.speed[act]
-        span = t1 - t0
-        n_steps = max(1, int(math.ceil(span / self.dt - 1e-9)))
-        h = span / n_steps
-        ne = self._n_explicit
-        t = t0
-        for _ in range(n_steps):
-            bflow = rep.bound(len(act))
-            W = self._workspace(ya.shape)
-            self._step(bflow, ya, h, fa, W)
-            t += h
-            counts.steps += 1
-            counts.neuron_steps += len(act)
-            counts.evaluations += len(self.tableau.c)
-            ya[...] = W[ne + 2]
-            fa[...] = W[ne + 1]
-            sp_prev, sp = sp, bflow.speed(fa)
-            at_eq = events.check(ya, t - h, t, sp_prev, sp, act, enforced, bflow.layout)
-            if at_eq is not None and at_eq.any():
-                rep.scatter(y, act, ya, at_eq)
-                keep = ~at_eq
-                act, sp = act[keep], sp[keep]
-                if not len(act):
-                    break
-                ya, fa = rep.take(ya, keep), rep.take(fa, keep)
-        if len(act):
-            everything = np.ones(len(act), dtype=bool)
-            rep.scatter(y, act, ya, everything)
-            rep.scatter(status.f, act, fa, everything)
-            status.speed[act] = sp
-        status.active = act
-        status.frozen = not len(act)
-        return y
-
-    def _initial_steps(self, flow, y, f, span, h0=None):
-        """Per-row first steps: ``first_step`` if given, a previous common step, else ``0.01 |y| / |F(y)|``."""
-        m = y.shape[0]
-        if self.first_step:
-            return np.full(m, float(self.first_step))
-        if h0:
-            return np.full(m, float(h0))
-        ny = np.sqrt(np.maximum(flow.layout.inner(y, y), 0.0))
-        nf = np.sqrt(np.maximum(flow.layout.inner(f, f), 0.0))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            h = np.where(nf > 0, 0.01 * (ny + 1e-300) / nf, span)
-        h = np.where(np.isfinite(h) & (h > 0), h, span)
-        return np.minimum(h, span)
-
-    def __repr__(self) -> str:
-        if self.dt is not None:
-            return f"GeometricRK(rk4, dt={self.dt:g})"
-        return f"GeometricRK(dopri5, rtol={self.rtol:g}, atol={self.atol:g})"
-
-
-class ScipyStepper:
-    """SciPy ``OdeSolver`` (``DOP853``, ``RK45``, ``LSODA``) on the real view of a chunk.
-
-    Parameters
-    ----------
-    method : {"DOP853", "RK45", "LSODA"}
-    rtol, atol : float
-        Passed to SciPy (componentwise on the real and imaginary parts of the Fourier entries,
-        whose size is about ``n^-1``; the default ``atol`` is scaled by ``1/n`` accordingly).
-    """
-
-    METHODS = ("DOP853", "RK45", "LSODA")
-    name = "scipy"
-
-    def __init__(self, method: str = "DOP853", rtol: float = 1e-8, atol: float = 1e-11, max_step: float = math.inf):
-        if method not in self.METHODS:
-            raise SymflowError(f"method must be one of geometric, {', '.join(self.METHODS)}; got {method!r}")
-        _check_tolerances(rtol, atol)
-        self.method, self.rtol, self.atol, self.max_step = method, float(rtol), float(atol), float(max_step)
-
-    @property
-    def tolerances(self) -> dict:
-        return {"rtol": self.rtol, "atol": self.atol, "method": self.method}
-
-    def advance(self, flow, y, t0, t1, status: ChunkStatus, events: _Events, counts: StepCounts):
-        import scipy.integrate as si
-
-        shape = y.shape
-        calls = {"n": 0, "t": None, "y": None, "f": None}
-
-        def fun(t, yr):
-            z = yr.view(np.complex128).reshape(shape)
-            f = flow.rhs(z)
-            calls["n"] += 1
-            calls["t"], calls["y"], calls["f"] = t, yr, f
-            return f.reshape(-1).view(np.float64)
-
-        if status.f is None:
-            status.f = flow.rhs(y)
-            status.speed = flow.speed(status.f)
-            counts.evaluations += 1
-            if _all(events.check(y, t0, t0, None, status.speed)):
-                status.frozen = True
-                return y
-        if t1 <= t0:
-            return y
-        cls = getattr(si, self.method)
-        kw = {"rtol": self.rtol, "atol": self.atol, "max_step": self.max_step}
-        if status.h:
-            kw["first_step"] = min(status.h, t1 - t0)
-        flow.layout.realify(y)
-        y_real = np.ascontiguousarray(y).reshape(-1).view(np.float64).copy()
-        solver = cls(fun, t0, y_real, t1, vectorized=False, **kw)
-        t_prev = t0
-        while solver.status == "running":
-            msg = solver.step()
-            if solver.status == "failed":
-                raise IntegrationError(f"{self.method} failed at t = {solver.t:.6g}: {msg}")
-            counts.steps += 1
-            z = solver.y.view(np.complex128).reshape(shape)
-            if self.method != "LSODA":
-                flow.layout.realify(z)  # in place on the solver's state (rounding-size change)
-            if calls["t"] == solver.t and calls["y"] is not None and np.array_equal(calls["y"], solver.y):
-                f = calls["f"].copy()
-            else:
-                f = flow.rhs(z)
-                counts.evaluations += 1
-            speed_prev = status.speed
-            status.f, status.speed = f, flow.speed(f)
-            h = solver.step_size
-            if h:
-                status.h = float(h)
-            if _all(events.check(z, t_prev, solver.t, speed_prev, status.speed)):
-                status.frozen = True
-                y[...] = z
-                counts.evaluations += calls["n"]
-                return y
-            t_prev = solver.t
-        counts.evaluations += calls["n"]
-        y[...] = solver.y.view(np.complex128).reshape(shape)
-        return y
-
-    def __repr__(self) -> str:
-        return f"ScipyStepper({self.method}, rtol={self.rtol:g}, atol={self.atol:g})"
-
-
-def _all(at_eq) -> bool:
-    return at_eq is not None and bool(np.all(at_eq))
-
-
-def _check_tolerances(rtol, atol):
-    for name, v in (("rtol", rtol), ("atol", atol)):
-        if not isinstance(v, (int, float, np.floating)) or not np.isfinite(v) or v <= 0:
-            raise SymflowError(f"{name} must be a positive finite number, got {v!r}")
-
-
-def make_stepper(method: str = "geometric", rtol: float | None = None, atol: float | None = None,
-                 dt: float | None = None, n: int | None = None):
-    """A stepper by name: ``"geometric"`` (default), ``"DOP853"``, ``"RK45"``, ``"LSODA"``.
-
-    Default tolerances: geometric ``rtol=1e-6, atol=1e-9`` (local error per neuron in the
-    Plancherel norm, i.e. the parameter-space Euclidean norm, each neuron with its own step;
-    measured with 64 neurons, seed 0, on Z1009 (shared), F21, S4, Q8: final states agree with an
-    ``rtol=1e-8`` run to ``< 2e-7`` (dominated by where each neuron's state is frozen after
-    ``|grad| < gtol``, up to ``~ gtol * step`` apart) and equilibrium times to ``< 1e-5``
-    relative); SciPy ``rtol=1e-8``, ``atol=1e-9/n`` (componentwise on Fourier entries of size
-    about ``1/n``).
-    """
-    if method == "geometric":
-        return GeometricRK(rtol=1e-6 if rtol is None else rtol, atol=1e-9 if atol is None else atol, dt=dt)
-    if dt is not None:
-        raise SymflowError("dt (fixed step) is only available with method='geometric'")
-    if method in ScipyStepper.METHODS:
-        return ScipyStepper(method, rtol=1e-8 if rtol is None else rtol,
-                            atol=(1e-9 / (n or 1)) if atol is None else atol)
-    raise SymflowError(f"unknown method {method!r}; accepted: geometric, DOP853, RK45, LSODA")
 
 
 # ---------------------------------------------------------------------------- driver
@@ -776,7 +85,7 @@ def _advance_chunk(task):
     c, y, status, t0, t1, eq = task
     flow, stepper = _WORKER["flow"], _WORKER["stepper"]
     counts = StepCounts()
-    events = _Events(flow, _WORKER["gtol"], _WORKER["blowup_norm"], eq, 0)
+    events = Events(flow, _WORKER["gtol"], _WORKER["blowup_norm"], eq, 0)
     y = stepper.advance(flow, y, t0, t1, status, events, counts)
     return c, y, status, counts, eq
 
@@ -798,7 +107,7 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
     with complex-conjugate pairs of irreps), the integration runs on compact rows, one member of
     each pair (about half the work for abelian groups); ``save``, ``callback`` and ``final`` still
     see full rows (``save_working=True``: ``save`` gets the working rows, compact when
-    ``flow.compact_flow()`` is used; :func:`~symflow.dynamics.reduced.simulate` converts them itself).
+    ``flow.compact_flow()`` is used; :func:`~symflow.dynamics.flow.simulate` converts them itself).
 
     Equilibrium (``gtol`` given): a neuron whose speed ``|F(y_m)|`` falls below ``gtol`` after an
     accepted step is at equilibrium from then on. Its first crossing time is recorded, it leaves
@@ -835,7 +144,9 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
     saved = [save(float(t_eval[0]), to_save(y))]
     interrupted = stopped = False
     wall0 = time.perf_counter()
-    bar = _Bar(progress, float(t_eval[0]), float(t_eval[-1]), len(starts))
+    t_start, n_chunks = float(t_eval[0]), len(starts)
+    bar = progress_bar("reduced flow", total=max(float(t_eval[-1]) - t_start, 1e-300), enabled=progress,
+                       fields={"t": f"{t_start:.4g}", "info": ""}, formats={"t": "t = {}"})
     pool = None
     if workers > 1 and len(starts) > 1:
         import multiprocessing
@@ -851,12 +162,12 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
                     for c, a in enumerate(starts):
                         st = statuses[c]
                         if st.frozen:
-                            bar.chunk_done(t0, t1, c)
+                            _chunk_done(bar, t_start, n_chunks, t0, t1, c)
                             continue
                         sl = slice(a, min(a + rows, M))
-                        ev = _Events(flow, gtol, blowup_norm, eq_time, a)
+                        ev = Events(flow, gtol, blowup_norm, eq_time, a)
                         new[sl] = stepper.advance(flow, np.ascontiguousarray(new[sl]), t0, t1, st, ev, counts)
-                        bar.chunk_done(t0, t1, c, counts, eq_time)
+                        _chunk_done(bar, t_start, n_chunks, t0, t1, c, counts, eq_time)
                 else:
                     tasks = [(c, np.ascontiguousarray(new[a:a + rows]), statuses[c], t0, t1, eq_time[a:a + rows].copy())
                              for c, a in enumerate(starts) if not statuses[c].frozen]
@@ -866,7 +177,7 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
                         statuses[c] = st
                         eq_time[a:a + rows] = eq
                         counts.add(cnt)
-                        bar.chunk_done(t0, t1, min(done, len(starts) - 1), counts, eq_time)
+                        _chunk_done(bar, t_start, n_chunks, t0, t1, min(done, n_chunks - 1), counts, eq_time)
                 y = new
                 t_done.append(t1)
                 saved.append(save(t1, to_save(y)))
@@ -887,39 +198,15 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
                              interrupted=interrupted, stopped_early=stopped, wall_time=time.perf_counter() - wall0)
 
 
-class _Bar:
-    """Transient rich progress bar on stderr, in units of time; silent when disabled."""
-
-    def __init__(self, enabled, t_start, t_end, n_chunks):
-        self.enabled = enabled
-        self.t_start, self.t_end, self.n_chunks = t_start, t_end, n_chunks
-        self.progress = None
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(TextColumn("[bold]reduced flow[/]"), BarColumn(), TextColumn("t = {task.fields[t]}"),
-                                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                                     console=Console(stderr=True), transient=True)
-            self.progress.__enter__()
-            self.task = self.progress.add_task("flow", total=max(self.t_end - self.t_start, 1e-300),
-                                               t=f"{self.t_start:.4g}", info="")
-        return self
-
-    def __exit__(self, *exc):
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
-        return False
-
-    def chunk_done(self, t0, t1, c, counts=None, eq_time=None):
-        if self.progress is None:
-            return
-        done = (t0 - self.t_start) + (t1 - t0) * (c + 1) / self.n_chunks
-        info = ""
-        if counts is not None:
-            info = f"{counts.steps} steps"
-            if eq_time is not None and eq_time.size:
-                info += f", {np.mean(~np.isnan(eq_time)):.0%} at equilibrium"
-        self.progress.update(self.task, completed=done, t=f"{t0 + (t1 - t0) * (c + 1) / self.n_chunks:.4g}", info=info)
+def _chunk_done(bar, t_start, n_chunks, t0, t1, c, counts=None, eq_time=None) -> None:
+    """Progress after chunk ``c`` of the interval ``[t0, t1]``: the time reached (chunks in equal shares),
+    steps so far and the fraction of neurons at equilibrium."""
+    if not bar.enabled:
+        return
+    t = t0 + (t1 - t0) * (c + 1) / n_chunks
+    info = ""
+    if counts is not None:
+        info = f"{counts.steps} steps"
+        if eq_time is not None and eq_time.size:
+            info += f", {np.mean(~np.isnan(eq_time)):.0%} at equilibrium"
+    bar.update(completed=t - t_start, t=f"{t:.4g}", info=info)

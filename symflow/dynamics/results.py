@@ -22,6 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SymflowError
+from .observables import neuron_table, population_summary
+from .reduced import ReducedFlow
+from .state import FourierState
 
 CONTRACT_VERSION = 1
 
@@ -83,15 +86,11 @@ class SimulationResult:
     @property
     def flow(self):
         if self._flow is None:
-            from .reduced import ReducedFlow
-
             self._flow = ReducedFlow(self.model)
         return self._flow
 
     def state(self, k: int = -1):
         """The :class:`FourierState` at save index ``k``."""
-        from .state import FourierState
-
         K = len(self.t)
         if not -K <= k < K:
             raise SymflowError(f"save index {k} out of range for {K} saved times")
@@ -103,14 +102,10 @@ class SimulationResult:
     # ------------------------------------------------------------------ summaries
     def observables(self, k: int = -1) -> dict:
         """Per-neuron observables at save index ``k`` (see :mod:`symflow.dynamics.observables`)."""
-        from .observables import neuron_table
-
         return neuron_table(self.state(k), self.flow)
 
     def summary(self, k: int = -1) -> dict:
         """JSON-able population summary at save index ``k`` plus run information."""
-        from .observables import population_summary
-
         s = population_summary(self.state(k), self.flow)
         eq = self.equilibrium_time
         s["run"] = {

@@ -16,17 +16,24 @@ Two internal layouts serve the integrators: :class:`CompactLayout` (rows with on
 conjugate pair, half the size for abelian groups; ``compress``/``expand`` convert) and
 :class:`BlockedLayout` (``m`` rows stored part by part, so each vector's blocks of all ``m``
 neurons are one contiguous array). Both have the same per-neuron geometry (``inner``,
-``sphere_norms``, ``retract``, ``realify``) as :class:`FourierLayout`.
+``sphere_norms``, ``retract``, ``realify``) as :class:`FourierLayout`. The cyclic case ``Z_n`` (the
+partner of frequency ``k`` is ``n - k``: reversed slices, ``rfft``) is flagged once, ``layout.cyclic``.
+
+Irrep orbits are the group's (:attr:`symflow.groups.Group.orbits`, records with ``id``, ``label``,
+``dim``, ``type``); a layout adds only where their irreps sit in a row (:attr:`FourierLayout.irrep_slots`,
+:meth:`FourierLayout.orbit_slots_of`). Each layout carries the model's :class:`~symflow.neuron.Neuron`
+(``layout.neuron``; :func:`neuron_of`).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
 from ..errors import SymflowError
 from ..groups.fourier import FourierCoefficients, inverse_fourier
+from ..groups.orbits import abelian_conjugates
+from ..neuron import Neuron
 
 
 def block_offsets(names, dims, counts) -> tuple:
@@ -40,19 +47,12 @@ def block_offsets(names, dims, counts) -> tuple:
     return offsets, pos
 
 
-@dataclass(frozen=True)
-class Orbit:
-    """A conjugate-pair orbit ``{rho, conj rho}``: its irreps' slots in the layout, dimension, type."""
-
-    index: int
-    label: str
-    dim: int
-    slots: tuple
-    kind: str  # "trivial", "real", "complex" or "quaternionic"
-
-    @property
-    def size(self) -> int:
-        return len(self.slots)
+def neuron_of(model) -> Neuron:
+    """The :class:`~symflow.neuron.Neuron` of ``model`` (its ``.neuron`` when it has one)."""
+    neuron = getattr(model, "neuron", None)
+    if neuron is not None:
+        return neuron
+    return Neuron(loss=model.loss, shared=model.shared, spheres=model.spheres, constraint=model.constraint)
 
 
 class RowLayout:
@@ -88,14 +88,20 @@ class FourierLayout(RowLayout):
         Vector names (``model.vector_names``).
     spheres : tuple of tuples of names
         Each inner tuple is one unit sphere (``model.manifold.spheres``); empty for no constraint.
+    neuron : Neuron, optional
+        The neuron variant (:meth:`for_model` sets it; the observables read its roles).
     """
 
-    def __init__(self, group, names, spheres=()):
+    def __init__(self, group, names, spheres=(), neuron: Neuron | None = None):
         self.group = group
+        self.neuron = neuron
         self.names = tuple(names)
         self.spheres = tuple(tuple(s) for s in spheres)
         self.n = group.order
+        #: abelian products of cyclic groups: all n characters in numpy.fft order (1 x 1 blocks)
         self.fft = group.abelian_factors is not None
+        #: a single cyclic group Z_n: conjugate of frequency k is n - k (reversed slices, rfft)
+        self.cyclic = bool(self.fft and len(group.abelian_factors) == 1)
         if self.fft:
             self.counts = {1: self.n}
         else:
@@ -117,40 +123,32 @@ class FourierLayout(RowLayout):
         return int(sum(self.counts[e] for e in self.dims if e < d)) + int(pos)
 
     @cached_property
-    def orbits(self) -> list:
-        """Conjugate-pair orbits ``{rho, conj rho}`` as :class:`Orbit` records, trivial first."""
-        out = []
+    def irrep_slots(self) -> np.ndarray:
+        """Slot of every irrep (index into ``group.irreps``; ``numpy.fft`` order: the frequency itself)."""
         if self.fft:
-            f = self.group.abelian_factors
-            digits = np.stack(np.unravel_index(np.arange(self.n), f), axis=-1)
-            conj = np.ravel_multi_index(tuple(((-digits) % np.array(f)).T), f)
-            for k in range(self.n):
-                c = int(conj[k])
-                if c < k:
-                    continue
-                lab = str(int(digits[k][0])) if len(f) == 1 else "(" + ",".join(str(int(x)) for x in digits[k]) + ")"
-                if c != k:
-                    clab = str(int(digits[c][0])) if len(f) == 1 else "(" + ",".join(str(int(x)) for x in digits[c]) + ")"
-                    lab = f"{lab}/{clab}"
-                kind = "trivial" if k == 0 else ("real" if c == k else "complex")
-                out.append(Orbit(len(out), "k=" + lab, 1, (k,) if c == k else (k, c), kind))
-            return out
-        G = self.group
-        where = {i: (d, pos) for d, idx in G.irreps_by_dim.items() for pos, i in enumerate(idx)}
-        for orb in G.orbits:
-            r = G.irreps[orb[0]]
-            slots = tuple(self.slot(*where[i]) for i in orb)
-            kind = "trivial" if r.is_trivial else {1: "real", 0: "complex", -1: "quaternionic"}[r.indicator]
-            label = "/".join(G.irreps[i].label for i in orb)
-            out.append(Orbit(len(out), label, r.dim, slots, kind))
-        out.sort(key=lambda o: (o.kind != "trivial", o.index))
-        return [Orbit(i, o.label, o.dim, o.slots, o.kind) for i, o in enumerate(out)]
+            return np.arange(self.n)
+        out = np.empty(sum(self.counts.values()), dtype=np.int64)
+        for d, idx in self.group.irreps_by_dim.items():
+            for pos, i in enumerate(idx):
+                out[i] = self.slot(d, pos)
+        return out
+
+    @property
+    def orbits(self) -> list:
+        """The group's irrep orbits (:class:`~symflow.groups.orbits.IrrepOrbit`, ``id`` = position, trivial
+        first); their slots are :meth:`orbit_slots_of`."""
+        return self.group.orbits
+
+    def orbit_slots_of(self, orbit) -> tuple:
+        """The slots of an orbit's irreps."""
+        return tuple(int(self.irrep_slots[i]) for i in orbit)
 
     @cached_property
     def orbit_slots(self) -> tuple:
         """``(first, second)`` slot arrays per orbit (``second = -1`` for self-dual orbits)."""
-        first = np.array([o.slots[0] for o in self.orbits])
-        second = np.array([o.slots[1] if len(o.slots) > 1 else -1 for o in self.orbits])
+        slots = self.irrep_slots
+        first = np.array([slots[o[0]] for o in self.orbits])
+        second = np.array([slots[o[1]] if len(o) > 1 else -1 for o in self.orbits])
         return first, second
 
     def slot_position(self, slot: int) -> tuple:
@@ -172,10 +170,7 @@ class FourierLayout(RowLayout):
         the ``numpy.fft`` path (all blocks 1 x 1, ``U = 1``).
         """
         if self.fft:
-            f = self.group.abelian_factors
-            digits = np.stack(np.unravel_index(np.arange(self.n), f), axis=-1)
-            partner = np.ravel_multi_index(tuple(((-digits) % np.array(f)).T), f)
-            return {1: (np.asarray(partner), None)}
+            return {1: (np.asarray(abelian_conjugates(self.group.abelian_factors)), None)}
         G = self.group
         where = {i: (d, pos) for d, idx in G.irreps_by_dim.items() for pos, i in enumerate(idx)}
         rng = np.random.default_rng(12345)
@@ -210,7 +205,7 @@ class FourierLayout(RowLayout):
         the Plancherel metric; removes rounding drift off the reality constraint). Returns ``data``.
         ``view`` replaces :meth:`view` (for :class:`BlockedLayout` arrays)."""
         rm = self.reality_map
-        cyclic = self.fft and len(self.group.abelian_factors) == 1
+        cyclic = self.cyclic
         view = view or self.view
         real_pos = self._real_positions
         for name in self.names:
@@ -254,34 +249,35 @@ class FourierLayout(RowLayout):
     def for_model(cls, model) -> "FourierLayout":
         man = model.manifold
         spheres = man.spheres if man.constrained else ()
-        return cls(model.group, model.vector_names, spheres)
-
-    @cached_property
-    def entry_weight(self) -> np.ndarray:
-        """Plancherel weight ``n d`` of each entry of one vector's part of a row, shape ``(n,)``."""
-        return np.concatenate([np.full(self.counts[d] * d * d, float(self.n * d)) for d in self.dims])
-
-    @cached_property
-    def _real_weight(self) -> np.ndarray:
-        """Weights of the float64 view of a whole row (real and imaginary parts), ``(2L,)``."""
-        return np.repeat(np.tile(self.entry_weight, len(self.names)), 2)
+        return cls(model.group, model.vector_names, spheres, neuron=neuron_of(model))
 
     @cached_property
     def weight_ranges(self) -> dict:
         """``{name: [(start, stop, w), ...]}``: contiguous entry ranges of constant Plancherel weight."""
         return {nm: [(*self.offsets[nm, d], float(self.n * d)) for d in self.dims] for nm in self.names}
 
-    def sphere_slices(self) -> list:
-        """For each sphere, the list of ``(start, stop)`` ranges of its vectors in a row."""
-        out = []
-        for sphere in self.spheres:
-            out.append([(self.offsets[nm, self.dims[0]][0], self.offsets[nm, self.dims[-1]][1]) for nm in sphere])
-        return out
-
     @cached_property
     def compact(self) -> "CompactLayout":
         """The :class:`CompactLayout` storing one member of each conjugate pair (see there)."""
         return CompactLayout(self)
+
+    # ------------------------------------------------------------------ rows <-> Fourier coefficients
+    def pack(self, coeffs: dict) -> tuple:
+        """``(rows (M, L), batch shape)`` from ``{name: FourierCoefficients}`` of any batch shape."""
+        batch = tuple(coeffs[self.names[0]].batch_shape)
+        M = int(np.prod(batch, dtype=int))
+        data = np.empty((M, self.size), dtype=np.complex128)
+        for name in self.names:
+            for d in self.dims:
+                b = coeffs[name].blocks[d]
+                self.view(data, name, d)[...] = b.reshape((M,) + b.shape[len(batch):])
+        return data, batch
+
+    def unpack(self, data: np.ndarray, batch: tuple | None = None) -> dict:
+        """``{name: FourierCoefficients}`` (copies) of rows ``data``, reshaped to ``batch`` (default ``(M,)``)."""
+        batch = (data.shape[0],) if batch is None else tuple(batch)
+        return {name: FourierCoefficients(self.group, {d: self.view(data, name, d).reshape(batch + (self.counts[d], d, d)).copy()
+                                                       for d in self.dims}) for name in self.names}
 
     def __repr__(self) -> str:
         return f"<FourierLayout {self.group.name}: names {self.names}, blocks {self.counts}, spheres {self.spheres}>"
@@ -401,9 +397,9 @@ class CompactLayout(RowLayout):
 
     def __init__(self, full: "FourierLayout"):
         self.full = full
-        self.group, self.names, self.spheres = full.group, full.names, full.spheres
+        self.group, self.names, self.spheres, self.neuron = full.group, full.names, full.spheres, full.neuron
         self.n, self.fft = full.n, full.fft
-        self.cyclic = bool(full.fft and len(full.group.abelian_factors) == 1)
+        self.cyclic = full.cyclic
         rm = full.reality_map
         self.keep, self.paired, self.fill, self.selfdual = {}, {}, {}, {}
         for d in full.dims:
@@ -650,13 +646,12 @@ class FourierState:
         For a shared model pass ``theta`` (or ``theta1``; ``theta2`` must then equal it).
         """
         layout = FourierLayout.for_model(model)
-        arrays = _parameter_dict(model, arrays)
+        arrays = neuron_of(model).parameter_arrays(arrays, model.group.order)
         M = next(iter(arrays.values())).shape[0]
         data = np.empty((M, layout.size), dtype=np.complex128)
         G = model.group
-        cyclic = layout.fft and len(G.abelian_factors) == 1
         for name in layout.names:
-            if cyclic:
+            if layout.cyclic:
                 # real signals on Z_n: rfft gives frequencies 0..n//2, the rest are their conjugates
                 c = layout.compact
                 part = c.view(np.empty((M, c.size), dtype=np.complex128), name, 1)
@@ -711,55 +706,3 @@ class FourierState:
 
     def __repr__(self) -> str:
         return f"<FourierState {self.group.name}: {self.width} neurons, names {self.names}, blocks {self.layout.counts}>"
-
-
-def _parameter_dict(model, arrays) -> dict:
-    """Validate user parameter arrays: dict by name (or a tuple in ``vector_names`` order)."""
-    names = tuple(model.vector_names)
-    n = model.group.order
-    if isinstance(arrays, (tuple, list)):
-        if len(arrays) == len(names):
-            arrays = dict(zip(names, arrays))
-        elif model.shared and len(arrays) == len(names) + 1:
-            arrays = {names[0]: arrays[0], "theta2": arrays[1], names[-1]: arrays[-1]}
-        else:
-            raise SymflowError(f"expected {len(names)} arrays {names}, got {len(arrays)}")
-    if not isinstance(arrays, dict):
-        raise SymflowError(f"parameters must be a dict name -> (M, n) array with names {names}")
-    arrays = dict(arrays)
-    if model.shared:
-        shared_name = names[0]
-        if shared_name not in arrays:
-            for alias in ("theta1", "u"):
-                if alias in arrays:
-                    arrays[shared_name] = arrays[alias]
-        other = "theta2" if "theta2" in arrays else None
-        if other and shared_name in arrays and not np.array_equal(np.asarray(arrays[other]), np.asarray(arrays[shared_name])):
-            raise SymflowError("a shared model has theta1 = theta2; the arrays given differ")
-    out = {}
-    M = None
-    for name in names:
-        if name not in arrays:
-            raise SymflowError(f"missing parameter array {name!r}; a {'shared' if model.shared else 'unshared'} "
-                               f"model needs {names}")
-        a = np.asarray(arrays[name])
-        if a.ndim == 1:
-            a = a[None, :]
-        if a.ndim != 2 or a.shape[1] != n:
-            raise SymflowError(f"{name} must have shape (M, {n}) (neurons x group elements), got {np.shape(arrays[name])}")
-        if np.iscomplexobj(a):
-            raise SymflowError(f"{name} must be real (parameter-space vectors are real)")
-        try:
-            a = a.astype(np.float64)
-        except (TypeError, ValueError):
-            raise SymflowError(f"{name} must be an array of real numbers") from None
-        if not np.all(np.isfinite(a)):
-            raise SymflowError(f"{name} contains non-finite values (nan or inf)")
-        if M is None:
-            M = a.shape[0]
-        elif a.shape[0] != M:
-            raise SymflowError(f"all parameter arrays need the same number of neurons; {name} has {a.shape[0]}, expected {M}")
-        out[name] = a
-    if M == 0:
-        raise SymflowError("width 0: at least one neuron is needed")
-    return out

@@ -303,7 +303,7 @@ def system_for(group=None, shared: bool = False, spheres: str | None = None, los
     SymPy one when no generated code exists), integrator step and predictions.
 
     ``fourier_rhs`` runs the generated module (:func:`symflow.codegen.flow_kernels`) through the
-    simulator's :class:`~symflow.dynamics.reduced.ReducedFlow`; ``sympy_rhs`` evaluates the SymPy
+    simulator's :class:`~symflow.dynamics.flow.FlowEvaluator`; ``sympy_rhs`` evaluates the SymPy
     block expressions directly (:func:`sympy_fourier_rhs`).
 
     ``group`` is a name or a Group (or pass a ready ``model``). Parts that do not exist for the
@@ -368,58 +368,21 @@ def system_for(group=None, shared: bool = False, spheres: str | None = None, los
 
 
 def sympy_fourier_rhs(model):
-    """``fourier_rhs`` evaluating the model's SymPy block flows with ``lambdify`` (no generated code):
-    per block dimension ``d``, ``rhs = drive - radial(Omega) B`` entry by entry on the stacked
-    blocks, ``Omega = sum`` of ``omega_block`` over nontrivial irreps, and ``-c Omega B`` on the
-    trivial block (``c = model.trivial_flow``). The reference of ``codegen.matches-sympy``."""
-    import sympy as sp
+    """``fourier_rhs`` on the model's SymPy block flows through ``lambdify`` (no generated code): the
+    flow evaluator (:class:`~symflow.dynamics.flow.FlowEvaluator`, full rows) with the ``lambdify``
+    kernel backend. The reference of ``codegen.matches-sympy``: the same assembly, other kernels."""
+    from ..dynamics.flow import FlowEvaluator
 
-    from ..groups.fourier import FourierCoefficients
-    from ..theory.symbols import N, OMEGA
+    return _evaluator_rhs(FlowEvaluator(model, backend="lambdify", use_symmetry=False))
 
-    G = model.group
-    dims = [1] if G.abelian_factors is not None else sorted(G.irreps_by_dim)
-    funcs = {}
-    for d in dims:
-        bf = model.block_flow(d)
-        entries = [e for k in bf.names for e in bf.rhs[k]]
-        funcs[d] = (bf, sp.lambdify([OMEGA, N] + bf.symbols, entries, modules="numpy"),
-                    sp.lambdify([N] + bf.symbols, bf.omega_block, modules="numpy"))
-    trivial = {k: float(model.trivial_flow[k]) for k in model.vector_names}
+
+def _evaluator_rhs(flow):
+    """``fourier_rhs(coeffs) -> (velocities, omega)`` of a flow evaluator, for any batch shape."""
 
     def fourier_rhs(coeffs):
-        names = model.vector_names
-        omega, size = 0.0, 0.0
-        args = {}
-        for d, (bf, _, f_om) in funcs.items():
-            arrays = [coeffs[k].blocks[d][..., i, j] for k in bf.names for i in range(d) for j in range(d)]
-            shape = np.broadcast_shapes(*(a.shape for a in arrays))
-            om = np.broadcast_to(np.asarray(f_om(G.order, *arrays), dtype=complex), shape).copy()
-            if d == 1:
-                om[..., 0] = 0.0  # the trivial irrep (first among the 1-dim ones) carries no energy
-            omega = omega + om.sum(axis=-1)
-            size = size + np.abs(om).sum(axis=-1)
-            args[d] = (arrays, shape)
-        imag = np.abs(np.imag(omega))
-        if np.any(imag > 1e-9 * size + 1e-300):
-            raise SymflowError(f"Im(Omega) = {float(np.max(imag)):.3g} is not rounding: the coefficients are not "
-                               "those of real signals")
-        omega = np.real(omega)
-        out = {k: FourierCoefficients(G, {}) for k in names}
-        for d, (bf, f_rhs, _) in funcs.items():
-            arrays, shape = args[d]
-            vals = f_rhs(omega[..., None], G.order, *arrays)
-            pos = 0
-            for k in bf.names:
-                blk = np.empty(shape + (d, d), dtype=complex)
-                for i in range(d):
-                    for j in range(d):
-                        blk[..., i, j] = np.broadcast_to(vals[pos], shape)
-                        pos += 1
-                if d == 1:
-                    blk[..., 0, :, :] = -trivial[k] * omega[..., None, None] * coeffs[k].blocks[1][..., 0, :, :]
-                out[k].blocks[d] = blk
-        return out, omega
+        data, batch = flow.layout.pack(coeffs)
+        omega, out = flow.evaluate(data)
+        return flow.layout.unpack(out, batch), omega.reshape(batch)
 
     return fourier_rhs
 
@@ -441,64 +404,30 @@ def _modular_ode(p: int):
 
 
 def _generated_rhs(model):
-    """``(fourier_rhs, None, kernels)`` running the generated NumPy module, or ``(None, reason, None)``.
-
-    The production path is preferred: :class:`symflow.dynamics.reduced.ReducedFlow` (what
-    ``symflow simulate`` integrates) on packed state rows; without it, the generated module's own
-    ``reduced_flow``.
-    """
+    """``(fourier_rhs, None, kernels)`` running the generated NumPy module through the simulator's
+    evaluator (:class:`symflow.dynamics.flow.FlowEvaluator`, what ``symflow simulate`` integrates),
+    or ``(None, reason, None)``."""
     try:
         from ..codegen import flow_kernels
     except ImportError:
         return None, "no generated code in this checkout (symflow.codegen)", None
     kernels = flow_kernels(model)
-    return rhs_from_module(model, kernels.module), None, kernels
+    return _evaluator_rhs(_flow_with(model, kernels)), None, kernels
 
 
 def rhs_from_module(model, module):
-    """``fourier_rhs(coeffs) -> (velocities, omega)`` for a generated ``module``: through
-    :class:`~symflow.dynamics.reduced.ReducedFlow` with the module's kernels when available,
-    else the module's ``reduced_flow`` (blocks ``{d: (one (..., k_d, d, d) array per name)}``)."""
-    from ..groups.fourier import FourierCoefficients
+    """``fourier_rhs(coeffs) -> (velocities, omega)`` for a generated ``module`` (e.g. a mutated copy):
+    the simulator's evaluator running ``module``'s block kernels."""
+    from ..codegen.kernels import FlowKernels
 
-    G = model.group
-    names = tuple(module.NAMES)
-    reduced = _reduced_flow(model, module)
-
-    def fourier_rhs(coeffs):
-        if reduced is None:
-            blocks = {d: tuple(coeffs[k].blocks[d] for k in names) for d in module.DIMS}
-            omega, vel = module.reduced_flow(blocks, G.order)
-            return {k: FourierCoefficients(G, {d: vel[d][i] for d in vel}) for i, k in enumerate(names)}, omega
-        lay = reduced.layout
-        batch = coeffs[names[0]].batch_shape
-        M = int(np.prod(batch, dtype=int))
-        data = np.empty((M, lay.size), dtype=np.complex128)
-        for k in names:
-            for d in lay.dims:
-                lay.view(data, k, d)[...] = coeffs[k].blocks[d].reshape((M,) + coeffs[k].blocks[d].shape[len(batch):])
-        omega, out = reduced.evaluate(data)
-        vel = {k: FourierCoefficients(G, {d: lay.view(out, k, d).reshape(batch + lay.view(out, k, d).shape[1:])
-                                          for d in lay.dims}) for k in names}
-        return vel, omega.reshape(batch)
-
-    return fourier_rhs
+    return _evaluator_rhs(_flow_with(model, FlowKernels.from_module(module)))
 
 
-def _reduced_flow(model, module):
-    """A :class:`ReducedFlow` running ``module``'s kernels, or ``None`` without symflow.dynamics."""
-    try:
-        from ..codegen.kernels import FlowKernels
-        from ..dynamics.reduced import ReducedFlow
-    except ImportError:
-        return None
-    rf = ReducedFlow(model)
-    if rf.kernels.module is not module:
-        rf.kernels = FlowKernels(module=module, path=None, code_hash=module.CODE_HASH,
-                                 expression_hash=module.EXPRESSION_HASH, styles=dict(module.STYLE),
-                                 names=tuple(module.NAMES), dims=tuple(module.DIMS))
-        rf.trivial_rate = rf.kernels.trivial_rate
-    return rf
+def _flow_with(model, kernels):
+    """The simulator's :class:`~symflow.dynamics.flow.FlowEvaluator` of ``model`` running ``kernels``."""
+    from ..dynamics.flow import FlowEvaluator
+
+    return FlowEvaluator(model, kernels=kernels)
 
 
 def load_source(model, source: str):
@@ -555,22 +484,10 @@ class _RhsAdapter:
         self._layout = layout
 
     def pack(self, coeffs: dict) -> np.ndarray:
-        lay = self._layout
-        first = coeffs[lay.names[0]]
-        M = int(np.prod(first.batch_shape, dtype=int))
-        data = np.empty((M, lay.size), dtype=np.complex128)
-        for k in lay.names:
-            for d in lay.dims:
-                b = coeffs[k].blocks[d]
-                lay.view(data, k, d)[...] = b.reshape((M,) + b.shape[-3:])
-        return data
+        return self._layout.pack(coeffs)[0]
 
     def unpack(self, data: np.ndarray) -> dict:
-        from ..groups.fourier import FourierCoefficients
-
-        lay = self._layout
-        return {k: FourierCoefficients(self.model.group, {d: lay.view(data, k, d).copy() for d in lay.dims})
-                for k in lay.names}
+        return self._layout.unpack(data)
 
     def unpack_real(self, data: np.ndarray) -> dict:
         from ..groups.fourier import inverse_fourier
@@ -578,7 +495,7 @@ class _RhsAdapter:
         return {k: inverse_fourier(self.model.group, c, real=True) for k, c in self.unpack(data).items()}
 
     def evaluate(self, data: np.ndarray, out: np.ndarray | None = None, check: bool = True):
-        """``(Omega, velocity)`` like :meth:`ReducedFlow.evaluate` (``check`` is accepted and ignored)."""
+        """``(Omega, velocity)`` like :meth:`FlowEvaluator.evaluate` (``check`` is accepted and ignored)."""
         vel, omega = self.fourier_rhs(self.unpack(data))
         packed = self.pack(vel)
         if out is None:

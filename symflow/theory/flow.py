@@ -309,54 +309,24 @@ def _lambdified(bf: BlockFlow):
 
 
 def fourier_flow_numeric(model, state):
-    """See :meth:`symflow.theory.model.Model.fourier_flow_numeric`."""
+    """See :meth:`symflow.theory.model.Model.fourier_flow_numeric`: the one evaluator of the reduced
+    flow (:class:`symflow.dynamics.flow.FlowEvaluator`, full rows) on the ``lambdify`` kernels of
+    the block flows, for any batch shape."""
+    from ..dynamics.flow import FlowEvaluator   # the evaluator; theory does not depend on dynamics otherwise
+    from ..errors import IntegrationError
     from ..groups.fourier import FourierCoefficients
 
     G = model.group
     names = model.vector_names
     if not isinstance(state, dict) or set(state) != set(names):
         raise SymflowError(f"state must be a dict with keys {names}, got {sorted(state) if isinstance(state, dict) else type(state).__name__}")
-    coeffs = {}
-    for k in names:
-        v = state[k]
-        coeffs[k] = v if isinstance(v, FourierCoefficients) else G.fourier(np.asarray(v, dtype=float))
-    n = G.order
-    triv = G.trivial_index
-    fft = G.abelian_factors is not None
-    dims = {1: None} if fft else G.irreps_by_dim
-    omega = 0.0
-    parts = {}
-    for d in dims:
-        bf = model.block_flow(d)
-        f_rhs, f_omega = _lambdified(bf)
-        arrays = [coeffs[k].blocks[d][..., i, j] for k in bf.names for i in range(d) for j in range(d)]
-        om = np.asarray(f_omega(n, *arrays)) * np.ones(np.broadcast_shapes(*(np.shape(a) for a in arrays)))
-        tpos = triv if fft else (G.irreps_by_dim[d].index(triv) if triv in G.irreps_by_dim[d] else None)
-        if tpos is not None:
-            om[..., tpos] = 0.0
-        omega = omega + om.sum(axis=-1)
-        parts[d] = (arrays, tpos)
-    omega = np.asarray(omega)
-    scale = max(float(np.abs(omega).max(initial=0.0)), 1e-300)
-    if float(np.abs(omega.imag).max(initial=0.0)) > 1e-9 * scale + 1e-14:
-        raise SymflowError("the energy computed from these Fourier coefficients has a non-negligible imaginary "
-                           "part: the coefficients are not those of real signals (nu_hat[conj rho] must be conj(nu_hat[rho]))")
-    omega = omega.real
-    out = {k: FourierCoefficients(G, {}) for k in names}
-    for d, (arrays, tpos) in parts.items():
-        bf = model.block_flow(d)
-        f_rhs, _ = _lambdified(bf)
-        vals = f_rhs(omega[..., None], n, *arrays)
-        shape = np.broadcast_shapes(*(np.shape(a) for a in arrays))
-        pos = 0
-        for k in bf.names:
-            blk = np.empty(shape + (d, d), dtype=complex)
-            for i in range(d):
-                for j in range(d):
-                    blk[..., i, j] = vals[pos]
-                    pos += 1
-            if tpos is not None:
-                c = float(model.trivial_flow[k])
-                blk[..., tpos, :, :] = -c * omega[..., None, None] * coeffs[k].blocks[d][..., tpos, :, :]
-            out[k].blocks[d] = blk
-    return out, omega
+    coeffs = {k: v if isinstance(v, FourierCoefficients) else G.fourier(np.asarray(v, dtype=float))
+              for k, v in state.items()}
+    flow = FlowEvaluator(model, backend="lambdify", use_symmetry=False)
+    data, batch = flow.layout.pack(coeffs)
+    try:
+        omega, velocity = flow.evaluate(data)
+    except IntegrationError as exc:
+        raise SymflowError(f"the energy computed from these Fourier coefficients is not real ({exc}): the "
+                           "coefficients are not those of real signals (nu_hat[conj rho] must be conj(nu_hat[rho]))") from None
+    return flow.layout.unpack(velocity, batch), omega.reshape(batch)

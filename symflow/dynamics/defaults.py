@@ -1,0 +1,62 @@
+"""Run defaults of the reduced-flow drivers, in the natural units of a group of order ``n``.
+
+Time unit ``c = 1`` (THEORY section 2); the equilibrium energy is ``Omega* ~ n^-3/2`` and a uniform
+start reaches equilibrium within ``~ 15 n^2``:
+
+* final time ``T_END_FACTOR n^2`` (:func:`simulation_t_end`), ``SIMULATION_N_SAVE`` save times;
+* equilibrium tolerance ``GTOL_FACTOR n^-3/2`` on the Riemannian gradient norm;
+* largest geometric step ``MAX_STEP_FACTOR n^3/2``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import SymflowError
+
+#: Default final time in units of n^2: measured equilibrium times (all neurons at |grad| <
+#: 1e-6 n^-3/2 from uniform starts) were at most 13.6 n^2 (Q8), 12.1 n^2 (F21), 9.1 n^2 (S4),
+#: 5.0 n^2 (Z101 unshared), 1.4 n^2 (Z1009 shared); runs stop earlier at the equilibrium event.
+T_END_FACTOR = 50.0
+#: Equilibrium event tolerance on the Riemannian gradient norm, in units of n^(-3/2) (the scale
+#: of Omega* in THEORY section 3).
+GTOL_FACTOR = 1e-6
+#: Largest geometric step in units of n^(3/2): the fastest tangent decay rate at the equilibria is
+#: about 5 Omega* <= 3.6 n^(-3/2) (THEORY section 3), and DOPRI5 is stable for h*rate < 3.3.
+MAX_STEP_FACTOR = 0.5
+#: Save times of ``simulate`` (including ``t = 0`` and the final time).
+SIMULATION_N_SAVE = 11
+
+
+def simulation_t_end(n: int) -> float:
+    """``T_END_FACTOR * n^2``: the default final time of a reduced-flow simulation (time unit ``c = 1``)."""
+    return T_END_FACTOR * float(n) ** 2
+
+
+def check_time(name: str, v) -> float:
+    """``v`` as a positive finite float, else :class:`SymflowError` naming ``name``."""
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
+        raise SymflowError(f"{name} must be a finite number, got {v!r}")
+    if v <= 0:
+        raise SymflowError(f"{name} must be positive, got {v!r}")
+    return float(v)
+
+
+def save_times(t_end=None, n_save: int = SIMULATION_N_SAVE, t_eval=None, n: int = 1) -> np.ndarray:
+    """The save times: ``t_eval`` if given (finite, increasing, >= 0; 0 is prepended if absent),
+    else ``n_save`` equally spaced times from 0 to ``t_end`` (default :func:`simulation_t_end`)."""
+    if t_eval is not None:
+        te = np.asarray(t_eval, dtype=float).reshape(-1)
+        if te.size == 0 or not np.all(np.isfinite(te)):
+            raise SymflowError("t_eval must be a non-empty list of finite times")
+        if np.any(te < 0) or np.any(np.diff(te) <= 0):
+            raise SymflowError("t_eval must be strictly increasing and >= 0")
+        return te if te[0] == 0 else np.concatenate([[0.0], te])
+    t_end = simulation_t_end(n) if t_end is None else check_time("t_end", t_end)
+    if isinstance(n_save, (bool, np.bool_)) or not isinstance(n_save, (int, np.integer)) or n_save < 2:
+        raise SymflowError(f"n_save must be an integer >= 2 (it includes t = 0 and t_end), got {n_save!r}")
+    return np.linspace(0.0, t_end, int(n_save))
+
+
+def default_gtol(n: int, gtol=None) -> float:
+    """The equilibrium tolerance: ``gtol`` checked, or ``GTOL_FACTOR n^-3/2``."""
+    return GTOL_FACTOR * n ** -1.5 if gtol is None else check_time("gtol", gtol)
