@@ -19,7 +19,7 @@ COMMANDS = ["group", "derive", "rates", "codegen", "simulate", "study", "lottery
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from ._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="symflow",

@@ -6,14 +6,25 @@
     print(generate_source(Model("F21")).source)
 
 ``flow_kernels(model, backend="lambdify")`` gives the same kernel interface by ``sympy.lambdify``
-(:mod:`.lambdified`, imported on use).
+(:mod:`.lambdified`, imported on use). Loading cached kernels imports neither SymPy nor the
+generator: the generator, the expressions and the matrix-form recognition are imported on first use.
 """
 from .cache import cache_dir
-from .expressions import BlockExpressions, FlowExpressions, flow_expressions
-from .generator import AUTO_MATRIX_FROM_D, GeneratedSource, choose_style, generate_source
 from .kernels import BACKENDS, FlowKernels, flow_kernels
-from .matrix_form import MatrixForm, recognise
 
 __all__ = ["flow_kernels", "FlowKernels", "BACKENDS", "generate_source", "GeneratedSource", "flow_expressions",
-           "FlowExpressions", "BlockExpressions", "MatrixForm", "recognise", "choose_style", "cache_dir",
-           "AUTO_MATRIX_FROM_D"]
+           "FlowExpressions", "BlockExpressions", "recognise", "choose_style", "cache_dir", "AUTO_MATRIX_FROM_D"]
+
+
+def __getattr__(name):
+    """The SymPy side of code generation, imported on first use."""
+    if name in ("BlockExpressions", "FlowExpressions", "flow_expressions"):
+        from . import expressions
+        return getattr(expressions, name)
+    if name in ("AUTO_MATRIX_FROM_D", "GeneratedSource", "choose_style", "generate_source"):
+        from . import generator
+        return getattr(generator, name)
+    if name == "recognise":
+        from .matrix_form import recognise
+        return recognise
+    raise AttributeError(f"module 'symflow.codegen' has no attribute {name!r}")

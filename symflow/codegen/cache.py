@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .. import __version__ as SYMFLOW_VERSION
+from .._version import __version__ as SYMFLOW_VERSION
 from ..errors import SymflowError
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from .. import __version__ as SYMFLOW_VERSION
+from .._version import __version__ as SYMFLOW_VERSION
 from ..errors import ModelError
 from ..theory.energy import energy_trace_words
 from ..theory.trace_calculus import drive_expressions

@@ -20,8 +20,7 @@ from pathlib import Path
 
 from ..errors import ModelError
 from . import cache
-from .expressions import model_dims
-from .generator import STYLES, generate_source
+from .cache import STYLES, model_dims
 
 _LOADED: dict = {}
 
@@ -98,6 +97,8 @@ def flow_kernels(model, style: str = "auto", use_cache: bool = True, backend: st
     path = cache.lookup(key) if use_cache else None
     generated = False
     if path is None:
+        from .generator import generate_source  # SymPy: only on a cache miss
+
         src = generate_source(model, style=style, dims=dims)
         path = cache.module_path(src.code_hash)
         if not cache.is_intact(path, src.code_hash):

@@ -212,5 +212,3 @@ def recognise(expr, block_exprs, kind: str, seed: int = 0):
     return form
 
 
-#: The name :mod:`symflow.codegen` exports for :class:`~symflow.theory.matrix_expr.MatrixExpr`.
-MatrixForm = MatrixExpr

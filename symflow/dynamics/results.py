@@ -15,13 +15,13 @@ Public NPZ contract (``SimulationResult.save`` and ``symflow simulate --save``):
 from __future__ import annotations
 
 import json
-import platform
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import SymflowError
+from .. import provenance
 from .observables import neuron_table, population_summary
 from .reduced import ReducedFlow
 from .state import FourierState
@@ -30,13 +30,9 @@ CONTRACT_VERSION = 1
 
 
 def versions() -> dict:
-    import scipy
-    import sympy
-
-    from .. import __version__
-
-    return {"symflow": __version__, "sympy": sympy.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
-            "python": platform.python_version()}
+    """The provenance of a simulation result (:func:`symflow.provenance.versions`, in the contract's key order)."""
+    found = provenance.versions("sympy", "scipy")
+    return {k: found[k] for k in ("symflow", "sympy", "numpy", "scipy", "python")}
 
 
 class SimulationResult:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .._version import __version__
 from ..dynamics.reduced import ReducedFlow
 from ..dynamics.results import versions
 from ..errors import SymflowError

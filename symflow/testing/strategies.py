@@ -26,7 +26,7 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import symflow
+from ..groups import group as group_by_name
 
 from ..groups.cayley import group_from_table
 from ..neuron import SPHERES, Neuron
@@ -69,7 +69,7 @@ def available_families() -> list[str]:
 
 @lru_cache(maxsize=None)
 def _order_of(name: str) -> int:
-    return symflow.group(name).order
+    return group_by_name(name).order
 
 
 def named_groups_list(families=None, max_order: int | None = None) -> list[str]:
@@ -112,7 +112,7 @@ def group_names(families=None, max_order: int | None = 60, products: bool = True
 
 def groups(families=None, max_order: int | None = 60, products: bool = True):
     """Strategy for :class:`~symflow.groups.group.Group` objects (see :func:`group_names`)."""
-    return group_names(families, max_order, products).map(symflow.group)
+    return group_names(families, max_order, products).map(group_by_name)
 
 
 # ---------------------------------------------------------------------- Cayley tables
@@ -131,7 +131,7 @@ def relabelled_tables(draw, names=("Z4", "Z2xZ2", "S3", "D4", "Q8", "Z6", "D5", 
     """``(table, base_name, perm)``: the Cayley table of a small named group with shuffled elements."""
     usable = [nm for nm in names if _order_of(nm) <= max_order]
     name = draw(st.sampled_from(usable))
-    G = symflow.group(name)
+    G = group_by_name(name)
     perm = np.array(draw(st.permutations(range(G.order))), dtype=np.int64)
     return relabel_table(G.table, perm), name, perm
 
@@ -150,7 +150,7 @@ def broken_tables(draw, names=("Z3", "Z4", "Z2xZ2", "S3", "D4", "Z5")):
     so a row repeats an element; such a table always violates identity, inverses or associativity).
     """
     name = draw(st.sampled_from(list(names)))
-    G = symflow.group(name)
+    G = group_by_name(name)
     n = G.order
     t = relabel_table(G.table, draw(st.permutations(range(n))))
     i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
@@ -259,7 +259,7 @@ def model_definitions(draw, names=None, max_order: int = 24, losses=("ce", "mse"
     ``activations`` are polynomial strings in ``z`` (``None`` = ``z**2``).
     """
     name = draw(st.sampled_from(list(names)) if names is not None else group_names(max_order=max_order))
-    G = symflow.group(name)
+    G = group_by_name(name)
     shared = draw(st.booleans()) if G.is_abelian else False
     spheres = "separate" if shared else draw(st.sampled_from(list(SPHERES)))
     return {"group": name, "shared": shared, "spheres": spheres, "loss": draw(st.sampled_from(list(losses))),
