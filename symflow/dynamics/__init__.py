@@ -17,7 +17,8 @@ from .state import FourierLayout, FourierState
 from .reduced import ReducedFlow, as_model
 from .drivers import AlignedRun, run_until_aligned, simulate
 from .results import SimulationResult
-from .integrators import GeometricRK, ScipyStepper, integrate, make_stepper
+from .integrators import integrate
+from .steppers import GeometricRK, ScipyStepper, make_stepper
 from .network import TwoLayerNetwork, split_pairs, neuron_alignment
 from .training import TrainingHistory, train
 from .stage2 import Stage2Prediction, simulate_stage2, aligned_population

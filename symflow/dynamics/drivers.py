@@ -18,7 +18,8 @@ from ..errors import IntegrationError, ModelError, SymflowError
 from . import observables
 from .defaults import MAX_STEP_FACTOR, SIMULATION_N_SAVE, check_time, default_gtol, save_times, simulation_t_end
 from .initial import check_seed, check_width, initial_state
-from .integrators import IntegrationOutput, StepCounts, integrate, make_stepper
+from .integrators import IntegrationOutput, integrate
+from .steppers import StepCounts, make_stepper
 from .reduced import ReducedFlow, as_model
 from .results import SimulationResult, build_metadata
 from .state import FourierState, neuron_of
@@ -33,7 +34,7 @@ def _population(model, width, seed, init, init_options, style):
     return flow, state0, state0.width, seed
 
 
-def _stepper(method, rtol, atol, dt, n):
+def run_stepper(method: str = "geometric", rtol=None, atol=None, dt=None, n: int = 1):
     """The stepper of a run; the geometric adaptive stepper's largest step is ``MAX_STEP_FACTOR n^3/2``."""
     stepper = make_stepper(method, rtol=rtol, atol=atol, dt=dt, n=n)
     if method == "geometric" and dt is None:
@@ -60,7 +61,7 @@ def simulate(model_or_name, width: int = 256, seed: int = 0, t_end: float | None
     n_save / t_eval : equally spaced save times, or explicit ones
     init : ``"uniform"``, ``"orbit"``, ``"frequency"``, a FourierState or parameter arrays;
         ``init_options`` e.g. ``{"orbit": 2, "noise": 0.01}``
-    rtol, atol, dt : integrator tolerances (defaults in :func:`~symflow.dynamics.integrators.make_stepper`)
+    rtol, atol, dt : integrator tolerances (defaults in :func:`~symflow.dynamics.steppers.make_stepper`)
     gtol : equilibrium tolerance on ``|Riemannian grad|`` (default ``GTOL_FACTOR * n^-3/2``, :mod:`.defaults`).
         A neuron is at equilibrium from the first accepted step with ``|grad| < gtol`` (its
         ``equilibrium_time`` interpolates the crossing); it is integrated no further, so later saves
@@ -81,7 +82,7 @@ def simulate(model_or_name, width: int = 256, seed: int = 0, t_end: float | None
     n = model.group.order
     times = save_times(t_end, n_save, t_eval, n)
     gtol = default_gtol(n, gtol)
-    stepper = _stepper(method, rtol, atol, dt, n)
+    stepper = run_stepper(method, rtol, atol, dt, n)
     work = flow.compact_flow()   # integrate runs on its compact rows when there is one
 
     def save(t, y):
@@ -210,7 +211,7 @@ def run_until_aligned(model, width: int = 512, seed: int = 0, fraction: float = 
     flow, state0, width, seed = _population(model, width, seed, init, options.get("init_options"),
                                             options.get("style", "auto"))
     gtol = default_gtol(n, options.get("gtol"))
-    stepper = _stepper(method, options.get("rtol"), options.get("atol"), options.get("dt"), n)
+    stepper = run_stepper(method, options.get("rtol"), options.get("atol"), options.get("dt"), n)
     chunk, workers = options.get("chunk"), options.get("workers", 1)
     layout = flow.layout
     times = np.arange(0.0, t_max + 0.5 * check_every, check_every)

@@ -9,8 +9,7 @@ saved before it. Events (:mod:`.events`) are handed to the stepper; a transient 
 complex-conjugate pairs of irreps only one member of each pair is integrated
 (:class:`~symflow.dynamics.flow.CompactFlow`: half the work for abelian groups).
 
-The steppers and their counters are importable from here too (``GeometricRK``, ``ScipyStepper``,
-``make_stepper``, ``StepCounts``, ``ChunkStatus``).
+The steppers and their counters are in :mod:`.steppers`, the events in :mod:`.events`.
 """
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ import numpy as np
 from ..errors import SymflowError
 from ..progress import progress_bar
 from .events import BLOWUP_NORM, Events
-from .steppers import ChunkStatus, GeometricRK, ScipyStepper, StepCounts, make_stepper  # noqa: F401
+from .steppers import ChunkStatus, StepCounts
 
 #: Bytes of one (name, d) block array of a chunk that the chunking aims for (cache-sized).
 CHUNK_BYTES = 1 << 18

@@ -114,7 +114,6 @@ def roles(state) -> tuple:
     return neuron.roles
 
 
-_ce_names = roles   # compatibility: symflow/study/trajectory.py calls obs._ce_names (use obs.roles)
 
 
 def alignment(state: FourierState, dominant: np.ndarray | None = None) -> np.ndarray:

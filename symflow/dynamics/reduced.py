@@ -8,7 +8,6 @@ Group. The drivers (``simulate``, ``run_until_aligned``) are in :mod:`.drivers`,
 from __future__ import annotations
 
 from ..errors import ModelError
-from .defaults import MAX_STEP_FACTOR, check_time as _check_time  # noqa: F401  (imported from here by symflow.study)
 from .flow import FlowEvaluator
 
 

@@ -28,8 +28,10 @@ import numpy as np
 
 from ..dynamics import observables as obs
 from ..dynamics.initial import check_seed, check_width, initial_state
-from ..dynamics.integrators import integrate, make_stepper
-from ..dynamics.reduced import MAX_STEP_FACTOR, ReducedFlow, _check_time
+from ..dynamics.integrators import integrate
+from ..dynamics.defaults import check_time
+from ..dynamics.drivers import run_stepper
+from ..dynamics.reduced import ReducedFlow
 from ..dynamics.state import FourierState
 
 #: Equilibrium tolerance of a study run, in units of ``n^-3/2``.
@@ -96,13 +98,12 @@ def run_observed(model, width: int, seed: int, t_end: float, n_save: int = STUDY
     ``KeyboardInterrupt`` ends the run at the last completed save (``info["interrupted"]``).
     """
     width, seed = check_width(width), check_seed(seed)
-    t_end = _check_time("t_end", t_end)
+    t_end = check_time("t_end", t_end)
     flow = ReducedFlow(model)
     n = model.group.order
     times = np.linspace(0.0, t_end, int(n_save))
     state0 = initial_state(model, width, seed, init)
-    stepper = make_stepper("geometric", n=n)
-    stepper.max_step = MAX_STEP_FACTOR * n ** 1.5
+    stepper = run_stepper("geometric", n=n)
     wall = time.perf_counter()
     out = integrate(flow, state0.data, times, stepper, gtol=STUDY_GTOL_FACTOR * n ** -1.5,
                     save=lambda t, y: observe(FourierState(flow.layout, y), flow),

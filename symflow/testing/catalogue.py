@@ -451,11 +451,11 @@ def load_source(model, source: str):
 
 def _integrator_step(model, system):
     """``(step, None)`` with ``step(fourier_rhs, state, dt, retract=True) -> state``: one classical
-    RK4 step of :class:`symflow.dynamics.integrators.GeometricRK` (ambient step, projection onto real
+    RK4 step of :class:`symflow.dynamics.steppers.GeometricRK` (ambient step, projection onto real
     signals, retraction onto the spheres) applied to the right-hand side ``fourier_rhs``; or
     ``(None, reason)`` without ``symflow.dynamics``."""
     try:
-        from ..dynamics.integrators import GeometricRK
+        from ..dynamics.steppers import GeometricRK
         from ..dynamics.state import FourierLayout
     except ImportError:
         return None, "no geometric integrator in this checkout (symflow.dynamics.integrators)"
