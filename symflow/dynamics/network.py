@@ -37,8 +37,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
-from ..groups import Group
-from ..groups import group as group_by_name
+from ..groups import as_group
 from ..theory.bruteforce import omega
 from ..neuron import Neuron
 from .alignment import COSINE_THRESHOLD, RANK_THRESHOLD, alignment_cosines, is_aligned, rank_ratio
@@ -126,18 +125,6 @@ def _as_dtype(dtype) -> np.dtype:
 # ---------------------------------------------------------------------------------------------
 # groups and pairs
 # ---------------------------------------------------------------------------------------------
-def as_group(group):
-    """A :class:`~symflow.groups.group.Group` from a Group, a name (``"F21"``) or a Cayley table."""
-    if isinstance(group, Group):
-        return group
-    if isinstance(group, str):
-        return group_by_name(group)
-    if isinstance(group, (list, tuple, np.ndarray)):
-        return Group.from_table(group)
-    raise SymflowError(f"cannot use {type(group).__name__} as a group; pass a symflow Group, a name such "
-                       f"as 'F21' or 'Z7', or a Cayley table (n x n integer indices)")
-
-
 class PairSet:
     """Entries ``(g1, g2) -> y = g1 g2`` of a group's Cayley table, prepared for the network.
 
