@@ -30,11 +30,11 @@ no ``1/M``, small Gaussian init, unconstrained) is :meth:`TwoLayerNetwork.modula
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import sympy as sp
 
 from ..errors import ModelError, SymflowError
 from ..groups import as_group
@@ -93,7 +93,8 @@ def as_activation(spec) -> Activation:
         if key == "relu":
             return Activation("relu", _relu, _drelu, r"\sigma(z) = \max(z, 0)")
         raise ModelError(f"unknown activation {spec!r}; accepted: {_ACCEPTED_ACTIVATION}")
-    if isinstance(spec, sp.Expr):
+    sp = sys.modules.get("sympy")  # a SymPy expression exists only once SymPy is imported (start-up cost)
+    if sp is not None and isinstance(spec, sp.Expr):
         free = sorted(spec.free_symbols, key=str)
         if len(free) != 1:
             raise ModelError(f"an activation expression needs exactly one free symbol, got {free or 'none'}; "
