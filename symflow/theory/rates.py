@@ -57,7 +57,7 @@ import sympy as sp
 from ..errors import ModelError, SymflowError
 from ..groups.fourier import real_fourier_basis
 from ..groups.orbits import TYPE_OF_INDICATOR, doubling_of
-from . import bruteforce
+from . import bruteforce, manifold
 from .equilibria import Equilibrium, as_model, equilibrium, orbit_equilibria
 from .model import Model
 from .symbols import N, OMEGA
@@ -624,20 +624,10 @@ def sphere_multipliers(model: Model, point) -> np.ndarray:
 
 
 def tangent_basis(model: Model, point) -> np.ndarray:
-    """Orthonormal basis (columns) of the tangent space of the product of spheres at ``point``."""
-    n = model.group.order
+    """Orthonormal basis (columns) of the tangent space of the product of spheres at ``point``
+    (:func:`symflow.theory.manifold.tangent_basis`)."""
     names = model.vector_names
-    vecs = _vectors_of(model, point)
-    R = []
-    for S in model.neuron.sphere_groups:
-        c = np.zeros(n * len(names))
-        for v in S:
-            i = names.index(v)
-            c[i * n:(i + 1) * n] = vecs[i]
-        R.append(c / np.linalg.norm(c))
-    R = np.column_stack(R)
-    q, _ = np.linalg.qr(np.concatenate([R, np.eye(R.shape[0])], axis=1))
-    return q[:, R.shape[1]:R.shape[0]]
+    return manifold.tangent_basis(names, model.neuron.sphere_groups, dict(zip(names, _vectors_of(model, point))))
 
 
 def tangent_jacobian(model, orbit=None, point=None) -> tuple:
