@@ -264,7 +264,7 @@ class Equilibrium:
         blocks = self.fourier_blocks
         radial = model.block_flow(1).radial
         for name, expr in drive_expressions(model, self.dim).items():
-            G = expr.evaluate({k: sp.Matrix(b) for k, b in blocks.items()}, n=self.group.order)
+            G = expr.evaluate(blocks, n=self.group.order)
             rhs = G - (radial[name] / OMEGA) * self.omega_star * blocks[name]
             if any(sp.simplify(e) != 0 for e in rhs):
                 return False
