@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import symflow
 from symflow.cli import main
+from symflow.groups import Group
 from symflow.testing import catalogue, checks, mutants, runner
 from symflow.testing import strategies as sfs
 from symflow.testing.catalogue import CATALOGUE, Invariant, system_for
@@ -239,11 +240,9 @@ def test_mse_energy_fourier_formula(data):
 def test_catalogue_on_groups_from_tables(name, seed):
     """Groups given only by a (shuffled) Cayley table: numeric irreps, same invariants. (The runner
     nests @given, so the table is drawn with a seeded permutation here rather than by Hypothesis.)"""
-    from symflow.groups.cayley import group_from_table
-
     G = symflow.group(name)
     perm = np.random.default_rng(seed).permutation(G.order)
-    H = group_from_table(sfs.relabel_table(G.table, perm), name=f"{name}~table")
+    H = Group.from_table(sfs.relabel_table(G.table, perm), name=f"{name}~table")
     report = runner.run_catalogue(system_for(H), examples=3, seed=0, shrink_seconds=0.2)
     assert report.ok, [(r.name, r.error) for r in report.failures]
 

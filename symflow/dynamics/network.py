@@ -30,6 +30,7 @@ no ``1/M``, small Gaussian init, unconstrained) is :meth:`TwoLayerNetwork.modula
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Callable
 
@@ -38,8 +39,7 @@ import sys
 import numpy as np
 
 from ..errors import ModelError, SymflowError
-from ..groups import Group
-from ..groups import group as group_by_name
+from ..groups import as_group
 from ..theory.bruteforce import omega
 from ..neuron import Neuron
 from .alignment import COSINE_THRESHOLD, RANK_THRESHOLD, alignment_cosines, is_aligned, rank_ratio
@@ -95,7 +95,7 @@ def as_activation(spec) -> Activation:
         if key == "relu":
             return Activation("relu", _relu, _drelu, r"\sigma(z) = \max(z, 0)")
         raise ModelError(f"unknown activation {spec!r}; accepted: {_ACCEPTED_ACTIVATION}")
-    sp = sys.modules.get("sympy")  # a SymPy expression exists only once SymPy is imported; never import it here
+    sp = sys.modules.get("sympy")  # a SymPy expression exists only once SymPy is imported (start-up cost)
     if sp is not None and isinstance(spec, sp.Expr):
         free = sorted(spec.free_symbols, key=str)
         if len(free) != 1:
@@ -128,18 +128,6 @@ def _as_dtype(dtype) -> np.dtype:
 # ---------------------------------------------------------------------------------------------
 # groups and pairs
 # ---------------------------------------------------------------------------------------------
-def as_group(group):
-    """A :class:`~symflow.groups.group.Group` from a Group, a name (``"F21"``) or a Cayley table."""
-    if isinstance(group, Group):
-        return group
-    if isinstance(group, str):
-        return group_by_name(group)
-    if isinstance(group, (list, tuple, np.ndarray)):
-        return Group.from_table(group)
-    raise SymflowError(f"cannot use {type(group).__name__} as a group; pass a symflow Group, a name such "
-                       f"as 'F21' or 'Z7', or a Cayley table (n x n integer indices)")
-
-
 class PairSet:
     """Entries ``(g1, g2) -> y = g1 g2`` of a group's Cayley table, prepared for the network.
 

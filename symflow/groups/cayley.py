@@ -1,6 +1,6 @@
 """A group from a user's Cayley table, as a function: :func:`group_from_table` is
 :meth:`Group.from_table` (the table is read and checked in :mod:`symflow.groups.tables`); this module
-keeps the function's import path for the test strategies.
+keeps the function's import path for tests/test_cli_group.py (its last user).
 """
 from __future__ import annotations
 

@@ -19,12 +19,15 @@ import difflib
 import re
 from functools import lru_cache
 
-from ..errors import UnknownGroupError
+import numpy as np
+
+from ..errors import SymflowError, UnknownGroupError
 from .abelian import abelian_group
 from .alternating import alternating_group
 from .dicyclic import dicyclic_group, quaternion_group
 from .dihedral import dihedral_group
 from .frobenius import frobenius_group, frobenius_orders
+from .group import Group
 from .integers import is_prime
 from .symmetric import MAX_DEGREE, symmetric_group
 
@@ -56,6 +59,19 @@ def group(name: str):
     if not isinstance(name, str):
         raise UnknownGroupError(f"a group name must be a string, got {type(name).__name__}. Accepted forms: {ACCEPTED}.")
     return _group_cached(normalise(name))
+
+
+def as_group(which) -> Group:
+    """The :class:`~symflow.groups.group.Group` meant by ``which``: a Group as is, a name (``"F21"``,
+    see :func:`group`) or a Cayley table (``n x n`` integer indices, :meth:`Group.from_table`)."""
+    if isinstance(which, Group):
+        return which
+    if isinstance(which, str):
+        return group(which)
+    if isinstance(which, (list, tuple, np.ndarray)):
+        return Group.from_table(which)
+    raise SymflowError(f"cannot use {type(which).__name__} as a group; pass a symflow Group, a name such "
+                       f"as 'F21' or 'Z7', or a Cayley table (n x n integer indices)")
 
 
 def normalise(name: str) -> str:

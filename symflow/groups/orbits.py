@@ -35,6 +35,14 @@ TYPE_OF_INDICATOR = {1: "real", 0: "complex", -1: "quaternionic"}
 ORBIT_TYPES = ("trivial", "real", "complex", "quaternionic")
 
 
+def doubling_of(type: str) -> int:
+    """``k`` in ``Omega* = (k d)^(-1/2) n^(-3/2)`` for an orbit of ``type``: 1 for real (and trivial)
+    type, 2 for a complex pair or a quaternionic irrep."""
+    if type not in ORBIT_TYPES:
+        raise ValueError(f"orbit type must be one of {ORBIT_TYPES}, got {type!r}")
+    return 1 if type in ("real", "trivial") else 2
+
+
 class IrrepOrbit(tuple):
     """A conjugate-pair orbit of irreps: the sorted tuple of its irrep indices, with its identity.
 
@@ -77,7 +85,7 @@ class IrrepOrbit(tuple):
     @property
     def doubling(self) -> int:
         """``k`` in ``Omega* = (k d)^(-1/2) n^(-3/2)``: 1 real type, 2 complex pair or quaternionic."""
-        return 1 if self.type in ("real", "trivial") else 2
+        return doubling_of(self.type)
 
     @property
     def display_label(self) -> str:

@@ -45,6 +45,7 @@ import sympy as sp
 
 from ..groups.fourier import inverse_fourier
 from ..theory import bruteforce
+from ..theory.manifold import tangent_basis
 from ..theory.symbols import Z
 
 #: Default tolerance for identities that hold exactly in exact arithmetic.
@@ -701,16 +702,7 @@ def tangent_jacobian_numeric(system, point: dict, step: float = 1e-2) -> np.ndar
     s = system
     names, n = s.vector_names, s.group.order
     x0 = _flatten(names, point)
-    radial = []
-    for S in s.sphere_groups:
-        r = np.zeros_like(x0)
-        for k in S:
-            i = names.index(k)
-            r[i * n:(i + 1) * n] = point[k]
-        radial.append(r / np.linalg.norm(r))
-    R = np.stack(radial, axis=1)
-    q, _ = np.linalg.qr(np.concatenate([R, np.eye(len(x0))], axis=1))
-    B = q[:, R.shape[1]:len(x0)]
+    B = tangent_basis(names, s.sphere_groups, point)
 
     def F(x):
         v, _ = s.flow(_unflatten(names, x, n))

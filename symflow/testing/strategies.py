@@ -6,7 +6,7 @@ Every strategy draws *small* objects so a property runs in milliseconds:
   ``Dic_n``, ``S_n`` (n <= 4), ``A_n`` (n <= 5), Frobenius ``F21``/``F20``/...) and random
   products of cyclic groups;
 * :func:`relabelled_tables` / :func:`table_groups` - Cayley tables of small named groups with
-  the elements shuffled (so :func:`symflow.groups.cayley.group_from_table` and the numeric irrep
+  the elements shuffled (so :meth:`symflow.groups.group.Group.from_table` and the numeric irrep
   construction are exercised), and :func:`broken_tables` - tables violating an axiom;
 * :func:`signals`, :func:`sphere_points`, :func:`neuron_states`, :func:`fourier_states`,
   :func:`orbit_states` - real signals ``(..., n)``, unit vectors and neurons
@@ -18,7 +18,6 @@ Float entries are drawn from ``[-1, 1]`` without NaN/inf/subnormals; vectors of 
 """
 from __future__ import annotations
 
-import importlib.util
 from functools import lru_cache
 
 import numpy as np
@@ -28,7 +27,7 @@ from hypothesis.extra import numpy as hnp
 
 from ..groups import group as group_by_name
 
-from ..groups.cayley import group_from_table
+from ..groups.group import Group
 from ..neuron import SPHERES, Neuron
 
 #: Named small groups per family.
@@ -43,28 +42,10 @@ FAMILY_NAMES: dict[str, tuple[str, ...]] = {
     "frobenius": ("F6", "F10", "F20", "F21", "C7:C3"),
 }
 
-#: The module of ``symflow.groups`` that builds each family.
-FAMILY_MODULE = {
-    "cyclic": "abelian", "product": "abelian", "dihedral": "dihedral", "quaternion": "dicyclic",
-    "dicyclic": "dicyclic", "symmetric": "symmetric", "alternating": "alternating",
-    "frobenius": "frobenius", "table": "numeric",
-}
-
 #: Smallest norm accepted before a drawn vector is normalised.
 MIN_NORM = 1e-3
 
 _FLOATS = st.floats(-1.0, 1.0, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=64)
-
-
-def family_available(family: str) -> bool:
-    """True when the module building ``family`` exists in this checkout."""
-    mod = FAMILY_MODULE[family]
-    return importlib.util.find_spec(f"symflow.groups.{mod}") is not None
-
-
-def available_families() -> list[str]:
-    """Families of :data:`FAMILY_NAMES` that can be built now."""
-    return [f for f in FAMILY_NAMES if family_available(f)]
 
 
 @lru_cache(maxsize=None)
@@ -137,9 +118,9 @@ def relabelled_tables(draw, names=("Z4", "Z2xZ2", "S3", "D4", "Q8", "Z6", "D5", 
 
 
 def table_groups(names=("Z4", "Z2xZ2", "S3", "D4", "Q8", "Z6", "D5", "A4", "F21"), max_order: int = 24):
-    """Strategy for :class:`Group` objects built by ``group_from_table`` from relabelled tables
+    """Strategy for :class:`Group` objects built by :meth:`Group.from_table` from relabelled tables
     (their irreps come from the numeric construction)."""
-    return relabelled_tables(names, max_order).map(lambda tnp: group_from_table(tnp[0], name=f"{tnp[1]}~table"))
+    return relabelled_tables(names, max_order).map(lambda tnp: Group.from_table(tnp[0], name=f"{tnp[1]}~table"))
 
 
 @st.composite

@@ -133,15 +133,19 @@ class AbelianClosedForm:
         vals[m.output_name] = (mag / 2) * sp.exp(sp.I * psi) if c.kind == "pair" else mag
         return vals
 
+    def _block_substitution(self, c: _Coordinates) -> dict:
+        """``{B_11: value, conj(B_11): conj(value)}`` for every block of the frequency's coordinates."""
+        sub = {}
+        for name, v in self._block_values(c).items():
+            s = self.bf.blocks[name][0, 0]
+            sub[s] = v
+            sub[sp.conjugate(s)] = sp.conjugate(v)
+        return sub
+
     def _polar_rates(self, c: _Coordinates) -> dict:
         """``{symbol: rate}`` for magnitudes and phases of one frequency, from the block flow."""
         bf = self.bf
-        vals = self._block_values(c)
-        sub = {}
-        for name, v in vals.items():
-            s = bf.blocks[name][0, 0]
-            sub[s] = v
-            sub[sp.conjugate(s)] = sp.conjugate(v)
+        sub = self._block_substitution(c)
         rates = {}
         ins = list(self.model.input_names[:1] if self.model.shared else self.model.input_names)
         order = [(name, c.mag["in"][i], c.phase["in"][i] if c.phase else None) for i, name in enumerate(ins)]
@@ -170,12 +174,7 @@ class AbelianClosedForm:
     def _omega_part(self, c: _Coordinates, n):
         """Contribution of one frequency (both members of a pair) to Omega."""
         bf = self.bf
-        vals = self._block_values(c)
-        sub = {N: n}
-        for name, v in vals.items():
-            s = bf.blocks[name][0, 0]
-            sub[s] = v
-            sub[sp.conjugate(s)] = sp.conjugate(v)
+        sub = {N: n, **self._block_substitution(c)}
         w = bf.omega_block.xreplace(sub)
         if c.kind == "pair":
             return self._in_D(2 * sp.re(sp.expand(w)), c)

@@ -38,11 +38,11 @@ import sympy as sp
 
 from ..errors import ModelError, SymflowError
 from ..groups.group import Group
-from ..groups.recognise import recognise_number
+from ..groups.recognise import recognise_matrix
 from . import bruteforce
-from .flow import compact_drive
 from .model import Model
-from .symbols import N, OMEGA
+from .symbols import OMEGA
+from .trace_calculus import drive_expressions
 
 #: Stationarity tolerance (max-norm of the brute-force flow at the point).
 STATIONARY_TOL = 1e-12
@@ -200,14 +200,13 @@ class Equilibrium:
         r = 1 / sp.sqrt(sp.Integer(k * n * d))
         if self.type == "quaternionic":
             hat = self.group.fourier(self.vector)[self.orbit[0]]
-            P = sp.Matrix(d, d, lambda i, j: recognise_number(complex(hat[i, j]) * np.sqrt(k * n * d)))
-            B = r * P
+            B = r * recognise_matrix(hat * np.sqrt(k * n * d))
         elif self.exact_construction:
             B = sp.zeros(d, d)
             B[0, 0] = r
         else:
             hat = self.group.fourier(self.vector)[self.orbit[0]]
-            B = sp.Matrix(d, d, lambda i, j: recognise_number(complex(hat[i, j])))
+            B = recognise_matrix(hat)
         B = B.applyfunc(sp.radsimp)
         scale = 1 / sp.sqrt(2) if self.joint else sp.Integer(1)
         if self.model.shared:
@@ -257,18 +256,15 @@ class Equilibrium:
     def exact_stationarity(self) -> bool:
         """True when the model's derived block flow vanishes exactly at :attr:`fourier_blocks`.
 
-        Uses the drive of :func:`symflow.theory.flow.compact_drive` (trace-word calculus on the
+        Uses the drive of :func:`symflow.theory.trace_calculus.drive_expressions` (trace-word calculus on the
         model's energy) and the radial coefficients of ``model.block_flow(1)``, with ``n`` and
         ``Omega = Omega*`` substituted; every entry must simplify to ``0``.
         """
         model = self.model
-        d = self.dim
         blocks = self.fourier_blocks
         radial = model.block_flow(1).radial
-        drive = compact_drive(model, d)
-        for name, expr in drive.items():
-            sub = {s: sp.ImmutableMatrix(blocks[s.name[:-3]]) for s in expr.atoms(sp.MatrixSymbol)}
-            G = sp.Matrix(expr.xreplace(sub).doit()).subs(N, self.group.order)
+        for name, expr in drive_expressions(model, self.dim).items():
+            G = expr.evaluate(blocks, n=self.group.order)
             rhs = G - (radial[name] / OMEGA) * self.omega_star * blocks[name]
             if any(sp.simplify(e) != 0 for e in rhs):
                 return False

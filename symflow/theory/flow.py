@@ -23,9 +23,10 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from .energy import energy_trace_words
 from .manifold import radial_coefficients
 from .symbols import N, OMEGA, block_symbols, conjugate_partner, wirtinger_join
-from .trace_calculus import compact_drive, drive_expressions  # noqa: F401  (the drive in matrix form)
+from .trace_calculus import compact_drive, drive_expressions, hat_matrix
 
 
 class BlockFlow:
@@ -199,8 +200,6 @@ _NINV = sp.Symbol("n_inv", positive=True)
 
 def derive_block_flow(model, d: int) -> BlockFlow:
     """Derive the :class:`BlockFlow` of ``model`` for block dimension ``d`` (see module docstring)."""
-    from .energy import energy_trace_words
-
     model.require_block_flow()
     names = model.vector_names
     blocks = {k: block_symbols(k, d) for k in names}
@@ -231,8 +230,10 @@ def derive_block_flow(model, d: int) -> BlockFlow:
     bf = BlockFlow(model, d, blocks, R.to_expr(omega), drive, degrees, radial)
     bf.compact_drive = compact_drive(model, d)
     bf.compact_rhs = {k: bf.compact_drive[k] - radial[k] * hat_matrix(k, d) for k in names}
-    for k in names:
-        if _explicit(bf.compact_drive[k], R) != drive_ring[k]:
+    ring_blocks = {k: _RingMatrix(R, R.mats[k]) for k in names}
+    zero = [[R.ring.zero] * d for _ in range(d)]
+    for k, expr in drive_expressions(model, d).items():
+        if (expr.evaluate(ring_blocks).rows if expr.terms else zero) != drive_ring[k]:
             raise ModelError(f"internal check failed: the compact flow of {k} (trace-word calculus) differs "
                              f"from the entrywise Wirtinger derivation for d = {d}")  # pragma: no cover
     return bf
@@ -249,51 +250,26 @@ def _constant_ratio(p, q):
     return None
 
 
-def hat_matrix(name: str, d: int) -> sp.MatrixSymbol:
-    """The block of ``name`` as a ``MatrixSymbol`` ``<name>hat`` (for compact matrix formulas)."""
-    return sp.MatrixSymbol(f"{name}hat", d, d)
+class _RingMatrix:
+    """A ``d x d`` block of ring elements, the matrix type :meth:`~symflow.theory.matrix_expr.MatrixExpr.evaluate`
+    needs (``@``, ``+``, ``* coefficient``, ``.adjoint()``) to evaluate a drive in the ring."""
 
+    def __init__(self, R: "_RingBlocks", rows):
+        self.R, self.rows = R, rows
 
-def _explicit(expr, R: "_RingBlocks") -> list:
-    """Evaluate a matrix expression in ``hat_matrix`` symbols with the ring's block matrices."""
-    d = R.d
-    zero = [[R.ring.zero] * d for _ in range(d)]
+    def __matmul__(self, other):
+        return _RingMatrix(self.R, self.R.matmul(self.rows, other.rows))
 
-    def ev(e):
-        if isinstance(e, sp.MatrixSymbol):
-            return R.mats[e.name[:-3]]
-        if isinstance(e, sp.ZeroMatrix):
-            return zero
-        if isinstance(e, sp.Adjoint):
-            if isinstance(e.arg, sp.MatrixSymbol):
-                return R.adjs[e.arg.name[:-3]]
-            A = ev(e.arg)
-            return [[R.conjugate(A[j][i]) for j in range(d)] for i in range(d)]
-        if isinstance(e, sp.MatPow):
-            A = ev(e.base)
-            out = A
-            for _ in range(int(e.exp) - 1):
-                out = R.matmul(out, A)
-            return out
-        if isinstance(e, sp.MatAdd):
-            out = zero
-            for a in e.args:
-                A = ev(a)
-                out = [[out[i][j] + A[i][j] for j in range(d)] for i in range(d)]
-            return out
-        if isinstance(e, sp.MatMul):
-            scalar, out = sp.Integer(1), None
-            for a in e.args:
-                if a.is_Matrix:
-                    A = ev(a)
-                    out = A if out is None else R.matmul(out, A)
-                else:
-                    scalar *= a
-            c = R.const(scalar)
-            return [[out[i][j] * c for j in range(d)] for i in range(d)]
-        raise ModelError(f"cannot evaluate matrix expression {e}")  # pragma: no cover
+    def __add__(self, other):
+        return _RingMatrix(self.R, [[a + b for a, b in zip(r, q)] for r, q in zip(self.rows, other.rows)])
 
-    return ev(expr)
+    def __mul__(self, coeff):
+        c = self.R.const(coeff)
+        return _RingMatrix(self.R, [[a * c for a in r] for r in self.rows])
+
+    def adjoint(self):
+        d = self.R.d
+        return _RingMatrix(self.R, [[self.R.conjugate(self.rows[j][i]) for j in range(d)] for i in range(d)])
 
 
 # ---------------------------------------------------------------------- numeric convenience

@@ -34,8 +34,7 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import ModelError, SymflowError
-from ..groups import group as group_by_name
-from ..groups.group import Group
+from ..groups import as_group
 from ..neuron import Neuron
 from .manifold import SphereProduct
 
@@ -113,21 +112,13 @@ def cross_terms(activation) -> tuple:
     return tuple(sorted(terms, key=lambda t: (t[0] + t[1], t[0])))
 
 
-def _resolve_group(group):
-    if isinstance(group, Group):
-        return group
-    if isinstance(group, str):
-        return group_by_name(group)
-    raise ModelError(f"a model needs a group name (e.g. 'Z7', 'F21', 'S4') or a symflow Group, "
-                     f"got {type(group).__name__}")
-
-
 class Model:
     """One neuron of the two-layer group-composition network; see the module docstring.
 
     Parameters
     ----------
-    group : str or Group
+    group : str, Group or Cayley table
+        Anything :func:`~symflow.groups.names.as_group` accepts.
     shared : bool
         ``theta1 = theta2`` (one input embedding).
     spheres : {"separate", "joint"} or None
@@ -142,7 +133,7 @@ class Model:
 
     def __init__(self, group, shared: bool = False, spheres: str | None = None, activation=None,
                  loss: str = "ce", constraint: str = "sphere"):
-        self.group = _resolve_group(group)
+        self.group = as_group(group)
         self.neuron = Neuron(loss=loss, shared=shared, spheres=spheres, constraint=constraint)
         self._activation_input = activation
         if activation is not None:  # parse now so that a bad activation fails here, not on first use

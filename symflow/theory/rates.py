@@ -13,7 +13,7 @@ on its own sphere and ``2 Omega*`` for shared ``theta`` or the joint sphere of `
 **Derived (exact).** The tangent space splits into the active orbit's real isotypic component
 and the rest. Outside it the drive is quadratic and vanishes to first order, so every direction
 decays at ``-lambda_S`` ("losing irreps", "trivial component"). Inside, the Hessian is the
-derivative of the model's block drive (:func:`symflow.theory.flow.compact_drive`) at the point's
+derivative of the model's block drive (:func:`symflow.theory.trace_calculus.drive_expressions`) at the point's
 canonical blocks (``E_11`` for real and complex type; the quaternionic line for quaternionic
 type), in real coordinates of the orbit's real form (real, complex or quaternionic matrices),
 computed exactly by polarisation ``Dq(p) e = q(p + e) - q(p) - q(e)`` on sparse exact matrices.
@@ -56,11 +56,12 @@ import sympy as sp
 
 from ..errors import ModelError, SymflowError
 from ..groups.fourier import real_fourier_basis
-from . import bruteforce
+from ..groups.orbits import TYPE_OF_INDICATOR, doubling_of
+from . import bruteforce, manifold
 from .equilibria import Equilibrium, as_model, equilibrium, orbit_equilibria
-from .flow import compact_drive
 from .model import Model
 from .symbols import N, OMEGA
+from .trace_calculus import drive_expressions
 
 #: Two numeric eigenvalues closer than this (relative to Omega*) are one mode.
 CLUSTER_TOL = 1e-8
@@ -192,38 +193,7 @@ class _Sparse(dict):
     def adjoint(self):
         return _Sparse({(j, i): sp.conjugate(v) for (i, j), v in self.items()})
 
-
-def _evaluate(expr, blocks: dict, d: int) -> _Sparse:
-    """Evaluate a compact matrix expression (MatrixSymbols ``<name>hat``) on sparse blocks."""
-    if isinstance(expr, sp.MatrixSymbol):
-        return blocks[expr.name[:-3]]
-    if isinstance(expr, sp.ZeroMatrix):
-        return _Sparse()
-    if isinstance(expr, sp.Adjoint):
-        return _evaluate(expr.arg, blocks, d).adjoint()
-    if isinstance(expr, sp.MatAdd):
-        out = _Sparse()
-        for a in expr.args:
-            out = out + _evaluate(a, blocks, d)
-        return out
-    if isinstance(expr, sp.MatMul):
-        scalar, mats = sp.Integer(1), []
-        for a in expr.args:
-            if getattr(a, "is_Matrix", False):
-                mats.append(_evaluate(a, blocks, d))
-            else:
-                scalar *= a
-        out = mats[0]
-        for M in mats[1:]:
-            out = out @ M
-        return out.scale(scalar)
-    if isinstance(expr, sp.MatPow):
-        base = _evaluate(expr.base, blocks, d)
-        out = base
-        for _ in range(int(expr.exp) - 1):
-            out = out @ base
-        return out
-    raise ModelError(f"cannot linearise the block drive: unsupported matrix expression {type(expr).__name__}")
+    __mul__ = scale  # ``M * coefficient``, as :meth:`~symflow.theory.matrix_expr.MatrixExpr.evaluate` writes it
 
 
 def _unit(i, j, c=1):
@@ -354,7 +324,7 @@ def orbit_closed_form(model, d: int = 1, type: str = "complex") -> ClosedForm:
     frequency pair of every abelian group (``n`` free); ``type="real"`` the order-2 characters.
     """
     model = as_model(model)
-    if type not in ("real", "complex", "quaternionic"):
+    if type not in TYPE_OF_INDICATOR.values():
         raise SymflowError(f"orbit type must be 'real', 'complex' or 'quaternionic', got {type!r}")
     if type == "quaternionic" and d % 2:
         raise SymflowError(f"a quaternionic irrep has even dimension, got d = {d}")
@@ -385,10 +355,10 @@ def _closed_form(model: Model, d: int, type: str) -> ClosedForm:
     # canonical point, p = r * p_tilde with r = (k n d)^(-1/2)
     scale = {k: (1 / sp.sqrt(2) if (joint and k in ("theta1", "theta2")) else sp.Integer(1)) for k in names}
     ptil = {k: basis[0][1].scale(scale[k]) for k in names}
-    drive = compact_drive(model, d)
+    drive = drive_expressions(model, d)
 
     def q(blocks):
-        return {k: _evaluate(drive[k], blocks, d) for k in names}
+        return {k: drive[k].evaluate(blocks) if drive[k].terms else _Sparse() for k in names}
 
     q0 = q(ptil)
 
@@ -482,8 +452,7 @@ def _closed_form(model: Model, d: int, type: str) -> ClosedForm:
         modes.append((u, N - 1 - dimV, f"losing irreps ({k})"))
         modes.append((u, sp.Integer(1), f"trivial component ({k})"))
     modes = _merge_closed(modes)
-    k_dbl = 2 if type in ("complex", "quaternionic") else 1
-    om = 1 / (sp.sqrt(k_dbl * d) * N ** sp.Rational(3, 2)) / (2 if joint else 1)
+    om = 1 / (sp.sqrt(doubling_of(type) * d) * N ** sp.Rational(3, 2)) / (2 if joint else 1)
     cf = ClosedForm(d, type, model.settings_key(), om, modes, N, sym_rank)
     _CACHE[key] = cf
     return cf
@@ -655,20 +624,10 @@ def sphere_multipliers(model: Model, point) -> np.ndarray:
 
 
 def tangent_basis(model: Model, point) -> np.ndarray:
-    """Orthonormal basis (columns) of the tangent space of the product of spheres at ``point``."""
-    n = model.group.order
+    """Orthonormal basis (columns) of the tangent space of the product of spheres at ``point``
+    (:func:`symflow.theory.manifold.tangent_basis`)."""
     names = model.vector_names
-    vecs = _vectors_of(model, point)
-    R = []
-    for S in model.neuron.sphere_groups:
-        c = np.zeros(n * len(names))
-        for v in S:
-            i = names.index(v)
-            c[i * n:(i + 1) * n] = vecs[i]
-        R.append(c / np.linalg.norm(c))
-    R = np.column_stack(R)
-    q, _ = np.linalg.qr(np.concatenate([R, np.eye(R.shape[0])], axis=1))
-    return q[:, R.shape[1]:R.shape[0]]
+    return manifold.tangent_basis(names, model.neuron.sphere_groups, dict(zip(names, _vectors_of(model, point))))
 
 
 def tangent_jacobian(model, orbit=None, point=None) -> tuple:
