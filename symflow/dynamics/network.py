@@ -34,8 +34,6 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
-import sys
-
 import numpy as np
 
 from ..errors import ModelError, SymflowError
