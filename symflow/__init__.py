@@ -17,7 +17,7 @@ The whole path of a theorist's session, from one flat namespace (walk-through: `
 
 Names: :func:`group`, :class:`Group`, :class:`Irrep`, :class:`IrrepOrbit`, :class:`Neuron`,
 :class:`Model`, :func:`equilibrium`, :func:`equilibria`, :func:`spectrum`, :func:`spectra`,
-:func:`abelian_closed_form`, :func:`simulate`, :func:`run_until_aligned`, :func:`study`,
+:func:`abelian_closed_form`, :func:`simulate`, :func:`run_until_aligned`, :func:`run_study`,
 :func:`verify`, and the errors (:class:`SymflowError` and its subclasses). Everything beyond the
 group is imported on first use, so ``import symflow`` stays light.
 """
@@ -29,7 +29,7 @@ from .neuron import Neuron
 from .theory.model import Model
 
 __all__ = ["group", "Group", "Irrep", "IrrepOrbit", "Neuron", "Model", "equilibrium", "equilibria", "spectrum",
-           "spectra", "abelian_closed_form", "simulate", "run_until_aligned", "study", "verify", "SymflowError",
+           "spectra", "abelian_closed_form", "simulate", "run_until_aligned", "run_study", "verify", "SymflowError",
            "UnknownGroupError", "GroupAxiomError", "ModelError", "IntegrationError", "__version__"]
 
 
@@ -54,7 +54,7 @@ def __getattr__(name):
     if name in ("simulate", "run_until_aligned"):
         from . import dynamics
         return getattr(dynamics, name)
-    if name == "study":
+    if name == "run_study":
         from .study import run_study
         return run_study
     if name == "verify":

@@ -405,12 +405,9 @@ def _modular_ode(p: int):
 
 def _generated_rhs(model):
     """``(fourier_rhs, None, kernels)`` running the generated NumPy module through the simulator's
-    evaluator (:class:`symflow.dynamics.flow.FlowEvaluator`, what ``symflow simulate`` integrates),
-    or ``(None, reason, None)``."""
-    try:
-        from ..codegen import flow_kernels
-    except ImportError:
-        return None, "no generated code in this checkout (symflow.codegen)", None
+    evaluator (:class:`symflow.dynamics.flow.FlowEvaluator`, what ``symflow simulate`` integrates)."""
+    from ..codegen import flow_kernels
+
     kernels = flow_kernels(model)
     return _evaluator_rhs(_flow_with(model, kernels)), None, kernels
 
@@ -453,12 +450,10 @@ def _integrator_step(model, system):
     """``(step, None)`` with ``step(fourier_rhs, state, dt, retract=True) -> state``: one classical
     RK4 step of :class:`symflow.dynamics.steppers.GeometricRK` (ambient step, projection onto real
     signals, retraction onto the spheres) applied to the right-hand side ``fourier_rhs``; or
-    ``(None, reason)`` without ``symflow.dynamics``."""
-    try:
-        from ..dynamics.steppers import GeometricRK
-        from ..dynamics.state import FourierLayout
-    except ImportError:
-        return None, "no geometric integrator in this checkout (symflow.dynamics.integrators)"
+    ``(None, reason)`` for an unconstrained model."""
+    from ..dynamics.state import FourierLayout
+    from ..dynamics.steppers import GeometricRK
+
     if not model.manifold.constrained:
         return None, "unconstrained model: no spheres to retract onto"
     layout = FourierLayout.for_model(model)
