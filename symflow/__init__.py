@@ -15,6 +15,13 @@ The whole path of a theorist's session, from one flat namespace (walk-through: `
     run = symflow.simulate(m, width=512, seed=0)       # a population of neurons, reduced flow
     run.summary()                             # fractions per orbit, alignment, Omega
 
+>>> import symflow
+>>> G = symflow.group("F21")
+>>> [(o.id, o.label, o.type) for o in G.orbits]
+[(0, 'chi_0', 'trivial'), (1, 'chi_1/chi_2', 'complex'), (2, 'rho_1/rho_3', 'complex')]
+>>> symflow.equilibrium(symflow.Model(G), 2).omega_star
+sqrt(14)/882
+
 Names: :func:`group`, :class:`Group`, :class:`Irrep`, :class:`IrrepOrbit`, :class:`Neuron`,
 :class:`Model`, :func:`equilibrium`, :func:`equilibria`, :func:`spectrum`, :func:`spectra`,
 :func:`abelian_closed_form`, :func:`simulate`, :func:`run_until_aligned`, :func:`run_study`,

@@ -10,6 +10,10 @@ formatted, or as numbers with ``formats={"loss": "loss {:.5g}"}``). A disabled b
 or stderr not a terminal when ``only_terminal=True``) costs nothing and accepts the same calls, so a
 loop never branches on whether progress is shown. Elapsed time is always shown, remaining time
 with ``remaining=True``, ``done/total`` counts with ``counts=True``.
+
+>>> with progress_bar("work", total=3, enabled=False) as bar:   # the same calls, nothing shown
+...     for _ in range(3):
+...         bar.advance(loss=0.5)
 """
 from __future__ import annotations
 

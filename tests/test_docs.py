@@ -25,11 +25,14 @@ def test_tutorial_runs(capsys):
         exec(compile(code, f"{path}:{line}", "exec"), namespace)
 
 
-DOCTEST_MODULES = ["symflow", "symflow.neuron", "symflow.groups.orbits", "symflow.testing", "symflow.progress"]
+DOCTEST_MODULES = ["symflow", "symflow.neuron", "symflow.groups.orbits", "symflow.groups.group", "symflow.theory.model",
+                   "symflow.theory.energy", "symflow.theory.flow", "symflow.theory.closed_forms",
+                   "symflow.theory.equilibria", "symflow.theory.rates", "symflow.testing", "symflow.progress"]
 
 
 @pytest.mark.parametrize("name", DOCTEST_MODULES)
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0, f"{name} has no runnable example"
     assert result.failed == 0

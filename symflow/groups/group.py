@@ -35,6 +35,13 @@ MAX_TABLE_ORDER = 20000
 class Group:
     """A finite group on element indices ``0..n-1``.
 
+    >>> import symflow
+    >>> G = symflow.group("Q8")
+    >>> G.irrep(4), G.irrep(4).id, G.irrep(4).type
+    (<Irrep rho_1 of Q8: dim 2, quaternionic>, 4, 'quaternionic')
+    >>> G.orbit("rho_1").doubling          # k in Omega* = (k d)^(-1/2) n^(-3/2)
+    2
+
     Parameters
     ----------
     order : int

@@ -342,5 +342,12 @@ class AbelianClosedForm:
 
 
 def abelian_closed_form(model) -> AbelianClosedForm:
-    """The :class:`AbelianClosedForm` of an abelian model (a ``Model`` or a group name such as ``"Z7"``)."""
+    """The :class:`AbelianClosedForm` of an abelian model (a ``Model`` or a group name such as ``"Z7"``).
+
+    >>> cf = abelian_closed_form("Z7")
+    >>> cf
+    <AbelianClosedForm of Model('Z7', shared=False, spheres='separate', activation='z**2', loss='ce', constraint='sphere'): 3 frequencies, w rate 3 Omega>
+    >>> cf.w_rate                          # the misalignment decays at 3 Omega
+    3
+    """
     return AbelianClosedForm(require_model(model))

@@ -558,6 +558,11 @@ class EnergyVerification:
 class EnergyFunctional:
     """The energy of one neuron of a :class:`~symflow.theory.model.Model` (see module docstring).
 
+    >>> from symflow import Model
+    >>> E = Model("Z5").energy()
+    >>> E.verify().passed                  # parameter-space sum == Fourier form, in exact arithmetic
+    True
+
     Attributes (SymPy, built lazily and cached)
     -------------------------------------------
     parameter_space : expression in the real symbols ``theta1_0 .. xi_{n-1}`` (sums over the Cayley table)

@@ -284,7 +284,13 @@ class Equilibrium:
 def equilibrium(model, orbit) -> Equilibrium:
     """The representative equilibrium of ``orbit`` for ``model`` (see :func:`as_model`); ``orbit`` is
     anything :meth:`Group.orbit <symflow.groups.group.Group.orbit>` resolves: an id, an irrep or
-    orbit label, a tuple of irrep indices, an :class:`Equilibrium`."""
+    orbit label, a tuple of irrep indices, an :class:`Equilibrium`.
+
+    >>> from symflow import Model
+    >>> eq = equilibrium(Model("F21"), 2)     # orbit id 2: the pair of 3-dim irreps
+    >>> eq.omega_star, eq.type, eq.dim
+    (sqrt(14)/882, 'complex', 3)
+    """
     return Equilibrium(as_model(model), orbit)
 
 

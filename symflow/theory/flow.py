@@ -32,6 +32,10 @@ from .trace_calculus import compact_drive, drive_expressions, hat_matrix
 class BlockFlow:
     """Flow of one generic nontrivial irrep block of dimension ``d`` (derived, SymPy).
 
+    >>> from symflow import Model
+    >>> Model("Z5").block_flow(1).rhs["xi"]
+    Matrix([[-Omega*xi_0_0 + theta1_0_0*theta2_0_0/n]])
+
     A block flow depends only on the model's settings (loss, sharing, spheres, activation,
     constraint) and ``d``, never on the group: it is derived once per process and shared by every
     model with the same settings (``model`` is the one it was first derived for).

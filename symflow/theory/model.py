@@ -115,6 +115,13 @@ def cross_terms(activation) -> tuple:
 class Model:
     """One neuron of the two-layer group-composition network; see the module docstring.
 
+    >>> from symflow import Model
+    >>> m = Model("F21")
+    >>> m.vector_names, m.neuron.sphere_groups
+    (('theta1', 'theta2', 'xi'), (('theta1',), ('theta2',), ('xi',)))
+    >>> Model("Z7", shared=True).neuron.roles
+    ('theta', 'theta', 'xi')
+
     Parameters
     ----------
     group : str, Group or Cayley table

@@ -868,6 +868,13 @@ def spectrum(model, orbit=None, verify: bool | None = None) -> Spectrum:
     ``orbit``: anything :meth:`Group.orbit <symflow.groups.group.Group.orbit>` resolves. Rates are derived exactly
     (:func:`orbit_closed_form`). ``verify`` (default: ``n <= VERIFY_MAX_ORDER``) compares them
     with the brute-force Cayley-table spectrum and its symmetry check (:func:`numeric_spectrum`).
+
+    >>> from symflow import Model
+    >>> s = spectrum(Model("F21"), 2)
+    >>> s.classification, s.verified
+    ('stable', True)
+    >>> s                                  # rates in units of Omega*, with their multiplicities
+    <Spectrum F21 {rho_1, rho_3}: stable, Omega* = sqrt(14)/882; rates in units of Omega*: -3 x1 (phase alignment), -2 x12 (rotational alignment), -1 x24 (rank reduction), -1 x6 (losing irreps (theta1, theta2, xi)), -1 x3 (trivial component (theta1, theta2, xi)), 0 x14 (symmetry zero modes)>
     """
     eq = model if isinstance(model, Equilibrium) else equilibrium(model, orbit)
     cf = _closed_form(eq.model, eq.dim, eq.type)
