@@ -114,15 +114,19 @@ class Neuron:
                 return s
         raise ModelError(f"no vector named {name!r}; the vectors are {self.vector_names}")
 
+    def sphere_factors(self) -> tuple:
+        """``((dimension, names), ...)``: one factor ``S^{dimension}`` per sphere, ``dimension`` ``"n-1"``
+        for one vector and ``"kn-1"`` for ``k`` vectors on one sphere; ``()`` when unconstrained."""
+        if not self.constrained:
+            return ()
+        return tuple(("n-1" if len(s) == 1 else f"{len(s)}n-1", s) for s in self.sphere_groups)
+
     def describe_spheres(self) -> str:
         """``S^{n-1} (theta1) x S^{n-1} (theta2) x ...`` or ``unconstrained``."""
         if not self.constrained:
             return "unconstrained (no sphere projection)"
-        parts = []
-        for s in self.sphere_groups:
-            dim = "S^{n-1}" if len(s) == 1 else "S^{%dn-1}" % len(s)
-            parts.append(f"{dim} ({s[0] if len(s) == 1 else '[' + '; '.join(s) + ']'})")
-        return " x ".join(parts)
+        return " x ".join(f"S^{{{dim}}} ({s[0] if len(s) == 1 else '[' + '; '.join(s) + ']'})"
+                          for dim, s in self.sphere_factors())
 
     # ------------------------------------------------------------------ arrays
     def public_arrays(self, arrays: dict) -> dict:

@@ -147,11 +147,8 @@ def manifold_latex(neuron) -> str:
     """``S^{n-1}_{\\theta_1} \\times ...`` (one factor per sphere of the neuron), or ``\\text{unconstrained}``."""
     if not neuron.constrained:
         return "\\text{unconstrained}"
-    parts = []
-    for sphere in neuron.sphere_groups:
-        dim = "n-1" if len(sphere) == 1 else "%dn-1" % len(sphere)
-        parts.append("S^{%s}_{%s}" % (dim, ",".join(vector_latex(v) for v in sphere)))
-    return " \\times ".join(parts)
+    return " \\times ".join("S^{%s}_{%s}" % (dim, ",".join(vector_latex(v) for v in sphere))
+                             for dim, sphere in neuron.sphere_factors())
 
 
 def model_latex(model) -> str:
