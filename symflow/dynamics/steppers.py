@@ -51,7 +51,6 @@ import numpy as np
 from ..errors import IntegrationError, SymflowError
 from .events import Events
 from .flow import EvaluatedFlow
-from .state import BlockedLayout
 
 #: Smallest step relative to the time span before a stepper gives up.
 MIN_STEP_FRACTION = 1e-12
@@ -174,13 +173,10 @@ class _Blocked(_Rows):
 
     def __init__(self, flow):
         super().__init__(flow)
-        self._layouts, self._bound = {}, {}
+        self._bound = {}
 
     def layout(self, m):
-        lay = self._layouts.get(m)
-        if lay is None:
-            lay = self._layouts[m] = BlockedLayout(self.flow.layout, m)
-        return lay
+        return self.flow.layout.blocked(m)
 
     def bound(self, m):
         b = self._bound.get(m)
