@@ -145,7 +145,7 @@ def test_step_size_underflow_is_reported():
     stepper = GeometricRK(rtol=1e-300, atol=1e-300)
     eq = np.full(1, np.nan)
     with pytest.raises(IntegrationError, match="underflow"):
-        stepper.advance(flow, y, 0.0, 1e6, ChunkStatus(), _Events(flow, None, None, eq, 0), StepCounts())
+        stepper.bind(flow, y, 0.0, 1e6, ChunkStatus(), _Events(flow, None, None, eq, 0), StepCounts()).run()
 
 
 # ---------------------------------------------------------------------------- compact rows, blocked arrays,

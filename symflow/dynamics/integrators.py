@@ -85,7 +85,7 @@ def _advance_chunk(task):
     flow, stepper = _WORKER["flow"], _WORKER["stepper"]
     counts = StepCounts()
     events = Events(flow, _WORKER["gtol"], _WORKER["blowup_norm"], eq, 0)
-    y = stepper.advance(flow, y, t0, t1, status, events, counts)
+    y = stepper.bind(flow, y, t0, t1, status, events, counts).run()
     return c, y, status, counts, eq
 
 
@@ -165,7 +165,7 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
                             continue
                         sl = slice(a, min(a + rows, M))
                         ev = Events(flow, gtol, blowup_norm, eq_time, a)
-                        new[sl] = stepper.advance(flow, np.ascontiguousarray(new[sl]), t0, t1, st, ev, counts)
+                        new[sl] = stepper.bind(flow, np.ascontiguousarray(new[sl]), t0, t1, st, ev, counts).run()
                         _chunk_done(bar, t_start, n_chunks, t0, t1, c, counts, eq_time)
                 else:
                     tasks = [(c, np.ascontiguousarray(new[a:a + rows]), statuses[c], t0, t1, eq_time[a:a + rows].copy())
