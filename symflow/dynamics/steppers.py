@@ -2,9 +2,16 @@
 
 A state is a complex array ``y`` of shape ``(m, L)`` (``m`` neurons, see
 :class:`~symflow.dynamics.state.FourierState`) and the flow ``F(y)`` is a
-:class:`~symflow.dynamics.flow.FlowEvaluator`. Every stepper has one entry point,
-``advance(flow, y, t0, t1, status, events, counts)``, which steps the chunk, calls the events
-(:mod:`.events`) after every accepted step and adds its work to :class:`StepCounts`.
+:class:`~symflow.dynamics.flow.FlowEvaluator`. As in ``scipy.integrate._ivp``, a method
+(:class:`GeometricRK`, :class:`ScipyStepper`: tableau, tolerances, step control; picklable, what
+:func:`make_stepper` returns and the metadata records) binds one problem at a time into a stepper
+instance, ``method.bind(flow, y, t0, t_bound, chunk, events, counts)`` -> :class:`ChunkStepper`
+(:class:`AdaptiveRKStepper`, :class:`FixedRKStepper`, :class:`ScipyChunkStepper`): the flow, the
+chunk's working layout and tolerances are fixed at construction, :meth:`ChunkStepper.step` makes one
+step (``_step_impl``) until ``status == "finished"``, :meth:`ChunkStepper.run` steps to the end.
+The events (:mod:`.events`) are called after every accepted step, the work is added to
+:class:`StepCounts`; chunks, save times, workers and progress are the driver's
+(:mod:`.integrators`).
 
 Two kinds of steppers, one job each:
 
