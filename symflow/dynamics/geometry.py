@@ -115,7 +115,14 @@ class SphereGeometry:
     def sphere_norms(self, x) -> np.ndarray:
         """``|x|_S`` per neuron and sphere, shape ``batch + (#spheres,)``."""
         xf = self.flat(x)
-        cols = [np.sqrt(self._sphere_inner(s, xf, xf)) for s in range(len(self.sphere_pieces))]
+        columns = self.columns
+
+        def squares(pieces):
+            for k, w in pieces:
+                c = columns(xf, k)
+                yield c, c, w
+
+        cols = [np.sqrt(weighted_dots(squares(pieces), self.dot)) for pieces in self.sphere_pieces]
         if not cols:
             return np.zeros(tuple(self.batch_shape(x)) + (0,))
         return np.stack(cols, axis=-1)
