@@ -299,6 +299,11 @@ class FourierLayout(SpectralLayout):
         """The :class:`CompactLayout` storing one member of each conjugate pair (see there)."""
         return CompactLayout(self)
 
+    @property
+    def full(self) -> "FourierLayout":
+        """The full form itself (so ``layout.full`` / ``layout.compact`` name the forms of any layout)."""
+        return self
+
     # ------------------------------------------------------------------ rows <-> Fourier coefficients
     def pack(self, coeffs: dict) -> tuple:
         """``(rows (M, L), batch shape)`` from ``{name: FourierCoefficients}`` of any batch shape."""
@@ -365,6 +370,11 @@ class CompactLayout(SpectralLayout):
         self.dims = full.dims
         self.has_pairs = any(bool(self.paired[d].any()) for d in self.dims)
         self.offsets, self.size = block_offsets(self.names, self.dims, self.counts)
+
+    @property
+    def compact(self) -> "CompactLayout":
+        """The compact form itself."""
+        return self
 
     @cached_property
     def slot_weight(self) -> dict:
