@@ -103,6 +103,29 @@ class SpectralLayout:
         """Project ``velocity`` onto the tangent space of the spheres at ``data``, in place."""
         return self.geometry.project_tangent(data, velocity)
 
+    # ------------------------------------------------------------------ row selection (as BlockedLayout's)
+    def from_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Working rows (contiguous) from row-major ``rows``."""
+        return np.ascontiguousarray(rows)
+
+    def to_rows(self, data: np.ndarray) -> np.ndarray:
+        return data
+
+    def put_rows(self, rows: np.ndarray, index: np.ndarray, data: np.ndarray, mask=None) -> None:
+        """``rows[index[mask]] = data[mask]``."""
+        if mask is None:
+            rows[index] = data
+        else:
+            rows[index[mask]] = data[mask]
+
+    def take(self, data: np.ndarray, mask) -> np.ndarray:
+        """The rows ``mask`` (boolean or index array) of ``data``, contiguous."""
+        return np.ascontiguousarray(data[mask])
+
+    def assign(self, dst: np.ndarray, src: np.ndarray, mask: np.ndarray) -> None:
+        """``dst[mask] = src[mask]``."""
+        dst[mask] = src[mask]
+
     def blocked(self, m: int) -> "BlockedLayout":
         """``m`` rows of this layout stored part by part (one :class:`BlockedLayout` per ``m``, kept)."""
         cache = self.__dict__.setdefault("_blocked", {})

@@ -149,43 +149,23 @@ class StepCounts:
         self.neuron_rejected += other.neuron_rejected
 
 
-class _Rows:
-    """Working arrays of a chunk in the flow's row layout (flows without blocked evaluation)."""
+class _Working:
+    """A chunk's working arrays: rows of the flow's layout, or, when the flow evaluates blocked arrays
+    (``flow.blocked_evaluation``), the layout's blocked form ``layout.blocked(m)`` (contiguous operands
+    for the generated code and the velocity update). Row selection and write-back are the layout's
+    (``from_rows``, ``put_rows``, ``take``, ``assign``); ``bound(m)`` is the flow evaluated on them."""
 
     def __init__(self, flow):
         self.flow = flow
-
-    def bound(self, m):
-        return self.flow
-
-    def layout(self, m):
-        return self.flow.layout
-
-    def gather(self, rows, index):
-        return np.ascontiguousarray(rows[index])
-
-    def scatter(self, rows, index, data, mask):
-        rows[index[mask]] = data[mask]
-
-    def take(self, data, mask):
-        return np.ascontiguousarray(data[mask])
-
-    def assign(self, dst, src, mask):
-        dst[mask] = src[mask]
-
-
-class _Blocked(_Rows):
-    """Working arrays stored part by part (:class:`~symflow.dynamics.state.BlockedLayout`), so the
-    generated code and the velocity update run on contiguous arrays."""
-
-    def __init__(self, flow):
-        super().__init__(flow)
+        self.blocked = bool(getattr(flow, "blocked_evaluation", False))
         self._bound = {}
 
     def layout(self, m):
-        return self.flow.layout.blocked(m)
+        return self.flow.layout.blocked(m) if self.blocked else self.flow.layout
 
     def bound(self, m):
+        if not self.blocked:
+            return self.flow
         b = self._bound.get(m)
         if b is None:
             b = self._bound[m] = _BoundFlow(self.flow, self.layout(m))
@@ -483,7 +463,7 @@ class _GeometricStepper(ChunkStepper):
             chunk.frozen = True
             self.status = "finished"
             return
-        self.rep = _Blocked(flow) if getattr(flow, "blocked_evaluation", False) else _Rows(flow)
+        self.rep = _Working(flow)
 
     def _finish(self) -> None:
         self.chunk.active = self.act
