@@ -4,7 +4,8 @@
 interval it advances every chunk of neurons in turn (chunks sized so one block array is about
 256 KB; the stage workspace of a chunk then stays in the shared cache), optionally in forked worker
 processes, so a ``KeyboardInterrupt`` loses at most the current interval and returns everything
-saved before it. Events (:mod:`.events`) are handed to the stepper; a transient progress bar
+saved before it. Each chunk and interval is one problem: ``stepper.bind(flow, chunk rows, t0, t1,
+status, events, counts).run()`` (:mod:`.steppers`), with the chunk's events (:mod:`.events`); a transient progress bar
 (:func:`symflow.progress.progress_bar`) shows the time reached on stderr. For groups with
 complex-conjugate pairs of irreps only one member of each pair is integrated
 (:class:`~symflow.dynamics.flow.CompactFlow`: half the work for abelian groups).
