@@ -196,9 +196,9 @@ class _BoundFlow(EvaluatedFlow):
 
 def _scale_rows(layout, src: np.ndarray, factor: np.ndarray, out: np.ndarray) -> None:
     """``out = factor[m] * src`` per neuron (``factor`` of shape ``(m, 1)``), for row-major arrays or
-    arrays stored part by part (a layout with ``part``); real arithmetic on the float64 views."""
+    arrays stored part by part (the blocked form); real arithmetic on the float64 views."""
     m = src.shape[0]
-    if hasattr(layout, "part"):
+    if getattr(layout, "form", None) == "blocked":
         for a, b, _ in layout.parts:
             np.multiply(layout.part(src, a, b).view(np.float64), factor, out=layout.part(out, a, b).view(np.float64))
         return
