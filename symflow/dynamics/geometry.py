@@ -83,9 +83,9 @@ class SphereGeometry:
     product; ``reciprocal``: the retraction multiplies by ``1/|x|`` (else divides by ``|x|``).
     """
 
-    pieces: list = []
-    sphere_pieces: list = []
-    sphere_spans: list = []
+    pieces: list = ()
+    sphere_pieces: list = ()
+    sphere_spans: list = ()
     dot = staticmethod(rowdot)
     reciprocal = True
 

@@ -214,7 +214,10 @@ def _enforces_norms(flow) -> bool:
 
 # ---------------------------------------------------------------------------- steppers
 class GeometricRK:
-    """Retraction-based Runge-Kutta on the product of spheres (see module docstring).
+    """Retraction-based Runge-Kutta on the product of spheres (see module docstring): the method
+    (tableau, tolerances, step control). :meth:`bind` makes the stepper of one problem
+    (:class:`AdaptiveRKStepper`, or :class:`FixedRKStepper` with ``dt``); :meth:`step` is a single
+    RK step of the method on given arrays (no problem bound; used by the invariant catalogue).
 
     Parameters
     ----------
