@@ -33,7 +33,6 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from symflow.dynamics import ReducedFlow, initial, run_until_aligned, simulate  # noqa: E402
 from symflow.dynamics.integrators import chunk_rows  # noqa: E402
-from symflow.dynamics.state import BlockedLayout  # noqa: E402
 from symflow.theory import Model, bruteforce  # noqa: E402
 
 SCALING = ["Z101", "Z1009", "Z10007", "D50", "D500", "F21", "S4", "S5", "A5", "S6"]
@@ -62,7 +61,7 @@ def rhs_time_reduced(model, M):
     rows = min(M, chunk_rows(work.layout))
     chunks = []
     for a in range(0, M, rows):
-        lay = BlockedLayout(work.layout, min(rows, M - a))
+        lay = work.layout.blocked(min(rows, M - a))
         chunks.append((lay, lay.from_rows(y[a:a + rows]), np.empty((lay.m, work.layout.size), dtype=np.complex128)))
 
     def run():

@@ -145,7 +145,7 @@ def test_step_size_underflow_is_reported():
     stepper = GeometricRK(rtol=1e-300, atol=1e-300)
     eq = np.full(1, np.nan)
     with pytest.raises(IntegrationError, match="underflow"):
-        stepper.advance(flow, y, 0.0, 1e6, ChunkStatus(), _Events(flow, None, None, eq, 0), StepCounts())
+        stepper.bind(flow, y, 0.0, 1e6, ChunkStatus(), _Events(flow, None, None, eq, 0), StepCounts()).run()
 
 
 # ---------------------------------------------------------------------------- compact rows, blocked arrays,
@@ -221,3 +221,34 @@ def test_workers_give_identical_results():
     np.testing.assert_array_equal(a.final, b.final)
     np.testing.assert_array_equal(a.equilibrium_time, b.equilibrium_time)
     assert a.counts == b.counts
+
+
+@pytest.mark.parametrize("stepper", [GeometricRK(max_step=20.0), GeometricRK(dt=5.0), ScipyStepper("RK45")],
+                         ids=["adaptive", "rk4", "scipy"])
+def test_one_problem_per_stepper(stepper):
+    """``method.bind(...)`` is one problem: ``step()`` until finished gives what ``run()`` and the driver give."""
+    model = Model("F21")
+    flow = ReducedFlow(model)
+    y0 = initial.uniform(model, 5, 2).data
+    runs = []
+    for manual in (True, False):
+        y, counts = y0.copy(), StepCounts()
+        s = stepper.bind(flow, y, 0.0, 200.0, ChunkStatus(), _Events(flow, None, None, np.full(5, np.nan), 0), counts)
+        assert s.status == "running" and s.y is y
+        if manual:
+            n = 0
+            while s.status == "running":
+                s.step()
+                n += 1
+            assert n == counts.steps + counts.rejected
+            with pytest.raises(SymflowError, match="finished"):
+                s.step()
+        else:
+            assert s.run() is y
+        runs.append((y, counts))
+    (a, ca), (b, cb) = runs
+    np.testing.assert_array_equal(a, b)
+    assert ca == cb and ca.steps > 0
+    out = integrate(flow, y0, [0.0, 200.0], stepper, progress=False, compact=False)
+    np.testing.assert_array_equal(out.final, a)
+    assert out.counts == ca

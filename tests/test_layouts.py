@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from symflow.dynamics import FourierState, ReducedFlow, initial
+from symflow.dynamics.geometry import ParameterGeometry
 from symflow.dynamics.state import BlockedLayout, FourierLayout
 from symflow.theory import Model
 
@@ -152,3 +153,39 @@ def test_cyclic_from_parameters_fast_path_equals_the_group_transform():
     lay = FourierLayout.for_model(model)
     for nm in lay.names:
         np.testing.assert_allclose(lay.view(fast, nm, 1), model.group.fourier(p[nm]).blocks[1], rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("i", range(len(CASES)), ids=IDS)
+def test_one_sphere_geometry_for_fourier_rows_and_parameter_rows(i):
+    """Plancherel: the geometry of every spectral form equals that of the parameter rows (the trainer's)."""
+    model = _case(i)
+    full = FourierLayout.for_model(model)
+    rng = np.random.default_rng(11)
+    x = {nm: rng.standard_normal((4, model.group.order)) for nm in model.vector_names}
+    g = {nm: rng.standard_normal((4, model.group.order)) for nm in model.vector_names}
+    X, Gv = FourierState.from_parameters(model, x).data, FourierState.from_parameters(model, g).data
+    params = ParameterGeometry(full.spheres)
+    assert params.inner(x, g).shape == (4,)
+    for form, rows in ((full, lambda a: a), (full.compact, full.compact.compress)):
+        for lay, to in ((form, rows), (form.blocked(4), lambda a, f=form, r=rows: f.blocked(4).from_rows(r(a)))):
+            np.testing.assert_allclose(lay.inner(to(X), to(Gv)), params.inner(x, g), rtol=1e-12)
+            np.testing.assert_allclose(lay.sphere_norms(to(X)), params.sphere_norms(x), rtol=1e-12)
+    # tangent projection: <x_S, g_S> = 0 on every sphere afterwards, in both storages, and the same vector
+    gp = {nm: a.copy() for nm, a in g.items()}
+    params.project_tangent(x, gp)
+    Gp = full.project_tangent(X, Gv.copy())
+    for sphere in full.spheres:
+        s = ParameterGeometry([sphere])
+        np.testing.assert_allclose(s.inner(x, gp), 0.0, atol=1e-12)
+    for nm, a in FourierState(full, Gp).to_parameters().items():
+        np.testing.assert_allclose(a, gp[nm], rtol=0, atol=1e-12)
+    # retraction: unit norms, the same points
+    xr = {nm: a.copy() for nm, a in x.items()}
+    params.retract(xr)
+    Xr = full.retract(X.copy())
+    if full.spheres:
+        np.testing.assert_allclose(params.sphere_norms(xr), 1.0, rtol=1e-14)
+    for nm, a in FourierState(full, Xr).to_parameters().items():
+        np.testing.assert_allclose(a, xr[nm], rtol=0, atol=1e-13)
+    assert full.compact.compact is full.compact and full.full is full
+    assert full.blocked(4) is full.blocked(4) and full.blocked(4).form == "blocked"

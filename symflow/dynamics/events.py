@@ -45,7 +45,7 @@ class Events:
             if speed_new is not None and not np.all(np.isfinite(speed_new)):
                 bad = int(np.nonzero(~np.isfinite(speed_new))[0][0])
             else:
-                rows_y = layout.to_rows(y) if hasattr(layout, "to_rows") else y
+                rows_y = layout.to_rows(y)
                 bad = int(np.nonzero(~np.isfinite(rows_y).all(axis=1))[0][0])
             bad = (int(rows[bad]) if rows is not None else bad) + self.offset
             raise IntegrationError(f"blow-up: neuron {bad} became non-finite at t = {float(np.max(t_new)):.6g}")

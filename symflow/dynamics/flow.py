@@ -23,8 +23,8 @@ state is stored is a strategy (:class:`StorageForm`) of that one evaluator:
   each complex-conjugate pair, ``Omega`` the weighted real sum (the half spectrum is the compact
   layout of ``Z_n``);
 
-each also on the integrators' blocked working arrays (``layout=`` a
-:class:`~symflow.dynamics.state.BlockedLayout`).
+each also on the integrators' blocked working arrays (``layout=`` the blocked form
+``layout.blocked(m)`` of :class:`~symflow.dynamics.state.SpectralLayout`).
 
 ``Im(Omega)`` is checked on every evaluation: it must be below ``IMAG_TOL`` times
 ``sum |omega_block|``; otherwise the state violates the reality constraint and

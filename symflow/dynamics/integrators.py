@@ -4,7 +4,8 @@
 interval it advances every chunk of neurons in turn (chunks sized so one block array is about
 256 KB; the stage workspace of a chunk then stays in the shared cache), optionally in forked worker
 processes, so a ``KeyboardInterrupt`` loses at most the current interval and returns everything
-saved before it. Events (:mod:`.events`) are handed to the stepper; a transient progress bar
+saved before it. Each chunk and interval is one problem: ``stepper.bind(flow, chunk rows, t0, t1,
+status, events, counts).run()`` (:mod:`.steppers`), with the chunk's events (:mod:`.events`); a transient progress bar
 (:func:`symflow.progress.progress_bar`) shows the time reached on stderr. For groups with
 complex-conjugate pairs of irreps only one member of each pair is integrated
 (:class:`~symflow.dynamics.flow.CompactFlow`: half the work for abelian groups).
@@ -85,7 +86,7 @@ def _advance_chunk(task):
     flow, stepper = _WORKER["flow"], _WORKER["stepper"]
     counts = StepCounts()
     events = Events(flow, _WORKER["gtol"], _WORKER["blowup_norm"], eq, 0)
-    y = stepper.advance(flow, y, t0, t1, status, events, counts)
+    y = stepper.bind(flow, y, t0, t1, status, events, counts).run()
     return c, y, status, counts, eq
 
 
@@ -165,7 +166,7 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
                             continue
                         sl = slice(a, min(a + rows, M))
                         ev = Events(flow, gtol, blowup_norm, eq_time, a)
-                        new[sl] = stepper.advance(flow, np.ascontiguousarray(new[sl]), t0, t1, st, ev, counts)
+                        new[sl] = stepper.bind(flow, np.ascontiguousarray(new[sl]), t0, t1, st, ev, counts).run()
                         _chunk_done(bar, t_start, n_chunks, t0, t1, c, counts, eq_time)
                 else:
                     tasks = [(c, np.ascontiguousarray(new[a:a + rows]), statuses[c], t0, t1, eq_time[a:a + rows].copy())

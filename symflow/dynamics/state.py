@@ -12,12 +12,15 @@ All irreps are kept, including both members of each complex-conjugate pair; real
 ``nu_hat[conj rho] = conj(nu_hat[rho])`` and the reduced flow preserves it.
 Norms use Plancherel: ``|nu|^2 = sum_g nu(g)^2 = n sum_rho d_rho ||nu_hat[rho]||_F^2``.
 
-Two internal layouts serve the integrators: :class:`CompactLayout` (rows with one member of each
-conjugate pair, half the size for abelian groups; ``compress``/``expand`` convert) and
-:class:`BlockedLayout` (``m`` rows stored part by part, so each vector's blocks of all ``m``
-neurons are one contiguous array). Both have the same per-neuron geometry (``inner``,
-``sphere_norms``, ``retract``, ``realify``) as :class:`FourierLayout`. The cyclic case ``Z_n`` (the
-partner of frequency ``k`` is ``n - k``: reversed slices, ``rfft``) is flagged once, ``layout.cyclic``.
+One layout idea, :class:`SpectralLayout`, with three storage forms: full rows (:class:`FourierLayout`),
+compact rows (:class:`CompactLayout`: one member of each conjugate pair, half the size for abelian
+groups; ``compress``/``expand`` convert) and blocked arrays (:class:`BlockedLayout`,
+``layout.blocked(m)``: ``m`` rows of either form stored part by part, so each vector's blocks of all
+``m`` neurons are one contiguous array). All forms share one geometry of the spheres
+(:mod:`symflow.dynamics.geometry`: ``inner``, ``sphere_norms``, ``retract``, ``project_tangent``; the
+parameter-space trainer uses the same class on parameter rows) and project onto real signals
+(``realify``). The cyclic case ``Z_n`` (the partner of frequency ``k`` is ``n - k``: reversed slices,
+``rfft``) is flagged once, ``layout.cyclic``.
 
 Irrep orbits are the group's (:attr:`symflow.groups.Group.orbits`, records with ``id``, ``label``,
 ``dim``, ``type``); a layout adds only where their irreps sit in a row (:attr:`FourierLayout.irrep_slots`,
@@ -34,6 +37,7 @@ from ..errors import SymflowError
 from ..groups.fourier import FourierCoefficients, inverse_fourier
 from ..groups.orbits import abelian_conjugates
 from ..neuron import Neuron
+from .geometry import BlockedGeometry, RowGeometry, merge_ranges
 
 
 def block_offsets(names, dims, counts) -> tuple:
@@ -55,30 +59,87 @@ def neuron_of(model) -> Neuron:
     return Neuron(loss=model.loss, shared=model.shared, spheres=model.spheres, constraint=model.constraint)
 
 
-class RowLayout:
-    """Per-row geometry shared by :class:`FourierLayout` and :class:`CompactLayout`: rows of ``L``
-    complex entries, each vector's blocks of dimension ``d`` at ``offsets[name, d]``, with the
-    Plancherel weights of ``weight_ranges`` (see the functions ``_inner``, ``_sphere_norms``, ``_retract``)."""
+class SpectralLayout:
+    """THE spectral layout: rows of ``L`` complex entries, each vector's blocks of dimension ``d`` at
+    ``offsets[name, d]`` (a ``(..., k_d, d, d)`` :meth:`view`), and the geometry of the neuron's spheres
+    (:attr:`geometry`, a :class:`~symflow.dynamics.geometry.RowGeometry` with the Plancherel weights of
+    :attr:`weight_ranges`). Its storage forms are strategies of this one class:
+
+    * ``"full"`` (:class:`FourierLayout`): every irrep, in ``group.irreps_by_dim`` order (``numpy.fft``
+      order for abelian products);
+    * ``"compact"`` (:class:`CompactLayout`, :attr:`FourierLayout.compact`): one member of each
+      complex-conjugate pair (the half spectrum ``0..n//2`` of ``Z_n``);
+    * :meth:`blocked` ``(m)`` (:class:`BlockedLayout`): ``m`` rows of either form stored part by part.
+
+    Every form has the same per-neuron geometry (:meth:`inner`, :meth:`sphere_norms`, :meth:`retract`,
+    :meth:`project_tangent`) and reality projection (:meth:`realify`).
+    """
+
+    form = "full"
 
     def view(self, data: np.ndarray, name: str, d: int) -> np.ndarray:
         """The ``(M, k_d, d, d)`` view of ``name``'s (stored) blocks of dimension ``d`` in ``data`` (M, L)."""
         a, b = self.offsets[name, d]
         return data[..., a:b].reshape(data.shape[:-1] + (self.counts[d], d, d))
 
+    @cached_property
+    def geometry(self) -> RowGeometry:
+        """The spheres' geometry on rows of this layout (Plancherel weights)."""
+        return RowGeometry(self.names, self.weight_ranges, self.spheres)
+
     def sphere_norms(self, data: np.ndarray) -> np.ndarray:
         """Plancherel norms of each sphere's vectors, shape ``(M, #spheres)``."""
-        return _sphere_norms(self, data)
+        return self.geometry.sphere_norms(data)
 
     def retract(self, data: np.ndarray) -> np.ndarray:
         """Normalise every sphere to norm 1 in place (the retraction ``x -> x/|x|``); returns ``data``."""
-        return _retract(self, data)
+        return self.geometry.retract(data)
 
     def inner(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         """Plancherel inner product ``<u, v> = sum_g u(g) v(g)`` of whole rows, shape ``(M,)``."""
-        return _inner(self, u, v)
+        return self.geometry.inner(u, v)
+
+    def project_tangent(self, data: np.ndarray, velocity: np.ndarray) -> np.ndarray:
+        """Project ``velocity`` onto the tangent space of the spheres at ``data``, in place."""
+        return self.geometry.project_tangent(data, velocity)
+
+    # ------------------------------------------------------------------ row selection (as BlockedLayout's)
+    def from_rows(self, rows: np.ndarray) -> np.ndarray:
+        """Working rows (contiguous) from row-major ``rows``."""
+        return np.ascontiguousarray(rows)
+
+    def to_rows(self, data: np.ndarray) -> np.ndarray:
+        return data
+
+    def put_rows(self, rows: np.ndarray, index: np.ndarray, data: np.ndarray, mask=None) -> None:
+        """``rows[index[mask]] = data[mask]``."""
+        if mask is None:
+            rows[index] = data
+        else:
+            rows[index[mask]] = data[mask]
+
+    def take(self, data: np.ndarray, mask) -> np.ndarray:
+        """The rows ``mask`` (boolean or index array) of ``data``, contiguous."""
+        return np.ascontiguousarray(data[mask])
+
+    def assign(self, dst: np.ndarray, src: np.ndarray, mask: np.ndarray) -> None:
+        """``dst[mask] = src[mask]``."""
+        dst[mask] = src[mask]
+
+    def blocked(self, m: int) -> "BlockedLayout":
+        """``m`` rows of this layout stored part by part (one :class:`BlockedLayout` per ``m``, kept)."""
+        cache = self.__dict__.setdefault("_blocked", {})
+        lay = cache.get(m)
+        if lay is None:
+            lay = cache[m] = BlockedLayout(self, m)
+        return lay
 
 
-class FourierLayout(RowLayout):
+#: the old name of :class:`SpectralLayout`
+RowLayout = SpectralLayout
+
+
+class FourierLayout(SpectralLayout):
     """Where each ``(name, d)`` block lives in a state row, and which vectors share a sphere.
 
     Parameters
@@ -261,6 +322,11 @@ class FourierLayout(RowLayout):
         """The :class:`CompactLayout` storing one member of each conjugate pair (see there)."""
         return CompactLayout(self)
 
+    @property
+    def full(self) -> "FourierLayout":
+        """The full form itself (so ``layout.full`` / ``layout.compact`` name the forms of any layout)."""
+        return self
+
     # ------------------------------------------------------------------ rows <-> Fourier coefficients
     def pack(self, coeffs: dict) -> tuple:
         """``(rows (M, L), batch shape)`` from ``{name: FourierCoefficients}`` of any batch shape."""
@@ -283,102 +349,7 @@ class FourierLayout(RowLayout):
         return f"<FourierLayout {self.group.name}: names {self.names}, blocks {self.counts}, spheres {self.spheres}>"
 
 
-# ---------------------------------------------------------------------------- row geometry
-_VECDOT = getattr(np, "vecdot", None)
-
-
-def _rowdot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Dot products along the last axis of two real arrays (no temporary array)."""
-    if _VECDOT is not None:
-        return _VECDOT(a, b)
-    return np.einsum("...i,...i->...", a, b)
-
-
-def _real_view(x) -> np.ndarray:
-    """The float64 view (real and imaginary parts interleaved) of a complex array, copying only if
-    its last axis is not contiguous."""
-    x = np.asarray(x)
-    if x.dtype != np.complex128:
-        x = x.astype(np.complex128)
-    if x.ndim == 0 or x.strides[-1] != x.itemsize:
-        x = np.ascontiguousarray(x)
-    return x.view(np.float64)
-
-
-def _merge(ranges) -> list:
-    """Merge adjacent ``(start, stop, w)`` ranges of equal weight (input sorted by start)."""
-    out = []
-    for a, b, w in sorted(ranges):
-        if out and out[-1][1] == a and out[-1][2] == w:
-            out[-1] = (out[-1][0], b, w)
-        else:
-            out.append((a, b, w))
-    return out
-
-
-def _row_ranges(layout) -> list:
-    return _merge([r for nm in layout.names for r in layout.weight_ranges[nm]])
-
-
-def _sphere_ranges(layout) -> list:
-    return [_merge([r for nm in sphere for r in layout.weight_ranges[nm]]) for sphere in layout.spheres]
-
-
-def _cached(layout, key, build):
-    cache = layout.__dict__.setdefault("_geometry", {})
-    if key not in cache:
-        cache[key] = build(layout)
-    return cache[key]
-
-
-def _weighted_dots(terms):
-    """``sum_k w_k <x_k, y_k>`` along the last axis for ``terms = [(x_k, y_k, w_k), ...]`` (real arrays)."""
-    out = None
-    for x, y, w in terms:
-        part = _rowdot(x, y)
-        if w != 1.0:
-            part *= w
-        if out is None:
-            out = part
-        else:
-            out += part
-    return out
-
-
-def _stack_norms(squares, empty_shape) -> np.ndarray:
-    """``sqrt`` of each sphere's squared norm stacked on a last axis (``empty_shape + (0,)`` without spheres)."""
-    cols = [np.sqrt(sq) for sq in squares]
-    if not cols:
-        return np.zeros(tuple(empty_shape) + (0,))
-    return np.stack(cols, axis=-1)
-
-
-def _inner(layout, u, v) -> np.ndarray:
-    """``sum_ranges w <u, v>`` on the real views: the Plancherel inner product of whole rows."""
-    uf = _real_view(u)
-    vf = uf if v is u else _real_view(v)
-    return _weighted_dots((uf[..., 2 * a:2 * b], vf[..., 2 * a:2 * b], w)
-                          for a, b, w in _cached(layout, "rows", _row_ranges))
-
-
-def _sphere_norms(layout, data) -> np.ndarray:
-    x = _real_view(data)
-    return _stack_norms((_weighted_dots((x[..., 2 * a:2 * b], x[..., 2 * a:2 * b], w) for a, b, w in ranges)
-                         for ranges in _cached(layout, "spheres", _sphere_ranges)), np.shape(data)[:-1])
-
-
-def _retract(layout, data) -> np.ndarray:
-    norms = _sphere_norms(layout, data)
-    spans = _cached(layout, "sphere_spans", lambda lay: [_merge([(a, b, 0.0) for a, b, _ in r])
-                                                        for r in _sphere_ranges(lay)])
-    for s, ranges in enumerate(spans):
-        inv = (1.0 / norms[..., s])[..., None]
-        for a, b, _ in ranges:
-            data[..., a:b] *= inv
-    return data
-
-
-class CompactLayout(RowLayout):
+class CompactLayout(SpectralLayout):
     """Rows storing one member of each complex-conjugate pair of irreps (real signals only).
 
     For real vectors ``nu_hat[conj rho] = U conj(nu_hat[rho]) U^*``
@@ -423,6 +394,11 @@ class CompactLayout(RowLayout):
         self.has_pairs = any(bool(self.paired[d].any()) for d in self.dims)
         self.offsets, self.size = block_offsets(self.names, self.dims, self.counts)
 
+    @property
+    def compact(self) -> "CompactLayout":
+        """The compact form itself."""
+        return self
+
     @cached_property
     def slot_weight(self) -> dict:
         """``{d: (k_d,)}``: 2 for pair representatives, 1 for self-conjugate irreps."""
@@ -438,7 +414,7 @@ class CompactLayout(RowLayout):
                 a0 = self.offsets[nm, d][0]
                 for i, f in enumerate(self.slot_weight[d]):
                     ranges.append((a0 + i * d * d, a0 + (i + 1) * d * d, float(self.n * d * f)))
-            out[nm] = _merge(ranges)
+            out[nm] = merge_ranges(ranges)
         return out
 
     def realify(self, data: np.ndarray, view=None) -> np.ndarray:
@@ -520,33 +496,29 @@ class CompactLayout(RowLayout):
         return f"<CompactLayout {self.group.name}: names {self.names}, stored blocks {self.counts} of {self.full.counts}>"
 
 
-class BlockedLayout:
-    """``m`` neurons of a row layout (:class:`FourierLayout` or :class:`CompactLayout`) stored part by part.
+class BlockedLayout(SpectralLayout):
+    """``m`` neurons of a row layout (:class:`FourierLayout` or :class:`CompactLayout`) stored part by part
+    (the ``blocked`` form of :class:`SpectralLayout`; made by :meth:`SpectralLayout.blocked`).
 
     A blocked array has the shape ``(m, L)`` of ``m`` rows but another memory order: for each part
     ``(name, d)`` of the row layout in turn, the ``(m, k_d, d, d)`` blocks of all ``m`` neurons. So
     :meth:`view` returns contiguous arrays (elementwise NumPy operations run 2-5x faster on
     contiguous operands than on the strided column bands of row-major data), while any operation
     that treats the whole array as one vector (the Runge-Kutta stage combinations) is unchanged.
-    Per-neuron geometry (:meth:`inner`, :meth:`sphere_norms`, :meth:`retract`, :meth:`realify`) is
-    that of the row layout. The integrators use it for their working arrays.
+    Per-neuron geometry is that of the row layout (:class:`~symflow.dynamics.geometry.BlockedGeometry`),
+    and so is :meth:`realify`. The integrators use it for their working arrays.
     """
+
+    form = "blocked"
 
     def __init__(self, base, m: int):
         self.base, self.m = base, int(m)
         self.group, self.names, self.spheres, self.n = base.group, base.names, base.spheres, base.n
+        self.neuron = base.neuron
         self.fft, self.dims, self.counts, self.offsets, self.size = base.fft, base.dims, base.counts, base.offsets, base.size
         self.parts = sorted(((a, b, key) for key, (a, b) in base.offsets.items()))
-        ranges = {}
-        for a, b, (name, d) in self.parts:
-            for ra, rb, w in base.weight_ranges[name]:
-                lo, hi = max(ra, a), min(rb, b)
-                if lo < hi:
-                    ranges.setdefault(name, []).append((a, b, lo - a, hi - a, w))
-        self._ranges = ranges
-        self._rows = [r for nm in self.names for r in ranges.get(nm, [])]
-        self._sphere_rows = [[r for nm in sphere for r in ranges.get(nm, [])] for sphere in self.spheres]
-        self._sphere_parts = [[(a, b) for a, b, (nm, _) in self.parts if nm in sphere] for sphere in self.spheres]
+        self.geometry = BlockedGeometry(self.names, base.weight_ranges, self.spheres,
+                                        [(a, b, name) for a, b, (name, _) in self.parts], self.m)
 
     def part(self, data: np.ndarray, a: int, b: int) -> np.ndarray:
         """The ``(m, b - a)`` contiguous block of the part occupying row entries ``[a, b)``."""
@@ -557,36 +529,11 @@ class BlockedLayout:
         a, b = self.offsets[name, d]
         return self.part(data, a, b).reshape(self.m, self.counts[d], d, d)
 
-    def _cols(self, x: np.ndarray, a, b, lo, hi) -> np.ndarray:
-        m = self.m
-        return x[2 * m * a:2 * m * b].reshape(m, 2 * (b - a))[:, 2 * lo:2 * hi]
-
-    def inner(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-        uf = u.reshape(-1).view(np.float64)
-        vf = uf if v is u else v.reshape(-1).view(np.float64)
-        return _weighted_dots((self._cols(uf, *r[:4]), self._cols(vf, *r[:4]), r[4]) for r in self._rows)
-
-    def sphere_norms(self, data: np.ndarray) -> np.ndarray:
-        x = data.reshape(-1).view(np.float64)
-
-        def squares(ranges):
-            for r in ranges:
-                c = self._cols(x, *r[:4])
-                yield c, c, r[4]
-
-        return _stack_norms((_weighted_dots(squares(ranges)) for ranges in self._sphere_rows), (self.m,))
-
-    def retract(self, data: np.ndarray) -> np.ndarray:
-        norms = self.sphere_norms(data)
-        for s, parts in enumerate(self._sphere_parts):
-            inv = (1.0 / norms[:, s])[:, None]
-            for a, b in parts:
-                blk = self.part(data, a, b).view(np.float64)
-                blk *= inv
-        return data
-
     def realify(self, data: np.ndarray) -> np.ndarray:
         return self.base.realify(data, view=self.view)
+
+    def blocked(self, m: int) -> "BlockedLayout":
+        return self.base.blocked(m)
 
     # ------------------------------------------------------------------ conversions and row selection
     def from_rows(self, rows: np.ndarray) -> np.ndarray:
@@ -612,7 +559,7 @@ class BlockedLayout:
     def take(self, data: np.ndarray, mask) -> np.ndarray:
         """A blocked array of the neurons ``mask`` (boolean or index array) of ``data``."""
         sel = np.nonzero(mask)[0] if np.asarray(mask).dtype == bool else np.asarray(mask)
-        out_lay = BlockedLayout(self.base, len(sel))
+        out_lay = self.base.blocked(len(sel))
         out = np.empty((len(sel), self.size), dtype=np.complex128)
         for a, b, _ in self.parts:
             out_lay.part(out, a, b)[...] = self.part(data, a, b)[sel]

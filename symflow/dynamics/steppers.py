@@ -2,9 +2,16 @@
 
 A state is a complex array ``y`` of shape ``(m, L)`` (``m`` neurons, see
 :class:`~symflow.dynamics.state.FourierState`) and the flow ``F(y)`` is a
-:class:`~symflow.dynamics.flow.FlowEvaluator`. Every stepper has one entry point,
-``advance(flow, y, t0, t1, status, events, counts)``, which steps the chunk, calls the events
-(:mod:`.events`) after every accepted step and adds its work to :class:`StepCounts`.
+:class:`~symflow.dynamics.flow.FlowEvaluator`. As in ``scipy.integrate._ivp``, a method
+(:class:`GeometricRK`, :class:`ScipyStepper`: tableau, tolerances, step control; picklable, what
+:func:`make_stepper` returns and the metadata records) binds one problem at a time into a stepper
+instance, ``method.bind(flow, y, t0, t_bound, chunk, events, counts)`` -> :class:`ChunkStepper`
+(:class:`AdaptiveRKStepper`, :class:`FixedRKStepper`, :class:`ScipyChunkStepper`): the flow, the
+chunk's working layout and tolerances are fixed at construction, :meth:`ChunkStepper.step` makes one
+step (``_step_impl``) until ``status == "finished"``, :meth:`ChunkStepper.run` steps to the end.
+The events (:mod:`.events`) are called after every accepted step, the work is added to
+:class:`StepCounts`; chunks, save times, workers and progress are the driver's
+(:mod:`.integrators`).
 
 Two kinds of steppers, one job each:
 
@@ -51,7 +58,6 @@ import numpy as np
 from ..errors import IntegrationError, SymflowError
 from .events import Events
 from .flow import EvaluatedFlow
-from .state import BlockedLayout
 
 #: Smallest step relative to the time span before a stepper gives up.
 MIN_STEP_FRACTION = 1e-12
@@ -143,46 +149,23 @@ class StepCounts:
         self.neuron_rejected += other.neuron_rejected
 
 
-class _Rows:
-    """Working arrays of a chunk in the flow's row layout (flows without blocked evaluation)."""
+class _Working:
+    """A chunk's working arrays: rows of the flow's layout, or, when the flow evaluates blocked arrays
+    (``flow.blocked_evaluation``), the layout's blocked form ``layout.blocked(m)`` (contiguous operands
+    for the generated code and the velocity update). Row selection and write-back are the layout's
+    (``from_rows``, ``put_rows``, ``take``, ``assign``); ``bound(m)`` is the flow evaluated on them."""
 
     def __init__(self, flow):
         self.flow = flow
-
-    def bound(self, m):
-        return self.flow
-
-    def layout(self, m):
-        return self.flow.layout
-
-    def gather(self, rows, index):
-        return np.ascontiguousarray(rows[index])
-
-    def scatter(self, rows, index, data, mask):
-        rows[index[mask]] = data[mask]
-
-    def take(self, data, mask):
-        return np.ascontiguousarray(data[mask])
-
-    def assign(self, dst, src, mask):
-        dst[mask] = src[mask]
-
-
-class _Blocked(_Rows):
-    """Working arrays stored part by part (:class:`~symflow.dynamics.state.BlockedLayout`), so the
-    generated code and the velocity update run on contiguous arrays."""
-
-    def __init__(self, flow):
-        super().__init__(flow)
-        self._layouts, self._bound = {}, {}
+        self.blocked = bool(getattr(flow, "blocked_evaluation", False))
+        self._bound = {}
 
     def layout(self, m):
-        lay = self._layouts.get(m)
-        if lay is None:
-            lay = self._layouts[m] = BlockedLayout(self.flow.layout, m)
-        return lay
+        return self.flow.layout.blocked(m) if self.blocked else self.flow.layout
 
     def bound(self, m):
+        if not self.blocked:
+            return self.flow
         b = self._bound.get(m)
         if b is None:
             b = self._bound[m] = _BoundFlow(self.flow, self.layout(m))
@@ -213,9 +196,9 @@ class _BoundFlow(EvaluatedFlow):
 
 def _scale_rows(layout, src: np.ndarray, factor: np.ndarray, out: np.ndarray) -> None:
     """``out = factor[m] * src`` per neuron (``factor`` of shape ``(m, 1)``), for row-major arrays or
-    arrays stored part by part (a layout with ``part``); real arithmetic on the float64 views."""
+    arrays stored part by part (the blocked form); real arithmetic on the float64 views."""
     m = src.shape[0]
-    if hasattr(layout, "part"):
+    if getattr(layout, "form", None) == "blocked":
         for a, b, _ in layout.parts:
             np.multiply(layout.part(src, a, b).view(np.float64), factor, out=layout.part(out, a, b).view(np.float64))
         return
@@ -231,7 +214,10 @@ def _enforces_norms(flow) -> bool:
 
 # ---------------------------------------------------------------------------- steppers
 class GeometricRK:
-    """Retraction-based Runge-Kutta on the product of spheres (see module docstring).
+    """Retraction-based Runge-Kutta on the product of spheres (see module docstring): the method
+    (tableau, tolerances, step control). :meth:`bind` makes the stepper of one problem
+    (:class:`AdaptiveRKStepper`, or :class:`FixedRKStepper` with ``dt``); :meth:`step` is a single
+    RK step of the method on given arrays (no problem bound; used by the invariant catalogue).
 
     Parameters
     ----------
@@ -358,155 +344,12 @@ class GeometricRK:
             self._ws = ws = np.empty((rows, m, L), dtype=np.complex128)
         return ws if ws.shape[1] == m else ws[:, :m]
 
-    # ------------------------------------------------------------------ a chunk over one interval
-    def advance(self, flow, y, t0, t1, status: ChunkStatus, events: Events, counts: StepCounts):
-        """Advance the chunk ``y`` from ``t0`` to ``t1`` in place; returns ``y``.
-
-        Adaptive mode: every neuron has its own step size and time (one step attempt evaluates all
-        neurons still short of ``t1`` at once; each accepts or rejects its own step by its own error
-        estimate), so a neuron's trajectory does not depend on the others in its chunk. Neurons
-        whose speed falls below the equilibrium tolerance leave the integration: their rows of ``y``
-        keep the state of the step at which they crossed (see :func:`integrate`). The working
-        arrays are stored part by part when the flow supports it (``flow.blocked_evaluation``).
-        """
-        m = y.shape[0]
-        enforced = _enforces_norms(flow)
-        if status.frozen:
-            return y
-        act = np.arange(m) if status.active is None else np.asarray(status.active)
-        if status.f is None:
-            status.f = flow.rhs(y)
-            status.speed = flow.speed(status.f)
-            counts.evaluations += 1
-            at_eq = events.check(y, t0, t0, None, status.speed, None, enforced)
-            if at_eq is not None:
-                act = act[~at_eq[act]]
-        status.active = act
-        if not len(act):
-            status.frozen = True
-            return y
-        rep = _Blocked(flow) if getattr(flow, "blocked_evaluation", False) else _Rows(flow)
-        if self.dt is not None:
-            return self._advance_fixed(rep, y, t0, t1, status, events, counts, enforced)
-        span = t1 - t0
-        if status.h is None or np.ndim(status.h) == 0:
-            status.h = self._initial_steps(flow, y, status.f, span, status.h)
-        work = act
-        ya, fa = rep.gather(y, work), rep.gather(status.f, work)
-        sp = status.speed[work]
-        h = status.h[work].copy()
-        t = np.full(len(work), float(t0))
-        min_step = MIN_STEP_FRACTION * max(abs(t1), span, 1.0)
-        order = self.tableau.order
-        eps = 1e-12 * max(abs(t1), 1.0)
-        ne = self._n_explicit
-        while len(work):
-            bflow = rep.bound(len(work))
-            hc = np.minimum(h, self.max_step)
-            last = t + hc >= t1 - eps
-            h_try = np.where(last, t1 - t, hc)
-            W = self._workspace(ya.shape)
-            err = self._step_impl(bflow, ya, h_try, fa, W)
-            counts.evaluations += len(self.tableau.c) - 1
-            scale = self.atol + self.rtol * np.sqrt(np.maximum(bflow.layout.inner(ya, ya), 0.0))
-            with np.errstate(invalid="ignore", over="ignore"):
-                ratio = err / scale
-            ratio[~np.isfinite(ratio)] = np.inf
-            acc = ratio <= 1.0
-            n_acc = int(acc.sum())
-            counts.neuron_steps += n_acc
-            counts.neuron_rejected += len(acc) - n_acc
-            if n_acc:
-                counts.steps += 1
-            else:
-                counts.rejected += 1
-            with np.errstate(divide="ignore"):
-                factor = np.where(ratio == 0, MAX_FACTOR, np.minimum(MAX_FACTOR, SAFETY * ratio ** (-1.0 / order)))
-            h_rej = h_try * np.maximum(MIN_FACTOR, factor)
-            if n_acc < len(acc) and np.any(h_rej[~acc] < min_step):
-                bad = int(np.nonzero(~acc & (h_rej < min_step))[0][0])
-                raise IntegrationError(f"step size underflow at t = {t[bad]:.6g} (h = {h_rej[bad]:.3g}) for neuron "
-                                       f"{events.offset + int(work[bad])}; the flow may blow up here or the tolerances "
-                                       f"(rtol={self.rtol}, atol={self.atol}) are too tight")
-            h = np.where(acc, np.where(last, h, h_try * np.maximum(1.0, factor)), h_rej)
-            if not n_acc:
-                continue
-            t_prev, sp_prev = t, sp
-            t = np.where(acc, np.where(last, t1, t + h_try), t)
-            if n_acc == len(acc):
-                ya[...] = W[ne + 2]
-                fa[...] = W[ne + 1]
-                sp = bflow.speed(fa)
-                at_eq = events.check(ya, t_prev, t, sp_prev, sp, work, enforced, bflow.layout)
-            else:
-                rep.assign(ya, W[ne + 2], acc)
-                rep.assign(fa, W[ne + 1], acc)
-                sp = np.where(acc, bflow.speed(fa), sp)
-                sub_y = None if enforced else rep.take(ya, acc)
-                sub = events.check(sub_y, t_prev[acc], t[acc], sp_prev[acc], sp[acc], work[acc], enforced,
-                                   None if enforced else rep.layout(n_acc))
-                at_eq = None
-                if sub is not None:
-                    at_eq = np.zeros(len(acc), dtype=bool)
-                    at_eq[acc] = sub
-            frozen = at_eq if at_eq is not None else np.zeros(len(work), dtype=bool)
-            done = frozen | (t >= t1 - eps)
-            if not done.any():
-                continue
-            # rows leaving the working set: their state goes back to y (and, unless frozen, their step data)
-            rep.scatter(y, work, ya, done)
-            live = done & ~frozen
-            if live.any():
-                rep.scatter(status.f, work, fa, live)
-                status.speed[work[live]] = sp[live]
-                status.h[work[live]] = h[live]
-            if frozen.any():
-                act = act[~np.isin(act, work[frozen])]
-            keep = ~done
-            work, h, t, sp = work[keep], h[keep], t[keep], sp[keep]
-            if len(work):
-                ya, fa = rep.take(ya, keep), rep.take(fa, keep)
-        status.active = act
-        status.frozen = not len(act)
-        return y
-
-    def _advance_fixed(self, rep, y, t0, t1, status, events, counts, enforced):
-        """Fixed-step RK4 over ``[t0, t1]`` for the active rows (common step ``span / ceil(span/dt)``)."""
-        act = status.active
-        ya, fa = rep.gather(y, act), rep.gather(status.f, act)
-        sp = status.speed[act]
-        span = t1 - t0
-        n_steps = max(1, int(math.ceil(span / self.dt - 1e-9)))
-        h = span / n_steps
-        ne = self._n_explicit
-        t = t0
-        for _ in range(n_steps):
-            bflow = rep.bound(len(act))
-            W = self._workspace(ya.shape)
-            self._step_impl(bflow, ya, h, fa, W)
-            t += h
-            counts.steps += 1
-            counts.neuron_steps += len(act)
-            counts.evaluations += len(self.tableau.c)
-            ya[...] = W[ne + 2]
-            fa[...] = W[ne + 1]
-            sp_prev, sp = sp, bflow.speed(fa)
-            at_eq = events.check(ya, t - h, t, sp_prev, sp, act, enforced, bflow.layout)
-            if at_eq is not None and at_eq.any():
-                rep.scatter(y, act, ya, at_eq)
-                keep = ~at_eq
-                act, sp = act[keep], sp[keep]
-                if not len(act):
-                    break
-                ya, fa = rep.take(ya, keep), rep.take(fa, keep)
-        if len(act):
-            everything = np.ones(len(act), dtype=bool)
-            rep.scatter(y, act, ya, everything)
-            rep.scatter(status.f, act, fa, everything)
-            status.speed[act] = sp
-        status.active = act
-        status.frozen = not len(act)
-        return y
+    # ------------------------------------------------------------------ one problem
+    def bind(self, flow, y, t0, t_bound, chunk: ChunkStatus, events: Events, counts: StepCounts) -> "ChunkStepper":
+        """The stepper of one problem: the chunk ``y`` of ``flow`` from ``t0`` to ``t_bound``
+        (:class:`AdaptiveRKStepper`, or :class:`FixedRKStepper` with ``dt``)."""
+        cls = FixedRKStepper if self.dt is not None else AdaptiveRKStepper
+        return cls(self, flow, y, t0, t_bound, chunk, events, counts)
 
     def _initial_steps(self, flow, y, f, span, h0=None):
         """Per-row first steps: ``first_step`` if given, a previous common step, else ``0.01 |y| / |F(y)|``."""
@@ -552,11 +395,242 @@ class ScipyStepper:
     def tolerances(self) -> dict:
         return {"rtol": self.rtol, "atol": self.atol, "method": self.method}
 
-    def advance(self, flow, y, t0, t1, status: ChunkStatus, events: Events, counts: StepCounts):
+    def bind(self, flow, y, t0, t_bound, chunk: ChunkStatus, events: Events, counts: StepCounts) -> "ChunkStepper":
+        """The stepper of one problem (:class:`ScipyChunkStepper`)."""
+        return ScipyChunkStepper(self, flow, y, t0, t_bound, chunk, events, counts)
+
+    def __repr__(self) -> str:
+        return f"ScipyStepper({self.method}, rtol={self.rtol:g}, atol={self.atol:g})"
+
+
+# ---------------------------------------------------------------------------- one problem per stepper
+class ChunkStepper:
+    """One problem, in the style of ``scipy.integrate.OdeSolver``: the chunk ``y`` (``(m, L)``, advanced
+    in place) of the flow ``F`` from ``t0`` to ``t_bound``, with the method's tolerances, the chunk's
+    carried :class:`ChunkStatus`, its :class:`~.events.Events` and the :class:`StepCounts` to add to,
+    all bound at construction (:meth:`GeometricRK.bind`, :meth:`ScipyStepper.bind`).
+
+    :meth:`step` makes one step (one step attempt of the working neurons; :meth:`_step_impl` in the
+    subclasses) while ``status == "running"``; ``status`` becomes ``"finished"`` when every neuron
+    reached ``t_bound`` or equilibrium. :meth:`run` steps to the end and returns ``y``.
+    """
+
+    def __init__(self, method, flow, y, t0, t_bound, chunk: ChunkStatus, events: Events, counts: StepCounts):
+        self.method, self.flow, self.y = method, flow, y
+        self.t0, self.t_bound = float(t0), float(t_bound)
+        self.chunk, self.events, self.counts = chunk, events, counts
+        self.status = "running"
+
+    def step(self) -> None:
+        """One step; finishes the problem (:meth:`_finish`) when it is done."""
+        if self.status != "running":
+            raise SymflowError("attempt to step on a finished stepper")
+        if self._step_impl():
+            self.status = "finished"
+            self._finish()
+
+    def _step_impl(self) -> bool:
+        """One step; returns True when the problem is done."""
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        """Write the working state back into ``y`` and ``chunk``."""
+
+    def run(self) -> np.ndarray:
+        """Step until finished; returns ``y`` (advanced in place)."""
+        while self.status == "running":
+            self.step()
+        return self.y
+
+
+class _GeometricStepper(ChunkStepper):
+    """What the geometric steppers share: the first evaluation and equilibrium check of a chunk, the
+    working arrays (row-major or blocked) and the set of neurons still integrated."""
+
+    def __init__(self, method, flow, y, t0, t_bound, chunk, events, counts):
+        super().__init__(method, flow, y, t0, t_bound, chunk, events, counts)
+        self.enforced = _enforces_norms(flow)
+        if chunk.frozen:
+            self.status = "finished"
+            return
+        act = np.arange(y.shape[0]) if chunk.active is None else np.asarray(chunk.active)
+        if chunk.f is None:
+            chunk.f = flow.rhs(y)
+            chunk.speed = flow.speed(chunk.f)
+            counts.evaluations += 1
+            at_eq = events.check(y, t0, t0, None, chunk.speed, None, self.enforced)
+            if at_eq is not None:
+                act = act[~at_eq[act]]
+        chunk.active = self.act = act
+        if not len(act):
+            chunk.frozen = True
+            self.status = "finished"
+            return
+        self.rep = _Working(flow)
+
+    def _finish(self) -> None:
+        self.chunk.active = self.act
+        self.chunk.frozen = not len(self.act)
+
+
+class AdaptiveRKStepper(_GeometricStepper):
+    """Adaptive :class:`GeometricRK` on one chunk: every neuron has its own step size and time; one
+    step attempt evaluates all neurons still short of ``t_bound`` at once and each accepts or rejects
+    its own step by its own error estimate (so a neuron's trajectory does not depend on the others in
+    its chunk). Neurons whose speed falls below the equilibrium tolerance leave the integration: their
+    rows of ``y`` keep the state of the step at which they crossed."""
+
+    def __init__(self, method, flow, y, t0, t_bound, chunk, events, counts):
+        super().__init__(method, flow, y, t0, t_bound, chunk, events, counts)
+        if self.status != "running":
+            return
+        t1, span = self.t_bound, self.t_bound - self.t0
+        if chunk.h is None or np.ndim(chunk.h) == 0:
+            chunk.h = method._initial_steps(flow, y, chunk.f, span, chunk.h)
+        self.work = work = self.act
+        self.ya, self.fa = self.rep.gather(y, work), self.rep.gather(chunk.f, work)
+        self.sp = chunk.speed[work]
+        self.h = chunk.h[work].copy()
+        self.t = np.full(len(work), self.t0)
+        self.min_step = MIN_STEP_FRACTION * max(abs(t1), span, 1.0)
+        self.eps = 1e-12 * max(abs(t1), 1.0)
+
+    def _step_impl(self) -> bool:
+        method, rep, events, counts, chunk = self.method, self.rep, self.events, self.counts, self.chunk
+        work, ya, fa, sp, h, t = self.work, self.ya, self.fa, self.sp, self.h, self.t
+        t1, eps, ne = self.t_bound, self.eps, method._n_explicit
+        bflow = rep.bound(len(work))
+        hc = np.minimum(h, method.max_step)
+        last = t + hc >= t1 - eps
+        h_try = np.where(last, t1 - t, hc)
+        W = method._workspace(ya.shape)
+        err = method._step_impl(bflow, ya, h_try, fa, W)
+        counts.evaluations += len(method.tableau.c) - 1
+        scale = method.atol + method.rtol * np.sqrt(np.maximum(bflow.layout.inner(ya, ya), 0.0))
+        with np.errstate(invalid="ignore", over="ignore"):
+            ratio = err / scale
+        ratio[~np.isfinite(ratio)] = np.inf
+        acc = ratio <= 1.0
+        n_acc = int(acc.sum())
+        counts.neuron_steps += n_acc
+        counts.neuron_rejected += len(acc) - n_acc
+        if n_acc:
+            counts.steps += 1
+        else:
+            counts.rejected += 1
+        with np.errstate(divide="ignore"):
+            factor = np.where(ratio == 0, MAX_FACTOR, np.minimum(MAX_FACTOR, SAFETY * ratio ** (-1.0 / method.tableau.order)))
+        h_rej = h_try * np.maximum(MIN_FACTOR, factor)
+        if n_acc < len(acc) and np.any(h_rej[~acc] < self.min_step):
+            bad = int(np.nonzero(~acc & (h_rej < self.min_step))[0][0])
+            raise IntegrationError(f"step size underflow at t = {t[bad]:.6g} (h = {h_rej[bad]:.3g}) for neuron "
+                                   f"{events.offset + int(work[bad])}; the flow may blow up here or the tolerances "
+                                   f"(rtol={method.rtol}, atol={method.atol}) are too tight")
+        self.h = h = np.where(acc, np.where(last, h, h_try * np.maximum(1.0, factor)), h_rej)
+        if not n_acc:
+            return False
+        t_prev, sp_prev = t, sp
+        self.t = t = np.where(acc, np.where(last, t1, t + h_try), t)
+        if n_acc == len(acc):
+            ya[...] = W[ne + 2]
+            fa[...] = W[ne + 1]
+            sp = bflow.speed(fa)
+            at_eq = events.check(ya, t_prev, t, sp_prev, sp, work, self.enforced, bflow.layout)
+        else:
+            rep.assign(ya, W[ne + 2], acc)
+            rep.assign(fa, W[ne + 1], acc)
+            sp = np.where(acc, bflow.speed(fa), sp)
+            sub_y = None if self.enforced else rep.take(ya, acc)
+            sub = events.check(sub_y, t_prev[acc], t[acc], sp_prev[acc], sp[acc], work[acc], self.enforced,
+                               None if self.enforced else rep.layout(n_acc))
+            at_eq = None
+            if sub is not None:
+                at_eq = np.zeros(len(acc), dtype=bool)
+                at_eq[acc] = sub
+        self.sp = sp
+        frozen = at_eq if at_eq is not None else np.zeros(len(work), dtype=bool)
+        done = frozen | (t >= t1 - eps)
+        if not done.any():
+            return False
+        # rows leaving the working set: their state goes back to y (and, unless frozen, their step data)
+        rep.scatter(self.y, work, ya, done)
+        live = done & ~frozen
+        if live.any():
+            rep.scatter(chunk.f, work, fa, live)
+            chunk.speed[work[live]] = sp[live]
+            chunk.h[work[live]] = h[live]
+        if frozen.any():
+            self.act = self.act[~np.isin(self.act, work[frozen])]
+        keep = ~done
+        self.work, self.h, self.t, self.sp = work[keep], h[keep], t[keep], sp[keep]
+        if not len(self.work):
+            return True
+        self.ya, self.fa = rep.take(ya, keep), rep.take(fa, keep)
+        return False
+
+
+class FixedRKStepper(_GeometricStepper):
+    """Fixed-step RK4 :class:`GeometricRK` on one chunk: the common step ``span / ceil(span / dt)`` for
+    the neurons not at equilibrium (they leave as in :class:`AdaptiveRKStepper`)."""
+
+    def __init__(self, method, flow, y, t0, t_bound, chunk, events, counts):
+        super().__init__(method, flow, y, t0, t_bound, chunk, events, counts)
+        if self.status != "running":
+            return
+        act = self.act
+        self.ya, self.fa = self.rep.gather(y, act), self.rep.gather(chunk.f, act)
+        self.sp = chunk.speed[act]
+        span = self.t_bound - self.t0
+        self.n_steps = max(1, int(math.ceil(span / method.dt - 1e-9)))
+        self.h = span / self.n_steps
+        self.t = self.t0
+        self.k = 0
+
+    def _step_impl(self) -> bool:
+        method, rep, act, ya, fa, h = self.method, self.rep, self.act, self.ya, self.fa, self.h
+        ne = method._n_explicit
+        bflow = rep.bound(len(act))
+        W = method._workspace(ya.shape)
+        method._step_impl(bflow, ya, h, fa, W)
+        self.t += h
+        self.k += 1
+        self.counts.steps += 1
+        self.counts.neuron_steps += len(act)
+        self.counts.evaluations += len(method.tableau.c)
+        ya[...] = W[ne + 2]
+        fa[...] = W[ne + 1]
+        sp_prev, self.sp = self.sp, bflow.speed(fa)
+        at_eq = self.events.check(ya, self.t - h, self.t, sp_prev, self.sp, act, self.enforced, bflow.layout)
+        if at_eq is not None and at_eq.any():
+            rep.scatter(self.y, act, ya, at_eq)
+            keep = ~at_eq
+            self.act, self.sp = act[keep], self.sp[keep]
+            if not len(self.act):
+                return True
+            self.ya, self.fa = rep.take(ya, keep), rep.take(fa, keep)
+        return self.k >= self.n_steps
+
+    def _finish(self) -> None:
+        act = self.act
+        if len(act):
+            everything = np.ones(len(act), dtype=bool)
+            self.rep.scatter(self.y, act, self.ya, everything)
+            self.rep.scatter(self.chunk.f, act, self.fa, everything)
+            self.chunk.speed[act] = self.sp
+        super()._finish()
+
+
+class ScipyChunkStepper(ChunkStepper):
+    """:class:`ScipyStepper` on one chunk: a SciPy ``OdeSolver`` on the real view of ``y``; each
+    :meth:`step` is one step of it, followed by the reality projection (not ``LSODA``) and the events."""
+
+    def __init__(self, method, flow, y, t0, t_bound, chunk, events, counts):
         import scipy.integrate as si
 
+        super().__init__(method, flow, y, t0, t_bound, chunk, events, counts)
+        self.solver = None
         shape = y.shape
-        calls = {"n": 0, "t": None, "y": None, "f": None}
+        calls = self.calls = {"n": 0, "t": None, "y": None, "f": None}
 
         def fun(t, yr):
             z = yr.view(np.complex128).reshape(shape)
@@ -565,53 +639,53 @@ class ScipyStepper:
             calls["t"], calls["y"], calls["f"] = t, yr, f
             return f.reshape(-1).view(np.float64)
 
-        if status.f is None:
-            status.f = flow.rhs(y)
-            status.speed = flow.speed(status.f)
+        if chunk.f is None:
+            chunk.f = flow.rhs(y)
+            chunk.speed = flow.speed(chunk.f)
             counts.evaluations += 1
-            if _all(events.check(y, t0, t0, None, status.speed)):
-                status.frozen = True
-                return y
-        if t1 <= t0:
-            return y
-        cls = getattr(si, self.method)
-        kw = {"rtol": self.rtol, "atol": self.atol, "max_step": self.max_step}
-        if status.h:
-            kw["first_step"] = min(status.h, t1 - t0)
+            if _all(events.check(y, t0, t0, None, chunk.speed)):
+                chunk.frozen = True
+                self.status = "finished"
+                return
+        if t_bound <= t0:
+            self.status = "finished"
+            return
+        kw = {"rtol": method.rtol, "atol": method.atol, "max_step": method.max_step}
+        if chunk.h:
+            kw["first_step"] = min(chunk.h, t_bound - t0)
         flow.layout.realify(y)
         y_real = np.ascontiguousarray(y).reshape(-1).view(np.float64).copy()
-        solver = cls(fun, t0, y_real, t1, vectorized=False, **kw)
-        t_prev = t0
-        while solver.status == "running":
-            msg = solver.step()
-            if solver.status == "failed":
-                raise IntegrationError(f"{self.method} failed at t = {solver.t:.6g}: {msg}")
-            counts.steps += 1
-            z = solver.y.view(np.complex128).reshape(shape)
-            if self.method != "LSODA":
-                flow.layout.realify(z)  # in place on the solver's state (rounding-size change)
-            if calls["t"] == solver.t and calls["y"] is not None and np.array_equal(calls["y"], solver.y):
-                f = calls["f"].copy()
-            else:
-                f = flow.rhs(z)
-                counts.evaluations += 1
-            speed_prev = status.speed
-            status.f, status.speed = f, flow.speed(f)
-            h = solver.step_size
-            if h:
-                status.h = float(h)
-            if _all(events.check(z, t_prev, solver.t, speed_prev, status.speed)):
-                status.frozen = True
-                y[...] = z
-                counts.evaluations += calls["n"]
-                return y
-            t_prev = solver.t
-        counts.evaluations += calls["n"]
-        y[...] = solver.y.view(np.complex128).reshape(shape)
-        return y
+        self.solver = getattr(si, method.method)(fun, t0, y_real, t_bound, vectorized=False, **kw)
+        self.t_prev = t0
 
-    def __repr__(self) -> str:
-        return f"ScipyStepper({self.method}, rtol={self.rtol:g}, atol={self.atol:g})"
+    def _step_impl(self) -> bool:
+        solver, flow, chunk, calls, name = self.solver, self.flow, self.chunk, self.calls, self.method.method
+        msg = solver.step()
+        if solver.status == "failed":
+            raise IntegrationError(f"{name} failed at t = {solver.t:.6g}: {msg}")
+        self.counts.steps += 1
+        z = solver.y.view(np.complex128).reshape(self.y.shape)
+        if name != "LSODA":
+            flow.layout.realify(z)  # in place on the solver's state (rounding-size change)
+        if calls["t"] == solver.t and calls["y"] is not None and np.array_equal(calls["y"], solver.y):
+            f = calls["f"].copy()
+        else:
+            f = flow.rhs(z)
+            self.counts.evaluations += 1
+        speed_prev = chunk.speed
+        chunk.f, chunk.speed = f, flow.speed(f)
+        h = solver.step_size
+        if h:
+            chunk.h = float(h)
+        if _all(self.events.check(z, self.t_prev, solver.t, speed_prev, chunk.speed)):
+            chunk.frozen = True
+            return True
+        self.t_prev = solver.t
+        return solver.status != "running"
+
+    def _finish(self) -> None:
+        self.counts.evaluations += self.calls["n"]
+        self.y[...] = self.solver.y.view(np.complex128).reshape(self.y.shape)
 
 
 def _all(at_eq) -> bool:

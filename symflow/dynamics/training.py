@@ -42,6 +42,7 @@ from ..errors import IntegrationError, SymflowError
 from ..neuron import CONSTRAINTS, SPHERES, Neuron
 from ..progress import progress_bar
 from ..provenance import versions
+from .geometry import ParameterGeometry
 from .network import REDUCTIONS, PairSet, TwoLayerNetwork, as_pairs
 
 OPTIMIZERS = ("gd", "sgd", "adam", "adamw")
@@ -82,21 +83,15 @@ def sphere_blocks(network: TwoLayerNetwork, constraint: str, trainable, spheres:
 
 
 def project_tangent(params: dict, grads: dict, blocks) -> None:
-    """In place: ``g <- g - nu <nu, g> / |nu|^2`` per neuron on every sphere block."""
-    for block in blocks:
-        inner = sum(np.einsum("mi,mi->m", params[k], grads[k]) for k in block)
-        norm2 = sum(np.einsum("mi,mi->m", params[k], params[k]) for k in block)
-        coef = (inner / norm2)[:, None]
-        for k in block:
-            grads[k] -= coef * params[k]
+    """In place: ``g <- g - nu <nu, g> / |nu|^2`` per neuron on every sphere block
+    (:meth:`~symflow.dynamics.geometry.SphereGeometry.project_tangent` of the parameter rows)."""
+    ParameterGeometry(blocks).project_tangent(params, grads)
 
 
 def retract(params: dict, blocks) -> None:
-    """In place: renormalise every sphere block to unit norm per neuron."""
-    for block in blocks:
-        norm = np.sqrt(sum(np.einsum("mi,mi->m", params[k], params[k]) for k in block))[:, None]
-        for k in block:
-            params[k] /= norm
+    """In place: renormalise every sphere block to unit norm per neuron
+    (:meth:`~symflow.dynamics.geometry.SphereGeometry.retract` of the parameter rows)."""
+    ParameterGeometry(blocks).retract(params)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,6 +315,7 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
         raise SymflowError(f"trainable must name parameters among {tuple(network.params)}, got {names!r}")
     neuron = training_neuron(network, constraint, spheres)
     blocks = sphere_blocks(network, neuron.constraint, names, neuron.spheres)
+    geometry = ParameterGeometry(blocks)   # the spheres of the trained parameter rows
     # the metadata keeps its one-word label: the spheres asked for ("separate"/"joint") or "none"
     asked = constraint if constraint in SPHERES else (spheres or "separate")
     label = asked if neuron.constrained else "none"
@@ -364,7 +360,7 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
     }
 
     params = network.params
-    retract(params, blocks)
+    geometry.retract(params)
     rng = np.random.default_rng(seed)
     order = np.arange(P)
     cursor = P  # forces a shuffle at the first minibatch
@@ -428,16 +424,16 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
                     for name in names:
                         if name != "a":
                             grads[name] = grads[name] + coupled_decay * params[name]
-                project_tangent(params, grads, blocks)
+                geometry.project_tangent(params, grads)
                 opt.step(params, grads)
-                retract(params, blocks)
+                geometry.retract(params)
                 k += 1
                 done = k
                 if k % tick == 0 or k == steps:
                     bar.update(completed=k, loss=ev.loss)
     except KeyboardInterrupt:
         interrupted = True
-        retract(params, blocks)   # an interrupted update may have left the spheres
+        geometry.retract(params)   # an interrupted update may have left the spheres
         if all(np.all(np.isfinite(v)) for v in params.values()) and (not recorder.rows or recorder.rows[-1][0] != done):
             try:
                 _record(done)
