@@ -275,24 +275,6 @@ def test_random_model_definitions(data):
     checks.energy_ascent(s, state)
 
 
-@pytest.mark.parametrize("name,kw", [("Z5", {}), ("D3", {"spheres": "joint"}), ("Q8", {}), ("Z4", {"shared": True}),
-                                     ("D3", {"loss": "mse"})])
-def test_sympy_reference_matches_the_model_lambdify(name, kw):
-    """catalogue.sympy_fourier_rhs (the codegen reference) equals Model.fourier_flow_numeric."""
-    from symflow.theory.model import Model
-
-    m = Model(name, **kw)
-    rng = np.random.default_rng(0)
-    state = {k: rng.normal(size=(2, m.group.order)) for k in m.vector_names}
-    coeffs = {k: m.group.fourier(v) for k, v in state.items()}
-    mine, om1 = catalogue.sympy_fourier_rhs(m)(coeffs)
-    theirs, om2 = m.fourier_flow_numeric(state)
-    assert np.allclose(om1, om2, rtol=1e-12, atol=1e-15)
-    for k in m.vector_names:
-        for d in mine[k].blocks:
-            assert np.allclose(mine[k].blocks[d], theirs[k].blocks[d], rtol=1e-12, atol=1e-15)
-
-
 def test_cli_interrupt_prints_what_finished(monkeypatch, capsys):
     def interrupt(system, x):
         raise KeyboardInterrupt

@@ -12,7 +12,7 @@ the model, with :class:`~symflow.theory.flow.BlockFlow` ``bf = model.block_flow(
 evaluated entry by entry on the ``(..., k_d, d, d)`` block arrays (symbol ``name_i_j`` ->
 ``blocks[name][..., i, j]``). No code generation, no cache: the independent reference that the
 generated code is compared with (``codegen.matches-sympy`` in ``symflow verify``) and the numeric
-path of :meth:`symflow.theory.Model.fourier_flow_numeric`.
+path of :func:`symflow.dynamics.flow.fourier_velocity`.
 """
 from __future__ import annotations
 

@@ -323,6 +323,13 @@ class FlowEvaluator(EvaluatedFlow):
                 self._compact = flow if flow.self_check() else None
         return self._compact
 
+    def on_coefficients(self, coeffs: dict) -> tuple:
+        """``(velocities, Omega)`` for Fourier coefficients ``{name: FourierCoefficients}`` of any batch
+        shape: ``velocities`` is ``{name: FourierCoefficients}``, ``Omega`` has the batch shape."""
+        data, batch = self.layout.pack(coeffs)
+        omega, velocity = self.evaluate(data)
+        return self.layout.unpack(velocity, batch), omega.reshape(batch)
+
     def velocity_parameters(self, state: FourierState) -> dict:
         """The velocity mapped back to parameter space: ``{name: (M, n)}`` (for checks)."""
         _, v = self.evaluate(state.data)
@@ -376,3 +383,28 @@ class CompactFlow(FlowEvaluator):
     def __repr__(self) -> str:
         return f"<CompactFlow {self.model!r}: stored blocks {self.layout.counts} of {self.full.layout.counts}>"
 
+
+def fourier_velocity(model, state: dict, backend: str = "lambdify") -> tuple:
+    """The reduced flow of ``model`` at ``state`` in Fourier space: ``(velocities, Omega)``.
+
+    ``state``: ``{name: (..., n) real parameter-space array or FourierCoefficients}`` with the model's
+    vector names. The kernels come from ``backend`` (default ``"lambdify"``: the SymPy block flows
+    themselves, independent of the generated code), assembled by :class:`FlowEvaluator` like every
+    other evaluation of the flow. Coefficients that are not those of real signals raise
+    :class:`~symflow.errors.SymflowError`.
+    """
+    from ..errors import SymflowError
+    from ..groups.fourier import FourierCoefficients
+
+    G, names = model.group, model.vector_names
+    if not isinstance(state, dict) or set(state) != set(names):
+        got = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise SymflowError(f"state must be a dict with keys {names}, got {got}")
+    coeffs = {k: v if isinstance(v, FourierCoefficients) else G.fourier(np.asarray(v, dtype=float))
+              for k, v in state.items()}
+    try:
+        return FlowEvaluator(model, backend=backend, use_symmetry=False).on_coefficients(coeffs)
+    except IntegrationError as exc:
+        raise SymflowError(f"the energy computed from these Fourier coefficients is not real ({exc}): the "
+                           "coefficients are not those of real signals (nu_hat[conj rho] must be "
+                           "conj(nu_hat[rho]))") from None

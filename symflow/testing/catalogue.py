@@ -368,23 +368,13 @@ def system_for(group=None, shared: bool = False, spheres: str | None = None, los
 
 
 def sympy_fourier_rhs(model):
-    """``fourier_rhs`` on the model's SymPy block flows through ``lambdify`` (no generated code): the
-    flow evaluator (:class:`~symflow.dynamics.flow.FlowEvaluator`, full rows) with the ``lambdify``
-    kernel backend. The reference of ``codegen.matches-sympy``: the same assembly, other kernels."""
+    """``fourier_rhs(coeffs) -> (velocities, omega)`` on the model's SymPy block flows through ``lambdify``
+    (no generated code): the flow evaluator (:class:`~symflow.dynamics.flow.FlowEvaluator`, full rows)
+    with the ``lambdify`` kernel backend. The reference of ``codegen.matches-sympy``: the same assembly,
+    other kernels."""
     from ..dynamics.flow import FlowEvaluator
 
-    return _evaluator_rhs(FlowEvaluator(model, backend="lambdify", use_symmetry=False))
-
-
-def _evaluator_rhs(flow):
-    """``fourier_rhs(coeffs) -> (velocities, omega)`` of a flow evaluator, for any batch shape."""
-
-    def fourier_rhs(coeffs):
-        data, batch = flow.layout.pack(coeffs)
-        omega, out = flow.evaluate(data)
-        return flow.layout.unpack(out, batch), omega.reshape(batch)
-
-    return fourier_rhs
+    return FlowEvaluator(model, backend="lambdify", use_symmetry=False).on_coefficients
 
 
 def _modular_rates(p: int):
@@ -409,7 +399,7 @@ def _generated_rhs(model):
     from ..codegen import flow_kernels
 
     kernels = flow_kernels(model)
-    return _evaluator_rhs(_flow_with(model, kernels)), None, kernels
+    return _flow_with(model, kernels).on_coefficients, None, kernels
 
 
 def rhs_from_module(model, module):
@@ -417,7 +407,7 @@ def rhs_from_module(model, module):
     the simulator's evaluator running ``module``'s block kernels."""
     from ..codegen.kernels import FlowKernels
 
-    return _evaluator_rhs(_flow_with(model, FlowKernels.from_module(module)))
+    return _flow_with(model, FlowKernels.from_module(module)).on_coefficients
 
 
 def _flow_with(model, kernels):

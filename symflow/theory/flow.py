@@ -19,10 +19,9 @@ the model), in terms of the symbols ``n`` and ``Omega``; never per neuron or per
 """
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
-from ..errors import ModelError, SymflowError
+from ..errors import ModelError
 from .energy import energy_trace_words
 from .manifold import radial_coefficients
 from .symbols import N, OMEGA, block_symbols, conjugate_partner, wirtinger_join
@@ -274,39 +273,3 @@ class _RingMatrix:
     def adjoint(self):
         d = self.R.d
         return _RingMatrix(self.R, [[self.R.conjugate(self.rows[j][i]) for j in range(d)] for i in range(d)])
-
-
-# ---------------------------------------------------------------------- numeric convenience
-def _lambdified(bf: BlockFlow):
-    cache = getattr(bf, "_numeric", None)
-    if cache is None:
-        syms = bf.symbols
-        rhs_entries = [e for k in bf.names for e in bf.rhs[k]]
-        f_rhs = sp.lambdify([OMEGA, N] + syms, rhs_entries, modules="numpy", cse=True)
-        f_omega = sp.lambdify([N] + syms, bf.omega_block, modules="numpy", cse=True)
-        cache = bf._numeric = (f_rhs, f_omega)
-    return cache
-
-
-def fourier_flow_numeric(model, state):
-    """See :meth:`symflow.theory.model.Model.fourier_flow_numeric`: the one evaluator of the reduced
-    flow (:class:`symflow.dynamics.flow.FlowEvaluator`, full rows) on the ``lambdify`` kernels of
-    the block flows, for any batch shape."""
-    from ..dynamics.flow import FlowEvaluator   # the evaluator; theory does not depend on dynamics otherwise
-    from ..errors import IntegrationError
-    from ..groups.fourier import FourierCoefficients
-
-    G = model.group
-    names = model.vector_names
-    if not isinstance(state, dict) or set(state) != set(names):
-        raise SymflowError(f"state must be a dict with keys {names}, got {sorted(state) if isinstance(state, dict) else type(state).__name__}")
-    coeffs = {k: v if isinstance(v, FourierCoefficients) else G.fourier(np.asarray(v, dtype=float))
-              for k, v in state.items()}
-    flow = FlowEvaluator(model, backend="lambdify", use_symmetry=False)
-    data, batch = flow.layout.pack(coeffs)
-    try:
-        omega, velocity = flow.evaluate(data)
-    except IntegrationError as exc:
-        raise SymflowError(f"the energy computed from these Fourier coefficients is not real ({exc}): the "
-                           "coefficients are not those of real signals (nu_hat[conj rho] must be conj(nu_hat[rho]))") from None
-    return flow.layout.unpack(velocity, batch), omega.reshape(batch)

@@ -301,17 +301,6 @@ class Model:
         bf = self.block_flow(1)
         return {name: sp.simplify(bf.radial[name] / OMEGA) for name in self.vector_names}
 
-    def fourier_flow_numeric(self, state):
-        """Numeric Fourier-space velocity from the derived block formulas (lambdify; for tests).
-
-        ``state``: dict ``name -> (..., n)`` real parameter-space array or ``FourierCoefficients``.
-        Returns ``(velocity, omega)``: ``velocity`` a dict ``name -> FourierCoefficients``,
-        ``omega`` the energy, shape ``batch``. Accuracy: double precision (rounding only).
-        """
-        from .flow import fourier_flow_numeric
-
-        return fourier_flow_numeric(self, state)
-
     # ------------------------------------------------------------------ display
     def describe(self) -> str:
         act = self.activation_text
