@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SymflowError
+from ..validation import real
 
 #: Default final time in units of n^2: measured equilibrium times (all neurons at |grad| <
 #: 1e-6 n^-3/2 from uniform starts) were at most 13.6 n^2 (Q8), 12.1 n^2 (F21), 9.1 n^2 (S4),
@@ -34,8 +35,7 @@ def simulation_t_end(n: int) -> float:
 
 def check_time(name: str, v) -> float:
     """``v`` as a positive finite float, else :class:`SymflowError` naming ``name``."""
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
-        raise SymflowError(f"{name} must be a finite number, got {v!r}")
+    v = real(v, name, minimum=None)
     if v <= 0:
         raise SymflowError(f"{name} must be positive, got {v!r}")
     return float(v)

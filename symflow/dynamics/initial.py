@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SymflowError
+from ..validation import integer
 from .state import FourierLayout, FourierState, neuron_of
 
 INITS = ("uniform", "orbit", "frequency")
@@ -23,17 +24,15 @@ INITS = ("uniform", "orbit", "frequency")
 
 def check_width(width) -> int:
     """``width`` as a positive int, or a clear error."""
-    if isinstance(width, (bool, np.bool_)) or not isinstance(width, (int, np.integer)):
-        raise SymflowError(f"width must be a positive integer number of neurons, got {width!r}")
+    width = integer(width, "width", minimum=None, what="a positive integer number of neurons")
     if width < 1:
         raise SymflowError(f"width {width}: at least one neuron is needed (width >= 1)")
     return int(width)
 
 
 def check_seed(seed) -> int:
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise SymflowError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
+    """``seed`` as a non-negative int (every run takes one), or a clear error."""
+    return integer(seed, "seed", minimum=0)
 
 
 def _normalise(model, arrays: dict) -> dict:

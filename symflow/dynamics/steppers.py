@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import IntegrationError, SymflowError
+from ..validation import real
 from .events import Events
 from .flow import EvaluatedFlow
 
@@ -693,9 +694,8 @@ def _all(at_eq) -> bool:
 
 
 def _check_tolerances(rtol, atol):
-    for name, v in (("rtol", rtol), ("atol", atol)):
-        if not isinstance(v, (int, float, np.floating)) or not np.isfinite(v) or v <= 0:
-            raise SymflowError(f"{name} must be a positive finite number, got {v!r}")
+    real(rtol, "rtol")
+    real(atol, "atol")
 
 
 def make_stepper(method: str = "geometric", rtol: float | None = None, atol: float | None = None,

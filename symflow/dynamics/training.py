@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..validation import choice, integer, real
 from ..errors import IntegrationError, SymflowError
 from ..neuron import CONSTRAINTS, SPHERES, Neuron
 from ..progress import progress_bar
@@ -238,23 +239,13 @@ class _Recorder:
 def _check_args(network, steps, lr, optimizer, weight_decay, reduction, record_every):
     if not isinstance(network, TwoLayerNetwork):
         raise SymflowError(f"train needs a TwoLayerNetwork, got {type(network).__name__}")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise SymflowError(f"steps must be a non-negative integer, got {steps!r}")
-    try:
-        lr = float(lr)
-    except (TypeError, ValueError):
-        raise SymflowError(f"lr must be a positive number, got {lr!r}") from None
-    if not np.isfinite(lr) or lr <= 0:
-        raise SymflowError(f"lr must be a positive finite number, got {lr}")
-    if optimizer not in OPTIMIZERS:
-        raise SymflowError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}")
-    if not np.isfinite(weight_decay) or weight_decay < 0:
-        raise SymflowError(f"weight_decay must be >= 0, got {weight_decay!r}")
-    if reduction not in REDUCTIONS:
-        raise SymflowError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
-    if record_every is not None and (isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer))
-                                     or record_every < 1):
-        raise SymflowError(f"record_every must be a positive integer, got {record_every!r}")
+    integer(steps, "steps", minimum=0)
+    lr = real(lr, "lr")
+    choice(optimizer, "optimizer", OPTIMIZERS, what=f"one of {OPTIMIZERS}")
+    real(weight_decay, "weight_decay", strict=False, what=">= 0")
+    choice(reduction, "reduction", REDUCTIONS, what="'mean' or 'sum'")
+    if record_every is not None:
+        integer(record_every, "record_every", minimum=1)
     return lr
 
 

@@ -41,6 +41,8 @@ import numpy as np
 
 from ..dynamics.network import TwoLayerNetwork, split_pairs
 from ..dynamics.training import train
+from ..validation import choice, integer, real
+from .lottery import check_p
 from ..errors import SymflowError
 from ..groups import group
 from ..provenance import versions
@@ -77,24 +79,17 @@ class GrokConfig:
     shared: bool = True
 
     def validate(self) -> "GrokConfig":
-        if isinstance(self.p, bool) or not isinstance(self.p, (int, np.integer)) or self.p < 3 or self.p % 2 == 0:
-            raise SymflowError(f"p must be an odd integer >= 3, got {self.p!r}")
-        if not (0 < float(self.frac) < 1):
+        check_p(self.p, what="an odd integer >= 3")
+        frac = real(self.frac, "frac", what="in (0, 1): the fraction of the p^2 pairs used for training")
+        if frac >= 1:
             raise SymflowError(f"frac must be in (0, 1): the fraction of the p^2 pairs used for training, got {self.frac!r}")
-        if not np.isfinite(self.weight_decay) or self.weight_decay < 0:
-            raise SymflowError(f"weight decay must be a number >= 0, got {self.weight_decay!r}")
-        if self.act not in ("relu", "quad"):
-            raise SymflowError(f"act must be 'relu' or 'quad', got {self.act!r}")
-        if isinstance(self.steps, bool) or not isinstance(self.steps, (int, np.integer)) or self.steps < 1:
-            raise SymflowError(f"steps must be a positive integer, got {self.steps!r}")
-        if not np.isfinite(self.lr) or self.lr <= 0:
-            raise SymflowError(f"lr must be a positive number, got {self.lr!r}")
-        if isinstance(self.width, bool) or not isinstance(self.width, (int, np.integer)) or self.width < 1:
-            raise SymflowError(f"width must be a positive integer, got {self.width!r}")
-        if not np.isfinite(self.init_scale) or self.init_scale <= 0:
-            raise SymflowError(f"init scale must be a positive number, got {self.init_scale!r}")
-        if self.optimizer not in ("adamw", "adam", "gd"):
-            raise SymflowError(f"optimizer must be 'adamw', 'adam' or 'gd', got {self.optimizer!r}")
+        real(self.weight_decay, "weight decay", strict=False, what="a number >= 0")
+        choice(self.act, "act", ("relu", "quad"), what="'relu' or 'quad'")
+        integer(self.steps, "steps", minimum=1)
+        real(self.lr, "lr", what="a positive number")
+        integer(self.width, "width", minimum=1)
+        real(self.init_scale, "init scale", what="a positive number")
+        choice(self.optimizer, "optimizer", ("adamw", "adam", "gd"), what="'adamw', 'adam' or 'gd'")
         return self
 
     @property

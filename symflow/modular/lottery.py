@@ -33,6 +33,7 @@ import numpy as np
 from rich.table import Table
 
 from ..dynamics.network import TwoLayerNetwork
+from ..validation import choice, integer, real
 from ..errors import IntegrationError, SymflowError
 from ..groups import group
 from ..progress import progress_bar
@@ -48,10 +49,12 @@ STARTS = ("random", "single")
 MODELS = ("ce", "linear")
 
 
-def _check_p(p):
-    if isinstance(p, bool) or not isinstance(p, (int, np.integer)) or p < 3 or p % 2 == 0:
-        raise SymflowError(f"p must be an odd integer >= 3 (the modulus of Z_p), got {p!r}")
-    return int(p)
+def check_p(p, what: str = "an odd integer >= 3 (the modulus of Z_p)") -> int:
+    """The modulus ``p`` of ``Z_p``: an odd integer ``>= 3``."""
+    p = integer(p, "p", minimum=3, what=what)
+    if p % 2 == 0:
+        raise SymflowError(f"p must be {what}, got {p!r}")
+    return p
 
 
 # ---------------------------------------------------------------------- prediction
@@ -77,7 +80,7 @@ class LotteryPrediction:
             raise SymflowError(f"theta and xi must have the same shape (neurons, p), got {theta.shape} and {xi.shape}")
         if not (np.all(np.isfinite(theta)) and np.all(np.isfinite(xi))):
             raise SymflowError("theta and xi must be finite")
-        p = _check_p(theta.shape[-1] if p is None else p)
+        p = check_p(theta.shape[-1] if p is None else p)
         a, ph, _ = frequency_coordinates(theta, p)
         b, ps, _ = frequency_coordinates(xi, p)
         D = misalignment(ph, ps)
@@ -147,13 +150,13 @@ def dominant_frequency(theta, xi, p: int | None = None):
 # ---------------------------------------------------------------------- starts
 def random_start(p: int, width: int, kappa: float, seed: int):
     """``(theta, xi)``: the network's Gaussian init, i.i.d. ``N(0, kappa^2)`` entries."""
-    net = TwoLayerNetwork.modular_addition(group(f"Z{_check_p(p)}"), width, init_scale=kappa, seed=seed)
+    net = TwoLayerNetwork.modular_addition(group(f"Z{check_p(p)}"), width, init_scale=kappa, seed=seed)
     return net.params["theta"].copy(), net.params["xi"].copy()
 
 
 def single_frequency_start(p: int, width: int, kappa: float, seed: int):
     """``(theta, xi, k)``: neuron ``m`` is ``kappa cos(w_k j + phi)``, ``kappa cos(w_k j + psi)``, ``k`` uniform."""
-    p = _check_p(p)
+    p = check_p(p)
     rng = np.random.default_rng(seed)
     K = (p - 1) // 2
     k = rng.integers(1, K + 1, size=width)
@@ -231,7 +234,7 @@ def simulate_gradient_flow(theta, xi, model: str = "ce", stop_logit: float = 2.0
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
     xi = np.atleast_2d(np.asarray(xi, dtype=float))
     M, p = theta.shape
-    _check_p(p)
+    check_p(p)
     if not np.isfinite(stop_logit) or stop_logit <= 0:
         raise SymflowError(f"stop_logit must be a positive number (the logit spread at which to stop), got {stop_logit!r}")
     if t_max is None:
@@ -396,17 +399,10 @@ def run_lottery(p: int, width: int, kappa: float, seed: int = 0, start: str = "r
                 stop_logit: float = 2.0, t_max: float | None = None, rtol: float = 1e-6,
                 progress: bool = True) -> LotteryResult:
     """Predict every neuron's winning frequency and measure it in a gradient-flow simulation."""
-    p = _check_p(p)
-    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
-        raise SymflowError(f"width must be a positive integer (number of neurons), got {width!r}")
-    try:
-        kappa = float(kappa)
-    except (TypeError, ValueError):
-        raise SymflowError(f"init (kappa) must be a positive number, got {kappa!r}") from None
-    if not np.isfinite(kappa) or kappa <= 0:
-        raise SymflowError(f"init (kappa) must be a positive finite number (the initial scale), got {kappa}")
-    if start not in STARTS:
-        raise SymflowError(f"start must be one of {STARTS}, got {start!r}")
+    p = check_p(p)
+    integer(width, "width", minimum=1, what="a positive integer (number of neurons)")
+    kappa = real(kappa, "init (kappa)", what="a positive finite number (the initial scale)")
+    choice(start, "start", STARTS, what=f"one of {STARTS}")
     if start == "random":
         theta, xi = random_start(p, width, kappa, seed)
     else:
