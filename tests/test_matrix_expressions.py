@@ -11,7 +11,8 @@ from symflow.codegen.matrix_form import recognise
 from symflow.errors import SymflowError
 from symflow.theory import Model
 from symflow.theory.energy import energy_trace_words
-from symflow.theory.trace_calculus import compact_drive, drive_expressions, hat_matrix
+from symflow.theory.symbols import hat_matrix
+from symflow.theory.trace_calculus import compact_drive, drive_expressions
 from symflow.theory.matrix_expr import Factor, MatrixExpr, Term, adjoint_word, word_value
 from symflow.theory.symbols import N
 

@@ -16,7 +16,7 @@ from symflow.cli import main
 from symflow.groups.fourier import inverse_fourier
 from symflow.theory import Model
 from symflow.theory import bruteforce
-from symflow.theory.trace_calculus import hat_matrix
+from symflow.theory.symbols import hat_matrix
 from symflow.theory.symbols import N, OMEGA, block_symbols
 from symflow.dynamics.flow import fourier_velocity
 

@@ -10,7 +10,7 @@ import re
 
 import sympy as sp
 
-from .symbols import N
+from .symbols import N, hat_vector
 
 
 # ---------------------------------------------------------------------- plain text
@@ -20,7 +20,7 @@ HAT = {"theta1": "θ̂₁", "theta2": "θ̂₂", "theta": "θ̂", "xi": "ξ̂", 
 def matrix_text(e) -> str:
     """Readable text of a compact block formula: ``θ̂₂* ξ̂`` for ``Adjoint(theta2hat)*xihat``."""
     if isinstance(e, sp.MatrixSymbol):
-        return HAT.get(e.name[:-3], e.name)
+        return HAT.get(hat_vector(e), e.name)
     if isinstance(e, sp.Adjoint):
         inner = matrix_text(e.arg)
         return inner + "*" if isinstance(e.arg, sp.MatrixSymbol) else f"({inner})*"
@@ -112,9 +112,8 @@ def symbol_names(expr) -> dict:
             v, r, i, j = m.groups()
             names[s] = "{%s}^{(%s)}_{%s%s}" % (hat_latex(v), r, i, j)
             continue
-        m = re.fullmatch(r"(.+)hat", nm)
-        if m:
-            names[s] = hat_latex(m.group(1))
+        if hat_vector(s):
+            names[s] = hat_latex(hat_vector(s))
             continue
         m = re.fullmatch(r"([a-z]+\d*)_(\d+)_(\d+)", nm)
         if m:

@@ -24,8 +24,8 @@ import sympy as sp
 from ..errors import ModelError
 from .energy import energy_trace_words
 from .manifold import radial_coefficients
-from .symbols import N, OMEGA, block_symbols, conjugate_partner, wirtinger_join
-from .trace_calculus import compact_drive, drive_expressions, hat_matrix
+from .symbols import N, OMEGA, block_symbols, conjugate_partner, hat_matrix, wirtinger_join
+from .trace_calculus import compact_drive, drive_expressions
 
 
 class BlockFlow:

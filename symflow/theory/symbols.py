@@ -66,3 +66,17 @@ def wirtinger_join(expr: sp.Expr, symbols) -> sp.Expr:
     """Inverse of :func:`wirtinger_split`: partner symbols back to ``conjugate(s)``."""
     return expr.xreplace({conjugate_partner(s): sp.conjugate(s) for s in symbols})
 
+
+#: Suffix of the ``MatrixSymbol`` that stands for a vector's Fourier block in compact formulas.
+HAT_SUFFIX = "hat"
+
+
+def hat_matrix(name: str, d: int) -> sp.MatrixSymbol:
+    """The block of ``name`` as a ``MatrixSymbol`` ``<name>hat`` (for compact matrix formulas)."""
+    return sp.MatrixSymbol(f"{name}{HAT_SUFFIX}", d, d)
+
+
+def hat_vector(symbol) -> str | None:
+    """The vector name of a block symbol made by :func:`hat_matrix` (``theta1hat -> theta1``), else ``None``."""
+    name = getattr(symbol, "name", "")
+    return name[:-len(HAT_SUFFIX)] if name.endswith(HAT_SUFFIX) and len(name) > len(HAT_SUFFIX) else None

@@ -17,12 +17,7 @@ import sympy as sp
 
 from .energy import energy_trace_words
 from .matrix_expr import MatrixExpr, adjoint_word
-from .symbols import N
-
-
-def hat_matrix(name: str, d: int) -> sp.MatrixSymbol:
-    """The block of ``name`` as a ``MatrixSymbol`` ``<name>hat`` (for compact matrix formulas)."""
-    return sp.MatrixSymbol(f"{name}hat", d, d)
+from .symbols import N, hat_matrix
 
 
 def drive_expressions(model, d: int) -> dict:
