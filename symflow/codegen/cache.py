@@ -4,18 +4,29 @@ Location: ``$SYMFLOW_CACHE`` if set, else ``~/.cache/symflow``; modules live in 
 folder as ``flow_<code hash[:20]>.py`` (the code hash covers the expression hash and the code
 style per block dimension). ``index.json`` maps a model key (plus dimensions, style and the SymPy
 and symflow versions) to the code hash, so a second run skips the symbolic derivation entirely.
-A module whose header hash does not match its file name is ignored and regenerated.
-Writes are atomic (temporary file + ``os.replace``), so concurrent runs never see half a file.
+
+The cache holds executable Python code, so nothing is imported unverified: every module is written
+with a first line ``# symflow-content-sha256: <hex>``, the SHA-256 of the rest of the file, and is
+imported only from bytes whose digest matches that line and whose ``CODE_HASH`` is the one expected
+(:func:`read_verified`, :func:`load_verified`); what is executed is exactly what was verified (no
+second read). A truncated or changed file is ignored and regenerated.
+Writes are atomic (temporary file + ``os.replace``), so concurrent runs never see half a file;
+``index.json`` is read, modified and written under an exclusive lock (``fcntl.flock`` on
+``index.lock``; without ``fcntl`` the update is unlocked but still atomic). Files are created 0644
+and folders 0755 whatever the umask: readable by others, never writable by them.
 Nothing here imports SymPy: loading a cached module never pays for it.
 """
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
 import os
 import sys
 import tempfile
+import types
 from pathlib import Path
 
 from .._version import __version__ as SYMFLOW_VERSION
@@ -28,6 +39,11 @@ FORMAT_VERSION = "symflow-codegen-3"
 STYLES = ("auto", "entries", "matrix")
 #: The installed SymPy's version string (read without importing SymPy).
 _SYMPY_VERSION = importlib.metadata.version("sympy")
+#: First line of every cached module: the SHA-256 of the rest of the file.
+DIGEST_PREFIX = "# symflow-content-sha256: "
+#: Modes of cache files and folders (readable by others, never writable by them).
+FILE_MODE = 0o644
+DIR_MODE = 0o755
 
 
 def group_block_dims(group) -> tuple:
@@ -48,11 +64,30 @@ def cache_dir() -> Path:
     base = Path(root).expanduser() if root else Path.home() / ".cache" / "symflow"
     path = base / "codegen"
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        _make_dirs(path)
     except OSError as exc:
         raise SymflowError(f"cannot create the symflow cache folder {path} ({exc.strerror}); "
                            f"set SYMFLOW_CACHE to a writable folder") from None
     return path
+
+
+def _make_dirs(path: Path) -> None:
+    """Create ``path`` and its missing parents with mode 0755 (folders that exist are left alone)."""
+    if path.is_dir():
+        return
+    missing = []
+    p = path
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=DIR_MODE)
+        except FileExistsError:
+            continue  # a concurrent run made it
+        os.chmod(folder, DIR_MODE)  # mkdir's mode is filtered by the umask
+    if not path.is_dir():
+        raise NotADirectoryError(20, "Not a directory", str(path))
 
 
 def module_path(code_hash: str) -> Path:
@@ -71,40 +106,109 @@ def _index_path() -> Path:
 
 def read_index() -> dict:
     try:
-        return json.loads(_index_path().read_text())
+        index = json.loads(_index_path().read_text())
     except (OSError, ValueError):
         return {}
+    return index if isinstance(index, dict) else {}
 
 
 def lookup(key: str) -> Path | None:
-    """The cached module for an index key, if present and intact."""
+    """The cached module for an index key, if present and intact (see :func:`is_intact`)."""
     code_hash = read_index().get(key)
-    if not code_hash:
+    if not isinstance(code_hash, str) or not code_hash:
         return None
     path = module_path(code_hash)
     return path if is_intact(path, code_hash) else None
 
 
+@contextlib.contextmanager
+def index_lock():
+    """Exclusive lock for a read-modify-write of ``index.json`` (``fcntl.flock`` on ``index.lock``
+    in the cache folder; a no-op where ``fcntl`` is missing or the lock file cannot be opened)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: atomic writes only
+        yield
+        return
+    lock_path = cache_dir() / "index.lock"
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+    except OSError:
+        yield
+        return
+    try:
+        try:
+            os.fchmod(fd, FILE_MODE)
+        except OSError:
+            pass  # another user's lock file: still lockable
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def remember(key: str, code_hash: str) -> None:
-    index = read_index()
-    index[key] = code_hash
-    write_atomic(_index_path(), json.dumps(index, indent=1, sort_keys=True))
+    """Record ``key -> code_hash`` in ``index.json`` (under :func:`index_lock`: no entry is lost)."""
+    with index_lock():
+        index = read_index()
+        if index.get(key) == code_hash:
+            return
+        index[key] = code_hash
+        write_atomic(_index_path(), json.dumps(index, indent=1, sort_keys=True))
+
+
+def content_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def sealed(source: str) -> str:
+    """``source`` with the first line recording its SHA-256 (the form every cached module has)."""
+    return f"{DIGEST_PREFIX}{content_digest(source.encode('utf-8'))}\n{source}"
+
+
+def read_verified(path: Path, code_hash: str) -> str | None:
+    """The text of the cached module at ``path`` if its first line's SHA-256 matches the rest of the
+    file and the module declares ``CODE_HASH = code_hash``; ``None`` otherwise (missing, truncated,
+    changed, or written by another code version)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    first, newline, body = data.partition(b"\n")
+    prefix = DIGEST_PREFIX.encode()
+    if not newline or not first.startswith(prefix):
+        return None
+    if first[len(prefix):].decode("ascii", "replace") != content_digest(body):
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if f"\nCODE_HASH = {code_hash!r}\n" not in text:
+        return None
+    return data.decode("utf-8")
 
 
 def is_intact(path: Path, code_hash: str) -> bool:
-    try:
-        text = path.read_text()
-    except OSError:
-        return False
-    return f"CODE_HASH = {code_hash!r}" in text
+    """Whether ``path`` holds a verified module with this code hash (see :func:`read_verified`)."""
+    return read_verified(path, code_hash) is not None
+
+
+def write_module(path: Path, source: str) -> str:
+    """Write ``source`` sealed with its digest (atomically, mode 0644); returns the text written."""
+    text = sealed(source)
+    write_atomic(path, text)
+    return text
 
 
 def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``), mode 0644."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    _make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=path.suffix)
     try:
-        with os.fdopen(fd, "w") as fh:
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:
@@ -115,8 +219,28 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def load_source(text: str, path: Path):
+    """Execute module ``text`` (already verified) as the module of ``path``: a fresh module object,
+    registered in ``sys.modules`` only if the name is free. The file is not read again."""
+    path = Path(path)
+    name = f"symflow_generated_{path.stem}"
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules.setdefault(name, module)
+    exec(compile(text, str(path), "exec"), module.__dict__)
+    return module
+
+
+def load_verified(path: Path, code_hash: str):
+    """The module at ``path`` if it verifies (:func:`read_verified`), else ``None``: a file that
+    does not verify is never executed."""
+    text = read_verified(path, code_hash)
+    return None if text is None else load_source(text, path)
+
+
 def load_module(path: Path):
-    """Import a generated module from ``path`` (a fresh module object, not added to sys.modules)."""
+    """Import any module file from ``path``, unverified (benchmarks, user files; the cache itself
+    uses :func:`load_verified`)."""
     path = Path(path)
     name = f"symflow_generated_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)

@@ -7,7 +7,8 @@ flow from): ``block_terms[d](*blocks, n) -> (omega_block, drives)`` on ``(..., k
 
 * ``backend="generated"`` (default): the generated NumPy module. Looks the model up in the on-disk
   cache (:mod:`.cache`); on a miss derives the block flows, generates the module (:mod:`.generator`),
-  writes it and imports it. Loaded kernels are also kept per process, so repeated simulations of
+  writes it and imports it; a cached file is executed only if its content digest verifies
+  (:func:`.cache.read_verified`), else it is regenerated. Loaded kernels are also kept per process, so repeated simulations of
   one model pay neither derivation nor import.
 * ``backend="lambdify"``: ``sympy.lambdify`` of the same block formulas (:mod:`.lambdified`), the
   independent reference the generated code is checked against.
@@ -94,18 +95,25 @@ def flow_kernels(model, style: str = "auto", use_cache: bool = True, backend: st
     if use_cache and key in _LOADED:
         return _LOADED[key]
     t0 = time.perf_counter()
-    path = cache.lookup(key) if use_cache else None
+    module = path = None
     generated = False
-    if path is None:
+    if use_cache:  # a module is executed only from bytes that verify (cache.read_verified)
+        code_hash = cache.read_index().get(key)
+        if isinstance(code_hash, str) and code_hash:
+            path = cache.module_path(code_hash)
+            module = cache.load_verified(path, code_hash)
+    if module is None:
         from .generator import generate_source  # SymPy: only on a cache miss
 
         src = generate_source(model, style=style, dims=dims)
         path = cache.module_path(src.code_hash)
-        if not cache.is_intact(path, src.code_hash):
-            cache.write_atomic(path, src.source)
+        text = cache.read_verified(path, src.code_hash)
+        if text is None:  # missing, truncated or changed: (re)write it
+            text = cache.write_module(path, src.source)
         cache.remember(key, src.code_hash)
+        module = cache.load_source(text, path)
         generated = True
-    kern = FlowKernels.from_module(cache.load_module(path), path=path, generated=generated,
+    kern = FlowKernels.from_module(module, path=path, generated=generated,
                                    seconds=time.perf_counter() - t0)
     _LOADED[key] = kern
     return kern

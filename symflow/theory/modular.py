@@ -45,7 +45,7 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from ..codegen.cache import cache_dir, is_intact, load_module, write_atomic
+from ..codegen.cache import cache_dir, load_source, read_verified, write_module
 from ..errors import ModelError, SymflowError
 
 __all__ = ["ModularAdditionODE", "sum_over_Zp", "frequency_coordinates", "misalignment", "generated_module"]
@@ -351,15 +351,17 @@ def generated_module(exprs, args, name: str, func: str = "rates"):
 
     The file ``<name>_<hash>.py`` in the codegen cache (:func:`symflow.codegen.cache.cache_dir`)
     starts with a header naming the SymPy version and the SHA-256 hash of the expressions (and the
-    SymPy version); it is reused while intact (:func:`~symflow.codegen.cache.is_intact`), written
-    atomically and imported with the cache's own helpers. The function ``func(*args)`` returns a
+    SymPy version); it is reused only while its content digest verifies
+    (:func:`~symflow.codegen.cache.read_verified`), else regenerated; written atomically and executed
+    from the verified text with the cache's own helpers. The function ``func(*args)`` returns a
     tuple of arrays, broadcast against each other.
     """
     exprs = [sp.sympify(e) for e in exprs]
     key = hashlib.sha256(("|".join(map(sp.srepr, exprs)) + "#" + ",".join(map(str, args))
                           + "#" + sp.__version__).encode()).hexdigest()[:16]
     path = cache_dir() / f"{name}_{key}.py"
-    if not is_intact(path, key):
+    verified = read_verified(path, key)
+    if verified is None:  # missing, truncated or changed: never executed, regenerated
         names = {a: sp.Symbol(str(a) if str(a).isidentifier() and not keyword.iskeyword(str(a))
                               and str(a) != "numpy" else f"arg_{i}") for i, a in enumerate(args)}
         printer = NumPyPrinter({"fully_qualified_modules": True, "inline": True, "allow_unknown_functions": False})
@@ -386,5 +388,5 @@ def generated_module(exprs, args, name: str, func: str = "rates"):
             f"    return ({', '.join(outs)},)",
             "",
         ])
-        write_atomic(path, text)  # concurrent writers produce the same text
-    return load_module(path)
+        verified = write_module(path, text)  # concurrent writers produce the same text
+    return load_source(verified, path)
