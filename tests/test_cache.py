@@ -197,3 +197,12 @@ def test_a_cache_folder_under_a_regular_file_is_a_clean_error(tmp_path, monkeypa
     monkeypatch.setenv("SYMFLOW_CACHE", str(regular / "cache"))
     with pytest.raises(SymflowError, match="SYMFLOW_CACHE"):
         cache.cache_dir()
+
+
+def test_kernels_source_is_the_generated_code_that_ran(own_cache):
+    from symflow.codegen import generate_source
+
+    k = flow_kernels(Model(GROUP))
+    assert k.source == generate_source(Model(GROUP)).source  # no digest line in `symflow codegen -o`
+    k.path.write_text("changed on disk afterwards")
+    assert k.source.startswith('"""Block kernels')

@@ -166,6 +166,11 @@ def sealed(source: str) -> str:
     return f"{DIGEST_PREFIX}{content_digest(source.encode('utf-8'))}\n{source}"
 
 
+def unsealed(text: str) -> str:
+    """``text`` without the digest line :func:`sealed` put in front of it."""
+    return text.split("\n", 1)[1] if text.startswith(DIGEST_PREFIX) else text
+
+
 def read_verified(path: Path, code_hash: str) -> str | None:
     """The text of the cached module at ``path`` if its first line's SHA-256 matches the rest of the
     file and the module declares ``CODE_HASH = code_hash``; ``None`` otherwise (missing, truncated,
@@ -226,6 +231,7 @@ def load_source(text: str, path: Path):
     name = f"symflow_generated_{path.stem}"
     module = types.ModuleType(name)
     module.__file__ = str(path)
+    module.__symflow_source__ = unsealed(text)  # what ran, as generated (FlowKernels.source)
     sys.modules.setdefault(name, module)
     exec(compile(text, str(path), "exec"), module.__dict__)
     return module

@@ -65,7 +65,11 @@ class FlowKernels:
 
     @property
     def source(self) -> str:
-        return Path(self.path).read_text() if self.path else ""
+        """The module's code as generated (what was executed; no second read of the cache file)."""
+        text = getattr(self.module, "__symflow_source__", None)
+        if text is not None:
+            return text
+        return cache.unsealed(Path(self.path).read_text()) if self.path else ""
 
     def __repr__(self) -> str:
         where = "generated" if self.generated else "cached"
