@@ -212,7 +212,8 @@ def write_atomic(path: Path, text: str) -> None:
     _make_dirs(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=path.suffix)
     try:
-        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600
+        if hasattr(os, "fchmod"):  # POSIX (Windows has no group/other bits to set)
+            os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
@@ -232,8 +233,13 @@ def load_source(text: str, path: Path):
     module = types.ModuleType(name)
     module.__file__ = str(path)
     module.__symflow_source__ = unsealed(text)  # what ran, as generated (FlowKernels.source)
-    sys.modules.setdefault(name, module)
-    exec(compile(text, str(path), "exec"), module.__dict__)
+    registered = sys.modules.setdefault(name, module) is module
+    try:
+        exec(compile(text, str(path), "exec"), module.__dict__)
+    except BaseException:
+        if registered:
+            sys.modules.pop(name, None)
+        raise
     return module
 
 
