@@ -4,7 +4,7 @@
     python examples/z23_grokking.py --fast   # 1600 steps (a few seconds)
 
 Prints the detected stages, whether 100 % test accuracy was reached, the flawed-indicator fit
-(THEORY's idealised network is exact; the trained network with and without its non-dominant
+(MA's idealised network is exact; the trained network with and without its non-dominant
 Fourier energy) and the test-time activation swap; writes the report to --out.
 """
 import argparse
