@@ -4,7 +4,7 @@
     python examples/z23_grokking.py --fast   # 1600 steps (a few seconds)
 
 Prints the detected stages, whether 100 % test accuracy was reached, the flawed-indicator fit
-(THEORY's idealised network is exact; the trained network with and without its non-dominant
+(MA's idealised network is exact; the trained network with and without its non-dominant
 Fourier energy) and the test-time activation swap; writes the report to --out.
 """
 import argparse
@@ -19,7 +19,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fast", action="store_true", help="fewer steps (a few seconds)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default=None, help="report directory (default: a temporary directory)")
+    ap.add_argument("--out", default=None, help="report directory (default: none kept)")
     args = ap.parse_args(argv)
 
     th, xi = ideal_network(23)
@@ -42,8 +42,12 @@ def main(argv=None):
     print(f"trained network, dominant cosines only: a/b = {proj['ratio_sum_over_2x']:.3f}, "
           f"corr with 2:1:1 = {proj['correlation_211']:.4f}")
     print("activation swap:", {k: round(v[0], 4) for k, v in mech.swap.items()}, "->", mech.swap_verdict())
-    out = args.out or tempfile.mkdtemp(prefix="symflow_grok_")
-    print("report:", write_grokking_report(res, out)["report"])
+    if args.out:
+        print("report:", write_grokking_report(res, args.out)["report"])
+    else:  # write it to check that it can be written, then remove it (pass --out DIR to keep it)
+        with tempfile.TemporaryDirectory(prefix="symflow_grok_") as tmp:
+            write_grokking_report(res, tmp)
+        print("report: written and removed (pass --out DIR to keep it)")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
     python examples/z23_lottery.py          # p = 23, 64 neurons (well under 2 minutes)
     python examples/z23_lottery.py --fast   # p = 11, 8 neurons (a few seconds)
 
-Prints what it checked: the SymPy derivation against THEORY section 5, the first integrals, the
+Prints what it checked: the SymPy derivation against docs/theory.md section 5, the first integrals, the
 blow-up quadrature against direct ODE integration, J(0), and the lottery prediction against a
 gradient-flow simulation of the network (random and single-frequency starts).
 """
@@ -25,7 +25,7 @@ def main(argv=None):
     ode = ModularAdditionODE()
     print(ode)
     diff = ode.compare_with_theory()
-    print("derived - THEORY:", diff, "->", "confirmed" if all(v == 0 for v in diff.values()) else "DIFFERS")
+    print("derived - MA (docs/theory.md section 5):", diff, "->", "confirmed" if all(v == 0 for v in diff.values()) else "DIFFERS")
     print("assumptions:", ode.assumptions, "| ansatz invariant:", ode.is_closed)
     for name, F in ode.candidate_integrals().items():
         print(f"d{name}/dt = {ode.lie_derivative(F)}   ({name} = {F})")

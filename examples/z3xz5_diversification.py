@@ -3,7 +3,7 @@
     python examples/z3xz5_diversification.py          # 512 neurons (about 10 s)
     python examples/z3xz5_diversification.py --fast   # 128 neurons
 
-Checks (THEORY section 6): the learned frequency is uniform over the 7 non-trivial conjugate
+Checks (docs/theory.md section 6): the learned frequency is uniform over the 7 non-trivial conjugate
 pairs (chi-square), the phases are Haar-uniform (Kolmogorov-Smirnov), the population computes
 the indicator of x + y with the SymPy-derived phase-averaged weights (no ghost peaks for
 unshared embeddings) and classifies the whole table. (Stage II is in the full report:

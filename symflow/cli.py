@@ -15,19 +15,54 @@ from .errors import SymflowError
 
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (a missing
 #: module is a bug and raises).
-COMMANDS = ["group", "derive", "rates", "codegen", "simulate", "study", "lottery", "grok", "verify"]
+COMMANDS = ["group", "groups", "derive", "rates", "codegen", "simulate", "study", "lottery", "grok", "verify"]
+
+
+#: ``--help`` examples of every subcommand (shown as the parser's epilog).
+EXAMPLES = {
+    "group": ["symflow group F21", "symflow group S4 --irreps", "symflow group Z3xZ5 --json"],
+    "groups": ["symflow groups"],
+    "derive": ["symflow derive Z7 --shared", "symflow derive F21 --latex", "symflow derive S3 --loss mse",
+               "symflow derive Z5 --activation 'z**2+z**3'"],
+    "rates": ["symflow rates F21", "symflow rates Z7 --shared --json",
+              "symflow rates D5 --lr 0.1 --width 512 --scale 0.01 --reduction sum"],
+    "codegen": ["symflow codegen F21 -o f21_flow.py", "symflow codegen Z7 --shared --style entries"],
+    "simulate": ["symflow simulate Z7 --width 64 --seed 1", "symflow simulate F21 --width 256 --save f21.npz",
+                 "symflow simulate Z7 --init frequency:2 --json"],
+    "study": ["symflow study F21", "symflow study Z7 --shared --width 256 --out study-z7",
+              "symflow study D5 --no-figures --json"],
+    "lottery": ["symflow lottery --p 23 --width 64", "symflow lottery --p 11 --start single --json"],
+    "grok": ["symflow grok --p 23", "symflow grok --p 23 --act quad --steps 5000 --out grok-quad"],
+    "verify": ["symflow verify F21", "symflow verify Z7 --shared --examples 50",
+               "symflow verify --list", "symflow verify S3 --loss mse --json"],
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
+    from .commands.groups import grammar_text
 
     parser = argparse.ArgumentParser(
         prog="symflow",
-        description="What a two-layer network trained on a finite group's composition table learns, and how fast.")
+        description="What a two-layer network trained on a finite group's composition table learns, and how fast.",
+        epilog=grammar_text() + "\n\nRun 'symflow COMMAND --help' for a command's options and examples; the theory "
+                                "and its sources are in docs/theory.md.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"symflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"symflow.commands.{name}").register(sub)
+    for name, p in sub.choices.items():
+        # One look for every subcommand: a description (the one-line help if the module gave none)
+        # and its examples, kept as written.
+        help_line = next((a.help for a in sub._choices_actions if a.dest == name), None)
+        if not p.description and help_line:
+            p.description = help_line[:1].upper() + help_line[1:] + "."
+        if name in EXAMPLES:
+            p.epilog = "examples:\n" + "\n".join("  " + e for e in EXAMPLES[name])
+            if name != "groups":
+                p.epilog += "\n\nNAME is a group name: 'symflow groups' lists the accepted forms."
+        p.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 

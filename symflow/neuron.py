@@ -1,6 +1,6 @@
 """The one description of a neuron: which vectors it has and which of them share a unit sphere.
 
-A neuron of the two-layer group-composition network (THEORY section 2) is a tuple of real vectors
+A neuron of the two-layer group-composition network (docs/theory.md section 2) is a tuple of real vectors
 ``nu: G -> R``. Its variant is fixed by
 
 * ``loss``: ``"ce"`` (GC: input embeddings ``theta1, theta2`` and output ``xi``) or ``"mse"``

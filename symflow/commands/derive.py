@@ -25,7 +25,8 @@ def register(sub):
     p.add_argument("--loss", choices=["ce", "mse"], default="ce",
                    help="small-logit cross-entropy (GC) or sample-centred MSE (Li2)")
     p.add_argument("--activation", default=None, metavar="EXPR",
-                   help="polynomial activation in z, e.g. 'z**2' (default) or 'z**2+z**3'")
+                   help="polynomial activation in z, e.g. 'z**2' (default) or 'z**2+z**3' (not quadratic: the energy "
+                        "and its proof; the per-block flow needs a quadratic)")
     p.add_argument("--constraint", choices=["sphere", "none"], default="sphere",
                    help="projected flow on spheres (Stage I) or the plain gradient")
     p.add_argument("--points", type=int, default=5, metavar="K",
@@ -42,7 +43,6 @@ def _model(args):
         raise ModelError(f"--points must be >= 0, got {args.points}")
     m = Model(args.name, shared=args.shared, spheres=args.spheres, activation=args.activation,
               loss=args.loss, constraint=args.constraint)
-    m.require_block_flow()
     return m
 
 
@@ -51,9 +51,11 @@ def run(args) -> int:
     t0 = time.perf_counter()
     E = m.energy()
     report = E.verify(points=args.points) if args.points else None
-    flows = m.block_flows()
+    # A non-quadratic activation has no per-block flow (its energy couples the blocks): show the
+    # energy and its proof, and say why the flow is missing.
+    flows = m.block_flows() if m.is_bilinear else None
     cf = None
-    if m.group.is_abelian and m.loss == "ce":
+    if flows is not None and m.group.is_abelian and m.loss == "ce":
         from ..theory import abelian_closed_form
 
         cf = abelian_closed_form(m)
@@ -65,6 +67,16 @@ def run(args) -> int:
     if report is not None and not report.passed:
         return 1
     return 0
+
+
+def _no_flow_note(m) -> str:
+    from ..errors import ModelError
+
+    try:
+        m.require_block_flow()
+    except ModelError as exc:
+        return f"No per-block flow: {exc}"
+    return ""
 
 
 # ---------------------------------------------------------------------- text
@@ -94,6 +106,10 @@ def _print_rich(m, E, report, flows, cf, seconds):
         style = "green" if report.passed else "bold red"
         con.print(Text("  " + report.summary(), style=style))
     con.print()
+    if flows is None:
+        con.print(Text(_no_flow_note(m), style="yellow"))
+        con.print(Text(f"derived in {seconds:.2f} s (sympy {sp.__version__})", style="dim"))
+        return
     con.print("[bold]Riemannian flow per irrep block[/] (d = block dimension; Ω = the neuron's energy; "
               "X* = conjugate transpose):")
     table = Table(show_header=True, header_style="bold")
@@ -146,7 +162,9 @@ def _print_latex(m, E, report, flows, cf):
         out.append(energy_latex(E, "parameter"))
     if report is not None:
         out.append("% " + report.summary())
-    for d, bf in flows.items():
+    if flows is None:
+        out.append("% " + _no_flow_note(m))
+    for d, bf in (flows or {}).items():
         out.append(f"% block dimension d = {d}")
         out.append(block_flow_latex(bf))
     if cf is not None:

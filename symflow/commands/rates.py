@@ -13,18 +13,28 @@ from __future__ import annotations
 
 import json
 
+from ..neuron import SPHERES
+from ..theory.timescale import REDUCTIONS
+
 
 def register(sub):
     p = sub.add_parser("rates", help="equilibrium energy, stability and decay rates per irrep orbit",
-                       description=__doc__.split("\n\n")[0])
+                       description="Energy, stability and decay rates of every irrep orbit's equilibrium: the "
+                                   "eigenvalues of the flow linearised on the tangent space of the spheres, in the "
+                                   "time unit c = 1; --lr, --width and --scale (with --reduction) add the "
+                                   "conversion to training steps.")
     p.add_argument("name", help="group name, e.g. Z7, Z3xZ5, D5, Q8, Dic3, S4, A5, F21, C7:C3")
     p.add_argument("--shared", action="store_true", help="shared input embedding theta1 = theta2")
-    p.add_argument("--spheres", default="separate", help="separate (default) or joint ([theta1; theta2] on one sphere)")
+    # Fixed choices, listed in the usage line; checked in run() so that a bad value is the usual
+    # one-line error (exit 2) naming the accepted values.
+    p.add_argument("--spheres", metavar="{" + ",".join(SPHERES) + "}", default="separate",
+                   help="separate (default) or joint ([theta1; theta2] on one sphere)")
     p.add_argument("--json", action="store_true", help="print one JSON object (public contract, rates in c = 1)")
     p.add_argument("--lr", type=float, help="learning rate, to convert rates to training steps")
     p.add_argument("--width", type=int, help="network width M")
     p.add_argument("--scale", type=float, help="output scale a")
-    p.add_argument("--reduction", default="mean", help="loss reduction: mean (default) or sum")
+    p.add_argument("--reduction", metavar="{" + ",".join(REDUCTIONS) + "}", default="mean",
+                   help="loss reduction: mean (default, c = 2a/M) or sum (c = 2 a n^2 / M)")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the brute-force Cayley-table check of the derived spectrum")
     p.set_defaults(func=run)
@@ -51,8 +61,10 @@ def run(args) -> int:
     from ..theory.model import Model
     from ..theory.rates import orbit_spectra, report_from_spectra
 
-    if args.spheres not in ("separate", "joint"):
-        raise SymflowError(f"--spheres must be 'separate' or 'joint', got {args.spheres!r}")
+    from ..validation import choice
+
+    choice(args.spheres, "--spheres", SPHERES, what=" or ".join(map(repr, SPHERES)))
+    choice(args.reduction, "--reduction", REDUCTIONS, what=" or ".join(map(repr, REDUCTIONS)))
     G = group(args.name)
     ts = _timescale(args, G.order)
     model = Model(G, shared=args.shared, spheres=args.spheres)

@@ -1,7 +1,7 @@
 """The one alignment criterion: rank one and GC's three alignment cosines on a neuron's dominant block.
 
 For a CE neuron with Fourier blocks ``T1 = theta1_hat[rho]``, ``T2 = theta2_hat[rho]``,
-``X = xi_hat[rho]`` on its dominant irrep ``rho`` (GC, THEORY section 3):
+``X = xi_hat[rho]`` on its dominant irrep ``rho`` (GC, docs/theory.md section 3):
 
 * rank-one ratio ``sigma_2 / sigma_1`` of each block (``0`` for ``d = 1``);
 * alignment cosines ``cos(A, B) = Re<A, B>_F / (|A|_F |B|_F)`` of

@@ -1,6 +1,6 @@
 """Run defaults of the reduced-flow drivers, in the natural units of a group of order ``n``.
 
-Time unit ``c = 1`` (THEORY section 2); the equilibrium energy is ``Omega* ~ n^-3/2`` and a uniform
+Time unit ``c = 1`` (docs/theory.md section 2); the equilibrium energy is ``Omega* ~ n^-3/2`` and a uniform
 start reaches equilibrium within ``~ 15 n^2``:
 
 * final time ``T_END_FACTOR n^2`` (:func:`simulation_t_end`), ``SIMULATION_N_SAVE`` save times;
@@ -19,10 +19,10 @@ from ..validation import real
 #: 5.0 n^2 (Z101 unshared), 1.4 n^2 (Z1009 shared); runs stop earlier at the equilibrium event.
 T_END_FACTOR = 50.0
 #: Equilibrium event tolerance on the Riemannian gradient norm, in units of n^(-3/2) (the scale
-#: of Omega* in THEORY section 3).
+#: of Omega* in docs/theory.md section 3).
 GTOL_FACTOR = 1e-6
 #: Largest geometric step in units of n^(3/2): the fastest tangent decay rate at the equilibria is
-#: about 5 Omega* <= 3.6 n^(-3/2) (THEORY section 3), and DOPRI5 is stable for h*rate < 3.3.
+#: about 5 Omega* <= 3.6 n^(-3/2) (docs/theory.md section 3), and DOPRI5 is stable for h*rate < 3.3.
 MAX_STEP_FACTOR = 0.5
 #: Save times of ``simulate`` (including ``t = 0`` and the final time).
 SIMULATION_N_SAVE = 11

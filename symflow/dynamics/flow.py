@@ -1,6 +1,6 @@
 """The reduced Fourier-domain flow of a population of independent neurons: THE evaluator.
 
-For each neuron (GC, Stage I; THEORY section 3), on every nontrivial irrep block ``rho``
+For each neuron (GC, Stage I; docs/theory.md section 3), on every nontrivial irrep block ``rho``
 
     d nu_hat[rho]/dt = drive_nu(blocks of rho) - radial_nu(Omega) nu_hat[rho]
     Omega = sum_{rho != 1} omega_block(blocks of rho)          (real for real signals)

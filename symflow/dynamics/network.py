@@ -361,7 +361,7 @@ class TwoLayerNetwork:
     @classmethod
     def modular_addition(cls, group, width: int, init_scale: float = 0.02, seed: int = 0,
                          activation="quad", shared: bool = True) -> "TwoLayerNetwork":
-        """The MA network ``f(x, y) = sum_m xi_m sigma(theta_m[x] + theta_m[y])`` (THEORY section 5).
+        """The MA network ``f(x, y) = sum_m xi_m sigma(theta_m[x] + theta_m[y])`` (docs/theory.md section 5).
 
         No ``1/M`` (scale ``a = M``), shared embedding, i.i.d. Gaussian init of standard deviation
         ``init_scale`` (small, so the softmax starts near uniform). Train it with

@@ -172,7 +172,7 @@ def build_metadata(model, width, seed, stepper, options: dict, flow, output) -> 
         "seed": None if seed is None else int(seed),
         "integrator": {"method": options.get("method"), "stepper": repr(stepper), **stepper.tolerances},
         "element_order": "as in `symflow group NAME --json` (field 'elements')",
-        "time_unit": "c = 1 (THEORY section 2)",
+        "time_unit": "c = 1 (docs/theory.md section 2)",
         "codegen": {"expression_hash": flow.kernels.expression_hash, "code_hash": flow.kernels.code_hash,
                     "styles": {str(k): v for k, v in flow.kernels.styles.items()}},
         "steps": int(output.counts.steps), "rejected_steps": int(output.counts.rejected),

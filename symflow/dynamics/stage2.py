@@ -21,7 +21,7 @@ the mean loss, ``n^2`` for the loss summed over the table). Gradient flow on the
 Per-neuron scales starting equal stay equal on this population and move ``M`` times slower
 (each ``a_m`` receives ``1/M`` of the tied gradient).
 
-THEORY.md's ``a(t) ~ log(1 + n(n-1) t)`` and ``T ~ (n/eps)(1 + (n-1)^-2)`` carry no units. They
+docs/theory.md's ``a(t) ~ log(1 + n(n-1) t)`` and ``T ~ (n/eps)(1 + (n-1)^-2)`` carry no units. They
 are recovered at leading order when ``a`` there is the margin ``u`` and time is
 ``tau = K t / (n(n-1))`` (:meth:`Stage2Prediction.theory_time`) with the loss summed over the
 table: then ``e^u + m u = n m tau + e^{u0} + m u0`` and the exact
@@ -30,7 +30,7 @@ table: then ``e^u + m u = n m tau + e^{u0} + m u0`` and the exact
 stated 719.4). :class:`Stage2Prediction` evaluates these
 curves (Newton on the implicit equation, relative accuracy 1e-12); :func:`simulate_stage2`
 runs the actual network (gradient descent on ``a`` only); :func:`theory_scale_curve` and
-:func:`theory_time_to_loss` are THEORY.md's stated forms ``log(1 + n(n-1)t)`` and
+:func:`theory_time_to_loss` are docs/theory.md's stated forms ``log(1 + n(n-1)t)`` and
 ``(n/eps)(1 + (n-1)^-2)``, kept separate so they can be compared honestly.
 """
 from __future__ import annotations
@@ -178,7 +178,7 @@ class Stage2Prediction:
 
     def theory_time(self, t) -> np.ndarray:
         """``tau = K t / (n (n-1))``: the clock in which ``u`` obeys ``du/dtau = n m / (e^u + m)``,
-        so that ``u(tau) ~ log(1 + n(n-1) tau)`` as THEORY.md states (``tau = 2 t / (n-1)^2`` for
+        so that ``u(tau) ~ log(1 + n(n-1) tau)`` as docs/theory.md states (``tau = 2 t / (n-1)^2`` for
         the summed loss and a tied scale)."""
         return self.rate * np.asarray(t, dtype=float) / (self.n * self.m)
 
@@ -202,12 +202,12 @@ class Stage2Prediction:
 
 
 def theory_scale_curve(t, n: int) -> np.ndarray:
-    """THEORY.md section 6 as stated: ``a(t) ~ log(1 + n(n-1) t)`` (no units given there)."""
+    """docs/theory.md section 6 as stated: ``a(t) ~ log(1 + n(n-1) t)`` (no units given there)."""
     return np.log1p(n * (n - 1) * np.asarray(t, dtype=float))
 
 
 def theory_time_to_loss(eps, n: int) -> np.ndarray:
-    """THEORY.md section 6 as stated: ``T ~ (n/eps)(1 + (n-1)^-2)``."""
+    """docs/theory.md section 6 as stated: ``T ~ (n/eps)(1 + (n-1)^-2)``."""
     return (n / np.asarray(eps, dtype=float)) * (1.0 + (n - 1.0) ** -2)
 
 

@@ -1,4 +1,4 @@
-"""Modular addition on ``Z_p`` (THEORY section 5, MA): lottery ticket, grokking, learned mechanism.
+"""Modular addition on ``Z_p`` (docs/theory.md section 5, MA): lottery ticket, grokking, learned mechanism.
 
 * :mod:`.lottery` - predicted winning frequency per neuron (earliest blow-up of the decoupled ODE)
   against the winner in a gradient-flow simulation of the network;

@@ -1,4 +1,4 @@
-r"""Grokking on modular addition: training on part of the table with weight decay (THEORY section 5).
+r"""Grokking on modular addition: training on part of the table with weight decay (docs/theory.md section 5).
 
 The network is MA's ``f(x, y) = sum_m xi_m sigma(theta_m[x] + theta_m[y])`` (shared embedding,
 :meth:`symflow.dynamics.network.TwoLayerNetwork.modular_addition`, Gaussian init of std

@@ -1,6 +1,6 @@
 """Lottery ticket for modular addition: predicted winning frequency per neuron vs simulation.
 
-Prediction (THEORY section 5). Write neuron ``m`` per frequency ``k = 1..(p-1)/2`` as
+Prediction (docs/theory.md section 5). Write neuron ``m`` per frequency ``k = 1..(p-1)/2`` as
 ``theta_m(j) = a_0 + sum_k alpha_k cos(w_k j + phi_k)``, ``xi_m(j) = b_0 + sum_k beta_k cos(w_k j + psi_k)``.
 In the small-init regime the frequencies evolve independently by the derived ODE and each blows up
 at ``T_mk`` (:func:`symflow.theory.blowup.blowup_time` of ``(alpha_k, beta_k, D_k = 2 phi_k - psi_k)``);

@@ -1,6 +1,6 @@
 r"""What a trained modular-addition network computes: the flawed indicator and the activation swap.
 
-THEORY section 5 (MA): every neuron of a trained network is a single-frequency cosine,
+docs/theory.md section 5 (MA): every neuron of a trained network is a single-frequency cosine,
 ``theta(j) = alpha cos(w_k j + phi)``, ``xi(j) = beta cos(w_k j + psi)`` with ``psi = 2 phi``; with
 the phases of each frequency spread uniformly, the quadratic network computes
 
@@ -17,9 +17,9 @@ template, plus the argmax accuracy on the whole table. :func:`activation_swap` e
 trained weights with a different activation at test time: ``ReLU = (z + |z|)/2`` and only the
 even part ``|z|/2`` carries the algorithm (the odd part ``z/2`` gives ``xi(j) (theta(x) + theta(y))``,
 which cannot depend on ``x + y``), so even replacements (``|z|``, ``z^2``, ``z^4``) should keep the
-accuracy and odd ones (``z``, ``z^3``) should lose it. :func:`ideal_network` builds THEORY's
+accuracy and odd ones (``z``, ``z^3``) should lose it. :func:`ideal_network` builds MA's
 idealised network (``psi = 2 phi``, equally spaced phases) for which the fit is exact;
-:func:`single_frequency_projection` keeps only each trained neuron's dominant cosine (THEORY's
+:func:`single_frequency_projection` keeps only each trained neuron's dominant cosine (MA's
 premise) so the fit can be compared with and without the remaining Fourier energy.
 """
 from __future__ import annotations
@@ -115,7 +115,7 @@ class FlawedIndicatorFit:
 
     @property
     def ratios(self) -> tuple[float, float]:
-        """``(a/b, a/c)``; THEORY: ``(2, 2)``."""
+        """``(a/b, a/c)``; MA: ``(2, 2)``."""
         a, b, c = self.coef
         return (a / b if b else np.inf, a / c if c else np.inf)
 
@@ -237,7 +237,7 @@ def activation_swap(net_or_theta, theta2=None, xi=None, activations=None) -> dic
 
 
 def ideal_network(p: int, phases_per_frequency: int = 5, amplitude: float = 1.0):
-    """THEORY's idealised network: for each ``k``, neurons ``cos(w_k j + phi)``, ``cos(w_k j + 2 phi)``.
+    """MA's idealised network: for each ``k``, neurons ``cos(w_k j + phi)``, ``cos(w_k j + 2 phi)``.
 
     Phases ``phi = 2 pi r / R``, ``r = 0..R-1`` with ``R = phases_per_frequency`` not in
     ``{1, 2, 4}`` (so the averages of ``e^{2 i phi}`` and ``e^{4 i phi}`` vanish exactly). Returns
@@ -330,7 +330,7 @@ def mechanism_report(net_or_theta, theta2=None, xi=None, activation=None) -> Mec
 def single_frequency_projection(theta1, theta2, xi, k=None):
     """Keep only each neuron's dominant-frequency cosine (no DC, no other frequency) in all three vectors.
 
-    THEORY's premise made exact: the flawed-indicator fit of the projected network isolates what the
+    MA's premise made exact: the flawed-indicator fit of the projected network isolates what the
     dominant components compute from what the remaining energy adds.
     """
     if k is None:

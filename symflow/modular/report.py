@@ -84,11 +84,11 @@ def _markdown(result, figure: str | None) -> str:
         if arr is not None and len(arr):
             lines.append(f"| {name} | {arr[0]:.4g} | {arr[-1]:.4g} |")
     lines.append(f"| param_norm | {h.param_norm[0]:.4g} | {h.param_norm[-1]:.4g} |")
-    lines += ["", "## Learned mechanism (THEORY section 5)", "",
+    lines += ["", "## Learned mechanism (docs/theory.md section 5)", "",
               f"Neurons: median dominant-frequency energy share {mech.single_frequency_share:.3f}, mean |sin D| "
               f"{mech.mean_abs_sin_D:.3f} (psi = 2 phi gives 0), frequencies used {mech.frequencies_used}, phase "
               f"spread max_k |mean e^(2 i phi)| = {mech.phase_spread:.3f} (0 = uniform).", "",
-              "Flawed indicator f(x,y)[j] ~ a 1{j=x+y} + b 1{j=2x} + c 1{j=2y} + const (THEORY: a:b:c = 2:1:1):", "",
+              "Flawed indicator f(x,y)[j] ~ a 1{j=x+y} + b 1{j=2x} + c 1{j=2y} + const (docs/theory.md section 5: a:b:c = 2:1:1):", "",
               "| network | a | b | c | a/b | R^2 | corr with 2:1:1 | accuracy |", "|---|---|---|---|---|---|---|---|",
               f"| trained | {fit.coef[0]:.4g} | {fit.coef[1]:.4g} | {fit.coef[2]:.4g} | {fit.ratios[0]:.3f} | "
               f"{fit.r2:.4f} | {fit.correlation:.4f} | {fit.accuracy:.4f} |"]

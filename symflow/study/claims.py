@@ -15,7 +15,7 @@ module constants, stated in every row:
 * statistical tests at level ``ALPHA`` (the prediction "agrees" when the test does not reject);
 * flawed indicator: ``|measured - predicted| <= 3`` bootstrap standard errors over neurons;
 * Stage II: relative ``STAGE2_TOL`` against the closed-form solution with the measured margin,
-  ``STAGE2_THEORY_TOL`` against THEORY's leading-order ``log(1 + n(n-1) tau)``.
+  ``STAGE2_THEORY_TOL`` against GC's leading-order ``log(1 + n(n-1) tau)``.
 """
 from __future__ import annotations
 
@@ -296,7 +296,7 @@ def basins(data: StudyData) -> list:
 
 # --------------------------------------------------------------------------- abelian population law
 def population_law(data: StudyData) -> list:
-    """THEORY section 6: uniform over non-trivial conjugate pairs, Haar-uniform phases."""
+    """docs/theory.md section 6: uniform over non-trivial conjugate pairs, Haar-uniform phases."""
     if not data.abelian:
         return []
     orbits = [o for o in data.run.orbits if o.type == "complex"]
@@ -417,8 +417,8 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
     flow = scale_flow(net, t, "sum")
     tau = pred.theory_time(t)
     stated = data.abelian and n % 2 == 1 and not data.model.shared and data.model.spheres == "separate"
-    scope = ("" if stated else " THEORY states Stage II for unshared embeddings on separate spheres and abelian "
-             "groups of odd order (section 6: the phase-averaged population has a uniform margin; shared "
+    scope = ("" if stated else " GC states Stage II for unshared embeddings on separate spheres and abelian "
+             "groups of odd order (docs/theory.md section 6: the phase-averaged population has a uniform margin; shared "
              "embeddings add the ghost peaks of the flawed indicator): reported as a measurement.")
     uniform = (f" The population's smallest pair margin is {ratio:.3g} x the mean (relative spread {spread:.3g}); "
                "the uniform-margin law is exact for the phase-averaged (infinite-width) population.")
@@ -444,10 +444,10 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
                            "stage II", extra={"t": t, "a": flow.a, "a_pred": a_pred, "loss": flow.loss, "tau": tau}))
     u_end = kappa * flow.a[-1]
     theory = float(np.log1p(n * (n - 1) * tau[-1]))
-    rows.append(Prediction("Stage II: THEORY's a ~ log(1 + n(n-1) tau)", theory, float(u_end),
+    rows.append(Prediction("Stage II: GC's a ~ log(1 + n(n-1) tau)", theory, float(u_end),
                            f"relative {STAGE2_THEORY_TOL:g}",
                            verdict(abs(u_end - theory) <= STAGE2_THEORY_TOL * theory),
-                           f"THEORY section 6 states no units: compared as the margin u = kappa a against "
+                           f"docs/theory.md section 6 states no units: compared as the margin u = kappa a against "
                            f"log(1 + n(n-1) tau) in the clock tau = n kappa^2 t (summed loss), where it holds at "
                            f"leading order; at tau = {tau[-1]:.4g}." + scope, "stage II"))
     measured_tau, reached = _time_to_loss(net, flow, eps, n * kappa ** 2)
@@ -480,7 +480,7 @@ def _time_to_loss(net, flow, eps: float, tau_per_t: float, stretch: float = 1e3)
 
 
 def _stage2_ideal(G, eps: float) -> list:
-    """THEORY's Stage II claims on the phase-averaged population (exact on a 3 x 3 phase grid)."""
+    """GC's Stage II claims (docs/theory.md section 6) on the phase-averaged population (exact on a 3 x 3 phase grid)."""
     n = G.order
     net = aligned_population(G, phases=3, scale=1e-9)
     kappa, spread = measured_margin(net)

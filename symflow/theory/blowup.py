@@ -1,4 +1,4 @@
-"""Finite-time blow-up of the modular-addition frequency ODE (THEORY section 5, MA).
+"""Finite-time blow-up of the modular-addition frequency ODE (docs/theory.md section 5, MA).
 
 For ``alpha' = 2p alpha beta cos D``, ``beta' = p alpha^2 cos D``,
 ``D' = -p (4 beta + alpha^2/beta) sin D`` (summed loss) the first integrals

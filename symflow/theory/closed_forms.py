@@ -1,7 +1,7 @@
 """Abelian closed forms: the block flow in magnitude/phase coordinates per frequency pair.
 
 For an abelian group (``Z_p`` or a product of cyclic groups, order ``n``) every irrep is a
-character ``chi_k`` and a real neuron lives on conjugate pairs ``{k, -k}``. THEORY section 4's
+character ``chi_k`` and a real neuron lives on conjugate pairs ``{k, -k}``. docs/theory.md section 4's
 change of variables, per pair ``k`` (``w_k`` the frequency):
 
     theta(j) = alpha_0 + sum_k alpha_k cos(w_k j + phi_k),   theta_hat[k] = (alpha_k / 2) e^{i phi_k}

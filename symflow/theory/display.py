@@ -1,6 +1,6 @@
 """LaTeX and plain-text rendering of the theory engine's derived objects (``symflow derive`` prints these).
 
-Names follow THEORY.md: ``\\hat\\theta_1`` for the block ``theta1hat``, ``\\hat\\xi``, ``\\Omega``;
+Names follow docs/theory.md: ``\\hat\\theta_1`` for the block ``theta1hat``, ``\\hat\\xi``, ``\\Omega``;
 block entries ``theta1_i_j`` print as ``\\theta_{1,ij}``. Display never changes a formula: it
 prints the derived SymPy objects with a symbol-name map.
 """

@@ -15,7 +15,7 @@ or ``b = 0``): for CE they vanish because ``sum_{g2} xi~(g1 g2) = 0``; for MSE t
   ``z~(h) = sum_ab C_ab [S_ab(h) - n^-1 (sum P_a)(sum Q_b)]``; Fourier space
   ``E = (n/2) sum_{rho != 1} d_rho ||Z_rho||_F^2`` with ``Z_rho = n sum_ab C_ab Q_b_hat P_a_hat``.
   For ``sigma = z^2``: ``E = 2 n^3 sum_{rho != 1} d ||v_hat u_hat||_F^2 = (2/n) sum d ||U V||_F^2``
-  in Li2's convention ``U = sum_g u(g) rho(g) = n u_hat^*`` (THEORY section 7's constant).
+  in Li2's convention ``U = sum_g u(g) rho(g) = n u_hat^*`` (docs/theory.md section 7's constant).
 
 :meth:`EnergyFunctional.verify` proves ``parameter_space == fourier`` (and both equal the literal
 definition with ``sigma(theta1 + theta2)`` summed over the Cayley table) for the model's group,

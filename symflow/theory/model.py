@@ -1,4 +1,4 @@
-"""The model: one neuron of the two-layer network of THEORY section 2 (or Li2, section 7).
+"""The model: one neuron of the two-layer network of docs/theory.md section 2 (or Li2, section 7).
 
 A :class:`Model` fixes everything the derivations depend on:
 
@@ -14,7 +14,7 @@ A :class:`Model` fixes everything the derivations depend on:
   sphere, ``"joint"``: ``[theta1; theta2]`` on one sphere, as in the GC authors' code) or ``"none"``
   (plain gradient ascent, no radial terms).
 
-Per neuron the network decouples (THEORY section 2), so the model is width-free. The model
+Per neuron the network decouples (docs/theory.md section 2), so the model is width-free. The model
 derives: :meth:`Model.energy` (parameter space and Fourier space, with an exact proof of their
 equality for the group), :meth:`Model.block_flow` (the Riemannian flow of one generic irrep block
 of dimension ``d``) and :attr:`Model.trivial_flow`.

@@ -1,4 +1,4 @@
-"""Modular addition without the sphere (THEORY section 5, MA): the per-frequency ODE, derived.
+"""Modular addition without the sphere (docs/theory.md section 5, MA): the per-frequency ODE, derived.
 
 Model on ``Z_p``, one neuron of a shared-embedding network (neurons decouple, see below)::
 
@@ -25,7 +25,7 @@ neuron by neuron. :class:`ModularAdditionODE` derives, with SymPy, from the loca
    ``theta' = alpha' cos(w a + phi) - alpha phi' sin(w a + phi)`` (and likewise for ``xi``), and the
    off-ansatz residual is computed (it is exactly zero for ``sigma = z^2``: the ansatz is invariant).
 
-Result for ``sigma = z^2`` and the summed loss (THEORY's claim, re-derived and checked in the tests)::
+Result for ``sigma = z^2`` and the summed loss (MA's claim, re-derived and checked in the tests)::
 
     alpha' = 2 p alpha beta cos D,   beta' = p alpha^2 cos D,   D = 2 phi - psi
     phi'   = -2 p beta sin D,        psi'  = p (alpha^2 / beta) sin D
@@ -118,10 +118,10 @@ class ModularAdditionODE:
     k : int or None
         Frequency (``w = 2 pi k/p``); only used with a concrete ``p``.
     activation : sympy expression in ``z`` or None
-        ``sigma(z)``, a polynomial; default ``z**2`` (THEORY). For other polynomials the ansatz is
+        ``sigma(z)``, a polynomial; default ``z**2`` (MA, docs/theory.md section 5). For other polynomials the ansatz is
         generally not invariant and :attr:`residual` says by how much.
     loss : {"sum", "mean"}
-        Summed CE over the ``p^2`` pairs (THEORY's time unit) or the mean (rates divided by ``p^2``).
+        Summed CE over the ``p^2`` pairs (MA's time unit) or the mean (rates divided by ``p^2``).
 
     Attributes (lazy): ``grad_theta`` (expression in ``a``), ``grad_xi`` (in ``h``), ``rates``
     (dict ``alpha, beta, phi, psi, D -> rate``), ``residual`` (off-ansatz parts), ``assumptions``.
@@ -238,9 +238,9 @@ class ModularAdditionODE:
         self.rates  # noqa: B018 - triggers the derivation that records them
         return [f"p does not divide {m}*k" for m in sorted(self._resonances)]
 
-    # ------------------------------------------------------------------ THEORY's claim
+    # ------------------------------------------------------------------ MA's claim
     def theory_claim(self) -> dict:
-        """THEORY section 5's rates (summed loss; divided by ``p^2`` for the mean loss)."""
+        """docs/theory.md section 5's rates (summed loss; divided by ``p^2`` for the mean loss)."""
         p = self.p
         s = 1 if self.loss == "sum" else 1 / p ** 2
         return {
@@ -252,7 +252,7 @@ class ModularAdditionODE:
         }
 
     def compare_with_theory(self) -> dict:
-        """``{variable: derived - claimed}`` simplified; all zeros means THEORY is confirmed."""
+        """``{variable: derived - claimed}`` simplified; all zeros means MA's claim is confirmed."""
         claim = self.theory_claim()
         return {str(v): sp.simplify(self.rates[v] - claim[v]) for v in claim}
 
@@ -268,7 +268,7 @@ class ModularAdditionODE:
 
     @staticmethod
     def candidate_integrals() -> dict:
-        """THEORY's candidates ``I1 = alpha^2 - 2 beta^2`` and ``I2 = alpha^2 beta sin D``."""
+        """MA's candidates ``I1 = alpha^2 - 2 beta^2`` and ``I2 = alpha^2 beta sin D``."""
         return {"I1": alpha ** 2 - 2 * beta ** 2, "I2": alpha ** 2 * beta * sp.sin(D)}
 
     def derive_I1(self):

@@ -1,6 +1,6 @@
 """From symflow's time unit ``c = 1`` to training steps.
 
-In Stage I (THEORY section 2) each neuron's direction follows ``d nu/dt = c * Riemannian grad
+In Stage I (docs/theory.md section 2) each neuron's direction follows ``d nu/dt = c * Riemannian grad
 Omega`` because the small-logit loss is ``R ~ log n - (2/M) sum_m a_m Omega_m`` with the mean over
 the ``n^2`` pairs, so gradient descent with learning rate ``lr`` moves ``nu`` by
 ``lr * (2 a / M) * grad Omega`` per step. Hence
