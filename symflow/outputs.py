@@ -81,10 +81,16 @@ class OutputFolder:
             if entries and not self.force:
                 marker = read_marker(p)
                 if marker is None or marker.get("kind") != self.kind:
-                    other = f"a symflow {marker.get('kind')} output" if marker else "not a symflow output"
-                    raise SymflowError(f"refusing to replace {p}: the folder is not empty and is {other}; "
-                                       f"choose another --out or pass --force to replace it whole")
+                    what = (f"holds a symflow {marker.get('kind')} output, not a {self.kind} output" if marker
+                            else f"is not empty and is not an earlier symflow {self.kind} output")
+                    raise SymflowError(f"refusing to replace {p}: the folder {what}; choose another --out "
+                                       f"or pass --force to replace it whole")
         parent = p.parent
+        anc = parent
+        while not (anc.exists() or anc.is_symlink()) and anc != anc.parent:
+            anc = anc.parent
+        if anc.exists() and not anc.is_dir():
+            raise self._error(f"{anc} is not a folder")
         try:
             parent.mkdir(parents=True, exist_ok=True)
             probe = self._new_stage()

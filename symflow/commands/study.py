@@ -66,7 +66,8 @@ def run(args) -> int:
         print(json.dumps(_jsonable(study.summary())))
     else:
         console = Console()
-        study.table(console)
+        if not study.interrupted:
+            study.table(console)
         for note in study.notes:
             console.print(f"[yellow]{note}[/]")
         console.print(f"report: {out / 'report.md'}  summary: {out / 'summary.json'}", highlight=False)
