@@ -57,6 +57,7 @@ class OutputFolder:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         self.path = Path(path)
+        self._abs = Path(os.path.abspath(self.path))   # "." and "x/.." name real folders
         self.kind = kind
         self.parameters = dict(parameters or {})
         self.force = bool(force)
@@ -70,7 +71,11 @@ class OutputFolder:
 
     def check(self) -> None:
         """Refuse an unusable or foreign target and prove the parent is writable (before computing)."""
-        p = self.path
+        p = self._abs
+        cwd = Path(os.path.abspath(os.getcwd()))
+        if p == p.parent or p == cwd or p in cwd.parents:
+            raise self._error("it is the current folder or contains it, which an output never replaces; "
+                              "give --out a folder of its own")
         if p.exists() or p.is_symlink():
             if not p.is_dir():
                 raise self._error("it exists and is not a folder (give --out a folder path)")
@@ -83,7 +88,7 @@ class OutputFolder:
                 if marker is None or marker.get("kind") != self.kind:
                     what = (f"holds a symflow {marker.get('kind')} output, not a {self.kind} output" if marker
                             else f"is not empty and is not an earlier symflow {self.kind} output")
-                    raise SymflowError(f"refusing to replace {p}: the folder {what}; choose another --out "
+                    raise SymflowError(f"refusing to replace {self.path}: the folder {what}; choose another --out "
                                        f"or pass --force to replace it whole")
         parent = p.parent
         anc = parent
@@ -101,7 +106,7 @@ class OutputFolder:
     def _new_stage(self) -> Path:
         import tempfile
 
-        return Path(tempfile.mkdtemp(prefix=f".{self.path.name}.symflow-tmp-", dir=self.path.parent))
+        return Path(tempfile.mkdtemp(prefix=f".{self._abs.name}.symflow-tmp-", dir=self._abs.parent))
 
     # ------------------------------------------------------------------ writing
     def __enter__(self) -> Path:
@@ -128,7 +133,7 @@ class OutputFolder:
 
     def commit(self) -> Path:
         """Write the marker and replace the target by the temporary folder; returns the target."""
-        stage, p = self.stage, self.path
+        stage, p = self.stage, self._abs
         try:
             (stage / MARKER).write_text(json.dumps(
                 {"kind": self.kind, "symflow": _version(), "parameters": self.parameters,
@@ -150,7 +155,7 @@ class OutputFolder:
         except OSError as exc:
             self.discard()
             raise self._error(_reason(exc)) from None
-        return p
+        return self.path
 
 
 def _version() -> str:

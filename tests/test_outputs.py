@@ -220,3 +220,29 @@ def test_sigint_lottery(tmp_path):
     assert rc == 130 and took < 30, err
     _assert_complete_and_marked(out, ["lottery.json", "lottery.npz"])
     assert json.loads(stdout)["summary"]["interrupted"] is True
+
+
+@pytest.mark.parametrize("out", [".", "..", "/"])
+def test_current_folder_or_its_parents_never_replaced(out, tmp_path, monkeypatch, capsys):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("keep")
+    monkeypatch.chdir(work)
+    _no_compute(monkeypatch, "grok")
+    assert main(GROK + ["--out", out, "--force"]) == 2
+    assert "current folder" in capsys.readouterr().err and (work / "notes.txt").read_text() == "keep"
+
+
+def test_two_concurrent_runs_never_mix(tmp_path):
+    """Two processes with one --out: the folder ends as one complete run (the atomic replace)."""
+    out = tmp_path / "g"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    procs = [subprocess.Popen([sys.executable, "-m", "symflow", *GROK, "--seed", str(seed), "--out", str(out)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for seed in (1, 2)]
+    codes = [p.wait(timeout=120) for p in procs]
+    assert 0 in codes and set(codes) <= {0, 2}
+    seed = read_marker(out)["parameters"]["seed"]
+    assert json.loads((out / "metrics.json").read_text())["config"]["seed"] == seed
+    assert str(seed) in (out / "report.md").read_text().split("--seed ")[1][:3]
+    assert not _leftovers(tmp_path)

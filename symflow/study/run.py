@@ -15,7 +15,9 @@ population is integrated with the geometric integrator while the observables of
 Default final time (:func:`study_t_end`): ``T = 40 / min_O Omega*_O`` (time unit ``c = 1``): the slowest decay rate
 at any equilibrium is ``Omega*`` (competition amplitude), so deviations fall by ``e^-40``, well
 into rounding, after the transient. The run stops earlier once every neuron's Riemannian
-gradient is below ``1e-11 n^-3/2``. Ctrl-C keeps what was integrated and still reports.
+gradient is below ``1e-11 n^-3/2``. Ctrl-C during the simulation ends it; an interrupted study
+compares no prediction (an unfinished run is not a measurement of the end state) and its report
+says so.
 """
 from __future__ import annotations
 
