@@ -80,7 +80,7 @@ class OutputFolder:
             if not p.is_dir():
                 raise self._error("it exists and is not a folder (give --out a folder path)")
             try:
-                entries = [e for e in os.listdir(p)]
+                entries = os.listdir(p)
             except OSError as exc:
                 raise self._error(_reason(exc)) from None
             if entries and not self.force:
