@@ -77,7 +77,8 @@ def main(argv=None) -> int:
     except SymflowError as exc:
         from rich.console import Console
 
-        Console(stderr=True).print(f"[bold red]symflow {args.command}: error:[/] {exc}", highlight=False, markup=True)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]symflow {args.command}: error:[/] {exc}",
+                                                   highlight=False, markup=True)  # one line, never wrapped
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

@@ -6,11 +6,14 @@ Records train/test loss and accuracy, IPR of the Fourier energy, mean |sin D| an
 norm; detects memorisation / fast generalisation / slow clean-up (rule in
 :mod:`symflow.modular.grokking`); reads out the learned mechanism (flawed indicator, activation
 swap); writes report.md, metrics.json, metrics.npz (and curves.png with matplotlib) to DIR.
-Ctrl-C stops training and still writes the report for the steps reached.
+DIR is replaced whole (:mod:`symflow.outputs`): a non-empty folder that is not an earlier grok
+output is refused unless ``--force``; it is checked before training. Ctrl-C stops training,
+still writes the report for the steps reached (marked as interrupted) and exits with 130.
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 
 def register(sub):
@@ -32,6 +35,8 @@ def register(sub):
     p.add_argument("--seed", type=int, default=d.seed, help=f"seed of the init and the train/test split (default {d.seed})")
     p.add_argument("--record-every", type=int, default=None, help="record every N steps (default steps/200)")
     p.add_argument("--out", default=None, metavar="DIR", help="output directory (default runs/grok_p<P>_seed<S>)")
+    p.add_argument("--force", action="store_true",
+                   help="replace --out even when it is a non-empty folder that is not an earlier grok output")
     p.add_argument("--json", action="store_true", help="print the metrics JSON (without curves) instead of tables")
     p.set_defaults(func=run)
 
@@ -42,19 +47,24 @@ def run(args) -> int:
 
     from ..modular.grokking import GrokConfig, run_grokking
     from ..modular.report import write_grokking_report
+    from ..outputs import OutputFolder
 
     cfg = GrokConfig(p=args.p, frac=args.frac, weight_decay=args.weight_decay, act=args.act, steps=args.steps,
                      lr=args.lr, width=args.width, init_scale=args.init_scale, seed=args.seed,
                      record_every=args.record_every).validate()
+    folder = OutputFolder(args.out or f"runs/grok_p{cfg.p}_seed{cfg.seed}", "grok", cfg.to_json(), force=args.force)
     res = run_grokking(cfg, progress=not args.json)
-    out = args.out or f"runs/grok_p{cfg.p}_seed{cfg.seed}"
-    files = write_grokking_report(res, out)
+    folder.interrupted = res.interrupted
+    with folder as stage:
+        staged = write_grokking_report(res, stage)
+    files = {k: str(folder.path / Path(v).name) for k, v in staged.items()}
+    rc = 130 if res.interrupted else 0
     if args.json:
         data = res.to_json()
         data.pop("curves")
         data["files"] = files
         print(json.dumps(data))
-        return 0
+        return rc
     console = Console()
     st, h, mech = res.stages, res.history, res.mechanism
     tab = Table(title=f"Grokking on Z_{cfg.p} ({cfg.act}, frac {cfg.frac}, weight decay {cfg.weight_decay})",
@@ -79,4 +89,4 @@ def run(args) -> int:
                       f"{proj['correlation_211']:.4f}, accuracy {proj['accuracy']:.4f}")
     console.print(f"activation swap: {mech.swap_verdict()}")
     console.print(f"wrote {', '.join(files.values())}")
-    return 0
+    return rc

@@ -3,11 +3,15 @@
     symflow lottery --p P --width M --init KAPPA --seed S [--start random|single] [--json] [--out DIR]
 
 Prints the blow-up-time table (rich) and the agreement; ``--json`` prints one JSON object instead;
-``--out DIR`` writes ``lottery.json`` and ``lottery.npz``. See :mod:`symflow.modular.lottery`.
+``--out DIR`` writes ``lottery.json`` and ``lottery.npz`` (DIR is replaced whole, checked before
+computing; a non-empty folder that is not an earlier lottery output needs ``--force``; see
+:mod:`symflow.outputs`). Ctrl-C stops the simulation, reports the time reached (marked as
+interrupted) and exits with 130. See :mod:`symflow.modular.lottery`.
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 
 def register(sub):
@@ -29,6 +33,8 @@ def register(sub):
     p.add_argument("--rows", type=int, default=20, help="rows of the blow-up-time table (default 20)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", default=None, metavar="DIR", help="write lottery.json and lottery.npz to DIR")
+    p.add_argument("--force", action="store_true",
+                   help="replace --out even when it is a non-empty folder that is not an earlier lottery output")
     p.set_defaults(func=run)
 
 
@@ -36,16 +42,29 @@ def run(args) -> int:
     from rich.console import Console
 
     from ..modular.lottery import run_lottery
+    from ..outputs import OutputFolder
 
+    folder = None
+    if args.out:
+        folder = OutputFolder(args.out, "lottery",
+                              {"p": args.p, "width": args.width, "init": args.init, "seed": args.seed,
+                               "start": args.start, "model": args.model, "stop_logit": args.stop_logit,
+                               "t_max": args.t_max}, force=args.force)
     res = run_lottery(args.p, args.width, args.init, seed=args.seed, start=args.start, model=args.model,
                       stop_logit=args.stop_logit, t_max=args.t_max, progress=not args.json)
-    files = res.save(args.out) if args.out else None
+    files = None
+    if folder is not None:
+        folder.interrupted = res.run.interrupted
+        with folder as stage:
+            staged = res.save(stage)
+        files = {k: str(folder.path / Path(v).name) for k, v in staged.items()}
+    rc = 130 if res.run.interrupted else 0
     if args.json:
         data = res.to_json()
         if files:
             data["files"] = files
         print(json.dumps(data))
-        return 0
+        return rc
     console = Console()
     console.print(res.table(args.rows))
     s = res.summary()
@@ -58,4 +77,4 @@ def run(args) -> int:
         console.print("[yellow]interrupted: results are for the time reached[/]")
     if files:
         console.print(f"wrote {files['json']} and {files['npz']}")
-    return 0
+    return rc

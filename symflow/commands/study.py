@@ -7,8 +7,10 @@ Default: F21, 512 neurons, seed 0, unshared embeddings on separate spheres. Writ
 (default ``study-NAME/``): ``report.md``, ``summary.json`` (public contract, see
 :meth:`symflow.study.Study.summary`) and PNG figures when matplotlib is installed. Prints the
 prediction table (or, with ``--json``, the summary). Exit status 0 even when a prediction
-disagrees (that is a finding, reported in the table); 130 after Ctrl-C (the report is still
-written from the run so far).
+disagrees (that is a finding, reported in the table); 2 for bad input or an unusable ``--out``
+(checked before computing; see :mod:`symflow.outputs`); 130 after Ctrl-C: an interrupted
+simulation compares nothing and writes a complete report marked as interrupted, a Ctrl-C at any
+other moment writes nothing (the folder keeps its earlier content).
 """
 from __future__ import annotations
 
@@ -27,7 +29,10 @@ def register(sub):
                    help="separate unit spheres (default) or one joint sphere for [theta1; theta2]")
     p.add_argument("--t-end", type=float, default=None,
                    help="final time (default 40 / min Omega*, time unit c = 1)")
-    p.add_argument("--out", default=None, metavar="DIR", help="report directory (default study-NAME)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="report directory (default study-NAME, NAME as typed); replaced whole")
+    p.add_argument("--force", action="store_true",
+                   help="replace --out even when it is a non-empty folder that is not an earlier study output")
     p.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
     p.add_argument("--no-figures", action="store_true", help="do not draw figures")
     p.add_argument("--no-stage2", action="store_true", help="skip the Stage II (scale training) predictions")
@@ -38,22 +43,35 @@ def register(sub):
 def run(args) -> int:
     from rich.console import Console
 
+    from ..outputs import OutputFolder, safe_name
     from ..study import run_study
 
     err = Console(stderr=True)
     quiet = args.json or args.no_progress
+    folder = OutputFolder(args.out or f"study-{safe_name(args.name)}", "study",
+                          {"group": args.name, "width": args.width, "seed": args.seed, "shared": args.shared,
+                           "spheres": args.spheres, "t_end": args.t_end}, force=args.force)
     study = run_study(args.name, width=args.width, seed=args.seed, shared=args.shared, spheres=args.spheres,
                       t_end=args.t_end, stage2=not args.no_stage2, progress=not quiet,
                       log=None if args.json else (lambda m: err.print(f"[dim]{m}[/]", highlight=False)))
-    out = study.write(args.out, figures=not args.no_figures)
+    from ..study.report import write_report
+
+    folder.interrupted = study.interrupted
+    with folder as stage:
+        write_report(study, stage, figures=not args.no_figures)
+    out = folder.path
     if args.json:
         from ..study.predictions import _jsonable
 
         print(json.dumps(_jsonable(study.summary())))
     else:
         console = Console()
-        study.table(console)
+        if not study.interrupted:
+            study.table(console)
         for note in study.notes:
             console.print(f"[yellow]{note}[/]")
         console.print(f"report: {out / 'report.md'}  summary: {out / 'summary.json'}", highlight=False)
-    return 130 if study.settings["run"]["interrupted"] else 0
+    if study.interrupted:
+        err.print("[yellow]interrupted: the report is marked as such and compares nothing[/]", highlight=False)
+        return 130
+    return 0

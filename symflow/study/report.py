@@ -88,7 +88,11 @@ def report_markdown(study, figures: list) -> str:
              "predict (reported with confidence intervals).", "", "## Settings", "", _settings_md(study), ""]
     if study.notes:
         parts += ["## Notes", ""] + [f"- {n}" for n in study.notes] + [""]
-    parts += ["## Summary", "", markdown_table(study), ""]
+    if getattr(study, "interrupted", False) and not study.predictions:
+        parts += ["## Summary", "", "**Interrupted**: the run did not finish, so no prediction was compared "
+                  "(see Notes); run again without interrupting for the comparison.", ""]
+    else:
+        parts += ["## Summary", "", markdown_table(study), ""]
     parts += ["## Details", ""]
     for sec in sections:
         parts += [f"### {sec}", ""]
@@ -107,11 +111,14 @@ def report_markdown(study, figures: list) -> str:
 
 
 def write_report(study, out: Path, figures: bool = True) -> Path:
-    """Write the report directory; returns its path."""
+    """Write the report files into the folder ``out`` (low level: :meth:`Study.write` and the CLI
+    go through :class:`symflow.outputs.OutputFolder`); returns its path."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     figs: list = []
-    if figures:
+    if getattr(study, "interrupted", False):
+        figs = ["NOTE no figures: the run was interrupted."]
+    elif figures:
         from .figures import write_figures
 
         figs = write_figures(study, out / "figures")

@@ -15,7 +15,9 @@ population is integrated with the geometric integrator while the observables of
 Default final time (:func:`study_t_end`): ``T = 40 / min_O Omega*_O`` (time unit ``c = 1``): the slowest decay rate
 at any equilibrium is ``Omega*`` (competition amplitude), so deviations fall by ``e^-40``, well
 into rounding, after the transient. The run stops earlier once every neuron's Riemannian
-gradient is below ``1e-11 n^-3/2``. Ctrl-C keeps what was integrated and still reports.
+gradient is below ``1e-11 n^-3/2``. Ctrl-C during the simulation ends it; an interrupted study
+compares no prediction (an unfinished run is not a measurement of the end state) and its report
+says so.
 """
 from __future__ import annotations
 
@@ -93,11 +95,29 @@ class Study:
 
         (console or Console()).print(rich_table(self))
 
-    def write(self, out=None, figures: bool = True) -> Path:
-        """Write ``report.md``, ``summary.json`` and (with matplotlib) ``figures/*.png`` to ``out``."""
+    @property
+    def interrupted(self) -> bool:
+        """True when the simulation was stopped by Ctrl-C (then no prediction was compared)."""
+        return bool(self.settings["run"]["interrupted"])
+
+    def write(self, out=None, figures: bool = True, force: bool = False) -> Path:
+        """Write ``report.md``, ``summary.json`` and (with matplotlib) ``figures/*.png`` to ``out``
+        (default ``study-NAME``), replacing an earlier study output whole (:mod:`symflow.outputs`;
+        another non-empty folder only with ``force=True``)."""
+        from ..outputs import OutputFolder, safe_name
         from .report import write_report
 
-        return write_report(self, Path(out or f"study-{self.name}"), figures=figures)
+        folder = OutputFolder(out or f"study-{safe_name(self.name)}", "study", self.output_parameters(), force=force)
+        folder.interrupted = self.interrupted
+        with folder as stage:
+            write_report(self, stage, figures=figures)
+        return folder.path
+
+    def output_parameters(self) -> dict:
+        """The parameters recorded in the output folder's marker."""
+        s = self.settings
+        return {"group": self.name, "width": s["width"], "seed": s["seed"], "shared": s["shared"],
+                "spheres": s["spheres"], "t_end": s["t_end"]}
 
     def __repr__(self) -> str:
         return (f"<Study {self.name}: {len(self.predictions)} predictions, {self.agreed} agree, "
@@ -140,14 +160,19 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
     run = run_observed(model, width, seed, T, n_save=n_save, progress=progress)
     timings["simulate_s"] = time.perf_counter() - t0
     notes = []
-    if run.info["interrupted"]:
-        notes.append(f"The simulation was interrupted at t = {run.t[-1]:.5g}; predictions use the run so far.")
+    interrupted = bool(run.info["interrupted"])
+    if interrupted:
+        # An unfinished run is not evidence against an end-state prediction: nothing is compared
+        # (never a DISAGREES row), the settings record how far the run got, and the caller exits 130.
+        notes.append(f"Interrupted (Ctrl-C) at t = {run.t[-1]:.5g} of {T:.5g}: no prediction was compared, "
+                     "because an unfinished run is not a measurement of the end state.")
 
     t0 = time.perf_counter()
     data = claims_mod.StudyData(model, run, {}, {}, seed)
     checked = set()
-    say("deriving equilibria and spectra of the populated orbits")
-    for o in data.populated():
+    if not interrupted:
+        say("deriving equilibria and spectra of the populated orbits")
+    for o in (() if interrupted else data.populated()):
         eq = equilibrium(model, o)
         cls = (o.dim, o.type)
         data.equilibria[o.id] = eq
@@ -156,9 +181,10 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
     timings["theory_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    say("comparing predictions with measurements")
     predictions: list[Prediction] = []
-    for claim in claims_mod.ALL_CLAIMS:
+    if not interrupted:
+        say("comparing predictions with measurements")
+    for claim in (() if interrupted else claims_mod.ALL_CLAIMS):
         if claim is claims_mod.stage2 and not stage2:
             continue
         predictions.extend(claim(data) if claim is not claims_mod.flawed_indicator else claim(data, seed=seed))

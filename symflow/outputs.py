@@ -1,0 +1,164 @@
+"""Output folders of ``study``, ``grok`` and ``lottery``: checked first, written aside, replaced whole.
+
+    with OutputFolder("study-F21", "study", {"group": "F21", "width": 512}, force=False) as stage:
+        write_everything(stage)          # a temporary sibling folder
+    # on success the folder is renamed into place; on any exception (Ctrl-C included) it is removed
+
+Rules (README, "Output folders and exit codes"):
+
+- the target is checked before any computation (:meth:`OutputFolder.check`, called by the
+  constructor): a path under a regular file, a file such as ``/dev/null``, or a folder that
+  cannot be written is a :class:`~symflow.errors.SymflowError` (exit status 2);
+- an existing non-empty folder is replaced only when it is an earlier symflow output of the same
+  kind (it holds the marker :data:`MARKER`) or with ``force=True`` (``--force``);
+- everything is written into a temporary sibling folder which then replaces the target in one
+  rename, so an interrupted run leaves either the earlier output or a complete new one, and no
+  stale file of an earlier run survives;
+- the marker ``.symflow-output.json`` records ``kind``, ``symflow`` (version), ``parameters`` and
+  ``interrupted``;
+- every ``OSError`` while writing becomes one ``SymflowError`` line naming the folder.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from .errors import SymflowError
+
+MARKER = ".symflow-output.json"
+KINDS = ("study", "grok", "lottery")
+
+
+def read_marker(path) -> dict | None:
+    """The marker of a symflow output folder, or ``None`` when ``path`` holds none (or an unreadable one)."""
+    try:
+        data = json.loads((Path(path) / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def safe_name(name: str) -> str:
+    """A group name as typed, usable as one path component (``/`` and blanks become ``_``)."""
+    out = "".join("_" if (c in "/\\" or c.isspace()) else c for c in str(name)).strip(".")
+    return out or "_"
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+class OutputFolder:
+    """One output folder of ``kind`` (one of :data:`KINDS`); see the module docstring."""
+
+    def __init__(self, path, kind: str, parameters: dict | None = None, force: bool = False):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        self.path = Path(path)
+        self._abs = Path(os.path.abspath(self.path))   # "." and "x/.." name real folders
+        self.kind = kind
+        self.parameters = dict(parameters or {})
+        self.force = bool(force)
+        self.interrupted = False
+        self.stage: Path | None = None
+        self.check()
+
+    # ------------------------------------------------------------------ checks
+    def _error(self, what: str) -> SymflowError:
+        return SymflowError(f"cannot write the {self.kind} output folder {self.path}: {what}")
+
+    def check(self) -> None:
+        """Refuse an unusable or foreign target and prove the parent is writable (before computing)."""
+        p = self._abs
+        cwd = Path(os.path.abspath(os.getcwd()))
+        if p == p.parent or p == cwd or p in cwd.parents:
+            raise self._error("it is the current folder or contains it, which an output never replaces; "
+                              "give --out a folder of its own")
+        if p.exists() or p.is_symlink():
+            if not p.is_dir():
+                raise self._error("it exists and is not a folder (give --out a folder path)")
+            try:
+                entries = os.listdir(p)
+            except OSError as exc:
+                raise self._error(_reason(exc)) from None
+            if entries and not self.force:
+                marker = read_marker(p)
+                if marker is None or marker.get("kind") != self.kind:
+                    what = (f"holds a symflow {marker.get('kind')} output, not a {self.kind} output" if marker
+                            else f"is not empty and is not an earlier symflow {self.kind} output")
+                    raise SymflowError(f"refusing to replace {self.path}: the folder {what}; choose another --out "
+                                       f"or pass --force to replace it whole")
+        parent = p.parent
+        anc = parent
+        while not (anc.exists() or anc.is_symlink()) and anc != anc.parent:
+            anc = anc.parent
+        if anc.exists() and not anc.is_dir():
+            raise self._error(f"{anc} is not a folder")
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            probe = self._new_stage()
+            probe.rmdir()
+        except OSError as exc:
+            raise self._error(_reason(exc)) from None
+
+    def _new_stage(self) -> Path:
+        import tempfile
+
+        return Path(tempfile.mkdtemp(prefix=f".{self._abs.name}.symflow-tmp-", dir=self._abs.parent))
+
+    # ------------------------------------------------------------------ writing
+    def __enter__(self) -> Path:
+        try:
+            self.stage = self._new_stage()
+        except OSError as exc:
+            raise self._error(_reason(exc)) from None
+        return self.stage
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.commit()
+            return False
+        self.discard()
+        if isinstance(exc, OSError):
+            raise self._error(_reason(exc)) from None
+        return False
+
+    def discard(self) -> None:
+        """Remove the temporary folder (the target keeps its earlier content)."""
+        if self.stage is not None:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            self.stage = None
+
+    def commit(self) -> Path:
+        """Write the marker and replace the target by the temporary folder; returns the target."""
+        stage, p = self.stage, self._abs
+        try:
+            (stage / MARKER).write_text(json.dumps(
+                {"kind": self.kind, "symflow": _version(), "parameters": self.parameters,
+                 "interrupted": bool(self.interrupted)}, indent=1, default=str) + "\n")
+            old = None
+            if p.exists() or p.is_symlink():
+                if p.is_dir() and not p.is_symlink() and not os.listdir(p):
+                    p.rmdir()
+                else:
+                    old = Path(str(stage) + "-old")
+                    os.rename(p, old)
+            os.rename(stage, p)
+            self.stage = None
+            if old is not None:
+                if old.is_dir() and not old.is_symlink():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink()
+        except OSError as exc:
+            self.discard()
+            raise self._error(_reason(exc)) from None
+        return self.path
+
+
+def _version() -> str:
+    from ._version import __version__
+
+    return __version__

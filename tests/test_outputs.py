@@ -1,0 +1,258 @@
+"""Output folders and interrupts (issue 12, "Data must never be lost or silently replaced").
+
+Covers :mod:`symflow.outputs` and its use by ``study``, ``grok`` and ``lottery``: writability is
+checked before computing, a foreign non-empty folder needs ``--force``, an earlier output is
+replaced whole (no stale files), every OSError is one line with exit status 2, two names of one
+group get two default folders, and a real SIGINT to a real subprocess exits with 130 leaving a
+complete output marked as interrupted (never a half-written folder, never a DISAGREES row).
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from symflow.cli import main
+from symflow.errors import SymflowError
+from symflow.outputs import MARKER, OutputFolder, read_marker
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GROK = ["grok", "--p", "11", "--frac", "0.6", "--steps", "30", "--width", "8", "--json"]
+LOTTERY = ["lottery", "--p", "5", "--width", "3", "--init", "0.05", "--json"]
+STUDY = ["study", "Z3", "--width", "8", "--no-stage2", "--no-figures", "--no-progress", "--json"]
+RUNNERS = {"study": ("symflow.study.run_study", STUDY), "grok": ("symflow.modular.grokking.run_grokking", GROK),
+           "lottery": ("symflow.modular.lottery.run_lottery", LOTTERY)}
+
+
+def _no_compute(monkeypatch, kind):
+    """Make the computation of ``kind`` fail loudly: a refusal must come before it."""
+    def boom(*a, **k):
+        raise AssertionError("the computation started before the output folder was checked")
+    monkeypatch.setattr(RUNNERS[kind][0], boom)
+
+
+def _leftovers(parent: Path) -> list:
+    return [p.name for p in parent.iterdir() if ".symflow-tmp-" in p.name]
+
+
+def _earlier_output(folder: Path, kind: str) -> None:
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text(json.dumps({"kind": kind, "symflow": "0", "parameters": {}, "interrupted": False}))
+    (folder / "stale.png").write_text("an earlier run's figure")
+
+
+# ------------------------------------------------------------------ unusable --out, before computing
+@pytest.mark.parametrize("kind", ["study", "grok", "lottery"])
+@pytest.mark.parametrize("where", ["under_file", "dev_null", "is_file"])
+def test_unwritable_out_is_one_line_error_before_computing(kind, where, tmp_path, monkeypatch, capsys):
+    (tmp_path / "plain").write_text("a regular file")
+    out = {"under_file": tmp_path / "plain" / "out", "dev_null": Path("/dev/null"),
+           "is_file": tmp_path / "plain"}[where]
+    _no_compute(monkeypatch, kind)
+    assert main(RUNNERS[kind][1] + ["--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error:" in err and "Traceback" not in err and "not a folder" in err
+    assert (tmp_path / "plain").read_text() == "a regular file" and not _leftovers(tmp_path)
+
+
+def test_read_only_parent(tmp_path):
+    if os.geteuid() == 0:  # permissions do not bind root; the path-under-a-file cases above do
+        pytest.skip("root ignores folder permissions")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        with pytest.raises(SymflowError, match="cannot write"):
+            OutputFolder(ro / "out", "grok")
+    finally:
+        ro.chmod(0o700)
+
+
+def test_oserror_while_writing_keeps_earlier_output(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "g"
+    _earlier_output(out, "grok")
+
+    def full_disk(result, folder):
+        (Path(folder) / "report.md").write_text("half")
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr("symflow.modular.report.write_grokking_report", full_disk)
+    assert main(GROK + ["--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and str(out) in err and "Traceback" not in err
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "stale.png"])
+    assert not _leftovers(tmp_path)
+
+
+# ------------------------------------------------------------------ refusal, --force, whole replacement
+@pytest.mark.parametrize("kind", ["study", "grok", "lottery"])
+def test_foreign_folder_refused_unless_force(kind, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "report.md").write_text("my own notes")
+    with monkeypatch.context() as m:
+        _no_compute(m, kind)
+        assert main(RUNNERS[kind][1] + ["--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err and str(out) in err
+    assert (out / "report.md").read_text() == "my own notes"
+    assert main(RUNNERS[kind][1] + ["--out", str(out), "--force"]) == 0
+    capsys.readouterr()
+    assert (out / "report.md").exists() != (kind == "lottery")
+    if (out / "report.md").exists():
+        assert (out / "report.md").read_text() != "my own notes"
+    assert read_marker(out)["kind"] == kind and read_marker(out)["interrupted"] is False
+    assert not _leftovers(tmp_path)
+
+
+def test_earlier_output_of_same_kind_replaced_whole(tmp_path, capsys):
+    out = tmp_path / "g"
+    _earlier_output(out, "grok")
+    assert main(GROK + ["--out", str(out)]) == 0
+    files = json.loads(capsys.readouterr().out)["files"]
+    assert not (out / "stale.png").exists() and Path(files["report"]).exists()
+    assert Path(files["report"]).parent == out
+    assert read_marker(out)["parameters"]["p"] == 11
+
+
+def test_output_of_another_kind_refused(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "s"
+    _earlier_output(out, "study")
+    _no_compute(monkeypatch, "grok")
+    assert main(GROK + ["--out", str(out)]) == 2
+    assert "study output" in capsys.readouterr().err and (out / "stale.png").exists()
+
+
+def test_empty_folder_accepted_and_library_write(tmp_path):
+    from symflow.study import run_study
+
+    study = run_study("Z3", width=8, progress=False, stage2=False)
+    (tmp_path / "empty").mkdir()
+    assert study.write(tmp_path / "empty", figures=False) == tmp_path / "empty"
+    assert read_marker(tmp_path / "empty")["kind"] == "study"
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "x.txt").write_text("x")
+    with pytest.raises(SymflowError, match="--force"):
+        study.write(tmp_path / "foreign")
+    study.write(tmp_path / "foreign", figures=False, force=True)
+    assert not (tmp_path / "foreign" / "x.txt").exists()
+
+
+def test_two_names_of_one_group_get_two_default_folders(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in ("Z3", "C3"):
+        assert main(["study", name, "--width", "8", "--no-stage2", "--no-figures", "--no-progress", "--json"]) == 0
+    capsys.readouterr()
+    assert read_marker(tmp_path / "study-Z3")["parameters"]["group"] == "Z3"
+    assert read_marker(tmp_path / "study-C3")["parameters"]["group"] == "C3"
+
+
+# ------------------------------------------------------------------ a real SIGINT to a real subprocess
+def _interrupt(argv, tmp_path, wait_for=None, delay=3.0):
+    """Start ``python -m symflow argv``, wait for ``wait_for`` on stderr (then ``delay`` s) or just
+    ``delay`` s, send SIGINT; returns (exit code, stdout, stderr, seconds from SIGINT to exit)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               COLUMNS="200")
+    proc = subprocess.Popen([sys.executable, "-m", "symflow", *argv], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = ""
+    try:
+        if wait_for:
+            while wait_for not in seen:
+                line = proc.stderr.readline()
+                assert line, f"the command ended before {wait_for!r}: {seen}"
+                seen += line
+        time.sleep(delay)
+        assert proc.poll() is None, "the command finished before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        t0 = time.monotonic()
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, out, seen + err, time.monotonic() - t0
+
+
+def _interrupt_while_computing(argv, tmp_path, out: Path, delay: float):
+    """:func:`_interrupt` after ``delay`` s; a SIGINT that landed before the computation started
+    (a slow start on a loaded machine) must leave the earlier output untouched, and is retried later."""
+    for attempt in range(3):
+        rc, stdout, err, took = _interrupt(argv, tmp_path, delay=delay * 2 ** attempt)
+        assert rc == 130 and took < 30, err
+        assert "Traceback" not in err
+        if read_marker(out)["interrupted"]:
+            return stdout, err
+        assert (out / "stale.png").exists() and not _leftovers(tmp_path)
+    pytest.fail("the computation never started")
+
+
+def _assert_complete_and_marked(out: Path, files):
+    marker = read_marker(out)
+    assert marker is not None and marker["interrupted"] is True
+    assert not (out / "stale.png").exists()  # the earlier output was replaced whole, not mixed
+    for name in files:
+        assert (out / name).exists(), name
+    assert not _leftovers(out.parent)
+
+
+def test_sigint_study(tmp_path):
+    out = tmp_path / "s"
+    _earlier_output(out, "study")
+    rc, _, err, took = _interrupt(["study", "Z5", "--width", "20000", "--no-progress", "--out", str(out)],
+                                  tmp_path, wait_for="simulating", delay=1.5)
+    assert rc == 130 and took < 30, err
+    assert "Traceback" not in err
+    _assert_complete_and_marked(out, ["report.md", "summary.json"])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["settings"]["run"]["interrupted"] is True and summary["predictions"] == []
+    report = (out / "report.md").read_text()
+    assert "DISAGREES" not in report and "Interrupted" in report
+
+
+def test_sigint_grok(tmp_path):
+    out = tmp_path / "g"
+    _earlier_output(out, "grok")
+    _interrupt_while_computing(["grok", "--p", "23", "--steps", "200000", "--out", str(out)], tmp_path, out, 4)
+    _assert_complete_and_marked(out, ["report.md", "metrics.json", "metrics.npz"])
+    assert "**Interrupted**" in (out / "report.md").read_text()
+    assert json.loads((out / "metrics.json").read_text())["interrupted"] is True
+
+
+def test_sigint_lottery(tmp_path):
+    out = tmp_path / "l"
+    _earlier_output(out, "lottery")
+    stdout, _ = _interrupt_while_computing(["lottery", "--p", "23", "--width", "256", "--init", "0.001", "--json",
+                                            "--out", str(out)], tmp_path, out, 3)
+    _assert_complete_and_marked(out, ["lottery.json", "lottery.npz"])
+    assert json.loads(stdout)["summary"]["interrupted"] is True
+
+
+@pytest.mark.parametrize("out", [".", "..", "/"])
+def test_current_folder_or_its_parents_never_replaced(out, tmp_path, monkeypatch, capsys):
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("keep")
+    monkeypatch.chdir(work)
+    _no_compute(monkeypatch, "grok")
+    assert main(GROK + ["--out", out, "--force"]) == 2
+    assert "current folder" in capsys.readouterr().err and (work / "notes.txt").read_text() == "keep"
+
+
+def test_two_concurrent_runs_never_mix(tmp_path):
+    """Two processes with one --out: the folder ends as one complete run (the atomic replace)."""
+    out = tmp_path / "g"
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    procs = [subprocess.Popen([sys.executable, "-m", "symflow", *GROK, "--seed", str(seed), "--out", str(out)],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for seed in (1, 2)]
+    codes = [p.wait(timeout=120) for p in procs]
+    assert 0 in codes and set(codes) <= {0, 2}
+    seed = read_marker(out)["parameters"]["seed"]
+    assert json.loads((out / "metrics.json").read_text())["config"]["seed"] == seed
+    assert str(seed) in (out / "report.md").read_text().split("--seed ")[1][:3]
+    assert not _leftovers(tmp_path)
