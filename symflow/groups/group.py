@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import SymflowError
-from .display import character_table_latex, character_table_rich, group_json
+from .display import character_table_latex, group_json, group_rich
 from .fourier import fourier, inverse_fourier, real_fourier_basis
 from .numeric import numeric_irreps
 from .orbits import IrrepOrbit, abelian_conjugates, character_conjugates, group_orbits, resolve_orbit
@@ -346,7 +346,7 @@ class Group:
         return self.order
 
     def __rich__(self):
-        return character_table_rich(self)
+        return group_rich(self)
 
     def _repr_latex_(self) -> str:
         return "$" + character_table_latex(self) + "$"
