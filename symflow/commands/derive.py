@@ -8,10 +8,14 @@ abelian groups the magnitude/phase system, the ``w`` equation and the competitio
 """
 from __future__ import annotations
 
+import sys
 import time
 
 #: Groups up to this order also get the parameter-space energy written out.
 PARAMETER_FORM_MAX_ORDER = 6
+#: From this order on, the exact proof takes long enough (tens of seconds; minutes for Z1009) that a
+#: hint on stderr says how to skip it.
+PROOF_HINT_ORDER = 100
 
 
 def register(sub):
@@ -29,7 +33,9 @@ def register(sub):
     p.add_argument("--constraint", choices=["sphere", "none"], default="sphere",
                    help="projected flow on spheres (Stage I) or the plain gradient")
     p.add_argument("--points", type=int, default=5, metavar="K",
-                   help="random exact points for the energy proof (0 skips it; default 5)")
+                   help="random exact points for the energy proof (default 5; 0 skips it, much faster for large "
+                        "groups: the proof on Z1009 takes minutes, '--points 0' seconds)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar for the exact proof")
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of rich text")
     p.set_defaults(func=run)
 
@@ -46,11 +52,20 @@ def _model(args):
     return m
 
 
+def proof_hint(G, points: int) -> str:
+    """The stderr hint printed before a long exact proof (groups of order >= ``PROOF_HINT_ORDER``)."""
+    return (f"derive {G.name}: the exact proof of the energy at {points} point(s) builds all {len(G.irreps)} exact "
+            f"irreps of a group of order {G.order} and takes a while (minutes near order 1000); '--points 0' skips it "
+            f"('--points 1' proves at one point)")
+
+
 def run(args) -> int:
     m = _model(args)
     t0 = time.perf_counter()
     E = m.energy()
-    report = E.verify(points=args.points) if args.points else None
+    if args.points and m.group.order >= PROOF_HINT_ORDER:
+        print(proof_hint(m.group, args.points), file=sys.stderr, flush=True)
+    report = E.verify(points=args.points, progress=not args.no_progress) if args.points else None
     flows = m.block_flows()
     cf = None
     if m.group.is_abelian and m.loss == "ce":

@@ -28,8 +28,8 @@ from .numeric import numeric_irreps
 from .orbits import IrrepOrbit, abelian_conjugates, character_conjugates, group_orbits, resolve_orbit
 from .tables import check_group_axioms, permutation_table, user_table
 
-#: Groups larger than this do not build their full Cayley table implicitly.
-MAX_TABLE_ORDER = 20000
+#: Groups larger than this do not build their full Cayley table (``n^2`` int64: 134 MB at 4096).
+MAX_TABLE_ORDER = 4096
 
 
 class Group:
@@ -142,8 +142,8 @@ class Group:
         if self._table is None:
             if self.order > MAX_TABLE_ORDER:
                 raise SymflowError(
-                    f"the Cayley table of {self.name} has {self.order}^2 entries; "
-                    f"use Group.multiply for groups larger than {MAX_TABLE_ORDER}"
+                    f"the Cayley table of {self.name} would hold {self.order}^2 = {self.order ** 2:.2g} entries; "
+                    f"it is built for groups of order <= {MAX_TABLE_ORDER} only: use Group.multiply(i, j)"
                 )
             idx = np.arange(self.order)
             self._table = np.asarray(self._multiply(idx[:, None], idx[None, :]), dtype=np.int64)
