@@ -54,8 +54,8 @@ def _model(args):
 
 def proof_hint(G, points: int) -> str:
     """The stderr hint printed before a long exact proof (groups of order >= ``PROOF_HINT_ORDER``)."""
-    return (f"derive {G.name}: the exact proof of the energy at {points} point(s) builds all {len(G.irreps)} exact "
-            f"irreps of a group of order {G.order} and takes a while (minutes near order 1000); '--points 0' skips it "
+    return (f"derive {G.name}: the exact proof of the energy at {points} point(s) builds every exact irrep "
+            f"of a group of order {G.order} and takes a while (minutes near order 1000); '--points 0' skips it "
             f"('--points 1' proves at one point)")
 
 
@@ -69,9 +69,12 @@ def run(args) -> int:
     flows = m.block_flows()
     cf = None
     if m.group.is_abelian and m.loss == "ce":
+        from ..progress import progress_bar
         from ..theory import abelian_closed_form
 
-        cf = abelian_closed_form(m)
+        with progress_bar(f"abelian closed form of {m.group.name} ({len(m.group.orbits) - 1} frequencies)", total=None,
+                          enabled=not args.no_progress and m.group.order >= PROOF_HINT_ORDER):
+            cf = abelian_closed_form(m)
     seconds = time.perf_counter() - t0
     if args.latex:
         _print_latex(m, E, report, flows, cf)
