@@ -118,6 +118,7 @@ def test_orbits_of_a_large_product_without_irreps(no_big_objects):
     G = symflow.group("Z2xZ50000")
     assert len(G.orbits) == 1 + 3 + (100000 - 4) // 2
     assert G.orbits[1].frequency_label.startswith("k=")
+    assert G.summary().startswith("Z2xZ50000: order 100000, abelian")
 
 
 # ---------------------------------------------------------------------- derive
@@ -144,7 +145,7 @@ def test_derive_prints_the_hint_and_shows_progress_of_the_proof(capsys, monkeypa
         return bar
 
     monkeypatch.setattr(energy_mod, "progress_bar", recording)
-    monkeypatch.setattr(derive_cmd, "PROOF_HINT_ORDER", 5)   # Z7 stands in for Z1009 (minutes)
+    monkeypatch.setattr(derive_cmd, "PROOF_HINT_IRREPS", 5)   # Z7 stands in for Z1009 (minutes)
     assert main(["derive", "Z7", "--points", "2"]) == 0
     err = capsys.readouterr().err
     assert "derive Z7: the exact proof" in err and "'--points 0' skips it" in err
@@ -158,6 +159,6 @@ def test_derive_prints_the_hint_and_shows_progress_of_the_proof(capsys, monkeypa
 
 
 def test_derive_points_zero_prints_no_hint(capsys, monkeypatch):
-    monkeypatch.setattr(derive_cmd, "PROOF_HINT_ORDER", 5)
+    monkeypatch.setattr(derive_cmd, "PROOF_HINT_IRREPS", 5)
     assert main(["derive", "Z7", "--points", "0"]) == 0
     assert "exact proof" not in capsys.readouterr().err

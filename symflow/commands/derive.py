@@ -13,9 +13,9 @@ import time
 
 #: Groups up to this order also get the parameter-space energy written out.
 PARAMETER_FORM_MAX_ORDER = 6
-#: From this order on, the exact proof takes long enough (tens of seconds; minutes for Z1009) that a
-#: hint on stderr says how to skip it.
-PROOF_HINT_ORDER = 100
+#: From this many irreps (= classes) on, the exact proof takes long enough (tens of seconds; minutes for
+#: Z1009) that a hint on stderr says how to skip it.
+PROOF_HINT_IRREPS = 100
 
 
 def register(sub):
@@ -53,9 +53,9 @@ def _model(args):
 
 
 def proof_hint(G, points: int) -> str:
-    """The stderr hint printed before a long exact proof (groups of order >= ``PROOF_HINT_ORDER``)."""
-    return (f"derive {G.name}: the exact proof of the energy at {points} point(s) builds every exact irrep "
-            f"of a group of order {G.order} and takes a while (minutes near order 1000); '--points 0' skips it "
+    """The stderr hint printed before a long exact proof (groups with >= ``PROOF_HINT_IRREPS`` irreps)."""
+    return (f"derive {G.name}: the exact proof of the energy at {points} point(s) builds all {len(G.classes)} "
+            f"exact irreps of {G.name} (order {G.order}) and takes a while (minutes near order 1000); '--points 0' skips it "
             f"('--points 1' proves at one point)")
 
 
@@ -63,7 +63,7 @@ def run(args) -> int:
     m = _model(args)
     t0 = time.perf_counter()
     E = m.energy()
-    if args.points and m.group.order >= PROOF_HINT_ORDER:
+    if args.points and len(m.group.classes) >= PROOF_HINT_IRREPS:
         print(proof_hint(m.group, args.points), file=sys.stderr, flush=True)
     report = E.verify(points=args.points, progress=not args.no_progress) if args.points else None
     flows = m.block_flows()
@@ -73,7 +73,7 @@ def run(args) -> int:
         from ..theory import abelian_closed_form
 
         with progress_bar(f"abelian closed form of {m.group.name} ({len(m.group.orbits) - 1} frequencies)", total=None,
-                          enabled=not args.no_progress and m.group.order >= PROOF_HINT_ORDER):
+                          enabled=not args.no_progress and m.group.order >= PROOF_HINT_IRREPS):
             cf = abelian_closed_form(m)
     seconds = time.perf_counter() - t0
     if args.latex:

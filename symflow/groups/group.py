@@ -333,7 +333,7 @@ class Group:
 
     # ------------------------------------------------------------------ display
     def summary(self) -> str:
-        dims = sorted(self.dims)
+        dims = [1] * self.order if self.abelian_factors is not None else sorted(self.dims)
         dims_s = ",".join(map(str, dims)) if len(dims) <= 12 else f"{dims[:6]}...(+{len(dims)-6})"
         return (f"{self.name}: order {self.order}, {'abelian' if self.is_abelian else 'non-abelian'}, "
                 f"irrep dims [{dims_s}]")
