@@ -33,8 +33,8 @@ def register(sub):
     p.add_argument("--constraint", choices=["sphere", "none"], default="sphere",
                    help="projected flow on spheres (Stage I) or the plain gradient")
     p.add_argument("--points", type=int, default=5, metavar="K",
-                   help="random exact points for the energy proof (default 5; 0 skips it, much faster for large "
-                        "groups: the proof on Z1009 takes minutes, '--points 0' seconds)")
+                   help="random exact points for the energy proof (default 5); '--points 0' skips it, much faster for "
+                        "large groups: the proof on Z1009 takes minutes, the rest about 20 s")
     p.add_argument("--no-progress", action="store_true", help="no progress bar for the exact proof")
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of rich text")
     p.set_defaults(func=run)
