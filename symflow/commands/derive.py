@@ -8,10 +8,14 @@ abelian groups the magnitude/phase system, the ``w`` equation and the competitio
 """
 from __future__ import annotations
 
+import sys
 import time
 
 #: Groups up to this order also get the parameter-space energy written out.
 PARAMETER_FORM_MAX_ORDER = 6
+#: From this many irreps (= classes) on, the exact proof takes long enough (tens of seconds; minutes for
+#: Z1009) that a hint on stderr says how to skip it.
+PROOF_HINT_IRREPS = 100
 
 
 def register(sub):
@@ -30,7 +34,9 @@ def register(sub):
     p.add_argument("--constraint", choices=["sphere", "none"], default="sphere",
                    help="projected flow on spheres (Stage I) or the plain gradient")
     p.add_argument("--points", type=int, default=5, metavar="K",
-                   help="random exact points for the energy proof (0 skips it; default 5)")
+                   help="random exact points for the energy proof (default 5); '--points 0' skips it, much faster for "
+                        "large groups: the proof on Z1009 takes minutes, the rest about 20 s")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar for the exact proof")
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of rich text")
     p.set_defaults(func=run)
 
@@ -46,19 +52,31 @@ def _model(args):
     return m
 
 
+def proof_hint(G, points: int) -> str:
+    """The stderr hint printed before a long exact proof (groups with >= ``PROOF_HINT_IRREPS`` irreps)."""
+    return (f"derive {G.name}: the exact proof of the energy at {points} point(s) builds all {len(G.classes)} "
+            f"exact irreps of {G.name} (order {G.order}) and takes a while (minutes near order 1000); '--points 0' skips it "
+            f"('--points 1' proves at one point)")
+
+
 def run(args) -> int:
     m = _model(args)
     t0 = time.perf_counter()
     E = m.energy()
-    report = E.verify(points=args.points) if args.points else None
+    if args.points and len(m.group.classes) >= PROOF_HINT_IRREPS:
+        print(proof_hint(m.group, args.points), file=sys.stderr, flush=True)
+    report = E.verify(points=args.points, progress=not args.no_progress) if args.points else None
     # A non-quadratic activation has no per-block flow (its energy couples the blocks): show the
     # energy and its proof, and say why the flow is missing.
     flows = m.block_flows() if m.is_bilinear else None
     cf = None
     if flows is not None and m.group.is_abelian and m.loss == "ce":
+        from ..progress import progress_bar
         from ..theory import abelian_closed_form
 
-        cf = abelian_closed_form(m)
+        with progress_bar(f"abelian closed form of {m.group.name} ({len(m.group.orbits) - 1} frequencies)", total=None,
+                          enabled=not args.no_progress and m.group.order >= PROOF_HINT_IRREPS):
+            cf = abelian_closed_form(m)
     seconds = time.perf_counter() - t0
     if args.latex:
         _print_latex(m, E, report, flows, cf)

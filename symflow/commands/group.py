@@ -1,29 +1,42 @@
-"""``symflow group NAME [--json]``: character table (rich) or the public JSON contract."""
+"""``symflow group NAME [--json]``: character table (rich) or the public JSON contract.
+
+Abelian groups of order > ``SUMMARY_ORDER`` print a summary instead of the table (built from the cyclic
+factors alone, no n x n table); ``--json`` is refused with a one-line error above ``JSON_MAX_ORDER``.
+"""
 from __future__ import annotations
 
 import json
 
 from ..groups import group
-from ..groups.display import irreps_rich
+from ..groups.display import JSON_MAX_ORDER, SUMMARY_ORDER, irreps_rich, shows_summary
 
 
 def register(sub):
-    p = sub.add_parser("group", help="show a group's elements, classes and exact character table")
+    p = sub.add_parser("group", help="show a group's elements, classes and exact character table",
+                       description=f"Show a group's exact character table; abelian groups of order > "
+                                   f"{SUMMARY_ORDER} (up to Z1000000 and products) get a summary instead "
+                                   "(structure, orbit counts, the character formula, a few exact values).")
     p.add_argument("name", help="group name, e.g. Z7, Z3xZ5, D5, Q8, Dic3, S4, A5, F21, C7:C3, SmallGroup(8,3)")
-    p.add_argument("--json", action="store_true", help="print one JSON object (public contract)")
+    p.add_argument("--json", action="store_true",
+                   help=f"print one JSON object (public contract); it holds the n x n table and all characters, "
+                        f"so groups of order > {JSON_MAX_ORDER} give a one-line error (exit 2)")
     p.add_argument("--irreps", action="store_true", help="also print the exact matrices of the first elements")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from rich.console import Console  # ~35 ms: only when a table is printed
-
     G = group(args.name)
     if args.json:
         print(json.dumps(G.to_json()))
         return 0
+    from rich.console import Console  # ~35 ms: only when a table is printed
+
     console = Console()
     console.print(G)
     if args.irreps:
-        console.print(irreps_rich(G))
+        if shows_summary(G):
+            console.print("irreps of an abelian group are its characters (1 x 1 matrices): the exact values "
+                          "above are their matrices")
+        else:
+            console.print(irreps_rich(G))
     return 0

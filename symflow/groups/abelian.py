@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import SymflowError
 from .group import Group
 from .irrep import Irrep, exact_roots_of_unity
 from .orbits import character_label
@@ -71,12 +72,18 @@ class _LazyLabels(list):
         return (self[i] for i in range(self.n))
 
 
+#: Largest abelian group whose ``n`` characters are built as :class:`Irrep` objects (``n^2`` values).
+MAX_IRREP_ORDER = 4096
+
+
 def _abelian_irreps(group: Group) -> list[Irrep]:
     factors = group.abelian_factors
     n = group.order
-    if n > 20000:
-        raise ValueError(f"{group.name}: {n} separate irrep objects are not built for n > 20000; "
-                         "use symflow.groups.fourier (numpy.fft path) for large abelian groups")
+    if n > MAX_IRREP_ORDER:
+        raise SymflowError(
+            f"{group.name}: the {n} characters of an abelian group are built as irrep objects only for order "
+            f"<= {MAX_IRREP_ORDER} (they hold {n}^2 = {n * n:.2g} values); use G.orbits, G.fourier / "
+            "G.inverse_fourier (numpy.fft) and G.multiply, which need O(n log n)")
     digits = group.digits(np.arange(n))  # (n, k)
     mods = np.array(factors)
     L = int(np.lcm.reduce(mods))

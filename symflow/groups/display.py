@@ -10,12 +10,26 @@
 Numbers are floats rounded to 15 significant digits; the element order is symflow's order for
 every array indexed by group elements. The JSON needs NumPy only; the character tables (rich,
 LaTeX) and exact matrices import SymPy.
+
+The contract holds about ``3 n^2`` numbers (table, characters, matrices), so it is written for
+groups of order ``<= JSON_MAX_ORDER`` only; larger groups get a one-line :class:`SymflowError`.
+Abelian groups with more than ``SUMMARY_ORDER`` elements are shown as a summary
+(:func:`abelian_summary_rich`: structure, orbit counts, the character formula and a few exact
+values), computed from the cyclic factors alone: no Cayley table, no character table.
 """
 from __future__ import annotations
 
 import shutil
+from math import gcd, lcm, prod
 
 import numpy as np
+
+from ..errors import SymflowError
+
+#: Largest order whose JSON contract (``~3 n^2`` numbers) ``group_json`` writes.
+JSON_MAX_ORDER = 720
+#: Abelian groups of larger order are shown as a summary instead of the n x n character table.
+SUMMARY_ORDER = 64
 
 #: Short irrep type names of the character table's "type" column.
 _SHORT_TYPE = {"real": "real", "complex": "cplx", "quaternionic": "quat"}
@@ -29,7 +43,14 @@ def _pair(z: complex) -> list[float]:
 
 
 def group_json(G) -> dict:
-    """The public JSON object for ``G`` (see module docstring)."""
+    """The public JSON object for ``G`` (see module docstring); a :class:`SymflowError` above
+    ``JSON_MAX_ORDER``, before anything of size ``n^2`` is built."""
+    if G.order > JSON_MAX_ORDER:
+        raise SymflowError(
+            f"the JSON contract of {G.name} would hold its {G.order}x{G.order} Cayley table and {G.order}^2 "
+            f"character values (~{3 * G.order ** 2:.2g} numbers); --json is limited to groups of order <= "
+            f"{JSON_MAX_ORDER}: use 'symflow group {G.name}' (summary) or the Python API "
+            f"(symflow.group('{G.name}').orbits, .fourier, .multiply)")
     irreps = []
     for r in G.irreps:
         irreps.append({
@@ -66,6 +87,82 @@ def _fmt(v) -> str:
                 k = int(round(k)) % m
                 return f"z{m}" if k == 1 else f"z{m}^{k}"
     return s if len(s) <= 18 else f"{z:.4g}"
+
+
+def shows_summary(G) -> bool:
+    """True when ``G`` is displayed as a summary (abelian products of order > ``SUMMARY_ORDER``)."""
+    return G.abelian_factors is not None and G.order > SUMMARY_ORDER
+
+
+def group_rich(G):
+    """What ``symflow group NAME`` prints: the summary of a large abelian group, else the table."""
+    return abelian_summary_rich(G) if shows_summary(G) else character_table_rich(G)
+
+
+def _root_text(e: int, L: int) -> str:
+    """``exp(2 pi i e / L)`` as the character table writes it (``1``, ``-1``, ``I``, ``z{m}^k``)."""
+    e %= L
+    g = gcd(e, L)
+    m, k = L // g, e // g
+    if m == 1:
+        return "1"
+    if m == 2:
+        return "-1"
+    if m == 4:
+        return "I" if k == 1 else "-I"
+    return f"z{m}" if k == 1 else f"z{m}^{k}"
+
+
+def abelian_orbit_counts(factors) -> dict[str, int]:
+    """Orbit counts of ``Z_f1 x ... x Z_fk`` by type, from the factors alone (``O(k)``): the real
+    characters are the frequencies with ``2k = 0``."""
+    n = prod(int(f) for f in factors)
+    real = prod(gcd(2, int(f)) for f in factors) - 1
+    return {"trivial": 1, "real": real, "complex": (n - 1 - real) // 2}
+
+
+def abelian_summary_rich(G, examples: int = 6):
+    """A ``rich`` summary of a large abelian group (see the module docstring): nothing of size ``n^2``
+    and nothing of size ``n`` is built."""
+    from rich.console import Group as RGroup
+    from rich.table import Table
+    from rich.text import Text
+
+    from .orbits import character_label
+
+    factors = tuple(int(f) for f in G.abelian_factors)
+    n = G.order
+    L = lcm(*factors)
+    cyclic = all(gcd(a, b) == 1 for i, a in enumerate(factors) for b in factors[i + 1:])
+    counts = abelian_orbit_counts(factors)
+    structure = " x ".join(f"Z{f}" for f in factors)
+    head = [
+        f"{G.name}: order {n}, abelian ({structure}{', cyclic' if cyclic and len(factors) > 1 else ''}), "
+        f"exponent {L}",
+        f"{n} irreps, all of dimension 1 (the characters chi_k, k in {structure}); {n} classes (one per element)",
+        f"{counts['trivial'] + counts['real'] + counts['complex']} orbits: 1 trivial, {counts['real']} real, "
+        f"{counts['complex']} complex pairs {{chi_k, chi_-k}}",
+        "chi_k(j) = exp(2 pi i (" + " + ".join(f"k{i + 1} j{i + 1}/{f}" for i, f in enumerate(factors))
+        + "))" if len(factors) > 1 else f"chi_k(j) = exp(2 pi i k j/{factors[0]})",
+    ]
+    shown = min(examples, n)
+    digits = [np.unravel_index(i, factors) for i in range(shown)]
+    t = Table(title=f"{G.name}: first {shown} characters on the first {shown} elements (exact)",
+              header_style="bold")
+    t.add_column("irrep", style="cyan", no_wrap=True)
+    for j in range(shown):
+        t.add_column(str(G.labels[j]), justify="right")
+    t.add_column(f"... +{n - shown}")
+    for k in range(shown):
+        row = [character_label(digits[k], factors)]
+        for j in range(shown):
+            e = sum(int(a) * int(b) * (L // f) for a, b, f in zip(digits[k], digits[j], factors))
+            row.append(_root_text(e, L))
+        t.add_row(*row, "")
+    notes = Text(f"z_m = exp(2 pi i/m). The full {n} x {n} character table is not printed (groups of order "
+                 f"> {SUMMARY_ORDER}); symflow.group('{G.name}').irrep(k), .orbits and .fourier give any part "
+                 f"of it.", style="dim")
+    return RGroup(Text("\n".join(head)), t, notes)
 
 
 def character_table_rich(G, max_classes: int | None = None):

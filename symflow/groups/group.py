@@ -22,14 +22,14 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..errors import SymflowError
-from .display import character_table_latex, character_table_rich, group_json
+from .display import character_table_latex, group_json, group_rich
 from .fourier import fourier, inverse_fourier, real_fourier_basis
 from .numeric import numeric_irreps
 from .orbits import IrrepOrbit, abelian_conjugates, character_conjugates, group_orbits, resolve_orbit
 from .tables import check_group_axioms, permutation_table, user_table
 
-#: Groups larger than this do not build their full Cayley table implicitly.
-MAX_TABLE_ORDER = 20000
+#: Groups larger than this do not build their full Cayley table (``n^2`` int64: 134 MB at 4096).
+MAX_TABLE_ORDER = 4096
 
 
 class Group:
@@ -142,8 +142,8 @@ class Group:
         if self._table is None:
             if self.order > MAX_TABLE_ORDER:
                 raise SymflowError(
-                    f"the Cayley table of {self.name} has {self.order}^2 entries; "
-                    f"use Group.multiply for groups larger than {MAX_TABLE_ORDER}"
+                    f"the Cayley table of {self.name} would hold {self.order}^2 = {self.order ** 2:.2g} entries; "
+                    f"it is built for groups of order <= {MAX_TABLE_ORDER} only: use Group.multiply(i, j)"
                 )
             idx = np.arange(self.order)
             self._table = np.asarray(self._multiply(idx[:, None], idx[None, :]), dtype=np.int64)
@@ -333,7 +333,7 @@ class Group:
 
     # ------------------------------------------------------------------ display
     def summary(self) -> str:
-        dims = sorted(self.dims)
+        dims = [1] * self.order if self.abelian_factors is not None else sorted(self.dims)
         dims_s = ",".join(map(str, dims)) if len(dims) <= 12 else f"{dims[:6]}...(+{len(dims)-6})"
         return (f"{self.name}: order {self.order}, {'abelian' if self.is_abelian else 'non-abelian'}, "
                 f"irrep dims [{dims_s}]")
@@ -346,7 +346,7 @@ class Group:
         return self.order
 
     def __rich__(self):
-        return character_table_rich(self)
+        return group_rich(self)
 
     def _repr_latex_(self) -> str:
         return "$" + character_table_latex(self) + "$"

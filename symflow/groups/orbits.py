@@ -128,21 +128,30 @@ def character_conjugates(chars) -> list[int]:
 
 
 def abelian_orbits(factors) -> list:
-    """The orbits of the abelian group ``Z_f1 x ... x Z_fk`` from its frequency digits alone."""
+    """The orbits of the abelian group ``Z_f1 x ... x Z_fk`` from its frequency digits alone
+    (``O(n)``: one record per orbit, no character is built)."""
     f = tuple(int(x) for x in factors)
     n = int(np.prod(f))
-    digits = np.stack(np.unravel_index(np.arange(n), f), axis=-1)
     conj = abelian_conjugates(f)
+    ks = np.nonzero(conj >= np.arange(n))[0]
+    cs = conj[ks]
+    if len(f) == 1:
+        text = [str(k) for k in range(n)]
+        dig = None
+    else:
+        dig = np.stack(np.unravel_index(np.arange(n), f), axis=-1)
+        text = None
     out = []
-    for k in range(n):
-        c = int(conj[k])
-        if c < k:
-            continue
+    for k, c in zip(ks.tolist(), cs.tolist()):
         members = (k,) if c == k else (k, c)
-        freq = "k=" + "/".join(_frequency_text(digits[i]) for i in members)
-        label = "/".join(character_label(digits[i], f) for i in members)
+        if dig is None:
+            freqs = [text[i] for i in members]
+            labels = ["chi_" + t for t in freqs]
+        else:
+            freqs = ["(" + ",".join(map(str, dig[i].tolist())) + ")" for i in members]
+            labels = ["chi_" + t for t in freqs]
         kind = "trivial" if k == 0 else ("real" if c == k else "complex")
-        out.append(IrrepOrbit(len(out), members, label, 1, kind, freq))
+        out.append(IrrepOrbit(len(out), members, "/".join(labels), 1, kind, "k=" + "/".join(freqs)))
     return out
 
 

@@ -40,6 +40,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
+from ..progress import progress_bar
 from .matrix_expr import Factor, MatrixExpr
 from ..groups.multiquadratic import Basis, squarefree_part
 from .display import energy_latex
@@ -651,11 +652,13 @@ class EnergyFunctional:
         import warnings
 
         values = set()
+        bar = self._bar
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")      # numeric irreps: recognition warnings are expected here
             for irr in self.group.irreps:
                 for m in irr.exact_matrices:
                     values.update(sp.sympify(v) for v in m)
+                bar.advance()
         if any(v.has(sp.Float) for v in values):
             return None
         try:
@@ -682,6 +685,7 @@ class EnergyFunctional:
             ints = np.vectorize(lambda c: int(c.numerator) * (den // int(c.denominator)), otypes=[object])(arr)
             big = max((abs(int(x)) for x in ints.flat), default=0)
             out.append((ints, den, big))
+            self._bar.advance()
         return out
 
     def _exact_hats(self, values: list) -> tuple:
@@ -739,16 +743,34 @@ class EnergyFunctional:
         k = max(a + b for a, b, _ in self.model.cross_terms)
         return k + 1 if self.model.loss == "ce" else 2 * k
 
-    def verify(self, points: int = 5, seed: int = 0, parameter_space: bool | None = None) -> EnergyVerification:
+    #: A disabled bar: :meth:`verify` sets a live one while it runs with ``progress=True``.
+    _bar = progress_bar("", None, enabled=False)
+
+    def verify(self, points: int = 5, seed: int = 0, parameter_space: bool | None = None,
+               progress: bool = False) -> EnergyVerification:
         """Prove ``parameter_space == fourier == literal definition`` exactly at random integer points.
 
         See the module docstring for the method and the false-pass bound. ``parameter_space=None``
         includes the SymPy parameter-space form for groups of order ``<= PARAMETER_CHECK_MAX_ORDER``
         (it has ``n^2`` terms); the Fourier form is always proven against the literal definition.
-        Returns an :class:`EnergyVerification` (truthy when proven).
+        ``progress=True`` shows a transient progress bar on stderr (exact irreps of the field, then
+        the points; minutes for ``Z1009``). Returns an :class:`EnergyVerification` (truthy when proven).
         """
-        if not isinstance(points, int) or points < 1:
+        if not isinstance(points, int) or isinstance(points, bool) or points < 1:
             raise SymflowError(f"points must be a positive integer, got {points!r}")
+        if "_field" in self.__dict__:
+            total = points
+        else:
+            total = 2 * len(self.group.irreps) + points
+        with progress_bar(f"exact energy proof on {self.group.name}", total=total, enabled=progress,
+                          counts=True, remaining=True) as bar:
+            self._bar = bar
+            try:
+                return self._verify(points, seed, parameter_space)
+            finally:
+                del self._bar
+
+    def _verify(self, points: int, seed: int, parameter_space: bool | None) -> EnergyVerification:
         if parameter_space is None:
             parameter_space = self.group.order <= PARAMETER_CHECK_MAX_ORDER
         self._check_parameter_space = bool(parameter_space)
@@ -791,6 +813,7 @@ class EnergyFunctional:
             if not ok:
                 mismatches.append({"point": p, "literal": str(lit), "parameter_space": str(par),
                                    "fourier_minus_literal_zero": bool(diff_four.is_zero)})
+            self._bar.advance()
         return EnergyVerification(group=self.group.name, model=self.model.key(), points=points, seed=seed,
                                   field=F.description, passed=not mismatches, values=values_out,
                                   mismatches=mismatches, degree=self.degree,
@@ -836,6 +859,7 @@ class EnergyFunctional:
             values_out.append(lit)
             if not ok:
                 mismatches.append({"point": p, "literal": str(lit), "parameter_space": str(par), "fourier": four})
+            self._bar.advance()
         return EnergyVerification(group=G.name, model=self.model.key(), points=points, seed=seed,
                                   field=f"floating point (numeric irreps; rtol {NUMERIC_RTOL:g} of the term sum)",
                                   passed=not mismatches, values=values_out, mismatches=mismatches,
