@@ -226,7 +226,8 @@ def test_sigint_grok(tmp_path):
 def test_sigint_lottery(tmp_path):
     out = tmp_path / "l"
     _earlier_output(out, "lottery")
-    stdout, _ = _interrupt_while_computing(["lottery", "--p", "23", "--width", "256", "--init", "0.001", "--json",
+    # about 25 s of work uninterrupted (p = 31, 2048 neurons), so every retry lands inside the computation
+    stdout, _ = _interrupt_while_computing(["lottery", "--p", "31", "--width", "2048", "--init", "0.001", "--json",
                                             "--out", str(out)], tmp_path, out, 3)
     _assert_complete_and_marked(out, ["lottery.json", "lottery.npz"])
     assert json.loads(stdout)["summary"]["interrupted"] is True

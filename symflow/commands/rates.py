@@ -11,6 +11,8 @@ prints the public contract (always in ``c = 1``)::
 """
 from __future__ import annotations
 
+from ..errors import SymflowError
+
 import json
 
 from ..neuron import SPHERES
@@ -41,7 +43,6 @@ def register(sub):
 
 
 def _timescale(args, n):
-    from ..errors import SymflowError
     from ..theory.timescale import TimeScale
 
     given = [args.lr is not None, args.width is not None, args.scale is not None]
@@ -56,7 +57,6 @@ def _timescale(args, n):
 
 
 def run(args) -> int:
-    from ..errors import SymflowError
     from ..groups import group
     from ..theory.model import Model
     from ..theory.rates import orbit_spectra, report_from_spectra
