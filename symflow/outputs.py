@@ -23,8 +23,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
+from ._version import __version__
 from .errors import SymflowError
 
 MARKER = ".symflow-output.json"
@@ -104,8 +106,6 @@ class OutputFolder:
             raise self._error(_reason(exc)) from None
 
     def _new_stage(self) -> Path:
-        import tempfile
-
         return Path(tempfile.mkdtemp(prefix=f".{self._abs.name}.symflow-tmp-", dir=self._abs.parent))
 
     # ------------------------------------------------------------------ writing
@@ -136,7 +136,7 @@ class OutputFolder:
         stage, p = self.stage, self._abs
         try:
             (stage / MARKER).write_text(json.dumps(
-                {"kind": self.kind, "symflow": _version(), "parameters": self.parameters,
+                {"kind": self.kind, "symflow": __version__, "parameters": self.parameters,
                  "interrupted": bool(self.interrupted)}, indent=1, default=str) + "\n")
             old = None
             if p.exists() or p.is_symlink():
@@ -157,8 +157,3 @@ class OutputFolder:
             raise self._error(_reason(exc)) from None
         return self.path
 
-
-def _version() -> str:
-    from ._version import __version__
-
-    return __version__

@@ -112,13 +112,13 @@ def read_index() -> dict:
     return index if isinstance(index, dict) else {}
 
 
-def lookup(key: str) -> Path | None:
-    """The cached module for an index key, if present and intact (see :func:`is_intact`)."""
+def lookup(key: str):
+    """The module cached for an index key, loaded from bytes that verify (:func:`load_verified`), or
+    ``None`` (no entry, or a missing, truncated or changed file: it is never executed)."""
     code_hash = read_index().get(key)
     if not isinstance(code_hash, str) or not code_hash:
         return None
-    path = module_path(code_hash)
-    return path if is_intact(path, code_hash) else None
+    return load_verified(module_path(code_hash), code_hash)
 
 
 @contextlib.contextmanager

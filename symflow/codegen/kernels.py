@@ -102,10 +102,9 @@ def flow_kernels(model, style: str = "auto", use_cache: bool = True, backend: st
     module = path = None
     generated = False
     if use_cache:  # a module is executed only from bytes that verify (cache.read_verified)
-        code_hash = cache.read_index().get(key)
-        if isinstance(code_hash, str) and code_hash:
-            path = cache.module_path(code_hash)
-            module = cache.load_verified(path, code_hash)
+        module = cache.lookup(key)
+        if module is not None:
+            path = Path(module.__file__)
     if module is None:
         from .generator import generate_source  # SymPy: only on a cache miss
 
