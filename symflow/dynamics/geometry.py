@@ -25,6 +25,8 @@ parameter rows.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 _VECDOT = getattr(np, "vecdot", None)
@@ -73,7 +75,7 @@ def weighted_dots(terms, dot=rowdot):
     return out
 
 
-class SphereGeometry:
+class SphereGeometry(ABC):
     """The formulas of the module docstring over abstract pieces.
 
     A storage strategy sets ``pieces`` (``[(key, w)]``: the whole row), ``sphere_pieces`` (one such
@@ -92,11 +94,13 @@ class SphereGeometry:
     def flat(self, x):
         return x
 
+    @abstractmethod
     def columns(self, x, key):
-        raise NotImplementedError
+        """The real entries of the piece ``key`` of ``flat(x)``."""
 
+    @abstractmethod
     def span(self, x, key):
-        raise NotImplementedError
+        """A writable array of the span ``key`` of ``x``."""
 
     def batch_shape(self, x) -> tuple:
         return np.shape(x)[:-1]

@@ -51,6 +51,7 @@ an accepted step never shrinks, a rejected one never grows).
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -405,7 +406,7 @@ class ScipyStepper:
 
 
 # ---------------------------------------------------------------------------- one problem per stepper
-class ChunkStepper:
+class ChunkStepper(ABC):
     """One problem, in the style of ``scipy.integrate.OdeSolver``: the chunk ``y`` (``(m, L)``, advanced
     in place) of the flow ``F`` from ``t0`` to ``t_bound``, with the method's tolerances, the chunk's
     carried :class:`ChunkStatus`, its :class:`~.events.Events` and the :class:`StepCounts` to add to,
@@ -430,9 +431,9 @@ class ChunkStepper:
             self.status = "finished"
             self._finish()
 
+    @abstractmethod
     def _step_impl(self) -> bool:
         """One step; returns True when the problem is done."""
-        raise NotImplementedError
 
     def _finish(self) -> None:
         """Write the working state back into ``y`` and ``chunk``."""
