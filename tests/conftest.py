@@ -1,6 +1,5 @@
 """Test-session set-up: every test (and every subprocess a test starts) uses a private code cache,
 never the user's ``~/.cache/symflow``."""
-import os
 import tempfile
 
 import pytest

@@ -1,7 +1,6 @@
 """Issue 12, "Large groups": abelian groups up to n = 10^6 never build an n x n table or character table
 unless asked; `symflow group` summarises them; every real limit is a one-line SymflowError (exit 2);
 `derive` says how to skip a long exact proof and shows its progress. No timing assertions."""
-import json
 
 import numpy as np
 import pytest

@@ -3,7 +3,6 @@
 each extra, and examples that clean up after themselves."""
 import argparse
 import importlib.util
-import os
 import re
 import shlex
 import subprocess

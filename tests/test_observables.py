@@ -120,7 +120,7 @@ def test_uniform_start_is_reproducible_and_on_the_spheres():
         np.testing.assert_array_equal(a.data, b.data)
         assert not np.allclose(a.data, c.data)
         np.testing.assert_allclose(a.norms(), 1.0, atol=1e-13)
-        assert a.norms().shape[1] == len(model.manifold.spheres)
+        assert a.norms().shape[1] == len(model.neuron.sphere_groups)
 
 
 def test_initial_condition_validation():

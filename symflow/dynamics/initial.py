@@ -36,11 +36,11 @@ def check_seed(seed) -> int:
 
 
 def _normalise(model, arrays: dict) -> dict:
-    man = model.manifold
-    if not man.constrained:
+    neuron = model.neuron
+    if not neuron.constrained:
         return arrays
     out = dict(arrays)
-    for sphere in man.spheres:
+    for sphere in neuron.sphere_groups:
         sq = sum((out[nm] ** 2).sum(axis=-1) for nm in sphere)
         if np.any(sq <= 0) or not np.all(np.isfinite(sq)):
             bad = int(np.argwhere(~(sq > 0))[0, 0]) if np.any(~(sq > 0)) else 0

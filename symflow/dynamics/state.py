@@ -148,7 +148,7 @@ class FourierLayout(SpectralLayout):
     names : tuple of str
         Vector names (``model.vector_names``).
     spheres : tuple of tuples of names
-        Each inner tuple is one unit sphere (``model.manifold.spheres``); empty for no constraint.
+        Each inner tuple is one unit sphere (``model.neuron.sphere_groups``); empty for no constraint.
     neuron : Neuron, optional
         The neuron variant (:meth:`for_model` sets it; the observables read its roles).
     """
@@ -308,9 +308,9 @@ class FourierLayout(SpectralLayout):
 
     @classmethod
     def for_model(cls, model) -> "FourierLayout":
-        man = model.manifold
-        spheres = man.spheres if man.constrained else ()
-        return cls(model.group, model.vector_names, spheres, neuron=neuron_of(model))
+        neuron = neuron_of(model)
+        spheres = neuron.sphere_groups if neuron.constrained else ()
+        return cls(model.group, model.vector_names, spheres, neuron=neuron)
 
     @cached_property
     def weight_ranges(self) -> dict:

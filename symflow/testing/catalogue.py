@@ -162,7 +162,7 @@ def _state(s):
 
 
 def _constrained(s):
-    return None if s.model.manifold.constrained else "unconstrained model: no spheres"
+    return None if s.model.neuron.constrained else "unconstrained model: no spheres"
 
 
 def _symmetry(s):
@@ -357,7 +357,7 @@ def system_for(group=None, shared: bool = False, spheres: str | None = None, los
             return cache["eq"]
 
         sys.equilibria = eqs
-        if model.manifold.constrained and model.is_bilinear:
+        if model.neuron.constrained and model.is_bilinear:
             sys.spectrum = rates.spectrum
         else:
             sys.extras["missing:spectrum"] = "rates cover the quadratic CE model on spheres"
@@ -444,7 +444,7 @@ def _integrator_step(model, system):
     from ..dynamics.state import FourierLayout
     from ..dynamics.steppers import GeometricRK
 
-    if not model.manifold.constrained:
+    if not model.neuron.constrained:
         return None, "unconstrained model: no spheres to retract onto"
     layout = FourierLayout.for_model(model)
 

@@ -141,8 +141,8 @@ class System:
     @property
     def sphere_groups(self) -> tuple | None:
         """Groups of vector names sharing one unit sphere; ``None`` when unconstrained."""
-        man = self.model.manifold
-        return tuple(tuple(s) for s in man.spheres) if man.constrained else None
+        neuron = self.model.neuron
+        return tuple(tuple(s) for s in neuron.sphere_groups) if neuron.constrained else None
 
     def flow(self, state: dict):
         """``(velocities, omega)``: parameter-space velocity through the Fourier path under test."""

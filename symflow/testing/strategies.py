@@ -250,14 +250,14 @@ def model_definitions(draw, names=None, max_order: int = 24, losses=("ce", "mse"
 @st.composite
 def model_states(draw, model, neurons: int | None = None):
     """A state ``{name: (n,) array}`` on the model's constraint manifold (``model.vector_names``;
-    each sphere of ``model.manifold`` drawn uniformly-ish as one unit vector, then split)."""
+    each sphere of ``model.neuron.sphere_groups`` drawn uniformly-ish as one unit vector, then split)."""
     n = model.group.order
     batch = () if neurons is None else (int(neurons),)
-    man = model.manifold
-    if not man.constrained:
+    neuron = model.neuron
+    if not neuron.constrained:
         return {k: draw(signals(n, batch)) for k in model.vector_names}
     out = {}
-    for S in man.spheres:
+    for S in neuron.sphere_groups:
         x = draw(sphere_points(n * len(S), batch))
         for i, k in enumerate(S):
             out[k] = x[..., i * n:(i + 1) * n].copy()

@@ -18,43 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 
-class SphereProduct:
-    """Which vectors share a unit sphere: a view of a :class:`~symflow.neuron.Neuron`.
-
-    ``spheres`` is ``neuron.sphere_groups`` (each group is one unit sphere: the concatenation of its
-    vectors has norm 1); ``constrained=False`` means no sphere at all (plain gradient ascent, no
-    radial terms; then every vector is listed alone).
-    """
-
-    __slots__ = ("neuron",)
-
-    def __init__(self, neuron):
-        self.neuron = neuron
-
-    @property
-    def spheres(self) -> tuple:
-        return self.neuron.sphere_groups
-
-    @property
-    def constrained(self) -> bool:
-        return self.neuron.constrained
-
-    def sphere_of(self, name: str) -> tuple:
-        return self.neuron.sphere_of(name)
-
-    def describe(self) -> str:
-        return self.neuron.describe_spheres()
-
-    def __eq__(self, other):
-        return isinstance(other, SphereProduct) and other.neuron == self.neuron
-
-    def __hash__(self):
-        return hash(self.neuron)
-
-    def __repr__(self) -> str:
-        return f"SphereProduct(spheres={self.spheres!r}, constrained={self.constrained})"
-
-
 def tangent_basis(names, sphere_groups, vectors) -> np.ndarray:
     """Orthonormal basis (columns) of the tangent space of the product of spheres at the stacked point
     ``[vectors[names[0]]; vectors[names[1]]; ...]`` (each of length ``n``): the orthogonal complement

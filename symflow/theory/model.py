@@ -21,7 +21,8 @@ of dimension ``d``) and :attr:`Model.trivial_flow`.
 
 The neuron's variant (loss, shared, spheres, constraint: vector names, input roles, sphere groups)
 is one :class:`~symflow.neuron.Neuron`, ``model.neuron``; the model's ``input_names``,
-``vector_names``, ``spheres``, ``manifold``, ... are read-only views of it.
+``vector_names``, ``spheres``, ... are read-only views of it (which vectors share a sphere:
+``model.neuron.sphere_groups``).
 
 Start-up: building a model with the default activation and computing :meth:`Model.key` does not
 import SymPy (the activation is parsed on first use); SymPy is imported where a derivation runs.
@@ -36,7 +37,6 @@ import numpy as np
 from ..errors import ModelError, SymflowError
 from ..groups import as_group
 from ..neuron import Neuron
-from .manifold import SphereProduct
 
 #: Block flows depend on the settings and d only (not on the group): derived once per process.
 _FLOW_CACHE: dict = {}
@@ -185,11 +185,6 @@ class Model:
     def vector_names(self) -> tuple:
         """The neuron's vectors: CE ``(theta1, theta2, xi)`` / ``(theta, xi)``; MSE ``(u, v)`` / ``(u,)``."""
         return self.neuron.vector_names
-
-    @property
-    def manifold(self) -> SphereProduct:
-        """The constraint manifold: a view of ``neuron.sphere_groups``."""
-        return SphereProduct(self.neuron)
 
     # ------------------------------------------------------------------ the activation
     @cached_property
