@@ -25,8 +25,9 @@ from .results import SimulationResult, build_metadata
 from .state import FourierState, neuron_of
 
 
-def _population(model, width, seed, init, init_options, style):
-    """``(flow, state0, width, seed)``: the flow and the initial population of a run."""
+def start_population(model, width, seed, init="uniform", init_options=None, style: str = "auto"):
+    """``(flow, state0, width, seed)``: the flow and the validated, seeded initial population of a run
+    (``width`` is checked unless ``init`` is a ready state)."""
     width = check_width(width) if not hasattr(init, "data") and not isinstance(init, (dict, tuple, list)) else None
     seed = check_seed(seed)
     flow = ReducedFlow(model, style=style)
@@ -78,7 +79,7 @@ def simulate(model_or_name, width: int = 256, seed: int = 0, t_end: float | None
     if model.loss != "ce":
         raise ModelError(f"simulate records theta1, theta2, xi (the cross-entropy model); {model!r} has loss "
                          f"{model.loss!r}. Use ReducedFlow with symflow.dynamics.integrators.integrate directly")
-    flow, state0, width, seed = _population(model, width, seed, init, init_options, style)
+    flow, state0, width, seed = start_population(model, width, seed, init, init_options, style)
     n = model.group.order
     times = save_times(t_end, n_save, t_eval, n)
     gtol = default_gtol(n, gtol)
@@ -208,7 +209,7 @@ def run_until_aligned(model, width: int = 512, seed: int = 0, fraction: float = 
     if isinstance(refine, bool) or not isinstance(refine, (int, np.integer)) or refine < 0:
         raise SymflowError(f"refine must be a non-negative integer, got {refine!r}")
     init = options.get("init", "uniform")
-    flow, state0, width, seed = _population(model, width, seed, init, options.get("init_options"),
+    flow, state0, width, seed = start_population(model, width, seed, init, options.get("init_options"),
                                             options.get("style", "auto"))
     gtol = default_gtol(n, options.get("gtol"))
     stepper = run_stepper(method, options.get("rtol"), options.get("atol"), options.get("dt"), n)

@@ -27,11 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..dynamics import observables as obs
-from ..dynamics.initial import check_seed, check_width, initial_state
 from ..dynamics.integrators import integrate
 from ..dynamics.defaults import check_time
-from ..dynamics.drivers import run_stepper
-from ..dynamics.reduced import ReducedFlow
+from ..dynamics.drivers import run_stepper, start_population
 from ..dynamics.state import FourierState
 
 #: Equilibrium tolerance of a study run, in units of ``n^-3/2``.
@@ -97,12 +95,10 @@ def run_observed(model, width: int, seed: int, t_end: float, n_save: int = STUDY
 
     ``KeyboardInterrupt`` ends the run at the last completed save (``info["interrupted"]``).
     """
-    width, seed = check_width(width), check_seed(seed)
     t_end = check_time("t_end", t_end)
-    flow = ReducedFlow(model)
+    flow, state0, width, seed = start_population(model, width, seed, init)
     n = model.group.order
     times = np.linspace(0.0, t_end, int(n_save))
-    state0 = initial_state(model, width, seed, init)
     stepper = run_stepper("geometric", n=n)
     wall = time.perf_counter()
     out = integrate(flow, state0.data, times, stepper, gtol=STUDY_GTOL_FACTOR * n ** -1.5,
