@@ -14,7 +14,7 @@ from symflow.groups import group
 from symflow.modular.mechanism import (flawed_indicator_fit, indicator_coefficients, network_logits,
                                        phase_averaged_weights)
 from symflow.study import run_study
-from symflow.study.statistics import fit_exponential_rate
+from symflow.statistics import fit_exponential_rate
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ROW_KEYS = {"name", "predicted", "measured", "tolerance", "agrees", "detail"}

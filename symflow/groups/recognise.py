@@ -177,3 +177,42 @@ def recognise_number(z: complex, tol: float = TOL) -> sp.Expr:
 def recognise_matrix(m: np.ndarray, tol: float = TOL) -> sp.Matrix:
     """Exact SymPy matrix of the numeric matrix ``m``, entry by entry (:func:`recognise_number`)."""
     return sp.Matrix([[recognise_number(v, tol) for v in row] for row in np.asarray(m)])
+
+
+#: Largest degree and coefficient of the minimal polynomials :func:`recognise_algebraic` looks for.
+ALGEBRAIC_MAX_DEGREE = 4
+ALGEBRAIC_MAX_COEFF = 10 ** 12
+
+
+def recognise_algebraic(x, digits: int | None = None, max_degree: int = ALGEBRAIC_MAX_DEGREE):
+    """Exact real algebraic number equal to the high-precision ``x`` (an ``mpmath.mpf``), or ``None``.
+
+    Looks for an integer polynomial of degree ``<= max_degree`` with coefficients ``<=
+    ALGEBRAIC_MAX_COEFF`` that ``x`` satisfies to ``10^-(digits - 5)`` (``mpmath.findpoly``; with
+    ``digits`` well above the coefficient size the relation is not a numeric accident), then returns
+    the real root of that polynomial nearest ``x`` in radicals (``sympy.roots``), accepted only if it
+    reproduces ``x`` to the same tolerance. Example: ``sqrt(10)/200`` from 40 digits of ``0.0158...``.
+    """
+    digits = digits or mpmath.mp.dps
+    with mpmath.workdps(digits):
+        x = mpmath.mpf(x)
+        tol = mpmath.mpf(10) ** (-(digits - 5))
+        if abs(x) < tol:
+            return sp.Integer(0)
+        z = sp.Symbol("z")
+        for deg in range(1, max_degree + 1):
+            coeffs = mpmath.findpoly(x, deg, maxcoeff=ALGEBRAIC_MAX_COEFF, tol=tol)
+            if coeffs is None:
+                continue
+            poly = sp.Poly([int(c) for c in coeffs], z)
+            for factor, _ in sp.factor_list(poly.as_expr())[1]:
+                fp = sp.Poly(factor, z)
+                if abs(mpmath.polyval([int(c) for c in fp.all_coeffs()], x)) > tol * max(1, abs(x)) ** fp.degree() * 10 ** 6:
+                    continue
+                for root in sp.roots(fp, z):
+                    if not root.is_real:
+                        continue
+                    root = sp.radsimp(sp.nsimplify(root))
+                    if abs(mpmath.mpf(sp.N(root, digits + 5)) - x) < tol:
+                        return root
+    return None

@@ -29,7 +29,7 @@ from ..dynamics.stage2 import (Stage2Prediction, aligned_population, ideal_margi
                                scale_flow)
 from ..modular.mechanism import indicator_coefficients, phase_averaged_weights
 from .predictions import Prediction
-from .statistics import chi_square_uniform, fit_exponential_rate, ks_uniform_circle, wilson_interval
+from ..statistics import chi_square_uniform, fit_exponential_rate, ks_uniform_circle, wilson_interval
 
 SHARE_TOL = 1e-6
 RANK_TOL = 1e-6

@@ -72,3 +72,143 @@ def flow(group, theta1, theta2, xi, shared: bool = False, spheres: str = "separa
         n = group.order
         return d[..., :n], d[..., n:], dxi
     raise ValueError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
+
+
+# ============================================================================ any model, any dtype
+# The functions below implement the defining sums for every model symflow has (CE or MSE, shared or
+# not, any polynomial activation ``sigma(x + y) = sum_ab C_ab x^a y^b``, pure terms dropped as in
+# :mod:`symflow.theory.energy`). They use only ``+``, ``*``, ``**``, indexing and sums, so the same
+# code runs on float arrays, on complex arrays (complex-step Hessians, exact to rounding for a
+# polynomial) and on object arrays of ``mpmath.mpf`` (high-precision refinement). Points are
+# stacked vectors ``x = [nu_1; nu_2; ...]`` in ``model.vector_names`` order, shape ``(..., V n)``.
+#
+# * CE:  ``E = sum_ab C_ab / (2 n^2) sum_{g1,g2} xi~(g1 g2) theta1(g1)^a theta2(g2)^b``
+#   ``dE/dtheta1 = sum_ab C_ab / (2 n^2) a theta1^(a-1) (X theta2^b)``, ``X[g1, g2] = xi~(g1 g2)``;
+#   ``dE/dxi = sum_ab C_ab / (2 n^2) (S_ab - mean S_ab)``, ``S_ab(h) = sum_{g1 g2 = h} theta1^a(g1) theta2^b(g2)``.
+# * MSE: ``E = 1/2 sum_h z~(h)^2``, ``z~ = z - mean z``, ``z = sum_ab C_ab S_ab``;
+#   ``dE/dtheta1 = sum_ab C_ab a theta1^(a-1) (Z theta2^b)``, ``Z[g1, g2] = z~(g1 g2)``.
+# * shared embeddings: ``theta1 = theta2 = theta`` and ``dE/dtheta = dE/dtheta1 + dE/dtheta2``.
+def _coefficients(model) -> list:
+    """``[(a, b, p, q)]``: the cross terms ``C_ab = p / q`` as integers (exact in any dtype)."""
+    return [(int(a), int(b), int(c.p), int(c.q)) for a, b, c in model.cross_terms]
+
+
+def _split(model, x) -> dict:
+    n = model.group.order
+    return {name: x[..., i * n:(i + 1) * n] for i, name in enumerate(model.vector_names)}
+
+
+def _mean(v):
+    return v.sum(axis=-1, keepdims=True) * (1.0 / v.shape[-1]) if v.dtype != object else \
+        v.sum(axis=-1, keepdims=True) / v.shape[-1]
+
+
+def _products(group, P, Q):
+    """``S(h) = sum_{g1 g2 = h} P(g1) Q(g2) = sum_g1 P(g1) Q(g1^-1 h)``, shape ``(..., n)``."""
+    left = group.table[group.inverse][:, :]            # left[g1, h] = g1^-1 h
+    return np.einsum("...a,...ah->...h", P, Q[..., left])
+
+
+def _inputs(model, vec):
+    in1, in2 = model.input_names
+    return vec[in1], vec[in2]
+
+
+def energy(model, x):
+    """The model's energy ``E`` at stacked points ``x`` (module comment above), shape ``(...)``."""
+    x = np.asarray(x)
+    vec = _split(model, x)
+    t1, t2 = _inputs(model, vec)
+    n = model.group.order
+    T = model.group.table
+    S = sum(_products(model.group, t1 ** a, t2 ** b) * p / q for a, b, p, q in _coefficients(model))
+    if model.loss == "ce":
+        xi = vec[model.output_name]
+        return ((xi - _mean(xi)) * S).sum(axis=-1) / (2 * n * n)
+    z = S - _mean(S)
+    del T
+    return (z * z).sum(axis=-1) / 2
+
+
+def gradient(model, x):
+    """Euclidean gradient ``dE/dx`` at stacked points ``x``, same shape as ``x``."""
+    x = np.asarray(x)
+    vec = _split(model, x)
+    in1, in2 = model.input_names
+    t1, t2 = vec[in1], vec[in2]
+    G = model.group
+    n = G.order
+    coeffs = _coefficients(model)
+    S = sum(_products(G, t1 ** a, t2 ** b) * p / q for a, b, p, q in coeffs)
+    if model.loss == "ce":
+        w = vec[model.output_name]
+        w = (w - _mean(w)) / (2 * n * n)
+    else:
+        w = S - _mean(S)
+    W = w[..., G.table]                                  # W[g1, g2] = w(g1 g2)
+    g1 = sum(t1 ** (a - 1) * np.einsum("...ab,...b->...a", W, t2 ** b) * (a * p) / q for a, b, p, q in coeffs)
+    g2 = sum(t2 ** (b - 1) * np.einsum("...ab,...a->...b", W, t1 ** a) * (b * p) / q for a, b, p, q in coeffs)
+    out = {}
+    if in1 == in2:
+        out[in1] = g1 + g2
+    else:
+        out[in1], out[in2] = g1, g2
+    if model.loss == "ce":
+        out[model.output_name] = (S - _mean(S)) / (2 * n * n)
+    return np.concatenate([out[name] for name in model.vector_names], axis=-1)
+
+
+def sphere_slices(model) -> list:
+    """``[(sphere, [slice, ...])]``: the stacked coordinates of each sphere group of the neuron."""
+    n = model.group.order
+    names = model.vector_names
+    return [(S, [slice(names.index(v) * n, (names.index(v) + 1) * n) for v in S])
+            for S in model.neuron.sphere_groups]
+
+
+def multipliers(model, x, g=None):
+    """Per stacked coordinate, ``lambda_S = <nu_S, g_S> / |nu_S|^2`` of its sphere (0 without constraint)."""
+    x = np.asarray(x)
+    g = gradient(model, x) if g is None else g
+    lam = np.zeros_like(x)
+    for _, sl in sphere_slices(model):
+        num = sum((x[..., s] * g[..., s]).sum(axis=-1) for s in sl)
+        den = sum((x[..., s] * x[..., s]).sum(axis=-1) for s in sl)
+        for s in sl:
+            lam[..., s] = np.asarray(num / den)[..., None]
+    return lam
+
+
+def riemannian_gradient(model, x):
+    """``g - lambda_S nu_S`` on each sphere: the projected flow's velocity at ``x`` (ascent of ``E``)."""
+    x = np.asarray(x)
+    g = gradient(model, x)
+    if not model.neuron.constrained:
+        return g
+    return g - multipliers(model, x, g) * x
+
+
+def hessian(model, x, step: float = 1e-30) -> np.ndarray:
+    """Euclidean Hessian of ``E`` at one stacked point ``x`` (shape ``(D, D)``) by the complex step
+    ``H e_k = Im grad(x + i h e_k) / h``: exact to rounding for the polynomial energy (no cancellation)."""
+    x = np.asarray(x, dtype=float)
+    D = x.shape[-1]
+    pts = x[None, :] + 1j * step * np.eye(D)
+    H = gradient(model, pts).imag / step
+    return (H + H.T) / 2
+
+
+def tangent_hessian(model, x) -> tuple:
+    """``(J, B)``: the Riemannian Hessian ``B^T (H - Lambda) B`` at a critical point ``x`` in an orthonormal
+    basis ``B`` of the tangent space of the product of spheres (:func:`symflow.theory.manifold.tangent_basis`).
+    Its eigenvalues are the flow's linear rates there (time unit ``c = 1``)."""
+    from .manifold import tangent_basis
+
+    x = np.asarray(x, dtype=float)
+    H = hessian(model, x)
+    if not model.neuron.constrained:
+        return H, np.eye(len(x))
+    lam = multipliers(model, x)
+    names = model.vector_names
+    B = tangent_basis(names, model.neuron.sphere_groups, _split(model, x))
+    return B.T @ (H - np.diag(lam)) @ B, B

@@ -1,4 +1,4 @@
-"""Small statistics used to compare predictions with simulated populations.
+"""Small statistics used to compare predictions with simulated populations (study, landscape).
 
 * :func:`wilson_interval` - score interval for a binomial proportion ``k/N``:
   ``(p + z^2/2N -+ z sqrt(p(1-p)/N + z^2/4N^2)) / (1 + z^2/N)``.

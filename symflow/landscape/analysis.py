@@ -1,0 +1,248 @@
+"""What is true at a critical point: exact energy, symmetry and family directions, spectrum and its range.
+
+* **Symmetries of the energy** (:class:`SymmetryAlgebra`), discovered, not assumed: the candidate
+  generators are the one-parameter rotations of each vector by the group algebra,
+  ``(R_h nu)(g) = nu(g h) - nu(g h^-1)`` and ``(L_h nu)(g) = nu(h g) - nu(h^-1 g)`` (antisymmetric, so
+  they keep every sphere); a combination ``A = sum_k c_k A_k`` is a symmetry when
+  ``<grad E(x), A x> = 0`` at ``3 K + 30`` random points (the null space of that linear system).
+  For GC's energy this recovers ``theta1_hat -> V theta1_hat U^*``, ... per irrep block, with ``U = V = W``
+  and the central phases when the embedding is shared; for any other model it finds what is there.
+* **Zero modes** of the tangent Hessian ``J`` (:func:`symflow.theory.bruteforce.tangent_hessian`) split into
+  *symmetry* directions (the span of ``A x``), *family* directions (a step of ``FAMILY_STEP`` along one,
+  then Riemannian Newton, lands on a critical point with the same energy at distance ``~FAMILY_STEP``:
+  the set of equilibria extends that way) and *degenerate* ones (neither: higher-order flatness, where
+  the flow converges slower than exponentially).
+* **High precision**: :func:`refine` repeats Newton steps with the residual computed in ``mpmath``
+  (``DIGITS`` digits, the same brute-force sums on object arrays) and the double-precision tangent
+  Hessian, gaining ~14 digits per step; the energy is then recognised exactly
+  (:func:`symflow.groups.recognise.recognise_algebraic`).
+* **Spectrum ranges**: the sorted eigenvalues of ``J`` at sample points of a kind (other neurons that
+  reached it; points reached by walking along its family directions), merged into modes whose
+  intervals overlap.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mpmath
+import numpy as np
+
+from ..groups.recognise import recognise_algebraic
+from ..theory import bruteforce
+from .search import newton, retract, unstack
+
+#: Eigenvalues of J with ``|w| <= ZERO_TOL * max |w|`` are zero modes.
+ZERO_TOL = 1e-7
+#: Step along a candidate family direction before Newton takes the point back to the critical set.
+FAMILY_STEP = 1e-3
+#: Digits of the high-precision refinement (40 digits: 14-digit Newton gains, three steps).
+DIGITS = 40
+#: Eigenvalue intervals closer than this (relative to the largest |eigenvalue|) merge into one mode.
+MODE_GAP = 1e-6
+
+
+class SymmetryAlgebra:
+    """The continuous symmetries of a model's energy among the group-algebra rotations (module docstring)."""
+
+    def __init__(self, model, seed: int = 0):
+        self.model = model
+        G = model.group
+        T, inv = G.table, G.inverse
+        hs = [h for h in range(G.order) if h < inv[h]]
+        self.actions = [(i, perm[0], perm[1]) for i in range(len(model.vector_names)) for h in hs
+                        for perm in ((T[:, h], T[:, inv[h]]), (T[h, :], T[inv[h], :]))]
+        K = len(self.actions)
+        if K == 0:
+            self.coefficients = np.zeros((0, 0))
+            return
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(3 * K + 30, len(model.vector_names) * G.order))
+        g = bruteforce.gradient(model, X)
+        M = np.einsum("rd,rdk->rk", g, self.apply(X))
+        _, s, Vh = np.linalg.svd(M, full_matrices=True)
+        s = np.concatenate([s, np.zeros(K - len(s))]) if len(s) < K else s
+        null = s <= 1e-9 * max(s.max(initial=0.0), 1e-300)
+        self.coefficients = Vh[null].T                      # (K, dim)
+
+    @property
+    def dimension(self) -> int:
+        """Dimension of the symmetry algebra found (the symmetry group's, not of an orbit)."""
+        return self.coefficients.shape[1]
+
+    def apply(self, x) -> np.ndarray:
+        """``(..., D, K)``: every candidate generator applied to the points ``x`` ``(..., D)``."""
+        n = self.model.group.order
+        x = np.asarray(x)
+        out = np.zeros(x.shape + (len(self.actions),))
+        for k, (i, plus, minus) in enumerate(self.actions):
+            v = x[..., i * n:(i + 1) * n]
+            out[..., i * n:(i + 1) * n, k] = v[..., plus] - v[..., minus]
+        return out
+
+    def velocities(self, x) -> np.ndarray:
+        """``(D, dim)``: the symmetry directions ``A x`` at one point."""
+        if not self.dimension:
+            return np.zeros((len(x), 0))
+        return self.apply(x) @ self.coefficients
+
+
+def _orthonormal(A: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+    if A.shape[1] == 0:
+        return A
+    U, s, _ = np.linalg.svd(A, full_matrices=False)
+    return U[:, s > tol * max(s.max(initial=0.0), 1e-300)]
+
+
+@dataclass
+class PointSpectrum:
+    """Eigenvalues of ``J`` at one critical point, with its zero modes split (module docstring)."""
+
+    eigenvalues: np.ndarray          # sorted ascending
+    symmetry: int
+    family: int
+    degenerate: int
+    family_directions: np.ndarray = field(repr=False)   # (D, family) in stacked coordinates
+
+    @property
+    def zero(self) -> int:
+        return self.symmetry + self.family + self.degenerate
+
+    @property
+    def stable(self) -> bool:
+        """No growing direction (``max eigenvalue <= ZERO_TOL * max |eigenvalue|``)."""
+        w = self.eigenvalues
+        return bool(w.max(initial=0.0) <= ZERO_TOL * max(np.abs(w).max(initial=0.0), 1e-300))
+
+
+def point_spectrum(model, x, symmetries: SymmetryAlgebra, tol: float, test_family: bool = True) -> PointSpectrum:
+    """Tangent spectrum at a critical point ``x`` with symmetry / family / degenerate zero modes."""
+    J, B = bruteforce.tangent_hessian(model, x)
+    w, V = np.linalg.eigh(J)
+    big = max(np.abs(w).max(initial=0.0), 1e-300)
+    zero = np.abs(w) <= ZERO_TOL * big
+    Z = V[:, zero]
+    S = _orthonormal(B.T @ symmetries.velocities(x))
+    S = _orthonormal(Z @ (Z.T @ S)) if S.shape[1] else S     # the symmetry directions are zero modes
+    rest = Z - S @ (S.T @ Z)
+    C = _orthonormal(rest)[:, :max(Z.shape[1] - S.shape[1], 0)]
+    family_dirs = []
+    if test_family:
+        E0 = float(bruteforce.energy(model, x))
+        for j in range(C.shape[1]):
+            d = B @ C[:, j]
+            y = retract(model, (x + FAMILY_STEP * d)[None, :])[0]
+            y, r, _ = newton(model, y, tol)
+            moved = abs(float((y - x) @ d))
+            if r <= tol and abs(float(bruteforce.energy(model, y)) - E0) <= 1e-9 * max(abs(E0), 1e-300) \
+                    and moved >= 0.5 * FAMILY_STEP:
+                family_dirs.append(d)
+    F = np.stack(family_dirs, axis=1) if family_dirs else np.zeros((len(x), 0))
+    return PointSpectrum(w, S.shape[1], F.shape[1], C.shape[1] - F.shape[1], F)
+
+
+def family_walk(model, x, symmetries: SymmetryAlgebra, tol: float, points: int, seed: int,
+                step: float = 0.1) -> list:
+    """Up to ``points`` critical points reached from ``x`` by steps of ``step`` along random family
+    directions, each followed by Newton; each is kept only if it is critical with ``x``'s energy."""
+    rng = np.random.default_rng(seed)
+    E0 = float(bruteforce.energy(model, x))
+    out, cur = [], np.array(x, float)
+    tries = 0
+    while len(out) < points and tries < 3 * points:
+        tries += 1
+        ps = point_spectrum(model, cur, symmetries, tol)
+        if not ps.family:
+            break
+        d = ps.family_directions @ rng.normal(size=ps.family)
+        d /= np.linalg.norm(d)
+        y = retract(model, (cur + step * d)[None, :])[0]
+        y, r, _ = newton(model, y, tol)
+        if r <= tol and abs(float(bruteforce.energy(model, y)) - E0) <= 1e-9 * max(abs(E0), 1e-300):
+            out.append(y)
+            cur = y
+    return out
+
+
+def modes(spectra: list, labels: list) -> list:
+    """Merge the sorted eigenvalues of several points into modes ``[(label, min, max, multiplicity)]``.
+
+    ``labels`` gives the label of each index of the sorted list (from the representative's split: zero
+    modes by kind, ``decay`` below, ``growth`` above); consecutive indices with one label whose
+    ``[min, max]`` intervals overlap (within ``MODE_GAP``) form one mode.
+    """
+    W = np.stack([s.eigenvalues for s in spectra])
+    lo, hi = W.min(axis=0), W.max(axis=0)
+    gap = MODE_GAP * max(np.abs(W).max(initial=0.0), 1e-300)
+    out = []
+    for i in range(W.shape[1]):
+        if out and out[-1][0] == labels[i] and lo[i] <= out[-1][2] + gap:
+            lab, a, b, m = out[-1]
+            out[-1] = (lab, a, max(b, hi[i]), m + 1)
+        else:
+            out.append((labels[i], float(lo[i]), float(hi[i]), 1))
+    return out
+
+
+def mode_labels(ps: PointSpectrum) -> list:
+    """Labels of the representative's sorted eigenvalues: decay, zero modes (symmetry, family,
+    degenerate, in that order among the zeros), growth."""
+    w = ps.eigenvalues
+    big = max(np.abs(w).max(initial=0.0), 1e-300)
+    zero = np.abs(w) <= ZERO_TOL * big
+    zero_labels = (["symmetry zero modes"] * ps.symmetry + ["family zero modes"] * ps.family
+                   + ["degenerate zero modes"] * ps.degenerate)
+    out, z = [], 0
+    for i, v in enumerate(w):
+        if zero[i]:
+            out.append(zero_labels[z] if z < len(zero_labels) else "zero modes")
+            z += 1
+        else:
+            out.append("decay" if v < 0 else "growth")
+    return out
+
+
+def refine(model, x, digits: int = DIGITS, steps: int = 6) -> tuple:
+    """``(point as mpf object array, |grad| in mpf)`` after Newton steps at ``digits`` digits (module docstring)."""
+    with mpmath.workdps(digits):
+        X = np.array([mpmath.mpf(float(v)) for v in x], dtype=object)
+        target = mpmath.mpf(10) ** (-(digits - 8))
+        r = _mp_norm(bruteforce.riemannian_gradient(model, X))
+        for _ in range(steps):
+            if r <= target:
+                break
+            xf = np.array([float(v) for v in X])
+            J, B = bruteforce.tangent_hessian(model, xf)
+            w, V = np.linalg.eigh(J)
+            keep = np.abs(w) > 1e-8 * max(np.abs(w).max(initial=0.0), 1e-300)
+            g = bruteforce.riemannian_gradient(model, X)
+            gt = B.T @ np.array([float(v) for v in g])
+            # residuals are tiny, so the double step is exact to ~14 digits of itself
+            step = B @ (V[:, keep] @ ((V[:, keep].T @ gt) / w[keep]))
+            X = X - np.array([mpmath.mpf(float(v)) for v in step], dtype=object)
+            _mp_retract(model, X)
+            r_new = _mp_norm(bruteforce.riemannian_gradient(model, X))
+            if not r_new < r:
+                break
+            r = r_new
+        return X, r
+
+
+def _mp_norm(v) -> mpmath.mpf:
+    return mpmath.sqrt(mpmath.fsum(a * a for a in v))
+
+
+def _mp_retract(model, X) -> None:
+    if not model.neuron.constrained:
+        return
+    parts = unstack(model, X)
+    for sphere in model.neuron.sphere_groups:
+        norm = mpmath.sqrt(mpmath.fsum(a * a for name in sphere for a in parts[name]))
+        for name in sphere:
+            parts[name][:] = parts[name] / norm
+
+
+def exact_energy(model, X):
+    """``(energy as mpf, exact SymPy value or None)`` at the refined point ``X``."""
+    with mpmath.workdps(DIGITS):
+        E = bruteforce.energy(model, X)
+        return E, recognise_algebraic(E, digits=DIGITS - 8)

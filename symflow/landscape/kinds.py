@@ -1,0 +1,95 @@
+"""Kinds of critical points: invariants that do not depend on the basis, and grouping by them.
+
+For a converged neuron ``x`` (stacked vectors, :mod:`.search`):
+
+* **orbit support**: the irrep orbits ``O`` on which some vector has a share ``|P_O nu|^2 / |nu|^2 >
+  SUPPORT_TOL`` (``P_O`` the projection on the real isotypic component of ``O``, from the group's real
+  Fourier basis :func:`symflow.groups.fourier.real_fourier_basis`; the trivial orbit included);
+* **energy** ``E(x)`` (brute force);
+* **singular values** of each vector's Fourier block ``nu_hat(rho) = n^-1 sum_g nu(g) rho(g)^*`` on each
+  supported orbit, scaled by ``sqrt(|O| d n)`` (Plancherel: a unit vector on one orbit has
+  ``sum s_i^2 = 1``; a rank-one block has ``s = (1, 0, ...)``). These are invariant under the
+  symmetries ``nu_hat -> U nu_hat V^*``; the **rank** is the largest number of singular values above
+  ``RANK_TOL`` times the block's largest.
+
+Two converged neurons are of one kind when support, rank and energy (to ``ENERGY_RTOL`` of the energy
+scale) agree. A kind is a connected set of critical points only up to these invariants: it may hold
+several symmetry orbits or a family (see :mod:`.analysis`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from ..groups.fourier import real_fourier_basis
+from .search import unstack
+
+#: An orbit supports a neuron when some vector has more than this share of its squared norm there.
+SUPPORT_TOL = 1e-8
+#: Singular values above this fraction of the block's largest count towards the rank.
+RANK_TOL = 1e-6
+#: Energies closer than this (relative to the energy scale) are one level.
+ENERGY_RTOL = 1e-7
+
+
+@lru_cache(maxsize=16)
+def _basis(group):
+    return real_fourier_basis(group)
+
+
+def orbit_shares(model, x) -> np.ndarray:
+    """``(M, V, #orbits)``: share of each vector's squared norm on each orbit (rows of ``x``)."""
+    G = model.group
+    rfb = _basis(G)
+    vec = unstack(model, np.atleast_2d(x))
+    out = []
+    for name in model.vector_names:
+        c = vec[name] @ rfb.matrix
+        tot = np.maximum((c * c).sum(axis=-1), 1e-300)
+        out.append(np.stack([(c[:, s] ** 2).sum(axis=-1) / tot for s in rfb.slices], axis=-1))
+    return np.stack(out, axis=1)
+
+
+def singular_values(model, x, orbit) -> dict:
+    """``{vector: scaled singular values}`` of the Fourier blocks on ``orbit`` (module docstring) at one point."""
+    G = model.group
+    n = G.order
+    rho = G.irreps[orbit[0]].matrices
+    d = rho.shape[1]
+    vec = unstack(model, np.asarray(x, float))
+    out = {}
+    for name in model.vector_names:
+        block = np.einsum("g,gji->ij", vec[name], rho.conj()) / n
+        out[name] = np.linalg.svd(block, compute_uv=False) * np.sqrt(orbit.size * d * n)
+    return out
+
+
+def rank_of(svals: dict) -> int:
+    """The largest number of singular values above ``RANK_TOL`` times the block's largest."""
+    return max((int((s > RANK_TOL * s[0]).sum()) if s[0] > 0 else 0) for s in svals.values())
+
+
+@dataclass(frozen=True)
+class KindKey:
+    """``support``: orbit ids; ``rank``; ``level``: the energy rounded to ``ENERGY_RTOL * scale``."""
+
+    support: tuple
+    rank: int
+    level: int
+
+
+def kind_keys(model, x, energies, scale: float) -> list:
+    """The :class:`KindKey` of every row of ``x``."""
+    G = model.group
+    shares = orbit_shares(model, x).max(axis=1)      # (M, #orbits): largest over vectors
+    keys = []
+    for m in range(len(x)):
+        support = tuple(int(k) for k in np.nonzero(shares[m] > SUPPORT_TOL)[0])
+        rank = 0
+        for k in support:
+            if not G.orbits[k].is_trivial:
+                rank = max(rank, rank_of(singular_values(model, x[m], G.orbits[k])))
+        keys.append(KindKey(support, rank, int(np.round(energies[m] / (ENERGY_RTOL * scale)))))
+    return keys
