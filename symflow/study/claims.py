@@ -153,8 +153,9 @@ def rank_one_and_alignment(data: StudyData) -> list:
         rows.append(r)
     if np.any(quat):
         rq = rank[quat]
-        rows.append(Prediction("sigma2/sigma1 on quaternionic orbits (measured)", "no rank-one equilibrium",
-                               float(np.median(rq)), "measurement", None,
+        rows.append(Prediction("sigma2/sigma1 on quaternionic orbits (measured)", None,
+                               float(np.median(rq)), None, None,
+                               "The theory states no rank-one equilibrium here; median reported. "
                                f"{int(quat.sum())} neurons on quaternionic orbits: sigma2/sigma1 quantiles 5/50/95% "
                                f"{np.quantile(rq, 0.05):.3g} / {np.median(rq):.3g} / {np.quantile(rq, 0.95):.3g} "
                                "(a quaternionic block cannot be rank one on a real signal).", "end state"))
@@ -250,7 +251,7 @@ def rates(data: StudyData) -> list:
                     "phase": "phase-alignment rate"}[kind] + f" on {label}"
             units = pred / data.equilibria[o.id].omega_star_float
             if good.size < 3:
-                rows.append(Prediction(name, pred, None, f"relative {RATE_TOL:g}", None,
+                rows.append(Prediction(name, pred, None, f"relative {RATE_TOL:g}", None,  # not checked
                                        f"Too few neurons with a usable fit window ({good.size} of {idx.size}): the "
                                        f"deviation must pass {FIT_WINDOWS[kind][0]:g} after the neuron is near "
                                        f"equilibrium; increase the width or --t-end.", "rates"))
@@ -281,12 +282,12 @@ def basins(data: StudyData) -> list:
         lo, hi = wilson_interval(k, M)
         table[o.display_label] = (k / M, lo, hi)
         if len(nontrivial) <= 12:
-            rows.append(Prediction(f"basin fraction of {o.display_label}", None, k / M, "measurement", None,
+            rows.append(Prediction(f"basin fraction of {o.display_label}", None, k / M, None, None,
                                    f"{k} of {M} neurons (d = {o.dim}, {o.type}); 95% Wilson interval "
                                    f"{lo:.4f}-{hi:.4f}. Basin sizes are measured, not predicted.", "basins"))
     if len(nontrivial) > 12:
         rows.append(Prediction("basin fractions (populated orbits)", None,
-                               {k: v[0] for k, v in table.items()}, "measurement", None,
+                               {k: v[0] for k, v in table.items()}, None, None,
                                f"{len(table)} of {len(nontrivial)} orbits populated; intervals in the report.",
                                "basins"))
     if rows:
@@ -315,7 +316,7 @@ def population_law(data: StudyData) -> list:
         k = int(sum(all_counts[o.id] for o in real))
         share = len(real) / (len(real) + len(orbits))
         lo, hi = wilson_interval(k, M)
-        rows.append(Prediction("neurons on real characters (measured)", share, k / M, "measurement", None,
+        rows.append(Prediction("neurons on real characters (measured)", None, k / M, None, None,
                                f"{len(real)} real (order-2) characters have no phase and their own Omega*, so the "
                                f"pair law does not cover them; uniform over all non-trivial orbits would give "
                                f"{share:.4g}, measured {k}/{M} (95% Wilson interval {lo:.4f}-{hi:.4f}).",
@@ -351,7 +352,7 @@ def flawed_indicator(data: StudyData, seed: int = 0) -> list:
     if not data.abelian:
         return []
     if G.order > MAX_ORDER_LOGITS:
-        return [Prediction("flawed indicator", None, None, "-", None,
+        return [Prediction("flawed indicator", None, None, None, None,
                            f"skipped: the fit needs the n^3 = {G.order ** 3} logit tensor (n <= {MAX_ORDER_LOGITS}).",
                            "mechanism (abelian)")]
     th1, th2, xi = _final_parameters(data)
@@ -393,13 +394,13 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
     G = data.group
     n = G.order
     if n > MAX_ORDER_LOGITS:
-        return [Prediction("Stage II", None, None, "-", None,
+        return [Prediction("Stage II", None, None, None, None,
                            f"skipped: the frozen logits over the whole table have n^3 = {n ** 3} entries "
                            f"(n <= {MAX_ORDER_LOGITS}).", "stage II")]
     th1, th2, xi = _final_parameters(data)
     net = TwoLayerNetwork.from_params(G, th1, None if data.model.shared else th2, xi, scale=1.0)
     if net.accuracy() < 1.0:
-        return [Prediction("Stage II", None, None, "-", None,
+        return [Prediction("Stage II", None, None, None, None,
                            f"skipped: the Stage I population classifies only {net.accuracy():.3f} of the table, so "
                            "the loss cannot fall below eps by scaling (a margin is needed).", "stage II")]
     kappa, spread = measured_margin(net)
@@ -423,8 +424,14 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
     uniform = (f" The population's smallest pair margin is {ratio:.3g} x the mean (relative spread {spread:.3g}); "
                "the uniform-margin law is exact for the phase-averaged (infinite-width) population.")
 
-    def verdict(ok):
-        return bool(ok) if stated else None
+    def row(name, predicted, measured, tolerance, ok, detail, section, extra=None) -> Prediction:
+        """A stated claim; outside GC's scope a measurement, the closed form's value only a reference."""
+        if not stated:
+            detail += (f" Reference value of the formula (not a prediction for this model): "
+                       f"{predicted:.6g} (tolerance it would be held to: {tolerance}).")
+            ok = None
+        return Prediction(name, predicted, measured, tolerance, None if ok is None else bool(ok), detail, section,
+                          extra=extra or {})
 
     rows = []
     if stated:
@@ -435,8 +442,8 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
                                "table of f[y] - mean_{h != y} f[h] at a = 1." + uniform, "stage II"))
     a_pred = pred.scale(t)
     rel = float(np.max(np.abs(flow.a[1:] - a_pred[1:]) / a_pred[1:]))
-    rows.append(Prediction("Stage II: tied scale a(t), closed form with the measured margin", float(a_pred[-1]),
-                           float(flow.a[-1]), f"relative {STAGE2_TOL:g} (whole curve)", verdict(rel <= STAGE2_TOL),
+    rows.append(row("Stage II: tied scale a(t), closed form with the measured margin", float(a_pred[-1]),
+                           float(flow.a[-1]), f"relative {STAGE2_TOL:g} (whole curve)", rel <= STAGE2_TOL,
                            f"Gradient flow of the summed cross-entropy in the tied scale, directions frozen at the "
                            f"Stage I end state (exact 1-d ODE, DOP853). Closed form e^u + m u = n^2 kappa^2 m t "
                            f"(u = kappa a, m = n-1) assumes every pair has margin kappa = {kappa:.4g}; largest "
@@ -444,16 +451,16 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
                            "stage II", extra={"t": t, "a": flow.a, "a_pred": a_pred, "loss": flow.loss, "tau": tau}))
     u_end = kappa * flow.a[-1]
     theory = float(np.log1p(n * (n - 1) * tau[-1]))
-    rows.append(Prediction("Stage II: GC's a ~ log(1 + n(n-1) tau)", theory, float(u_end),
+    rows.append(row("Stage II: GC's a ~ log(1 + n(n-1) tau)", theory, float(u_end),
                            f"relative {STAGE2_THEORY_TOL:g}",
-                           verdict(abs(u_end - theory) <= STAGE2_THEORY_TOL * theory),
+                           abs(u_end - theory) <= STAGE2_THEORY_TOL * theory,
                            f"docs/theory.md section 6 states no units: compared as the margin u = kappa a against "
                            f"log(1 + n(n-1) tau) in the clock tau = n kappa^2 t (summed loss), where it holds at "
                            f"leading order; at tau = {tau[-1]:.4g}." + scope, "stage II"))
     measured_tau, reached = _time_to_loss(net, flow, eps, n * kappa ** 2)
-    rows.append(Prediction(f"Stage II: summed CE < {eps:g} once tau >~ (n/eps)(1 + (n-1)^-2)", tau_bound,
+    rows.append(row(f"Stage II: summed CE < {eps:g} once tau >~ (n/eps)(1 + (n-1)^-2)", tau_bound,
                            measured_tau, "measured time <= stated time",
-                           verdict(measured_tau is not None and measured_tau <= tau_bound),
+                           measured_tau is not None and measured_tau <= tau_bound,
                            f"First tau at which the summed cross-entropy over the table falls below eps = {eps:g} "
                            f"({reached}); exact uniform-margin time "
                            f"{float(pred.time_to_loss(eps) * n * kappa ** 2):.5g}." + uniform + scope, "stage II"))
