@@ -49,6 +49,11 @@ NEAR_SHARE = 1e-3
 MAX_FITS = 128
 #: The flawed-indicator fit needs the n^3 logit tensor: groups up to this order.
 MAX_ORDER_LOGITS = 101
+#: Population claims (basin fractions, the uniformity and Haar tests) need at least this many
+#: neurons per non-trivial orbit when spread evenly (:func:`population_warnings`).
+MIN_PER_ORBIT = 20
+#: What the report says about a cross-entropy theorem on a model with another loss.
+NOT_COVERED = "not covered by the theorem (CE)"
 
 
 @dataclass
@@ -110,6 +115,44 @@ def _fraction_row(name, ok: np.ndarray, tol_text: str, detail: str, section: str
                       f"{detail} {k} of {N} neurons (95% Wilson interval {lo:.4f}-{hi:.4f}).", section)
 
 
+def population_warnings(group, width: int) -> list:
+    """Warnings for a population too small for population claims (one line each).
+
+    Rule: with ``K`` non-trivial orbits, ``width / K`` (the neurons per orbit if spread evenly)
+    must be at least :data:`MIN_PER_ORBIT`; below it a basin fraction's 95% interval is wider than
+    the fraction itself is large, and chi-square cells fall towards Cochran's minimum of 5.
+    """
+    K = sum(1 for o in group.orbits if not o.is_trivial)
+    if K == 0 or width / K >= MIN_PER_ORBIT:
+        return []
+    k = width / K
+    lo, hi = wilson_interval(int(round(k)), width)
+    return [f"width {width} is too small for population claims: {width} neurons over {K} non-trivial orbits "
+            f"is {k:.3g} per orbit if spread evenly, below the rule of {MIN_PER_ORBIT} per orbit (a fraction "
+            f"1/{K} = {1 / K:.3g} then has a 95% interval {lo:.3g}-{hi:.3g}); basin fractions and the uniformity "
+            f"and Haar tests are weak; use --width {MIN_PER_ORBIT * K} or more."]
+
+
+def _ce_only(data: StudyData, rows: list) -> list:
+    """On a model whose loss is not CE, the CE theorem's rows become measurements (their verdicts
+    dropped, the predicted value and tolerance kept only in the detail)."""
+    if data.model.loss == "ce":
+        return rows
+    out = []
+    for p in rows:
+        ref = (f" The CE theorem would predict {p.predicted} (tolerance: {p.tolerance})."
+               if p.predicted is not None else "")
+        out.append(Prediction(p.name, None, p.measured, None, None,
+                              f"{p.detail} Measured only: {NOT_COVERED}; this model's loss is "
+                              f"{data.model.loss}.{ref}", p.section, extra=p.extra))
+    return out
+
+
+def _not_covered(name: str, section: str, data: StudyData, why: str = "") -> Prediction:
+    return Prediction(name, None, None, None, None,
+                      f"Not checked: {NOT_COVERED}; this model's loss is {data.model.loss}.{why}", section)
+
+
 def _outliers(data: StudyData, idx: np.ndarray) -> str:
     """Describe neurons that miss a prediction: their Omega / Omega* and whether they are at rest
     (Riemannian gradient below the run's tolerance: then they sit at another stationary point)."""
@@ -134,7 +177,7 @@ def single_orbit(data: StudyData) -> list:
                         f"Energy share of each neuron's top orbit at t = {data.run.t[-1]:.6g}: min "
                         f"{share.min():.3g}.", "end state")
     row.extra = {"share": share}
-    return [row]
+    return _ce_only(data, [row])
 
 
 def rank_one_and_alignment(data: StudyData) -> list:
@@ -159,6 +202,12 @@ def rank_one_and_alignment(data: StudyData) -> list:
                                f"{int(quat.sum())} neurons on quaternionic orbits: sigma2/sigma1 quantiles 5/50/95% "
                                f"{np.quantile(rq, 0.05):.3g} / {np.median(rq):.3g} / {np.quantile(rq, 0.95):.3g} "
                                "(a quaternionic block cannot be rank one on a real signal).", "end state"))
+    if data.model.neuron.output_name is None:
+        rows = _ce_only(data, rows)
+        rows.append(_not_covered("aligned: all three cosines = 1 (fraction)", "end state", data,
+                                 " The cosines need the output vector xi, which this model has not."))
+        rows[0].extra = {"rank": rank, "cos": cos, "quaternionic": quat}
+        return rows
     rows.append(_fraction_row("aligned: all three cosines = 1 (fraction)", cos > 1 - COS_TOL,
                               f"all with min cosine > 1 - {COS_TOL:g}",
                               f"Cosines (xi, th2 th1), (th1, th2* xi), (th2, xi th1*) on the dominant block: "
@@ -168,9 +217,20 @@ def rank_one_and_alignment(data: StudyData) -> list:
 
 
 def omega_star(data: StudyData) -> list:
-    """``Omega*`` per class of populated orbits: exact value vs the neurons' final energies."""
+    """``Omega*`` per class of populated orbits: exact value vs the neurons' final energies (for a
+    model without derived equilibria, the final energies per populated orbit as measurements)."""
     rows = []
     om = data.run["omega"][-1]
+    if data.model.loss != "ce":
+        for o in data.populated():
+            idx = data.members(o)
+            rows.append(Prediction(f"final energy E on {o.display_label} (measured)", None, float(np.median(om[idx])),
+                                   None, None,
+                                   f"Median final energy of the {idx.size} neurons on this orbit (d = {o.dim}, "
+                                   f"{o.type}); range {om[idx].min():.10g} to {om[idx].max():.10g}. The equilibrium "
+                                   f"value Omega* is {NOT_COVERED}; this model's loss is {data.model.loss}.",
+                                   "energies"))
+        return rows
     for label, orbs, idx in data.classes():
         eq = data.equilibria[orbs[0].id]
         pred = eq.omega_star_float
@@ -229,6 +289,9 @@ def rates(data: StudyData) -> list:
     and the linear rate is reached only once ``Omega ~ Omega*``), and before the neuron's
     equilibrium time (after it the integrator may freeze the neuron's chunk).
     """
+    if data.model.loss != "ce":
+        return [_not_covered("decay rates at the equilibria", "rates", data,
+                             " The tangent spectrum is derived at GC's equilibria of the CE energy.")]
     rows = []
     series = rate_series(data)
     t = data.run.t
@@ -300,6 +363,9 @@ def population_law(data: StudyData) -> list:
     """docs/theory.md section 6: uniform over non-trivial conjugate pairs, Haar-uniform phases."""
     if not data.abelian:
         return []
+    if data.model.loss != "ce":
+        return [_not_covered("population law: uniform pairs, Haar-uniform phases", "population law (abelian)",
+                             data)]
     orbits = [o for o in data.run.orbits if o.type == "complex"]
     real = [o for o in data.run.orbits if o.type == "real"]
     all_counts = np.bincount(data.final_orbit, minlength=len(data.run.orbits))
@@ -351,6 +417,9 @@ def flawed_indicator(data: StudyData, seed: int = 0) -> list:
     G = data.group
     if not data.abelian:
         return []
+    if data.model.loss != "ce":
+        return [_not_covered("flawed indicator", "mechanism (abelian)", data,
+                             " The indicator weights are those of the CE network's output vector xi.")]
     if G.order > MAX_ORDER_LOGITS:
         return [Prediction("flawed indicator", None, None, None, None,
                            f"skipped: the fit needs the n^3 = {G.order ** 3} logit tensor (n <= {MAX_ORDER_LOGITS}).",
@@ -393,6 +462,8 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
     """Directions frozen at the simulated end state, tied scale trained on the summed loss."""
     G = data.group
     n = G.order
+    if data.model.loss != "ce":
+        return [_not_covered("Stage II", "stage II", data, " Stage II trains the scale of the CE network.")]
     if n > MAX_ORDER_LOGITS:
         return [Prediction("Stage II", None, None, None, None,
                            f"skipped: the frozen logits over the whole table have n^3 = {n ** 3} entries "
