@@ -18,6 +18,12 @@ into rounding, after the transient. The run stops earlier once every neuron's Ri
 gradient is below ``1e-11 n^-3/2``. Ctrl-C during the simulation ends it; an interrupted study
 compares no prediction (an unfinished run is not a measurement of the end state) and its report
 says so.
+
+``loss="mse"`` studies Li2's model (quadratic activation): the CE theorems do not cover it, so
+the end state, the energies and the basins are measurements, the other claims rows "not covered
+by the theorem (CE)" (:data:`~symflow.study.claims.NOT_COVERED`). A width below
+:data:`~symflow.study.claims.MIN_PER_ORBIT` neurons per non-trivial orbit adds a warning
+(:func:`~symflow.study.claims.population_warnings`).
 """
 from __future__ import annotations
 
