@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,8 @@ def _alignment(study, plt):
         if pos.any():
             ax.hist(np.log10(v[pos]), bins=40, color=colour)
         else:
-            ax.text(0.5, 0.5, "no positive values", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, f"all {zero} values are exactly 0" if zero else "no values", ha="center",
+                    va="center", transform=ax.transAxes)
         extra = []
         if zero:
             extra.append(f"{zero} exactly 0, not drawn")
@@ -167,7 +169,7 @@ def _rates(study, plt):
             if p.measured is not None:
                 ax.semilogy(tt, y0[k[0]] * np.exp(p.measured * (tt - tt[0])), "r:", lw=1.2, label="median fit")
         ax.set_ylim(1e-16, 10)
-        ax.set_title(p.name, fontsize=8)
+        ax.set_title(textwrap.fill(p.name, 48), fontsize=8)
         ax.set_xlabel("t (c = 1)")
         ax.set_ylabel(RATE_YLABEL[kind], fontsize=8)
         ax.legend(fontsize=6)
