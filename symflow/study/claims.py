@@ -15,7 +15,13 @@ module constants, stated in every row:
 * statistical tests at level ``ALPHA`` (the prediction "agrees" when the test does not reject);
 * flawed indicator: ``|measured - predicted| <= 3`` bootstrap standard errors over neurons;
 * Stage II: relative ``STAGE2_TOL`` against the closed-form solution with the measured margin,
-  ``STAGE2_THEORY_TOL`` against GC's leading-order ``log(1 + n(n-1) tau)``.
+  ``STAGE2_THEORY_TOL`` against GC's leading-order ``log(1 + n(n-1) tau)``;
+* population claims want at least ``MIN_PER_ORBIT`` neurons per non-trivial orbit (else a warning,
+  :func:`population_warnings`).
+
+A quantity the theory does not state for the model is a measurement (no predicted value, no
+tolerance); on a model with another loss than CE the CE theorems are measurements or rows marked
+:data:`NOT_COVERED`.
 """
 from __future__ import annotations
 
@@ -119,8 +125,9 @@ def population_warnings(group, width: int) -> list:
     """Warnings for a population too small for population claims (one line each).
 
     Rule: with ``K`` non-trivial orbits, ``width / K`` (the neurons per orbit if spread evenly)
-    must be at least :data:`MIN_PER_ORBIT`; below it a basin fraction's 95% interval is wider than
-    the fraction itself is large, and chi-square cells fall towards Cochran's minimum of 5.
+    must be at least :data:`MIN_PER_ORBIT`: below it the 95% interval on a fraction ``1/K`` is wider
+    than about ``+-1.96/sqrt(20) = +-44%`` of the fraction (for large ``K``), too wide to tell basins
+    apart, and the chi-square test's expected counts approach Cochran's minimum of 5.
     """
     K = sum(1 for o in group.orbits if not o.is_trivial)
     if K == 0 or width / K >= MIN_PER_ORBIT:
