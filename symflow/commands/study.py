@@ -1,13 +1,14 @@
 """``symflow study NAME``: every prediction of the theory next to its measurement (the main job).
 
     symflow study [NAME] [--width M] [--seed S] [--shared] [--spheres separate|joint] [--t-end T]
-                  [--out DIR] [--json] [--no-figures] [--no-stage2]
+                  [--loss ce|mse] [--out DIR] [--json] [--no-figures] [--no-stage2] [--strict]
 
 Default: F21, 512 neurons, seed 0, unshared embeddings on separate spheres. Writes ``DIR``
 (default ``study-NAME/``): ``report.md``, ``summary.json`` (public contract, see
 :meth:`symflow.study.Study.summary`) and PNG figures when matplotlib is installed. Prints the
-prediction table (or, with ``--json``, the summary). Exit status 0 even when a prediction
-disagrees (that is a finding, reported in the table); 2 for bad input or an unusable ``--out``
+prediction table (or, with ``--json``, the summary) and each warning on stderr (one line). Exit
+status 0 even when a prediction disagrees (that is a finding, reported in the table), 1 then with
+``--strict``; 2 for bad input or an unusable ``--out``
 (checked before computing; see :mod:`symflow.outputs`); 130 after Ctrl-C: an interrupted
 simulation compares nothing and writes a complete report marked as interrupted, a Ctrl-C at any
 other moment writes nothing (the folder keeps its earlier content).
@@ -25,8 +26,12 @@ def register(sub):
     p.add_argument("--width", type=int, default=512, help="number of neurons M (default 512)")
     p.add_argument("--seed", type=int, default=0, help="seed of the uniform initial condition (default 0)")
     p.add_argument("--shared", action="store_true", help="shared embeddings theta1 = theta2")
-    p.add_argument("--spheres", choices=["separate", "joint"], default="separate",
-                   help="separate unit spheres (default) or one joint sphere for [theta1; theta2]")
+    p.add_argument("--spheres", choices=["separate", "joint"], default=None,
+                   help="separate unit spheres (default for ce) or one joint sphere for the two input "
+                        "embeddings (default for unshared mse)")
+    p.add_argument("--loss", choices=["ce", "mse"], default="ce",
+                   help="ce: cross-entropy, every prediction (default); mse: Li2's model with the quadratic "
+                        "activation, end state and energies measured, the CE theorems marked as not covered")
     p.add_argument("--t-end", type=float, default=None,
                    help="final time (default 40 / min Omega*, time unit c = 1)")
     p.add_argument("--out", default=None, metavar="DIR",
@@ -37,11 +42,14 @@ def register(sub):
     p.add_argument("--no-figures", action="store_true", help="do not draw figures")
     p.add_argument("--no-stage2", action="store_true", help="skip the Stage II (scale training) predictions")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--strict", action="store_true",
+                   help="exit status 1 when any prediction disagrees (default: 0, the table reports it)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
     from rich.console import Console
+    from rich.markup import escape
 
     from ..outputs import OutputFolder, safe_name
     from ..study import run_study
@@ -50,10 +58,11 @@ def run(args) -> int:
     quiet = args.json or args.no_progress
     folder = OutputFolder(args.out or f"study-{safe_name(args.name)}", "study",
                           {"group": args.name, "width": args.width, "seed": args.seed, "shared": args.shared,
-                           "spheres": args.spheres, "t_end": args.t_end}, force=args.force)
+                           "spheres": args.spheres, "t_end": args.t_end, "loss": args.loss}, force=args.force)
     study = run_study(args.name, width=args.width, seed=args.seed, shared=args.shared, spheres=args.spheres,
-                      t_end=args.t_end, stage2=not args.no_stage2, progress=not quiet,
-                      log=None if args.json else (lambda m: err.print(f"[dim]{m}[/]", highlight=False)))
+                      t_end=args.t_end, stage2=not args.no_stage2, progress=not quiet, loss=args.loss,
+                      log=None if args.json else (lambda m: err.print(f"[dim]{escape(m)}[/]", highlight=False,
+                                                                      soft_wrap=True)))
     from ..study.report import write_report
 
     folder.interrupted = study.interrupted
@@ -71,7 +80,13 @@ def run(args) -> int:
         for note in study.notes:
             console.print(f"[yellow]{note}[/]")
         console.print(f"report: {out / 'report.md'}  summary: {out / 'summary.json'}", highlight=False)
+    for w in study.warnings:
+        err.print(f"warning: {w}", highlight=False, markup=False, soft_wrap=True)
     if study.interrupted:
         err.print("[yellow]interrupted: the report is marked as such and compares nothing[/]", highlight=False)
         return 130
+    if args.strict and study.disagreed:
+        err.print(f"--strict: {len(study.disagreed)} prediction(s) disagree: "
+                  + "; ".join(p.name for p in study.disagreed), highlight=False, markup=False, soft_wrap=True)
+        return 1
     return 0

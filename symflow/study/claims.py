@@ -15,7 +15,13 @@ module constants, stated in every row:
 * statistical tests at level ``ALPHA`` (the prediction "agrees" when the test does not reject);
 * flawed indicator: ``|measured - predicted| <= 3`` bootstrap standard errors over neurons;
 * Stage II: relative ``STAGE2_TOL`` against the closed-form solution with the measured margin,
-  ``STAGE2_THEORY_TOL`` against GC's leading-order ``log(1 + n(n-1) tau)``.
+  ``STAGE2_THEORY_TOL`` against GC's leading-order ``log(1 + n(n-1) tau)``;
+* population claims want at least ``MIN_PER_ORBIT`` neurons per non-trivial orbit (else a warning,
+  :func:`population_warnings`).
+
+A quantity the theory does not state for the model is a measurement (no predicted value, no
+tolerance); on a model with another loss than CE the CE theorems are measurements or rows marked
+:data:`NOT_COVERED`.
 """
 from __future__ import annotations
 
@@ -49,6 +55,11 @@ NEAR_SHARE = 1e-3
 MAX_FITS = 128
 #: The flawed-indicator fit needs the n^3 logit tensor: groups up to this order.
 MAX_ORDER_LOGITS = 101
+#: Population claims (basin fractions, the uniformity and Haar tests) need at least this many
+#: neurons per non-trivial orbit when spread evenly (:func:`population_warnings`).
+MIN_PER_ORBIT = 20
+#: What the report says about a cross-entropy theorem on a model with another loss.
+NOT_COVERED = "not covered by the theorem (CE)"
 
 
 @dataclass
@@ -110,6 +121,45 @@ def _fraction_row(name, ok: np.ndarray, tol_text: str, detail: str, section: str
                       f"{detail} {k} of {N} neurons (95% Wilson interval {lo:.4f}-{hi:.4f}).", section)
 
 
+def population_warnings(group, width: int) -> list:
+    """Warnings for a population too small for population claims (one line each).
+
+    Rule: with ``K`` non-trivial orbits, ``width / K`` (the neurons per orbit if spread evenly)
+    must be at least :data:`MIN_PER_ORBIT`: below it the 95% interval on a fraction ``1/K`` is wider
+    than about ``+-1.96/sqrt(20) = +-44%`` of the fraction (for large ``K``), too wide to tell basins
+    apart, and the chi-square test's expected counts approach Cochran's minimum of 5.
+    """
+    K = sum(1 for o in group.orbits if not o.is_trivial)
+    if K == 0 or width / K >= MIN_PER_ORBIT:
+        return []
+    k = width / K
+    lo, hi = wilson_interval(int(round(k)), width)
+    return [f"width {width} is too small for population claims: {width} neurons over {K} non-trivial orbits "
+            f"is {k:.3g} per orbit if spread evenly, below the rule of {MIN_PER_ORBIT} per orbit (a fraction "
+            f"1/{K} = {1 / K:.3g} then has a 95% interval {lo:.3g}-{hi:.3g}); basin fractions and the uniformity "
+            f"and Haar tests are weak; use --width {MIN_PER_ORBIT * K} or more."]
+
+
+def _ce_only(data: StudyData, rows: list) -> list:
+    """On a model whose loss is not CE, the CE theorem's rows become measurements (their verdicts
+    dropped, the predicted value and tolerance kept only in the detail)."""
+    if data.model.loss == "ce":
+        return rows
+    out = []
+    for p in rows:
+        ref = (f" The CE theorem would predict {p.predicted} (tolerance: {p.tolerance})."
+               if p.predicted is not None else "")
+        out.append(Prediction(p.name, None, p.measured, None, None,
+                              f"{p.detail} Measured only: {NOT_COVERED}; this model's loss is "
+                              f"{data.model.loss}.{ref}", p.section, extra=p.extra))
+    return out
+
+
+def _not_covered(name: str, section: str, data: StudyData, why: str = "") -> Prediction:
+    return Prediction(name, None, None, None, None,
+                      f"Not checked: {NOT_COVERED}; this model's loss is {data.model.loss}.{why}", section)
+
+
 def _outliers(data: StudyData, idx: np.ndarray) -> str:
     """Describe neurons that miss a prediction: their Omega / Omega* and whether they are at rest
     (Riemannian gradient below the run's tolerance: then they sit at another stationary point)."""
@@ -134,7 +184,7 @@ def single_orbit(data: StudyData) -> list:
                         f"Energy share of each neuron's top orbit at t = {data.run.t[-1]:.6g}: min "
                         f"{share.min():.3g}.", "end state")
     row.extra = {"share": share}
-    return [row]
+    return _ce_only(data, [row])
 
 
 def rank_one_and_alignment(data: StudyData) -> list:
@@ -153,11 +203,18 @@ def rank_one_and_alignment(data: StudyData) -> list:
         rows.append(r)
     if np.any(quat):
         rq = rank[quat]
-        rows.append(Prediction("sigma2/sigma1 on quaternionic orbits (measured)", "no rank-one equilibrium",
-                               float(np.median(rq)), "measurement", None,
+        rows.append(Prediction("sigma2/sigma1 on quaternionic orbits (measured)", None,
+                               float(np.median(rq)), None, None,
+                               "The theory states no rank-one equilibrium here; median reported. "
                                f"{int(quat.sum())} neurons on quaternionic orbits: sigma2/sigma1 quantiles 5/50/95% "
                                f"{np.quantile(rq, 0.05):.3g} / {np.median(rq):.3g} / {np.quantile(rq, 0.95):.3g} "
                                "(a quaternionic block cannot be rank one on a real signal).", "end state"))
+    if data.model.neuron.output_name is None:
+        rows = _ce_only(data, rows)
+        rows.append(_not_covered("aligned: all three cosines = 1 (fraction)", "end state", data,
+                                 " The cosines need the output vector xi, which this model has not."))
+        rows[0].extra = {"rank": rank, "cos": cos, "quaternionic": quat}
+        return rows
     rows.append(_fraction_row("aligned: all three cosines = 1 (fraction)", cos > 1 - COS_TOL,
                               f"all with min cosine > 1 - {COS_TOL:g}",
                               f"Cosines (xi, th2 th1), (th1, th2* xi), (th2, xi th1*) on the dominant block: "
@@ -167,9 +224,20 @@ def rank_one_and_alignment(data: StudyData) -> list:
 
 
 def omega_star(data: StudyData) -> list:
-    """``Omega*`` per class of populated orbits: exact value vs the neurons' final energies."""
+    """``Omega*`` per class of populated orbits: exact value vs the neurons' final energies (for a
+    model without derived equilibria, the final energies per populated orbit as measurements)."""
     rows = []
     om = data.run["omega"][-1]
+    if data.model.loss != "ce":
+        for o in data.populated():
+            idx = data.members(o)
+            rows.append(Prediction(f"final energy E on {o.display_label} (measured)", None, float(np.median(om[idx])),
+                                   None, None,
+                                   f"Median final energy of the {idx.size} neurons on this orbit (d = {o.dim}, "
+                                   f"{o.type}); range {om[idx].min():.10g} to {om[idx].max():.10g}. The equilibrium "
+                                   f"value Omega* is {NOT_COVERED}; this model's loss is {data.model.loss}.",
+                                   "energies"))
+        return rows
     for label, orbs, idx in data.classes():
         eq = data.equilibria[orbs[0].id]
         pred = eq.omega_star_float
@@ -228,6 +296,9 @@ def rates(data: StudyData) -> list:
     and the linear rate is reached only once ``Omega ~ Omega*``), and before the neuron's
     equilibrium time (after it the integrator may freeze the neuron's chunk).
     """
+    if data.model.loss != "ce":
+        return [_not_covered("decay rates at the equilibria", "rates", data,
+                             " The tangent spectrum is derived at GC's equilibria of the CE energy.")]
     rows = []
     series = rate_series(data)
     t = data.run.t
@@ -250,7 +321,7 @@ def rates(data: StudyData) -> list:
                     "phase": "phase-alignment rate"}[kind] + f" on {label}"
             units = pred / data.equilibria[o.id].omega_star_float
             if good.size < 3:
-                rows.append(Prediction(name, pred, None, f"relative {RATE_TOL:g}", None,
+                rows.append(Prediction(name, pred, None, f"relative {RATE_TOL:g}", None,  # not checked
                                        f"Too few neurons with a usable fit window ({good.size} of {idx.size}): the "
                                        f"deviation must pass {FIT_WINDOWS[kind][0]:g} after the neuron is near "
                                        f"equilibrium; increase the width or --t-end.", "rates"))
@@ -281,12 +352,12 @@ def basins(data: StudyData) -> list:
         lo, hi = wilson_interval(k, M)
         table[o.display_label] = (k / M, lo, hi)
         if len(nontrivial) <= 12:
-            rows.append(Prediction(f"basin fraction of {o.display_label}", None, k / M, "measurement", None,
+            rows.append(Prediction(f"basin fraction of {o.display_label}", None, k / M, None, None,
                                    f"{k} of {M} neurons (d = {o.dim}, {o.type}); 95% Wilson interval "
                                    f"{lo:.4f}-{hi:.4f}. Basin sizes are measured, not predicted.", "basins"))
     if len(nontrivial) > 12:
         rows.append(Prediction("basin fractions (populated orbits)", None,
-                               {k: v[0] for k, v in table.items()}, "measurement", None,
+                               {k: v[0] for k, v in table.items()}, None, None,
                                f"{len(table)} of {len(nontrivial)} orbits populated; intervals in the report.",
                                "basins"))
     if rows:
@@ -299,6 +370,9 @@ def population_law(data: StudyData) -> list:
     """docs/theory.md section 6: uniform over non-trivial conjugate pairs, Haar-uniform phases."""
     if not data.abelian:
         return []
+    if data.model.loss != "ce":
+        return [_not_covered("population law: uniform pairs, Haar-uniform phases", "population law (abelian)",
+                             data)]
     orbits = [o for o in data.run.orbits if o.type == "complex"]
     real = [o for o in data.run.orbits if o.type == "real"]
     all_counts = np.bincount(data.final_orbit, minlength=len(data.run.orbits))
@@ -315,7 +389,7 @@ def population_law(data: StudyData) -> list:
         k = int(sum(all_counts[o.id] for o in real))
         share = len(real) / (len(real) + len(orbits))
         lo, hi = wilson_interval(k, M)
-        rows.append(Prediction("neurons on real characters (measured)", share, k / M, "measurement", None,
+        rows.append(Prediction("neurons on real characters (measured)", None, k / M, None, None,
                                f"{len(real)} real (order-2) characters have no phase and their own Omega*, so the "
                                f"pair law does not cover them; uniform over all non-trivial orbits would give "
                                f"{share:.4g}, measured {k}/{M} (95% Wilson interval {lo:.4f}-{hi:.4f}).",
@@ -350,8 +424,11 @@ def flawed_indicator(data: StudyData, seed: int = 0) -> list:
     G = data.group
     if not data.abelian:
         return []
+    if data.model.loss != "ce":
+        return [_not_covered("flawed indicator", "mechanism (abelian)", data,
+                             " The indicator weights are those of the CE network's output vector xi.")]
     if G.order > MAX_ORDER_LOGITS:
-        return [Prediction("flawed indicator", None, None, "-", None,
+        return [Prediction("flawed indicator", None, None, None, None,
                            f"skipped: the fit needs the n^3 = {G.order ** 3} logit tensor (n <= {MAX_ORDER_LOGITS}).",
                            "mechanism (abelian)")]
     th1, th2, xi = _final_parameters(data)
@@ -392,14 +469,16 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
     """Directions frozen at the simulated end state, tied scale trained on the summed loss."""
     G = data.group
     n = G.order
+    if data.model.loss != "ce":
+        return [_not_covered("Stage II", "stage II", data, " Stage II trains the scale of the CE network.")]
     if n > MAX_ORDER_LOGITS:
-        return [Prediction("Stage II", None, None, "-", None,
+        return [Prediction("Stage II", None, None, None, None,
                            f"skipped: the frozen logits over the whole table have n^3 = {n ** 3} entries "
                            f"(n <= {MAX_ORDER_LOGITS}).", "stage II")]
     th1, th2, xi = _final_parameters(data)
     net = TwoLayerNetwork.from_params(G, th1, None if data.model.shared else th2, xi, scale=1.0)
     if net.accuracy() < 1.0:
-        return [Prediction("Stage II", None, None, "-", None,
+        return [Prediction("Stage II", None, None, None, None,
                            f"skipped: the Stage I population classifies only {net.accuracy():.3f} of the table, so "
                            "the loss cannot fall below eps by scaling (a margin is needed).", "stage II")]
     kappa, spread = measured_margin(net)
@@ -423,8 +502,14 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
     uniform = (f" The population's smallest pair margin is {ratio:.3g} x the mean (relative spread {spread:.3g}); "
                "the uniform-margin law is exact for the phase-averaged (infinite-width) population.")
 
-    def verdict(ok):
-        return bool(ok) if stated else None
+    def row(name, predicted, measured, tolerance, ok, detail, section, extra=None) -> Prediction:
+        """A stated claim; outside GC's scope a measurement, the closed form's value only a reference."""
+        if not stated:
+            detail += (f" Reference value of the formula (not a prediction for this model): "
+                       f"{predicted:.6g} (tolerance it would be held to: {tolerance}).")
+            ok = None
+        return Prediction(name, predicted, measured, tolerance, None if ok is None else bool(ok), detail, section,
+                          extra=extra or {})
 
     rows = []
     if stated:
@@ -435,8 +520,8 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
                                "table of f[y] - mean_{h != y} f[h] at a = 1." + uniform, "stage II"))
     a_pred = pred.scale(t)
     rel = float(np.max(np.abs(flow.a[1:] - a_pred[1:]) / a_pred[1:]))
-    rows.append(Prediction("Stage II: tied scale a(t), closed form with the measured margin", float(a_pred[-1]),
-                           float(flow.a[-1]), f"relative {STAGE2_TOL:g} (whole curve)", verdict(rel <= STAGE2_TOL),
+    rows.append(row("Stage II: tied scale a(t), closed form with the measured margin", float(a_pred[-1]),
+                           float(flow.a[-1]), f"relative {STAGE2_TOL:g} (whole curve)", rel <= STAGE2_TOL,
                            f"Gradient flow of the summed cross-entropy in the tied scale, directions frozen at the "
                            f"Stage I end state (exact 1-d ODE, DOP853). Closed form e^u + m u = n^2 kappa^2 m t "
                            f"(u = kappa a, m = n-1) assumes every pair has margin kappa = {kappa:.4g}; largest "
@@ -444,16 +529,16 @@ def stage2(data: StudyData, eps: float = STAGE2_EPS) -> list:
                            "stage II", extra={"t": t, "a": flow.a, "a_pred": a_pred, "loss": flow.loss, "tau": tau}))
     u_end = kappa * flow.a[-1]
     theory = float(np.log1p(n * (n - 1) * tau[-1]))
-    rows.append(Prediction("Stage II: GC's a ~ log(1 + n(n-1) tau)", theory, float(u_end),
+    rows.append(row("Stage II: GC's a ~ log(1 + n(n-1) tau)", theory, float(u_end),
                            f"relative {STAGE2_THEORY_TOL:g}",
-                           verdict(abs(u_end - theory) <= STAGE2_THEORY_TOL * theory),
+                           abs(u_end - theory) <= STAGE2_THEORY_TOL * theory,
                            f"docs/theory.md section 6 states no units: compared as the margin u = kappa a against "
                            f"log(1 + n(n-1) tau) in the clock tau = n kappa^2 t (summed loss), where it holds at "
                            f"leading order; at tau = {tau[-1]:.4g}." + scope, "stage II"))
     measured_tau, reached = _time_to_loss(net, flow, eps, n * kappa ** 2)
-    rows.append(Prediction(f"Stage II: summed CE < {eps:g} once tau >~ (n/eps)(1 + (n-1)^-2)", tau_bound,
+    rows.append(row(f"Stage II: summed CE < {eps:g} once tau >~ (n/eps)(1 + (n-1)^-2)", tau_bound,
                            measured_tau, "measured time <= stated time",
-                           verdict(measured_tau is not None and measured_tau <= tau_bound),
+                           measured_tau is not None and measured_tau <= tau_bound,
                            f"First tau at which the summed cross-entropy over the table falls below eps = {eps:g} "
                            f"({reached}); exact uniform-margin time "
                            f"{float(pred.time_to_loss(eps) * n * kappa ** 2):.5g}." + uniform + scope, "stage II"))

@@ -1,21 +1,49 @@
 """Figures of a study (PNG, matplotlib from the ``plot`` extra; Agg backend, no display needed).
 
 * ``energy.png``: population mean energy share per irrep orbit over time (log scale);
-* ``alignment.png``: histograms of ``log10(sigma2/sigma1)`` and ``log10(1 - min cosine)`` at the end;
-* ``phases.png`` (abelian): each neuron's phases on the unit circle, coloured by frequency;
+* ``alignment.png``: histograms of ``log10(sigma2/sigma1)`` and ``log10(1 - min cosine)`` at the end,
+  over the neurons where the quantity is positive (exact zeros, e.g. 1-dimensional blocks, have no
+  logarithm: they are counted in the axis label, never drawn at a placeholder value);
+* ``phases.png`` (abelian): each neuron's phases on the unit circle, coloured by frequency (legend);
 * ``rates.png``: decaying deviations of sample neurons on a log scale with the fitted and the
-  predicted slopes;
+  predicted slopes (y axis: the deviation fitted);
 * ``orbits.png``: fraction of neurons per orbit with 95% Wilson intervals;
 * ``stage2.png``: Stage II scale and loss against the closed form.
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
 
 NO_MATPLOTLIB = ("NOTE Figures need matplotlib, which is not installed: install the plot extra "
                  "(`pip install -e \".[plot]\"`) and run the study again. All numbers are in summary.json.")
+
+
+#: The y axis of each panel of ``rates.png``: the deviation whose decay is fitted.
+RATE_YLABEL = {"competition": "sqrt(1 - top-orbit share)", "rank": "sigma2/sigma1", "phase": "|arg tr(xi* th2 th1)|"}
+
+
+def _positive(y) -> np.ndarray:
+    """``y`` with non-positive and non-finite values masked (NaN: not drawn on a log axis)."""
+    y = np.asarray(y, dtype=float)
+    return np.where(np.isfinite(y) & (y > 0), y, np.nan)
+
+
+def figure_objects(study) -> list:
+    """``[(figure, file name, caption)]`` of the study, not yet saved (tests read them)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = []
+    for fn in (_energy, _alignment, _phases, _rates, _orbits, _stage2):
+        res = fn(study, plt)
+        if res is not None:
+            out.append(res)
+    return out
 
 
 def write_figures(study, out: Path) -> list:
@@ -30,12 +58,9 @@ def write_figures(study, out: Path) -> list:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     figs = []
-    for fn in (_energy, _alignment, _phases, _rates, _orbits, _stage2):
-        res = fn(study, plt)
-        if res is None:
-            continue
-        fig, name, caption = res
-        fig.tight_layout()
+    for fig, name, caption in figure_objects(study):
+        if name != "phases.png":           # its legend sits in a margin kept by subplots_adjust
+            fig.tight_layout()
         fig.savefig(out / name, dpi=110)
         plt.close(fig)
         figs.append((f"{out.name}/{name}", caption))
@@ -49,7 +74,7 @@ def _energy(study, plt):
     order = np.argsort(-mean[-1])
     for j in order[:10]:
         o = run.orbits[j]
-        ax.semilogy(run.t, np.maximum(mean[:, j], 1e-18), label=f"{o.display_label} (d={o.dim})")
+        ax.semilogy(run.t, _positive(mean[:, j]), label=f"{o.display_label} (d={o.dim})")
     ax.set_xlabel("t (c = 1)")
     ax.set_ylabel("mean energy share")
     ax.set_ylim(1e-17, 1.5)
@@ -61,13 +86,23 @@ def _energy(study, plt):
 def _alignment(study, plt):
     run = study.data.run
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
-    r = np.log10(np.maximum(run["rank_ratio"][-1], 1e-18))
-    c = np.log10(np.maximum(1.0 - run["cos_min"][-1], 1e-18))
-    axes[0].hist(r, bins=40, color="tab:blue")
-    axes[0].set_xlabel("log10 sigma2/sigma1 (1-dim blocks: -18)")
-    axes[1].hist(c, bins=40, color="tab:green")
-    axes[1].set_xlabel("log10 (1 - min alignment cosine)")
-    for ax in axes:
+    panels = ((run["rank_ratio"][-1], "log10 sigma2/sigma1", "tab:blue"),
+              (1.0 - run["cos_min"][-1], "log10 (1 - min alignment cosine)", "tab:green"))
+    for ax, (v, label, colour) in zip(axes, panels):
+        v = np.asarray(v, dtype=float)
+        pos = np.isfinite(v) & (v > 0)
+        zero = int(np.count_nonzero(np.isfinite(v) & (v <= 0)))
+        if pos.any():
+            ax.hist(np.log10(v[pos]), bins=40, color=colour)
+        else:
+            ax.text(0.5, 0.5, f"all {zero} values are exactly 0" if zero else "no values", ha="center",
+                    va="center", transform=ax.transAxes)
+        extra = []
+        if zero:
+            extra.append(f"{zero} exactly 0, not drawn")
+        if np.count_nonzero(~np.isfinite(v)):
+            extra.append(f"{int(np.count_nonzero(~np.isfinite(v)))} undefined")
+        ax.set_xlabel(label + (f" ({'; '.join(extra)})" if extra else ""), fontsize=8)
         ax.set_ylabel("neurons")
     fig.suptitle(f"{study.name}: rank-one and alignment at t = {run.t[-1]:.4g}")
     return fig, "alignment.png", "Histograms of the rank-one ratio and of the alignment defect at the end of the run."
@@ -83,14 +118,24 @@ def _phases(study, plt):
     names = [k for k in ("phi1", "phi2", "phi") if k in ph]
     if not names:
         names = ["phi1"]
-    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(names), figsize=(3.6 * len(names) + 1.6, 3.6), squeeze=False)
+    labels = {o.id: o.display_label for o in run.orbits}
+    cmap = plt.get_cmap("tab20")
+    shown = np.unique(dom)
     for ax, nm in zip(axes[0], names):
         a = ph[nm]
-        rad = 1.0 + 0.04 * (dom - dom.min())
-        ax.scatter(rad * np.cos(a), rad * np.sin(a), c=dom, s=6, cmap="tab20")
+        for i, k in enumerate(shown):
+            sel = dom == k
+            rad = 1.0 + 0.04 * i
+            ax.scatter(rad * np.cos(a[sel]), rad * np.sin(a[sel]), s=6, color=cmap(i % 20),
+                       label=f"{labels.get(int(k), k)} ({int(sel.sum())})")
         ax.set_aspect("equal")
         ax.set_title(nm)
         ax.axis("off")
+    handles, leg_labels = axes[0][-1].get_legend_handles_labels()
+    fig.legend(handles[:20], leg_labels[:20], title="frequency (neurons)", fontsize=7, title_fontsize=7,
+               loc="center right", markerscale=2)
+    fig.subplots_adjust(right=0.8)
     fig.suptitle(f"{study.name}: phases on the circle (radius and colour: frequency)")
     return fig, "phases.png", "Each neuron's phase on its frequency; Haar-uniform phases fill each ring evenly."
 
@@ -113,7 +158,7 @@ def _rates(study, plt):
         kind = p.extra["kind"]
         Y = series[kind][:, p.extra["neurons"][:6]]
         for j in range(Y.shape[1]):
-            ax.semilogy(t, np.maximum(Y[:, j], 1e-18), lw=0.8, alpha=0.7)
+            ax.semilogy(t, _positive(Y[:, j]), lw=0.8, alpha=0.7)
         hi, lo = FIT_WINDOWS[kind]
         ax.axhspan(lo, hi, color="0.9", zorder=0)
         y0 = Y[:, 0]
@@ -124,8 +169,9 @@ def _rates(study, plt):
             if p.measured is not None:
                 ax.semilogy(tt, y0[k[0]] * np.exp(p.measured * (tt - tt[0])), "r:", lw=1.2, label="median fit")
         ax.set_ylim(1e-16, 10)
-        ax.set_title(p.name, fontsize=8)
-        ax.set_xlabel("t")
+        ax.set_title(textwrap.fill(p.name, 48), fontsize=8)
+        ax.set_xlabel("t (c = 1)")
+        ax.set_ylabel(RATE_YLABEL[kind], fontsize=8)
         ax.legend(fontsize=6)
     return fig, "rates.png", ("Decaying deviations of sample neurons (log scale), the fit window (grey), the predicted "
                               "slope (dashed) and the median fitted slope (dotted).")

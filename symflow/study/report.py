@@ -8,7 +8,10 @@ import numpy as np
 
 from .predictions import _jsonable
 
-VERDICT_MD = {True: "agrees", False: "**DISAGREES**", None: "measured"}
+VERDICT_MD = {"agrees": "agrees", "disagrees": "**DISAGREES**", "measured": "measured",
+              "not checked": "not checked"}
+LOSS_TEXT = {"ce": "cross-entropy in the small-logit regime (GC; energy Omega)",
+             "mse": "Li2's sample-centred MSE (energy E; the CE theorems do not cover it)"}
 
 
 def fmt(v) -> str:
@@ -24,34 +27,73 @@ def fmt(v) -> str:
         return f"{v:.6g}" if v == 0 or 1e-4 <= abs(v) < 1e6 else f"{v:.4e}"
     if isinstance(v, (int, np.integer)):
         return str(int(v))
+    if isinstance(v, np.ndarray):
+        v = v.tolist()
     if isinstance(v, (list, tuple)):
         return "(" + ", ".join(fmt(x) for x in v) + ")"
     if isinstance(v, dict):
         items = list(v.items())
         body = ", ".join(f"{k}: {fmt(x)}" for k, x in items[:8])
         return "{" + body + (", ..." if len(items) > 8 else "") + "}"
-    return str(v)
+    if isinstance(v, str):
+        return v
+    return readable(v)
+
+
+def readable(obj) -> str:
+    """A sentence for an object, never its ``<Class ...>`` repr: its ``describe()`` or ``summary()``
+    text when it has one, else its class and public fields in words."""
+    for attr in ("describe", "summary"):
+        f = getattr(obj, attr, None)
+        if callable(f):
+            try:
+                text = f()
+            except TypeError:
+                continue
+            if isinstance(text, str):
+                return text
+    text = str(obj)
+    if not (text.startswith("<") or " object at 0x" in text):
+        return text
+    if hasattr(obj, "__dataclass_fields__"):
+        names = list(obj.__dataclass_fields__)
+    else:
+        names = [k for k in getattr(obj, "__dict__", {}) if not k.startswith("_")]
+    words = []
+    for k in names[:8]:
+        v = getattr(obj, k, None)
+        if isinstance(v, np.ndarray) and v.size > 8:
+            continue
+        words.append(f"{k} {fmt(v)}")
+    name = type(obj).__name__
+    return f"{name} with " + ", ".join(words) if words else f"a {name}"
 
 
 def rich_table(study):
     from rich.table import Table
 
-    t = Table(title=f"symflow study {study.name}: {study.agreed} agree, {len(study.disagreed)} disagree, "
-                    f"{sum(p.agrees is None for p in study.predictions)} measured only", title_justify="left")
+    t = Table(title=f"symflow study {study.name}: {totals_text(study)}", title_justify="left")
     for col in ("section", "prediction", "predicted", "measured", "tolerance", "verdict"):
         t.add_column(col, overflow="fold")
-    style = {True: "green", False: "bold red", None: "cyan"}
+    style = {"agrees": "green", "disagrees": "bold red", "measured": "cyan", "not checked": "yellow"}
     for p in study.predictions:
-        t.add_row(p.section, p.name, fmt(p.predicted), fmt(p.measured), str(p.tolerance),
-                  f"[{style[p.agrees]}]{p.verdict}[/]")
+        t.add_row(p.section, p.name, fmt(p.predicted), fmt(p.measured), fmt(p.tolerance),
+                  f"[{style[p.verdict_key]}]{p.verdict}[/]")
     return t
+
+
+def totals_text(study) -> str:
+    """``"12 agree, 0 disagree, 5 measured only, 1 not checked"``."""
+    t = study.totals
+    return (f"{t['agrees']} agree, {t['disagrees']} disagree, {t['measured']} measured only, "
+            f"{t['not checked']} not checked")
 
 
 def markdown_table(study) -> str:
     lines = ["| section | prediction | predicted | measured | tolerance | verdict |",
              "|---|---|---|---|---|---|"]
     for p in study.predictions:
-        cells = [p.section, p.name, fmt(p.predicted), fmt(p.measured), str(p.tolerance), VERDICT_MD[p.agrees]]
+        cells = [p.section, p.name, fmt(p.predicted), fmt(p.measured), fmt(p.tolerance), VERDICT_MD[p.verdict_key]]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 
@@ -63,7 +105,7 @@ def _settings_md(study) -> str:
     return "\n".join([
         f"- model: group **{study.name}** (order {m['order']}), "
         f"{'shared' if m['shared'] else 'unshared'} embeddings, {m['spheres']} spheres, activation "
-        f"`{m['activation']}`, loss `{m['loss']}` (small-logit energy Omega)",
+        f"`{m['activation']}`, loss `{m['loss']}`: {LOSS_TEXT.get(m['loss'], m['loss'])}",
         f"- population: {s['width']} neurons, {s['init']}, seed {s['seed']}",
         f"- integration: geometric (retraction) DOPRI5, rtol {run['integrator']['rtol']:g}, atol "
         f"{run['integrator']['atol']:g}, max step {run['integrator']['max_step']:.4g}; equilibrium tolerance "
@@ -85,21 +127,26 @@ def report_markdown(study, figures: list) -> str:
     parts = [f"# symflow study {study.name}", "",
              "Every prediction of the theory for this model next to the measurement on a simulated population. "
              "'agrees' means within the stated tolerance; 'measured' marks quantities the theory does not "
-             "predict (reported with confidence intervals).", "", "## Settings", "", _settings_md(study), ""]
+             "predict (reported without a predicted value or tolerance, with confidence intervals); 'not checked' "
+             "marks a prediction that could not be compared (the row says why).", "",
+             f"Loss: **{study.settings['model']['loss']}**, "
+             f"{LOSS_TEXT.get(study.settings['model']['loss'], study.settings['model']['loss'])}.", "",
+             "## Settings", "", _settings_md(study), ""]
+    if getattr(study, "warnings", None):
+        parts += ["## Warnings", ""] + [f"- **Warning**: {w}" for w in study.warnings] + [""]
     if study.notes:
         parts += ["## Notes", ""] + [f"- {n}" for n in study.notes] + [""]
     if getattr(study, "interrupted", False) and not study.predictions:
         parts += ["## Summary", "", "**Interrupted**: the run did not finish, so no prediction was compared "
                   "(see Notes); run again without interrupting for the comparison.", ""]
     else:
-        parts += ["## Summary", "", markdown_table(study), ""]
+        parts += ["## Summary", "", f"Totals: {totals_text(study)}.", "", markdown_table(study), ""]
     parts += ["## Details", ""]
     for sec in sections:
         parts += [f"### {sec}", ""]
         for p in study.predictions:
             if p.section == sec:
-                parts += [f"- **{p.name}** ({VERDICT_MD[p.agrees]}): predicted {fmt(p.predicted)}, measured "
-                          f"{fmt(p.measured)}, tolerance {p.tolerance}. {p.detail}"]
+                parts += [f"- **{p.name}** ({VERDICT_MD[p.verdict_key]}): {_statement(p)} {p.detail}"]
         parts.append("")
     parts += ["## Figures", ""]
     if figures and isinstance(figures[0], str) and figures[0].startswith("NOTE"):
@@ -108,6 +155,15 @@ def report_markdown(study, figures: list) -> str:
         for path, caption in figures:
             parts += [f"![{caption}]({path})", "", f"*{caption}*", ""]
     return "\n".join(parts)
+
+
+def _statement(p) -> str:
+    """The row's numbers in words: a measurement states no prediction or tolerance."""
+    if p.verdict_key == "measured":
+        return f"measured {fmt(p.measured)} (no prediction of the theory)."
+    if p.verdict_key == "not checked":
+        return (f"predicted {fmt(p.predicted)}, not measured." if p.predicted is not None else "not compared.")
+    return f"predicted {fmt(p.predicted)}, measured {fmt(p.measured)}, tolerance {fmt(p.tolerance)}."
 
 
 def write_report(study, out: Path, figures: bool = True) -> Path:

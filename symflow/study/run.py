@@ -18,6 +18,12 @@ into rounding, after the transient. The run stops earlier once every neuron's Ri
 gradient is below ``1e-11 n^-3/2``. Ctrl-C during the simulation ends it; an interrupted study
 compares no prediction (an unfinished run is not a measurement of the end state) and its report
 says so.
+
+``loss="mse"`` studies Li2's model (quadratic activation): the CE theorems do not cover it, so
+the end state, the energies and the basins are measurements, the other claims rows "not covered
+by the theorem (CE)" (:data:`~symflow.study.claims.NOT_COVERED`). A width below
+:data:`~symflow.study.claims.MIN_PER_ORBIT` neurons per non-trivial orbit adds a warning
+(:func:`~symflow.study.claims.population_warnings`).
 """
 from __future__ import annotations
 
@@ -37,18 +43,27 @@ from ..theory.equilibria import equilibrium
 from ..theory.model import Model
 from ..theory.rates import spectrum
 from . import claims as claims_mod
-from .predictions import Prediction
+from .predictions import Prediction, totals
 from .trajectory import STUDY_N_SAVE, run_observed
 
 DEFAULT_GROUP = "F21"
 DEFAULT_WIDTH = 512
 T_END_OMEGA = 40.0
+#: Losses a study supports (``"mse"``: Li2's model; CE-only theorems are shown as not covered).
+STUDY_LOSSES = ("ce", "mse")
+#: Default final time of an MSE study, ``T_END_MSE / n`` (time unit c = 1): the MSE energies of the
+#: single-orbit end states are of order ``n`` (measured ``n/4`` and ``n/2``), so this is about
+#: ``40 / E``; Z5, Z7 and S3 populations reach their end state by t = 5.
+T_END_MSE = 160.0
 
 
 def study_t_end(model) -> float:
     """The study's default final time ``T_END_OMEGA / min Omega*`` over the non-trivial orbits (one
-    equilibrium per ``(dim, type)`` class: ``Omega*`` depends on the orbit only through them)."""
+    equilibrium per ``(dim, type)`` class: ``Omega*`` depends on the orbit only through them);
+    ``T_END_MSE / n`` for the MSE model (no derived equilibria)."""
     G = model.group
+    if model.loss != "ce":
+        return T_END_MSE / G.order
     seen, best = {}, np.inf
     for o in G.orbits:
         if o.is_trivial:
@@ -70,6 +85,7 @@ class Study:
     predictions: list
     timings: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
 
     # --------------------------------------------------------------- views
     @property
@@ -80,12 +96,20 @@ class Study:
     def disagreed(self) -> list:
         return [p for p in self.predictions if p.agrees is False]
 
+    @property
+    def totals(self) -> dict:
+        """Rows per verdict: ``{"agrees", "disagrees", "measured", "not checked", "rows"}``."""
+        return totals(self.predictions)
+
     def summary(self) -> dict:
         """The public ``summary.json`` contract:
         ``{"group", "width", "seed", "settings", "predictions": [{"name", "predicted", "measured",
-        "tolerance", "agrees", "detail"}]}``."""
+        "tolerance", "agrees", "detail", "section", "verdict"}], "totals", "warnings"}``
+        (``totals``: rows per verdict; ``warnings``: one line each, e.g. a width too small for
+        population claims)."""
         return {"group": self.name, "width": int(self.settings["width"]), "seed": int(self.settings["seed"]),
-                "settings": self.settings, "predictions": [p.to_json() for p in self.predictions]}
+                "settings": self.settings, "predictions": [p.to_json() for p in self.predictions],
+                "totals": self.totals, "warnings": list(self.warnings)}
 
     def table(self, console=None):
         """Print the predictions as a rich table."""
@@ -117,7 +141,7 @@ class Study:
         """The parameters recorded in the output folder's marker."""
         s = self.settings
         return {"group": self.name, "width": s["width"], "seed": s["seed"], "shared": s["shared"],
-                "spheres": s["spheres"], "t_end": s["t_end"]}
+                "spheres": s["spheres"], "t_end": s["t_end"], "loss": s["model"]["loss"]}
 
     def __repr__(self) -> str:
         return (f"<Study {self.name}: {len(self.predictions)} predictions, {self.agreed} agree, "
@@ -130,21 +154,29 @@ class Study:
 
 
 def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int = 0, shared: bool = False,
-              spheres: str = "separate", t_end: float | None = None, n_save: int = STUDY_N_SAVE,
-              stage2: bool = True, progress: bool = True, log=None) -> Study:
+              spheres: str | None = None, t_end: float | None = None, n_save: int = STUDY_N_SAVE,
+              stage2: bool = True, progress: bool = True, log=None, loss: str = "ce") -> Study:
     """Run the whole study for the group ``name`` (see the module docstring); returns a :class:`Study`.
 
+    ``loss``: ``"ce"`` (GC, every prediction) or ``"mse"`` (Li2's model with the quadratic
+    activation: the end state and energies are measured, the CE theorems are shown as not covered).
+    ``spheres``: ``None`` is the neuron's default (separate, or joint for unshared MSE).
     ``log(message)`` is called with progress messages (the CLI prints them).
     """
     say = log or (lambda msg: None)
-    if spheres not in SPHERES:
+    if spheres is not None and spheres not in SPHERES:
         raise SymflowError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
+    if not isinstance(loss, str) or loss.lower() not in STUDY_LOSSES:
+        raise SymflowError(f"loss must be one of {', '.join(STUDY_LOSSES)} (a study supports cross-entropy and "
+                           f"Li2's MSE with the quadratic activation), got {loss!r}")
+    loss = loss.lower()
     if isinstance(n_save, bool) or not isinstance(n_save, (int, np.integer)) or n_save < 11:
         raise SymflowError(f"n_save must be an integer >= 11 (rate fits need dense samples), got {n_save!r}")
     timings = {}
     t0 = time.perf_counter()
     G = get_group(name)
-    model = Model(G, shared=shared, spheres=spheres)
+    model = Model(G, shared=shared, spheres=spheres, loss=loss)
+    spheres = model.spheres
     timings["group_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -170,9 +202,9 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
     t0 = time.perf_counter()
     data = claims_mod.StudyData(model, run, {}, {}, seed)
     checked = set()
-    if not interrupted:
+    if not interrupted and model.loss == "ce":
         say("deriving equilibria and spectra of the populated orbits")
-    for o in (() if interrupted else data.populated()):
+    for o in (() if interrupted or model.loss != "ce" else data.populated()):
         eq = equilibrium(model, o)
         cls = (o.dim, o.type)
         data.equilibria[o.id] = eq
@@ -195,7 +227,9 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
                 "time_unit": "c = 1", "init": "uniform on the spheres (seeded)", "run": run.info,
                 "tolerances": {k: getattr(claims_mod, k) for k in ("SHARE_TOL", "RANK_TOL", "COS_TOL", "OMEGA_TOL",
                                                                     "RATE_TOL", "ALPHA", "STAGE2_TOL",
-                                                                    "STAGE2_THEORY_TOL", "STAGE2_EPS")},
+                                                                    "STAGE2_THEORY_TOL", "STAGE2_EPS",
+                                                                    "MIN_PER_ORBIT")},
                 "fit_windows": claims_mod.FIT_WINDOWS, "versions": versions(), "symflow": __version__,
                 "timings_s": {k: round(v, 3) for k, v in timings.items()}}
-    return Study(G.name, settings, data, predictions, timings, notes)
+    warnings = claims_mod.population_warnings(G, int(width))
+    return Study(G.name, settings, data, predictions, timings, notes, warnings)

@@ -10,7 +10,8 @@ r"""A population run recorded as observables, not as parameter arrays.
 * ``cos_min``: the smallest of the three alignment cosines on that block;
 * ``phase``: ``|arg tr(xi_hat^* theta2_hat theta1_hat)|`` on that block (the angle the
   phase-alignment mode rotates; for abelian groups it is ``|D|``, the misalignment);
-* ``omega``: the neuron's energy ``Omega``;
+  ``cos_min`` and ``phase`` are NaN for the MSE model (no output vector ``xi``);
+* ``omega``: the neuron's energy ``Omega`` (for MSE, Li2's ``E``);
 * ``orbit_mean``: the population mean of the shares per orbit, ``(#orbits,)``.
 
 :func:`run_observed` integrates the reduced flow (geometric integrator, same defaults as
@@ -56,9 +57,14 @@ def observe(state: FourierState, flow) -> dict:
     share = obs.orbit_share(state)
     top = obs.dominant_orbit(state, share)
     rank = np.max(np.stack(list(obs.rank_ratio(state, top).values())), axis=0)
-    cos_min = np.min(obs.alignment(state, top), axis=1)
+    roles = flow.model.neuron.roles
+    if roles[2] is None:      # MSE: no output vector, so no alignment cosines and no trace phase
+        cos_min = phase = np.full(state.width, np.nan)
+    else:
+        cos_min = np.min(obs.alignment(state, top), axis=1)
+        phase = _trace_phase(state, top, roles)
     return {"top_orbit": top.astype(np.int32), "top_share": share[np.arange(state.width), top],
-            "rank_ratio": rank, "cos_min": cos_min, "phase": _trace_phase(state, top, flow.model.neuron.roles),
+            "rank_ratio": rank, "cos_min": cos_min, "phase": phase,
             "omega": flow.omega(state.data), "orbit_mean": share.mean(axis=0)}
 
 
