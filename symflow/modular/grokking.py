@@ -230,7 +230,7 @@ class GrokkingResult:
                 f"test acc {h.test_acc[-1]:.3f}; {self.stages!r}>")
 
 
-def run_grokking(config: GrokConfig | None = None, progress: bool = True, **overrides) -> GrokkingResult:
+def run_grokking(config: GrokConfig | None = None, progress: bool = False, **overrides) -> GrokkingResult:
     """Train, record the progress measures, detect the stages and read out the mechanism.
 
     Ctrl-C stops training and returns (and lets the caller save) everything recorded so far.

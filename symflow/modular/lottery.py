@@ -220,11 +220,11 @@ def _flow_rhs(p: int, width: int, model: str):
 
 
 def simulate_gradient_flow(theta, xi, model: str = "ce", stop_logit: float = 2.0, t_max: float | None = None,
-                           rtol: float = 1e-6, records: int = 60, progress: bool = True) -> FlowRun:
+                           rtol: float = 1e-6, records: int = 60, progress: bool = False) -> FlowRun:
     """Integrate the network's gradient flow from ``(theta, xi)`` (shape ``(M, p)``), see module doc.
 
     ``t_max`` defaults to 3x the earliest predicted blow-up. Integration proceeds in ``records``
-    windows (a rich progress bar advances per window); Ctrl-C returns what was computed so far with
+    windows (with ``progress=True`` a rich progress bar advances per window); Ctrl-C returns what was computed so far with
     ``interrupted=True``. Raises :class:`IntegrationError` when ``solve_ivp`` fails.
     """
     from scipy.integrate import solve_ivp  # ~0.5 s; not needed by the prediction or grokking
@@ -397,7 +397,7 @@ class LotteryResult:
 
 def run_lottery(p: int, width: int, kappa: float, seed: int = 0, start: str = "random", model: str = "ce",
                 stop_logit: float = 2.0, t_max: float | None = None, rtol: float = 1e-6,
-                progress: bool = True) -> LotteryResult:
+                progress: bool = False) -> LotteryResult:
     """Predict every neuron's winning frequency and measure it in a gradient-flow simulation."""
     p = check_p(p)
     integer(width, "width", minimum=1, what="a positive integer (number of neurons)")

@@ -131,7 +131,7 @@ class Study:
 
 def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int = 0, shared: bool = False,
               spheres: str = "separate", t_end: float | None = None, n_save: int = STUDY_N_SAVE,
-              stage2: bool = True, progress: bool = True, log=None) -> Study:
+              stage2: bool = True, progress: bool = False, log=None) -> Study:
     """Run the whole study for the group ``name`` (see the module docstring); returns a :class:`Study`.
 
     ``log(message)`` is called with progress messages (the CLI prints them).
