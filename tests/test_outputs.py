@@ -80,7 +80,7 @@ def test_oserror_while_writing_keeps_earlier_output(tmp_path, monkeypatch, capsy
     def full_disk(result, folder):
         (Path(folder) / "report.md").write_text("half")
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr("symflow.modular.report.write_grokking_report", full_disk)
+    monkeypatch.setattr("symflow.modular.report._write_files", full_disk)   # the writer inside the folder
     assert main(GROK + ["--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "No space left on device" in err and str(out) in err and "Traceback" not in err
