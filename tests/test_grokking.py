@@ -1,5 +1,6 @@
 """Grokking: stage detector on synthetic curves, progress measures, mechanism read-out, smoke tests."""
 import json
+import os
 import runpy
 from pathlib import Path
 
@@ -183,6 +184,9 @@ def test_report_never_silently_overwrites(small_run, tmp_path):
     files = write_grokking_report(small_run, mine, force=True)
     assert Path(files["report"]).parent == mine and "# Grokking on Z_11" in (mine / "report.md").read_text()
     assert read_marker(mine)["kind"] == "grok"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mine.stat().st_mode & 0o777 == 0o777 & ~umask     # an output folder is not private (mkdtemp's 0700)
     (mine / "stale.png").write_text("an earlier figure")
     write_grokking_report(small_run, mine)          # an earlier grok output: replaced whole
     assert not (mine / "stale.png").exists() and (mine / "metrics.json").exists()
