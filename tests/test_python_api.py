@@ -81,6 +81,8 @@ symflow.run_until_aligned("Z5", 16)
 run_grokking(p=7, width=8, steps=20)
 run_lottery(5, 3, 0.05)
 symflow.run_study("Z3", width=8, stage2=False)
+symflow.Model("Z5").energy().verify(points=1)
+symflow.spectrum("Z5", 1)
 """
 
 
