@@ -135,6 +135,7 @@ class OutputFolder:
         """Write the marker and replace the target by the temporary folder; returns the target."""
         stage, p = self.stage, self._abs
         try:
+            os.chmod(stage, 0o777 & ~_umask())   # mkdtemp makes it private; an output folder is not
             (stage / MARKER).write_text(json.dumps(
                 {"kind": self.kind, "symflow": __version__, "parameters": self.parameters,
                  "interrupted": bool(self.interrupted)}, indent=1, default=str) + "\n")
@@ -157,3 +158,78 @@ class OutputFolder:
             raise self._error(_reason(exc)) from None
         return self.path
 
+
+
+# ---------------------------------------------------------------------- single files
+def _file_error(path, what: str) -> SymflowError:
+    return SymflowError(f"cannot write {path}: {what}")
+
+
+def check_file(path) -> Path:
+    """Prove that the file ``path`` can be written (before computing): its folder exists or can be
+    made, is a folder and is writable, and ``path`` is not a folder. Returns ``path`` as a Path;
+    anything else is one :class:`~symflow.errors.SymflowError` line."""
+    path = Path(path)
+    p = Path(os.path.abspath(path))
+    if p.is_dir():
+        raise _file_error(path, "it is a folder (give a file name)")
+    anc = p.parent
+    while not (anc.exists() or anc.is_symlink()) and anc != anc.parent:
+        anc = anc.parent
+    if anc.exists() and not anc.is_dir():
+        raise _file_error(path, f"{anc} is not a folder")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.symflow-tmp-", dir=p.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _file_error(path, _reason(exc)) from None
+    return path
+
+
+class AtomicFile:
+    """Write one file aside and rename it into place, so ``path`` holds either its earlier content or
+    the complete new file (an interrupt or an error while writing removes the temporary file):
+
+        with AtomicFile("run.npz") as tmp:      # a temporary path in the same folder, same suffix
+            np.savez(tmp, ...)
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.tmp: Path | None = None
+
+    def __enter__(self) -> Path:
+        p = Path(os.path.abspath(self.path))
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.symflow-tmp-", suffix=p.suffix, dir=p.parent)
+            os.close(fd)
+        except OSError as exc:
+            raise _file_error(self.path, _reason(exc)) from None
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        tmp, self.tmp = self.tmp, None
+        try:
+            if exc_type is None:
+                os.chmod(tmp, 0o666 & ~_umask())
+                os.replace(tmp, self.path)
+                return False
+        except OSError as err:
+            exc, exc_type = err, OSError
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise _file_error(self.path, _reason(exc)) from None
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

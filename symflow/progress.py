@@ -8,7 +8,8 @@
 ``fields`` are extra values shown after the bar (each rendered ``{value}``; give them already
 formatted, or as numbers with ``formats={"loss": "loss {:.5g}"}``). A disabled bar (``enabled=False``,
 or stderr not a terminal when ``only_terminal=True``) costs nothing and accepts the same calls, so a
-loop never branches on whether progress is shown. Elapsed time is always shown, remaining time
+loop never branches on whether progress is shown. Library functions take ``progress=False`` by default
+(a script or notebook sees no bar unless it asks); the CLI passes ``progress=True``. Elapsed time is always shown, remaining time
 with ``remaining=True``, ``done/total`` counts with ``counts=True``.
 
 >>> with progress_bar("work", total=3, enabled=False) as bar:   # the same calls, nothing shown

@@ -1,5 +1,6 @@
 """Grokking: stage detector on synthetic curves, progress measures, mechanism read-out, smoke tests."""
 import json
+import os
 import runpy
 from pathlib import Path
 
@@ -161,3 +162,69 @@ def test_examples_fast(script, capsys, tmp_path, monkeypatch):
     runpy.run_path(str(EXAMPLES / script), run_name="__main__")
     out = capsys.readouterr().out
     assert ("confirmed" in out and "agreement" in out) if "lottery" in script else ("100 %" in out)
+
+
+# ---------------------------------------------------------------------- issue 12: files and interrupts
+@pytest.fixture(scope="module")
+def small_run():
+    return run_grokking(p=11, width=16, steps=40, frac=0.6, record_every=10)
+
+
+def test_report_never_silently_overwrites(small_run, tmp_path):
+    """write_grokking_report goes through symflow.outputs.OutputFolder: a user's folder is refused unless
+    force=True, an earlier grok output is replaced whole, an unusable path is one SymflowError."""
+    from symflow.outputs import read_marker
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "report.md").write_text("the user's own report")
+    with pytest.raises(SymflowError, match="refusing to replace"):
+        write_grokking_report(small_run, mine)
+    assert (mine / "report.md").read_text() == "the user's own report"
+    files = write_grokking_report(small_run, mine, force=True)
+    assert Path(files["report"]).parent == mine and "# Grokking on Z_11" in (mine / "report.md").read_text()
+    assert read_marker(mine)["kind"] == "grok"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mine.stat().st_mode & 0o777 == 0o777 & ~umask     # an output folder is not private (mkdtemp's 0700)
+    (mine / "stale.png").write_text("an earlier figure")
+    write_grokking_report(small_run, mine)          # an earlier grok output: replaced whole
+    assert not (mine / "stale.png").exists() and (mine / "metrics.json").exists()
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(SymflowError, match="not a folder"):
+        write_grokking_report(small_run, tmp_path / "plain" / "out")
+    assert not [p for p in tmp_path.iterdir() if "symflow-tmp" in p.name]
+
+
+def _interrupt_training_at(monkeypatch, call: int):
+    """A Ctrl-C inside the ``call``-th evaluation of the network (once)."""
+    from symflow.dynamics.network import TwoLayerNetwork
+
+    real, seen = TwoLayerNetwork.evaluate, []
+
+    def evaluate(self, *a, **k):
+        seen.append(1)
+        if len(seen) == call:
+            raise KeyboardInterrupt
+        return real(self, *a, **k)
+    monkeypatch.setattr(TwoLayerNetwork, "evaluate", evaluate)
+
+
+def test_interrupted_grok_makes_no_verdict(monkeypatch, capsys, tmp_path):
+    _interrupt_training_at(monkeypatch, 25)
+    res = run_grokking(p=11, width=16, steps=400, frac=0.6, record_every=5)
+    assert res.interrupted
+    reached = int(res.history.step[-1])
+    assert res.stages.grokking is None and res.stages.interrupted == (reached, 400)
+    assert res.stages.verdict == f"no verdict: interrupted at step {reached} of 400 (the stage rule needs the whole run)"
+    data = res.to_json()["stages"]
+    assert data["grokking"] is None and data["interrupted_at_step"] == reached
+    files = write_grokking_report(res, tmp_path / "g")
+    text = Path(files["report"]).read_text()
+    assert "no verdict: interrupted at step" in text and "interrupted run" in text
+    assert "no grokking by the stated rule" not in text and "did **not** reach" not in text
+    _interrupt_training_at(monkeypatch, 25)
+    assert main(["grok", "--p", "11", "--width", "16", "--steps", "400", "--frac", "0.6", "--out",
+                 str(tmp_path / "g2")]) == 130
+    out = capsys.readouterr().out
+    assert "no verdict" in out and "grokking by the stated rule" not in out and "<" not in out

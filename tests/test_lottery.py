@@ -112,3 +112,59 @@ def test_cli(capsys, tmp_path):
     assert "agreement" in capsys.readouterr().out
     assert main(["lottery", "--p", "6", "--width", "3"]) == 2
     assert "odd integer" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- issue 12: files and interrupts
+def test_save_never_silently_overwrites(tmp_path):
+    """LotteryResult.save goes through symflow.outputs.OutputFolder: a user's folder is refused unless
+    force=True, an earlier lottery output is replaced whole, an unusable path is one SymflowError."""
+    from symflow.outputs import read_marker
+
+    res = run_lottery(5, 3, 0.05, seed=1)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "lottery.json").write_text("the user's own file")
+    with pytest.raises(SymflowError, match="refusing to replace"):
+        res.save(mine)
+    assert (mine / "lottery.json").read_text() == "the user's own file"
+    files = res.save(mine, force=True)
+    assert json.loads(open(files["json"]).read())["parameters"]["p"] == 5
+    assert read_marker(mine)["kind"] == "lottery"
+    (mine / "stale.txt").write_text("left by hand")
+    res.save(mine)                                   # an earlier lottery output: replaced whole
+    assert not (mine / "stale.txt").exists() and (mine / "lottery.npz").exists()
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(SymflowError, match="not a folder"):
+        res.save(tmp_path / "plain" / "out")
+    assert not [p for p in tmp_path.iterdir() if "symflow-tmp" in p.name]
+
+
+def _interrupt_flow_after(monkeypatch, calls: int):
+    """Make the gradient-flow simulation see a Ctrl-C at its ``calls``-th window."""
+    import scipy.integrate
+
+    seen = []
+
+    def solve(*a, **k):
+        seen.append(1)
+        if len(seen) == calls:
+            raise KeyboardInterrupt
+        return solve_ivp(*a, **k)
+    monkeypatch.setattr(scipy.integrate, "solve_ivp", solve)
+
+
+def test_interrupted_lottery_makes_no_comparison(monkeypatch, capsys, tmp_path):
+    _interrupt_flow_after(monkeypatch, 3)
+    res = run_lottery(5, 3, 0.05, seed=1)
+    assert res.run.interrupted and not res.compared
+    s = res.summary()
+    assert s["agreement"] is None and s["agreement_decided"] is None
+    assert s["comparison"].startswith(f"not made: interrupted at t = {res.run.t:.4g}")
+    assert "not made" in str(res.table().caption) and "comparison not made" in repr(res)
+    _interrupt_flow_after(monkeypatch, 3)
+    assert main(["lottery", "--p", "5", "--width", "3", "--init", "0.05", "--seed", "1", "--out",
+                 str(tmp_path / "l")]) == 130
+    out = capsys.readouterr().out
+    assert "comparison not made: interrupted" in out and "agreement (predicted" not in out
+    saved = json.loads((tmp_path / "l" / "lottery.json").read_text())["summary"]
+    assert saved["agreement"] is None and saved["comparison"].startswith("not made")

@@ -80,7 +80,7 @@ def test_oserror_while_writing_keeps_earlier_output(tmp_path, monkeypatch, capsy
     def full_disk(result, folder):
         (Path(folder) / "report.md").write_text("half")
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr("symflow.modular.report.write_grokking_report", full_disk)
+    monkeypatch.setattr("symflow.modular.report._write_files", full_disk)   # the writer inside the folder
     assert main(GROK + ["--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "No space left on device" in err and str(out) in err and "Traceback" not in err
@@ -219,8 +219,14 @@ def test_sigint_grok(tmp_path):
     _earlier_output(out, "grok")
     _interrupt_while_computing(["grok", "--p", "23", "--steps", "200000", "--out", str(out)], tmp_path, out, 4)
     _assert_complete_and_marked(out, ["report.md", "metrics.json", "metrics.npz"])
-    assert "**Interrupted**" in (out / "report.md").read_text()
-    assert json.loads((out / "metrics.json").read_text())["interrupted"] is True
+    report = (out / "report.md").read_text()
+    assert "**Interrupted**" in report
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["interrupted"] is True
+    # no verdict computed at the step reached is shown as if final
+    assert metrics["stages"]["grokking"] is None and metrics["stages"]["verdict"].startswith("no verdict: interrupted")
+    assert "no verdict: interrupted at step" in report
+    assert "no grokking by the stated rule" not in report and "did **not** reach" not in report
 
 
 def test_sigint_lottery(tmp_path):
@@ -230,7 +236,63 @@ def test_sigint_lottery(tmp_path):
     stdout, _ = _interrupt_while_computing(["lottery", "--p", "31", "--width", "2048", "--init", "0.001", "--json",
                                             "--out", str(out)], tmp_path, out, 3)
     _assert_complete_and_marked(out, ["lottery.json", "lottery.npz"])
-    assert json.loads(stdout)["summary"]["interrupted"] is True
+    for summary in (json.loads(stdout)["summary"], json.loads((out / "lottery.json").read_text())["summary"]):
+        assert summary["interrupted"] is True
+        # the comparison is marked as not made, never an agreement computed at the time reached
+        assert summary["agreement"] is None and summary["agreement_decided"] is None
+        assert summary["comparison"].startswith(f"not made: interrupted at t = {summary['stop_time']:.4g}")
+
+
+def test_sigint_simulate_save(tmp_path):
+    """A real SIGINT during ``simulate --save``: exit 130, a complete file marked interrupted (never a
+    half-written one), and one stderr line saying what was not computed."""
+    from symflow.dynamics.results import SimulationResult
+
+    argv = ["simulate", "A5", "--width", "1024", "--no-stop", "--t-end", "1e6", "--no-progress", "--save", "s.npz"]
+    for attempt in range(3):
+        rc, stdout, err, took = _interrupt(argv, tmp_path, delay=4 * 2 ** attempt)
+        assert rc == 130 and took < 30 and "Traceback" not in err, err
+        assert not _leftovers(tmp_path)
+        if (tmp_path / "s.npz").exists():
+            break
+        assert "interrupted" in err      # landed before the computation: nothing written, retry later
+    else:
+        pytest.fail("the computation never started")
+    res = SimulationResult.load(tmp_path / "s.npz")
+    assert res.interrupted and res.metadata["interrupted"] is True and res.t[-1] < 1e6
+    said = [line for line in err.splitlines() if "interrupted before t_end" in line]
+    assert len(said) == 1 and f"up to the save time t = {res.t[-1]:.4g}" in said[0] and "not computed" in said[0]
+    assert "(interrupted)" in stdout
+
+
+def test_simulate_save_checked_before_computing(tmp_path, monkeypatch, capsys):
+    (tmp_path / "plain").write_text("a regular file")
+
+    def boom(*a, **k):
+        raise AssertionError("the simulation started before --save was checked")
+    monkeypatch.setattr("symflow.dynamics.simulate", boom)
+    (tmp_path / "folder.npz").mkdir()
+    for target in (tmp_path / "plain" / "run.npz", tmp_path / "folder.npz", "/dev/null/run"):
+        assert main(["simulate", "Z5", "--save", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot write" in err and "Traceback" not in err
+    assert (tmp_path / "plain").read_text() == "a regular file" and not _leftovers(tmp_path)
+
+
+def test_sigint_rates_large_group(tmp_path):
+    """``rates Z1009`` (about 20 s of exact work): a real SIGINT exits 130 with one line, no traceback."""
+    rc, _, err, took = _interrupt(["rates", "Z1009"], tmp_path, delay=4)
+    assert rc == 130 and took < 30, err
+    assert "Traceback" not in err and [line for line in err.splitlines() if line.strip()] == ["interrupted"]
+
+
+def test_sigint_derive_during_exact_proof(tmp_path):
+    """``derive Z101`` announces the exact proof (about 30 s) on stderr; a SIGINT during it exits 130
+    with one line after the announcement, no traceback."""
+    rc, stdout, err, took = _interrupt(["derive", "Z101"], tmp_path, wait_for="takes a while", delay=1.5)
+    assert rc == 130 and took < 30, err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert "Traceback" not in err and lines[-1] == "interrupted" and "takes a while" in lines[0] and len(lines) == 2
 
 
 @pytest.mark.parametrize("out", [".", "..", "/"])

@@ -8,12 +8,12 @@ norm; detects memorisation / fast generalisation / slow clean-up (rule in
 swap); writes report.md, metrics.json, metrics.npz (and curves.png with matplotlib) to DIR.
 DIR is replaced whole (:mod:`symflow.outputs`): a non-empty folder that is not an earlier grok
 output is refused unless ``--force``; it is checked before training. Ctrl-C stops training,
-still writes the report for the steps reached (marked as interrupted) and exits with 130.
+still writes the report for the steps reached (marked as interrupted, with no grokking verdict)
+and exits with 130.
 """
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 
 def register(sub):
@@ -54,10 +54,7 @@ def run(args) -> int:
                      record_every=args.record_every).validate()
     folder = OutputFolder(args.out or f"runs/grok_p{cfg.p}_seed{cfg.seed}", "grok", cfg.to_json(), force=args.force)
     res = run_grokking(cfg, progress=not args.json)
-    folder.interrupted = res.interrupted
-    with folder as stage:
-        staged = write_grokking_report(res, stage)
-    files = {k: str(folder.path / Path(v).name) for k, v in staged.items()}
+    files = write_grokking_report(res, folder)
     rc = 130 if res.interrupted else 0
     if args.json:
         data = res.to_json()
@@ -74,19 +71,27 @@ def run(args) -> int:
     for row in st.describe():
         tab.add_row(*row)
     console.print(tab)
+    at = f" at step {int(h.step[-1])} (interrupted run)" if res.interrupted else ""
     if res.interrupted:
-        console.print(f"[yellow]interrupted after {int(h.step[-1])} steps; the report covers the steps reached[/]")
-    verdict = "[green]reached 100 % test accuracy[/]" if st.perfect is not None else \
-        f"[yellow]did not reach 100 % test accuracy[/] (final {h.test_acc[-1]:.4f})"
-    console.print(f"{verdict}; grokking by the stated rule: {st.grokking}; wall time {res.wall_time_s:.1f} s")
+        console.print(f"[yellow]interrupted after {int(h.step[-1])} of {cfg.steps} steps: no verdict is made; the "
+                      f"report covers the steps reached[/]")
+        verdict = ("[green]reached 100 % test accuracy[/]" if st.perfect is not None else
+                   f"100 % test accuracy not reached by step {int(h.step[-1])} (last {h.test_acc[-1]:.4f})")
+    else:
+        verdict = "[green]reached 100 % test accuracy[/]" if st.perfect is not None else \
+            f"[yellow]did not reach 100 % test accuracy[/] (final {h.test_acc[-1]:.4f})"
+    console.print(f"{verdict}; {st.verdict}; wall time {res.wall_time_s:.1f} s")
     m = res.measures
     console.print(f"IPR {m['ipr'][0]:.3f} -> {m['ipr'][-1]:.3f}, mean |sin D| {m['mean_abs_sin_D'][0]:.3f} -> "
                   f"{m['mean_abs_sin_D'][-1]:.3f}, parameter norm {h.param_norm[0]:.3g} -> {h.param_norm[-1]:.3g}")
-    console.print(f"mechanism: {mech.fit!r}")
+    fit = mech.fit
+    console.print(f"mechanism{at}: f ~ {fit.coef[0]:.4g} 1{{x+y}} + {fit.coef[1]:.4g} 1{{2x}} + {fit.coef[2]:.4g} "
+                  f"1{{2y}} (a/b {fit.ratios[0]:.3f}, R^2 {fit.r2:.4f}, corr with 2:1:1 {fit.correlation:.4f}, "
+                  f"accuracy {fit.accuracy:.4f})", highlight=False)
     proj = mech.extras.get("projected_fit")
     if proj:
         console.print(f"  dominant cosines only: a/b = {proj['ratio_sum_over_2x']:.3f}, corr with 2:1:1 "
                       f"{proj['correlation_211']:.4f}, accuracy {proj['accuracy']:.4f}")
-    console.print(f"activation swap: {mech.swap_verdict()}")
+    console.print(f"activation swap{at}: {mech.swap_verdict()}")
     console.print(f"wrote {', '.join(files.values())}")
     return rc

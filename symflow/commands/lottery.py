@@ -6,12 +6,11 @@ Prints the blow-up-time table (rich) and the agreement; ``--json`` prints one JS
 ``--out DIR`` writes ``lottery.json`` and ``lottery.npz`` (DIR is replaced whole, checked before
 computing; a non-empty folder that is not an earlier lottery output needs ``--force``; see
 :mod:`symflow.outputs`). Ctrl-C stops the simulation, reports the time reached (marked as
-interrupted) and exits with 130. See :mod:`symflow.modular.lottery`.
+interrupted, the comparison marked as not made: no agreement) and exits with 130. See :mod:`symflow.modular.lottery`.
 """
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 
 def register(sub):
@@ -54,10 +53,7 @@ def run(args) -> int:
                       stop_logit=args.stop_logit, t_max=args.t_max, progress=not args.json)
     files = None
     if folder is not None:
-        folder.interrupted = res.run.interrupted
-        with folder as stage:
-            staged = res.save(stage)
-        files = {k: str(folder.path / Path(v).name) for k, v in staged.items()}
+        files = res.save(folder)
     rc = 130 if res.run.interrupted else 0
     if args.json:
         data = res.to_json()
@@ -68,13 +64,16 @@ def run(args) -> int:
     console = Console()
     console.print(res.table(args.rows))
     s = res.summary()
-    console.print(f"agreement (predicted = simulated winner): [bold]{s['agreement']:.1%}[/] of {args.width} neurons; "
-                  f"null model (initially dominant frequency = predicted winner): {s['baseline_initial_dominant']:.1%}")
+    if res.compared:
+        console.print(f"agreement (predicted = simulated winner): [bold]{s['agreement']:.1%}[/] of {args.width} neurons; "
+                      f"null model (initially dominant frequency = predicted winner): "
+                      f"{s['baseline_initial_dominant']:.1%}")
+    else:
+        console.print(f"[yellow]comparison {s['comparison']}[/]: no agreement is reported; the dominant frequencies "
+                      f"above are those at t = {s['stop_time']:.4g}, not the winners", highlight=False)
     console.print(f"stopped at t = {s['stop_time']:.4g} by {s['stop_reason']} (earliest predicted blow-up "
                   f"{s['earliest_blowup']:.4g}, median {s['median_winner_blowup']:.4g}); "
                   f"{s['decided_fraction']:.0%} of neurons have > 50% of their energy on one frequency")
-    if s["interrupted"]:
-        console.print("[yellow]interrupted: results are for the time reached[/]")
     if files:
         console.print(f"wrote {files['json']} and {files['npz']}")
     return rc

@@ -3,12 +3,16 @@
 Time unit ``c = 1``; the default ``--t-end`` is ``50 n^2`` (measured equilibrium times from uniform
 starts are below ``14 n^2``) and the run stops early once every neuron is at equilibrium
 (``|Riemannian grad| < 1e-6 n^-3/2``). A transient progress bar runs on stderr; Ctrl-C stops the
-run, still prints the summary and writes ``--save`` (exit status 130). ``--json`` prints the
+run, still prints the summary and writes ``--save`` for the save times completed, says so on stderr
+(exit status 130). ``--save`` is checked before computing and written aside then renamed into place
+(:class:`symflow.outputs.AtomicFile`), so it never holds a half-written file. ``--json`` prints the
 population summary as one JSON object.
 """
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
 
 def register(sub):
@@ -50,18 +54,36 @@ def _init(spec: str):
     raise SymflowError(f"--init {spec!r}: accepted forms are uniform, orbit:LABEL_OR_INDEX, frequency:K")
 
 
+def save_path(save) -> Path:
+    """The file ``--save`` writes: the name given, with ``.npz`` appended unless it ends so."""
+    path = Path(save)
+    return path if path.suffix == ".npz" else Path(str(path) + ".npz")
+
+
 def run(args) -> int:
     from ..dynamics import simulate
+    from ..outputs import AtomicFile, check_file
 
     init, options = _init(args.init)
+    target = check_file(save_path(args.save)) if args.save else None   # before computing
     res = simulate(args.name, width=args.width, seed=args.seed, t_end=args.t_end, method=args.method,
                    n_save=args.n_save, shared=args.shared, spheres=args.spheres, init=init, init_options=options,
                    rtol=args.rtol, atol=args.atol, dt=args.dt, stop_at_equilibrium=not args.no_stop,
                    progress=not args.no_progress)
-    saved = res.save(args.save) if args.save else None
+    saved = None
+    if target is not None:
+        with AtomicFile(target) as tmp:     # never a half-written file, even on a second Ctrl-C
+            res.save(tmp)
+        saved = target
     summary = res.summary()
     if saved:
         summary["saved"] = str(saved)
+    if res.interrupted:
+        meta = res.metadata
+        kept = f" and {saved}" if saved else ""
+        print(f"symflow simulate: interrupted before t_end = {meta['t_end']:.4g}: the run is complete up to the "
+              f"save time t = {float(res.t[-1]):.4g} ({len(res.t)} of {meta['n_save']} saved times); the summary{kept} "
+              f"cover those times, marked interrupted; later times were not computed", file=sys.stderr)
     if args.json:
         print(json.dumps(summary))
     else:

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import IntegrationError, ModelError, SymflowError
 from . import observables
 from .defaults import MAX_STEP_FACTOR, SIMULATION_N_SAVE, check_time, default_gtol, save_times, simulation_t_end
-from .initial import check_seed, check_width, initial_state
+from .initial import check_seed, check_width, initial_state, is_ready
 from .integrators import IntegrationOutput, integrate
 from .steppers import StepCounts, make_stepper
 from .reduced import ReducedFlow, as_model
@@ -25,13 +25,26 @@ from .results import SimulationResult, build_metadata
 from .state import FourierState, neuron_of
 
 
-def start_population(model, width, seed, init="uniform", init_options=None, style: str = "auto"):
-    """``(flow, state0, width, seed)``: the flow and the validated, seeded initial population of a run
-    (``width`` is checked unless ``init`` is a ready state)."""
-    width = check_width(width) if not hasattr(init, "data") and not isinstance(init, (dict, tuple, list)) else None
+#: ``simulate``'s population size when neither ``width`` nor a ready ``init`` gives one.
+DEFAULT_WIDTH = 256
+
+
+def start_population(model, width, seed, init="uniform", init_options=None, style: str = "auto",
+                     default_width: int = DEFAULT_WIDTH):
+    """``(flow, state0, width, seed)``: the flow and the validated, seeded initial population of a run.
+
+    ``width=None`` means ``default_width`` for a named start and the population's own size for a
+    ready ``init`` (a state or parameter arrays); a ``width`` that disagrees with a ready ``init``
+    is a :class:`~symflow.errors.SymflowError` (never silently the init's size)."""
+    ready = is_ready(init)
+    if width is not None or not ready:
+        width = check_width(default_width if width is None else width)
     seed = check_seed(seed)
     flow = ReducedFlow(model, style=style)
     state0 = initial_state(model, width, seed, init, **(init_options or {}))
+    if width is not None and state0.width != width:
+        raise SymflowError(f"width {width} disagrees with init, which holds {state0.width} neurons; "
+                           f"pass width={state0.width} or leave width out (it is then the init's)")
     return flow, state0, state0.width, seed
 
 
@@ -43,11 +56,11 @@ def run_stepper(method: str = "geometric", rtol=None, atol=None, dt=None, n: int
     return stepper
 
 
-def simulate(model_or_name, width: int = 256, seed: int = 0, t_end: float | None = None, method: str = "geometric",
+def simulate(model_or_name, width: int | None = None, seed: int = 0, t_end: float | None = None, method: str = "geometric",
              n_save: int = SIMULATION_N_SAVE, t_eval=None, shared: bool | None = None, spheres: str | None = None,
              init="uniform", init_options: dict | None = None, rtol: float | None = None, atol: float | None = None,
              dt: float | None = None, gtol: float | None = None, stop_at_equilibrium: bool = True,
-             require_convergence: bool = False, progress: bool = True, chunk: int | None = None,
+             require_convergence: bool = False, progress: bool = False, chunk: int | None = None,
              style: str = "auto", callback=None, workers: int | None = None):
     """Simulate ``width`` neurons under the reduced Fourier flow; returns a
     :class:`~symflow.dynamics.results.SimulationResult`.
@@ -55,7 +68,8 @@ def simulate(model_or_name, width: int = 256, seed: int = 0, t_end: float | None
     Parameters
     ----------
     model_or_name : Model, Group or group name (``shared`` / ``spheres`` apply to names)
-    width, seed : population size and the seed of the initial condition
+    width, seed : population size (default :data:`DEFAULT_WIDTH` = 256, or the size of a ready ``init``;
+        a ``width`` that disagrees with ``init`` is an error) and the seed of the initial condition
     t_end : final time (default ``T_END_FACTOR * n^2``; time unit ``c = 1``)
     method : ``"geometric"`` (retraction-based DOPRI5, norms exact; with ``dt``: fixed-step RK4),
         ``"DOP853"``, ``"RK45"`` or ``"LSODA"`` (SciPy)
@@ -70,7 +84,8 @@ def simulate(model_or_name, width: int = 256, seed: int = 0, t_end: float | None
         tangent decay rate, ``Omega* ~ 0.7 n^-3/2`` for abelian groups: ~1.4e-6 with the default)
     stop_at_equilibrium : end at the first save time where every neuron is at equilibrium
     require_convergence : raise :class:`IntegrationError` if some neuron never reaches ``gtol``
-    progress : rich progress bar on stderr; ``KeyboardInterrupt`` returns the run so far
+    progress : a rich progress bar on stderr (default: none; the CLI asks for one); ``KeyboardInterrupt``
+        returns the run so far
     workers : advance chunks of neurons in this many forked processes (results identical to one);
         ``None`` (default): all available cores for populations of at least ``AUTO_WORKERS_MIN``
         stored coefficients on Linux (see :func:`auto_workers`), else 1
@@ -173,11 +188,12 @@ class AlignedRun:
 _RUN_OPTIONS = ("shared", "spheres", "init", "init_options", "rtol", "atol", "dt", "gtol", "chunk", "style", "workers")
 
 
-def run_until_aligned(model, width: int = 512, seed: int = 0, fraction: float = 0.95,
+def run_until_aligned(model, width: int | None = None, seed: int = 0, fraction: float = 0.95,
                       rank_threshold: float = observables.RANK_THRESHOLD,
                       cosine_threshold: float = observables.COSINE_THRESHOLD, t_max: float | None = None, check_every: float | None = None,
                       refine: int = 4, method: str = "geometric", progress: bool = False, **options) -> AlignedRun:
-    """Integrate from a uniform start until ``fraction`` of the neurons are aligned.
+    """Integrate from a uniform start until ``fraction`` of the neurons are aligned (``width``: default
+    512, or the size of a ready ``init``; a ``width`` that disagrees with ``init`` is an error).
 
     Aligned: every vector's ``sigma2/sigma1 < rank_threshold`` and all three alignment cosines
     ``> cosine_threshold`` on the dominant block (:func:`symflow.dynamics.observables.aligned` with
@@ -210,7 +226,7 @@ def run_until_aligned(model, width: int = 512, seed: int = 0, fraction: float = 
         raise SymflowError(f"refine must be a non-negative integer, got {refine!r}")
     init = options.get("init", "uniform")
     flow, state0, width, seed = start_population(model, width, seed, init, options.get("init_options"),
-                                            options.get("style", "auto"))
+                                                 options.get("style", "auto"), default_width=512)
     gtol = default_gtol(n, options.get("gtol"))
     stepper = run_stepper(method, options.get("rtol"), options.get("atol"), options.get("dt"), n)
     chunk, workers = options.get("chunk"), options.get("workers", 1)

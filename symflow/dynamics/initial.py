@@ -133,9 +133,15 @@ def single_frequency(model, width: int, seed: int = 0, k: int = 1, noise: float 
 
 def initial_state(model, width: int, seed: int = 0, init="uniform", **options) -> FourierState:
     """Dispatch: ``init`` is ``"uniform"``, ``"orbit"`` (``orbit=``), ``"frequency"`` (``k=``), a
-    :class:`FourierState`, or a dict of parameter arrays."""
+    :class:`FourierState`, a dict of parameter arrays (or a tuple / stacked array in ``vector_names``
+    order)."""
     if isinstance(init, FourierState):
         return init
+    if isinstance(init, np.ndarray):
+        if init.ndim != 3:
+            raise SymflowError(f"an init array must have shape (vectors, M, n), the vectors {', '.join(model.vector_names)} "
+                               f"stacked; got shape {init.shape} (or pass a dict name -> (M, n) array)")
+        init = tuple(init)
     if isinstance(init, (dict, tuple, list)):
         return from_parameters(model, init, normalise=options.get("normalise", True))
     if init == "uniform":
@@ -146,3 +152,8 @@ def initial_state(model, width: int, seed: int = 0, init="uniform", **options) -
         return single_frequency(model, width, seed, k=options.get("k", 1), noise=options.get("noise", 0.0))
     raise SymflowError(f"unknown init {init!r}; accepted: {', '.join(INITS)}, a FourierState, or a dict "
                        f"name -> (M, n) array")
+
+
+def is_ready(init) -> bool:
+    """Whether ``init`` is a ready population (a state or parameter arrays) rather than a named start."""
+    return isinstance(init, (FourierState, dict, tuple, list, np.ndarray)) or hasattr(init, "data")

@@ -92,7 +92,7 @@ def _advance_chunk(task):
 
 def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, save=None,
               stop_at_equilibrium: bool = True, blowup_norm: float | None = BLOWUP_NORM,
-              progress: bool = True, chunk: int | None = None, callback=None, workers: int = 1,
+              progress: bool = False, chunk: int | None = None, callback=None, workers: int = 1,
               compact: bool = True, save_working: bool = False) -> IntegrationOutput:
     """Integrate ``d y/dt = flow.rhs(y)`` from ``y0`` (M, L) over the increasing times ``t_eval``.
 

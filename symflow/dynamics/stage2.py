@@ -212,7 +212,7 @@ def theory_time_to_loss(eps, n: int) -> np.ndarray:
 
 
 def simulate_stage2(network: TwoLayerNetwork, steps: int, lr: float, reduction: str = "mean",
-                    optimizer: str = "gd", record_every: int | None = None, progress: bool = True,
+                    optimizer: str = "gd", record_every: int | None = None, progress: bool = False,
                     seed: int = 0) -> TrainingHistory:
     """Train only the scale ``a`` of ``network`` (in place), directions frozen.
 

@@ -252,7 +252,7 @@ def _check_args(network, steps, lr, optimizer, weight_decay, reduction, record_e
 def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd", constraint: str = "sphere",
           weight_decay: float = 0.0, train_pairs=None, test_pairs=None, batch_size: int | None = None,
           reduction: str = "mean", trainable=None, seed: int = 0, record_every: int | None = None,
-          snapshots: bool = True, callback=None, progress: bool = True, betas=(0.9, 0.999),
+          snapshots: bool = True, callback=None, progress: bool = False, betas=(0.9, 0.999),
           eps: float = 1e-8, blas_threads: int | None = 1, spheres: str | None = None) -> TrainingHistory:
     """Train ``network`` in place and return its :class:`TrainingHistory`.
 
@@ -289,7 +289,7 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
     callback : callable(step, network) -> bool, optional
         Called at each record; returning True stops training (e.g. a convergence test).
     progress : bool
-        Show a rich progress bar.
+        Show a rich progress bar on stderr (default: none; the CLI asks for one).
     betas, eps : Adam's moment decay rates and denominator guard.
     blas_threads : int or None
         BLAS threads while training (default 1: the thin ``(., n)`` products of this network run

@@ -9,8 +9,16 @@ from functools import lru_cache
 from itertools import permutations
 from math import factorial
 
+import re
+
 import numpy as np
 
+from ..errors import GroupAxiomError
+
+#: The accepted forms of one permutation generator, named in every error about one.
+PERMUTATION_FORMS = ("cycle notation on the points 0..n-1 as the labels print it, e.g. '(0 1 2)(3 4)' "
+                     "(commas allowed; 'e' or '()' is the identity), an array form such as [1, 2, 0], "
+                     "or a SymPy Permutation")
 
 @lru_cache(maxsize=None)
 def permutation_array(n: int) -> np.ndarray:
@@ -84,3 +92,50 @@ def permutation_inverse(P: np.ndarray, rank=None) -> np.ndarray:
         index = {tuple(p): i for i, p in enumerate(P.tolist())}
         return np.array([index[tuple(q)] for q in inv.tolist()], dtype=np.int64)
     return np.asarray(rank(inv), dtype=np.int64)
+
+
+_CYCLE = re.compile(r"\(([^()]*)\)")
+
+
+def parse_cycles(text: str) -> tuple:
+    """The array form of a permutation written in cycle notation on ``0..n-1`` (``"(0 1 2)(3 4)"``,
+    commas allowed, ``"e"`` or ``"()"`` the identity; cycles compose right to left as the product
+    ``(p*q)(x) = p(q(x))``); the degree is the largest point + 1. Anything else is a
+    :class:`~symflow.errors.GroupAxiomError` naming the accepted forms.
+
+    >>> parse_cycles("(0 1 2)(3 4)")
+    (1, 2, 0, 4, 3)
+    """
+    src = str(text)
+    body = src.strip()
+
+    def bad(why: str) -> GroupAxiomError:
+        return GroupAxiomError(f"cannot read the permutation {src!r}: {why}; accepted: {PERMUTATION_FORMS}")
+
+    if body in ("e", "()", ""):
+        if body == "":
+            raise bad("it is empty")
+        return ()
+    cycles, pos = [], 0
+    for m in _CYCLE.finditer(body):
+        if body[pos:m.start()].strip():
+            raise bad(f"unexpected text {body[pos:m.start()].strip()!r} outside the parentheses")
+        items = [x for x in re.split(r"[\s,]+", m.group(1).strip()) if x]
+        points = []
+        for x in items:
+            if not x.isdigit():
+                raise bad(f"{x!r} is not a point 0, 1, 2, ...")
+            points.append(int(x))
+        if len(set(points)) != len(points):
+            raise bad(f"the cycle ({m.group(1).strip()}) repeats a point")
+        cycles.append(points)
+        pos = m.end()
+    if body[pos:].strip() or not cycles:
+        rest = body[pos:].strip()
+        raise bad("unbalanced parentheses" if "(" in rest or ")" in rest else f"unexpected text {rest!r}")
+    degree = max((max(c) + 1 for c in cycles if c), default=0)
+    perm = list(range(degree))
+    for cyc in reversed(cycles):   # rightmost cycle acts first
+        step = {a: b for a, b in zip(cyc, cyc[1:] + cyc[:1])}
+        perm = [step.get(x, x) for x in perm]
+    return tuple(perm)

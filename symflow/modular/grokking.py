@@ -30,7 +30,9 @@ Stage rule (:func:`detect_stages`; "sustained" = reached at a record and never m
    sustained; test loss and IPR keep improving).
 
 ``grokking`` is reported when ``t_mem < t_gen`` and test accuracy at ``t_mem`` is at least 0.2
-below its final value (generalisation came after memorisation, not with it).
+below its final value (generalisation came after memorisation, not with it). An interrupted run
+gets no verdict (``Stages.grokking`` is ``None``, ``Stages.verdict`` says where it stopped): a
+"sustained" threshold and the final accuracy need the whole run.
 """
 from __future__ import annotations
 
@@ -144,11 +146,24 @@ class Stages:
     final_test_acc: float
     rule: str = (f"t_mem: train acc >= {MEMORISED_ACCURACY:g} sustained; t_gen: test acc >= {GENERALISED_ACCURACY:g} "
                  f"sustained; t_100: test acc = 1 sustained; sustained = never more than {SLACK:g} below afterwards")
+    #: ``(step reached, steps planned)`` of an interrupted run: then no verdict is made (``grokking`` is ``None``)
+    interrupted: tuple | None = None
 
     @property
-    def grokking(self) -> bool:
+    def grokking(self) -> bool | None:
+        """The verdict of the rule; ``None`` for an interrupted run ("sustained" needs the whole run)."""
+        if self.interrupted is not None:
+            return None
         return (self.memorised is not None and self.generalised is not None and self.memorised < self.generalised
                 and self.test_acc_at_memorised <= self.final_test_acc - GROKKING_GAIN)
+
+    @property
+    def verdict(self) -> str:
+        """One line: grokking or not by the rule, or why no verdict was made."""
+        if self.interrupted is not None:
+            return (f"no verdict: interrupted at step {self.interrupted[0]} of {self.interrupted[1]} (the stage rule "
+                    f"needs the whole run)")
+        return "grokking observed" if self.grokking else "no grokking by the stated rule"
 
     def describe(self) -> list[tuple[str, str, str]]:
         """Rows ``(stage, steps, what happened)``."""
@@ -163,12 +178,16 @@ class Stages:
         else:
             rows.append(("2 generalisation (incomplete)", f"{fmt(self.memorised)} - {self.end}",
                          f"test accuracy {GENERALISED_ACCURACY:g} not reached; final {self.final_test_acc:.4f}"))
+        if self.interrupted is not None:
+            rows.append(("interrupted", f"{self.interrupted[0]} - {self.interrupted[1]}",
+                         "not trained: the stages above are provisional, no verdict is made"))
         return rows
 
     def to_json(self) -> dict:
         return {"memorised_step": self.memorised, "generalised_step": self.generalised, "perfect_step": self.perfect,
                 "end_step": self.end, "test_acc_at_memorised": self.test_acc_at_memorised,
-                "final_test_acc": self.final_test_acc, "grokking": self.grokking, "rule": self.rule}
+                "final_test_acc": self.final_test_acc, "grokking": self.grokking, "verdict": self.verdict,
+                "interrupted_at_step": None if self.interrupted is None else self.interrupted[0], "rule": self.rule}
 
     def __repr__(self) -> str:
         return (f"<Stages: memorised {self.memorised}, generalised {self.generalised}, 100% at {self.perfect}, "
@@ -230,7 +249,7 @@ class GrokkingResult:
                 f"test acc {h.test_acc[-1]:.3f}; {self.stages!r}>")
 
 
-def run_grokking(config: GrokConfig | None = None, progress: bool = True, **overrides) -> GrokkingResult:
+def run_grokking(config: GrokConfig | None = None, progress: bool = False, **overrides) -> GrokkingResult:
     """Train, record the progress measures, detect the stages and read out the mechanism.
 
     Ctrl-C stops training and returns (and lets the caller save) everything recorded so far.
@@ -262,6 +281,8 @@ def run_grokking(config: GrokConfig | None = None, progress: bool = True, **over
     rows = rows[:n]
     measures = {k: np.array([r[k] for r in rows], dtype=float) for k in (rows[0] if rows else {})}
     stages = detect_stages(hist.step, hist.train_acc, hist.test_acc)
+    if hist.interrupted:
+        stages.interrupted = (int(hist.step[-1]), int(cfg.steps))
     mech = mechanism_report(net)
     params = {k: v.copy() for k, v in net.params.items()}
     return GrokkingResult(cfg, hist, measures, stages, mech, params, wall, versions("scipy", "sympy"))

@@ -13,7 +13,8 @@ the gradient flow of the *full* summed cross-entropy on the whole table, integra
 ``max_{x,y} (max_j f - min_j f)`` reaches ``stop_logit`` (before the softmax saturates) or
 ``t_max``. The simulated winner of a neuron is its dominant frequency ``argmax_k (alpha_k^2 + beta_k^2)``
 at the stop; ``agreement`` is the fraction of neurons whose predicted and simulated winners are
-equal. ``baseline_initial_dominant`` (the same fraction for the frequency that dominates at
+equal; an interrupted simulation is not compared (``agreement`` is ``None`` and ``comparison`` says
+where it stopped). ``baseline_initial_dominant`` (the same fraction for the frequency that dominates at
 ``t = 0``) is the null model the prediction must beat. ``model="linear"`` integrates the small-logit gain instead (the decoupled dynamics
 themselves, from :mod:`symflow.theory.bruteforce`), a consistency check of the quadrature.
 
@@ -220,11 +221,11 @@ def _flow_rhs(p: int, width: int, model: str):
 
 
 def simulate_gradient_flow(theta, xi, model: str = "ce", stop_logit: float = 2.0, t_max: float | None = None,
-                           rtol: float = 1e-6, records: int = 60, progress: bool = True) -> FlowRun:
+                           rtol: float = 1e-6, records: int = 60, progress: bool = False) -> FlowRun:
     """Integrate the network's gradient flow from ``(theta, xi)`` (shape ``(M, p)``), see module doc.
 
     ``t_max`` defaults to 3x the earliest predicted blow-up. Integration proceeds in ``records``
-    windows (a rich progress bar advances per window); Ctrl-C returns what was computed so far with
+    windows (with ``progress=True`` a rich progress bar advances per window); Ctrl-C returns what was computed so far with
     ``interrupted=True``. Raises :class:`IntegrationError` when ``solve_ivp`` fails.
     """
     from scipy.integrate import solve_ivp  # ~0.5 s; not needed by the prediction or grokking
@@ -302,10 +303,28 @@ class LotteryResult:
     versions: dict = field(default_factory=lambda: versions("scipy", "sympy"))
 
     @property
-    def agreement(self) -> float:
-        return float(np.mean(self.prediction.winner == self.simulated_winner))
+    def compared(self) -> bool:
+        """Whether prediction and simulation were compared: only a simulation that reached its stop
+        (the logit spread or ``t_max``) is; an interrupted one is not (its winners are provisional)."""
+        return not self.run.interrupted
 
-    def agreement_where(self, mask) -> float:
+    @property
+    def comparison(self) -> str:
+        """``"made"``, or why not: ``"not made: interrupted at t = ..."``."""
+        if self.compared:
+            return "made"
+        stop = f"logit spread {self.parameters.get('stop_logit', 2.0):g} or t_max"
+        return f"not made: interrupted at t = {self.run.t:.4g}, before the simulation reached its stop ({stop})"
+
+    @property
+    def agreement(self) -> float | None:
+        """Fraction of neurons whose predicted and simulated winners agree; ``None`` when the
+        simulation was interrupted (no comparison is made at the time reached)."""
+        return self.agreement_where(np.ones(self.prediction.width, bool)) if self.compared else None
+
+    def agreement_where(self, mask) -> float | None:
+        if not self.compared:
+            return None
         mask = np.asarray(mask, bool)
         return float(np.mean((self.prediction.winner == self.simulated_winner)[mask])) if mask.any() else float("nan")
 
@@ -317,6 +336,7 @@ class LotteryResult:
     def summary(self) -> dict:
         pr = self.prediction
         return {
+            "comparison": self.comparison,
             "agreement": self.agreement,
             "agreement_decided": self.agreement_where(self.decided),
             "decided_fraction": float(self.decided.mean()),
@@ -350,10 +370,25 @@ class LotteryResult:
             "blowup_times": [fin(row) for row in pr.times],
         }
 
-    def save(self, out_dir) -> dict:
-        """Write ``lottery.json`` and ``lottery.npz`` (arrays + JSON metadata) to ``out_dir``."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+    def save(self, out_dir, force: bool = False) -> dict:
+        """Write ``lottery.json`` and ``lottery.npz`` (arrays + JSON metadata) to the folder ``out_dir``;
+        returns ``{"json": path, "npz": path}``.
+
+        The folder is an :class:`~symflow.outputs.OutputFolder` of kind ``lottery`` (``out_dir`` may be
+        one already, as the CLI passes it): a non-empty folder that is not an earlier lottery output is
+        refused unless ``force=True``, and the folder is replaced whole in one rename. Every ``OSError``
+        is one :class:`~symflow.errors.SymflowError`.
+        """
+        from ..outputs import OutputFolder
+
+        folder = out_dir if isinstance(out_dir, OutputFolder) else \
+            OutputFolder(out_dir, "lottery", self.parameters, force=force)
+        folder.interrupted = self.run.interrupted
+        with folder as stage:
+            staged = self._write_files(stage)
+        return {k: str(folder.path / Path(v).name) for k, v in staged.items()}
+
+    def _write_files(self, out: Path) -> dict:
         data = self.to_json()
         (out / "lottery.json").write_text(json.dumps(data, indent=1))
         pr, run = self.prediction, self.run
@@ -368,9 +403,10 @@ class LotteryResult:
     def table(self, max_rows: int = 20):
         """A rich table: per neuron the predicted winner, its blow-up time, runner-up, simulated winner."""
         pr = self.prediction
-        tab = Table(title=f"Lottery ticket, Z_{pr.p}: predicted (earliest blow-up) vs simulated winner",
-                    caption=f"agreement {self.agreement:.1%} over {pr.width} neurons "
-                            f"(decided neurons: {self.agreement_where(self.decided):.1%} of {int(self.decided.sum())})")
+        caption = (f"agreement {self.agreement:.1%} over {pr.width} neurons (decided neurons: "
+                   f"{self.agreement_where(self.decided):.1%} of {int(self.decided.sum())})" if self.compared else
+                   f"comparison {self.comparison}; 'k sim' is the dominant frequency at that time, not a final winner")
+        tab = Table(title=f"Lottery ticket, Z_{pr.p}: predicted (earliest blow-up) vs simulated winner", caption=caption)
         for col in ("neuron", "k* pred", "T(k*)", "2nd", "T(2nd)", "k sim", "share", "ok"):
             tab.add_column(col, justify="right")
         order = np.argsort(pr.winner_time)
@@ -380,7 +416,8 @@ class LotteryResult:
             t2 = pr.times[m, r - 1] if r else np.inf
             ok = k == self.simulated_winner[m]
             tab.add_row(str(m), str(k), f"{t1:.4g}", str(r), f"{t2:.4g}", str(int(self.simulated_winner[m])),
-                        f"{self.simulated_share[m]:.2f}", "[green]yes[/]" if ok else "[red]no[/]")
+                        f"{self.simulated_share[m]:.2f}",
+                        "-" if not self.compared else "[green]yes[/]" if ok else "[red]no[/]")
         if pr.width > max_rows:
             tab.add_row("...", "", "", "", "", "", "", "")
         return tab
@@ -390,14 +427,15 @@ class LotteryResult:
 
     def __repr__(self) -> str:
         s = self.summary()
+        outcome = (f"agreement {s['agreement']:.3f} (decided {s['decided_fraction']:.2f})" if self.compared
+                   else "comparison not made (interrupted)")
         return (f"<LotteryResult p={self.prediction.p}, M={self.prediction.width}, start={self.parameters.get('start')}: "
-                f"agreement {s['agreement']:.3f} (decided {s['decided_fraction']:.2f}), stopped at t = {s['stop_time']:.4g} "
-                f"by {s['stop_reason']}>")
+                f"{outcome}, stopped at t = {s['stop_time']:.4g} by {s['stop_reason']}>")
 
 
 def run_lottery(p: int, width: int, kappa: float, seed: int = 0, start: str = "random", model: str = "ce",
                 stop_logit: float = 2.0, t_max: float | None = None, rtol: float = 1e-6,
-                progress: bool = True) -> LotteryResult:
+                progress: bool = False) -> LotteryResult:
     """Predict every neuron's winning frequency and measure it in a gradient-flow simulation."""
     p = check_p(p)
     integer(width, "width", minimum=1, what="a positive integer (number of neurons)")

@@ -66,13 +66,16 @@ def _markdown(result, figure: str | None) -> str:
         lines += [f"**Interrupted** after {int(h.step[-1])} of {cfg.steps} steps; everything below is for the "
                   "steps reached.", ""]
     reached = st.perfect is not None
+    last = "last" if result.interrupted else "final"
     lines += ["## Outcome", "",
-              f"- final train accuracy {h.train_acc[-1]:.4f}, test accuracy {h.test_acc[-1]:.4f} "
+              f"- {last} train accuracy {h.train_acc[-1]:.4f}, test accuracy {h.test_acc[-1]:.4f} "
               f"({len(h.step)} records, wall time {result.wall_time_s:.1f} s)",
-              f"- {'grokking observed' if st.grokking else 'no grokking by the stated rule'}: memorised at step "
+              f"- {st.verdict}: memorised at step "
               f"{st.memorised} (test accuracy there {st.test_acc_at_memorised:.3f}), test accuracy >= 0.95 at "
               f"step {st.generalised}, 100 % at step {st.perfect}",
               "- " + ("reached 100 % test accuracy" if reached else
+                      f"100 % test accuracy not reached by step {int(h.step[-1])} (interrupted: no verdict; best "
+                      f"{np.nanmax(h.test_acc):.4f})" if result.interrupted else
                       f"did **not** reach 100 % test accuracy (best {np.nanmax(h.test_acc):.4f})"), ""]
     lines += ["## Stages", "", "| stage | steps | what happened |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in st.describe()]
@@ -84,7 +87,11 @@ def _markdown(result, figure: str | None) -> str:
         if arr is not None and len(arr):
             lines.append(f"| {name} | {arr[0]:.4g} | {arr[-1]:.4g} |")
     lines.append(f"| param_norm | {h.param_norm[0]:.4g} | {h.param_norm[-1]:.4g} |")
-    lines += ["", "## Learned mechanism (docs/theory.md section 5)", "",
+    lines += ["", "## Learned mechanism (docs/theory.md section 5)", ""]
+    if result.interrupted:
+        lines += [f"Read out at step {int(h.step[-1])} of an interrupted run: the network as it was then, not the "
+                  "trained network.", ""]
+    lines += [
               f"Neurons: median dominant-frequency energy share {mech.single_frequency_share:.3f}, mean |sin D| "
               f"{mech.mean_abs_sin_D:.3f} (psi = 2 phi gives 0), frequencies used {mech.frequencies_used}, phase "
               f"spread max_k |mean e^(2 i phi)| = {mech.phase_spread:.3f} (0 = uniform).", "",
@@ -99,7 +106,8 @@ def _markdown(result, figure: str | None) -> str:
     lines += ["", "Test-time activation swap (same weights, whole table):", "",
               "| activation | parity | accuracy |", "|---|---|---|"]
     lines += [f"| {k.replace('|', chr(92) + '|')} | {v[1]} | {v[0]:.4f} |" for k, v in mech.swap.items()]
-    lines += ["", f"Verdict: {mech.swap_verdict()}.", ""]
+    lines += ["", f"Verdict{f' at step {int(h.step[-1])} (interrupted run)' if result.interrupted else ''}: "
+                  f"{mech.swap_verdict()}.", ""]
     lines += ["## Figures", ""]
     lines += [f"![curves]({Path(figure).name})" if figure else
               "matplotlib is not installed, so no figures were drawn (optional extra: `pip install symflow[plot]`); "
@@ -109,10 +117,27 @@ def _markdown(result, figure: str | None) -> str:
     return "\n".join(lines)
 
 
-def write_grokking_report(result, out_dir) -> dict:
-    """Write ``report.md``, ``metrics.json``, ``metrics.npz`` (and ``curves.png``) to ``out_dir``."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+def write_grokking_report(result, out_dir, force: bool = False) -> dict:
+    """Write ``report.md``, ``metrics.json``, ``metrics.npz`` (and ``curves.png``) to the folder ``out_dir``;
+    returns ``{"report", "json", "npz"[, "figure"]: path}``.
+
+    The folder is an :class:`~symflow.outputs.OutputFolder` of kind ``grok`` (``out_dir`` may be one
+    already, as the CLI passes it): a non-empty folder that is not an earlier grok output is refused
+    unless ``force=True``, and the folder is replaced whole in one rename (never a half-written report,
+    no stale file of an earlier run). Every ``OSError`` is one :class:`~symflow.errors.SymflowError`.
+    """
+    from ..outputs import OutputFolder
+
+    folder = out_dir if isinstance(out_dir, OutputFolder) else \
+        OutputFolder(out_dir, "grok", result.config.to_json(), force=force)
+    folder.interrupted = result.interrupted
+    with folder as stage:
+        staged = _write_files(result, stage)
+    return {k: str(folder.path / Path(v).name) for k, v in staged.items()}
+
+
+def _write_files(result, out: Path) -> dict:
+    """The grok output files, written into the (temporary) folder ``out``."""
     data = result.to_json()
     (out / "metrics.json").write_text(json.dumps(data, indent=1))
     meta = {k: v for k, v in data.items() if k != "curves"}

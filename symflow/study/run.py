@@ -155,7 +155,7 @@ class Study:
 
 def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int = 0, shared: bool = False,
               spheres: str | None = None, t_end: float | None = None, n_save: int = STUDY_N_SAVE,
-              stage2: bool = True, progress: bool = True, log=None, loss: str = "ce") -> Study:
+              stage2: bool = True, progress: bool = False, log=None, loss: str = "ce") -> Study:
     """Run the whole study for the group ``name`` (see the module docstring); returns a :class:`Study`.
 
     ``loss``: ``"ce"`` (GC, every prediction) or ``"mse"`` (Li2's model with the quadratic

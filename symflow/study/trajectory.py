@@ -95,7 +95,7 @@ class ObservedRun:
         return self.model.group.orbits
 
 
-def run_observed(model, width: int, seed: int, t_end: float, n_save: int = STUDY_N_SAVE, progress: bool = True,
+def run_observed(model, width: int, seed: int, t_end: float, n_save: int = STUDY_N_SAVE, progress: bool = False,
                  init: str = "uniform") -> ObservedRun:
     """Integrate ``width`` neurons from a seeded uniform start to ``t_end``, recording :func:`observe`.
 
