@@ -86,11 +86,16 @@ class SymmetryAlgebra:
         return self.apply(x) @ self.coefficients
 
 
-def _orthonormal(A: np.ndarray, tol: float = 1e-8) -> np.ndarray:
+#: Symmetry velocities ``A x`` shorter than this are zero (generators and points have entries of order 1).
+VELOCITY_TOL = 1e-8
+
+
+def _orthonormal(A: np.ndarray, tol: float = VELOCITY_TOL) -> np.ndarray:
+    """Orthonormal basis of the span of the columns of ``A`` with singular values above ``tol`` (absolute)."""
     if A.shape[1] == 0:
         return A
     U, s, _ = np.linalg.svd(A, full_matrices=False)
-    return U[:, s > tol * max(s.max(initial=0.0), 1e-300)]
+    return U[:, s > tol]
 
 
 @dataclass
@@ -141,25 +146,36 @@ def point_spectrum(model, x, symmetries: SymmetryAlgebra, tol: float, test_famil
 
 
 def family_walk(model, x, symmetries: SymmetryAlgebra, tol: float, points: int, seed: int,
-                step: float = 0.1) -> list:
-    """Up to ``points`` critical points reached from ``x`` by steps of ``step`` along random family
-    directions, each followed by Newton; each is kept only if it is critical with ``x``'s energy."""
+                step: float = 0.25) -> list:
+    """Critical points along ``x``'s family: from ``x``, ``points // 2`` steps of length ``step`` each way
+    along a random family direction, each step continuing the previous direction projected on the
+    current family directions, followed by Newton; a point is kept only if it is critical with ``x``'s
+    energy (else that way ends)."""
     rng = np.random.default_rng(seed)
     E0 = float(bruteforce.energy(model, x))
-    out, cur = [], np.array(x, float)
-    tries = 0
-    while len(out) < points and tries < 3 * points:
-        tries += 1
-        ps = point_spectrum(model, cur, symmetries, tol)
-        if not ps.family:
-            break
-        d = ps.family_directions @ rng.normal(size=ps.family)
-        d /= np.linalg.norm(d)
-        y = retract(model, (cur + step * d)[None, :])[0]
-        y, r, _ = newton(model, y, tol)
-        if r <= tol and abs(float(bruteforce.energy(model, y)) - E0) <= 1e-9 * max(abs(E0), 1e-300):
+    ps = point_spectrum(model, x, symmetries, tol)
+    if not ps.family:
+        return []
+    d0 = ps.family_directions @ rng.normal(size=ps.family)
+    d0 /= np.linalg.norm(d0)
+    out = []
+    for sign in (1.0, -1.0):
+        cur, prev = np.array(x, float), sign * d0
+        for _ in range(points - points // 2 if sign > 0 else points // 2):
+            F = point_spectrum(model, cur, symmetries, tol).family_directions if cur is not x else ps.family_directions
+            if not F.shape[1]:
+                break
+            F = _orthonormal(F)
+            d = F @ (F.T @ prev)
+            if np.linalg.norm(d) < 1e-3:
+                break
+            d /= np.linalg.norm(d)
+            y = retract(model, (cur + step * d)[None, :])[0]
+            y, r, _ = newton(model, y, tol)
+            if r > tol or abs(float(bruteforce.energy(model, y)) - E0) > 1e-9 * max(abs(E0), 1e-300):
+                break
             out.append(y)
-            cur = y
+            prev, cur = (y - cur) / np.linalg.norm(y - cur), y
     return out
 
 

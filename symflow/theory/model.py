@@ -37,6 +37,7 @@ import numpy as np
 from ..errors import ModelError, SymflowError
 from ..groups import as_group
 from ..neuron import Neuron
+from .scope import notes, warn_if_unrepresentable
 
 #: Block flows depend on the settings and d only (not on the group): derived once per process.
 _FLOW_CACHE: dict = {}
@@ -151,6 +152,7 @@ class Model:
                                  f"identically; use e.g. 'z**2'")
         self._flows: dict = {}
         self._energy = None
+        warn_if_unrepresentable(self)
 
     # ------------------------------------------------------------------ the neuron (views of self.neuron)
     @property
@@ -295,6 +297,11 @@ class Model:
 
         bf = self.block_flow(1)
         return {name: sp.simplify(bf.radial[name] / OMEGA) for name in self.vector_names}
+
+    @property
+    def scope(self) -> list:
+        """One-line notes on what the theorems do not cover for this model (:mod:`symflow.theory.scope`)."""
+        return notes(self)
 
     # ------------------------------------------------------------------ display
     def describe(self) -> str:

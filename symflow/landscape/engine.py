@@ -1,0 +1,255 @@
+"""The landscape of a model: every attractor that random starts find, and every constructed equilibrium.
+
+    from symflow.landscape import landscape
+    L = landscape("D5", shared=True, starts=2000, seed=0)
+    L.attractors[0].energy_exact, L.to_json()
+
+Pipeline (each step in its module): seeded starts brought to critical points at rounding level
+(:mod:`.search`), grouped into kinds by basis-free invariants (:mod:`.kinds`), and for each kind
+(:mod:`.analysis`): a representative refined to ``DIGITS`` digits and its energy recognised exactly,
+its tangent spectrum with the zero modes split into symmetry, family and degenerate directions, the
+spectrum's range over sample points of the kind (other neurons of it, points along its family), the
+basin fraction with a 95 % Wilson interval. For the CE model with the quadratic activation, the
+constructed equilibrium of every orbit (:mod:`symflow.theory.equilibria`) is matched to a kind
+(``source = "constructed"``) or listed with an empty basin; every other kind is ``"discovered"``.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+
+from .._version import __version__
+from ..errors import ModelError, SymflowError
+from ..statistics import wilson_interval
+from ..theory import bruteforce
+from ..theory.model import require_model
+from ..validation import integer
+from . import analysis
+from .kinds import kind_keys, orbit_shares, singular_values
+from .search import GRADIENT_TOL, converge
+
+#: Neurons of a kind (besides the representative) whose spectra give its range.
+SAMPLE_MEMBERS = 8
+#: Points visited along a kind's family directions for its range and the stable part of the family.
+FAMILY_POINTS = 16
+
+
+@dataclass
+class Attractor:
+    """One kind of critical point; the fields of the JSON contract (``to_json``)."""
+
+    orbits: list                  # IrrepOrbit of the support (non-trivial ones), dominant first
+    energy: float
+    energy_exact: str | None
+    rank: int
+    singular_values: dict
+    symmetry_dimension: int
+    family_dimension: int
+    degenerate_dimension: int
+    stable: bool
+    family_stable_fraction: float | None
+    spectrum: list                # [(mode, rate_min, rate_max, multiplicity)]
+    count: int
+    starts: int
+    source: str
+    representative: dict
+    residual: float               # |grad| at the refined representative (mpmath)
+    samples: int
+    notes: list = field(default_factory=list)
+
+    @property
+    def fraction(self) -> float:
+        return self.count / self.starts if self.starts else 0.0
+
+    @property
+    def ci95(self) -> tuple:
+        return wilson_interval(self.count, self.starts)
+
+    @property
+    def convergence(self) -> str:
+        return "slower than exponential" if self.degenerate_dimension else "exponential"
+
+    def to_json(self, labels) -> dict:
+        main = self.orbits[0] if self.orbits else None
+        return {"orbit": labels, "dim": main.dim if main else 1, "type": main.type if main else "trivial",
+                "energy": self.energy, "energy_exact": self.energy_exact, "rank": self.rank,
+                "singular_values": {k: [float(v) for v in s] for k, s in self.singular_values.items()},
+                "family_dimension": self.family_dimension, "symmetry_dimension": self.symmetry_dimension,
+                "degenerate_dimension": self.degenerate_dimension, "convergence": self.convergence,
+                "stable": self.stable, "family_stable_fraction": self.family_stable_fraction,
+                "spectrum": [{"mode": m, "rate_min": a, "rate_max": b, "multiplicity": k}
+                             for m, a, b, k in self.spectrum],
+                "basin": {"count": self.count, "fraction": self.fraction, "ci95": list(self.ci95)},
+                "source": self.source, "samples": self.samples, "residual": self.residual,
+                "representative": {k: [float(v) for v in vals] for k, vals in self.representative.items()},
+                "notes": list(self.notes)}
+
+
+@dataclass
+class Landscape:
+    """The result of :func:`landscape`."""
+
+    model: object
+    starts: int
+    seed: int
+    attractors: list
+    unconverged: int
+    warnings: list
+    wall_time: float
+    interrupted: bool = False
+
+    def labels(self, a: Attractor) -> list:
+        G = self.model.group
+        return [G.irreps[i].label for o in a.orbits for i in o]
+
+    def to_json(self) -> dict:
+        """The public contract of ``symflow landscape --json`` (README, "Landscape")."""
+        m = self.model
+        return {"group": m.group.name, "order": m.group.order, "shared": bool(m.shared), "spheres": m.spheres,
+                "loss": m.loss, "activation": m.activation_text, "starts": self.starts, "seed": self.seed,
+                "time_unit": "c=1", "warnings": list(self.warnings), "unconverged": self.unconverged,
+                "interrupted": self.interrupted, "version": __version__, "wall_time": self.wall_time,
+                "attractors": [a.to_json(self.labels(a)) for a in self.attractors]}
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(f"{'+'.join(self.labels(a)) or 'trivial'} E={a.energy:.6g} {a.fraction:.1%}"
+                          for a in self.attractors)
+        return f"<Landscape {self.model.group.name} {self.starts} starts: {kinds}>"
+
+
+def _constructed(model) -> list:
+    """The constructed equilibria (CE, quadratic activation, sphere constraint), else ``[]``."""
+    if model.loss != "ce" or not model.is_bilinear or not model.neuron.constrained:
+        return []
+    from ..theory.equilibria import orbit_equilibria
+
+    try:
+        return orbit_equilibria(model)
+    except ModelError:
+        return []
+
+
+def _point_of(model, eq) -> np.ndarray:
+    vec = dict(zip(model.neuron.roles[::-1], eq.point[::-1]))
+    return np.concatenate([np.asarray(vec[name], float) for name in model.vector_names])
+
+
+def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None, loss=None,
+              progress: bool = False, workers: int = 1) -> Landscape:
+    """Search the landscape of ``model`` (a Model, or a group name with ``shared``/``spheres``/``loss``)."""
+    t0 = time.perf_counter()
+    if not hasattr(model, "neuron"):
+        from ..theory.model import Model
+
+        model = Model(model, shared=bool(shared), spheres=spheres, loss=loss or "ce")
+    model = require_model(model)
+    model.require_block_flow()
+    starts = integer(starts, "starts", minimum=1)
+    seed = integer(seed, "seed", minimum=0)
+    pop = converge(model, starts, seed, progress=progress, workers=workers)
+    G = model.group
+    x = pop.points
+    E = bruteforce.energy(model, x)
+    tol = GRADIENT_TOL * pop.scale
+    ok = pop.converged
+    keys = kind_keys(model, x, E, pop.scale)
+    groups: dict = {}
+    for m in np.nonzero(ok)[0]:
+        groups.setdefault(keys[m], []).append(int(m))
+    constructed = _constructed(model)
+    matched = {}
+    for eq in constructed:
+        p = _point_of(model, eq)
+        k = kind_keys(model, p[None, :], np.array([bruteforce.energy(model, p)]), pop.scale)[0]
+        matched.setdefault(k, (eq, p))
+    symmetries = analysis.SymmetryAlgebra(model, seed=seed)
+    attractors = []
+    todo = [(k, members) for k, members in groups.items()]
+    todo += [(k, []) for k in matched if k not in groups]
+    for key, members in todo:
+        if members:
+            rep = members[int(np.argmin(pop.grad[members]))]
+            point = x[rep]
+        else:
+            point = matched[key][1]
+        attractors.append(_analyse(model, key, point, members, x, symmetries, tol, starts, seed,
+                                   matched.get(key)))
+    attractors.sort(key=lambda a: (-a.count, -a.energy))
+    warnings = list(model.scope)
+    unconverged = int((~ok).sum())
+    if unconverged:
+        warnings.append(f"{unconverged} of {starts} starts did not reach |grad| <= {tol:.2g} (10^4 roundings of "
+                        f"the energy scale) after the flow and Newton steps; they are not in any basin")
+    for a in attractors:
+        if a.count and not a.stable:
+            warnings.append(f"{a.count} starts ended at a saddle ({'+'.join(lab for lab in _labels(G, a))}, "
+                            f"E = {a.energy:.6g}): they stopped near it within the flow's tolerance")
+        if a.degenerate_dimension:
+            warnings.append(f"{'+'.join(_labels(G, a))} (E = {a.energy:.6g}): {a.degenerate_dimension} degenerate "
+                            f"zero modes (neither symmetry nor family): convergence is slower than exponential")
+    return Landscape(model, starts, seed, attractors, unconverged, warnings, time.perf_counter() - t0,
+                     pop.interrupted)
+
+
+def _labels(G, a) -> list:
+    return [G.irreps[i].label for o in a.orbits for i in o]
+
+
+def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, constructed) -> Attractor:
+    G = model.group
+    shares = orbit_shares(model, point[None, :])[0].max(axis=0)
+    orbits = sorted((G.orbits[k] for k in key.support if not G.orbits[k].is_trivial),
+                    key=lambda o: -shares[o.id])
+    X, residual = analysis.refine(model, point)
+    E_mp, exact = analysis.exact_energy(model, X)
+    point = np.array([float(v) for v in X])
+    notes = []
+    if constructed is not None:
+        omega = sp.radsimp(constructed[0].omega_star)
+        if abs(float(sp.N(omega, 30)) - float(E_mp)) > 1e-12 * abs(float(E_mp)):
+            raise SymflowError(f"{G.name}: the kind matched to the constructed equilibrium of "
+                               f"{constructed[0].irreps} has energy {float(E_mp)!r}, not Omega* = {omega}")
+        if exact is None or sp.simplify(exact - omega) != 0:
+            notes.append(f"energy recognised as {exact}; the construction gives {omega}")
+        exact = omega
+    rep = analysis.point_spectrum(model, point, symmetries, tol)
+    spectra = [rep]
+    others = [m for m in members if not np.allclose(x[m], point, atol=1e-9)][:SAMPLE_MEMBERS]
+    for m in others:
+        spectra.append(analysis.point_spectrum(model, x[m], symmetries, tol, test_family=False))
+    family_fraction = None
+    if rep.family:
+        walk = analysis.family_walk(model, point, symmetries, tol, FAMILY_POINTS, seed)
+        walk_spectra = [analysis.point_spectrum(model, y, symmetries, tol, test_family=False) for y in walk]
+        if walk_spectra:
+            family_fraction = float(np.mean([s.stable for s in [rep] + walk_spectra]))
+            unstable = [s for s in walk_spectra if not s.stable]
+            if unstable:
+                notes.append(f"the family continues into an unstable part: {len(unstable)} of "
+                             f"{len(walk_spectra) + 1} sampled family points have a growing direction (largest "
+                             f"rate {max(s.eigenvalues.max() for s in unstable):.4g}); the spectrum shown is "
+                             f"over the stable points")
+            spectra += [s for s in walk_spectra if s.stable or not rep.stable]
+    sizes = {len(s.eigenvalues) for s in spectra}
+    if len(sizes) != 1:  # pragma: no cover - one model, one tangent dimension
+        raise SymflowError("internal check failed: sample spectra of one kind differ in dimension")
+    modes = analysis.modes(spectra, analysis.mode_labels(rep))
+    sv = {}
+    for o in orbits[:1]:
+        sv = {k: v for k, v in singular_values(model, point, o).items()}
+    stable = all(s.stable for s in spectra[:1 + len(others)])
+    return Attractor(orbits=orbits, energy=float(E_mp), energy_exact=None if exact is None else str(exact),
+                     rank=key.rank, singular_values=sv, symmetry_dimension=rep.symmetry,
+                     family_dimension=rep.family, degenerate_dimension=rep.degenerate, stable=stable,
+                     family_stable_fraction=family_fraction, spectrum=modes, count=len(members), starts=starts,
+                     source="constructed" if constructed is not None else "discovered",
+                     representative={k: v.copy() for k, v in _public(model, point).items()},
+                     residual=float(residual), samples=len(spectra), notes=notes)
+
+
+def _public(model, point) -> dict:
+    n = model.group.order
+    return {name: point[i * n:(i + 1) * n] for i, name in enumerate(model.vector_names)}
