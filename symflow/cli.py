@@ -15,7 +15,8 @@ from .errors import SymflowError
 
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (a missing
 #: module is a bug and raises).
-COMMANDS = ["group", "groups", "derive", "rates", "codegen", "simulate", "study", "lottery", "grok", "verify"]
+COMMANDS = ["group", "groups", "derive", "rates", "landscape", "codegen", "simulate", "study", "lottery", "grok",
+            "verify"]
 
 
 #: ``--help`` examples of every subcommand (shown as the parser's epilog).
@@ -26,6 +27,8 @@ EXAMPLES = {
                "symflow derive Z5 --activation 'z**2+z**3'"],
     "rates": ["symflow rates F21", "symflow rates Z7 --shared --json",
               "symflow rates D5 --lr 0.1 --width 512 --scale 0.01 --reduction sum"],
+    "landscape": ["symflow landscape D5 --shared --starts 2000", "symflow landscape S4 --json",
+                  "symflow landscape S3 --loss mse --starts 256"],
     "codegen": ["symflow codegen F21 -o f21_flow.py", "symflow codegen Z7 --shared --style entries"],
     "simulate": ["symflow simulate Z7 --width 64 --seed 1", "symflow simulate F21 --width 256 --save f21.npz",
                  "symflow simulate Z7 --init frequency:2 --json"],
@@ -72,6 +75,12 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    import warnings
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"symflow {args.command}: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = one_line_warning   # e.g. ScopeWarning: one line, no source location
     try:
         rc = args.func(args)
     except SymflowError as exc:
@@ -83,6 +92,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:   # e.g. 'symflow simulate ... | head': the reader left; nothing to report
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return int(rc or 0)
 
 

@@ -221,6 +221,7 @@ def refine(model, x, digits: int = DIGITS, steps: int = 6) -> tuple:
     """``(point as mpf object array, |grad| in mpf)`` after Newton steps at ``digits`` digits (module docstring)."""
     with mpmath.workdps(digits):
         X = np.array([mpmath.mpf(float(v)) for v in x], dtype=object)
+        _mp_retract(model, X)          # on the spheres to every digit before anything is measured
         target = mpmath.mpf(10) ** (-(digits - 8))
         r = _mp_norm(bruteforce.riemannian_gradient(model, X))
         for _ in range(steps):

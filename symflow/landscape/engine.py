@@ -23,6 +23,7 @@ import sympy as sp
 
 from .._version import __version__
 from ..errors import ModelError, SymflowError
+from ..progress import progress_bar
 from ..statistics import wilson_interval
 from ..theory import bruteforce
 from ..theory.model import require_model
@@ -150,6 +151,8 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
     pop = converge(model, starts, seed, progress=progress, workers=workers)
+    if pop.interrupted:
+        raise KeyboardInterrupt(f"the flow was interrupted at t = {pop.time:.4g}; no kind was analysed")
     G = model.group
     x = pop.points
     E = bruteforce.energy(model, x)
@@ -169,14 +172,16 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     attractors = []
     todo = [(k, members) for k, members in groups.items()]
     todo += [(k, []) for k in matched if k not in groups]
-    for key, members in todo:
-        if members:
-            rep = members[int(np.argmin(pop.grad[members]))]
-            point = x[rep]
-        else:
-            point = matched[key][1]
-        attractors.append(_analyse(model, key, point, members, x, symmetries, tol, starts, seed,
-                                   matched.get(key)))
+    with progress_bar("kinds", total=len(todo), enabled=progress, counts=True) as bar:
+        for key, members in todo:
+            if members:
+                rep = members[int(np.argmin(pop.grad[members]))]
+                point = x[rep]
+            else:
+                point = matched[key][1]
+            attractors.append(_analyse(model, key, point, members, x, symmetries, tol, starts, seed,
+                                       matched.get(key)))
+            bar.advance()
     attractors.sort(key=lambda a: (-a.count, -a.energy))
     warnings = list(model.scope)
     unconverged = int((~ok).sum())
