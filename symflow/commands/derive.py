@@ -105,7 +105,7 @@ def _print_rich(m, E, report, flows, cf, seconds):
     from rich.table import Table
     from rich.text import Text
 
-    from ..theory.display import HAT, block_flow_text, energy_text, scalar_text
+    from ..theory.display import HAT, block_flow_text, energy_text, omega_decay_text
 
     con = Console()
     con.print(Panel(Text(m.describe()), title=f"symflow derive {m.group.name}", expand=False))
@@ -139,7 +139,7 @@ def _print_rich(m, E, report, flows, cf, seconds):
         rows = "\n".join(block_flow_text(bf))
         table.add_row(str(d), str(k), rows)
     con.print(table)
-    triv = ", ".join(f"d{HAT.get(k, k)}[1]/dt = -{scalar_text(c)}Ω {HAT.get(k, k)}[1]".replace("-1Ω", "-Ω")
+    triv = ", ".join(f"d{HAT.get(k, k)}[1]/dt = {omega_decay_text(c, HAT.get(k, k) + '[1]')}"
                      for k, c in m.trivial_flow.items())
     con.print(Text("  trivial block: " + triv))
     if cf is not None:
@@ -151,7 +151,7 @@ def _print_rich(m, E, report, flows, cf, seconds):
 def _print_closed_form_rich(con, cf):
     from rich.text import Text
 
-    from ..theory.display import scalar_text as _scalar_text
+    from ..theory.display import omega_decay_text, scalar_text as _scalar_text
 
     con.print("[bold]Abelian closed form[/] (per frequency pair k: θ̂[k] = (α_k/2) e^{iφ_k}, ξ̂[k] = (β_k/2) e^{iψ_k}):")
     for eq in cf.template["pair"]:
@@ -163,8 +163,12 @@ def _print_closed_form_rich(con, cf):
     om = " + ".join(f"Σ_{kind} {_scalar_text(v)}" for kind, v in cf.omega_template.items()
                     if kind == "pair" or any(f[3] == "real" for f in cf.frequencies))
     con.print(Text(f"  Ω = {om}"))
-    con.print(Text(f"  w_k = {_scalar_text(cf.w_definition.rhs)}:  dw_k/dt = {_scalar_text(cf.w_drive)} - "
-                   f"{cf.w_rate}Ω w_k   (Im w_k decays like exp(-{cf.w_rate} ∫Ω dt))"))
+    if cf.w_rate == 0:  # no sphere constraint: no radial term, so no -c Ω w_k term
+        w_law = f"dw_k/dt = {_scalar_text(cf.w_drive)}   (real: Im w_k is conserved)"
+    else:
+        w_law = (f"dw_k/dt = {_scalar_text(cf.w_drive)} {omega_decay_text(cf.w_rate, 'w_k').replace('-', '- ', 1)}   "
+                 f"(Im w_k decays like exp(-{_scalar_text(cf.w_rate)} ∫Ω dt))")
+    con.print(Text(f"  w_k = {_scalar_text(cf.w_definition.rhs)}:  {w_law}"))
     con.print(Text(f"  competition: d/dt ln({cf.competition.lhs.expr.args[0]}) = {_scalar_text(cf.competition.rhs)}"))
     labels = ", ".join(f"{f}:{lab}" for f, _, lab, kind in cf.frequencies[:12])
     more = "" if len(cf.frequencies) <= 12 else f", ... ({len(cf.frequencies)} in all)"
