@@ -14,7 +14,7 @@ abelian groups the magnitude/phase system, the ``w`` equation and the competitio
                                      "passed", "verdict", "summary"},
      "flows": null (no per-block flow: "flow_note" says why) or
               [{"d", "irreps", "text": [one line per vector], "latex"}],
-     "flow_note", "trivial_flow": {vector: text},
+     "flow_note", "trivial_flow": {vector: text} (null without flows),
      "closed_form": null (non-abelian, MSE or no flow) or
                     {"pair": [text], "real": [text], "omega", "w", "w_rate", "competition", "latex",
                      "frequencies": count, "frequency_pairs", "self_conjugate"},
@@ -314,7 +314,7 @@ def derive_json(m, E, report, flows, cf, seconds: float) -> dict:
             {"d": int(d), "irreps": _irreps_of_dim(G, d), "text": block_flow_text(bf), "latex": block_flow_latex(bf)}
             for d, bf in flows.items()],
         "flow_note": None if flows is not None else _no_flow_note(m),
-        "trivial_flow": _trivial_flow_text(m),
+        "trivial_flow": None if flows is None else _trivial_flow_text(m),
         "closed_form": closed,
         "versions": versions("sympy"),
     }
