@@ -194,3 +194,60 @@ def test_derive_proof_limit_is_one_line(capsys):
     assert main(["derive", "Z5003"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "4096" in err and "--points 0" in err
+
+
+# ---------------------------------------------------------------------- item: readable at 120 columns and piped
+def run_piped(argv, columns):
+    """Run ``symflow argv`` in a subprocess with stdout piped; ``columns`` sets COLUMNS (None: unset)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    if columns is not None:
+        env["COLUMNS"] = str(columns)
+    proc = subprocess.run([sys.executable, "-m", "symflow", *argv], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def _words(G, irreps: bool):
+    """Tokens the group tables print: irrep labels, class representatives, exact matrix entries."""
+    from symflow.groups.display import matrix_lines
+
+    words = [r.label for r in G.irreps] + [str(G.labels[c[0]]) for c in G.classes[:4]]
+    for r in G.irreps if irreps else []:
+        if r.dim <= 3:
+            words += [e for g in range(3) for line in matrix_lines(r.exact_matrices[g]) for e in
+                      line.strip("[]").split()]
+    return words
+
+
+@pytest.mark.parametrize("columns", [120, None])
+@pytest.mark.parametrize("argv", [["group", "S4", "--irreps"], ["group", "A5"], ["group", "F21", "--irreps"],
+                                  ["groups"], ["rates", "F21"], ["derive", "F21", "--points", "0"]])
+def test_tables_readable_at_120_columns_and_piped(argv, columns):
+    from rich.cells import cell_len
+
+    import symflow
+
+    out = run_piped(argv, columns)
+    lines = out.splitlines()
+    assert max(map(cell_len, lines)) <= 120, max(lines, key=cell_len)
+    if argv[0] == "group":
+        words = _words(symflow.group(argv[1]), "--irreps" in argv)
+    elif argv[0] == "groups":
+        words = ["Z<a>xZ<b>x...", "SmallGroup(n,k)", "SmallGroup(8,3)", "C7:C3", "Frobenius"]
+    elif argv[0] == "rates":
+        words = ["{chi_1, chi_2}", "{rho_1, rho_3}", "sqrt(42)/882", "sqrt(14)/882", "phase alignment",
+                 "rotational alignment", "rank reduction", "losing irreps (theta1, theta2, xi)",
+                 "trivial component (theta1, theta2, xi)", "symmetry zero modes", "-0.00848448"]
+    else:
+        words = ["dθ̂₁/dt = (1/n) θ̂₂* ξ̂ - Ω θ̂₁", "dξ̂/dt = (1/n) θ̂₂ θ̂₁ - Ω ξ̂", "irreps", "flow"]
+    for w in words:   # every word (a cell, a label, a formula) whole on one line: nothing folded mid-word
+        assert any(w in line for line in lines), f"{w!r} is broken across lines in:\n{out}"
+
+
+def test_irreps_of_large_dimension_are_named_not_folded():
+    from rich.cells import cell_len
+
+    out = run_piped(["group", "S7", "--irreps"], 120)
+    assert max(map(cell_len, out.splitlines())) <= 120
+    assert "not shown" in out and "(35x35)" in out and "exact_matrices" in " ".join(out.split())

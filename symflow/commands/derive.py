@@ -159,14 +159,15 @@ def _no_flow_note(m) -> str:
 # ---------------------------------------------------------------------- text
 def _print_rich(m, E, report, flows, cf, seconds):
     import sympy as sp
-    from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
     from ..theory.display import block_flow_text, energy_text
 
-    con = Console()
+    from ..groups.display import rich_console
+
+    con = rich_console()
     con.print(Panel(Text(m.describe()), title=f"symflow derive {m.group.name}", expand=False))
     con.print("[bold]Energy functional[/] (Fourier form, sum over nontrivial irreps ρ):")
     con.print(Text("  " + energy_text(E)))

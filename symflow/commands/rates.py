@@ -94,10 +94,11 @@ def _classes(spectra: list) -> list:
 
 
 def _print_tables(spectra: list, model, ts, verified: bool) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from ..groups.display import rich_console
+
+    console = rich_console()
     G = model.group
     console.print(f"[bold]{G.name}[/] (n = {G.order}): {'shared' if model.shared else 'unshared'} embeddings, "
                   f"{model.spheres} spheres; {len(spectra)} non-trivial irrep orbits", highlight=False)
