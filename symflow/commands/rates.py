@@ -68,7 +68,11 @@ def run(args) -> int:
     G = group(args.name)
     ts = _timescale(args, G.order)
     model = Model(G, shared=args.shared, spheres=args.spheres)
-    spectra = orbit_spectra(model, verify=False if args.no_verify else None)
+    from ..progress import progress_bar
+
+    with progress_bar(f"rates of {G.name} ({len(G.orbits) - 1} orbits)", total=None, enabled=G.order >= 1000,
+                      only_terminal=True):   # seconds from order ~1000 on (Z1000003: ~15 s)
+        spectra = orbit_spectra(model, verify=False if args.no_verify else None)
     if args.json:
         print(json.dumps(report_from_spectra(model, spectra)))
         return 0
@@ -88,7 +92,7 @@ def _classes(spectra: list) -> list:
     out: dict = {}
     for s in spectra:
         eq = s.equilibrium
-        key = (eq.dim, eq.type, str(eq.omega_star), tuple((str(m.units), m.multiplicity, m.mode) for m in s.modes))
+        key = (eq.dim, eq.type, eq.omega_star, tuple((m.units, m.multiplicity, m.mode) for m in s.modes))
         out.setdefault(key, (s, []))[1].append(eq.irreps)
     return list(out.values())
 

@@ -48,7 +48,7 @@ space. :func:`spectrum` checks the derived spectrum against it (``VERIFY_TOL`` r
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -1011,7 +1011,8 @@ def _record_spectra(model) -> list:
                                   _derived_modes(eq, derived), eq.omega_star)
         classification, modes, om = per_type[orb.type]
         eq = OrbitRecordEquilibrium(model, orb, omega_star=om)
-        out.append(Spectrum(eq, [replace(m) for m in modes], classification, False))
+        out.append(Spectrum(eq, [Mode(m.rate, m.multiplicity, m.mode, m.exact, m.units) for m in modes],
+                            classification, False))
     return out
 
 
