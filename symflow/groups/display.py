@@ -16,6 +16,10 @@ groups of order ``<= JSON_MAX_ORDER`` only; larger groups get a one-line :class:
 Abelian groups with more than ``SUMMARY_ORDER`` elements are shown as a summary
 (:func:`abelian_summary_rich`: structure, orbit counts, the character formula and a few exact
 values), computed from the cyclic factors alone: no Cayley table, no character table.
+
+Every table is fitted to the output width (:func:`rich_console`: the terminal's, ``COLUMNS``, or
+``PIPE_WIDTH`` when piped) by choosing how many columns to show, never by wrapping a cell, so no
+label, value or matrix entry is broken across lines.
 """
 from __future__ import annotations
 

@@ -45,6 +45,11 @@ labelled subspaces (by Fourier projections relative to the point's singular spac
 diagonalises; zero modes are compared with the symmetry generators ``(R_c, L_c)`` in parameter
 space. :func:`spectrum` checks the derived spectrum against it (``VERIFY_TOL`` relative to
 ``Omega*``) and raises :class:`~symflow.errors.SymflowError` on any disagreement.
+
+**Large abelian groups.** Products of cyclic groups of order ``> ABELIAN_RECORD_ORDER`` take every
+spectrum from the orbit records (:class:`OrbitRecordEquilibrium`: the closed form of the orbit's type
+at the group's ``n``), building no irreps and no points, so ``Z_p`` and products work up to
+``n = 10^6``; the brute-force check is limited to ``n <= NUMERIC_MAX_ORDER`` (a one-line error above).
 """
 from __future__ import annotations
 
