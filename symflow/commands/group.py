@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from ..groups import group
-from ..groups.display import JSON_MAX_ORDER, SUMMARY_ORDER, irreps_rich, shows_summary
+from ..groups.display import JSON_MAX_ORDER, SUMMARY_ORDER, group_rich, irreps_rich, rich_console, shows_summary
 
 
 def register(sub):
@@ -29,14 +29,12 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(G.to_json()))
         return 0
-    from rich.console import Console  # ~35 ms: only when a table is printed
-
-    console = Console()
-    console.print(G)
+    console = rich_console()  # (rich, ~35 ms: only when a table is printed) the terminal's width, 120 when piped
+    console.print(group_rich(G, width=console.width))
     if args.irreps:
         if shows_summary(G):
             console.print("irreps of an abelian group are its characters (1 x 1 matrices): the exact values "
                           "above are their matrices")
         else:
-            console.print(irreps_rich(G))
+            console.print(irreps_rich(G, width=console.width))
     return 0

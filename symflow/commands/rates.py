@@ -68,26 +68,51 @@ def run(args) -> int:
     G = group(args.name)
     ts = _timescale(args, G.order)
     model = Model(G, shared=args.shared, spheres=args.spheres)
-    spectra = orbit_spectra(model, verify=False if args.no_verify else None)
+    from ..progress import progress_bar
+
+    with progress_bar(f"rates of {G.name} ({len(G.orbits) - 1} orbits)", total=None, enabled=G.order >= 1000,
+                      only_terminal=True):   # seconds from order ~1000 on (Z1000003: ~15 s)
+        spectra = orbit_spectra(model, verify=False if args.no_verify else None)
     if args.json:
         print(json.dumps(report_from_spectra(model, spectra)))
         return 0
-    _print_tables(spectra, model, ts, verified=not args.no_verify)
+    _print_tables(spectra, model, ts, verified=any(s.verified for s in spectra))
     return 0
 
 
+#: With more orbits than this, orbits with the same spectrum share one table (large abelian groups:
+#: thousands of frequency pairs, one spectrum per orbit type).
+MAX_TABLES = 12
+
+
+def _classes(spectra: list) -> list:
+    """``[(spectrum, [orbit labels])]``: orbits with equal ``Omega*`` and rates merged (first one kept)."""
+    if len(spectra) <= MAX_TABLES:
+        return [(s, [s.equilibrium.irreps]) for s in spectra]
+    out: dict = {}
+    for s in spectra:
+        eq = s.equilibrium
+        key = (eq.dim, eq.type, eq.omega_star, tuple((m.units, m.multiplicity, m.mode) for m in s.modes))
+        out.setdefault(key, (s, []))[1].append(eq.irreps)
+    return list(out.values())
+
+
 def _print_tables(spectra: list, model, ts, verified: bool) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from ..groups.display import rich_console
+
+    console = rich_console()
     G = model.group
     console.print(f"[bold]{G.name}[/] (n = {G.order}): {'shared' if model.shared else 'unshared'} embeddings, "
                   f"{model.spheres} spheres; {len(spectra)} non-trivial irrep orbits", highlight=False)
-    for sp_ in spectra:
+    for sp_, members in _classes(spectra):
         eq = sp_.equilibrium
         status = "[green]stable[/]" if sp_.stable else "[red]saddle[/]"
-        title = (f"{{{', '.join(eq.irreps)}}}  d = {eq.dim}, |O| = {eq.orbit_size}, {eq.type}: "
+        orbits = ", ".join("{" + ", ".join(m) + "}" for m in members[:3])
+        if len(members) > 3:
+            orbits += f", ... ({len(members)} orbits with this spectrum)"
+        title = (f"{orbits}  d = {eq.dim}, |O| = {eq.orbit_size}, {eq.type}: "
                  f"Omega* = {eq.omega_star} = {eq.omega_star_float:.7g}, {status}")
         table = Table(title=title, title_justify="left")
         table.add_column("rate / Omega*", justify="right")

@@ -16,9 +16,15 @@ groups of order ``<= JSON_MAX_ORDER`` only; larger groups get a one-line :class:
 Abelian groups with more than ``SUMMARY_ORDER`` elements are shown as a summary
 (:func:`abelian_summary_rich`: structure, orbit counts, the character formula and a few exact
 values), computed from the cyclic factors alone: no Cayley table, no character table.
+
+Every table is fitted to the output width (:func:`rich_console`: the terminal's, ``COLUMNS``, or
+``PIPE_WIDTH`` when piped) by choosing how many columns to show, never by wrapping a cell, so no
+label, value or matrix entry is broken across lines.
 """
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from math import gcd, lcm, prod
 
@@ -89,14 +95,44 @@ def _fmt(v) -> str:
     return s if len(s) <= 18 else f"{z:.4g}"
 
 
+#: Output width when stdout is not a terminal and ``COLUMNS`` is unset (a pipe or a file): wide enough
+#: for every table symflow prints, so nothing is folded into the next line.
+PIPE_WIDTH = 120
+#: Cell padding and border of a rich table column (one space each side and the separator).
+_CELL = 3
+
+
+def rich_console(**kwargs):
+    """The ``rich`` console of a command: the terminal's width on a terminal, ``COLUMNS`` when set, and
+    ``PIPE_WIDTH`` when the output goes to a pipe or a file (rich's 80 would fold wide tables)."""
+    from rich.console import Console
+
+    con = Console(**kwargs)
+    if not con.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
+        con = Console(width=PIPE_WIDTH, **kwargs)
+    return con
+
+
+def _fit(fixed: int, widths: list, width: int, at_least: int = 1) -> int:
+    """How many of the columns of ``widths`` (cell widths, in order) fit next to ``fixed`` cells in ``width``."""
+    total, k = fixed + 1, 0
+    for w in widths:
+        total += w + _CELL
+        if total > width:
+            break
+        k += 1
+    return max(k, min(at_least, len(widths)))
+
+
 def shows_summary(G) -> bool:
     """True when ``G`` is displayed as a summary (abelian products of order > ``SUMMARY_ORDER``)."""
     return G.abelian_factors is not None and G.order > SUMMARY_ORDER
 
 
-def group_rich(G):
-    """What ``symflow group NAME`` prints: the summary of a large abelian group, else the table."""
-    return abelian_summary_rich(G) if shows_summary(G) else character_table_rich(G)
+def group_rich(G, width: int | None = None):
+    """What ``symflow group NAME`` prints: the summary of a large abelian group, else the table
+    (as many classes as fit in ``width`` columns, default the terminal's)."""
+    return abelian_summary_rich(G) if shows_summary(G) else character_table_rich(G, width=width)
 
 
 def _root_text(e: int, L: int) -> str:
@@ -165,31 +201,47 @@ def abelian_summary_rich(G, examples: int = 6):
     return RGroup(Text("\n".join(head)), t, notes)
 
 
-def character_table_rich(G, max_classes: int | None = None):
-    """A ``rich`` renderable: header line and the exact character table (classes as columns)."""
+def character_table_rich(G, max_classes: int | None = None, width: int | None = None):
+    """A ``rich`` renderable: header line and the exact character table (classes as columns).
+
+    Shows as many classes as fit in ``width`` columns (default: the terminal's) unless ``max_classes``
+    is given; no cell is ever wrapped, so no value or class label is broken across lines."""
     from rich.console import Group as RGroup
     from rich.table import Table
     from rich.text import Text
 
     classes = G.classes
-    if max_classes is None:
-        max_classes = max(4, (shutil.get_terminal_size((100, 24)).columns - 34) // 9)
-    shown = classes[:max_classes]
+    if width is None:
+        width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
+    labels = [r.label for r in G.irreps]
+    fixed = max(map(len, labels + ["irrep"])) + 3 + 4 + 3 * _CELL
+    more = len(f"... +{len(classes)}") + _CELL   # the column that counts the classes not shown
+    cells, heads, widths = [], [], []
+    for c in classes:
+        if max_classes is not None and len(cells) >= max_classes:
+            break
+        col = [_fmt(r.exact_character[c[0]]) for r in G.irreps]
+        head = (str(G.labels[c[0]]), f"|{len(c)}|")
+        widths.append(max(*map(len, head), *map(len, col)))
+        if max_classes is None and len(cells) and _fit(fixed + more, widths, width) < len(widths):
+            break
+        cells.append(col)
+        heads.append(head)
+    k = len(cells)
     title = f"{G.name}: order {G.order}, {len(classes)} classes, {len(G.irreps)} irreps" + (
         "" if G.is_abelian is False else " (abelian)")
     t = Table(title=title, show_lines=False, header_style="bold")
     t.add_column("irrep", style="cyan", no_wrap=True)
-    t.add_column("dim", justify="right")
-    t.add_column("type")
-    for c in shown:
-        rep = G.labels[c[0]]
-        t.add_column(f"{rep}\n|{len(c)}|", justify="right")
-    if len(classes) > max_classes:
-        t.add_column(f"... +{len(classes) - max_classes}")
-    for r in G.irreps:
-        row = [r.label, str(r.dim), _SHORT_TYPE[r.type]]
-        row += [_fmt(r.exact_character[c[0]]) for c in shown]
-        if len(classes) > max_classes:
+    t.add_column("dim", justify="right", no_wrap=True)
+    t.add_column("type", no_wrap=True)
+    for rep, size in heads:
+        t.add_column(f"{rep}\n{size}", justify="right", no_wrap=True)
+    if len(classes) > k:
+        t.add_column(f"... +{len(classes) - k}", no_wrap=True)
+    shown = classes[:k]
+    for i, r in enumerate(G.irreps):
+        row = [r.label, str(r.dim), _SHORT_TYPE[r.type]] + [col[i] for col in cells]
+        if len(classes) > k:
             row.append("")
         t.add_row(*row)
     orbits = ", ".join("{" + ", ".join(G.irreps[i].label for i in o) + "}" for o in G.orbits if len(o) == 2)
@@ -213,16 +265,65 @@ def character_table_latex(G) -> str:
     return f"\\begin{{array}}{{l|{'c' * len(classes)}}} {body} \\end{{array}}"
 
 
-def irreps_rich(G, max_elements: int = 6):
-    """Exact matrices of the first few elements for every irrep (for ``symflow group --irreps``)."""
-    import sympy as sp
-    from rich.table import Table
+#: Irreps of larger dimension are not written out by ``symflow group --irreps`` (a d x d matrix of
+#: exact entries is wider than any terminal); ``G.irreps[i].exact_matrices`` holds them.
+IRREPS_MAX_DIM = 6
 
-    t = Table(title=f"{G.name}: exact irreps (first {max_elements} elements)", show_lines=True)
-    t.add_column("irrep")
-    for g in range(min(max_elements, G.order)):
-        t.add_column(str(G.labels[g]))
-    for r in G.irreps:
-        mats = r.exact_matrices
-        t.add_row(r.label, *[sp.pretty(mats[g], use_unicode=True) for g in range(min(max_elements, G.order))])
-    return t
+
+def _entry(v) -> str:
+    """One exact matrix entry as a single token: ``2·√2/3``, ``-1/2+√3·I/2``, ``z5^2``, ``I``."""
+    s = re.sub(r"sqrt\((\d+)\)", r"√\1", _fmt(v))
+    return s.replace(" ", "").replace("*", "·")
+
+
+def matrix_lines(M) -> list:
+    """Rows of an exact matrix as aligned text lines ``[a  b  c]`` (entries by :func:`_entry`)."""
+    rows = [[_entry(v) for v in M.row(i)] for i in range(M.rows)]
+    w = [max(len(r[j]) for r in rows) for j in range(M.cols)]
+    return ["[" + "  ".join(e.rjust(w[j]) for j, e in enumerate(r)) + "]" for r in rows]
+
+
+def irreps_rich(G, max_elements: int = 6, width: int | None = None):
+    """Exact matrices of the first few elements for every irrep (for ``symflow group --irreps``).
+
+    One text line per matrix row, no cell ever wrapped: as many elements (up to ``max_elements``) as
+    fit in ``width`` columns (default: the terminal's); irreps whose matrices are wider than that, or
+    of dimension ``> IRREPS_MAX_DIM``, are named with their size and where to find them."""
+    from rich.console import Group as RGroup
+    from rich.table import Table
+    from rich.text import Text
+
+    if width is None:
+        width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
+    k = min(max_elements, G.order)
+    elems = [str(G.labels[g]) for g in range(k)]
+    label_w = max(len(r.label) for r in G.irreps) + 1
+    cells = {}
+    for i, r in enumerate(G.irreps):
+        if r.dim <= IRREPS_MAX_DIM:
+            mats = r.exact_matrices
+            cells[i] = ["\n".join(matrix_lines(mats[g])) for g in range(k)]
+    while True:   # drop the widest irrep until one element column fits
+        widths = [max([len(e)] + [len(line) for c in cells.values() for line in c[g].split("\n")])
+                  for g, e in enumerate(elems)]
+        shown = _fit(label_w + _CELL, widths, width, at_least=0)
+        if shown or not cells:
+            break
+        cells.pop(max(cells, key=lambda i: max(len(line) for line in cells[i][0].split("\n"))))
+    shown = max(shown, 1)
+    t = Table(title=f"{G.name}: exact irreps (first {shown} of {G.order} elements)", show_lines=True)
+    t.add_column("irrep", no_wrap=True)
+    for e in elems[:shown]:
+        t.add_column(Text(e), no_wrap=True)
+    hidden = []
+    for i, r in enumerate(G.irreps):
+        if i in cells:
+            t.add_row(Text(r.label), *[Text(c) for c in cells[i][:shown]])   # Text: "[z7 0]" is no markup
+        else:
+            hidden.append(f"{r.label} ({r.dim}x{r.dim})")
+    notes = []
+    if hidden:
+        notes.append(f"not shown (wider than {width} columns): {', '.join(hidden)}; "
+                     f"symflow.group('{G.name}').irreps[i].exact_matrices has them.")
+    notes.append("Entries: √m = sqrt(m), I = sqrt(-1), z_m = exp(2 pi i/m); rows of each matrix in [ ].")
+    return RGroup(t, Text(" ".join(notes), style="dim"))

@@ -226,18 +226,46 @@ class AbelianClosedForm:
 
     # ------------------------------------------------------------------ the group's system
     def _build_system(self):
+        """The frequencies (from the orbit records: no irrep is built) and the trivial variables; the
+        group's system itself (:attr:`equations`, ...) is written out on first use (``O(n)`` SymPy
+        equations: seconds near ``n = 1000``, so ``derive``, which shows the templates, never pays it)."""
         m = self.model
         G = m.group
-        n = G.order
+        factors = G.abelian_factors
         freqs = []
         for orb in G.orbits:  # the orbit number f is the orbit id (the trivial orbit is id 0)
             if orb.is_trivial:
                 continue
-            label = G.irreps[orb[0]].meta.get("frequency", orb[0])
+            if factors is not None:  # the frequency digits of the orbit's first character
+                label = tuple(int(x) for x in np.unravel_index(orb[0], tuple(int(f) for f in factors)))
+            else:
+                label = G.irreps[orb[0]].meta.get("frequency", orb[0])
             freqs.append((orb.id, orb, label, "pair" if orb.type == "complex" else "real"))
         self.frequencies = freqs
         ins0 = [_real("alpha_0")] if m.shared else [_real("alpha1_0"), _real("alpha2_0")]
         self.trivial_variables = ins0 + [_real("beta_0")]
+
+    @property
+    def coordinates(self) -> list:
+        return self._system[0]
+
+    @property
+    def variables(self) -> list:
+        return self._system[1]
+
+    @property
+    def equations(self) -> list:
+        return self._system[2]
+
+    @property
+    def omega_expr(self):
+        return self._system[3]
+
+    @cached_property
+    def _system(self) -> tuple:
+        m = self.model
+        n = m.group.order
+        freqs = self.frequencies
         coords, variables, equations, omega = [], list(self.trivial_variables), [], sp.Integer(0)
         d = lambda x: sp.Derivative(sp.Function(x.name)(T), T)
         for name, x in zip(list(m.input_names[:1] if m.shared else m.input_names) + [m.output_name],
@@ -258,10 +286,7 @@ class AbelianClosedForm:
             for src, tgt in zip(sources, targets):
                 equations.append(sp.Eq(d(tgt), rates[src].xreplace(sub)))
             omega += self.omega_template[kind].xreplace(sub)
-        self.coordinates = coords
-        self.variables = variables
-        self.equations = equations
-        self.omega_expr = omega
+        return coords, variables, equations, omega
 
     # ------------------------------------------------------------------ numerics
     @cached_property

@@ -63,6 +63,18 @@ def scalar_text(e) -> str:
     return s.replace("*", "·")
 
 
+def omega_decay_text(c, target: str) -> str:
+    """Text of the linear term ``-c Ω target``: ``-Ω x`` for ``c = 1``, ``-3Ω x``, and ``0`` when
+    ``c = 0`` (the unconstrained flow has no radial term: never ``-0Ω x``)."""
+    c = sp.sympify(c)
+    if c == 0:
+        return "0"
+    if c == 1:
+        return f"-Ω {target}"
+    s = scalar_text(c)
+    return f"-{_wrap(s)}Ω {target}" if not s.startswith("-") else f"+{_wrap(s[1:])}Ω {target}"
+
+
 def energy_text(E) -> str:
     """Plain text of the generic Fourier form of the energy: ``Ω = Σ_ρ≠1 d_ρ [tr(ξ̂* θ̂₂ θ̂₁)]``."""
     model = E.model

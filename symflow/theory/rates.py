@@ -45,6 +45,11 @@ labelled subspaces (by Fourier projections relative to the point's singular spac
 diagonalises; zero modes are compared with the symmetry generators ``(R_c, L_c)`` in parameter
 space. :func:`spectrum` checks the derived spectrum against it (``VERIFY_TOL`` relative to
 ``Omega*``) and raises :class:`~symflow.errors.SymflowError` on any disagreement.
+
+**Large abelian groups.** Products of cyclic groups of order ``> ABELIAN_RECORD_ORDER`` take every
+spectrum from the orbit records (:class:`OrbitRecordEquilibrium`: the closed form of the orbit's type
+at the group's ``n``), building no irreps and no points, so ``Z_p`` and products work up to
+``n = 10^6``; the brute-force check is limited to ``n <= NUMERIC_MAX_ORDER`` (a one-line error above).
 """
 from __future__ import annotations
 
@@ -75,6 +80,11 @@ VERIFY_TOL = 1e-9
 VERIFY_MAX_ORDER = 200
 #: Largest group order the numeric spectrum accepts at all.
 NUMERIC_MAX_ORDER = 1500
+#: Abelian groups (products of cyclic groups) of larger order take their spectra from the orbit
+#: records alone: an orbit's spectrum depends only on its type, so it is :func:`orbit_closed_form`
+#: at the group's ``n``. No irrep is built and no equilibrium point is constructed and checked on
+#: the Cayley table (``O(n^2)`` per orbit, ``O(n^3)`` in all); see :class:`OrbitRecordEquilibrium`.
+ABELIAN_RECORD_ORDER = 1024
 
 MODE_ORDER = ("phase alignment", "magnitude balance", "rotational alignment", "rank reduction",
               "losing irreps", "trivial component", "symmetry zero modes", "zero modes (manifold of maxima)")
@@ -861,6 +871,56 @@ def _cluster(values: np.ndarray, tol: float) -> list:
 
 
 # ============================================================================ spectrum
+class OrbitRecordEquilibrium:
+    """The equilibrium of one orbit of a large abelian group, known from the orbit record alone.
+
+    It carries what a :class:`Spectrum` reports of an :class:`Equilibrium` (``model``, ``group``,
+    ``orbit``, ``orbit_index``, ``irreps`` labels, ``dim``, ``orbit_size``, ``type``, exact
+    ``omega_star``: the closed form's ``Omega*(n)``) but not the point: groups of order
+    ``> ABELIAN_RECORD_ORDER`` build no irreps (``Equilibrium(model, orbit)`` gives the point and
+    its Cayley-table check for smaller groups).
+    """
+
+    def __init__(self, model: Model, orbit, omega_star: sp.Expr | None = None):
+        G = model.group
+        self.model, self.group = model, G
+        self.orbit = G.orbit(orbit)
+        self.orbit_index = self.orbit.id
+        if self.orbit.is_trivial:
+            raise SymflowError(f"the trivial irrep of {G.name} carries no energy, so it has no equilibrium with "
+                               f"Omega* > 0; choose a non-trivial orbit")
+        self.irreps = self.orbit.label.split("/")
+        self.dim, self.orbit_size, self.type = self.orbit.dim, self.orbit.size, self.orbit.type
+        if omega_star is None:  # (the orbit spectra pass the value of the orbit's type, derived once)
+            cf = _closed_form(model, self.dim, self.type)
+            omega_star = sp.radsimp(cf.omega_star.subs(cf.n, G.order))
+        self.omega_star = omega_star
+
+    @property
+    def omega_star_float(self) -> float:
+        return float(self.omega_star)
+
+    def __repr__(self) -> str:
+        return (f"<OrbitRecordEquilibrium {self.group.name} orbit {{{', '.join(self.irreps)}}}: d={self.dim}, "
+                f"|O|={self.orbit_size}, {self.type}, Omega* = {self.omega_star} ~ {self.omega_star_float:.7g}>")
+
+
+def _from_records(G, verify) -> bool:
+    """True when ``G``'s spectra come from orbit records (large abelian products, no brute-force check).
+    A brute-force check asked for above ``NUMERIC_MAX_ORDER`` is a one-line error (its limit and why)."""
+    if verify and G.order > NUMERIC_MAX_ORDER:
+        raise SymflowError(f"{G.name}: the brute-force check of the rates builds the dense {3 * G.order}x{3 * G.order} "
+                           f"Cayley-table Hessian, limited to order <= {NUMERIC_MAX_ORDER} (got {G.order}); "
+                           f"use verify=False (symflow rates --no-verify) for the derived spectrum")
+    return G.abelian_factors is not None and G.order > ABELIAN_RECORD_ORDER and not verify
+
+
+def _derived_modes(eq, derived: list) -> list:
+    om = eq.omega_star
+    return [Mode(rate=float(sp.N(u * om, 17)), multiplicity=int(m), mode=lab,
+                 exact=sp.radsimp(u * om), units=u) for u, m, lab in derived]
+
+
 def spectrum(model, orbit=None, verify: bool | None = None) -> Spectrum:
     """The tangent-space :class:`Spectrum` at the equilibrium of ``orbit``.
 
@@ -876,7 +936,14 @@ def spectrum(model, orbit=None, verify: bool | None = None) -> Spectrum:
     >>> s                                  # rates in units of Omega*, with their multiplicities
     <Spectrum F21 {rho_1, rho_3}: stable, Omega* = sqrt(14)/882; rates in units of Omega*: -3 x1 (phase alignment), -2 x12 (rotational alignment), -1 x24 (rank reduction), -1 x6 (losing irreps (theta1, theta2, xi)), -1 x3 (trivial component (theta1, theta2, xi)), 0 x14 (symmetry zero modes)>
     """
-    eq = model if isinstance(model, Equilibrium) else equilibrium(model, orbit)
+    if isinstance(model, (Equilibrium, OrbitRecordEquilibrium)):
+        eq = model
+    else:
+        m = as_model(model)
+        eq = OrbitRecordEquilibrium(m, orbit) if _from_records(m.group, verify) else equilibrium(m, orbit)
+    if isinstance(eq, OrbitRecordEquilibrium) and verify:
+        raise SymflowError(f"{eq.group.name}: an orbit record has no point to check on the Cayley table; build "
+                           f"Equilibrium(model, orbit) (order <= {NUMERIC_MAX_ORDER}) to verify")
     cf = _closed_form(eq.model, eq.dim, eq.type)
     n = eq.group.order
     derived = cf.at(n)
@@ -889,10 +956,7 @@ def spectrum(model, orbit=None, verify: bool | None = None) -> Spectrum:
         if num_class != classification:
             raise SymflowError(f"{eq.group.name} orbit {eq.irreps}: derived classification {classification!r} "
                                f"but the brute-force check says {num_class!r}")
-    om = eq.omega_star
-    modes = [Mode(rate=float(sp.N(u * om, 17)), multiplicity=int(m), mode=lab,
-                  exact=sp.radsimp(u * om), units=u) for u, m, lab in derived]
-    return Spectrum(eq, modes, classification, bool(verify))
+    return Spectrum(eq, _derived_modes(eq, derived), classification, bool(verify))
 
 
 def _compare(eq: Equilibrium, derived: list, numeric: list) -> None:
@@ -925,12 +989,35 @@ def orbit_spectra(model, verify: bool | None = None) -> list:
     """
     model = as_model(model)
     n = model.group.order
+    if _from_records(model.group, verify):
+        return _record_spectra(model)
     out, checked = [], set()
     for eq in orbit_equilibria(model):
         cls = (eq.dim, eq.type)
         v = verify if verify is not None else (n <= VERIFY_MAX_ORDER and cls not in checked)
         checked.add(cls)
         out.append(spectrum(eq, verify=v))
+    return out
+
+
+def _record_spectra(model) -> list:
+    """:func:`orbit_spectra` of a large abelian group from its orbit records: one derivation per
+    orbit type (every orbit of a type has the same ``Omega*`` and rates), no irreps built."""
+    G = model.group
+    per_type: dict = {}
+    out = []
+    for orb in G.orbits:
+        if orb.is_trivial:
+            continue
+        if orb.type not in per_type:
+            eq = OrbitRecordEquilibrium(model, orb)
+            derived = _closed_form(model, eq.dim, eq.type).at(G.order)
+            per_type[orb.type] = ("saddle" if any(u > 0 for u, _, _ in derived) else "stable",
+                                  _derived_modes(eq, derived), eq.omega_star)
+        classification, modes, om = per_type[orb.type]
+        eq = OrbitRecordEquilibrium(model, orb, omega_star=om)
+        out.append(Spectrum(eq, [Mode(m.rate, m.multiplicity, m.mode, m.exact, m.units) for m in modes],
+                            classification, False))
     return out
 
 
