@@ -24,12 +24,18 @@ def _is_bool(value) -> bool:
     return isinstance(value, bool) or type(value).__name__ in ("bool_", "bool")
 
 
-def integer(value, name: str, minimum: int | None = 0, what: str | None = None) -> int:
+def integer(value, name: str, minimum: int | None = 0, what: str | None = None, text: bool = False) -> int:
     """``value`` as an ``int >= minimum`` (any int for ``minimum=None``); ``what`` defaults to "a positive
-    integer" (minimum 1), "a non-negative integer" (minimum 0) or "an integer >= minimum"."""
+    integer" (minimum 1), "a non-negative integer" (minimum 0) or "an integer >= minimum". ``text=True``
+    (command-line options) also reads decimal text such as ``"40"``."""
     if what is None:
         what = {1: "a positive integer", 0: "a non-negative integer", None: "an integer"}.get(
             minimum, f"an integer >= {minimum}")
+    if text and isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise SymflowError(f"{name} must be {what}, got {value!r}") from None
     if _is_bool(value) or not isinstance(value, numbers.Integral) or (minimum is not None and value < minimum):
         raise SymflowError(f"{name} must be {what}, got {value!r}")
     return int(value)

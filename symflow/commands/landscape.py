@@ -50,8 +50,8 @@ def run(args) -> int:
 
     choice(args.spheres, "--spheres", SPHERES + (None,), what=" or ".join(map(repr, SPHERES)))
     choice(args.loss, "--loss", LOSSES, what=" or ".join(map(repr, LOSSES)))
-    starts = integer(args.starts, "--starts", minimum=1)
-    seed = integer(args.seed, "--seed", minimum=0)
+    starts = integer(args.starts, "--starts", minimum=1, text=True)
+    seed = integer(args.seed, "--seed", minimum=0, text=True)
     G = group(args.name)
     model = Model(G, shared=args.shared, spheres=args.spheres, loss=args.loss)
     model.require_block_flow()
