@@ -71,23 +71,28 @@ def _rates(a) -> str:
     return ", ".join(dict.fromkeys(parts))
 
 
-def print_table(result) -> None:
-    from rich.console import Console
+def print_table(result, only=None, console=None) -> None:
+    """The rich table of a :class:`~symflow.landscape.Landscape` (``only``: these attractors, no header)."""
     from rich.table import Table
 
-    console = Console()
+    from ..groups.display import rich_console
+
+    console = console or rich_console()
     m = result.model
     G = m.group
-    console.print(f"[bold]{G.name}[/] (n = {G.order}): {'shared' if m.shared else 'unshared'} embeddings, "
-                  f"{m.spheres} spheres, {m.loss.upper()} loss, sigma = {m.activation_text}; {result.starts} starts "
-                  f"(seed {result.seed}), {len(result.attractors)} kinds, {result.wall_time:.1f} s", highlight=False)
+    attractors = result.attractors if only is None else only
+    if only is None:
+        console.print(f"[bold]{G.name}[/] (n = {G.order}): {'shared' if m.shared else 'unshared'} embeddings, "
+                      f"{m.spheres} spheres, {m.loss.upper()} loss, sigma = {m.activation_text}; {result.starts} "
+                      f"starts (seed {result.seed}), {len(result.attractors)} kinds, {result.wall_time:.1f} s",
+                      highlight=False)
     table = Table(title_justify="left")
     for col, kw in (("orbit", {}), ("type, d", {}), ("energy", {"justify": "right"}), ("exact", {}),
                     ("rank", {"justify": "right"}), ("sym", {"justify": "right"}), ("family", {"justify": "right"}),
                     ("stable", {}), ("rates (c = 1)", {}), ("basin [95% CI]", {"justify": "right"}),
                     ("source", {})):
         table.add_column(col, overflow="fold", **kw)
-    for a in result.attractors:
+    for a in attractors:
         labels = result.labels(a)
         main = a.orbits[0] if a.orbits else None
         stable = "yes" if a.stable else "[red]saddle[/]"
@@ -100,11 +105,15 @@ def print_table(result) -> None:
                       (f" +{a.degenerate_dimension} deg" if a.degenerate_dimension else ""),
                       stable, _rates(a), f"{a.fraction:.1%} [{lo:.1%}, {hi:.1%}]", a.source)
     console.print(table)
-    for a in result.attractors:
+    for a in attractors:
         for note in a.notes:
             console.print(f"{'+'.join(result.labels(a))}: {note}", style="dim", highlight=False)
+    from ..theory.scope import shared_warning
+
+    said = shared_warning(G) if m.shared else None        # already said once, as the ScopeWarning
     for w in result.warnings:
-        console.print(f"warning: {w}", style="yellow", highlight=False)
+        if w != said:
+            console.print(f"warning: {w}", style="yellow", highlight=False)
     if result.unconverged:
         console.print(f"{result.unconverged} starts unconverged ({result.unconverged / result.starts:.1%})",
                       highlight=False)

@@ -37,6 +37,12 @@ def register(sub):
     p.add_argument("--scale", type=float, help="output scale a")
     p.add_argument("--reduction", metavar="{" + ",".join(REDUCTIONS) + "}", default="mean",
                    help="loss reduction: mean (default, c = 2a/M) or sum (c = 2 a n^2 / M)")
+    p.add_argument("--discover", action="store_true",
+                   help="also search the landscape (symflow landscape) and add the kinds of attractor no orbit's "
+                        "construction gives, marked 'discovered'; JSON key 'discovered'")
+    p.add_argument("--starts", default="512", help="with --discover: seeded random starts (default 512)")
+    p.add_argument("--seed", default="0", help="with --discover: seed of the starts (default 0)")
+    p.add_argument("--no-progress", action="store_true", help="with --discover: no progress bar")
     p.add_argument("--no-verify", action="store_true",
                    help="skip the brute-force Cayley-table check of the derived spectrum")
     p.set_defaults(func=run)
@@ -61,9 +67,11 @@ def run(args) -> int:
     from ..theory.model import Model
     from ..theory.rates import orbit_spectra, report_from_spectra
 
-    from ..validation import choice
+    from ..validation import choice, integer
 
     choice(args.spheres, "--spheres", SPHERES, what=" or ".join(map(repr, SPHERES)))
+    starts = integer(args.starts, "--starts", minimum=1, text=True)
+    seed = integer(args.seed, "--seed", minimum=0, text=True)
     choice(args.reduction, "--reduction", REDUCTIONS, what=" or ".join(map(repr, REDUCTIONS)))
     G = group(args.name)
     ts = _timescale(args, G.order)
@@ -73,11 +81,47 @@ def run(args) -> int:
     with progress_bar(f"rates of {G.name} ({len(G.orbits) - 1} orbits)", total=None, enabled=G.order >= 1000,
                       only_terminal=True):   # seconds from order ~1000 on (Z1000003: ~15 s)
         spectra = orbit_spectra(model, verify=False if args.no_verify else None)
+    found = None
+    if args.discover:
+        from ..landscape import landscape
+
+        found = landscape(model, starts=starts, seed=seed, progress=not (args.json or args.no_progress))
     if args.json:
-        print(json.dumps(report_from_spectra(model, spectra)))
+        report = report_from_spectra(model, spectra)
+        if found is not None:
+            full = found.to_json()
+            report["discovered"] = [a for a in full["attractors"] if a["source"] == "discovered"]
+            report["landscape"] = {k: full[k] for k in ("starts", "seed", "unconverged", "warnings")}
+        print(json.dumps(report))
         return 0
     _print_tables(spectra, model, ts, verified=any(s.verified for s in spectra))
+    if found is not None:
+        _print_discovered(found)
     return 0
+
+
+def _family_note(spectrum) -> str | None:
+    """The note for an orbit whose equilibria form a family beyond its symmetry orbit."""
+    k = sum(m.multiplicity for m in spectrum.modes if m.mode.startswith("zero modes (manifold"))
+    if not k:
+        return None
+    return (f"the equilibria of this orbit form a family with {k} direction(s) beyond its symmetries: the "
+            f"spectrum shown is at one point of it and varies along it ('symflow landscape' gives the range)")
+
+
+def _print_discovered(found) -> None:
+    from ..groups.display import rich_console
+    from .landscape import print_table
+
+    discovered = [a for a in found.attractors if a.source == "discovered"]
+    console = rich_console()
+    if not discovered:
+        console.print(f"landscape ({found.starts} starts, seed {found.seed}): no kind of attractor beyond the "
+                      f"constructed ones", highlight=False)
+        return
+    console.print(f"[bold]discovered[/] by the landscape search ({found.starts} starts, seed {found.seed}): "
+                  f"{len(discovered)} kind(s) no orbit's construction gives", highlight=False)
+    print_table(found, only=discovered, console=console)
 
 
 #: With more orbits than this, orbits with the same spectrum share one table (large abelian groups:
@@ -128,6 +172,9 @@ def _print_tables(spectra: list, model, ts, verified: bool) -> None:
                 row.append("-" if m.rate == 0 else f"{ts.e_folding_steps(m.rate):.4g}")
             table.add_row(*row)
         console.print(table)
+        note = _family_note(sp_)
+        if note:
+            console.print(note, style="yellow", highlight=False)
     notes = ["time unit c = 1; negative rate = decay; exact rates derived from the model's block drive"
              + ("; checked against the brute-force Cayley-table spectrum" if verified else "")]
     if ts is not None:
