@@ -73,6 +73,25 @@ class StudyData:
     spectra: dict
     seed: int = 0
     options: dict = field(default_factory=dict)
+    landscape: object = None          # symflow.landscape.Landscape from the same seeded starts, or None
+
+    def kinds(self) -> list:
+        """Per neuron, the landscape attractor whose invariants its end state has (``None``: no kind)."""
+        if self.landscape is None:
+            return [None] * self.run.width
+        from ..landscape.kinds import kind_keys
+        from ..landscape.search import stack
+        from ..theory import bruteforce
+
+        x = stack(self.model, self.run.final_state.to_parameters())
+        L = self.landscape
+        scale = max(abs(a.energy) for a in L.attractors) if L.attractors else 1.0
+        keys = kind_keys(self.model, x, bruteforce.energy(self.model, x), scale)
+        ref = {}
+        for a in L.attractors:
+            p = stack(self.model, a.representative)[None, :]
+            ref[kind_keys(self.model, p, bruteforce.energy(self.model, p), scale)[0]] = a
+        return [ref.get(k) for k in keys]
 
     @property
     def group(self):
@@ -155,16 +174,43 @@ def _ce_only(data: StudyData, rows: list) -> list:
     return out
 
 
+def scope_rows(data: StudyData, rows: list) -> list:
+    """Shared embeddings on a non-abelian group lie outside GC's theorem (:mod:`symflow.theory.scope`):
+    its predictions are shown as measurements there, with the reason."""
+    if not (data.model.shared and not data.group.is_abelian):
+        return rows
+    out = []
+    for p in rows:
+        if p.predicted is None:
+            out.append(p)
+            continue
+        out.append(Prediction(p.name, None, p.measured, None, None,
+                              f"{p.detail} Measured only: outside GC's theorem (shared embeddings on a non-abelian "
+                              f"group); the theorem's value would be {p.predicted} (tolerance: {p.tolerance}); the "
+                              f"landscape rows give what this model does.", p.section, extra=p.extra))
+    return out
+
+
 def _not_covered(name: str, section: str, data: StudyData, why: str = "") -> Prediction:
     return Prediction(name, None, None, None, None,
                       f"Not checked: {NOT_COVERED}; this model's loss is {data.model.loss}.{why}", section)
 
 
 def _outliers(data: StudyData, idx: np.ndarray) -> str:
-    """Describe neurons that miss a prediction: their Omega / Omega* and whether they are at rest
-    (Riemannian gradient below the run's tolerance: then they sit at another stationary point)."""
+    """Describe neurons that miss a prediction: the landscape kinds they reached (see the rows of
+    :func:`landscape_kinds`), else their Omega / Omega* and whether they are at rest (Riemannian
+    gradient below the run's tolerance: then they sit at another stationary point)."""
     if idx.size == 0:
         return ""
+    if data.landscape is not None:
+        kinds = data.kinds()
+        found: dict = {}
+        for m in idx:
+            a = kinds[m]
+            label = _kind_label(data, a) if a is not None else "no kind of the landscape"
+            found[label] = found.get(label, 0) + 1
+        shown = "; ".join(f"{k}: {v}" for k, v in found.items())
+        return f" The {idx.size} neurons that miss it are at the landscape's other kinds ({shown}); see their rows."
     om = data.run["omega"][-1][idx]
     star = np.array([data.equilibria[k].omega_star_float for k in data.final_orbit[idx]])
     ratios = np.unique(np.round(om / star, 6))
@@ -173,6 +219,70 @@ def _outliers(data: StudyData, idx: np.ndarray) -> str:
     return (f" The {idx.size} neurons that miss it have Omega/Omega* in {{{shown}}}; {rest} of them are at rest "
             f"(|grad| < {data.run.info.get('gtol', float('nan')):.2g}), i.e. at a stationary point other than "
             "the derived equilibrium.")
+
+
+#: The study searches the landscape (:mod:`symflow.landscape`) for groups up to this order.
+LANDSCAPE_MAX_ORDER = 64
+
+
+def _kind_label(data: StudyData, a) -> str:
+    labels = data.landscape.labels(a)
+    return "{" + ", ".join(labels) + "}" + f" rank {a.rank}" + (f" {a.source}" if a.source == "discovered" else "")
+
+
+def landscape_kinds(data: StudyData) -> list:
+    """Each kind the landscape engine discovers from the study's own seeded starts, which no orbit's
+    construction gives, checked against the population: its exact energy against the final energies
+    of the neurons that reached it, its stability against their being at rest, and its basin."""
+    L = data.landscape
+    if L is None:
+        return []
+    kinds = data.kinds()
+    om = data.run["omega"][-1]
+    at_rest = ~np.isnan(data.run.equilibrium_time)
+    M = data.run.width
+    rows = []
+    for a in L.attractors:
+        if a.source != "discovered":
+            continue
+        label = _kind_label(data, a)
+        idx = np.array([m for m in range(M) if kinds[m] is a], dtype=int)
+        ranges = ", ".join(f"{mode} {lo:.4g}" + (f"..{hi:.4g}" if hi - lo > 1e-9 * abs(lo) else "") + f" x{k}"
+                           for mode, lo, hi, k in a.spectrum)
+        shape = (f"rank {a.rank}, {a.symmetry_dimension} symmetry and {a.family_dimension} family direction(s)"
+                 + (f", {a.family_stable_fraction:.0%} of the sampled family stable" if a.family_stable_fraction
+                    is not None else ""))
+        if idx.size == 0:
+            rows.append(Prediction(f"energy of {label}", a.energy, None, f"relative {OMEGA_TOL:g} (every neuron)",
+                                   None, f"E = {a.energy_exact or a.energy} ({shape}); no neuron of this run "
+                                   f"reached it.", "landscape"))
+            continue
+        worst = float(np.max(np.abs(om[idx] - a.energy)) / abs(a.energy))
+        rows.append(Prediction(f"energy of {label}", a.energy, float(np.median(om[idx])),
+                               f"relative {OMEGA_TOL:g} (every neuron)", bool(worst <= OMEGA_TOL),
+                               f"E = {a.energy_exact or a.energy} from the landscape search ({shape}); median final "
+                               f"energy of the {idx.size} neurons of this kind, worst relative deviation "
+                               f"{worst:.2g}.", "landscape"))
+        rest = at_rest[idx]
+        slowest = max((hi for mode, _, hi, _ in a.spectrum if mode == "decay"), default=float("nan"))
+        rows.append(Prediction(f"{label} ({'stable' if a.stable else 'saddle'}): neurons at rest (fraction, measured)",
+                               None, float(rest.mean()), None, None,
+                               f"{int(rest.sum())} of {idx.size} at rest at the end (|grad| below the run's "
+                               f"tolerance). The search finds it {'stable' if a.stable else 'a saddle'}; tangent rates "
+                               f"along the kind (c = 1): {ranges}. Along a family the slowest decay rate goes to "
+                               f"{slowest:.3g}, so neurons near that end converge slowly and may not be at rest "
+                               f"by the end of the run.", "landscape"))
+        lo, hi = a.ci95
+        k = idx.size
+        rows.append(Prediction(f"basin of {label} (fraction)", a.fraction, k / M, "within the search's 95% interval",
+                               bool(lo <= k / M <= hi),
+                               f"{k} of {M} neurons of this run; the search from the same seeded starts found "
+                               f"{a.count} ({lo:.4f}-{hi:.4f}).", "landscape"))
+    if not rows:
+        rows.append(Prediction("kinds beyond the constructed equilibria (count)", 0, 0, "exact", True,
+                               f"The landscape search from the study's {L.starts} seeded starts found only the "
+                               f"constructed equilibria ({len(L.attractors)} kinds).", "landscape"))
+    return rows
 
 
 # --------------------------------------------------------------------------- Stage I: end state
@@ -583,5 +693,5 @@ def _stage2_ideal(G, eps: float) -> list:
                        f"margin spread {spread:.2g}.", "stage II")]
 
 
-ALL_CLAIMS = (single_orbit, rank_one_and_alignment, omega_star, rates, basins, population_law, flawed_indicator,
-              stage2)
+ALL_CLAIMS = (single_orbit, rank_one_and_alignment, omega_star, landscape_kinds, rates, basins, population_law,
+              flawed_indicator, stage2)

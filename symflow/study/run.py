@@ -213,13 +213,30 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
     timings["theory_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
+    if not interrupted and G.order <= claims_mod.LANDSCAPE_MAX_ORDER:
+        from ..landscape import landscape
+
+        say(f"searching the landscape from the same {width} seeded starts")
+        try:
+            data.landscape = landscape(model, starts=width, seed=seed, progress=progress)
+        except KeyboardInterrupt:
+            interrupted = True
+            run.info["interrupted"] = True
+            notes.append("Interrupted (Ctrl-C) during the landscape search: no prediction was compared.")
+    elif not interrupted:
+        notes.append(f"The landscape search (symflow landscape) is not run for order {G.order} > "
+                     f"{claims_mod.LANDSCAPE_MAX_ORDER}: its Hessians have (V n)^2 entries per neuron.")
+    timings["landscape_s"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
     predictions: list[Prediction] = []
     if not interrupted:
         say("comparing predictions with measurements")
     for claim in (() if interrupted else claims_mod.ALL_CLAIMS):
         if claim is claims_mod.stage2 and not stage2:
             continue
-        predictions.extend(claim(data) if claim is not claims_mod.flawed_indicator else claim(data, seed=seed))
+        rows = claim(data) if claim is not claims_mod.flawed_indicator else claim(data, seed=seed)
+        predictions.extend(rows if claim is claims_mod.landscape_kinds else claims_mod.scope_rows(data, rows))
     timings["compare_s"] = time.perf_counter() - t0
     del flow
     settings = {"model": model.to_dict(), "width": int(width), "seed": int(seed), "shared": bool(shared),
@@ -231,5 +248,5 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
                                                                     "MIN_PER_ORBIT")},
                 "fit_windows": claims_mod.FIT_WINDOWS, "versions": versions(), "symflow": __version__,
                 "timings_s": {k: round(v, 3) for k, v in timings.items()}}
-    warnings = claims_mod.population_warnings(G, int(width))
+    warnings = list(model.scope) + claims_mod.population_warnings(G, int(width))
     return Study(G.name, settings, data, predictions, timings, notes, warnings)
