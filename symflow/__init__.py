@@ -14,6 +14,7 @@ The whole path of a theorist's session, from one flat namespace (walk-through: `
     symflow.spectrum(m, 2)                    # its tangent spectrum: the rates, exactly
     run = symflow.simulate(m, width=512, seed=0)       # a population of neurons, reduced flow
     run.summary()                             # fractions per orbit, alignment, Omega
+    symflow.landscape("D5", shared=True)      # every attractor random starts find, not only the theorem's
 
 >>> import symflow
 >>> G = symflow.group("F21")
@@ -24,8 +25,8 @@ sqrt(14)/882
 
 Names: :func:`group`, :class:`Group`, :class:`Irrep`, :class:`IrrepOrbit`, :class:`Neuron`,
 :class:`Model`, :func:`equilibrium`, :func:`equilibria`, :func:`spectrum`, :func:`spectra`,
-:func:`abelian_closed_form`, :func:`simulate`, :func:`run_until_aligned`, :func:`run_study`,
-:func:`verify`, and the errors (:class:`SymflowError` and its subclasses). Everything beyond the
+:func:`abelian_closed_form`, :func:`simulate`, :func:`run_until_aligned`, :func:`landscape`,
+:func:`run_study`, :func:`verify`, :class:`ScopeWarning`, and the errors (:class:`SymflowError` and its subclasses). Everything beyond the
 group is imported on first use, so ``import symflow`` stays light.
 """
 from ._version import __version__
@@ -36,7 +37,8 @@ from .neuron import Neuron
 from .theory.model import Model
 
 __all__ = ["group", "Group", "Irrep", "IrrepOrbit", "Neuron", "Model", "equilibrium", "equilibria", "spectrum",
-           "spectra", "abelian_closed_form", "simulate", "run_until_aligned", "run_study", "verify", "SymflowError",
+           "spectra", "abelian_closed_form", "simulate", "run_until_aligned", "landscape", "run_study", "verify",
+           "ScopeWarning", "SymflowError",
            "UnknownGroupError", "GroupAxiomError", "ModelError", "IntegrationError", "__version__"]
 
 
@@ -61,6 +63,12 @@ def __getattr__(name):
     if name in ("simulate", "run_until_aligned"):
         from . import dynamics
         return getattr(dynamics, name)
+    if name == "landscape":
+        from .landscape import landscape
+        return landscape
+    if name == "ScopeWarning":
+        from .theory.scope import ScopeWarning
+        return ScopeWarning
     if name == "run_study":
         from .study import run_study
         return run_study

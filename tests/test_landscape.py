@@ -215,4 +215,4 @@ def test_landscape_table_says_the_scope_and_marks_discovered_kinds():
                                                                                   "COLUMNS": "200"})
     assert proc.returncode == 0, proc.stderr
     assert "cannot represent the task" in proc.stdout + proc.stderr
-    assert "discovered" in proc.stdout and "constructed" in proc.stdout
+    assert " found" in proc.stdout and " theory" in proc.stdout

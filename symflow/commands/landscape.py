@@ -63,17 +63,30 @@ def run(args) -> int:
     return 0
 
 
-def _rates(a) -> str:
-    parts = []
-    for mode, lo, hi, mult in a.spectrum:
-        if mode in ("decay", "growth"):
-            parts.append(f"{lo:.4g}" if abs(hi - lo) <= 1e-9 * max(abs(lo), 1e-300) else f"[{lo:.4g}, {hi:.4g}]")
-    return ", ".join(dict.fromkeys(parts))
+#: Irrep types as in escnn: R(eal), C(omplex), H (quaternionic).
+TYPE_LETTER = {"real": "R", "complex": "C", "quaternionic": "H", "trivial": "R"}
+
+
+def _span(lo: float, hi: float) -> str:
+    return f"{lo:.3g}" if abs(hi - lo) <= 1e-9 * max(abs(lo), 1e-300) else f"{lo:.3g}..{hi:.3g}"
+
+
+def rate_extremes(a) -> tuple:
+    """``(slowest, fastest)``: the nonzero modes nearest to and farthest from zero, as text (a range where
+    the rate varies along the kind)."""
+    moving = [(lo, hi) for mode, lo, hi, _ in a.spectrum if mode in ("decay", "growth")]
+    if not moving:
+        return "-", "-"
+    slow = max(moving, key=lambda r: r[1])
+    fast = min(moving, key=lambda r: r[0])
+    return _span(*slow), _span(*fast)
 
 
 def print_table(result, only=None, console=None) -> None:
     """The rich table of a :class:`~symflow.landscape.Landscape` (``only``: these attractors, no header)."""
+    from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     from ..groups.display import rich_console
 
@@ -86,24 +99,28 @@ def print_table(result, only=None, console=None) -> None:
                       f"{m.spheres} spheres, {m.loss.upper()} loss, sigma = {m.activation_text}; {result.starts} "
                       f"starts (seed {result.seed}), {len(result.attractors)} kinds, {result.wall_time:.1f} s",
                       highlight=False)
-    table = Table(title_justify="left")
-    for col, kw in (("orbit", {}), ("type, d", {}), ("energy", {"justify": "right"}), ("exact", {}),
-                    ("rank", {"justify": "right"}), ("sym", {"justify": "right"}), ("family", {"justify": "right"}),
-                    ("stable", {}), ("rates (c = 1)", {}), ("basin [95% CI]", {"justify": "right"}),
-                    ("source", {})):
-        table.add_column(col, overflow="fold", **kw)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    width = min(24, max((len(", ".join(result.labels(a))) + 2 for a in attractors), default=7))
+    for col, kw in (("orbit", {"min_width": width}), ("d", {}), ("energy", {"justify": "right"}), ("rank", {"justify": "right"}),
+                    ("sym", {"justify": "right"}), ("fam", {"justify": "right"}), ("stable", {}),
+                    ("slowest rate", {"justify": "right"}),
+                    ("basin, 95% CI", {"justify": "right"}), ("source", {})):
+        table.add_column(col, no_wrap=col != "orbit", **kw)
     for a in attractors:
         labels = result.labels(a)
         main = a.orbits[0] if a.orbits else None
         stable = "yes" if a.stable else "[red]saddle[/]"
         if a.family_stable_fraction is not None and a.family_stable_fraction < 1:
-            stable += f" (family {a.family_stable_fraction:.0%})"
+            stable += f" ({a.family_stable_fraction:.0%})"
         lo, hi = a.ci95
-        table.add_row("{" + ", ".join(labels) + "}" if labels else "trivial",
-                      f"{main.type}, {main.dim}" if main else "trivial", f"{a.energy:.7g}", a.energy_exact or "?",
-                      str(a.rank), str(a.symmetry_dimension), str(a.family_dimension) +
-                      (f" +{a.degenerate_dimension} deg" if a.degenerate_dimension else ""),
-                      stable, _rates(a), f"{a.fraction:.1%} [{lo:.1%}, {hi:.1%}]", a.source)
+        slow, _ = rate_extremes(a)
+        energy = a.energy_exact or f"{a.energy:.10g}"
+        table.add_row(Text("{" + ", ".join(labels) + "}" if labels else "trivial"),
+                      f"{main.dim}{TYPE_LETTER[main.type]}" if main else "1", energy, str(a.rank),
+                      str(a.symmetry_dimension), str(a.family_dimension) +
+                      (f"+{a.degenerate_dimension}d" if a.degenerate_dimension else ""),
+                      stable, slow, f"{a.fraction:.1%} ({100 * lo:.1f}-{100 * hi:.1f})",
+                      "found" if a.source == "discovered" else "theory")
     console.print(table)
     for a in attractors:
         for note in a.notes:
@@ -117,8 +134,10 @@ def print_table(result, only=None, console=None) -> None:
     if result.unconverged:
         console.print(f"{result.unconverged} starts unconverged ({result.unconverged / result.starts:.1%})",
                       highlight=False)
-    console.print("energy: the neuron's energy at the kind (exact: recognised from 40 digits); rank: of the Fourier "
-                  "blocks; sym / family: dimensions of the set of equilibria through it along continuous symmetries "
-                  "of the energy / along genuine families; rates: distinct nonzero tangent eigenvalues, a range "
-                  "where they vary along the kind (negative = decay); basin: share of starts that converged there",
-                  style="dim", highlight=False)
+    console.print("d: irrep dimension and type (R real, C complex pair, H quaternionic); energy: the neuron's "
+                  "energy at the kind, exact (recognised from 40 digits, or the construction's); rank: of the Fourier "
+                  "blocks; sym / fam: dimensions of the set of equilibria through it along continuous symmetries of "
+                  "the energy / along a family (+Nd: degenerate zero modes); stable (N%): share of the sampled family "
+                  "that is stable; slowest rate: the nonzero tangent rate nearest to 0 (c = 1, negative = "
+                  "decay; a..b where it varies along the kind; all rates in --json); basin: share of starts that converged "
+                  "there, 95% Wilson interval in %; source: constructed by the theory, or found only by the search", style="dim", highlight=False)

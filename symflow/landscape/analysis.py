@@ -35,6 +35,8 @@ from .search import newton, retract, unstack
 ZERO_TOL = 1e-7
 #: Step along a candidate family direction before Newton takes the point back to the critical set.
 FAMILY_STEP = 1e-3
+#: Relative energy agreement (to the energy scale) of the points along a family.
+FAMILY_ENERGY_RTOL = 1e-9
 #: Digits of the high-precision refinement (40 digits: 14-digit Newton gains, three steps).
 DIGITS = 40
 #: Eigenvalue intervals closer than this (relative to the largest |eigenvalue|) merge into one mode.
@@ -119,6 +121,14 @@ class PointSpectrum:
         return bool(w.max(initial=0.0) <= ZERO_TOL * max(np.abs(w).max(initial=0.0), 1e-300))
 
 
+def _energy_tol(E0: float, tol: float) -> float:
+    """Two critical points have one energy when they differ by ``FAMILY_ENERGY_RTOL`` of the energy scale
+    (``tol / GRADIENT_TOL``; the scale, not ``E0``, so that a level at ``E = 0`` is handled)."""
+    from .search import GRADIENT_TOL
+
+    return FAMILY_ENERGY_RTOL * max(abs(E0), tol / GRADIENT_TOL)
+
+
 def point_spectrum(model, x, symmetries: SymmetryAlgebra, tol: float, test_family: bool = True) -> PointSpectrum:
     """Tangent spectrum at a critical point ``x`` with symmetry / family / degenerate zero modes."""
     J, B = bruteforce.tangent_hessian(model, x)
@@ -138,7 +148,7 @@ def point_spectrum(model, x, symmetries: SymmetryAlgebra, tol: float, test_famil
             y = retract(model, (x + FAMILY_STEP * d)[None, :])[0]
             y, r, _ = newton(model, y, tol)
             moved = abs(float((y - x) @ d))
-            if r <= tol and abs(float(bruteforce.energy(model, y)) - E0) <= 1e-9 * max(abs(E0), 1e-300) \
+            if r <= tol and abs(float(bruteforce.energy(model, y)) - E0) <= _energy_tol(E0, tol) \
                     and moved >= 0.5 * FAMILY_STEP:
                 family_dirs.append(d)
     F = np.stack(family_dirs, axis=1) if family_dirs else np.zeros((len(x), 0))
@@ -172,7 +182,7 @@ def family_walk(model, x, symmetries: SymmetryAlgebra, tol: float, points: int, 
             d /= np.linalg.norm(d)
             y = retract(model, (cur + step * d)[None, :])[0]
             y, r, _ = newton(model, y, tol)
-            if r > tol or abs(float(bruteforce.energy(model, y)) - E0) > 1e-9 * max(abs(E0), 1e-300):
+            if r > tol or abs(float(bruteforce.energy(model, y)) - E0) > _energy_tol(E0, tol):
                 break
             out.append(y)
             prev, cur = (y - cur) / np.linalg.norm(y - cur), y
