@@ -248,7 +248,9 @@ def test_sigint_simulate_save(tmp_path):
     half-written one), and one stderr line saying what was not computed."""
     from symflow.dynamics.results import SimulationResult
 
-    argv = ["simulate", "A5", "--width", "1024", "--no-stop", "--t-end", "1e6", "--no-progress", "--save", "s.npz"]
+    # fixed steps of 0.5 to t = 1e6 with a save every 10: saves come quickly, the run never ends by itself
+    argv = ["simulate", "A5", "--width", "256", "--dt", "0.5", "--n-save", "100001", "--no-stop", "--t-end", "1e6",
+            "--no-progress", "--save", "s.npz"]
     for attempt in range(3):
         rc, stdout, err, took = _interrupt(argv, tmp_path, delay=4 * 2 ** attempt)
         assert rc == 130 and took < 30 and "Traceback" not in err, err

@@ -5,7 +5,7 @@
     study.table(); study.write()        # rich table; study-F21/{report.md, summary.json, figures/}
 
 Modules: ``trajectory`` (a population run recorded as observables), ``claims`` (one function per
-prediction), ``statistics`` (Wilson intervals, chi-square, KS, exponential fits), ``predictions``
+prediction; the Wilson intervals and tests are in ``symflow.statistics``), ``predictions``
 (the summary row), ``report`` and ``figures``, ``run`` (the orchestration).
 """
 from .predictions import Prediction

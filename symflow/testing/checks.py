@@ -383,109 +383,38 @@ def modular_conserved(system, alpha, beta, D) -> None:
 
 
 # ---------------------------------------------------------------------- parameter-space references
-def _activation(model):
-    """``(sigma, sigma')`` of the model's polynomial activation as NumPy callables."""
-    coeffs = [float(c) for c in sp.Poly(model.activation, Z).all_coeffs()]
-    dcoeffs = np.polyder(np.array(coeffs)) if len(coeffs) > 1 else np.array([0.0])
-    return (lambda z: np.polyval(coeffs, z)), (lambda z: np.polyval(dcoeffs, z))
+def _stacked(model, state):
+    """The state ``{name: (..., n)}`` as stacked points for :mod:`symflow.theory.bruteforce` (shared
+    embeddings: the first input's vector)."""
+    return np.concatenate([np.asarray(state[k], dtype=float) for k in model.vector_names], axis=-1)
 
 
-def _is_quadratic_ce(model) -> bool:
-    return model.loss == "ce" and sp.expand(model.activation - Z ** 2) == 0
-
-
-def _inputs(model, state):
-    a, b = model.input_names
-    return np.asarray(state[a], dtype=float), np.asarray(state[b], dtype=float)
+def _named(model, x) -> dict:
+    n = model.group.order
+    return {k: x[..., i * n:(i + 1) * n] for i, k in enumerate(model.vector_names)}
 
 
 def reference_energy(system, state) -> np.ndarray:
-    """The model's energy by Cayley-table sums (no Fourier analysis).
+    """The model's energy by Cayley-table sums (no Fourier analysis): :func:`symflow.theory.bruteforce.energy`.
 
-    CE: ``E = (1/2) n^-2 sum_{g1,g2} xi~(g1 g2) sigma(theta1(g1) + theta2(g2))`` (for
-    ``sigma = z^2`` this is :func:`symflow.theory.bruteforce.omega`); MSE (Li2):
+    CE: ``E = (1/2) n^-2 sum_{g1,g2} xi~(g1 g2) sigma(theta1(g1) + theta2(g2))``; MSE (Li2):
     ``E = (1/2) sum_h (z_h - mean z)^2``, ``z_h = sum_{ab=h} sigma(u(a) + v(b))``.
     """
-    m, G = system.model, system.group
-    t1, t2 = _inputs(m, state)
-    if _is_quadratic_ce(m):
-        return bruteforce.omega(G, t1, t2, state["xi"])
-    sig, _ = _activation(m)
-    H = sig(t1[..., :, None] + t2[..., None, :])  # (..., a, b)
-    n = G.order
-    if m.loss == "ce":
-        xi = np.asarray(state["xi"], dtype=float)
-        X = (xi - xi.mean(-1, keepdims=True))[..., G.table]
-        return 0.5 * (X * H).sum((-2, -1)) / n ** 2
-    z = _fibre_sums(G, H)
-    zc = z - z.mean(-1, keepdims=True)
-    return 0.5 * (zc ** 2).sum(-1)
-
-
-def _fibre_sums(G, H):
-    """``z(h) = sum_{ab = h} H[..., a, b]`` by the Cayley table."""
-    n = G.order
-    flat = H.reshape(H.shape[:-2] + (n * n,))
-    out = np.zeros(H.shape[:-2] + (n,))
-    np.add.at(np.moveaxis(out, -1, 0), G.table.ravel(), np.moveaxis(flat, -1, 0))
-    return out
+    return bruteforce.energy(system.model, _stacked(system.model, state))
 
 
 def reference_gradients(system, state) -> dict:
-    """Euclidean gradients of :func:`reference_energy` by the chain rule over the Cayley table.
-
-    CE: ``dE/dtheta1(a) = (1/2) n^-2 sum_b xi~(ab) sigma'(theta1(a)+theta2(b))`` (and ``theta2``),
-    ``dE/dxi = (1/2) n^-2 P c``, ``c(h) = sum_{ab=h} sigma(...)``; MSE:
-    ``dE/du(a) = sum_b (P z)(ab) sigma'(u(a)+v(b))``. Shared embeddings add both input slots.
-    """
-    m, G = system.model, system.group
-    n = G.order
-    t1, t2 = _inputs(m, state)
-    first, second = m.input_names
-    if _is_quadratic_ce(m):
-        g1, g2, gx = bruteforce.euclidean_gradients(G, t1, t2, state["xi"])
-    else:
-        sig, dsig = _activation(m)
-        S = t1[..., :, None] + t2[..., None, :]
-        D = dsig(S)
-        if m.loss == "ce":
-            xi = np.asarray(state["xi"], dtype=float)
-            X = (xi - xi.mean(-1, keepdims=True))[..., G.table]
-            g1 = 0.5 * (X * D).sum(-1) / n ** 2
-            g2 = 0.5 * (X * D).sum(-2) / n ** 2
-            c = _fibre_sums(G, sig(S))
-            gx = 0.5 * (c - c.mean(-1, keepdims=True)) / n ** 2
-        else:
-            z = _fibre_sums(G, sig(S))
-            W = (z - z.mean(-1, keepdims=True))[..., G.table]  # (Pz)(ab)
-            g1 = (W * D).sum(-1)
-            g2 = (W * D).sum(-2)
-            gx = None
-    out = {}
-    if m.shared:
-        out[first] = g1 + g2
-    else:
-        out[first], out[second] = g1, g2
-    if m.output_name:
-        out[m.output_name] = gx
-    return out
+    """Euclidean gradients of :func:`reference_energy` by the chain rule over the Cayley table
+    (:func:`symflow.theory.bruteforce.gradient`); shared embeddings add both input slots."""
+    m = system.model
+    return _named(m, bruteforce.gradient(m, _stacked(m, state)))
 
 
 def reference_flow(system, state) -> dict:
     """Projected (Riemannian) gradient of the reference energy on the model's spheres:
     ``v_S = g_S - (<nu_S, g_S> / |nu_S|^2) nu_S`` per sphere ``S`` (plain gradient if unconstrained)."""
-    g = reference_gradients(system, state)
-    groups = system.sphere_groups
-    if groups is None:
-        return g
-    out = {}
-    for S in groups:
-        nu = [np.asarray(state[k], dtype=float) for k in S]
-        dot = sum((a * b).sum(-1) for a, b in zip(nu, (g[k] for k in S)))
-        nn = sum((a * a).sum(-1) for a in nu)
-        for k, a in zip(S, nu):
-            out[k] = g[k] - (dot / nn)[..., None] * a
-    return out
+    m = system.model
+    return _named(m, bruteforce.riemannian_gradient(m, _stacked(m, state)))
 
 
 def _grad_scale(g: dict) -> float:

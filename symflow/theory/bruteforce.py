@@ -75,22 +75,37 @@ def flow(group, theta1, theta2, xi, shared: bool = False, spheres: str = "separa
 
 
 # ============================================================================ any model, any dtype
-# The functions below implement the defining sums for every model symflow has (CE or MSE, shared or
-# not, any polynomial activation ``sigma(x + y) = sum_ab C_ab x^a y^b``, pure terms dropped as in
-# :mod:`symflow.theory.energy`). They use only ``+``, ``*``, ``**``, indexing and sums, so the same
-# code runs on float arrays, on complex arrays (complex-step Hessians, exact to rounding for a
-# polynomial) and on object arrays of ``mpmath.mpf`` (high-precision refinement). Points are
-# stacked vectors ``x = [nu_1; nu_2; ...]`` in ``model.vector_names`` order, shape ``(..., V n)``.
+# The defining sums for every model symflow has (CE or MSE, shared or not, any polynomial activation),
+# written literally with ``sigma(theta1(g1) + theta2(g2))`` (no binomial expansion, no dropped terms:
+# independent of the derivation in :mod:`symflow.theory.energy`). They use only ``+``, ``*``, ``**``,
+# indexing and sums, so the same code runs on float arrays, on complex arrays (complex-step Hessians,
+# exact to rounding for a polynomial) and on object arrays of ``mpmath.mpf`` (high-precision
+# refinement). Points are stacked vectors ``x = [nu_1; nu_2; ...]`` in ``model.vector_names`` order,
+# shape ``(..., V n)``; ``S[g1, g2] = theta1(g1) + theta2(g2)``, ``c(h) = sum_{g1 g2 = h} sigma(S)``.
 #
-# * CE:  ``E = sum_ab C_ab / (2 n^2) sum_{g1,g2} xi~(g1 g2) theta1(g1)^a theta2(g2)^b``
-#   ``dE/dtheta1 = sum_ab C_ab / (2 n^2) a theta1^(a-1) (X theta2^b)``, ``X[g1, g2] = xi~(g1 g2)``;
-#   ``dE/dxi = sum_ab C_ab / (2 n^2) (S_ab - mean S_ab)``, ``S_ab(h) = sum_{g1 g2 = h} theta1^a(g1) theta2^b(g2)``.
-# * MSE: ``E = 1/2 sum_h z~(h)^2``, ``z~ = z - mean z``, ``z = sum_ab C_ab S_ab``;
-#   ``dE/dtheta1 = sum_ab C_ab a theta1^(a-1) (Z theta2^b)``, ``Z[g1, g2] = z~(g1 g2)``.
+# * CE:  ``E = (1/2) n^-2 sum_{g1,g2} xi~(g1 g2) sigma(S)``, ``xi~ = xi - mean xi``;
+#   ``dE/dtheta1(a) = (1/2) n^-2 sum_b xi~(ab) sigma'(S[a, b])`` (``theta2``: the sum over ``a``),
+#   ``dE/dxi = (1/2) n^-2 (c - mean c)``.
+# * MSE: ``E = (1/2) sum_h z~(h)^2``, ``z~ = c - mean c``; ``dE/dtheta1(a) = sum_b z~(ab) sigma'(S[a, b])``.
 # * shared embeddings: ``theta1 = theta2 = theta`` and ``dE/dtheta = dE/dtheta1 + dE/dtheta2``.
-def _coefficients(model) -> list:
-    """``[(a, b, p, q)]``: the cross terms ``C_ab = p / q`` as integers (exact in any dtype)."""
-    return [(int(a), int(b), int(c.p), int(c.q)) for a, b, c in model.cross_terms]
+def _polynomial(model) -> list:
+    """``[(k, p, q)]``: ``sigma(z) = sum_k (p / q) z^k`` with integer ``p, q`` (exact in any dtype)."""
+    import sympy as sp
+
+    from .symbols import Z
+
+    return [(int(k), int(c.p), int(c.q)) for (k,), c in sp.Poly(model.activation, Z).terms()]
+
+
+def _sigma(coeffs, S, derivative: bool = False):
+    out = 0
+    for k, p, q in coeffs:
+        if derivative:
+            if k:
+                out = out + S ** (k - 1) * (k * p) / q
+        else:
+            out = out + (S ** k if k else 1) * p / q
+    return out + 0 * S
 
 
 def _split(model, x) -> dict:
@@ -98,63 +113,53 @@ def _split(model, x) -> dict:
     return {name: x[..., i * n:(i + 1) * n] for i, name in enumerate(model.vector_names)}
 
 
-def _mean(v):
-    return v.sum(axis=-1, keepdims=True) * (1.0 / v.shape[-1]) if v.dtype != object else \
-        v.sum(axis=-1, keepdims=True) / v.shape[-1]
+def _centred(v):
+    return v - v.sum(axis=-1, keepdims=True) / v.shape[-1]
 
 
-def _products(group, P, Q):
-    """``S(h) = sum_{g1 g2 = h} P(g1) Q(g2) = sum_g1 P(g1) Q(g1^-1 h)``, shape ``(..., n)``."""
-    left = group.table[group.inverse][:, :]            # left[g1, h] = g1^-1 h
-    return np.einsum("...a,...ah->...h", P, Q[..., left])
+def _fibres(group, H):
+    """``c(h) = sum_{g1 g2 = h} H[..., g1, g2] = sum_g1 H[..., g1, g1^-1 h]``, shape ``(..., n)``."""
+    n = group.order
+    left = group.table[group.inverse]                    # left[g1, h] = g1^-1 h
+    return H[..., np.arange(n)[:, None], left].sum(axis=-2)
 
 
-def _inputs(model, vec):
+def _pairs(model, x):
+    vec = _split(model, np.asarray(x))
     in1, in2 = model.input_names
-    return vec[in1], vec[in2]
+    return vec, vec[in1][..., :, None] + vec[in2][..., None, :]
 
 
 def energy(model, x):
     """The model's energy ``E`` at stacked points ``x`` (module comment above), shape ``(...)``."""
-    x = np.asarray(x)
-    vec = _split(model, x)
-    t1, t2 = _inputs(model, vec)
+    vec, S = _pairs(model, x)
+    H = _sigma(_polynomial(model), S)
     n = model.group.order
-    T = model.group.table
-    S = sum(_products(model.group, t1 ** a, t2 ** b) * p / q for a, b, p, q in _coefficients(model))
     if model.loss == "ce":
-        xi = vec[model.output_name]
-        return ((xi - _mean(xi)) * S).sum(axis=-1) / (2 * n * n)
-    z = S - _mean(S)
-    del T
+        X = _centred(vec[model.output_name])[..., model.group.table]
+        return (X * H).sum(axis=(-2, -1)) / (2 * n * n)
+    z = _centred(_fibres(model.group, H))
     return (z * z).sum(axis=-1) / 2
 
 
 def gradient(model, x):
     """Euclidean gradient ``dE/dx`` at stacked points ``x``, same shape as ``x``."""
-    x = np.asarray(x)
-    vec = _split(model, x)
-    in1, in2 = model.input_names
-    t1, t2 = vec[in1], vec[in2]
+    vec, S = _pairs(model, x)
     G = model.group
     n = G.order
-    coeffs = _coefficients(model)
-    S = sum(_products(G, t1 ** a, t2 ** b) * p / q for a, b, p, q in coeffs)
+    coeffs = _polynomial(model)
+    D = _sigma(coeffs, S, derivative=True)
+    c = _fibres(G, _sigma(coeffs, S))
     if model.loss == "ce":
-        w = vec[model.output_name]
-        w = (w - _mean(w)) / (2 * n * n)
+        W = _centred(vec[model.output_name])[..., G.table] / (2 * n * n)
     else:
-        w = S - _mean(S)
-    W = w[..., G.table]                                  # W[g1, g2] = w(g1 g2)
-    g1 = sum(t1 ** (a - 1) * np.einsum("...ab,...b->...a", W, t2 ** b) * (a * p) / q for a, b, p, q in coeffs)
-    g2 = sum(t2 ** (b - 1) * np.einsum("...ab,...a->...b", W, t1 ** a) * (b * p) / q for a, b, p, q in coeffs)
-    out = {}
-    if in1 == in2:
-        out[in1] = g1 + g2
-    else:
-        out[in1], out[in2] = g1, g2
+        W = _centred(c)[..., G.table]
+    WD = W * D
+    g1, g2 = WD.sum(axis=-1), WD.sum(axis=-2)
+    in1, in2 = model.input_names
+    out = {in1: g1 + g2} if in1 == in2 else {in1: g1, in2: g2}
     if model.loss == "ce":
-        out[model.output_name] = (S - _mean(S)) / (2 * n * n)
+        out[model.output_name] = _centred(c) / (2 * n * n)
     return np.concatenate([out[name] for name in model.vector_names], axis=-1)
 
 
