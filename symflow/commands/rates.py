@@ -175,6 +175,12 @@ def _print_tables(spectra: list, model, ts, verified: bool) -> None:
         note = _family_note(sp_)
         if note:
             console.print(note, style="yellow", highlight=False)
+    from ..theory.scope import shared_warning
+
+    said = shared_warning(G) if model.shared else None      # already said once, as the ScopeWarning
+    for note in model.scope:
+        if note != said:
+            console.print(f"note: {note}", style="yellow", highlight=False)
     notes = ["time unit c = 1; negative rate = decay; exact rates derived from the model's block drive"
              + ("; checked against the brute-force Cayley-table spectrum" if verified else "")]
     if ts is not None:

@@ -74,7 +74,9 @@ def run(args) -> int:
 
         print(json.dumps(_jsonable(study.summary())))
     else:
-        console = Console()
+        from ..groups.display import rich_console
+
+        console = rich_console()
         if not study.interrupted:
             study.table(console)
         for note in study.notes:

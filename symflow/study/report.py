@@ -73,8 +73,10 @@ def rich_table(study):
     from rich.table import Table
 
     t = Table(title=f"symflow study {study.name}: {totals_text(study)}", title_justify="left")
+    # words wrap at spaces and are never broken across lines (overflow "fold" would cut them)
     for col in ("section", "prediction", "predicted", "measured", "tolerance", "verdict"):
-        t.add_column(col, overflow="fold")
+        t.add_column(col, overflow="ellipsis", no_wrap=col in ("predicted", "measured", "verdict"),
+                     ratio=3 if col == "prediction" else (2 if col == "tolerance" else None))
     style = {"agrees": "green", "disagrees": "bold red", "measured": "cyan", "not checked": "yellow"}
     for p in study.predictions:
         t.add_row(p.section, p.name, fmt(p.predicted), fmt(p.measured), fmt(p.tolerance),

@@ -940,6 +940,9 @@ def spectrum(model, orbit=None, verify: bool | None = None) -> Spectrum:
         eq = model
     else:
         m = as_model(model)
+        if orbit is None:
+            raise SymflowError(f"spectrum({m.group.name}) needs an orbit: an orbit id, label or irrep tuple of "
+                               f"{m.group.name} (see group.orbits), or an Equilibrium; spectra(model) gives every orbit")
         eq = OrbitRecordEquilibrium(m, orbit) if _from_records(m.group, verify) else equilibrium(m, orbit)
     if isinstance(eq, OrbitRecordEquilibrium) and verify:
         raise SymflowError(f"{eq.group.name}: an orbit record has no point to check on the Cayley table; build "

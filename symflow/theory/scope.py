@@ -52,8 +52,8 @@ def notes(model) -> list:
                    f"powers the irrep blocks couple and there is no reduced per-block flow")
     if model.neuron.constrained:
         if model.spheres == "joint" and model.loss == "ce":
-            out.append("joint spheres [theta1; theta2]: the GC authors' code, not the paper's separate spheres; "
-                       "energies are halved and the theorem's rates do not apply unchanged")
+            out.append("joint spheres [theta1; theta2]: the GC authors' code; the paper's theorem uses separate "
+                       "spheres (here Omega* is halved and the rates are derived for this setting, not the paper's)")
     else:
         out.append("no sphere constraint: outside Stage I (the energy grows without bound)")
     return out
