@@ -729,3 +729,56 @@ def integrator_steps(system, state, steps: int, fraction: float = 0.05) -> None:
         expect(new >= energy - 1e-12 * max(abs(energy), 1e-12),
                f"energy decreased over integrator step {i + 1}: {energy!r} -> {new!r} (dt = {dt:.3g})")
         energy = new
+
+
+# ---------------------------------------------------------------------- landscape claims
+def fd_tangent_jacobian(model, x, h: float = 1e-6) -> np.ndarray:
+    """Central differences of the brute-force projected flow along an orthonormal tangent basis at ``x``
+    (stacked vectors): the linearisation that the landscape's spectra and stability claims describe."""
+    _, B = bruteforce.tangent_hessian(model, x)
+    cols = [(bruteforce.riemannian_gradient(model, x + h * b) - bruteforce.riemannian_gradient(model, x - h * b))
+            / (2 * h) for b in B.T]
+    J = B.T @ np.column_stack(cols)
+    return (J + J.T) / 2
+
+
+def landscape_claims(result) -> None:
+    """Every claim of a :class:`symflow.landscape.Landscape`, against independent computations:
+
+    * basin counts plus unconverged starts add up to the starts;
+    * each representative is stationary under the brute-force Cayley-table flow (``|grad| <= 1e-12`` of the
+      energy scale) with the stated energy, and the exact energy equals it to 30 digits' worth;
+    * stability: the finite-difference Jacobian of the brute-force flow has no growing direction exactly
+      when the kind is stable (a kind with a family may be stable only on part of it), and its lowest rate
+      lies in the reported spectrum;
+    * the stated family dimension: that many zero modes beyond the symmetry ones, by finite differences.
+    """
+    import sympy as sp
+
+    from ..landscape.search import stack
+
+    model = result.model
+    expect(sum(a.count for a in result.attractors) + result.unconverged == result.starts,
+           "basin counts plus unconverged starts differ from the number of starts")
+    scale = max((abs(a.energy) for a in result.attractors), default=1.0) or 1.0
+    for a in result.attractors:
+        what = f"kind {result.labels(a)} at E = {a.energy:.6g}"
+        x = stack(model, a.representative)
+        g = float(np.linalg.norm(bruteforce.riemannian_gradient(model, x)))
+        expect(g <= 1e-12 * scale, f"{what}: representative not stationary (|grad| = {g:.3g})")
+        expect_close(bruteforce.energy(model, x), a.energy, f"{what}: energy", tol=1e-12, scale=scale)
+        if a.energy_exact is not None:
+            expect_close(float(sp.N(sp.sympify(a.energy_exact), 30)), a.energy, f"{what}: exact energy",
+                         tol=1e-13, scale=scale)
+        w = np.linalg.eigvalsh(fd_tangent_jacobian(model, x))
+        tol = 1e-5 * max(np.abs(w).max(initial=0.0), 1e-300)
+        if a.family_stable_fraction is None:
+            expect((w.max(initial=0.0) <= tol) == a.stable,
+                   f"{what}: stated {'stable' if a.stable else 'saddle'}, finite differences give max rate "
+                   f"{w.max(initial=0.0):.3g}")
+        lo = min((m[1] for m in a.spectrum), default=0.0)
+        expect(w.min(initial=0.0) >= lo - tol, f"{what}: lowest rate {w.min():.6g} below the reported range")
+        zero = int((np.abs(w) <= tol).sum())
+        expect(zero >= a.symmetry_dimension + a.family_dimension,
+               f"{what}: {zero} zero modes by finite differences, fewer than the stated "
+               f"{a.symmetry_dimension} symmetry + {a.family_dimension} family directions")
