@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import symflow
 from symflow.cli import main
 from symflow.landscape import landscape
-from symflow.landscape.search import retract, stack, unstack
+from symflow.landscape.search import retract
+from symflow.theory.bruteforce import split as unstack, stack
 from symflow.testing.checks import landscape_claims
 from symflow.testing.strategies import model_definitions
 from symflow.theory import bruteforce, rates

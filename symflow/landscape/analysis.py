@@ -29,7 +29,8 @@ import numpy as np
 
 from ..groups.recognise import recognise_algebraic
 from ..theory import bruteforce
-from .search import newton, retract, unstack
+from ..theory.bruteforce import split
+from .search import newton, retract
 
 #: Eigenvalues of J with ``|w| <= ZERO_TOL * max |w|`` are zero modes.
 ZERO_TOL = 1e-7
@@ -261,7 +262,7 @@ def _mp_norm(v) -> mpmath.mpf:
 def _mp_retract(model, X) -> None:
     if not model.neuron.constrained:
         return
-    parts = unstack(model, X)
+    parts = split(model, X)
     for sphere in model.neuron.sphere_groups:
         norm = mpmath.sqrt(mpmath.fsum(a * a for name in sphere for a in parts[name]))
         for name in sphere:

@@ -251,10 +251,6 @@ def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, const
                      family_dimension=rep.family, degenerate_dimension=rep.degenerate, stable=stable,
                      family_stable_fraction=family_fraction, spectrum=modes, count=len(members), starts=starts,
                      source="constructed" if constructed is not None else "discovered",
-                     representative={k: v.copy() for k, v in _public(model, point).items()},
+                     representative={k: v.copy() for k, v in bruteforce.split(model, point).items()},
                      residual=float(residual), samples=len(spectra), notes=notes)
 
-
-def _public(model, point) -> dict:
-    n = model.group.order
-    return {name: point[i * n:(i + 1) * n] for i, name in enumerate(model.vector_names)}

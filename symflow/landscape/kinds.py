@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..groups.fourier import real_fourier_basis
-from .search import unstack
+from ..theory.bruteforce import split
 
 #: An orbit supports a neuron when some vector has more than this share of its squared norm there.
 SUPPORT_TOL = 1e-8
@@ -43,7 +43,7 @@ def orbit_shares(model, x) -> np.ndarray:
     """``(M, V, #orbits)``: share of each vector's squared norm on each orbit (rows of ``x``)."""
     G = model.group
     rfb = _basis(G)
-    vec = unstack(model, np.atleast_2d(x))
+    vec = split(model, np.atleast_2d(x))
     out = []
     for name in model.vector_names:
         c = vec[name] @ rfb.matrix
@@ -58,7 +58,7 @@ def singular_values(model, x, orbit) -> dict:
     n = G.order
     rho = G.irreps[orbit[0]].matrices
     d = rho.shape[1]
-    vec = unstack(model, np.asarray(x, float))
+    vec = split(model, np.asarray(x, float))
     out = {}
     for name in model.vector_names:
         block = np.einsum("g,gji->ij", vec[name], rho.conj()) / n

@@ -28,6 +28,7 @@ from ..dynamics.geometry import ParameterGeometry
 from ..dynamics.integrators import integrate
 from ..dynamics.state import FourierState
 from ..theory import bruteforce
+from ..theory.bruteforce import split, stack
 
 #: Converged: ``|Riemannian grad| <= GRADIENT_TOL * scale`` (``scale`` the largest final energy): 10^4 roundings.
 GRADIENT_TOL = 1e4 * np.finfo(float).eps
@@ -48,21 +49,10 @@ NEWTON_STEPS = 8
 PSEUDO_INVERSE_TOL = 1e-8
 
 
-def stack(model, arrays: dict) -> np.ndarray:
-    """``{name: (..., n)}`` to stacked points ``(..., V n)`` in ``model.vector_names`` order."""
-    return np.concatenate([np.asarray(arrays[name], float) for name in model.vector_names], axis=-1)
-
-
-def unstack(model, x) -> dict:
-    """Stacked points to ``{name: view (..., n)}`` (views: writing to them writes to ``x``)."""
-    n = model.group.order
-    return {name: x[..., i * n:(i + 1) * n] for i, name in enumerate(model.vector_names)}
-
-
 def retract(model, x) -> np.ndarray:
     """Every sphere of every point of ``x`` (``(M, V n)``, in place) back to norm 1: the one geometry."""
     if model.neuron.constrained:
-        ParameterGeometry(model.neuron.sphere_groups).retract(unstack(model, x))
+        ParameterGeometry(model.neuron.sphere_groups).retract(split(model, x))
     return x
 
 

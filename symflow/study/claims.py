@@ -80,7 +80,7 @@ class StudyData:
         if self.landscape is None:
             return [None] * self.run.width
         from ..landscape.kinds import kind_keys
-        from ..landscape.search import stack
+        from ..theory.bruteforce import stack
         from ..theory import bruteforce
 
         x = stack(self.model, self.run.final_state.to_parameters())

@@ -383,38 +383,27 @@ def modular_conserved(system, alpha, beta, D) -> None:
 
 
 # ---------------------------------------------------------------------- parameter-space references
-def _stacked(model, state):
-    """The state ``{name: (..., n)}`` as stacked points for :mod:`symflow.theory.bruteforce` (shared
-    embeddings: the first input's vector)."""
-    return np.concatenate([np.asarray(state[k], dtype=float) for k in model.vector_names], axis=-1)
-
-
-def _named(model, x) -> dict:
-    n = model.group.order
-    return {k: x[..., i * n:(i + 1) * n] for i, k in enumerate(model.vector_names)}
-
-
 def reference_energy(system, state) -> np.ndarray:
     """The model's energy by Cayley-table sums (no Fourier analysis): :func:`symflow.theory.bruteforce.energy`.
 
     CE: ``E = (1/2) n^-2 sum_{g1,g2} xi~(g1 g2) sigma(theta1(g1) + theta2(g2))``; MSE (Li2):
     ``E = (1/2) sum_h (z_h - mean z)^2``, ``z_h = sum_{ab=h} sigma(u(a) + v(b))``.
     """
-    return bruteforce.energy(system.model, _stacked(system.model, state))
+    return bruteforce.energy(system.model, bruteforce.stack(system.model, state))
 
 
 def reference_gradients(system, state) -> dict:
     """Euclidean gradients of :func:`reference_energy` by the chain rule over the Cayley table
     (:func:`symflow.theory.bruteforce.gradient`); shared embeddings add both input slots."""
     m = system.model
-    return _named(m, bruteforce.gradient(m, _stacked(m, state)))
+    return bruteforce.split(m, bruteforce.gradient(m, bruteforce.stack(m, state)))
 
 
 def reference_flow(system, state) -> dict:
     """Projected (Riemannian) gradient of the reference energy on the model's spheres:
     ``v_S = g_S - (<nu_S, g_S> / |nu_S|^2) nu_S`` per sphere ``S`` (plain gradient if unconstrained)."""
     m = system.model
-    return _named(m, bruteforce.riemannian_gradient(m, _stacked(m, state)))
+    return bruteforce.split(m, bruteforce.riemannian_gradient(m, bruteforce.stack(m, state)))
 
 
 def _grad_scale(g: dict) -> float:
@@ -755,7 +744,7 @@ def landscape_claims(result) -> None:
     """
     import sympy as sp
 
-    from ..landscape.search import stack
+    from ..theory.bruteforce import stack
 
     model = result.model
     expect(sum(a.count for a in result.attractors) + result.unconverged == result.starts,

@@ -108,7 +108,14 @@ def _sigma(coeffs, S, derivative: bool = False):
     return out + 0 * S
 
 
-def _split(model, x) -> dict:
+def stack(model, arrays: dict) -> np.ndarray:
+    """``{name: (..., n)}`` to stacked points ``(..., V n)`` in ``model.vector_names`` order (the one
+    stacked layout of a neuron's parameters: the landscape, the checks and the rates use it)."""
+    return np.concatenate([np.asarray(arrays[name], float) for name in model.vector_names], axis=-1)
+
+
+def split(model, x) -> dict:
+    """Stacked points to ``{name: view (..., n)}`` (views: writing to them writes to ``x``)."""
     n = model.group.order
     return {name: x[..., i * n:(i + 1) * n] for i, name in enumerate(model.vector_names)}
 
@@ -125,7 +132,7 @@ def _fibres(group, H):
 
 
 def _pairs(model, x):
-    vec = _split(model, np.asarray(x))
+    vec = split(model, np.asarray(x))
     in1, in2 = model.input_names
     return vec, vec[in1][..., :, None] + vec[in2][..., None, :]
 
@@ -215,5 +222,5 @@ def tangent_hessian(model, x) -> tuple:
         return H, np.eye(len(x))
     lam = multipliers(model, x)
     names = model.vector_names
-    B = tangent_basis(names, model.neuron.sphere_groups, _split(model, x))
+    B = tangent_basis(names, model.neuron.sphere_groups, split(model, x))
     return B.T @ (H - np.diag(lam)) @ B, B

@@ -618,19 +618,8 @@ def _vectors_of(model: Model, point) -> list:
 
 
 def sphere_multipliers(model: Model, point) -> np.ndarray:
-    """``lambda_S = <nu_S, grad_S f> / |nu_S|^2`` per stacked coordinate."""
-    n = model.group.order
-    names = model.vector_names
-    vecs = _vectors_of(model, point)
-    g1, g2, gx = bruteforce.euclidean_gradients(model.group, *point)
-    grads = [g1 + g2, gx] if model.shared else [g1, g2, gx]
-    lam = np.zeros(n * len(names))
-    for S in model.neuron.sphere_groups:
-        idx = [names.index(v) for v in S]
-        val = sum(float(vecs[i] @ grads[i]) for i in idx) / sum(float(vecs[i] @ vecs[i]) for i in idx)
-        for i in idx:
-            lam[i * n:(i + 1) * n] = val
-    return lam
+    """``lambda_S = <nu_S, grad_S f> / |nu_S|^2`` per stacked coordinate (:func:`symflow.theory.bruteforce.multipliers`)."""
+    return bruteforce.multipliers(model, np.concatenate(_vectors_of(model, point)))
 
 
 def tangent_basis(model: Model, point) -> np.ndarray:
