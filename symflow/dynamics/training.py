@@ -437,16 +437,12 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
 
 
 def _blas_limits(threads):
-    """A threadpoolctl limiter holding BLAS at ``threads`` (None if unavailable or not asked)."""
+    """The limiter of :func:`symflow.blas.blas_limits` holding BLAS at ``threads`` (None if not asked)."""
     if threads is None:
         return None
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-        raise SymflowError(f"blas_threads must be a positive integer or None, got {threads!r}")
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return None
-    return threadpool_limits(limits=int(threads), user_api="blas")
+    from ..blas import blas_limits
+
+    return blas_limits(threads)
 
 
 def _is_whole_table(ps: PairSet) -> bool:

@@ -22,6 +22,7 @@ import numpy as np
 import sympy as sp
 
 from .._version import __version__
+from ..blas import blas_limits
 from ..errors import ModelError, SymflowError
 from ..progress import progress_bar
 from ..statistics import wilson_interval
@@ -150,6 +151,11 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     model.require_block_flow()
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
+    with blas_limits(1):     # many small eigh/svd: one BLAS thread each (symflow/blas.py)
+        return _landscape(model, starts, seed, progress, workers, t0)
+
+
+def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
     pop = converge(model, starts, seed, progress=progress, workers=workers)
     if pop.interrupted:
         raise KeyboardInterrupt(f"the flow was interrupted at t = {pop.time:.4g}; no kind was analysed")
@@ -186,8 +192,11 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     warnings = list(model.scope)
     unconverged = int((~ok).sum())
     if unconverged:
+        g = pop.grad[~ok]
         warnings.append(f"{unconverged} of {starts} starts did not reach |grad| <= {tol:.2g} (10^4 roundings of "
-                        f"the energy scale) after the flow and Newton steps; they are not in any basin")
+                        f"the energy scale) after the flow and Newton steps (|grad| {g.min():.2g} to {g.max():.2g}); "
+                        f"they are not in any basin. Convergence slower than exponential (a rate that goes to zero, "
+                        f"e.g. at the end of a family's stable part) is the usual cause")
     for a in attractors:
         if a.count and not a.stable:
             warnings.append(f"{a.count} starts ended at a saddle ({'+'.join(lab for lab in _labels(G, a))}, "

@@ -3,8 +3,8 @@
 1. **Flow.** ``starts`` neurons drawn uniformly on the product of spheres (the seeded start of every run,
    :func:`symflow.dynamics.drivers.start_population`) follow the reduced flow (the one flow evaluator,
    :class:`~symflow.dynamics.flow.FlowEvaluator`) with the geometric RK stepper, in two phases: until every
-   neuron's speed is below ``COARSE_TOL``, then below ``FLOW_TOL``, times the median starting speed (each
-   phase at most ``T_FACTOR / lambda_max``). The largest step is ``STABLE_STEP / lambda_max``,
+   neuron's speed is below ``COARSE_TOL``, then below ``FLOW_TOL``, times the median starting speed (phase 1
+   at most ``T_FACTOR / lambda_max``, phase 2 at most ``POLISH_T_FACTOR / lambda_max``). The largest step is ``STABLE_STEP / lambda_max``,
    ``lambda_max`` the largest tangent-Hessian eigenvalue at a few starts, and for phase 2 at one point of every
    energy level where phase 1 ended (DOPRI5 is stable for ``h |lambda| < 3.3``; without the bound the MSE flow,
    whose Hessian near its maxima is much stiffer than at random starts, stalls at an error-control plateau
@@ -13,7 +13,9 @@
    sums over the Cayley table) is above ``GRADIENT_TOL`` relative to the energy scale gets Riemannian Newton
    steps: ``dx = -B J^+ B^T grad``, ``J = B^T (H - Lambda) B`` the tangent Hessian with its near-zero
    eigenvalues dropped (so a manifold of critical points is reached, not a point of it), then the
-   retraction of the one sphere geometry (:class:`~symflow.dynamics.geometry.ParameterGeometry`).
+   retraction of the one sphere geometry (:class:`~symflow.dynamics.geometry.ParameterGeometry`). A step that
+   does not lower ``|grad|`` is retried with more small eigenvalues dropped (``PSEUDO_INVERSE_TOLS``): near
+   the slow end of a family an almost-zero mode would otherwise throw Newton off.
 3. A neuron still above ``GRADIENT_TOL`` is *unconverged* and reported as such.
 """
 from __future__ import annotations
@@ -33,7 +35,7 @@ from ..theory.bruteforce import split, stack
 #: Converged: ``|Riemannian grad| <= GRADIENT_TOL * scale`` (``scale`` the largest final energy): 10^4 roundings.
 GRADIENT_TOL = 1e4 * np.finfo(float).eps
 #: The flow stops when every neuron's speed is below ``FLOW_TOL * scale``; Newton finishes from there.
-FLOW_TOL = 1e-10
+FLOW_TOL = 1e-13
 #: Phase 1 of the flow ends when every speed is below ``COARSE_TOL`` times the median starting speed.
 COARSE_TOL = 1e-3
 #: Phase 1 assumes the Hessian near the critical points up to this much stiffer than at the starts (MSE on
@@ -43,10 +45,14 @@ STIFFER_NEAR_CRITICAL = 4.0
 STABLE_STEP = 2.5
 #: Final time ``T_FACTOR / lambda_max`` (about ``T_FACTOR`` times the fastest decay time).
 T_FACTOR = 3e4
+#: Phase 2 of the flow lasts at most ``POLISH_T_FACTOR / lambda_max``; Newton finishes the slow neurons
+#: (near the slow end of a family a rate goes to zero and the flow would take ~1/rate).
+POLISH_T_FACTOR = 200.0
 #: Newton iterations at most, per neuron.
 NEWTON_STEPS = 8
-#: Tangent-Hessian eigenvalues below this, relative to the largest, count as zero in Newton steps.
-PSEUDO_INVERSE_TOL = 1e-8
+#: Tangent-Hessian eigenvalues below these, relative to the largest, count as zero in Newton steps (the next
+#: one is tried when a step does not lower |grad|).
+PSEUDO_INVERSE_TOLS = (1e-8, 1e-6, 1e-4, 1e-2)
 
 
 def retract(model, x) -> np.ndarray:
@@ -69,13 +75,16 @@ def newton(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
     while r > tol and k < steps:
         J, B = bruteforce.tangent_hessian(model, x)
         w, V = np.linalg.eigh(J)
-        keep = np.abs(w) > PSEUDO_INVERSE_TOL * max(np.abs(w).max(), 1e-300)
         rt = B.T @ bruteforce.riemannian_gradient(model, x)
-        step = V[:, keep] @ ((V[:, keep].T @ rt) / w[keep])
-        trial = retract(model, (x - B @ step)[None, :])[0]
-        r_trial = np.linalg.norm(bruteforce.riemannian_gradient(model, trial))
         k += 1
-        if not np.isfinite(r_trial) or r_trial >= r:
+        for cut in PSEUDO_INVERSE_TOLS:
+            keep = np.abs(w) > cut * max(np.abs(w).max(), 1e-300)
+            step = V[:, keep] @ ((V[:, keep].T @ rt) / w[keep])
+            trial = retract(model, (x - B @ step)[None, :])[0]
+            r_trial = np.linalg.norm(bruteforce.riemannian_gradient(model, trial))
+            if np.isfinite(r_trial) and r_trial < r:
+                break
+        else:
             break
         x, r = trial, r_trial
     return x, r, k
@@ -129,7 +138,7 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
     stepper = run_stepper("geometric", n=n)
     stepper.max_step = min(stepper.max_step, STABLE_STEP / lam)
     t1 = float(out1.t[-1])
-    out = integrate(flow, out1.final, t1 + np.geomspace(1.0 / lam, T_FACTOR / lam, 30), stepper,
+    out = integrate(flow, out1.final, t1 + np.geomspace(1.0 / lam, POLISH_T_FACTOR / lam, 30), stepper,
                     gtol=FLOW_TOL * speed0, progress=progress, workers=workers)
     steps += int(out.counts.steps)
     x = stack(model, FourierState(flow.layout, out.final).to_parameters())

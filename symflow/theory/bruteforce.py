@@ -16,6 +16,8 @@ All functions are vectorised over leading axes: arrays ``(..., n)``. Cost ``O(n^
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 
@@ -88,8 +90,10 @@ def flow(group, theta1, theta2, xi, shared: bool = False, spheres: str = "separa
 #   ``dE/dxi = (1/2) n^-2 (c - mean c)``.
 # * MSE: ``E = (1/2) sum_h z~(h)^2``, ``z~ = c - mean c``; ``dE/dtheta1(a) = sum_b z~(ab) sigma'(S[a, b])``.
 # * shared embeddings: ``theta1 = theta2 = theta`` and ``dE/dtheta = dE/dtheta1 + dE/dtheta2``.
+@lru_cache(maxsize=64)
 def _polynomial(model) -> list:
-    """``[(k, p, q)]``: ``sigma(z) = sum_k (p / q) z^k`` with integer ``p, q`` (exact in any dtype)."""
+    """``[(k, p, q)]``: ``sigma(z) = sum_k (p / q) z^k`` with integer ``p, q`` (exact in any dtype; cached
+    per model)."""
     import sympy as sp
 
     from .symbols import Z
