@@ -347,3 +347,27 @@ def test_cli_bad_input_is_one_line_exit_2(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "error" in err
+
+
+def test_ctrl_c_keeps_what_is_complete(tmp_path, monkeypatch, capsys):
+    """Ctrl-C during training: the report of the steps done is written, marked interrupted; exit 130."""
+    import symflow.theories.run as run_mod
+
+    real = run_mod.measure
+    calls = []
+
+    def interrupting(*a, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **kw)
+
+    monkeypatch.setattr(run_mod, "measure", interrupting)
+    out = tmp_path / "th"
+    assert main(["theories", "Z3", "--steps", "400", "--width", "3", "--points", "4", "--no-progress",
+                 "--out", str(out)]) == 130
+    marker = json.loads((out / ".symflow-output.json").read_text())
+    assert marker["interrupted"] is True and marker["kind"] == "theories"
+    data = json.loads((out / "theories.json").read_text())
+    assert data["interrupted"] is True
+    assert all(len(t["over_training"]) >= 1 for t in data["theories"] if t["name"] == "FACT")
