@@ -371,3 +371,13 @@ def test_ctrl_c_keeps_what_is_complete(tmp_path, monkeypatch, capsys):
     data = json.loads((out / "theories.json").read_text())
     assert data["interrupted"] is True
     assert all(len(t["over_training"]) >= 1 for t in data["theories"] if t["name"] == "FACT")
+
+
+def test_record_at_chosen_steps_and_the_collapse_note():
+    R = run_theories("Z3", weight_decay=0.01, steps=100, width=3, record_at=[10, 50])
+    assert [s for s, _ in R.over_training[("FACT", "embedding")]] == [0, 10, 50, 100]
+    assert R.training["notes"] == [] and R.training["steps_done"] == 100
+    C = run_theories("Z5", weight_decay=2.0, optimizer="gd", lr=0.2, steps=400, width=3, points=2)
+    assert C.training["accuracy"] < 0.5 and "collapsed" in C.training["notes"][0]
+    with pytest.raises(symflow.errors.SymflowError):
+        run_theories("Z3", steps=10, record_at=[20])

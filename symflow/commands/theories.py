@@ -3,7 +3,7 @@
 FACT and backward FACT, NFA, the six CRH alignments (per layer), GC and Li2 observables; power-law (PAH)
 exponents with bootstrap intervals; optionally a sweep over weight decays. ``--json`` prints the contract::
 
-    {"group", "settings": {...}, "theories": [{"name", "statement", "layer", "metric", "value", "tolerance",
+    {"group", "settings": {...}, "training": {"steps_done", "loss", "accuracy", "param_norm", "notes"}, "theories": [{"name", "statement", "layer", "metric", "value", "tolerance",
      "holds_if": "<=" | ">=", "holds", "over_training": [[step, value], ...]}], "power_laws": [{"name", "layer",
      "exponent", "ci95", "points"}], "exponent_table": [...], "fact_coefficients": [...],
      "weight_decay_sweep": [{"weight_decay", "values": {"NAME|LAYER": value}, "complete"}], "interrupted",
@@ -25,7 +25,7 @@ def register(sub):
                                    "power laws per layer, and the GC and Li2 observables, over training; table of "
                                    "theory, statement, value, tolerance and verdict.")
     p.add_argument("name", help="group name, e.g. S3, Z7, D5 (modular addition: Zp --shared)")
-    p.add_argument("--weight-decay", default="0.01", help="lambda > 0 (lambda/2 |W|^2; default 0.01)")
+    p.add_argument("--weight-decay", default="0.003", help="lambda > 0 (lambda/2 |W|^2; default 0.003)")
     p.add_argument("--optimizer", default="adam", help="gd, sgd (full batch unless --batch-size), adam (L2 "
                    "coupled) or adamw (decoupled); default adam")
     p.add_argument("--loss", default="ce", help="ce (default) or mse (1/2 |f - e_y|^2)")
@@ -34,7 +34,11 @@ def register(sub):
     p.add_argument("--width", default="16", help="neurons M (default 16)")
     p.add_argument("--shared", action="store_true", help="shared embedding theta1 = theta2")
     p.add_argument("--batch-size", default=None, help="minibatch size for sgd/adam (default full batch)")
-    p.add_argument("--sweep", default=None, help="comma-separated weight decays to train again (final values only)")
+    p.add_argument("--sweep", default="auto", help="comma-separated weight decays to train again for the "
+                   "alignment-against-decay table and figure (final values only); 'auto' (default): lambda/10, "
+                   "lambda/3, 3 lambda; 'none': no sweep")
+    p.add_argument("--record-at", default=None, help="comma-separated steps to measure at (default: --points "
+                   "evenly spaced steps)")
     p.add_argument("--points", default="30", help="measurements over training (default 30)")
     p.add_argument("--seed", default="0", help="seed of the initialisation and minibatches (default 0)")
     p.add_argument("--out", default=None, help="write report.md, theories.json and figures to this folder")
@@ -61,19 +65,28 @@ def run(args) -> int:
     batch = None if args.batch_size is None else integer(args.batch_size, "--batch-size", minimum=1, text=True)
     lr = None if args.lr is None else _real(args.lr, "--lr", real)
     sweep = []
-    if args.sweep:
+    if args.sweep == "auto":
+        sweep = [decay / 10, decay / 3, 3 * decay]
+    elif args.sweep and args.sweep != "none":
         sweep = [_real(v.strip(), "--sweep", real) for v in args.sweep.split(",") if v.strip()]
         if not sweep:
             raise SymflowError("--sweep needs comma-separated positive numbers, e.g. 0.001,0.01,0.1")
+    record_at = None
+    if args.record_at:
+        record_at = [integer(v.strip(), "--record-at", minimum=0, text=True) for v in args.record_at.split(",")
+                     if v.strip()]
+        if any(k > steps for k in record_at):
+            raise SymflowError(f"--record-at steps must lie in 0..{steps} (--steps), got {args.record_at}")
     G = group(args.name)
     if lr is None:
         lr = 0.003 if args.optimizer.startswith("adam") else 0.1
     params = {"group": args.name, "weight_decay": decay, "optimizer": args.optimizer, "loss": args.loss,
-              "steps": steps, "lr": lr, "width": width, "shared": args.shared, "seed": seed, "sweep": sweep}
+              "steps": steps, "lr": lr, "width": width, "shared": args.shared, "seed": seed, "sweep": sweep,
+              "record_at": record_at}
     folder = OutputFolder(args.out, "theories", params, force=args.force) if args.out else None
     result = run_theories(G, weight_decay=decay, optimizer=args.optimizer, loss=args.loss, steps=steps, lr=lr,
                           width=width, shared=args.shared, seed=seed, batch_size=batch, points=points, sweep=sweep,
-                          progress=not args.no_progress and not args.json)
+                          record_at=record_at, progress=not args.no_progress and not args.json)
     if folder is not None:
         from ..theories.report import write_report
 
@@ -114,6 +127,12 @@ def print_table(result, out=None) -> None:
         t.add_row(r.name, r.layer, r.metric, f"{r.value:.4g}", f"{r.holds_if} {r.tolerance:g}",
                   "yes" if r.holds else "[red]no[/]")
     console.print(t)
+    tr = result.training
+    if tr:
+        console.print(f"training: loss {tr['loss']:.4g}, accuracy {tr['accuracy']:.3f}, |params| {tr['param_norm']:.4g}",
+                      highlight=False)
+        for note in tr["notes"]:
+            console.print(f"warning: {note}", style="yellow", highlight=False)
     for p in result.power_laws:
         console.print(f"{p.layer}: {p.name} exponent {p.exponent:.3g} (95% {p.ci95[0]:.3g}..{p.ci95[1]:.3g})",
                       highlight=False)

@@ -22,6 +22,15 @@ def _fmt(v) -> str:
     return "-" if v is None or not np.isfinite(v) else f"{v:.4g}"
 
 
+def _training_line(result) -> str:
+    tr = result.training
+    if not tr:
+        return ""
+    line = (f"Training reached step {tr['steps_done']}: loss {tr['loss']:.4g}, accuracy {tr['accuracy']:.3f}, "
+            f"parameter norm {tr['param_norm']:.4g}.")
+    return line + "".join(f" **Warning**: {n}." for n in tr["notes"])
+
+
 def write_report(result, out: Path, figures: bool = True) -> None:
     out = Path(out)
     data = result.to_json()
@@ -33,7 +42,7 @@ def write_report(result, out: Path, figures: bool = True) -> None:
              f"{s['activation']}, {s['loss'].upper()} loss ({s['reduction']}), optimiser {s['optimizer']} "
              f"(lr {s['lr']}), weight decay lambda = {s['weight_decay']} ({s['decay_convention']}), "
              f"{s['steps']} steps, seed {s['seed']}." + (" **Interrupted**: partial results." if result.interrupted else ""),
-             "", "| theory | statement | layer | metric | value | tolerance | holds |", "|---|---|---|---|---|---|---|"]
+             "", _training_line(result), "", "| theory | statement | layer | metric | value | tolerance | holds |", "|---|---|---|---|---|---|---|"]
     for r in result.rows:
         lines.append(f"| {r.name} | {r.statement} | {r.layer} | {r.metric} | {_fmt(r.value)} | "
                      f"{r.holds_if} {_fmt(r.tolerance)} | {'yes' if r.holds else 'no'} |")

@@ -11,6 +11,7 @@ for a correlation or fraction (``holds_if`` says which).
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -95,6 +96,20 @@ class TheoriesResult:
     interrupted: bool = False
     wall_time: float = 0.0
 
+    @property
+    def training(self) -> dict:
+        """Final train loss, accuracy and parameter norm, and a note when the network collapsed towards ``W = 0``
+        (a critical point where every statement is trivially or vacuously met; lower the decay)."""
+        h = self.history
+        if h is None or len(h) == 0:
+            return {}
+        out = {"steps_done": int(h.step[-1]), "loss": float(h.train_loss[-1]), "accuracy": float(h.train_acc[-1]),
+               "param_norm": float(h.param_norm[-1]), "notes": []}
+        if out["accuracy"] < 0.5 and out["param_norm"] < 0.1 * float(h.param_norm[0]):
+            out["notes"].append("the network collapsed towards W = 0 (accuracy "
+                                f"{out['accuracy']:.2f}): the weight decay dominates; lower --weight-decay")
+        return out
+
     def to_json(self) -> dict:
         theories = []
         for r in self.rows:
@@ -102,7 +117,7 @@ class TheoriesResult:
                              "value": _num(r.value), "tolerance": _num(r.tolerance), "holds_if": r.holds_if,
                              "holds": bool(r.holds),
                              "over_training": [[int(s), _num(v)] for s, v in self.over_training.get(r.key, [])]})
-        return {"group": self.group, "settings": self.settings, "theories": theories,
+        return {"group": self.group, "settings": self.settings, "training": self.training, "theories": theories,
                 "power_laws": [p.to_json() for p in self.power_laws], "exponent_table": self.exponent_table,
                 "fact_coefficients": self.fact_table,
                 "weight_decay_sweep": self.sweep, "interrupted": self.interrupted,
@@ -125,12 +140,14 @@ def _record_steps(steps: int, points: int) -> int:
     return max(1, steps // max(points, 1))
 
 
-def run_theories(group, weight_decay: float = 1e-3, optimizer: str = "gd", loss: str = "ce", steps: int = 3000,
+def run_theories(group, weight_decay: float = 3e-3, optimizer: str = "gd", loss: str = "ce", steps: int = 3000,
                  lr: float | None = None, width: int = 16, shared: bool = False, activation="quad",
                  init_scale: float = 0.3, seed: int = 0, reduction: str = "mean", batch_size: int | None = None,
-                 points: int = 30, sweep=(), progress: bool = False, tolerances: dict | None = None) -> TheoriesResult:
-    """Train a network on ``group``'s whole table and measure every theory at ``points`` steps; then, for each
-    decay in ``sweep``, train a fresh network (same seed) and record the final values."""
+                 points: int = 30, sweep=(), progress: bool = False, tolerances: dict | None = None,
+                 record_at=None) -> TheoriesResult:
+    """Train a network on ``group``'s whole table and measure every theory at ``points`` evenly spaced steps
+    (or at the steps ``record_at``, plus 0 and the last); then, for each decay in ``sweep``, train a fresh
+    network (same seed) and record the final values."""
     from ..dynamics.training import train
     from ..groups import as_group
     from .symbolic import exponent_table, fact_table
@@ -145,6 +162,15 @@ def run_theories(group, weight_decay: float = 1e-3, optimizer: str = "gd", loss:
                 "seed": seed, "reduction": reduction, "batch_size": batch_size, "points": points,
                 "decay_convention": "lambda/2 |W|^2 (lambda W added to the gradient; decoupled for adamw)",
                 "sweep": list(sweep)}
+    chosen = None
+    every = _record_steps(steps, points)
+    if record_at is not None:
+        chosen = sorted({0, steps} | {int(k) for k in record_at})
+        if chosen[0] < 0 or chosen[-1] > steps:
+            raise SymflowError(f"record_at steps must lie in 0..{steps}, got {list(record_at)}")
+        every = math.gcd(*chosen) if len(chosen) > 1 else max(steps, 1)
+        every = max(every, 1)
+        settings["record_at"] = chosen
     t0 = time.perf_counter()
 
     def one(decay, record):
@@ -152,14 +178,14 @@ def run_theories(group, weight_decay: float = 1e-3, optimizer: str = "gd", loss:
         over: dict = {}
 
         def cb(step, network):
-            if record:
+            if record and (chosen is None or step in chosen or step == steps):
                 for r in measure(network, decay, None, reduction, observables=True, tolerances=tolerances):
                     over.setdefault(r.key, []).append([step, r.value])
             return False
 
         opt = "gd" if optimizer == "sgd" and batch_size is None else optimizer
         hist = train(net, steps, lr, optimizer=opt, constraint="none", weight_decay=decay, reduction=reduction,
-                     batch_size=batch_size, seed=seed, record_every=_record_steps(steps, points), snapshots=False,
+                     batch_size=batch_size, seed=seed, record_every=every, snapshots=False,
                      callback=cb, progress=progress)
         return net, over, hist
 
