@@ -335,9 +335,16 @@ def test_cli_json_contract_and_report(tmp_path, capsys):
     for t in data["theories"]:
         assert set(t) >= {"name", "statement", "layer", "metric", "value", "tolerance", "holds", "over_training"}
         assert all(len(p) == 2 for p in t["over_training"])
-    assert len(data["weight_decay_sweep"]) == 2
+    assert [r["weight_decay"] for r in data["weight_decay_sweep"]] == [0.003, 0.01, 0.1]   # with the main run
     assert (out / "report.md").exists() and (out / "theories.json").exists()
-    assert "FACT" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "FACT" in report
+    import re
+
+    for block in report.split("\n\n"):                # every markdown table keeps its column count
+        rows = [line for line in block.splitlines() if line.startswith("|")]
+        if rows:
+            assert len({len(re.split(r"(?<!\\)\|", line)) for line in rows}) == 1, rows
 
 
 @pytest.mark.parametrize("argv", [["theories", "S3", "--weight-decay", "0"], ["theories", "S3", "--optimizer", "sgdx"],

@@ -22,6 +22,11 @@ def _fmt(v) -> str:
     return "-" if v is None or not np.isfinite(v) else f"{v:.4g}"
 
 
+def _cell(text) -> str:
+    """Text for a markdown table cell (a bare ``|`` would end the cell)."""
+    return str(text).replace("|", "\\|")
+
+
 def _training_line(result) -> str:
     tr = result.training
     if not tr:
@@ -44,7 +49,7 @@ def write_report(result, out: Path, figures: bool = True) -> None:
              f"{s['steps']} steps, seed {s['seed']}." + (" **Interrupted**: partial results." if result.interrupted else ""),
              "", _training_line(result), "", "| theory | statement | layer | metric | value | tolerance | holds |", "|---|---|---|---|---|---|---|"]
     for r in result.rows:
-        lines.append(f"| {r.name} | {r.statement} | {r.layer} | {r.metric} | {_fmt(r.value)} | "
+        lines.append(f"| {r.name} | {_cell(r.statement)} | {r.layer} | {_cell(r.metric)} | {_fmt(r.value)} | "
                      f"{r.holds_if} {_fmt(r.tolerance)} | {'yes' if r.holds else 'no'} |")
     lines += ["", "Metrics (docs/theory.md section 9): " + "; ".join(
         f"{k}: {d} ({'basis invariant' if inv else 'not basis invariant'})" for k, (d, inv) in METRICS.items()) + ".",
@@ -68,7 +73,7 @@ def write_report(result, out: Path, figures: bool = True) -> None:
     if result.sweep:
         keys = sorted({k for row in result.sweep for k in row["values"]
                        if k.split("|")[0] in ("FACT", "NFA", "CRH H_a~Z_a", "CRH H_b~Z_b", "CRH G_a~Z_a")})
-        lines += ["", "## Against weight decay (final values)", "", "| lambda | " + " | ".join(keys) + " |",
+        lines += ["", "## Against weight decay (final values)", "", "| lambda | " + " | ".join(k.replace("|", ", ") for k in keys) + " |",
                   "|---" * (len(keys) + 1) + "|"]
         for row in result.sweep:
             lines.append(f"| {row['weight_decay']:g} | " + " | ".join(_fmt(row["values"].get(k)) for k in keys) + " |")
@@ -128,6 +133,10 @@ def write_figures(result, out: Path) -> list:
             for name in ("NFA", "CRH H_a~Z_a", "CRH G_a~Z_a", "CRH H_b~Z_b"):
                 y = [r["values"].get(f"{name}|{layer}") for r in result.sweep]
                 axes[1].semilogx(lam, [np.nan if v is None else v for v in y], style, label=f"{name}, {layer}")
+        for ax in axes:
+            ax.set_xticks(lam)
+            ax.set_xticklabels([f"{v:.2g}" for v in lam], rotation=30)
+            ax.minorticks_off()
         axes[0].set_xlabel("weight decay lambda")
         axes[0].set_ylabel("FACT relative residual")
         axes[1].set_xlabel("weight decay lambda")

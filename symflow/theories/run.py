@@ -203,5 +203,9 @@ def run_theories(group, weight_decay: float = 3e-3, optimizer: str = "gd", loss:
         vals = {f"{r.name}|{r.layer}": _num(r.value) for r in measure(snet, float(decay), None, reduction,
                                                                       observables=False)}
         sweep_rows.append({"weight_decay": float(decay), "values": vals, "complete": not shist.interrupted})
+    if sweep_rows:    # the main run is one point of the sweep
+        sweep_rows.append({"weight_decay": float(weight_decay), "values": {f"{r.name}|{r.layer}": _num(r.value)
+                                                                            for r in rows}, "complete": not hist.interrupted})
+        sweep_rows.sort(key=lambda r: r["weight_decay"])
     return TheoriesResult(G.name, settings, rows, over, laws, exponent_table(), fact_table(), sweep_rows, hist,
                           interrupted, time.perf_counter() - t0)
