@@ -388,3 +388,34 @@ def test_record_at_chosen_steps_and_the_collapse_note():
     assert C.training["accuracy"] < 0.5 and "collapsed" in C.training["notes"][0]
     with pytest.raises(symflow.errors.SymflowError):
         run_theories("Z3", steps=10, record_at=[20])
+
+
+_STATIONARY = {}
+
+
+def _stationary_net():
+    if not _STATIONARY:
+        net = _net("S3", 4, "quad", seed=1, scale=0.5)
+        lbfgs_stationary(net, 0.01)
+        _STATIONARY["net"] = net
+    return _STATIONARY["net"].copy()
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2 ** 16))
+def test_fact_residual_shrinks_linearly_towards_a_stationary_point(seed):
+    """Moving the weights a distance t off an L-BFGS stationary point: the FACT residual and the regularised
+    gradient both scale like t (ratio ~10 per decade of t), so residual / |grad R| stays bounded."""
+    lam = 0.01
+    rng = np.random.default_rng(seed)
+    base = _stationary_net()
+    dirs = {k: rng.standard_normal(v.shape) for k, v in base.params.items() if k != "a"}
+    res, grad = [], []
+    for t in (1e-3, 1e-4):
+        net = base.copy()
+        for k, d in dirs.items():
+            net.params[k] += t * d / np.linalg.norm(d)
+        L = layers(net)["embedding"]
+        res.append(relative_residual(L.Z_a(), fact_rhs(L, lam)))
+        grad.append(np.linalg.norm(regularised_gradient(L, lam)))
+    assert 7 < res[0] / res[1] < 13 and 7 < grad[0] / grad[1] < 13
