@@ -4,7 +4,8 @@ Adam with coupled L2 weight decay converges to a critical point of the regularis
 (Boix-Adsera et al., arXiv:2507.05644) holds to optimisation error; AdamW (decoupled decay) reaches a point
 where it does not. The CRH alignments (Ziyin et al., arXiv:2410.03006) and NFA are printed at the same points,
 with the exponents of the power laws (PAH) in the eigenbasis of Z and the table of exponents that pairs of
-exact alignments allow (derived with SymPy; docs/theory.md section 9). Runs in about 15 seconds.
+exact alignments allow (derived with SymPy; docs/theory.md section 9). Runs in under a minute (35 s on a
+busy 2-core machine).
 
     python examples/theories_fact.py
 """

@@ -1,4 +1,4 @@
-"""Output folders of ``study``, ``grok`` and ``lottery``: checked first, written aside, replaced whole.
+"""Output folders of ``study``, ``grok``, ``lottery`` and ``theories``: checked first, written aside, replaced whole.
 
     with OutputFolder("study-F21", "study", {"group": "F21", "width": 512}, force=False) as stage:
         write_everything(stage)          # a temporary sibling folder
