@@ -16,7 +16,7 @@ from .errors import SymflowError
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (a missing
 #: module is a bug and raises).
 COMMANDS = ["group", "groups", "derive", "rates", "landscape", "codegen", "simulate", "study", "lottery", "grok",
-            "verify"]
+            "theories", "verify"]
 
 
 #: ``--help`` examples of every subcommand (shown as the parser's epilog).
@@ -37,6 +37,8 @@ EXAMPLES = {
               "symflow study S3 --loss mse --out study-s3-mse"],
     "lottery": ["symflow lottery --p 23 --width 64", "symflow lottery --p 11 --start single --json"],
     "grok": ["symflow grok --p 23", "symflow grok --p 23 --act quad --steps 5000 --out grok-quad"],
+    "theories": ["symflow theories S3", "symflow theories S3 --optimizer adamw --json",
+                 "symflow theories Z7 --shared --sweep 0.001,0.01,0.1 --out theories-z7"],
     "verify": ["symflow verify F21", "symflow verify Z7 --shared --examples 50",
                "symflow verify --list", "symflow verify S3 --loss mse --json"],
 }

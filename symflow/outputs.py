@@ -1,4 +1,4 @@
-"""Output folders of ``study``, ``grok`` and ``lottery``: checked first, written aside, replaced whole.
+"""Output folders of ``study``, ``grok``, ``lottery`` and ``theories``: checked first, written aside, replaced whole.
 
     with OutputFolder("study-F21", "study", {"group": "F21", "width": 512}, force=False) as stage:
         write_everything(stage)          # a temporary sibling folder
@@ -30,7 +30,7 @@ from ._version import __version__
 from .errors import SymflowError
 
 MARKER = ".symflow-output.json"
-KINDS = ("study", "grok", "lottery")
+KINDS = ("study", "grok", "lottery", "theories")
 
 
 def read_marker(path) -> dict | None:

@@ -9,7 +9,10 @@ with ``theta1_m, theta2_m, xi_m in R^n`` (stored as ``(M, n)`` arrays) and scale
 ``theta1 = theta2 = theta``. The loss is the cross-entropy on a set of table entries
 ``(g1, g2) -> y = g1 g2``:
 
-    CE = sum_p w_p (logsumexp_h f(p)[h] - f(p)[y_p]),   w_p = 1/P ("mean") or 1 ("sum").
+    CE = sum_p w_p (logsumexp_h f(p)[h] - f(p)[y_p]),   w_p = 1/P ("mean") or 1 ("sum"),
+
+or, with ``loss="mse"``, the square loss ``sum_p w_p |f(p) - e_{y_p}|^2 / 2`` (the gradients below
+then hold with the residual ``r = w (f(p) - e_{y_p})``).
 
 Forward and backward passes act on all pairs at once: ``h = theta1[:, g1] + theta2[:, g2]``
 (shape ``(M, P)``), ``logits = sigma(h)^T (a xi / M)`` (shape ``(P, n)``). With the residual
@@ -43,6 +46,7 @@ from ..neuron import Neuron
 from .alignment import COSINE_THRESHOLD, RANK_THRESHOLD, alignment_cosines, is_aligned, rank_ratio
 
 REDUCTIONS = ("mean", "sum")
+NETWORK_LOSSES = ("ce", "mse")
 INITS = ("sphere", "gaussian")
 
 _ACCEPTED_ACTIVATION = ("'quad' (sigma = z^2), 'relu', a SymPy expression in one symbol "
@@ -285,8 +289,11 @@ class TwoLayerNetwork:
 
     def __init__(self, group, width: int, shared: bool = False, activation="quad", scale=1.0,
                  per_neuron_scale: bool = False, seed: int = 0, init: str = "sphere", init_scale: float = 1.0,
-                 dtype="float64"):
+                 dtype="float64", loss: str = "ce"):
         self.group = as_group(group)
+        if loss not in NETWORK_LOSSES:
+            raise ModelError(f"loss must be one of {NETWORK_LOSSES}, got {loss!r}")
+        self.loss_name = loss
         self.dtype = _as_dtype(dtype)
         if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
             raise ModelError(f"width must be a positive integer (number of neurons M), got {width!r}")
@@ -333,7 +340,7 @@ class TwoLayerNetwork:
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_params(cls, group, theta1, theta2=None, xi=None, scale=1.0, activation="quad",
-                    per_neuron_scale: bool = False, dtype="float64") -> "TwoLayerNetwork":
+                    per_neuron_scale: bool = False, dtype="float64", loss: str = "ce") -> "TwoLayerNetwork":
         """A network with given parameters: ``theta1, theta2, xi`` of shape ``(M, n)``
         (``theta2=None`` means shared ``theta = theta1``). Arrays are copied."""
         group = as_group(group)
@@ -341,7 +348,7 @@ class TwoLayerNetwork:
         if xi is None:
             raise ModelError("from_params needs xi (the output weights, shape (M, n))")
         net = cls(group, th1.shape[0], shared=theta2 is None, activation=activation, scale=1.0,
-                  per_neuron_scale=per_neuron_scale, dtype=dtype)
+                  per_neuron_scale=per_neuron_scale, dtype=dtype, loss=loss)
         shapes = {"theta1": th1.shape, "xi": np.shape(xi)} | ({} if theta2 is None else {"theta2": np.shape(theta2)})
         for name, shp in shapes.items():
             if tuple(shp) != (net.width, group.order):
@@ -405,7 +412,8 @@ class TwoLayerNetwork:
                 "shared": self.shared, "activation": self.activation.name,
                 "scale": float(self.a[0]) if not self.per_neuron_scale else [float(v) for v in self.a],
                 "per_neuron_scale": self.per_neuron_scale, "init": self.init,
-                "init_scale": self.init_scale, "seed": self.seed, "dtype": self.dtype.name}
+                "init_scale": self.init_scale, "seed": self.seed, "dtype": self.dtype.name,
+                "loss": self.loss_name}
 
     # ------------------------------------------------------------------ forward / backward
     def _pairset(self, pairs) -> PairSet:
@@ -454,20 +462,26 @@ class TwoLayerNetwork:
             S = self.activation.sigma(h)               # (M, P)
             W = self.output_weights()                        # (M, n)
             z = S.T @ W                                # (P, n) logits
-            zmax = z.max(axis=1, keepdims=True)
-            e = np.exp(z - zmax)
-            se = e.sum(axis=1, keepdims=True)
             rows = np.arange(P)
-            lse = np.log(se[:, 0]) + zmax[:, 0]
-            losses = lse - z[rows, ps.y]
             w = 1.0 / P if reduction == "mean" else 1.0
+            if self.loss_name == "mse":                # 1/2 |f(p) - e_y|^2 per pair
+                r = z.copy()
+                r[rows, ps.y] -= 1.0
+                losses = 0.5 * np.einsum("ph,ph->p", r, r)
+            else:
+                zmax = z.max(axis=1, keepdims=True)
+                e = np.exp(z - zmax)
+                se = e.sum(axis=1, keepdims=True)
+                lse = np.log(se[:, 0]) + zmax[:, 0]
+                losses = lse - z[rows, ps.y]
             loss = float(losses.sum(dtype=np.float64) * w)
             correct = int(np.count_nonzero(z.argmax(axis=1) == ps.y))
             if not grads:
                 return Evaluation(loss, correct, P)
-            r = e / se
-            r[rows, ps.y] -= 1.0
-            r *= w                                     # dCE/dlogits, (P, n)
+            if self.loss_name != "mse":
+                r = e / se
+                r[rows, ps.y] -= 1.0
+            r *= w                                     # dloss/dlogits, (P, n)
             G = S @ r                                  # (M, n) = dCE/dW
             out = {"xi": (self.a / self.width)[:, None] * G,
                    "a": np.einsum("mh,mh->m", self.xi, G) / self.width}
