@@ -228,3 +228,27 @@ def test_interrupted_grok_makes_no_verdict(monkeypatch, capsys, tmp_path):
                  str(tmp_path / "g2")]) == 130
     out = capsys.readouterr().out
     assert "no verdict" in out and "grokking by the stated rule" not in out and "<" not in out
+
+
+def test_grok_curves_have_labelled_stage_lines(small_run):
+    """Issue 12: the stage lines on grok's curves carry labels (a legend names each detected stage)."""
+    pytest.importorskip("matplotlib")   # the plot extra; CI installs it
+    import matplotlib.pyplot as plt
+
+    from symflow.modular.report import STAGE_LINES, figure
+
+    import copy
+    import dataclasses
+
+    res = copy.copy(small_run)
+    res.stages = dataclasses.replace(small_run.stages, memorised=10, generalised=20, perfect=30)
+    fig = figure(res)
+    try:
+        detected = [(attr, label) for attr, _, label in STAGE_LINES]
+        for ax in fig.axes:
+            labels = ax.get_legend_handles_labels()[1]
+            for attr, label in detected:
+                assert any(lab.startswith(label) for lab in labels), (ax.get_title(), labels)
+            assert ax.get_xlabel() == "step"
+    finally:
+        plt.close(fig)

@@ -20,9 +20,14 @@ def has_matplotlib() -> bool:
     return importlib.util.find_spec("matplotlib") is not None
 
 
-def _figure(result, path: Path) -> str | None:
-    if not has_matplotlib():
-        return None
+#: The stage lines drawn on grok's curves: (attribute of ``Stages``, line style, legend label).
+STAGE_LINES = (("memorised", ":", "memorised (train acc reached)"), ("generalised", "--", "generalised (test acc reached)"),
+               ("perfect", "-.", "perfect (test acc 1)"))
+
+
+def figure(result):
+    """The matplotlib figure of grok's curves: accuracy, cross-entropy, Fourier progress measures and
+    parameter norm against the step, with the detected stages as labelled vertical lines."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,22 +39,35 @@ def _figure(result, path: Path) -> str | None:
     ax[0, 0].plot(s, c["train_acc"], label="train")
     ax[0, 0].plot(s, c["test_acc"], label="test")
     ax[0, 0].set_title("accuracy")
+    ax[0, 0].set_ylabel("accuracy")
     ax[0, 1].semilogy(s, c["train_loss"], label="train")
     ax[0, 1].semilogy(s, c["test_loss"], label="test")
     ax[0, 1].set_title("cross-entropy")
+    ax[0, 1].set_ylabel("cross-entropy")
     ax[1, 0].plot(s, c["ipr"], label="IPR")
     ax[1, 0].plot(s, c["mean_abs_sin_D"], label="mean |sin D|")
     ax[1, 0].set_title("Fourier progress measures")
-    ax[1, 1].plot(s, c["param_norm"])
+    ax[1, 1].plot(s, c["param_norm"], label="|params|")
     ax[1, 1].set_title("parameter norm")
+    ax[1, 1].set_ylabel("norm")
     st = result.stages
     for a in ax.ravel():
-        for b, style in ((st.memorised, ":"), (st.generalised, "--"), (st.perfect, "-.")):
+        for attr, style, label in STAGE_LINES:
+            b = getattr(st, attr)
             if b is not None:
-                a.axvline(b, color="grey", ls=style, lw=0.8)
+                a.axvline(b, color="grey", ls=style, lw=0.8, label=f"{label}, step {b}")
         a.set_xlabel("step")
         if a.get_legend_handles_labels()[0]:
-            a.legend()
+            a.legend(fontsize="small")
+    return fig
+
+
+def _figure(result, path: Path) -> str | None:
+    if not has_matplotlib():
+        return None
+    import matplotlib.pyplot as plt
+
+    fig = figure(result)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return str(path)
