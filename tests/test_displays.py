@@ -252,3 +252,20 @@ def test_irreps_of_large_dimension_are_named_not_folded():
     out = run_piped(["group", "S6", "--irreps"], 120)
     assert max(map(cell_len, out.splitlines())) <= 120
     assert "not shown" in out and "(16x16)" in out and "exact_matrices" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("columns", [120, None])
+def test_study_and_landscape_tables_readable_piped(columns, tmp_path):
+    """The study's and the landscape's tables, piped: no line wider than 120 cells, no word broken."""
+    from rich.cells import cell_len
+
+    for argv, words in (
+            (["study", "Z5", "--width", "64", "--no-figures", "--no-stage2", "--out", str(tmp_path / "s"),
+              "--force"], ["non-quaternionic", "phase-alignment", "every neuron ends on", "agrees", "measured"]),
+            (["landscape", "D5", "--shared", "--starts", "200", "--no-progress"],
+             ["sqrt(10)/200", "sqrt(5)/100", "theory", "found", "{rho_1}"])):
+        out = run_piped(argv, columns)
+        lines = out.splitlines()
+        assert max(map(cell_len, lines)) <= 120, max(lines, key=cell_len)
+        for w in words:
+            assert any(w in line for line in lines), f"{w!r} is broken across lines in:\n{out}"
