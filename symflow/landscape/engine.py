@@ -104,8 +104,8 @@ class Landscape:
     interrupted: bool = False
 
     def labels(self, a: Attractor) -> list:
-        G = self.model.group
-        return [G.irreps[i].label for o in a.orbits for i in o]
+        """The irrep labels of ``a``'s orbit support (dominant orbit first)."""
+        return _labels(self.model.group, a)
 
     def to_json(self) -> dict:
         """The public contract of ``symflow landscape --json`` (README, "Landscape")."""
@@ -141,7 +141,16 @@ def _point_of(model, eq) -> np.ndarray:
 
 def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None, loss=None,
               progress: bool = False, workers: int = 1) -> Landscape:
-    """Search the landscape of ``model`` (a Model, or a group name with ``shared``/``spheres``/``loss``)."""
+    """Search the landscape of ``model``; returns a :class:`Landscape` (module docstring).
+
+    ``model``: a Model, or a group name or Group with ``shared``, ``spheres``, ``loss``; it needs the reduced
+    flow (quadratic activation). ``starts`` seeded uniform starts (``seed``), the same ones every run with
+    that width and seed draws. ``workers``: processes for the flow (see :func:`symflow.dynamics.simulate`).
+
+    >>> L = landscape("Z5", starts=16)
+    >>> [(L.labels(a), a.energy_exact, a.source) for a in L.attractors]      # doctest: +SKIP
+    [(['chi_1', 'chi_4'], 'sqrt(10)/50', 'constructed'), (['chi_2', 'chi_3'], 'sqrt(10)/50', 'constructed')]
+    """
     t0 = time.perf_counter()
     if not hasattr(model, "neuron"):
         from ..theory.model import Model
@@ -209,6 +218,7 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
 
 
 def _labels(G, a) -> list:
+    """Irrep labels of the orbits of ``a`` (each orbit's irreps by index into ``G.irreps``)."""
     return [G.irreps[i].label for o in a.orbits for i in o]
 
 
