@@ -16,7 +16,7 @@ from .errors import SymflowError
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (a missing
 #: module is a bug and raises).
 COMMANDS = ["group", "groups", "derive", "rates", "landscape", "codegen", "simulate", "study", "lottery", "grok",
-            "verify"]
+            "verify", "atlas"]
 
 
 #: ``--help`` examples of every subcommand (shown as the parser's epilog).
@@ -37,6 +37,10 @@ EXAMPLES = {
               "symflow study S3 --loss mse --out study-s3-mse"],
     "lottery": ["symflow lottery --p 23 --width 64", "symflow lottery --p 11 --start single --json"],
     "grok": ["symflow grok --p 23", "symflow grok --p 23 --act quad --steps 5000 --out grok-quad"],
+    "atlas": ["symflow atlas", "symflow atlas --max-order 8 --workers 2 --starts 128 --db small.duckdb --out atlas-8",
+              "symflow atlas --groups F21,A4,Q8 --settings unshared",
+              "symflow atlas --query 'SELECT * FROM attractors WHERE \"order\" = 21'",
+              "symflow atlas --scheduler tcp://127.0.0.1:8786"],
     "verify": ["symflow verify F21", "symflow verify Z7 --shared --examples 50",
                "symflow verify --list", "symflow verify S3 --loss mse --json"],
 }

@@ -82,7 +82,8 @@ def _client(scheduler, workers):
         except (OSError, TimeoutError) as exc:
             raise SymflowError(f"cannot reach the Dask scheduler {scheduler}: {str(exc).splitlines()[0]}") from None
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                           dashboard_address="127.0.0.1:0",     # its HTTP server on a free local port
                            silence_logs=logging.ERROR)
     return Client(cluster), cluster
 
