@@ -30,40 +30,52 @@ def _tasks(rows) -> dict:
     return {k: v for k, v in tasks.items() if len(v) > 1 and sum(r["count"] for r in v) > 0}
 
 
-def _pack(tasks) -> list:
-    return [(np.array([features(r) for r in v]), np.array([r["count"] for r in v], float)) for v in tasks]
+def _pack(tasks) -> tuple:
+    """Padded arrays: features (T, K, f), counts (T, K) (zero on padding), mask (T, K)."""
+    K = max(len(v) for v in tasks)
+    F = np.zeros((len(tasks), K, len(FEATURES)))
+    C = np.zeros((len(tasks), K))
+    M = np.zeros((len(tasks), K), bool)
+    for t, v in enumerate(tasks):
+        F[t, :len(v)] = [features(r) for r in v]
+        C[t, :len(v)] = [r["count"] for r in v]
+        M[t, :len(v)] = True
+    return F, C, M
+
+
+def _predict(w, F, M) -> np.ndarray:
+    z = np.where(M, F @ w, -np.inf)
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.where(M, np.exp(z), 0.0)
+    return e / e.sum(axis=1, keepdims=True)
 
 
 def _fit(packed, ridge: float = 1e-3) -> np.ndarray:
     from scipy.optimize import minimize
 
+    F, C, M = packed
+    total = C.sum(axis=1, keepdims=True)
+
     def loss(w):
-        total, grad = ridge * w @ w, 2 * ridge * w
-        for F, c in packed:
-            z = F @ w
-            z -= z.max()
-            p = np.exp(z) / np.exp(z).sum()
-            total -= c @ np.log(np.maximum(p, 1e-300))
-            grad -= F.T @ (c - c.sum() * p)
-        return total, grad
+        p = _predict(w, F, M)
+        value = ridge * w @ w - (C * np.log(np.where(M, np.maximum(p, 1e-300), 1.0))).sum()
+        grad = 2 * ridge * w - np.einsum("tk,tkf->f", C - total * p, F)
+        return value, grad
 
-    return minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B").x
+    return minimize(loss, np.zeros(F.shape[2]), jac=True, method="L-BFGS-B").x
 
 
-def _predict(w, F) -> np.ndarray:
-    z = F @ w
-    z -= z.max()
-    return np.exp(z) / np.exp(z).sum()
+def _errors(w, packed) -> np.ndarray:
+    F, C, M = packed
+    measured = C / C.sum(axis=1, keepdims=True)
+    return np.abs(_predict(w, F, M) - measured)[M]
 
 
-def _errors(w, packed) -> list:
-    out = []
-    for F, c in packed:
-        out.extend(np.abs(_predict(w, F) - c / c.sum()))
-    return out
+def _take(packed, idx) -> tuple:
+    return tuple(a[idx] for a in packed)
 
 
-def fit_basins(rows) -> dict | None:
+def fit_basins(rows, leave_group_out: bool = True) -> dict | None:
     """``{"weights": {feature: w}, "tasks", "kinds", "mae", "mae_leave_group_out", "mae_uniform", "max_error"}``
     from attractor rows (dicts with the ``attractors`` columns), or ``None`` with too few tasks."""
     tasks = _tasks(rows)
@@ -75,12 +87,12 @@ def fit_basins(rows) -> dict | None:
     errs = _errors(w, packed)
     groups = sorted({k[:2] for k in keys})
     loo = []
-    if len(groups) > 1:
-        for g in groups:
-            train = [p for k, p in zip(keys, packed) if k[:2] != g]
-            test = [p for k, p in zip(keys, packed) if k[:2] == g]
-            loo.extend(_errors(_fit(train), test))
-    uniform = [abs(1 / len(c) - x / c.sum()) for _, c in packed for x in c]
+    if leave_group_out and len(groups) > 1:
+        owner = np.array([groups.index(k[:2]) for k in keys])
+        for i in range(len(groups)):
+            loo.extend(_errors(_fit(_take(packed, owner != i)), _take(packed, owner == i)))
+    F, C, M = packed
+    uniform = np.abs(1 / M.sum(axis=1, keepdims=True) - C / C.sum(axis=1, keepdims=True))[M]
     return {"features": FEATURES, "weights": dict(zip(FEATURES, map(float, w))), "tasks": len(keys),
             "kinds": len(errs), "mae": float(np.mean(errs)), "max_error": float(np.max(errs)),
             "mae_leave_group_out": float(np.mean(loo)) if loo else None, "mae_uniform": float(np.mean(uniform))}
