@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.skipif(not gapmod.gap_available(), reason="passagemath
 ROOT = Path(__file__).resolve().parents[1]
 #: OEIS A000001: the number of groups of order n = 1..32 (independent of GAP).
 A000001 = [1, 1, 1, 2, 1, 2, 1, 5, 2, 2, 1, 5, 1, 2, 1, 14, 1, 5, 1, 5, 2, 2, 1, 15, 2, 2, 5, 4, 1, 4, 1, 51]
-STARTS = 48
+STARTS = 32
+SETTINGS = ("unshared",)      # the cluster tests: one setting keeps them short (both: bench/bench_atlas.py)
 
 
 def _rows(M):
@@ -82,14 +83,14 @@ def killed_db(tmp_path_factory):
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
 
-    run = build_atlas(db, max_order=8, starts=STARTS, seed=3, workers=2, on_stored=kill_one)
+    run = build_atlas(db, max_order=8, settings=SETTINGS, starts=STARTS, seed=3, workers=2, on_stored=kill_one)
     assert killed and not run.interrupted
     return db, run
 
 
 def test_a_killed_worker_loses_no_task_and_stores_each_row_once(killed_db):
     db, run = killed_db
-    tasks = 2 * sum(A000001[1:8])                               # 18 groups of order 2..8, both settings
+    tasks = sum(A000001[1:8])                                   # 18 groups of order 2..8
     assert run.tasks == tasks == run.stored and run.failed == []
     runs = _table(db, 'SELECT "order", gap_id, setting, error, worker FROM runs')
     assert len(runs) == len({r[:3] for r in runs}) == tasks and all(r[3] is None for r in runs)
@@ -113,29 +114,43 @@ def test_a_killed_worker_loses_no_task_and_stores_each_row_once(killed_db):
     assert all(t == s for *_, t, s in totals)
 
 
-def test_resuming_an_interrupted_run_gives_the_same_database(killed_db, tmp_path):
+@pytest.fixture
+def scheduler():
+    """A running cluster (2 worker processes) reached by its address, as ``--scheduler`` does."""
+    import logging
+
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
+                      silence_logs=logging.ERROR) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_resuming_an_interrupted_run_gives_the_same_database(killed_db, tmp_path, scheduler):
     from symflow.atlas import build_atlas
 
     reference, _ = killed_db
     db = tmp_path / "resumed.duckdb"
+    kw = dict(max_order=8, settings=SETTINGS, starts=STARTS, seed=3, scheduler=scheduler)
 
     def interrupt(run, client):
         if run.stored == 5:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        build_atlas(db, max_order=8, starts=STARTS, seed=3, workers=2, on_stored=interrupt)
+        build_atlas(db, on_stored=interrupt, **kw)
     assert len(_table(db, "SELECT * FROM runs")) == 5           # finished tasks kept, nothing half-written
-    again = build_atlas(db, max_order=8, starts=STARTS, seed=3, workers=2)
-    assert again.skipped == 5 and again.stored == again.tasks - 5
+    again = build_atlas(db, **kw)                              # the same cluster: the driver, not the workers, ended
+    assert again.skipped == 5 and again.stored == again.tasks - 5 and again.workers == 2
     for table, cols in (("groups", "*"), ("attractors", "*"),
                         ("runs", '"order", gap_id, setting, starts, seed, loss, spheres, activation, unconverged, error')):
         q = f"SELECT {cols} FROM {table} ORDER BY ALL"
         assert _table(db, q) == _table(reference, q), table
     # a third run has nothing to do; --redo recomputes the selection
-    assert build_atlas(db, groups=["S3"], starts=STARTS, seed=3, workers=1).stored == 0
-    redo = build_atlas(db, groups=["S3"], starts=STARTS, seed=3, workers=1, redo=True)
-    assert redo.stored == 2 and _table(db, "SELECT count(*) FROM runs")[0][0] == again.tasks
+    kw.pop("max_order")
+    assert build_atlas(db, groups=["S3"], **kw).stored == 0
+    redo = build_atlas(db, groups=["S3"], redo=True, **kw)
+    assert redo.stored == 1 and _table(db, "SELECT count(*) FROM runs")[0][0] == again.tasks
 
 
 def test_a_failing_task_is_stored_with_its_error_and_tried_again(tmp_path):
@@ -184,6 +199,7 @@ def test_cli_query_and_ctrl_c_keeps_what_is_stored(killed_db, tmp_path):
     shutil.copy(db, target)
     # the copy holds every order <= 8 task; order <= 10 adds 4 tasks, interrupted like a terminal's Ctrl-C
     p = subprocess.Popen([sys.executable, "-m", "symflow", "atlas", "--max-order", "10", "--starts", "4000",
+                          "--settings", "unshared",
                           "--seed", "3", "--workers", "1", "--db", str(target), "--out", str(tmp_path / "rep"),
                           "--no-progress"], cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -204,7 +220,7 @@ def test_report_and_its_page_in_headless_chromium(killed_db, tmp_path):
     out = write_report(db, tmp_path / "atlas")
     md = (out / "atlas.md").read_text()
     n_groups = len(_table(db, "SELECT * FROM groups"))
-    assert md.count("| SmallGroup") == 0 and md.count("\n| 8 | ") == 2 * 5
+    assert md.count("| SmallGroup") == 0 and md.count("\n| 8 | ") == 5
     assert "Measured, not a theorem" in md and "Mean absolute error" in md
     for name in ("basin_features.png", "not_rank_one.png", "omega_by_type.png"):
         assert (out / "figures" / name).stat().st_size > 1000
