@@ -296,3 +296,13 @@ def test_the_basin_fit_recovers_the_weights_it_was_made_with(w, seed):
     assert fit["tasks"] == 40 and fit["features"] == FEATURES
     assert fit["mae"] < 0.01                                   # the fitted fractions match the sampled ones
     assert fit["mae"] <= fit["mae_uniform"] + 1e-12 or fit["mae_uniform"] < 0.01
+
+
+def test_constructed_energies_follow_omega_star_across_the_atlas(killed_db):
+    """Every constructed kind stored: Omega* n^(3/2) = (k d)^(-1/2), k = 1 real, 2 complex or quaternionic."""
+    db, _ = killed_db
+    rows = _table(db, 'SELECT "order", orbit_dim, type, energy FROM attractors WHERE source = \'constructed\'')
+    assert len(rows) >= 18
+    for n, d, typ, energy in rows:
+        k = 1 if typ == "real" else 2
+        assert energy * n ** 1.5 == pytest.approx((k * d) ** -0.5, rel=1e-9), (n, d, typ)

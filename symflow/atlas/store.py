@@ -12,7 +12,7 @@ Tables (public contract, README "Atlas"):
   source ('constructed'|'discovered');
 * ``runs``: one row per task: order, gap_id, setting, starts, seed, loss, spheres, activation,
   versions (JSON), unconverged, wall_time (s), worker (host:pid), error (NULL if it succeeded),
-  finished (UTC timestamp).
+  finished (UTC timestamp), cpu_time (s of the worker process's CPU in the task).
 
 Only the main process writes. Each task's rows replace that task's earlier rows in one transaction, so
 a row is stored once whatever was retried, and an interrupted run keeps every finished task.
@@ -38,7 +38,9 @@ SCHEMA = [
         "order" INTEGER NOT NULL, gap_id INTEGER NOT NULL, setting VARCHAR NOT NULL, starts INTEGER, seed INTEGER,
         loss VARCHAR, spheres VARCHAR, activation VARCHAR, versions VARCHAR, unconverged INTEGER,
         wall_time DOUBLE, worker VARCHAR, error VARCHAR, finished TIMESTAMP DEFAULT current_timestamp,
-        PRIMARY KEY ("order", gap_id, setting))""",
+        cpu_time DOUBLE, PRIMARY KEY ("order", gap_id, setting))""",
+    # databases written before cpu_time was recorded
+    'ALTER TABLE runs ADD COLUMN IF NOT EXISTS cpu_time DOUBLE',
 ]
 
 GROUP_COLUMNS = ["order", "gap_id", "name", "structure", "abelian", "n_classes", "irrep_dims"]
@@ -107,9 +109,11 @@ class AtlasStore:
                                 [[r[c] for c in ATTRACTOR_COLUMNS] for r in result["attractors"]])
             con.execute('DELETE FROM runs WHERE "order" = ? AND gap_id = ? AND setting = ?', key)
             con.execute('INSERT INTO runs ("order", gap_id, setting, starts, seed, loss, spheres, activation, versions, '
-                        'unconverged, wall_time, worker, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                        'unconverged, wall_time, worker, error, cpu_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '
+                        '?, ?)',
                         key + [starts, seed, model.get("loss"), model.get("spheres"), model.get("activation"), json.dumps(result.get("versions") or {}), result["unconverged"],
-                               result["wall_time"], result["worker"], result["error"]])
+                               result["wall_time"], result["worker"], result["error"],
+                               result.get("cpu_time")])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -52,7 +52,7 @@ def run_task(n: int, k: int, name: str, setting: str, starts: int, seed: int) ->
     "unconverged", "wall_time", "worker", "error"}``."""
     import warnings
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     out = {"order": int(n), "gap_id": int(k), "setting": setting, "name": name, "group": None, "attractors": [],
            "unconverged": None, "model": {}, "wall_time": None, "worker": worker_name(), "error": None}
     try:
@@ -78,6 +78,7 @@ def run_task(n: int, k: int, name: str, setting: str, starts: int, seed: int) ->
         out["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{where}"
         out["attractors"] = []
     out["wall_time"] = time.perf_counter() - t0
+    out["cpu_time"] = time.process_time() - c0
     try:
         from ..provenance import versions
 
