@@ -203,7 +203,7 @@ def test_cli_query_and_ctrl_c_keeps_what_is_stored(killed_db, tmp_path):
                           "--seed", "3", "--workers", "1", "--db", str(target), "--out", str(tmp_path / "rep"),
                           "--no-progress"], cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(12)
+    time.sleep(10)
     os.killpg(p.pid, signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, err

@@ -2,7 +2,7 @@
 
 Within one task (group, setting) the starts that converged split over its kinds. The description is a
 multinomial logit: kind ``i`` captures the share ``p_i = exp(w . f_i) / sum_j exp(w . f_j)`` of them, with
-features ``f_i`` = (log d, log |O|, complex, quaternionic, log(Omega n^(3/2)), rank > 1, saddle). ``w``
+features ``f_i`` = (log d, log |O|, complex, quaternionic, log(max(Omega n^(3/2), 10^-3)), rank > 1, saddle). ``w``
 maximises the likelihood of the stored counts (starts are independent); its error is the mean absolute
 difference between fitted and measured fractions over all kinds of the atlas, in-sample and with each
 group left out of the fit (the group's tasks predicted from the others), next to the baseline "every kind
@@ -17,7 +17,7 @@ FEATURES = ["log d", "log |O|", "complex", "quaternionic", "log(Omega n^1.5)", "
 
 def features(row: dict) -> list:
     d, size, typ, n = row["orbit_dim"], row["orbit_size"], row["type"], row["order"]
-    scaled = max(row["energy"] * n ** 1.5, 1e-12)
+    scaled = max(row["energy"] * n ** 1.5, 1e-3)          # kinds at E = 0 (dead neurons): a floor, not -inf
     return [np.log(d), np.log(size), float(typ == "complex"), float(typ == "quaternionic"), np.log(scaled),
             float(row["rank"] > 1), float(not row["stable"])]
 
