@@ -63,16 +63,25 @@ def main() -> None:
     with AtlasStore(a.db) as s:
         _, rows = s.query('SELECT "order", setting, wall_time, cpu_time FROM runs WHERE error IS NULL AND starts = '
                           f'{a.starts} ORDER BY "order"')
-    n = np.array([r[0] for r in rows], float)
-    wall_t = np.array([r[2] for r in rows], float)
-    # CPU seconds of the worker process (independent of other load on the machine); wall time where not recorded
-    t = np.array([r[2] if r[3] is None else r[3] for r in rows], float)
-    print(f"{int(sum(r[3] is not None for r in rows))} tasks with CPU time, the others by wall time; "
-          f"wall / CPU where both: {np.nanmean([r[2] / r[3] for r in rows if r[3]]) if any(r[3] for r in rows) else float('nan'):.2f}")
-    print(f"{len(t)} tasks stored; task seconds {t.sum():.0f}" +
-          (f" (parallel efficiency {t.sum() / (wall * a.workers):.0%})" if wall else ""))
+    # CPU seconds of the worker process in the task (independent of other load on the machine); tasks stored
+    # before cpu_time was recorded have only their wall time: shown, not used in the fit
+    timed = [r for r in rows if r[3] is not None]
+    wall_only = [r for r in rows if r[3] is None]
+    ratio = float(np.mean([r[2] / r[3] for r in timed])) if timed else float("nan")
+    print(f"{len(timed)} tasks with CPU time (mean wall / CPU {ratio:.2f} under this load), {len(wall_only)} with "
+          f"wall time only")
+    for order in sorted({r[0] for r in wall_only}):
+        w = np.array([r[2] for r in wall_only if r[0] == order])
+        print(f"  wall-time-only order {order}: {len(w)} tasks, mean wall {w.mean():.1f} s, max {w.max():.1f} s "
+              f"(~{w.mean() / ratio:.1f} CPU s at the ratio above)")
+    n = np.array([r[0] for r in timed], float)
+    wall_t = np.array([r[2] for r in timed], float)
+    t = np.array([r[3] for r in timed], float)
+    print(f"task CPU seconds {t.sum():.0f}" + (f", wall {wall:.0f} s" if wall else ""))
     groups32 = {m: number_small_groups(m) for m in range(2, 33)}
     per_order = {int(o): t[n == o].mean() for o in set(n.astype(int))}
+    for order in {r[0] for r in wall_only}:      # CPU cost estimated from wall time where only that was recorded
+        per_order.setdefault(int(order), np.mean([r[2] for r in wall_only if r[0] == order]) / ratio)
     print("order  tasks  mean cost s  max cost s  mean wall s")
     for order in sorted(set(n.astype(int))):
         m = n == order
@@ -80,8 +89,9 @@ def main() -> None:
     b, loga = np.polyfit(np.log(n), np.log(t), 1)
     print(f"fit per-task cost: t(n) = {np.exp(loga):.3g} s * n^{b:.2f}")
     est32 = sum(2 * g * per_order.get(m, np.exp(loga) * m ** b) for m, g in groups32.items())
-    print(f"order <= 32 (measured orders, the fit elsewhere): {est32 / 3600:.2f} CPU hours = "
+    print(f"order <= 32 (measured orders, wall-only orders at the ratio, the fit elsewhere): {est32 / 3600:.2f} CPU hours = "
           f"{est32 / a.workers / 60:.0f} min on {a.workers} workers")
+    print("lower estimate (the power law of the orders with CPU times):")
     # per-task cost at each order from the fit, times the number of groups and the 2 settings
     for top in (64, 128):
         groups = {m: number_small_groups(m) for m in range(2, top + 1)}
@@ -90,6 +100,20 @@ def main() -> None:
         print(f"order <= {top}: {sum(groups.values())} groups, {2 * sum(groups.values())} tasks, est. "
               f"{cpu / 3600:.1f} CPU hours; {int(np.ceil(cpu / 3600))} workers for ~1 h (longest task "
               f"~{biggest / 60:.1f} min)")
+
+    # the orders 64 and 128 are mostly 2-groups, whose cost grows faster (more irreps and kinds): scale the order-32
+    # cost (CPU, or wall / ratio where only wall was recorded) by the 16 -> 32 growth
+    c32 = per_order.get(32) or (np.mean([r[2] for r in wall_only if r[0] == 32]) / ratio
+                                if any(r[0] == 32 for r in wall_only) else None)
+    if c32 and per_order.get(16):
+        b2 = np.log2(c32 / per_order[16])
+        print(f"upper estimate (cost at order 32 ~{c32:.1f} CPU s per task, x{2 ** b2:.1f} per doubling as 16 -> 32, "
+              f"i.e. n^{b2:.2f}, applied to every order above 32):")
+        for top in (64, 128):
+            groups = {m: number_small_groups(m) for m in range(33, top + 1)}
+            cpu = est32 + sum(2 * g * c32 * (m / 32) ** b2 for m, g in groups.items())
+            print(f"order <= {top}: est. {cpu / 3600:.0f} CPU hours; {int(np.ceil(cpu / 3600))} workers for ~1 h "
+                  f"(longest task ~{c32 * (top / 32) ** b2 / 60:.1f} min)")
 
 
 if __name__ == "__main__":
