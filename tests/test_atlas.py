@@ -203,13 +203,20 @@ def test_cli_query_and_ctrl_c_keeps_what_is_stored(killed_db, tmp_path):
                           "--seed", "3", "--workers", "1", "--db", str(target), "--out", str(tmp_path / "rep"),
                           "--no-progress"], cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    time.sleep(10)
+    import psutil                                               # (a dependency of distributed)
+
+    deadline = time.monotonic() + 120
+    while not psutil.Process(p.pid).children(recursive=True) and time.monotonic() < deadline:
+        time.sleep(0.2)                                         # the cluster's workers exist: past the imports
+    time.sleep(5)
     os.killpg(p.pid, signal.SIGINT)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     assert "run the same command again to resume" in err
     rows = _table(target, 'SELECT count(*), count(error) FROM runs WHERE starts = 4000')
-    assert rows[0][1] == 0
+    assert rows[0][1] == 0                                      # nothing in flight was stored as a failure
+    assert _table(target, 'SELECT count(*) FROM runs WHERE starts = 32')[0][0] == 18   # what was stored is intact
+    assert not (tmp_path / "rep").exists()                      # no report of an interrupted run
 
 
 def test_report_and_its_page_in_headless_chromium(killed_db, tmp_path):
