@@ -60,6 +60,7 @@ class AtlasStore:
         import duckdb
 
         self.path = Path(path)
+        self.read_only = bool(read_only)
         if read_only and not self.path.exists():
             raise SymflowError(f"no atlas database at {self.path}")
         try:
@@ -81,6 +82,11 @@ class AtlasStore:
 
     def close(self) -> None:
         if self.con is not None:
+            if not self.read_only:
+                try:
+                    self.con.execute("CHECKPOINT")      # one self-contained file (no .wal beside it)
+                except Exception:  # pragma: no cover - another connection in this process still writes
+                    pass
             self.con.close()
             self.con = None
 
