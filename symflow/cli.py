@@ -16,7 +16,7 @@ from .errors import SymflowError
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (a missing
 #: module is a bug and raises).
 COMMANDS = ["group", "groups", "derive", "rates", "landscape", "codegen", "simulate", "study", "lottery", "grok",
-            "theories", "verify"]
+            "theories", "atlas", "verify"]
 
 
 #: ``--help`` examples of every subcommand (shown as the parser's epilog).
@@ -39,6 +39,10 @@ EXAMPLES = {
     "grok": ["symflow grok --p 23", "symflow grok --p 23 --act quad --steps 5000 --out grok-quad"],
     "theories": ["symflow theories S3", "symflow theories S3 --optimizer adamw --json",
                  "symflow theories Z7 --shared --sweep 0.001,0.01,0.1 --out theories-z7"],
+    "atlas": ["symflow atlas", "symflow atlas --max-order 8 --workers 2 --starts 128 --db small.duckdb --out atlas-8",
+              "symflow atlas --groups F21,A4,Q8 --settings unshared",
+              "symflow atlas --query 'SELECT * FROM attractors WHERE \"order\" = 21'",
+              "symflow atlas --scheduler tcp://127.0.0.1:8786"],
     "verify": ["symflow verify F21", "symflow verify Z7 --shared --examples 50",
                "symflow verify --list", "symflow verify S3 --loss mse --json"],
 }

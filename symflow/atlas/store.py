@@ -1,0 +1,138 @@
+"""The atlas database (embedded DuckDB): schema, one transaction per task, resume and queries.
+
+Tables (public contract, README "Atlas"):
+
+* ``groups``: order, gap_id, name, structure (GAP's StructureDescription), abelian, n_classes,
+  irrep_dims (INTEGER[]);
+* ``attractors``: order, gap_id, setting ('unshared'|'shared'), idx (rank in the task's landscape:
+  largest basin first), orbit (VARCHAR[] of irrep labels, dominant orbit first; empty for the trivial
+  kind), orbit_dim, orbit_size, type ('real'|'complex'|'quaternionic'), energy, energy_exact,
+  rank, family_dimension, stable, slowest_rate, fastest_rate (nonzero tangent rates nearest to and
+  farthest from 0, c = 1; NULL if none), basin_fraction, basin_lo, basin_hi (95% Wilson), count,
+  source ('constructed'|'discovered');
+* ``runs``: one row per task: order, gap_id, setting, starts, seed, loss, spheres, activation,
+  versions (JSON), unconverged, wall_time (s), worker (host:pid), error (NULL if it succeeded),
+  finished (UTC timestamp), cpu_time (s of the worker process's CPU in the task).
+
+Only the main process writes. Each task's rows replace that task's earlier rows in one transaction, so
+a row is stored once whatever was retried, and an interrupted run keeps every finished task.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import SymflowError
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS groups (
+        "order" INTEGER NOT NULL, gap_id INTEGER NOT NULL, name VARCHAR, structure VARCHAR, abelian BOOLEAN,
+        n_classes INTEGER, irrep_dims INTEGER[], PRIMARY KEY ("order", gap_id))""",
+    """CREATE TABLE IF NOT EXISTS attractors (
+        "order" INTEGER NOT NULL, gap_id INTEGER NOT NULL, setting VARCHAR NOT NULL, idx INTEGER NOT NULL,
+        orbit VARCHAR[], orbit_dim INTEGER, orbit_size INTEGER, type VARCHAR, energy DOUBLE, energy_exact VARCHAR,
+        rank INTEGER, family_dimension INTEGER, stable BOOLEAN, slowest_rate DOUBLE, fastest_rate DOUBLE,
+        basin_fraction DOUBLE, basin_lo DOUBLE, basin_hi DOUBLE, count INTEGER, source VARCHAR,
+        PRIMARY KEY ("order", gap_id, setting, idx))""",
+    """CREATE TABLE IF NOT EXISTS runs (
+        "order" INTEGER NOT NULL, gap_id INTEGER NOT NULL, setting VARCHAR NOT NULL, starts INTEGER, seed INTEGER,
+        loss VARCHAR, spheres VARCHAR, activation VARCHAR, versions VARCHAR, unconverged INTEGER,
+        wall_time DOUBLE, worker VARCHAR, error VARCHAR, finished TIMESTAMP DEFAULT current_timestamp,
+        cpu_time DOUBLE, PRIMARY KEY ("order", gap_id, setting))""",
+    # databases written before cpu_time was recorded
+    'ALTER TABLE runs ADD COLUMN IF NOT EXISTS cpu_time DOUBLE',
+]
+
+GROUP_COLUMNS = ["order", "gap_id", "name", "structure", "abelian", "n_classes", "irrep_dims"]
+ATTRACTOR_COLUMNS = ["order", "gap_id", "setting", "idx", "orbit", "orbit_dim", "orbit_size", "type", "energy",
+                     "energy_exact", "rank", "family_dimension", "stable", "slowest_rate", "fastest_rate",
+                     "basin_fraction", "basin_lo", "basin_hi", "count", "source"]
+
+
+def _q(cols) -> str:
+    return ", ".join(f'"{c}"' for c in cols)
+
+
+class AtlasStore:
+    """The database file (created with its schema if new). Use as a context manager."""
+
+    def __init__(self, path, read_only: bool = False):
+        import duckdb
+
+        self.path = Path(path)
+        self.read_only = bool(read_only)
+        if read_only and not self.path.exists():
+            raise SymflowError(f"no atlas database at {self.path}")
+        try:
+            if not read_only:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.con = duckdb.connect(str(self.path), read_only=read_only)
+        except (OSError, duckdb.Error) as exc:
+            raise SymflowError(f"cannot open the atlas database {self.path}: {str(exc).splitlines()[0]}") from None
+        if not read_only:
+            for statement in SCHEMA:
+                self.con.execute(statement)
+
+    def __enter__(self) -> "AtlasStore":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.close()
+        return False
+
+    def close(self) -> None:
+        if self.con is not None:
+            if not self.read_only:
+                try:
+                    self.con.execute("CHECKPOINT")      # one self-contained file (no .wal beside it)
+                except Exception:  # pragma: no cover - another connection in this process still writes
+                    pass
+            self.con.close()
+            self.con = None
+
+    def done(self, starts: int, seed: int) -> set:
+        """Keys ``(order, gap_id, setting)`` stored without error for these starts and seed."""
+        rows = self.con.execute('SELECT "order", gap_id, setting FROM runs WHERE error IS NULL AND starts = ? '
+                                'AND seed = ?', [starts, seed]).fetchall()
+        return {tuple(r) for r in rows}
+
+    def store(self, result: dict, starts: int, seed: int) -> None:
+        """Store one task's result (rows, or its error) in one transaction, replacing the task's earlier rows."""
+        key = [result["order"], result["gap_id"], result["setting"]]
+        con = self.con
+        model = result.get("model") or {}
+        con.execute("BEGIN TRANSACTION")
+        try:
+            g = result.get("group")
+            if g is not None:
+                con.execute('DELETE FROM groups WHERE "order" = ? AND gap_id = ?', key[:2])
+                con.execute(f"INSERT INTO groups ({_q(GROUP_COLUMNS)}) VALUES ({', '.join('?' * len(GROUP_COLUMNS))})",
+                            [g[c] for c in GROUP_COLUMNS])
+            con.execute('DELETE FROM attractors WHERE "order" = ? AND gap_id = ? AND setting = ?', key)
+            if result["attractors"]:
+                con.executemany(f"INSERT INTO attractors ({_q(ATTRACTOR_COLUMNS)}) VALUES "
+                                f"({', '.join('?' * len(ATTRACTOR_COLUMNS))})",
+                                [[r[c] for c in ATTRACTOR_COLUMNS] for r in result["attractors"]])
+            con.execute('DELETE FROM runs WHERE "order" = ? AND gap_id = ? AND setting = ?', key)
+            con.execute('INSERT INTO runs ("order", gap_id, setting, starts, seed, loss, spheres, activation, versions, '
+                        'unconverged, wall_time, worker, error, cpu_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '
+                        '?, ?)',
+                        key + [starts, seed, model.get("loss"), model.get("spheres"), model.get("activation"), json.dumps(result.get("versions") or {}), result["unconverged"],
+                               result["wall_time"], result["worker"], result["error"],
+                               result.get("cpu_time")])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def query(self, sql: str):
+        """``(column names, rows)`` of a query."""
+        import duckdb
+
+        try:
+            cur = self.con.execute(sql)
+        except duckdb.Error as exc:
+            raise SymflowError(f"query failed: {str(exc).splitlines()[0]}") from None
+        if cur.description is None:
+            return [], []
+        return [d[0] for d in cur.description], cur.fetchall()

@@ -1,0 +1,88 @@
+"""One atlas task, run on a Dask worker: the landscape of one group in one setting, as table rows.
+
+:func:`run_task` never raises for a failure of the computation: it returns the error text, which the
+writer stores in ``runs.error`` (a failed task is tried again by the next run). Rows are plain Python
+values, so the result pickles between processes and machines.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+
+SETTINGS = ("unshared", "shared")
+#: Type of the trivial kind (no non-trivial orbit): the trivial irrep is real.
+TRIVIAL_TYPE = "real"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def rate_extremes(spectrum) -> tuple:
+    """``(slowest, fastest)`` nonzero tangent rates (c = 1): nearest to and farthest from zero over the kind;
+    ``None`` when every mode is a zero mode."""
+    moving = [(lo, hi) for mode, lo, hi, _ in spectrum if mode in ("decay", "growth")]
+    if not moving:
+        return None, None
+    return float(max(hi for _, hi in moving)), float(min(lo for lo, _ in moving))
+
+
+def attractor_rows(L, n: int, k: int, setting: str) -> list:
+    """The ``attractors`` rows of a :class:`~symflow.landscape.Landscape`, in its order (``idx``)."""
+    rows = []
+    for idx, a in enumerate(L.attractors):
+        main = a.orbits[0] if a.orbits else None
+        slow, fast = rate_extremes(a.spectrum)
+        lo, hi = a.ci95
+        rows.append({"order": n, "gap_id": k, "setting": setting, "idx": idx, "orbit": L.labels(a),
+                     "orbit_dim": main.dim if main else 1, "orbit_size": main.size if main else 1,
+                     "type": main.type if main else TRIVIAL_TYPE, "energy": float(a.energy),
+                     "energy_exact": a.energy_exact, "rank": int(a.rank), "family_dimension": int(a.family_dimension),
+                     "stable": bool(a.stable), "slowest_rate": slow, "fastest_rate": fast,
+                     "basin_fraction": float(a.fraction), "basin_lo": float(lo), "basin_hi": float(hi),
+                     "count": int(a.count), "source": a.source})
+    return rows
+
+
+def run_task(n: int, k: int, name: str, setting: str, starts: int, seed: int) -> dict:
+    """The landscape of group ``name`` (SmallGroup(n, k)) with shared or unshared embeddings (CE loss,
+    quadratic activation, separate spheres): ``{"order", "gap_id", "setting", "group", "attractors",
+    "unconverged", "wall_time", "worker", "error"}``."""
+    import warnings
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = {"order": int(n), "gap_id": int(k), "setting": setting, "name": name, "group": None, "attractors": [],
+           "unconverged": None, "model": {}, "wall_time": None, "worker": worker_name(), "error": None}
+    try:
+        from ..groups import group
+        from ..landscape import landscape
+        from ..theory.model import Model
+        from .groups import group_row
+
+        G = group(name)
+        out["group"] = group_row(G, n, k, name)
+        with warnings.catch_warnings():   # the scope notes are the theory's, not the atlas's
+            warnings.simplefilter("ignore")
+            model = Model(G, shared=setting == "shared")
+            out["model"] = {"loss": model.loss, "spheres": model.spheres, "activation": model.activation_text}
+            L = landscape(model, starts=starts, seed=seed)
+        out["attractors"] = attractor_rows(L, n, k, setting)
+        out["unconverged"] = int(L.unconverged)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # stored, the run goes on
+        last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+        where = f" ({os.path.basename(last[0].filename)}:{last[0].lineno})" if last else ""
+        out["error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}{where}"
+        out["attractors"] = []
+    out["wall_time"] = time.perf_counter() - t0
+    out["cpu_time"] = time.process_time() - c0
+    try:
+        from ..provenance import versions
+
+        out["versions"] = versions("sympy", "scipy", "dask", "distributed")
+    except Exception:  # pragma: no cover - provenance never blocks a result
+        out["versions"] = {}
+    return out
