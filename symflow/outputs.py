@@ -30,7 +30,7 @@ from ._version import __version__
 from .errors import SymflowError
 
 MARKER = ".symflow-output.json"
-KINDS = ("study", "grok", "lottery")
+KINDS = ("study", "grok", "lottery", "li2-scaling")
 
 
 def read_marker(path) -> dict | None:
