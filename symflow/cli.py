@@ -38,7 +38,8 @@ EXAMPLES = {
               "symflow study D5 --no-figures --json", "symflow study F21 --strict",
               "symflow study S3 --loss mse --out study-s3-mse"],
     "lottery": ["symflow lottery --p 23 --width 64", "symflow lottery --p 11 --start single --json"],
-    "grok": ["symflow grok --p 23", "symflow grok --p 23 --act quad --steps 5000 --out grok-quad"],
+    "grok": ["symflow grok --p 23", "symflow grok --p 23 --act quad --steps 5000 --out grok-quad",
+             "symflow grok --model li2 --group Z23 --steps 600"],
     "verify": ["symflow verify F21", "symflow verify Z7 --shared --examples 50",
                "symflow verify --list", "symflow verify S3 --loss mse --json"],
 }

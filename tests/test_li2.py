@@ -216,3 +216,25 @@ def test_li2_scaling_writes_its_report(tmp_path, capsys):
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "x").write_text("x")
     assert main(["li2-scaling", "Z5", "--out", str(tmp_path / "other")]) == 2
+
+
+# ---------------------------------------------------------------- grok --model li2
+def test_grok_li2_marks_stages_and_the_maxima_nodes_reach(capsys, tmp_path):
+    assert main(["grok", "--model", "li2", "--group", "Z7", "--steps", "300", "--width", "64", "--frac", "0.8",
+                 "--json", "--out", str(tmp_path / "g")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["model"] == "li2" and set(data["stages"]) >= {"lazy", "independent", "interactive", "rule"}
+    assert data["final"]["train_acc"] == 1.0
+    assert sum(v["count"] for v in data["nodes"].values()) == 64
+    assert (tmp_path / "g" / "li2_grok.json").exists()
+    c = data["curves"]
+    assert len(c["step"]) == len(c["cos_li2"]) and -1 <= min(c["cos_li2"]) <= max(c["cos_li2"]) <= 1
+
+
+def test_li2_stage_rule():
+    from symflow.li2.grok import detect_stages
+
+    c = {"step": np.array([0, 10, 20, 30, 40]), "share": np.array([0.2, 0.25, 0.4, 0.6, 0.7]),
+         "cos_li2": np.array([0.0, 0.6, 0.7, 0.3, 0.2])}
+    st = detect_stages(c)
+    assert st["lazy"] == [0, 20] and st["independent"] == [20, 30] and st["interactive"] == [30, 40]
