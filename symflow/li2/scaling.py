@@ -9,8 +9,8 @@ when ``GENERALISING_SHARE`` of ``|u|^2 + |v|^2`` sits on one orbit (support on o
 *memorising*. For groups of order ``<= TEST_MAX_ORDER`` the network built from ``NODE_CAP`` ascended
 maxima per orbit (fitted ``V`` by least squares on the training entries) gives the test accuracy.
 
-``p_c`` of a subset sequence ``k``: the first fraction on the grid (linear interpolation) where the
-generalising share of the maxima-started nodes reaches 1/2; over ``K`` sequences its mean with a
+``p_c_by_dim`` uses the grid crossing only. ``p_c`` of a subset sequence ``k``: where the generalising share of the maxima-started nodes reaches
+1/2, bracketed on the grid and refined by ``bisect`` bisection steps (each on a fresh random subset); over ``K`` sequences its mean with a
 normal 95 % interval. Fits: ``log p_c = log c + alpha log(log M / M)`` over groups (and ``c`` with
 ``alpha = 1``), beside the public code's ``p = 2.7482 log M / M`` (``critical_ratio_multiplier`` in
 ``ssl/real-dataset/cogo/config/dyn_madd.yaml``) and, per irrep dimension, ``p_c(d)``.
@@ -41,8 +41,14 @@ def default_fractions(M: int, points: int = 9) -> list:
     return sorted({min(1.0, float(round(c * base, 5))) for c in np.geomspace(0.5, 8, points)})
 
 
+def _generalising_share(group, p, starts, random, steps, seed) -> float:
+    prob = Li2Problem(group, training_mask(group, p, seed))
+    x, _, _ = prob.ascend(starts, steps=steps)
+    return float((orbit_shares(group, x).max(axis=1) >= GENERALISING_SHARE).mean())
+
+
 def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int = 8, steps: int = 300,
-            progress: bool = False) -> dict:
+            progress: bool = False, bisect: int = 3) -> dict:
     """The transition for one group (module doc): per fraction the generalising shares and test accuracy
     (mean over subsets), and ``p_c`` per subset sequence with its mean and 95 % interval."""
     t0 = time.perf_counter()
@@ -79,6 +85,19 @@ def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int 
                     acc[k, i] = least_squares_fit(prob, xt)["test_accuracy"] if p < 1 else 1.0
                 bar.advance()
     pc = np.array([crossing(fr, gen[k]) for k in range(subsets)])
+    # refine each sequence's crossing by bisection between its bracketing grid points (fresh subsets)
+    for k in range(subsets):
+        i = next((j for j in range(len(fr)) if gen[k, j] >= 0.5), None)
+        if i is None or i == 0:
+            continue
+        lo, hi = fr[i - 1], fr[i]
+        for b in range(bisect):
+            mid = 0.5 * (lo + hi)
+            if _generalising_share(group, mid, starts, random, steps, seed + 1000 * k + 500 + b) >= 0.5:
+                hi = mid
+            else:
+                lo = mid
+        pc[k] = 0.5 * (lo + hi)
     out = {"group": group.name, "order": n, "fractions": fr, "subsets": subsets, "seed": seed,
            "generalising": gen.mean(0).tolist(), "generalising_random": gen_rand.mean(0).tolist(),
            "generalising_by_dim": {str(d): v.mean(0).tolist() for d, v in gen_dim.items()},
