@@ -238,3 +238,18 @@ def test_li2_stage_rule():
          "cos_li2": np.array([0.0, 0.6, 0.7, 0.3, 0.2])}
     st = detect_stages(c)
     assert st["lazy"] == [0, 20] and st["independent"] == [20, 30] and st["interactive"] == [30, 40]
+
+
+def test_symbolic_energy_for_a_cubic_activation_and_the_symbolic_riemannian_gradient():
+    from symflow.li2.derive import derive_energy, riemannian_gradient
+
+    g = G("Z5")
+    z = G("Z4")
+    assert verify_energy(z, training_mask(z, 0.6, 1), activation="x^2+x^3", points=2)["written_out"]
+    mask = training_mask(g, 0.7, 2)
+    E, u, v = derive_energy(g, mask)
+    rg = riemannian_gradient(E, u, v)
+    x = np.random.default_rng(3).normal(size=10)
+    sub = dict(zip(list(u) + list(v), x.tolist()))
+    sym = np.array([float(e.xreplace(sub)) for e in rg])
+    assert np.allclose(sym, Li2Problem(g, mask).riemannian_gradient(x), rtol=1e-9, atol=1e-9)

@@ -73,7 +73,8 @@ def verify_energy(group, mask=None, activation: str = "x^2", points: int = 3, se
     E, u, v = derive_energy(group, mask, activation)
     n = group.order
     rng = np.random.default_rng(seed)
-    prob = Li2Problem(group, mask, activation if activation in ("x^2",) else "x^2")
+    prob = Li2Problem(group, mask, "x^2")                         # only its mask and counts are used
+    sig = _poly_activation(activation)
     R = 10 ** 6
     out = {"group": group.name, "points": points, "full_table": mask is None or bool(np.all(mask))}
     for _ in range(points):
@@ -86,7 +87,8 @@ def verify_energy(group, mask=None, activation: str = "x^2", points: int = 3, se
         for a in range(n):
             for b in range(n):
                 if prob.mask[a, b]:
-                    h = (vals[a] + vals[n + b]) ** 2
+                    h = sig(vals[a] + vals[n + b])
+                    h = Fraction(int(h.p), int(h.q))
                     z[int(T[a][b])] += h
                     s += h
         q = [Fraction(int(c), prob.N) for c in np.bincount(np.asarray(T)[prob.mask], minlength=n)]
@@ -107,6 +109,14 @@ def verify_energy(group, mask=None, activation: str = "x^2", points: int = 3, se
             raise SymflowError(f"Li2 energy of {group.name}: differs from Model(G, loss='mse')'s parameter-space form")
         out["equals_model_mse"] = True
     return out
+
+
+def riemannian_gradient(E, u, v):
+    """The symbolic Riemannian gradient on the unit sphere: ``grad E - <w, grad E> w / |w|^2`` (SymPy)."""
+    w = list(u) + list(v)
+    g = [sp.diff(E, s) for s in w]
+    lam = sp.Add(*[a * b for a, b in zip(w, g)]) / sp.Add(*[a * a for a in w])
+    return [gi - lam * wi for gi, wi in zip(g, w)]
 
 
 def fourier_energy(group, x) -> np.ndarray:
