@@ -143,7 +143,9 @@ class Li2Problem:
 
         Per node the step starts at ``0.5 / E`` (the energy is homogeneous, this is the flow's time
         unit) and adapts: x1.2 after an accepted step, x0.5 and rejected when E would drop, so E never
-        decreases. Stops when every node's ``|riemannian grad| / max E <= tol``.
+        decreases. Stops when every node's ``|riemannian grad| / max E <= tol``. ``self.last_step`` keeps
+        the final step sizes (times the energy scale): for ReLU a maximum sits at a kink, where the
+        gradient does not vanish and the step collapses instead.
         Returns ``(points, energies, |riemannian grad| / max E)``.
         """
         x = np.asarray(x, dtype=float)
@@ -164,6 +166,8 @@ class Li2Problem:
             g = np.where(up, self._project(y, gy), g)
             step = np.where(up, step * 1.2, step * 0.5)
             scale = max(float(np.max(E)), 1e-12)
+        #: per node, the last step size times the energy scale: ~0 where the ascent stalled (a kink of ReLU)
+        self.last_step = step[..., 0] * scale
         return x, E, np.linalg.norm(g, axis=-1) / scale
 
     def features(self, x, pairs=None):

@@ -35,6 +35,8 @@ SUPPORT_SHARE = 0.99
 FLAT_TOL = 1e-5
 #: Residual (|riemannian gradient| / energy scale) under which an ascent counts as converged.
 CONVERGED = 1e-5
+#: ReLU: a node whose step (times the energy scale) fell below this has stalled at a kink maximum.
+STALLED = 1e-9
 
 
 def predicted_energy(group, orbit) -> tuple:
@@ -135,8 +137,10 @@ def maxima(group, fraction: float = 1.0, activation: str = "x^2", starts: int = 
     for m in range(starts):
         j = int(np.argmax(shares[m]))
         oid = j if shares[m, j] >= SUPPORT_SHARE else None
-        keys.append((oid, round(float(E[m]) / scale, 5)))
+        keys.append((oid, round(float(E[m]) / scale, 5 if prob.activation != "relu" else 3)))
     ok = res <= CONVERGED
+    if prob.activation == "relu":                       # maxima at kinks: the step collapses instead
+        ok |= prob.last_step <= STALLED
     kinds: dict = {}
     for m in np.nonzero(ok)[0]:
         kinds.setdefault(keys[m], []).append(int(m))
