@@ -85,6 +85,7 @@ def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int 
                     acc[k, i] = least_squares_fit(prob, xt)["test_accuracy"] if p < 1 else 1.0
                 bar.advance()
     pc = np.array([crossing(fr, gen[k]) for k in range(subsets)])
+    width = np.zeros(subsets)
     # refine each sequence's crossing by bisection between its bracketing grid points (fresh subsets)
     for k in range(subsets):
         i = next((j for j in range(len(fr)) if gen[k, j] >= 0.5), None)
@@ -98,11 +99,12 @@ def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int 
             else:
                 lo = mid
         pc[k] = 0.5 * (lo + hi)
+        width[k] = 0.5 * (hi - lo)
     out = {"group": group.name, "order": n, "fractions": fr, "subsets": subsets, "seed": seed,
            "generalising": gen.mean(0).tolist(), "generalising_random": gen_rand.mean(0).tolist(),
            "generalising_by_dim": {str(d): v.mean(0).tolist() for d, v in gen_dim.items()},
            "test_accuracy": None if test_nodes is None else np.nanmean(acc, 0).tolist(),
-           "p_c": summary(pc),
+           "p_c": summary(pc, resolution=float(width.max())),
            "p_c_by_dim": {str(d): summary(np.array([crossing(fr, v[k]) for k in range(subsets)])) for d, v in gen_dim.items()},
            "log_M_over_M": math.log(n) / n, "code_prediction": min(1.0, CODE_CONSTANT * math.log(n) / n),
            "wall_time": None}
@@ -123,14 +125,17 @@ def crossing(fractions, share, level: float = 0.5) -> float:
     return float("nan")
 
 
-def summary(values) -> dict:
+def summary(values, resolution: float = 0.0) -> dict:
+    """Mean and 95 % interval (normal, over the values) widened by the bisection ``resolution`` (half the
+    final bracket: identical brackets otherwise give a zero-width interval)."""
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
     if not len(v):
         return {"mean": None, "ci95": [None, None], "values": [], "missing": int(np.size(values))}
     m = float(v.mean())
-    h = 1.96 * float(v.std(ddof=1)) / math.sqrt(len(v)) if len(v) > 1 else float("nan")
-    return {"mean": m, "ci95": [m - h, m + h], "values": v.tolist(), "missing": int(np.size(values) - len(v))}
+    h = (1.96 * float(v.std(ddof=1)) / math.sqrt(len(v)) if len(v) > 1 else 0.0) + resolution
+    return {"mean": m, "ci95": [m - h, m + h], "values": v.tolist(), "missing": int(np.size(values) - len(v)),
+            "resolution": resolution}
 
 
 def fit_law(rows) -> dict:
