@@ -21,7 +21,7 @@ def register(sub):
                                    "dimension, next to the public code's constant.")
     p.add_argument("groups", nargs="+", metavar="GROUP", help="group names, e.g. Z23 Z31 S4 A5")
     p.add_argument("--fractions", default=None,
-                   help="comma-separated training fractions (default: c log M / M, c in 0.5..8, 9 points)")
+                   help="comma-separated training fractions (default: 9 points from 0.5 log M / M to 1, geometric)")
     p.add_argument("--subsets", default="4", help="random subsets per fraction (default 4)")
     p.add_argument("--steps", default="300", help="ascent steps per maximum (default 300)")
     p.add_argument("--seed", default="0", help="seed of the subsets and starts (default 0)")

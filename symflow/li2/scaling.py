@@ -36,9 +36,10 @@ CODE_CONSTANT = 2.7482
 
 
 def default_fractions(M: int, points: int = 9) -> list:
-    """``c log M / M`` for ``c`` in ``geomspace(0.5, 8, points)``, clipped to ``(0, 1]``."""
-    base = math.log(M) / M
-    return sorted({min(1.0, float(round(c * base, 5))) for c in np.geomspace(0.5, 8, points)})
+    """``points`` fractions spaced geometrically from ``0.5 log M / M`` to 1 (the transition must lie inside
+    the grid: measured ``p_c`` is 0.5-0.7 for M <= 61, above the code's ``2.7482 log M / M``)."""
+    base = min(0.5, 0.5 * math.log(M) / M)
+    return sorted({float(round(f, 5)) for f in np.geomspace(base, 1.0, points)})
 
 
 def _generalising_share(group, p, starts, random, steps, seed) -> float:
