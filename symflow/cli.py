@@ -13,10 +13,10 @@ import sys
 
 from .errors import SymflowError
 
-#: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (a missing
+#: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (``-`` read as ``_``; a missing
 #: module is a bug and raises).
-COMMANDS = ["group", "groups", "derive", "rates", "landscape", "codegen", "simulate", "study", "lottery", "grok",
-            "theories", "atlas", "verify"]
+COMMANDS = ["group", "groups", "derive", "rates", "landscape", "li2", "li2-scaling", "codegen", "simulate", "study",
+            "lottery", "grok", "theories", "atlas", "verify"]
 
 
 #: ``--help`` examples of every subcommand (shown as the parser's epilog).
@@ -29,6 +29,8 @@ EXAMPLES = {
               "symflow rates D5 --lr 0.1 --width 512 --scale 0.01 --reduction sum"],
     "landscape": ["symflow landscape D5 --shared --starts 2000", "symflow landscape S4 --json",
                   "symflow landscape S3 --loss mse --starts 256"],
+    "li2": ["symflow li2 S3", "symflow li2 Z23 --fraction 0.5 --json", "symflow li2 D5 --nodes --check"],
+    "li2-scaling": ["symflow li2-scaling Z11 Z13 --subsets 2 --out li2-scaling"],
     "codegen": ["symflow codegen F21 -o f21_flow.py", "symflow codegen Z7 --shared --style entries"],
     "simulate": ["symflow simulate Z7 --width 64 --seed 1", "symflow simulate F21 --width 256 --save f21.npz",
                  "symflow simulate Z7 --init frequency:2 --json"],
@@ -36,7 +38,8 @@ EXAMPLES = {
               "symflow study D5 --no-figures --json", "symflow study F21 --strict",
               "symflow study S3 --loss mse --out study-s3-mse"],
     "lottery": ["symflow lottery --p 23 --width 64", "symflow lottery --p 11 --start single --json"],
-    "grok": ["symflow grok --p 23", "symflow grok --p 23 --act quad --steps 5000 --out grok-quad"],
+    "grok": ["symflow grok --p 23", "symflow grok --p 23 --act quad --steps 5000 --out grok-quad",
+             "symflow grok --model li2 --group Z23 --steps 600"],
     "theories": ["symflow theories S3", "symflow theories S3 --optimizer adamw --json",
                  "symflow theories Z7 --shared --sweep 0.001,0.01,0.1 --out theories-z7"],
     "atlas": ["symflow atlas", "symflow atlas --max-order 8 --workers 2 --starts 128 --db small.duckdb --out atlas-8",
@@ -61,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"symflow {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"symflow.commands.{name}").register(sub)
+        importlib.import_module(f"symflow.commands.{name.replace('-', '_')}").register(sub)
     for name, p in sub.choices.items():
         # One look for every subcommand: a description (the one-line help if the module gave none)
         # and its examples, kept as written.

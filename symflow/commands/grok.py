@@ -1,6 +1,10 @@
 """``symflow grok``: grokking on Z_p - train on part of the table with weight decay, detect the stages.
 
     symflow grok --p P --frac F --weight-decay WD [--act relu|quad] [--steps N] [--lr LR] [--seed S] [--out DIR]
+    symflow grok --model li2 [--group NAME] [--frac F] ... [--json]
+
+``--model li2`` trains Li2's network (MSE, ``sigma(XW)V``, Adam; :mod:`symflow.li2.grok`) on any group and
+marks the lazy / independent / interactive stages and which energy maxima the hidden nodes reach.
 
 Records train/test loss and accuracy, IPR of the Fourier energy, mean |sin D| and the parameter
 norm; detects memorisation / fast generalisation / slow clean-up (rule in
@@ -24,6 +28,9 @@ def register(sub):
                        description="Train f(x,y) = sum_m xi_m sigma(theta_m[x] + theta_m[y]) on a fraction of the "
                                    "Z_p addition table with AdamW, record the progress measures, detect the three "
                                    "stages and read out the learned mechanism.")
+    p.add_argument("--model", choices=["ma", "li2"], default="ma",
+                   help="ma: MA's CE network on Z_p (default); li2: Li2's MSE network sigma(XW)V on --group")
+    p.add_argument("--group", default=None, help="li2 only: group name (default Z<p>)")
     p.add_argument("--p", type=int, default=d.p, help=f"odd modulus (default {d.p})")
     p.add_argument("--frac", type=float, default=d.frac, help=f"fraction of the p^2 pairs used for training (default {d.frac})")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay, help=f"AdamW weight decay (default {d.weight_decay})")
@@ -42,6 +49,8 @@ def register(sub):
 
 
 def run(args) -> int:
+    if args.model == "li2":
+        return run_li2(args)
     from rich.console import Console
     from rich.table import Table
 
@@ -94,4 +103,53 @@ def run(args) -> int:
                       f"{proj['correlation_211']:.4f}, accuracy {proj['accuracy']:.4f}")
     console.print(f"activation swap{at}: {mech.swap_verdict()}")
     console.print(f"wrote {', '.join(files.values())}")
+    return rc
+
+
+def run_li2(args) -> int:
+    """``--model li2``: options left at the MA defaults take Li2's defaults (:class:`Li2GrokConfig`)."""
+    from ..li2.grok import Li2GrokConfig, run_li2_grokking
+    from ..modular.grokking import GrokConfig
+
+    d, li = GrokConfig(), Li2GrokConfig()
+    pick = lambda v, ma, l2: l2 if v == ma else v
+    cfg = Li2GrokConfig(group=args.group or (f"Z{args.p}" if args.p != d.p else li.group),
+                        frac=pick(args.frac, d.frac, li.frac), width=pick(args.width, d.width, li.width),
+                        lr=pick(args.lr, d.lr, li.lr), weight_decay=pick(args.weight_decay, d.weight_decay, li.weight_decay),
+                        steps=pick(args.steps, d.steps, li.steps), seed=args.seed,
+                        record_every=args.record_every or max(1, pick(args.steps, d.steps, li.steps) // 20)).validate()
+    res = run_li2_grokking(cfg, progress=not args.json)
+    if args.out:
+        from ..outputs import AtomicFile
+
+        import pathlib
+
+        out = pathlib.Path(args.out)
+        if out.exists() and not out.is_dir():
+            from ..errors import SymflowError
+
+            raise SymflowError(f"--out {out} exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        with AtomicFile(out / "li2_grok.json") as tmp:
+            tmp.write_text(json.dumps(res))
+    rc = 130 if res["interrupted"] else 0
+    if args.json:
+        print(json.dumps(res))
+        return rc
+    from ..groups.display import rich_console
+
+    console = rich_console()
+    st, c = res["stages"], res["curves"]
+    console.print(f"Li2 network on {cfg.group} (MSE, sigma = x^2, width {cfg.width}, frac {cfg.frac}, Adam lr {cfg.lr}, "
+                  f"weight decay {cfg.weight_decay}): {res['wall_time_s']:.1f} s", highlight=False)
+    for name in ("lazy", "independent", "interactive"):
+        a, b = st[name]
+        console.print(f"  {name:12s} steps {'-' if a is None else a} - {'-' if b is None else b}", highlight=False)
+    console.print(f"  rule: {st['rule']}", style="dim", highlight=False)
+    for i in range(len(c["step"])):
+        console.print(f"  step {int(c['step'][i]):6d}  train acc {c['train_acc'][i]:.3f}  test acc {c['test_acc'][i]:.3f}  "
+                      f"cos(descent, Li2 ascent) {c['cos_li2'][i]:+.3f}  top-orbit share {c['share'][i]:.3f}", highlight=False)
+    console.print("hidden nodes at the end (orbit: count, median energy / the orbit's maximum): " + ", ".join(
+        f"{k}: {v['count']}" + ("" if v["energy_over_maximum_median"] is None else f" ({v['energy_over_maximum_median']:.3f})")
+        for k, v in sorted(res["nodes"].items(), key=lambda kv: -kv[1]["count"])), highlight=False)
     return rc
