@@ -12,35 +12,22 @@ import time
 import traceback
 
 SETTINGS = ("unshared", "shared")
-#: Type of the trivial kind (no non-trivial orbit): the trivial irrep is real.
-TRIVIAL_TYPE = "real"
-
-
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def rate_extremes(spectrum) -> tuple:
-    """``(slowest, fastest)`` nonzero tangent rates (c = 1): nearest to and farthest from zero over the kind;
-    ``None`` when every mode is a zero mode."""
-    moving = [(lo, hi) for mode, lo, hi, _ in spectrum if mode in ("decay", "growth")]
-    if not moving:
-        return None, None
-    return float(max(hi for _, hi in moving)), float(min(lo for lo, _ in moving))
 
 
 def attractor_rows(L, n: int, k: int, setting: str) -> list:
     """The ``attractors`` rows of a :class:`~symflow.landscape.Landscape`, in its order (``idx``)."""
     rows = []
     for idx, a in enumerate(L.attractors):
-        main = a.orbits[0] if a.orbits else None
-        slow, fast = rate_extremes(a.spectrum)
+        slow, fast = a.rate_range("slowest"), a.rate_range("fastest")
         lo, hi = a.ci95
         rows.append({"order": n, "gap_id": k, "setting": setting, "idx": idx, "orbit": L.labels(a),
-                     "orbit_dim": main.dim if main else 1, "orbit_size": main.size if main else 1,
-                     "type": main.type if main else TRIVIAL_TYPE, "energy": float(a.energy),
+                     "orbit_dim": a.dim, "orbit_size": a.orbits[0].size if a.orbits else 1,
+                     "type": a.type, "energy": float(a.energy),
                      "energy_exact": a.energy_exact, "rank": int(a.rank), "family_dimension": int(a.family_dimension),
-                     "stable": bool(a.stable), "slowest_rate": slow, "fastest_rate": fast,
+                     "stable": bool(a.stable), "slowest_rate": float(slow[1]) if slow else None,
+                     "fastest_rate": float(fast[0]) if fast else None,
                      "basin_fraction": float(a.fraction), "basin_lo": float(lo), "basin_hi": float(hi),
                      "count": int(a.count), "source": a.source})
     return rows

@@ -71,17 +71,6 @@ def _span(lo: float, hi: float) -> str:
     return f"{lo:.3g}" if abs(hi - lo) <= 1e-9 * max(abs(lo), 1e-300) else f"{lo:.3g}..{hi:.3g}"
 
 
-def rate_extremes(a) -> tuple:
-    """``(slowest, fastest)``: the nonzero modes nearest to and farthest from zero, as text (a range where
-    the rate varies along the kind)."""
-    moving = [(lo, hi) for mode, lo, hi, _ in a.spectrum if mode in ("decay", "growth")]
-    if not moving:
-        return "-", "-"
-    slow = max(moving, key=lambda r: r[1])
-    fast = min(moving, key=lambda r: r[0])
-    return _span(*slow), _span(*fast)
-
-
 def print_table(result, only=None, console=None) -> None:
     """The rich table of a :class:`~symflow.landscape.Landscape` (``only``: these attractors, no header)."""
     from rich import box
@@ -113,13 +102,13 @@ def print_table(result, only=None, console=None) -> None:
         if a.family_stable_fraction is not None and a.family_stable_fraction < 1:
             stable += f" ({a.family_stable_fraction:.0%})"
         lo, hi = a.ci95
-        slow, _ = rate_extremes(a)
+        slow = a.rate_range("slowest")
         energy = a.energy_exact or f"{a.energy:.10g}"
         table.add_row(Text("{" + ", ".join(labels) + "}" if labels else "trivial"),
                       f"{main.dim}{TYPE_LETTER[main.type]}" if main else "1", energy, str(a.rank),
                       str(a.symmetry_dimension), str(a.family_dimension) +
                       (f"+{a.degenerate_dimension}d" if a.degenerate_dimension else ""),
-                      stable, slow, f"{a.fraction:.1%} ({100 * lo:.1f}-{100 * hi:.1f})",
+                      stable, _span(*slow) if slow else "-", f"{a.fraction:.1%} ({100 * lo:.1f}-{100 * hi:.1f})",
                       "found" if a.source == "discovered" else "theory")
     console.print(table)
     for a in attractors:

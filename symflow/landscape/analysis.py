@@ -156,27 +156,27 @@ def point_spectrum(model, x, symmetries: SymmetryAlgebra, tol: float, test_famil
     return PointSpectrum(w, S.shape[1], F.shape[1], C.shape[1] - F.shape[1], F)
 
 
-def family_walk(model, x, symmetries: SymmetryAlgebra, tol: float, points: int, seed: int,
+def family_walk(model, x, start: PointSpectrum, symmetries: SymmetryAlgebra, tol: float, points: int, seed: int,
                 step: float = 0.25) -> list:
-    """Critical points along ``x``'s family: from ``x``, ``points // 2`` steps of length ``step`` each way
-    along a random family direction, each step continuing the previous direction projected on the
-    current family directions, followed by Newton; a point is kept only if it is critical with ``x``'s
-    energy (else that way ends)."""
+    """``[(point, PointSpectrum)]``: critical points along ``x``'s family (``start`` is ``x``'s spectrum).
+
+    From ``x``, ``points // 2`` steps of length ``step`` each way along a random family direction, each step
+    continuing the previous direction projected on the current family directions, followed by Newton; a
+    point is kept only if it is critical with ``x``'s energy (else that way ends). Each point's spectrum is
+    computed once: it gives the next step's family directions and is the sample of the kind's range."""
+    if not start.family:
+        return []
     rng = np.random.default_rng(seed)
     E0 = float(bruteforce.energy(model, x))
-    ps = point_spectrum(model, x, symmetries, tol)
-    if not ps.family:
-        return []
-    d0 = ps.family_directions @ rng.normal(size=ps.family)
+    d0 = start.family_directions @ rng.normal(size=start.family)
     d0 /= np.linalg.norm(d0)
     out = []
     for sign in (1.0, -1.0):
-        cur, prev = np.array(x, float), sign * d0
+        cur, here, prev = np.array(x, float), start, sign * d0
         for _ in range(points - points // 2 if sign > 0 else points // 2):
-            F = point_spectrum(model, cur, symmetries, tol).family_directions if cur is not x else ps.family_directions
-            if not F.shape[1]:
+            if not here.family:
                 break
-            F = _orthonormal(F)
+            F = _orthonormal(here.family_directions)
             d = F @ (F.T @ prev)
             if np.linalg.norm(d) < 1e-3:
                 break
@@ -185,7 +185,8 @@ def family_walk(model, x, symmetries: SymmetryAlgebra, tol: float, points: int, 
             y, r, _ = newton(model, y, tol)
             if r > tol or abs(float(bruteforce.energy(model, y)) - E0) > _energy_tol(E0, tol):
                 break
-            out.append(y)
+            here = point_spectrum(model, y, symmetries, tol)
+            out.append((y, here))
             prev, cur = (y - cur) / np.linalg.norm(y - cur), y
     return out
 

@@ -63,6 +63,25 @@ class Attractor:
     notes: list = field(default_factory=list)
 
     @property
+    def dim(self) -> int:
+        """Irrep dimension of the dominant orbit (1 for a kind on the trivial orbit only)."""
+        return self.orbits[0].dim if self.orbits else 1
+
+    @property
+    def type(self) -> str:
+        """Irrep type of the dominant orbit; a kind on the trivial orbit only is ``"real"`` (the trivial
+        irrep is real), so the type is always one of real / complex / quaternionic."""
+        return self.orbits[0].type if self.orbits else "real"
+
+    def rate_range(self, which: str):
+        """``(lo, hi)`` of the nonzero mode nearest to zero (``which="slowest"``) or farthest from it
+        (``"fastest"``) over the kind's samples; ``None`` when every mode is a zero mode."""
+        moving = [(lo, hi) for mode, lo, hi, _ in self.spectrum if mode in ("decay", "growth")]
+        if not moving:
+            return None
+        return max(moving, key=lambda r: r[1]) if which == "slowest" else min(moving, key=lambda r: r[0])
+
+    @property
     def fraction(self) -> float:
         return self.count / self.starts if self.starts else 0.0
 
@@ -75,8 +94,7 @@ class Attractor:
         return "slower than exponential" if self.degenerate_dimension else "exponential"
 
     def to_json(self, labels) -> dict:
-        main = self.orbits[0] if self.orbits else None
-        return {"orbit": labels, "dim": main.dim if main else 1, "type": main.type if main else "trivial",
+        return {"orbit": labels, "dim": self.dim, "type": self.type,
                 "energy": self.energy, "energy_exact": self.energy_exact, "rank": self.rank,
                 "singular_values": {k: [float(v) for v in s] for k, s in self.singular_values.items()},
                 "family_dimension": self.family_dimension, "symmetry_dimension": self.symmetry_dimension,
@@ -246,8 +264,8 @@ def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, const
         spectra.append(analysis.point_spectrum(model, x[m], symmetries, tol, test_family=False))
     family_fraction = None
     if rep.family:
-        walk = analysis.family_walk(model, point, symmetries, tol, FAMILY_POINTS, seed)
-        walk_spectra = [analysis.point_spectrum(model, y, symmetries, tol, test_family=False) for y in walk]
+        walk = analysis.family_walk(model, point, rep, symmetries, tol, FAMILY_POINTS, seed)
+        walk_spectra = [ps for _, ps in walk]
         if walk_spectra:
             family_fraction = float(np.mean([s.stable for s in [rep] + walk_spectra]))
             unstable = [s for s in walk_spectra if not s.stable]
@@ -261,9 +279,7 @@ def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, const
     if len(sizes) != 1:  # pragma: no cover - one model, one tangent dimension
         raise SymflowError("internal check failed: sample spectra of one kind differ in dimension")
     modes = analysis.modes(spectra, analysis.mode_labels(rep))
-    sv = {}
-    for o in orbits[:1]:
-        sv = {k: v for k, v in singular_values(model, point, o).items()}
+    sv = singular_values(model, point, orbits[0]) if orbits else {}
     stable = all(s.stable for s in spectra[:1 + len(others)])
     return Attractor(orbits=orbits, energy=float(E_mp), energy_exact=None if exact is None else str(exact),
                      rank=key.rank, singular_values=sv, symmetry_dimension=rep.symmetry,

@@ -74,11 +74,18 @@ class StudyData:
     seed: int = 0
     options: dict = field(default_factory=dict)
     landscape: object = None          # symflow.landscape.Landscape from the same seeded starts, or None
+    _kinds: list | None = field(default=None, repr=False, compare=False)
 
     def kinds(self) -> list:
-        """Per neuron, the landscape attractor whose invariants its end state has (``None``: no kind)."""
+        """Per neuron, the landscape attractor whose invariants its end state has (``None``: no kind);
+        classified once per study (the rows of several claims read it)."""
         if self.landscape is None:
             return [None] * self.run.width
+        if self._kinds is None:
+            self._kinds = self._classify()
+        return self._kinds
+
+    def _classify(self) -> list:
         from ..landscape.kinds import kind_keys
         from ..theory.bruteforce import stack
         from ..theory import bruteforce
