@@ -30,7 +30,7 @@ import numpy as np
 from ..groups.recognise import recognise_algebraic
 from ..theory import bruteforce
 from ..theory.bruteforce import split
-from .search import newton, retract
+from .search import newton, pseudo_newton_step, retract
 
 #: Eigenvalues of J with ``|w| <= ZERO_TOL * max |w|`` are zero modes.
 ZERO_TOL = 1e-7
@@ -242,11 +242,10 @@ def refine(model, x, digits: int = DIGITS, steps: int = 6) -> tuple:
             xf = np.array([float(v) for v in X])
             J, B = bruteforce.tangent_hessian(model, xf)
             w, V = np.linalg.eigh(J)
-            keep = np.abs(w) > 1e-8 * max(np.abs(w).max(initial=0.0), 1e-300)
             g = bruteforce.riemannian_gradient(model, X)
             gt = B.T @ np.array([float(v) for v in g])
             # residuals are tiny, so the double step is exact to ~14 digits of itself
-            step = B @ (V[:, keep] @ ((V[:, keep].T @ gt) / w[keep]))
+            step = pseudo_newton_step(w, V, B, gt)
             X = X - np.array([mpmath.mpf(float(v)) for v in step], dtype=object)
             _mp_retract(model, X)
             r_new = _mp_norm(bruteforce.riemannian_gradient(model, X))

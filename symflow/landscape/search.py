@@ -67,6 +67,13 @@ def gradient_norms(model, x) -> np.ndarray:
     return np.linalg.norm(bruteforce.riemannian_gradient(model, x), axis=-1)
 
 
+def pseudo_newton_step(w, V, B, rt, cut: float = PSEUDO_INVERSE_TOLS[0]) -> np.ndarray:
+    """``B J^+ rt`` with ``J = V diag(w) V^T`` and eigenvalues ``|w| <= cut * max|w|`` dropped: the Newton
+    step in stacked coordinates for the tangent residual ``rt``."""
+    keep = np.abs(w) > cut * max(np.abs(w).max(initial=0.0), 1e-300)
+    return B @ (V[:, keep] @ ((V[:, keep].T @ rt) / w[keep]))
+
+
 def newton(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
     """Riemannian Newton from one point (module docstring): ``(x, |grad|, steps taken)``."""
     x = np.array(x, dtype=float)
@@ -78,9 +85,7 @@ def newton(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
         rt = B.T @ bruteforce.riemannian_gradient(model, x)
         k += 1
         for cut in PSEUDO_INVERSE_TOLS:
-            keep = np.abs(w) > cut * max(np.abs(w).max(), 1e-300)
-            step = V[:, keep] @ ((V[:, keep].T @ rt) / w[keep])
-            trial = retract(model, (x - B @ step)[None, :])[0]
+            trial = retract(model, (x - pseudo_newton_step(w, V, B, rt, cut))[None, :])[0]
             r_trial = np.linalg.norm(bruteforce.riemannian_gradient(model, trial))
             if np.isfinite(r_trial) and r_trial < r:
                 break
