@@ -19,7 +19,7 @@ import tempfile
 
 TIMING_KEYS = {"wall_time", "seconds", "elapsed", "timings", "time", "duration", "cpu_seconds",
                "started", "finished", "created", "date", "versions", "version", "python", "platform",
-               "phases", "wall_seconds", "runtime", "time_seconds", "wall_time_s"}
+               "phases", "wall_seconds", "runtime", "time_seconds", "wall_time_s", "timings_s"}
 
 CONTRACTS = {
     "group_S4": ["group", "S4", "--json"],
