@@ -49,10 +49,10 @@ def run_mirrors(data: Data, depth: int = 2, activation: str = "relu", beta: floa
     t0 = time.perf_counter()
     try:
         if beta == 0:
-            sol = min_norm(D.matrix, data.y)
+            sol = min_norm(D.matrix, data.y, x=data.x)
         else:
             sol = lasso(D.matrix, data.y, beta)
-            ref = min_norm(D.matrix, data.y, face=False)
+            ref = min_norm(D.matrix, data.y, face=False, x=data.x)
             out["min_norm"] = ref.objective
             out["min_norm_bound_holds"] = bool(sol.objective <= beta * ref.objective * (1 + 1e-9) + 1e-12)
     except SolverStateError as exc:

@@ -76,14 +76,57 @@ def _linprog(c, A_eq, b_eq, A_ub=None, b_ub=None, bounds=None, what="LP"):
     return res
 
 
-def min_norm(A: np.ndarray, y: np.ndarray, face: bool = True) -> Solution:
-    """``min ||z||_1 s.t. A z + xi 1 = y`` by HiGHS, with the optimal face (module docstring)."""
+def slope_transform(x: np.ndarray):
+    """The invertible sparse ``T`` (``N x N``, ``x`` sorted and distinct) with ``(T v)_0 = v_0``,
+    ``(T v)_1 = v_1 - v_0`` and ``(T v)_i`` = the change of slope ``(v_i - v_{i-1})/(x_i - x_{i-1}) -
+    (v_{i-1} - v_{i-2})/(x_{i-1} - x_{i-2})``: a piecewise-linear feature with few kinks has few nonzero
+    entries in ``T a``, so ``T A z + xi T 1 = T y`` (the same constraints) is a sparse LP."""
+    from scipy import sparse
+
+    N = len(x)
+    rows, cols, vals = [0], [0], [1.0]
+    if N > 1:
+        rows += [1, 1]
+        cols += [1, 0]
+        vals += [1.0, -1.0]
+    for i in range(2, N):
+        h1, h0 = x[i] - x[i - 1], x[i - 1] - x[i - 2]
+        rows += [i, i, i]
+        cols += [i, i - 1, i - 2]
+        vals += [1 / h1, -1 / h1 - 1 / h0, 1 / h0]
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(N, N))
+
+
+def _sparse_system(A, y, x):
+    """``(M, b)``: the constraints ``[A, -A, 1] (u, v, xi) = y`` with repeated points dropped and, when
+    ``x`` is given, multiplied by :func:`slope_transform` (entries below ``1e-12`` of their column's
+    largest set to 0)."""
+    from scipy import sparse
+
+    N, K = A.shape
+    M = np.hstack([A, np.ones((N, 1))])
+    b = np.asarray(y, dtype=float)
+    if x is not None:
+        keep = np.concatenate([[True], np.diff(x) != 0])
+        M, b, xs = M[keep], b[keep], np.asarray(x)[keep]
+        T = slope_transform(xs)
+        M = np.asarray(T @ M)
+        b = T @ b
+        big = np.max(np.abs(M), axis=0, keepdims=True)
+        M[np.abs(M) <= 1e-12 * big] = 0.0
+    Ms = sparse.csr_matrix(M)
+    return sparse.hstack([Ms[:, :K], -Ms[:, :K], Ms[:, K:]], format="csr"), b
+
+
+def min_norm(A: np.ndarray, y: np.ndarray, face: bool = True, x: np.ndarray | None = None) -> Solution:
+    """``min ||z||_1 s.t. A z + xi 1 = y`` by HiGHS, with the optimal face (module docstring). With the
+    sorted data ``x`` the constraints are passed through :func:`slope_transform` (sparse, same solution)."""
     N, K = A.shape
     ones = np.ones((N, 1))
-    A_eq = np.hstack([A, -A, ones])
+    A_eq, b_eq = _sparse_system(A, y, x)
     c = np.concatenate([np.ones(2 * K), [0.0]])
     bounds = [(0, None)] * (2 * K) + [(None, None)]
-    res = _linprog(c, A_eq, y, bounds=bounds, what="minimum-norm interpolation LP")
+    res = _linprog(c, A_eq, b_eq, bounds=bounds, what="minimum-norm interpolation LP")
     z = res.x[:K] - res.x[K:2 * K]
     xi = float(res.x[-1])
     opt = float(np.sum(np.abs(z)))
@@ -94,7 +137,7 @@ def min_norm(A: np.ndarray, y: np.ndarray, face: bool = True) -> Solution:
         off = np.ones(K, dtype=bool)
         off[S] = False
         c2 = -np.concatenate([off.astype(float), off.astype(float), [0.0]])
-        res2 = _linprog(c2, A_eq, y, A_ub=c[None, :], b_ub=[opt * (1 + 1e-9) + 1e-12], bounds=bounds,
+        res2 = _linprog(c2, A_eq, b_eq, A_ub=c[None, :], b_ub=[opt * (1 + 1e-9) + 1e-12], bounds=bounds,
                         what="optimal-face LP")
         z2 = res2.x[:K] - res2.x[K:2 * K]
         off_mass = float(np.sum(np.abs(z2[off])))
