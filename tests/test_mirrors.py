@@ -113,7 +113,7 @@ def test_two_layer_dictionary_beats_every_breakpoint_grid(activation):
     y = rng.integers(-3, 4, 6).astype(float)
     d = make_data(x, y)
     best = minnorm(x, y, 2, activation)
-    grid = np.linspace(x[0] - 2, x[-1] + 2, 161)
+    grid = np.linspace(x[0] - 2, x[-1] + 2, 81)
     cols = np.array(list(itertools.product((1, -1), grid)))
     A = raw_features(2, activation, d.x, cols[:, 1:2], cols[:, 0:1].astype(np.int8))
     grid_best = min_norm(A, d.y, face=False).objective

@@ -3,7 +3,8 @@ r"""The convex problems, solved by kept libraries and checked by certificates.
 * ``beta = 0``, minimum-norm interpolation ``min ||z||_1  s.t.  A z + xi 1 = y`` as a linear program
   in ``(u, v, xi)``, ``z = u - v``, ``u, v >= 0`` (SciPy's HiGHS, ``scipy.optimize.linprog(method=
   "highs")``). The optimal face: a second LP maximises the mass ``sum_{j not in S} |z_j|`` off the
-  first solution's support ``S`` over ``{feasible z : ||z||_1 <= opt (1 + 1e-9)}``; the solution is
+  first solution's support ``S`` over ``{feasible z : ||z||_1 <= opt (1 + 1e-9)}`` (variables with a
+  dual simplex, at most ``FACE_TIME_LIMIT`` seconds, else ``unique`` stays undecided); the solution is
   unique iff that mass is 0 and ``[A_S, 1]`` has full column rank (if the mass is 0 every optimum lives
   on ``S``; there, a null vector of ``[A_S, 1]`` would be a direction along which ``||z||_1`` is
   linear and so constant at the optimum).
@@ -33,6 +34,9 @@ ZERO = 1e-7
 
 #: Largest certified relative duality gap accepted as the Lasso optimum.
 GAP = 1e-6
+
+#: Seconds allowed to the optimal-face LP (beyond: uniqueness not decided).
+FACE_TIME_LIMIT = 20.0
 
 #: Points of the warm-started beta path of the Lasso.
 PATH_STEPS = 20
@@ -67,10 +71,11 @@ _HIGHS_STATUS = {0: "optimal", 1: "iteration or time limit reached", 2: "infeasi
                  4: "numerical difficulties"}
 
 
-def _linprog(c, A_eq, b_eq, A_ub=None, b_ub=None, bounds=None, what="LP"):
+def _linprog(c, A_eq, b_eq, A_ub=None, b_ub=None, bounds=None, what="LP", method="highs", time_limit=None):
     from scipy.optimize import linprog
 
-    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method="highs")
+    options = {} if time_limit is None else {"time_limit": float(time_limit)}
+    res = linprog(c, A_ub=A_ub, b_ub=b_ub, A_eq=A_eq, b_eq=b_eq, bounds=bounds, method=method, options=options)
     if res.status != 0:
         raise SolverStateError(f"the {what} is {_HIGHS_STATUS.get(res.status, res.message)} (HiGHS: {res.message})")
     return res
@@ -99,8 +104,8 @@ def slope_transform(x: np.ndarray):
 
 def _sparse_system(A, y, x):
     """``(M, b)``: the constraints ``[A, -A, 1] (u, v, xi) = y`` with repeated points dropped and, when
-    ``x`` is given, multiplied by :func:`slope_transform` (entries below ``1e-12`` of their column's
-    largest set to 0)."""
+    ``x`` is given, multiplied by :func:`slope_transform` (entries within 64 ulp of the rounding bound
+    ``||T_i||_1 max|a|`` set to 0: they are exact zeros computed in floating point)."""
     from scipy import sparse
 
     N, K = A.shape
@@ -110,12 +115,30 @@ def _sparse_system(A, y, x):
         keep = np.concatenate([[True], np.diff(x) != 0])
         M, b, xs = M[keep], b[keep], np.asarray(x)[keep]
         T = slope_transform(xs)
+        col_max = np.max(np.abs(M), axis=0, keepdims=True)
+        row_l1 = np.asarray(abs(T).sum(axis=1))               # (N, 1): |(T a)_i| <= row_l1_i max|a|
         M = np.asarray(T @ M)
         b = T @ b
-        big = np.max(np.abs(M), axis=0, keepdims=True)
-        M[np.abs(M) <= 1e-12 * big] = 0.0
+        M[np.abs(M) <= 64 * np.finfo(float).eps * row_l1 * col_max] = 0.0   # rounding noise of exact zeros
     Ms = sparse.csr_matrix(M)
     return sparse.hstack([Ms[:, :K], -Ms[:, :K], Ms[:, K:]], format="csr"), b
+
+
+def full_column_rank(M: np.ndarray) -> bool:
+    """Whether ``M`` has full column rank (pivoted QR, tolerance ``max(shape) eps |R_00|``; one BLAS thread:
+    multi-threaded factorisations collapse on a busy machine)."""
+    import scipy.linalg
+
+    from ..blas import blas_limits
+
+    if M.shape[1] > M.shape[0]:
+        return False
+    if M.shape[1] == 0:
+        return True
+    with blas_limits(1):
+        R = scipy.linalg.qr(M, mode="r", pivoting=True)[0]
+    d = np.abs(np.diag(R))
+    return bool(d[-1] > max(M.shape) * np.finfo(float).eps * d[0])
 
 
 def min_norm(A: np.ndarray, y: np.ndarray, face: bool = True, x: np.ndarray | None = None) -> Solution:
@@ -126,7 +149,7 @@ def min_norm(A: np.ndarray, y: np.ndarray, face: bool = True, x: np.ndarray | No
     A_eq, b_eq = _sparse_system(A, y, x)
     c = np.concatenate([np.ones(2 * K), [0.0]])
     bounds = [(0, None)] * (2 * K) + [(None, None)]
-    res = _linprog(c, A_eq, b_eq, bounds=bounds, what="minimum-norm interpolation LP")
+    res = _linprog(c, A_eq, b_eq, bounds=bounds, what="minimum-norm interpolation LP", method="highs-ipm")
     z = res.x[:K] - res.x[K:2 * K]
     xi = float(res.x[-1])
     opt = float(np.sum(np.abs(z)))
@@ -137,11 +160,15 @@ def min_norm(A: np.ndarray, y: np.ndarray, face: bool = True, x: np.ndarray | No
         off = np.ones(K, dtype=bool)
         off[S] = False
         c2 = -np.concatenate([off.astype(float), off.astype(float), [0.0]])
-        res2 = _linprog(c2, A_eq, b_eq, A_ub=c[None, :], b_ub=[opt * (1 + 1e-9) + 1e-12], bounds=bounds,
-                        what="optimal-face LP")
+        try:
+            res2 = _linprog(c2, A_eq, b_eq, A_ub=c[None, :], b_ub=[opt * (1 + 1e-9) + 1e-12], bounds=bounds,
+                            what="optimal-face LP", method="highs-ds", time_limit=FACE_TIME_LIMIT)
+        except SolverStateError as exc:          # e.g. the time limit: the face is not decided, not guessed
+            sol.certificate["face"] = str(exc)
+            return sol
         z2 = res2.x[:K] - res2.x[K:2 * K]
         off_mass = float(np.sum(np.abs(z2[off])))
-        rank_ok = np.linalg.matrix_rank(np.hstack([A[:, S], ones])) == len(S) + 1
+        rank_ok = full_column_rank(np.hstack([A[:, S], ones]))
         sol.unique = bool(off_mass <= 1e-6 * max(1.0, opt) and rank_ok)
         other = np.flatnonzero(np.abs(z2) > ZERO * max(1.0, float(np.max(np.abs(z2)))))
         sol.face = sorted(set(S.tolist()) | set(other.tolist()))
@@ -174,7 +201,7 @@ def dual_bound(A, y, z, xi, beta) -> tuple[float, dict]:
     return lower, kkt
 
 
-def polish(A, y, z, xi, beta) -> tuple[np.ndarray, float] | None:
+def polish(A, y, z, xi, beta) -> tuple | None:
     """The exact Lasso solution on the equicorrelation set of a near-optimal ``(z, xi)``, or ``None``.
 
     With the centred residual ``theta`` of ``(z, xi)``: ``E = {j : |A_j^T theta| >= beta (1 - tol)}``,
@@ -182,7 +209,8 @@ def polish(A, y, z, xi, beta) -> tuple[np.ndarray, float] | None:
     ``min 1/2 ||M w - y||^2 + beta (sigma, 0)^T w``, ``M = [A_E, 1]`` (least squares: unique fitted
     values even when ``M`` has dependent columns); a coefficient vector with those fitted values and
     signs ``sigma_j z_j >= 0`` is found by HiGHS. Accepted only if ``|A^T r| <= beta`` holds everywhere
-    (then the pair satisfies the KKT conditions)."""
+    (then the pair satisfies the KKT conditions). Returns ``(z, xi, unique, face)``: a second LP decides
+    uniqueness as for the minimum norm (every solution shares the fitted values, support in ``E``, signs)."""
     N = A.shape[0]
     r0 = y - A @ z - xi
     theta = r0 - r0.mean()
@@ -209,7 +237,21 @@ def polish(A, y, z, xi, beta) -> tuple[np.ndarray, float] | None:
             continue
         out = np.zeros(A.shape[1])
         out[E] = res.x[:K]
-        return out, float(res.x[-1])
+        # every Lasso solution has these fitted values and its support in E with signs sigma: the solution
+        # is unique iff no such point puts mass off this one's support S and [A_S, 1] has full rank
+        zE = res.x[:K]
+        onS = np.abs(zE) > ZERO * max(1.0, float(np.max(np.abs(zE))) if K else 1.0)
+        res2 = linprog(-np.concatenate([sigma * ~onS, [0.0]]), A_eq=M, b_eq=fitted, bounds=bounds, method="highs-ds",
+                       options={"time_limit": FACE_TIME_LIMIT})
+        face = sorted(E[onS].tolist())
+        unique = None
+        if res2.status == 0:
+            z2 = res2.x[:K]
+            mass = float(np.sum(np.abs(z2[~onS])))
+            unique = bool(mass <= 1e-6 * max(1.0, float(np.sum(np.abs(zE))))
+                          and full_column_rank(np.hstack([A[:, E[onS]], np.ones((N, 1))])))
+            face = sorted(set(face) | set(E[np.abs(z2) > ZERO * max(1.0, float(np.max(np.abs(z2))))].tolist()))
+        return out, float(res.x[-1]), unique, face
     return None
 
 
@@ -244,9 +286,11 @@ def lasso(A: np.ndarray, y: np.ndarray, beta: float, tol: float = 1e-12, max_ite
         z = np.asarray(model.coef_, dtype=float)
         xi = float(np.mean(y) - np.mean(A, axis=0) @ z)
         polished = polish(A, y, z, xi, beta)
-        if polished is not None and (lasso_objective(A, y, *polished, beta)
+        if polished is not None and (lasso_objective(A, y, *polished[:2], beta)
                                      <= lasso_objective(A, y, z, xi, beta) + 1e-12 * max(1.0, float(y @ y))):
-            z, xi = polished
+            z, xi = polished[:2]
+        else:
+            polished = None
     obj = lasso_objective(A, y, z, xi, beta)
     lower, kkt = dual_bound(A, y, z, xi, beta)
     gap = obj - lower
@@ -254,7 +298,8 @@ def lasso(A: np.ndarray, y: np.ndarray, beta: float, tol: float = 1e-12, max_ite
         raise SolverStateError(f"the Lasso solver stopped {'without converging' if not converged else 'early'}: "
                                f"certified gap {gap:.2e} (objective {obj:.10g}, dual bound {lower:.10g}); no "
                                f"optimum is reported")
-    sol = Solution(beta=float(beta), z=z, xi=xi, objective=obj, l1=float(np.sum(np.abs(z))), status="optimal")
+    sol = Solution(beta=float(beta), z=z, xi=xi, objective=obj, l1=float(np.sum(np.abs(z))), status="optimal",
+                   unique=polished[2] if polished else None, face=polished[3] if polished else [])
     sol.certificate = {"lower": lower, "upper": obj, "gap": gap, "kkt": kkt, "coordinate_descent_converged": converged,
                        "polished": polished is not None if K else True}
     return sol
