@@ -133,7 +133,7 @@ def figure(result: dict):
     if train:
         ax = axes[2]
         objs = np.sort(result["training"]["objectives"])
-        ax.plot(np.arange(1, len(objs) + 1), objs, "o", label="trained (sorted)")
+        ax.semilogy(np.arange(1, len(objs) + 1), objs, "o", label="trained (sorted)")
         ax.axhline(result["objective"], color="k", ls="--", label="Lasso optimum")
         ax.set_xlabel("run")
         ax.set_ylabel("objective")

@@ -11,8 +11,9 @@ on the exact objective ``1/2 ||f - y||^2 + (beta/L) sum |w|^L`` (biases unregula
 Per run: the final objective; ``reached`` when it is within ``REACH`` (relative) of the optimum;
 a ``lower_bound_violation`` when it is below the certified lower bound of the optimum (never
 expected: the Lasso optimum is the global minimum); the features of its active units matched to the
-nearest dictionary column (centred, sign-free cosine distance) and their kinks, with the kinks
-that are reflections ``2 x_j - x_i`` of data points (and not data points) listed.
+nearest dictionary column (centred, sign-free cosine distance) and their kinks; for deep networks
+(depth 3, 4) the kinks inside the data range within ``1e-3`` of the range from a reflection ``2 x_j - x_i``
+of data points (and not at a data point) are listed.
 """
 from __future__ import annotations
 
@@ -60,10 +61,11 @@ def train_runs(dictionary: Dictionary, beta: float, seeds: list[int], steps: int
 
 
 def reflection_points(x: np.ndarray, kinks, tol: float) -> list[dict]:
-    """Kinks within ``tol`` of a reflection ``2 x_j - x_i`` (``i != j``) and farther than ``tol`` from every data point."""
+    """Kinks strictly inside the data range, within ``tol`` of a reflection ``2 x_j - x_i`` (``i != j``) and
+    farther than ``tol`` from every data point (a kink outside the data range does not shape the fit)."""
     out = []
     for k in kinks:
-        if np.any(np.abs(x - k) <= tol):
+        if k <= x[0] + tol or k >= x[-1] - tol or np.any(np.abs(x - k) <= tol):
             continue
         refl = 2 * x[None, :] - x[:, None]          # [i, j] = 2 x_j - x_i
         hit = np.argwhere((np.abs(refl - k) <= tol) & ~np.eye(len(x), dtype=bool))
@@ -101,7 +103,8 @@ def trained_features(dictionary: Dictionary, params: dict, row: int, share: floa
         feats.append({"unit": int(u), "norm": size, "column": best,
                       "formula": describe_column(dictionary, best)["formula"] if best >= 0 else None,
                       "match_distance": float(np.sqrt(max(0.0, 2 - 2 * cos[best]))) if best >= 0 else None,
-                      "breakpoints": kinks, "reflections": reflection_points(data.x, kinks, tol)})
+                      "breakpoints": kinks,
+                      "reflections": reflection_points(data.x, kinks, tol) if L > 2 else []})
     return feats
 
 
