@@ -28,6 +28,10 @@ from .symbolic import ACTIVATIONS, feature_function
 
 DEPTHS = (2, 3, 4)
 
+#: Largest raw dictionary evaluated (entries = raw columns x points; 1e7 doubles are 80 MB, and the
+#: printed feature makes a few temporaries of that size).
+MAX_ENTRIES = 10_000_000
+
 
 def check_setting(depth, activation) -> tuple[int, str]:
     """``(depth, activation)`` validated: depth 2 for every activation, 3 and 4 for ``relu`` only."""
@@ -124,6 +128,12 @@ def merge_key(A: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, np
 def build_dictionary(data: Data, depth: int = 2, activation: str = "relu") -> Dictionary:
     """Raw columns (module docstring), evaluated on the data by the printed SymPy features, merged."""
     depth, activation = check_setting(depth, activation)
+    raw = {2: 2 * data.n, 3: 4 * data.n ** 2, 4: 16 * data.n ** 3}[depth]
+    if raw * data.n > MAX_ENTRIES:
+        largest = max(n for n in range(2, data.n + 1)
+                      if {2: 2 * n, 3: 4 * n ** 2, 4: 16 * n ** 3}[depth] * n <= MAX_ENTRIES)
+        raise SymflowError(f"depth {depth} on {data.n} points has {raw} raw columns ({raw * data.n:.2g} entries, more "
+                           f"than {MAX_ENTRIES:.0e}); use at most {largest} points at this depth")
     signs, indices, k, a = raw_columns(data, depth)
     A = raw_features(depth, activation, data.x, a, signs)
     keys, vanishing = merge_key(A)
