@@ -62,6 +62,9 @@ def test_paper_example_min_norm_and_reflection():
     assert any(g["reflection"] for g in r4["features"])
     assert r3["unique"] is True
     for r in (r2, r3, r4):
+        for g in r["features"]:                                   # the per-feature proof, symbolic and numeric
+            assert g["proof"]["unit_equals_z_F"] and g["proof"]["penalty_equals_beta_abs_z"]
+            assert g["proof"]["max_abs_error"] < 1e-12 and g["proof"]["penalty_error"] < 1e-12
         assert r["reconstruction"]["max_abs_error"] < 1e-12
         assert r["reconstruction"]["penalty"] == pytest.approx(r["l1"], rel=1e-12)
 

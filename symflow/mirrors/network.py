@@ -156,6 +156,27 @@ def reconstruction_check(dictionary: Dictionary, z: np.ndarray, xi: float, beta:
             "penalty": pen, "penalty_lasso": float(weight * np.sum(np.abs(z))), "units": int(len(cols))}
 
 
+def unit_errors(dictionary: Dictionary, z: np.ndarray, xi: float) -> dict:
+    """Per nonzero column ``c``: ``max |unit_c(x) - z_c F_c(x)|`` over the data and a dense grid around them,
+    ``unit_c`` the reconstructed unit alone, and ``|penalty_c / beta - |z_c||`` (the numeric side of the
+    per-feature proof)."""
+    cols = np.flatnonzero(z)
+    params = reconstruct(dictionary, z, 0.0, cols)
+    x = dictionary.data.x
+    pad = 0.25 * (x[-1] - x[0])
+    pts = np.concatenate([x, np.linspace(x[0] - pad, x[-1] + pad, 201)])
+    F = dictionary.evaluate(pts, cols)
+    out = {}
+    for i, c in enumerate(cols):
+        one = {k: (v[i:i + 1] if np.ndim(v) else v) for k, v in params.items()}
+        one["xi"] = np.asarray(0.0)
+        unit = forward(one, pts, dictionary.depth, dictionary.activation)
+        pen = float(penalty(one, dictionary.depth, dictionary.activation, 1.0))
+        out[int(c)] = {"max_abs_error": float(np.max(np.abs(unit - z[c] * F[:, i]))),
+                       "penalty_error": abs(pen - abs(float(z[c])))}
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # kinks and formulas
 # ---------------------------------------------------------------------------------------------

@@ -26,9 +26,9 @@ import numpy as np
 
 from .data import Data
 from .dictionary import build_dictionary
-from .network import degree, describe_column, reconstruction_check
+from .network import degree, describe_column, reconstruction_check, unit_errors
 from .solve import SolverStateError, lasso, min_norm
-from .symbolic import amgm_lemma, unit_identity
+from .symbolic import amgm_lemma, unit_case, unit_identity
 
 
 def empty_training() -> dict:
@@ -67,15 +67,20 @@ def run_mirrors(data: Data, depth: int = 2, activation: str = "relu", beta: floa
     support = sol.support
     z = np.zeros_like(sol.z)
     z[support] = sol.z[support]
+    deg = degree(D.activation)
+    out_proofs = {"unit_identity": unit_identity(D.depth, deg), "amgm": amgm_lemma(D.depth if deg else 2)}
+    unit_checks = unit_errors(D, z, sol.xi)
     for c in support:
         f = describe_column(D, int(c))
         f["coefficient"] = float(sol.z[c])
+        signs = tuple(int(v) for v in D.signs[c])
+        f["proof"] = {"unit_equals_z_F": unit_case(D.depth, deg, signs, int(np.sign(sol.z[c]))),
+                      "penalty_equals_beta_abs_z": out_proofs["unit_identity"]["proved"], **unit_checks[int(c)]}
         out["features"].append(f)
     if sol.face:
         out["face"] = [describe_column(D, int(c))["formula"] for c in sol.face]
     out["reconstruction"] = reconstruction_check(D, z, sol.xi, beta)
-    deg = degree(D.activation)
-    out["proofs"] = {"unit_identity": unit_identity(D.depth, deg), "amgm": amgm_lemma(D.depth if deg else 2)}
+    out["proofs"] = out_proofs
     timings["features_and_proofs"] = time.perf_counter() - t0
     if train:
         if beta == 0:

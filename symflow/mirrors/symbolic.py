@@ -141,42 +141,42 @@ def _pull_positive(expr, sigma_fn, degree):
 
 
 @lru_cache(maxsize=None)
+def unit_case(depth: int, degree: int, signs: tuple, sign_z: int) -> bool:
+    """One case of :func:`unit_identity`: with an abstract activation homogeneous of ``degree`` and the
+    sign pattern ``signs`` (``s_l = +-1``) and ``sign(z) = sign_z``, SymPy proves that the reconstructed
+    unit equals ``sign_z gamma^L F_L(x)`` for all breakpoints ``a_l`` and all ``gamma > 0``."""
+    sig = sp.Function("sigma")
+    if degree == 0:
+        if depth != 2:
+            raise SymflowError("degree-0 activations (threshold, sign) are two-layer only")
+        a, s = breakpoint_symbols(2)[0], sign_symbols(2)[0]
+        unit = sign_z * GAMMA * GAMMA * sig(s * X - s * a)           # alpha * amp * sigma(w x + b)
+        target = sign_z * GAMMA ** 2 * sig(s * (X - a))
+        return sp.expand((unit - target).subs(s, signs[0])) == 0
+    sub = dict(zip(sign_symbols(depth), signs))
+    unit = _pull_positive(unit_expression(depth, sig, sign_z=sign_z).subs(sub), sig, degree)
+    target = sign_z * GAMMA ** depth * _pull_positive(feature_expression(depth, sigma=sig).subs(sub), sig, degree)
+    return sp.simplify(unit - target) == 0
+
+
+@lru_cache(maxsize=None)
 def unit_identity(depth: int, degree: int = 1) -> dict:
     """Prove, with an abstract activation homogeneous of ``degree``, that the reconstructed unit of
     ``z = sign_z gamma^L`` computes ``z F_L(x)`` for both signs of ``z`` and every sign pattern
-    ``s_l = +-1``, and that its penalty ``(beta/L) sum |w|^L`` equals ``beta |z|``.
+    ``s_l = +-1`` (:func:`unit_case`), and that its penalty ``(beta/L) sum |w|^L`` equals ``beta |z|``.
 
     Degree 0 (threshold, sign; depth 2 only): unit ``sign(z) gamma * gamma * sigma(s (x - a))`` with
     amplitude ``gamma`` and penalty ``(beta/2)(gamma^2 + gamma^2) = beta |z|``."""
     import itertools
 
-    sig = sp.Function("sigma")
     beta = sp.Symbol("beta", positive=True)
     checked = 0
-    if degree == 0:
-        if depth != 2:
-            raise SymflowError("degree-0 activations (threshold, sign) are two-layer only")
-        a, s = breakpoint_symbols(2)[0], sign_symbols(2)[0]
+    for signs in itertools.product((1, -1), repeat=depth - 1):
         for sz in (1, -1):
-            unit = sz * GAMMA * GAMMA * sig(s * X - s * a)
-            target = sz * GAMMA ** 2 * sig(s * (X - a))
-            if sp.expand(unit - target) != 0:
-                raise SymflowError("degree-0 unit identity failed")
+            if not unit_case(depth, degree, signs, sz):
+                raise SymflowError(f"unit identity failed at depth {depth}, signs {signs}, sign(z) = {sz}")
             checked += 1
-        penalty = beta / 2 * (GAMMA ** 2 + GAMMA ** 2)
-    else:
-        s_syms = sign_symbols(depth)
-        for signs in itertools.product((1, -1), repeat=depth - 1):
-            for sz in (1, -1):
-                sub = dict(zip(s_syms, signs))
-                unit = _pull_positive(unit_expression(depth, sig, sign_z=sz).subs(sub), sig, degree)
-                target = sz * GAMMA ** depth * _pull_positive(feature_expression(depth, sigma=sig).subs(sub), sig,
-                                                              degree)
-                if sp.simplify(unit - target) != 0:
-                    raise SymflowError(f"unit identity failed at depth {depth}, signs {signs}: "
-                                       f"{sp.simplify(unit - target)}")
-                checked += 1
-        penalty = beta / depth * depth * GAMMA ** depth   # L weights of modulus gamma
+    penalty = beta / 2 * (GAMMA ** 2 + GAMMA ** 2) if degree == 0 else beta / depth * depth * GAMMA ** depth
     if sp.simplify(penalty - beta * GAMMA ** depth) != 0:
         raise SymflowError("penalty identity failed")
     return {"depth": depth, "degree": degree, "cases": checked, "unit": "sign(z) gamma^L F_L(x) = z F_L(x)",
