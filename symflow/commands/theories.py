@@ -145,7 +145,7 @@ def print_table(result, out=None) -> None:
             gaps = ", ".join(f"{k} {v:.3g}" for k, v in tr["stationarity_gap"].items() if v is not None)
             console.print(f"final full-batch phase ({ph['optimizer']}, {ph['decay']} decay, lr {ph['lr']:g}): "
                           f"{ph['steps']} steps; stationarity gap |grad_W loss + lambda W| / |lambda W|: {gaps} "
-                          f"(premise met at <= {ph['tol']:g})", highlight=False)
+                          f"(FACT and CRH need <= {ph['tol']:g})", highlight=False)
         for note in tr["notes"]:
             console.print(f"warning: {note}", style="yellow", highlight=False)
     for p in result.power_laws:
