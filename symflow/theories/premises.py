@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dynamics.network import TwoLayerNetwork, as_pairs
-from .layers import Layer, regularised_gradient
+from ..dynamics.training import stationarity_gap as _tensor_gap
 from .metrics import cosine
 
 #: stationarity gap |grad_W loss + lambda W|_F / |lambda W|_F at or below which a layer counts as stationary.
@@ -55,17 +55,24 @@ class Premise:
     kind: str = "none"          # "stationarity", "stage", "none"
 
 
-def stationarity_gap(layer: Layer, weight_decay: float) -> float:
-    """``|grad_W loss + lambda W|_F / |lambda W|_F`` of one layer (``inf`` when ``lambda W = 0``)."""
-    num = float(np.linalg.norm(regularised_gradient(layer, weight_decay)))
-    den = weight_decay * float(np.linalg.norm(layer.W))
-    return num / den if den > 1e-300 else float("inf")
+def layer_groups(network: TwoLayerNetwork) -> dict[str, tuple[str, ...]]:
+    """The parameters of each layer of :mod:`symflow.theories.layers`: embedding ``W = [theta1 | theta2]``
+    (``theta`` when shared), read-out ``W = xi^T``."""
+    return {"embedding": ("theta",) if network.shared else ("theta1", "theta2"), "readout": ("xi",)}
 
 
-def stationarity(layer: Layer, weight_decay: float, tol: float = STATIONARITY_TOL) -> Premise:
-    """FACT's and CRH's premise on ``layer``: met when :func:`stationarity_gap` ``<= tol``."""
-    gap = stationarity_gap(layer, weight_decay)
-    return Premise(STATIONARITY_TEXT.format(tol=tol), bool(np.isfinite(gap) and gap <= tol), gap, tol,
+def stationarity_gap(network: TwoLayerNetwork, weight_decay: float, pairs=None,
+                     reduction: str = "mean") -> dict[str, float]:
+    """``{layer: |grad_W loss + lambda W|_F / |lambda W|_F}`` (``inf`` when ``lambda W = 0``): the one definition,
+    :func:`symflow.dynamics.training.stationarity_gap`, over each layer's parameters."""
+    groups = layer_groups(network)
+    gaps = _tensor_gap(network, weight_decay, pairs, reduction, groups=tuple(groups.values()))
+    return {name: gaps["+".join(names)] for name, names in groups.items()}
+
+
+def stationarity(gap: float, tol: float = STATIONARITY_TOL) -> Premise:
+    """FACT's and CRH's premise on a layer with stationarity gap ``gap``: met when ``gap <= tol``."""
+    return Premise(STATIONARITY_TEXT.format(tol=tol), bool(np.isfinite(gap) and gap <= tol), float(gap), tol,
                    "stationarity")
 
 

@@ -32,8 +32,8 @@ from ..dynamics.network import TwoLayerNetwork, as_pairs
 from ..errors import SymflowError
 from ..provenance import versions
 from .layers import LAYERS, layers
-from .premises import (STATIONARITY_TOL, Premise, gc_stage_one, li2_stage, no_premise, stationarity,
-                       stationarity_gap)
+from .premises import (STATIONARITY_TOL, Premise, gc_stage_one, layer_groups, li2_stage, no_premise,
+                       stationarity, stationarity_gap)
 from .statements import backward_fact, crh, fact, nfa, power_laws
 
 #: Default tolerances (see the module doc for the direction of each).
@@ -92,11 +92,12 @@ def measure(network: TwoLayerNetwork, weight_decay: float, pairs=None, reduction
     tol = dict(TOLERANCES, **(tolerances or {}))
     rows: list[Row] = []
     L = layers(network, pairs, reduction)
+    gaps = stationarity_gap(network, weight_decay, pairs, reduction) if weight_decay > 0 else {}
     for name in LAYERS:
         layer = L[name]
         if weight_decay > 0:
-            gap = stationarity_gap(layer, weight_decay)
-            still = stationarity(layer, weight_decay, tol["gradient"])
+            gap = gaps[name]
+            still = stationarity(gap, tol["gradient"])
         else:
             gap = None
             still = Premise("stationary point of loss + lambda/2 |W|^2 with lambda > 0 (here lambda = 0)", False,
@@ -263,9 +264,9 @@ def run_theories(group, weight_decay: float = 3e-3, optimizer: str = "gd", loss:
         phase = None
         if stationary_steps > 0 and not hist.interrupted:
             st = settings["stationarity"]
-            emb = ("theta",) if net.shared else ("theta1", "theta2")
             phase = train_to_stationarity(net, decay, stat_tol, st["lr"], stationary_steps, st["optimizer"],
-                                          reduction=reduction, groups=(emb, ("xi",)), progress=progress)
+                                          reduction=reduction, groups=tuple(layer_groups(net).values()),
+                                          progress=progress)
         return net, over, hist, phase
 
     net, over, hist, phase = one(weight_decay, True)
