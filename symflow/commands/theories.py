@@ -25,7 +25,10 @@ def register(sub):
                        description="Train a two-layer network on the group's table (unconstrained, weight decay), "
                                    "then measure FACT and backward FACT, NFA, the six CRH alignments and the PAH "
                                    "power laws per layer, and the GC and Li2 observables, over training; table of "
-                                   "theory, statement, value, tolerance and verdict.")
+                                   "theory, statement, value, tolerance and verdict. Each statement is judged only "
+                                   "where its premise holds (FACT and CRH: a stationary point of the coupled "
+                                   "regularised loss, reached by a final full-batch phase; GC: Stage I; Li2: its "
+                                   "stage); elsewhere the row says 'premise not met' with the measured gap.")
     p.add_argument("name", help="group name, e.g. S3, Z7, D5 (modular addition: Zp --shared)")
     p.add_argument("--weight-decay", default="0.003", help="lambda > 0 (lambda/2 |W|^2; default 0.003)")
     p.add_argument("--optimizer", default="adam", help="gd, sgd (full batch unless --batch-size), adam (L2 "
