@@ -13,7 +13,6 @@ from hypothesis import given, settings, strategies as st
 from symflow.codegen import cache, flow_kernels, generate_source
 from symflow.codegen.expressions import flow_expressions
 from symflow.codegen.generator import AUTO_MATRIX_FROM_D, choose_style
-from symflow.codegen.matrix_form import recognise
 from symflow.errors import ModelError
 from symflow.theory import Model
 from symflow.theory.trace_calculus import drive_expressions
@@ -140,30 +139,6 @@ def test_cache_hit_and_corrupted_file_is_regenerated():
     kmod._LOADED.clear()
     k3 = flow_kernels(model)
     assert k3.generated and "CODE_HASH" in k3.path.read_text()
-
-
-def test_matrix_form_from_engine_and_recognition_agree():
-    model = Model("D4")
-    be = flow_expressions(model, dims=(2,)).blocks[2]
-    engine = drive_expressions(model, 2)
-    for nm in be.names:
-        f1 = engine[nm]
-        f2 = recognise(be.drive[nm], be, "matrix")
-        assert f1 is not None and f2 is not None
-        assert sp.expand(f1.evaluate(be.blocks) - f2.evaluate(be.blocks)) == sp.zeros(2, 2)
-        assert sp.expand(f1.evaluate(be.blocks) - sp.Matrix(be.drive[nm])) == sp.zeros(2, 2)
-    om = recognise(be.omega_block, be, "trace")
-    assert sp.expand(om.evaluate(be.blocks) - be.omega_block) == 0
-    assert str(om) == "(2) tr(xi^H theta2 theta1)"
-
-
-def test_recognition_rejects_non_products():
-    be = flow_expressions(Model("D4"), dims=(2,)).blocks[2]
-    x = be.blocks["xi"]
-    # an entrywise (Hadamard) product is not a sum of matrix products
-    hadamard = sp.Matrix(2, 2, lambda i, j: x[i, j] ** 2)
-    assert recognise(hadamard, be, "matrix") is None
-    assert recognise(sp.zeros(2, 2), be, "matrix") == MatrixExpr("matrix", ())
 
 
 def test_block_kernels_match_the_theory_flow_per_block():
