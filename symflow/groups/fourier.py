@@ -13,7 +13,8 @@ the transform is ``numpy.fft.fftn / n`` (irreps in mixed-radix order of their fr
 ``Z_n`` with ``n = 10^5`` transforms in milliseconds.
 
 :func:`real_fourier_basis` gives an orthogonal real change of basis for real signals with one
-block per conjugate-pair orbit (real, complex and quaternionic irreps handled).
+block per conjugate-pair orbit (real, complex and quaternionic irreps handled). :func:`orbit_shares`
+is the one orbit energy share of real signals, :func:`fourier_block` one irrep's coefficient.
 """
 from __future__ import annotations
 
@@ -108,6 +109,20 @@ def fourier(group, x) -> FourierCoefficients:
     return FourierCoefficients(group, blocks)
 
 
+def representation_sum(x, matrices) -> np.ndarray:
+    """``sum_g x(g) R(g)`` for signals ``x`` of shape ``(..., n)`` and matrices ``R`` of shape
+    ``(n, d, d)`` (one irrep's ``rho(g)``, or their adjoints): shape ``(..., d, d)``."""
+    return np.einsum("...g,gij->...ij", x, matrices)
+
+
+def fourier_block(group, x, irrep: int) -> np.ndarray:
+    """One irrep's coefficient ``nu_hat[rho] = (1/n) sum_g x(g) rho(g)^*`` (``^*``: conjugate
+    transpose) of signals ``x`` with shape ``(..., n)``; ``irrep`` indexes ``group.irreps``.
+    Shape ``(..., d, d)``; the same numbers as :func:`fourier` gives for that irrep."""
+    R = group.irreps[irrep].matrices
+    return representation_sum(x, np.conj(np.swapaxes(R, -1, -2))) / group.order
+
+
 def inverse_fourier(group, coeffs: FourierCoefficients, real: bool | None = None) -> np.ndarray:
     """Inverse transform ``nu(g) = sum_rho d tr(nu_hat[rho] rho(g))``, shape ``(..., n)``.
 
@@ -191,6 +206,32 @@ class RealFourierBasis:
         """Squared norm of ``x`` on each orbit, shape ``(..., n_orbits)``."""
         c = self.coordinates(x)
         return np.stack([(c[..., s] ** 2).sum(-1) for s in self.slices], axis=-1)
+
+
+def energy_shares(energy) -> np.ndarray:
+    """``e_O / sum_O e_O`` over the last axis (orbit energies -> shares; zero for a zero signal)."""
+    energy = np.asarray(energy)
+    return energy / np.maximum(energy.sum(axis=-1, keepdims=True), 1e-300)
+
+
+def orbit_shares(group, *signals) -> np.ndarray:
+    """Orbit energy shares of real signals on ``group``, shape ``(..., #orbits)`` (``group.orbits`` order).
+
+    ``e_O = n sum_{rho in O} d_rho ||x_hat[rho]||_F^2 / |x|^2`` (Plancherel: the shares sum to 1),
+    with ``n^2 ||x_hat[rho]||_F^2 = ||sum_g x(g) rho(g)||_F^2`` (:func:`representation_sum`). With
+    several signals (e.g. the two embeddings of one neuron) the share is that of their summed
+    energy, ``sum_x e_O(x) |x|^2 / sum_x |x|^2``.
+    """
+    n = group.order
+    energy = []
+    for orb in group.orbits:
+        e = 0
+        for i in orb:
+            rho = group.irreps[i]
+            for x in signals:
+                e = e + rho.dim * (np.abs(representation_sum(x, rho.matrices)) ** 2).sum(axis=(-2, -1)) / n
+        energy.append(e)
+    return energy_shares(np.stack(energy, axis=-1))
 
 
 def real_fourier_basis(group) -> RealFourierBasis:
