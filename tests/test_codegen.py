@@ -147,7 +147,7 @@ def test_block_kernels_match_the_theory_flow_per_block():
     model = Model("F21")
     G = model.group
     mod = flow_kernels(model).module
-    assert not hasattr(mod, "reduced_flow") and not hasattr(mod, "IMAG_TOL")
+    assert not hasattr(mod, "reduced_flow") and not hasattr(mod, "OMEGA_IMAG_TOL")
     rng = np.random.default_rng(3)
     coeffs = {nm: G.fourier(rng.standard_normal((5, G.order))) for nm in model.vector_names}
     ref, omega = fourier_velocity(model, coeffs)

@@ -25,8 +25,9 @@ import numpy as np
 
 from ..errors import SymflowError
 
-#: Relative size of an imaginary part that :func:`inverse_fourier` treats as rounding.
-IMAG_TOL = 1e-9
+#: Imaginary part of a synthesised signal, relative to its largest entry, that
+#: :func:`inverse_fourier` treats as rounding (a real signal).
+SYNTHESIS_IMAG_TOL = 1e-9
 
 
 class FourierCoefficients:
@@ -127,7 +128,7 @@ def inverse_fourier(group, coeffs: FourierCoefficients, real: bool | None = None
     """Inverse transform ``nu(g) = sum_rho d tr(nu_hat[rho] rho(g))``, shape ``(..., n)``.
 
     ``real=None`` returns a real array when the imaginary part is rounding
-    (``<= IMAG_TOL * max|nu|``) and a complex one otherwise; ``real=True`` demands a real result
+    (``<= SYNTHESIS_IMAG_TOL * max|nu|``) and a complex one otherwise; ``real=True`` demands a real result
     and raises :class:`SymflowError` if the imaginary part is not negligible (it is never
     silently dropped); ``real=False`` always returns complex.
     """
@@ -156,11 +157,11 @@ def _realify(x: np.ndarray, real: bool | None) -> np.ndarray:
         return x
     scale = max(float(np.abs(x).max(initial=0.0)), 1e-300)
     imag = float(np.abs(x.imag).max(initial=0.0))
-    if imag <= IMAG_TOL * scale:
+    if imag <= SYNTHESIS_IMAG_TOL * scale:
         return x.real.copy()
     if real:
         raise SymflowError(f"the inverse transform has an imaginary part of size {imag:.3g} "
-                           f"(relative {imag/scale:.3g} > {IMAG_TOL}); the coefficients are not those of a real signal")
+                           f"(relative {imag/scale:.3g} > {SYNTHESIS_IMAG_TOL}); the coefficients are not those of a real signal")
     return x
 
 

@@ -10,7 +10,7 @@ For a converged neuron ``x`` (stacked vectors, :mod:`.search`):
   supported orbit, scaled by ``sqrt(|O| d n)`` (Plancherel: a unit vector on one orbit has
   ``sum s_i^2 = 1``; a rank-one block has ``s = (1, 0, ...)``). These are invariant under the
   symmetries ``nu_hat -> U nu_hat V^*``; the **rank** is the largest number of singular values above
-  ``RANK_TOL`` times the block's largest.
+  ``SINGULAR_VALUE_TOL`` times the block's largest.
 
 Two converged neurons are of one kind when support, rank and energy (to ``ENERGY_RTOL`` of the energy
 scale) agree. A kind is a connected set of critical points only up to these invariants: it may hold
@@ -28,7 +28,7 @@ from ..theory.bruteforce import split
 #: An orbit supports a neuron when some vector has more than this share of its squared norm there.
 SUPPORT_TOL = 1e-8
 #: Singular values above this fraction of the block's largest count towards the rank.
-RANK_TOL = 1e-6
+SINGULAR_VALUE_TOL = 1e-6
 #: Energies closer than this (relative to the energy scale) are one level.
 ENERGY_RTOL = 1e-7
 
@@ -53,8 +53,8 @@ def singular_values(model, x, orbit) -> dict:
 
 
 def rank_of(svals: dict) -> int:
-    """The largest number of singular values above ``RANK_TOL`` times the block's largest."""
-    return max((int((s > RANK_TOL * s[0]).sum()) if s[0] > 0 else 0) for s in svals.values())
+    """The largest number of singular values above ``SINGULAR_VALUE_TOL`` times the block's largest."""
+    return max((int((s > SINGULAR_VALUE_TOL * s[0]).sum()) if s[0] > 0 else 0) for s in svals.values())
 
 
 @dataclass(frozen=True)
