@@ -106,6 +106,18 @@ def _assign(lines: list, target: str, expr, scalars) -> None:
         part = _print(sp.Add(*args[k:k + MAX_TERMS_PER_LINE]), scalars)
         lines.append(f"{target} = {part}" if k == 0 else f"{target} = {target} + {part}")
 
+def _cse_lines(lines: list, exprs, scalars: set) -> list:
+    """Common subexpressions of ``exprs`` (``sympy.cse``, canonical order, temporaries ``x0, x1, ...``)
+    assigned one per line onto ``lines``; temporaries of scalars only join ``scalars``. Returns the
+    reduced expressions."""
+    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("x"), order="canonical")
+    for sym, e in replacements:
+        if e.free_symbols <= scalars:
+            scalars.add(sym)
+        _assign(lines, str(sym), e, scalars)
+    return reduced
+
+
 def _entry_symbols(be):
     """Block symbols -> local names, conjugates -> ``<name>_conj`` symbols."""
     slices = be.symbol_slices()
@@ -128,8 +140,6 @@ def _entry_body(be, want_omega: bool, want_drive: bool) -> list[str]:
     rep = {**conj}
     exprs = [sp.sympify(e).xreplace(rep).xreplace(local) for e in exprs]
     used = set().union(*[e.free_symbols for e in exprs]) if exprs else set()
-    temps = sp.numbered_symbols("x")
-    replacements, reduced = sp.cse(exprs, symbols=temps, order="canonical")
     lines = []
     args = "(" + ", ".join(be.names) + ("," if len(be.names) == 1 else "") + ")"  # a tuple also for one name
     for s, (name, i, j) in slices.items():
@@ -139,10 +149,7 @@ def _entry_body(be, want_omega: bool, want_drive: bool) -> list[str]:
         if cs in used:
             lines.append(f"{cs} = numpy.conj({ls})")
     scalars = {be.n}
-    for sym, e in replacements:
-        if e.free_symbols <= scalars:
-            scalars.add(sym)
-        _assign(lines, str(sym), e, scalars)
+    reduced = _cse_lines(lines, exprs, scalars)
     pos = 0
     if want_omega:
         om = reduced[0]
@@ -412,13 +419,8 @@ def generate_function_source(exprs, args, func: str = "rates", title: str = "Vec
     exprs = [sp.sympify(e) for e in exprs]
     exprs_hash, code_hash = function_code_hash(exprs, args, func)
     names = _argument_names(args)
-    replacements, reduced = sp.cse([e.subs(names, simultaneous=True) for e in exprs],
-                                   symbols=sp.numbered_symbols("x"), order="canonical")
     body, scalars = [], set()
-    for sym, e in replacements:
-        if e.free_symbols <= scalars:
-            scalars.add(sym)
-        _assign(body, str(sym), e, scalars)
+    reduced = _cse_lines(body, [e.subs(names, simultaneous=True) for e in exprs], scalars)
     outs = ", ".join(_print(e, scalars) for e in reduced)
     arglist = ", ".join(str(names[a]) for a in args)
     header = module_header(title, f"{func}({arglist}) -> {len(exprs)} arrays, broadcast over the arguments.",
