@@ -51,6 +51,17 @@ def block_offsets(names, dims, counts) -> tuple:
     return offsets, pos
 
 
+def mirror_cyclic_conjugates(blocks: np.ndarray) -> np.ndarray:
+    """``Z_n``, real signals: ``nu_hat[n - k] = conj(nu_hat[k])`` for ``k = 1..(n-1)//2``, in place.
+
+    ``blocks`` has shape ``(..., n, 1, 1)`` (frequencies on axis ``-3``) with frequencies
+    ``0..n//2`` set; the rest are written. Returns ``blocks``.
+    """
+    n = blocks.shape[-3]
+    np.conj(blocks[..., (n - 1) // 2:0:-1, :, :], out=blocks[..., n // 2 + 1:, :, :])
+    return blocks
+
+
 def neuron_of(model) -> Neuron:
     """The :class:`~symflow.neuron.Neuron` of ``model`` (its ``.neuron`` when it has one)."""
     neuron = getattr(model, "neuron", None)
@@ -459,7 +470,7 @@ class CompactLayout(SpectralLayout):
                 f = self.full.view(out, name, d)
                 if self.cyclic:
                     f[..., :self.half, :, :] = c
-                    np.conj(c[..., self.pairs:0:-1, :, :], out=f[..., self.half:, :, :])
+                    mirror_cyclic_conjugates(f)
                     continue
                 f[..., self.keep[d], :, :] = c
                 missing, src, U = self.fill[d]
@@ -474,8 +485,7 @@ class CompactLayout(SpectralLayout):
         """Cyclic groups: the ``(..., n, 1, 1)`` full blocks of one vector from its ``(..., n//2 + 1, 1, 1)`` stored ones."""
         out = np.empty(c.shape[:-3] + (self.n, 1, 1), dtype=np.complex128)
         out[..., :self.half, :, :] = c
-        np.conj(c[..., self.pairs:0:-1, :, :], out=out[..., self.half:, :, :])
-        return out
+        return mirror_cyclic_conjugates(out)
 
     def to_parameters(self, data: np.ndarray, chunk: int = 1024) -> dict:
         """``{name: (M, n) real}`` from compact rows (cyclic groups: ``n irfft`` of the stored
@@ -632,7 +642,7 @@ class FourierState:
 
     def to_parameters(self) -> dict:
         """``{name: (M, n) real}``; raises :class:`SymflowError` if an imaginary part is not rounding
-        (relative ``symflow.groups.fourier.IMAG_TOL``): the state is then not a real signal."""
+        (relative ``symflow.groups.fourier.SYNTHESIS_IMAG_TOL``): the state is then not a real signal."""
         return {name: inverse_fourier(self.group, self.coefficients(name), real=True) for name in self.names}
 
     def norms(self) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import SymflowError
+from ..groups.fourier import orbit_shares as orbit_shares_of_signals, representation_sum
 
 #: Largest group order for which the literal SymPy network (n^2 samples) is built.
 DERIVE_MAX_ORDER = 12
@@ -129,8 +130,7 @@ def fourier_energy(group, x) -> np.ndarray:
     for rho in group.irreps:
         if rho.is_trivial:
             continue
-        U = np.einsum("...g,gij->...ij", u, rho.matrices)
-        V = np.einsum("...g,gij->...ij", v, rho.matrices)
+        U, V = representation_sum(u, rho.matrices), representation_sum(v, rho.matrices)
         total = total + rho.dim * (np.abs(U @ V) ** 2).sum(axis=(-2, -1))
     return 2 * total / n
 
@@ -140,18 +140,7 @@ def orbit_shares(group, x) -> np.ndarray:
     ``group.orbits`` order)."""
     n = group.order
     x = np.asarray(x, dtype=float)
-    u, v = x[..., :n], x[..., n:]
-    out = []
-    for orb in group.orbits:
-        e = 0
-        for i in orb:
-            rho = group.irreps[i]
-            for w in (u, v):
-                B = np.einsum("...g,gij->...ij", w, rho.matrices)
-                e = e + rho.dim * (np.abs(B) ** 2).sum(axis=(-2, -1)) / n
-        out.append(e)
-    out = np.stack(out, axis=-1)
-    return out / np.maximum(out.sum(axis=-1, keepdims=True), 1e-300)
+    return orbit_shares_of_signals(group, x[..., :n], x[..., n:])
 
 
 def paper_constant_check(group, points: int = 8, seed: int = 0) -> dict:

@@ -60,7 +60,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
-from ..groups.fourier import real_fourier_basis
+from ..groups.fourier import fourier_block, real_fourier_basis
 from ..groups.orbits import TYPE_OF_INDICATOR, doubling_of
 from . import bruteforce, manifold
 from .equilibria import Equilibrium, as_model, equilibrium, orbit_equilibria
@@ -655,18 +655,17 @@ def _real_basis(group):
 def _orbit_split(eq: Equilibrium, vec: np.ndarray, Q: np.ndarray) -> dict:
     """Bases (in R^n) of the phase / cross / comp parts of ``V_O`` relative to ``vec``'s block."""
     G = eq.group
-    n = G.order
     rho = G.irreps[eq.orbit[0]].matrices
     d = rho.shape[1]
     c = 2.0 if eq.orbit_size == 2 else 1.0
-    block = np.einsum("g,gji->ij", vec, rho.conj()) / n
+    block = fourier_block(G, vec, eq.orbit[0])
     U, s, Vh = np.linalg.svd(block)
     rank = int((s > 1e-8 * s[0]).sum())
     L = U[:, :rank] @ U[:, :rank].conj().T
     R = Vh[:rank].conj().T @ Vh[:rank]
     I = np.eye(d)
     # Fourier coefficients of the V_O basis vectors, then projected and synthesised back
-    hatQ = np.einsum("gm,gji->mij", Q, rho.conj()) / n  # (m, d, d)
+    hatQ = fourier_block(G, Q.T, eq.orbit[0])  # (m, d, d)
 
     def proj(Lp, Rp):
         Y = np.einsum("ij,mjk,kl->mil", Lp, hatQ, Rp)
