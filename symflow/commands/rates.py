@@ -36,7 +36,8 @@ def register(sub):
     options.check(p, "reduction", options.choice_option("--reduction", REDUCTIONS))
     p.add_argument("--discover", action="store_true",
                    help="also search the landscape (symflow landscape) and add the kinds of attractor no orbit's "
-                        "construction gives, marked 'discovered'; JSON key 'discovered'")
+                        "construction gives, marked 'discovered'; JSON key 'discovered'; --starts, --seed and "
+                        "--no-progress apply to this search")
     options.starts(p, 512)
     options.seed(p)
     options.no_progress(p)
