@@ -42,10 +42,20 @@ def _defaults(name: str) -> str:
     return f"default {getattr(GrokConfig(), name)} for ma, {getattr(Li2GrokConfig(), name)} for li2"
 
 
-def register(sub):
+def _ma_default(name: str) -> str:
     from ..modular.grokking import GrokConfig
 
-    d = GrokConfig()
+    return str(getattr(GrokConfig(), name))
+
+
+def _help(text: str, **fields) -> "options.LazyHelp":
+    """``text`` with ``{field}`` replaced by :func:`_defaults` (``per_model``) or :func:`_ma_default` (``ma``)
+    of each field, built when ``--help`` prints it (the config modules load SymPy)."""
+    makers = {"per_model": _defaults, "ma": _ma_default}
+    return options.LazyHelp(lambda: text.format(**{k: makers[how](k) for k, how in fields.items()}))
+
+
+def register(sub):
     p = sub.add_parser("grok", help="grokking on Z_p: train on a fraction of the table with weight decay",
                        description="Train f(x,y) = sum_m xi_m sigma(theta_m[x] + theta_m[y]) on a fraction of the "
                                    "Z_p addition table with AdamW, record the progress measures, detect the three "
@@ -58,15 +68,18 @@ def register(sub):
                    help="ma: MA's CE network on Z_p (default); li2: Li2's MSE network sigma(XW)V on any group")
     p.add_argument("--p", default=None, metavar="P", help="alias of NAME: the odd modulus p of Z_p")
     p.add_argument("--group", default=None, metavar="NAME", help="alias of NAME")
-    p.add_argument("--frac", type=float, default=None, help=f"fraction of the pairs used for training ({_defaults('frac')})")
+    p.add_argument("--frac", type=float, default=None,
+                   help=_help("fraction of the pairs used for training ({frac})", frac="per_model"))
     p.add_argument("--weight-decay", type=float, default=None,
-                   help=f"weight decay ({_defaults('weight_decay')})")
-    p.add_argument("--act", choices=["relu", "quad"], default=None, help=f"ma only: activation (default {d.act})")
-    p.add_argument("--steps", type=int, default=None, help=f"full-batch optimiser steps ({_defaults('steps')})")
-    p.add_argument("--lr", type=float, default=None, help=f"learning rate ({_defaults('lr')})")
-    options.width(p, None, what=f"number of neurons ({_defaults('width')})")
+                   help=_help("weight decay ({weight_decay})", weight_decay="per_model"))
+    p.add_argument("--act", choices=["relu", "quad"], default=None,
+                   help=_help("ma only: activation (default {act})", act="ma"))
+    p.add_argument("--steps", type=int, default=None,
+                   help=_help("full-batch optimiser steps ({steps})", steps="per_model"))
+    p.add_argument("--lr", type=float, default=None, help=_help("learning rate ({lr})", lr="per_model"))
+    options.width(p, None, what=_help("number of neurons ({width})", width="per_model"))
     p.add_argument("--init-scale", type=float, default=None,
-                   help=f"ma only: Gaussian init std (default {d.init_scale})")
+                   help=_help("ma only: Gaussian init std (default {init_scale})", init_scale="ma"))
     options.seed(p, what="the init and the train/test split")
     p.add_argument("--record-every", type=int, default=None,
                    help="record every N steps (default steps/200 for ma, steps/20 for li2)")

@@ -43,6 +43,20 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+class LazyHelp(str):
+    """A help text built by ``make()`` only when ``--help`` prints it (``argparse`` formats a help text with
+    ``help % params``), so that registering a command imports nothing heavy (e.g. a config class whose
+    module loads SymPy just to show its defaults)."""
+
+    def __new__(cls, make):
+        self = super().__new__(cls, "(built when --help is printed)")
+        self.make = make
+        return self
+
+    def __mod__(self, params):
+        return self.make() % params
+
+
 # ---------------------------------------------------------------------- converters
 def _checks(p) -> list:
     """The ``(dest, convert)`` pairs registered on the parser ``p`` (run in order by :func:`runs`)."""
@@ -179,7 +193,7 @@ def starts(p, default: int) -> None:
 def width(p, default: int | None, what: str = "number of neurons M") -> None:
     """``--width M``: a positive integer."""
     tail = f" (default {default})" if default is not None else ""
-    p.add_argument("--width", default=default, metavar="M", help=what + tail)
+    p.add_argument("--width", default=default, metavar="M", help=what + tail if tail else what)
     check(p, "width", integer_option("--width", minimum=1))
 
 
