@@ -1,6 +1,6 @@
 """``symflow grok``: grokking on Z_p - train on part of the table with weight decay, detect the stages.
 
-    symflow grok --p P --frac F --weight-decay WD [--act relu|quad] [--steps N] [--lr LR] [--seed S] [--out DIR]
+    symflow grok --p P --frac F --weight-decay WD [--activation relu|quad] [--steps N] [--lr LR] [--seed S] [--out DIR]
     symflow grok --model li2 [--group NAME] [--frac F] ... [--json]
 
 ``--model li2`` trains Li2's network (MSE, ``sigma(XW)V``, Adam; :mod:`symflow.li2.grok`) on any group and
@@ -34,7 +34,9 @@ def register(sub):
     p.add_argument("--p", type=int, default=d.p, help=f"odd modulus (default {d.p})")
     p.add_argument("--frac", type=float, default=d.frac, help=f"fraction of the p^2 pairs used for training (default {d.frac})")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay, help=f"AdamW weight decay (default {d.weight_decay})")
-    p.add_argument("--act", choices=["relu", "quad"], default=d.act, help=f"activation (default {d.act})")
+    p.add_argument("--activation", "--act", dest="act", default=d.act, metavar="NAME",
+                   help=f"activation of the MA network: quad (also x^2, z^2) or relu (default {d.act}; "
+                        f"--act is the old spelling); --model li2 trains with x^2 only")
     p.add_argument("--steps", type=int, default=d.steps, help=f"full-batch optimiser steps (default {d.steps})")
     p.add_argument("--lr", type=float, default=d.lr, help=f"learning rate (default {d.lr})")
     p.add_argument("--width", type=int, default=d.width, help=f"number of neurons (default {d.width})")
@@ -108,10 +110,15 @@ def run(args) -> int:
 
 def run_li2(args) -> int:
     """``--model li2``: options left at the MA defaults take Li2's defaults (:class:`Li2GrokConfig`)."""
+    from ..li2.core import check_activation
     from ..li2.grok import Li2GrokConfig, run_li2_grokking
     from ..modular.grokking import GrokConfig
 
     d, li = GrokConfig(), Li2GrokConfig()
+    if args.act != d.act and check_activation(args.act) != "x^2":
+        from ..errors import SymflowError
+
+        raise SymflowError(f"grok --model li2 trains Li2's network with sigma = x^2 only; got --activation {args.act!r}")
     pick = lambda v, ma, l2: l2 if v == ma else v
     cfg = Li2GrokConfig(group=args.group or (f"Z{args.p}" if args.p != d.p else li.group),
                         frac=pick(args.frac, d.frac, li.frac), width=pick(args.width, d.width, li.width),

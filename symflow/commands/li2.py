@@ -25,7 +25,8 @@ def register(sub):
                                    "structure of the maximisers and basin fractions.")
     p.add_argument("name", help="group name, e.g. Z7, S3, D5, Q8, S4, A5, F21")
     p.add_argument("--fraction", default="1", help="share of the n^2 table used for training (default 1)")
-    p.add_argument("--activation", default="x^2", help="x^2 (default), relu or silu")
+    p.add_argument("--activation", default="x^2",
+                   help="x^2 (default; also quad, z^2), relu, silu or a polynomial in z such as 'z^2+z^3'")
     p.add_argument("--starts", default="128", help="seeded random starts (default 128)")
     p.add_argument("--seed", default="0", help="seed of the starts and of the training subset (default 0)")
     p.add_argument("--nodes", action="store_true", help="also count the nodes a perfect fit needs (Thm 3)")

@@ -26,7 +26,7 @@ from ..blas import blas_limits
 from ..errors import ModelError, SymflowError
 from ..progress import progress_bar
 from ..statistics import wilson_interval
-from ..theory import bruteforce
+from ..neuron import bruteforce
 from ..theory.model import require_model
 from ..validation import integer
 from . import analysis

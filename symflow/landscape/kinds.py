@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..groups.fourier import real_fourier_basis
-from ..theory.bruteforce import split
+from ..neuron.points import split
 
 #: An orbit supports a neuron when some vector has more than this share of its squared norm there.
 SUPPORT_TOL = 1e-8

@@ -157,7 +157,7 @@ def orbit_shares(group, x) -> np.ndarray:
 def paper_constant_check(group, points: int = 8, seed: int = 0) -> dict:
     """Derived ``2/n`` against Li2's printed constant ``1/(2n)`` (4 times smaller), both against the
     literal brute-force sum at random points; returns the largest relative errors and the verdict."""
-    from ..theory import bruteforce
+    from ..neuron import bruteforce
     from ..theory.model import Model
 
     x = np.random.default_rng(seed).normal(size=(points, 2 * group.order))
