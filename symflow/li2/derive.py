@@ -21,19 +21,17 @@ import numpy as np
 import sympy as sp
 
 from ..errors import SymflowError
+from ..neuron.activation import polynomial_activation_of
 
 #: Largest group order for which the literal SymPy network (n^2 samples) is built.
 DERIVE_MAX_ORDER = 12
 
 
 def _poly_activation(activation: str):
+    """``sigma`` as a SymPy ``Lambda`` of the one activation object (:mod:`symflow.neuron.activation`; Li2
+    spells the variable ``x``: ``x^2``, ``x^2+x^3``); it must be a polynomial."""
     z = sp.Symbol("z")
-    if activation in ("x^2",):
-        return sp.Lambda(z, z ** 2)
-    expr = sp.sympify(activation.replace("^", "**").replace("x", "z"))
-    if not expr.is_polynomial(z):
-        raise SymflowError(f"the symbolic derivation needs a polynomial activation, got {activation!r}")
-    return sp.Lambda(z, expr)
+    return sp.Lambda(z, polynomial_activation_of(activation.replace("x", "z")).expression)
 
 
 def derive_energy(group, mask=None, activation: str = "x^2"):

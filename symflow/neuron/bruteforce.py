@@ -145,12 +145,12 @@ def energy(model, x, mask=None):
     """The model's energy ``E`` at stacked points ``x`` (module comment above), shape ``(...)``; ``mask``:
     Li2's energy on a subset of the table (MSE only; ``None``: the full table)."""
     vec, S = _pairs(model, x)
+    weights = _masked(model, mask)
     H = model.sigma.polynomial(S)
     n = model.group.order
     if model.loss == "ce":
         X = _centred(vec[model.output_name])[..., model.group.table]
         return (X * H).sum(axis=(-2, -1)) / (2 * n * n)
-    weights = _masked(model, mask)
     if weights is not None:
         M, q = weights
         c = _fibres(model.group, H * M)
