@@ -29,8 +29,6 @@ from .points import sphere_slices, split, stack
 __all__ = ["omega", "euclidean_gradients", "flow", "stack", "split", "sphere_slices", "energy", "gradient",
            "multipliers", "riemannian_gradient", "hessian", "tangent_hessian", "training_weights"]
 
-#: Role names of the role-tuple API (:func:`flow`), in stacked order.
-_ROLES = ("theta1", "theta2", "xi")
 
 
 def _centre(xi):
@@ -69,17 +67,18 @@ def flow(group, theta1, theta2, xi, shared: bool = False, spheres: str = "separa
     """
     g1, g2, gx = euclidean_gradients(group, theta1, theta2, xi)
     n = group.order
+    one = StackedGeometry(("nu",), (("nu",),), n)       # one vector on its own sphere
+    dxi = one.project_tangent(xi, gx)
     if shared:
-        geometry = StackedGeometry(("theta", "xi"), (("theta",), ("xi",)), n)
-        x = np.concatenate(np.broadcast_arrays(theta1, xi), axis=-1)
-        d = geometry.project_tangent(x, np.concatenate(np.broadcast_arrays(g1 + g2, gx), axis=-1))
-        return d[..., :n], d[..., :n], d[..., n:]
-    if spheres not in ("separate", "joint"):
-        raise ValueError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
-    groups = (("theta1",), ("theta2",), ("xi",)) if spheres == "separate" else (("theta1", "theta2"), ("xi",))
-    x = np.concatenate(np.broadcast_arrays(theta1, theta2, xi), axis=-1)
-    d = StackedGeometry(_ROLES, groups, n).project_tangent(x, np.concatenate(np.broadcast_arrays(g1, g2, gx), axis=-1))
-    return d[..., :n], d[..., n:2 * n], d[..., 2 * n:]
+        d = one.project_tangent(theta1, g1 + g2)
+        return d, d, dxi
+    if spheres == "separate":
+        return one.project_tangent(theta1, g1), one.project_tangent(theta2, g2), dxi
+    if spheres == "joint":
+        joint = StackedGeometry(("nu",), (("nu",),), 2 * n)
+        d = joint.project_tangent(np.concatenate([theta1, theta2], axis=-1), np.concatenate([g1, g2], axis=-1))
+        return d[..., :n], d[..., n:], dxi
+    raise ValueError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
 
 
 # ============================================================================ any model, any dtype
