@@ -40,7 +40,7 @@ import numpy as np
 from ..errors import ModelError, SymflowError
 from ..groups import as_group
 from ..neuron import Neuron
-from ..neuron.activation import Activation, as_activation, square_derivative
+from ..neuron.activation import as_activation, square_derivative
 from ..neuron.bruteforce import omega
 from .alignment import COSINE_THRESHOLD, RANK_THRESHOLD, alignment_cosines, is_aligned, rank_ratio
 
@@ -190,7 +190,8 @@ class TwoLayerNetwork:
         ``theta1 = theta2 = theta`` (one embedding; ``params`` has ``"theta"`` instead of
         ``"theta1"``, ``"theta2"``).
     activation : str, SymPy expression, (sigma, dsigma) or callable with ``.derivative``
-        ``"quad"`` (``z^2``, the paper's) or ``"relu"``; see :func:`as_activation`.
+        ``"quad"`` (``z^2``, the paper's; also ``x^2``), ``"relu"``, ``"silu"`` or a polynomial such as ``"z^2+z^3"``:
+        the one vocabulary, :func:`symflow.neuron.activation.as_activation`.
     scale : float or (M,) array
         The output scale ``a`` (``a_m > 0``). A scalar is tied over neurons unless
         ``per_neuron_scale``.

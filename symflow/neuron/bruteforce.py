@@ -24,9 +24,9 @@ import numpy as np
 
 from ..errors import ModelError
 from .geometry import StackedGeometry, tangent_basis
-from .points import sphere_slices, split, stack
+from .points import split
 
-__all__ = ["omega", "euclidean_gradients", "flow", "stack", "split", "sphere_slices", "energy", "gradient",
+__all__ = ["omega", "euclidean_gradients", "flow", "energy", "gradient",
            "multipliers", "riemannian_gradient", "hessian", "tangent_hessian", "training_weights"]
 
 

@@ -46,6 +46,7 @@ import sympy as sp
 from ..groups.fourier import inverse_fourier
 from ..neuron import bruteforce
 from ..neuron.geometry import tangent_basis
+from ..neuron.points import split, stack
 from ..theory.symbols import Z
 
 #: Default tolerance for identities that hold exactly in exact arithmetic.
@@ -389,21 +390,21 @@ def reference_energy(system, state) -> np.ndarray:
     CE: ``E = (1/2) n^-2 sum_{g1,g2} xi~(g1 g2) sigma(theta1(g1) + theta2(g2))``; MSE (Li2):
     ``E = (1/2) sum_h (z_h - mean z)^2``, ``z_h = sum_{ab=h} sigma(u(a) + v(b))``.
     """
-    return bruteforce.energy(system.model, bruteforce.stack(system.model, state))
+    return bruteforce.energy(system.model, stack(system.model, state))
 
 
 def reference_gradients(system, state) -> dict:
     """Euclidean gradients of :func:`reference_energy` by the chain rule over the Cayley table
     (:func:`symflow.neuron.bruteforce.gradient`); shared embeddings add both input slots."""
     m = system.model
-    return bruteforce.split(m, bruteforce.gradient(m, bruteforce.stack(m, state)))
+    return split(m, bruteforce.gradient(m, stack(m, state)))
 
 
 def reference_flow(system, state) -> dict:
     """Projected (Riemannian) gradient of the reference energy on the model's spheres:
     ``v_S = g_S - (<nu_S, g_S> / |nu_S|^2) nu_S`` per sphere ``S`` (plain gradient if unconstrained)."""
     m = system.model
-    return bruteforce.split(m, bruteforce.riemannian_gradient(m, bruteforce.stack(m, state)))
+    return split(m, bruteforce.riemannian_gradient(m, stack(m, state)))
 
 
 def _grad_scale(g: dict) -> float:
@@ -743,8 +744,6 @@ def landscape_claims(result) -> None:
     * the stated family dimension: that many zero modes beyond the symmetry ones, by finite differences.
     """
     import sympy as sp
-
-    from ..neuron.points import stack
 
     model = result.model
     expect(sum(a.count for a in result.attractors) + result.unconverged == result.starts,
