@@ -127,3 +127,13 @@ def test_grok_li2_refuses_an_explicit_other_activation(capsys):
 
     assert main(["grok", "--model", "li2", "--activation", "relu", "--steps", "1"]) == 2
     assert "x^2 only" in capsys.readouterr().err
+
+
+def test_activations_pickle():
+    import pickle
+
+    for spec in ("quad", "relu", "silu", "z^2+z^3"):
+        act = as_activation(spec)
+        back = pickle.loads(pickle.dumps(act))
+        assert back.name == act.name and back.coefficients == act.coefficients
+    assert pickle.loads(pickle.dumps(QUAD)) is QUAD

@@ -145,6 +145,15 @@ class Activation:
                              f"need one; accepted: {POLYNOMIAL_FORMS}")
         return polynomial_value(self.coefficients, z, derivative)
 
+    def __reduce__(self):
+        """Pickled by name (named and polynomial activations: the parser rebuilds them; workers get the same
+        object), else by its callables."""
+        if NAMED.get(self.name) is self:
+            return as_activation, (self.name,)
+        if self.coefficients is not None and self.text is not None:
+            return as_activation, (self.text,)
+        return Activation, (self.name, self.sigma, self.dsigma, self.latex, self.coefficients, self.text)
+
     def __eq__(self, other):
         return isinstance(other, Activation) and (other.name, other.sigma, other.dsigma) == \
             (self.name, self.sigma, self.dsigma)
