@@ -24,6 +24,7 @@ import numpy as np
 
 from ..errors import SymflowError
 from ..neuron.activation import QUAD, as_activation
+from ..neuron.geometry import StackedGeometry
 from ..validation import integer, real
 
 #: The named activations Li2 is run with (any activation of :mod:`symflow.neuron.activation` is accepted).
@@ -84,6 +85,7 @@ class Li2Problem:
         self._flat = self.table.reshape(-1)
         self._rows = np.arange(n)[:, None]
         self._left = self.table[np.asarray(group.inverse)]         # left[a, h] = a^-1 h
+        self._sphere = StackedGeometry(("w",), (("w",),), 2 * n)    # w = [u; v] on one unit sphere
 
     @property
     def fraction(self) -> float:
@@ -119,9 +121,9 @@ class Li2Problem:
         """Euclidean ``dE_S/dw``, same shape as ``x``."""
         return self.energy_gradient(x)[1]
 
-    @staticmethod
-    def _project(x, g):
-        return g - x * (np.sum(x * g, axis=-1, keepdims=True) / np.sum(x * x, axis=-1, keepdims=True))
+    def _project(self, x, g):
+        """Tangent projection on the sphere of ``w = [u; v]`` (the one geometry; ``g`` is overwritten)."""
+        return self._sphere.project_tangent(x, g)
 
     def riemannian_gradient(self, x):
         """Tangent projection of the gradient on the unit sphere through ``x / |x|``."""
