@@ -1,7 +1,7 @@
 """Modular addition theory (THEORY section 5): derived ODE, first integrals, blow-up quadrature.
 
 Every derived formula is checked against the brute-force Cayley-table reference
-(:mod:`symflow.theory.bruteforce`) or an independent integration.
+(:mod:`symflow.neuron.bruteforce`) or an independent integration.
 """
 import math
 
@@ -15,7 +15,7 @@ from scipy.integrate import solve_ivp
 import symflow
 from symflow.codegen import modular_rates
 from symflow.errors import ModelError, SymflowError
-from symflow.theory import bruteforce
+from symflow.neuron import bruteforce
 from symflow.theory.blowup import (J0_exact, blowup_time, blowup_time_mpmath, blowup_time_ode, blowup_times,
                                    equal_start_J, turning_point)
 from symflow.theory.modular import (D, ModularAdditionODE, alpha, beta, frequency_coordinates, misalignment,

@@ -1,6 +1,6 @@
 """``symflow grok``: grokking on Z_p - train on part of the table with weight decay, detect the stages.
 
-    symflow grok [NAME] --frac F --weight-decay WD [--act relu|quad] [--steps N] [--lr LR] [--seed S] [--out DIR]
+    symflow grok [NAME] --frac F --weight-decay WD [--activation relu|quad] [--steps N] [--lr LR] [--seed S] [--out DIR]
     symflow grok --model li2 [NAME] [--frac F] ... [--json] [--out DIR]
 
 ``NAME`` is the group: for ``--model ma`` (default) ``Z<p>`` or the modulus ``p`` (``grok Z23`` = ``grok 23`` =
@@ -31,7 +31,7 @@ from . import options
 #: The training options whose defaults depend on ``--model`` (``None`` on the command line: not given).
 PER_MODEL = ("frac", "weight_decay", "steps", "lr", "width")
 #: Options of the ma model only.
-MA_ONLY = {"act": "--act", "init_scale": "--init-scale"}
+MA_ONLY = {"act": "--activation", "init_scale": "--init-scale"}
 
 
 def _defaults(name: str) -> str:
@@ -72,8 +72,9 @@ def register(sub):
                    help=_help("fraction of the pairs used for training ({frac})", frac="per_model"))
     p.add_argument("--weight-decay", type=float, default=None,
                    help=_help("weight decay ({weight_decay})", weight_decay="per_model"))
-    p.add_argument("--act", choices=["relu", "quad"], default=None,
-                   help=_help("ma only: activation (default {act})", act="ma"))
+    p.add_argument("--activation", "--act", dest="act", default=None, metavar="NAME",
+                   help=_help("ma only: activation quad (also x^2, z^2) or relu (default {act}; --act is the old "
+                              "spelling); --model li2 trains with x^2 only", act="ma"))
     p.add_argument("--steps", type=int, default=None,
                    help=_help("full-batch optimiser steps ({steps})", steps="per_model"))
     p.add_argument("--lr", type=float, default=None, help=_help("learning rate ({lr})", lr="per_model"))

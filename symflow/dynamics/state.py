@@ -17,7 +17,7 @@ compact rows (:class:`CompactLayout`: one member of each conjugate pair, half th
 groups; ``compress``/``expand`` convert) and blocked arrays (:class:`BlockedLayout`,
 ``layout.blocked(m)``: ``m`` rows of either form stored part by part, so each vector's blocks of all
 ``m`` neurons are one contiguous array). All forms share one geometry of the spheres
-(:mod:`symflow.dynamics.geometry`: ``inner``, ``sphere_norms``, ``retract``, ``project_tangent``; the
+(:mod:`symflow.neuron.geometry`: ``inner``, ``sphere_norms``, ``retract``, ``project_tangent``; the
 parameter-space trainer uses the same class on parameter rows) and project onto real signals
 (``realify``). The cyclic case ``Z_n`` (the partner of frequency ``k`` is ``n - k``: reversed slices,
 ``rfft``) is flagged once, ``layout.cyclic``.
@@ -37,7 +37,7 @@ from ..errors import SymflowError
 from ..groups.fourier import FourierCoefficients, inverse_fourier
 from ..groups.orbits import abelian_conjugates
 from ..neuron import Neuron
-from .geometry import BlockedGeometry, RowGeometry, merge_ranges
+from ..neuron.geometry import BlockedGeometry, RowGeometry, merge_ranges
 
 
 def block_offsets(names, dims, counts) -> tuple:
@@ -73,7 +73,7 @@ def neuron_of(model) -> Neuron:
 class SpectralLayout:
     """THE spectral layout: rows of ``L`` complex entries, each vector's blocks of dimension ``d`` at
     ``offsets[name, d]`` (a ``(..., k_d, d, d)`` :meth:`view`), and the geometry of the neuron's spheres
-    (:attr:`geometry`, a :class:`~symflow.dynamics.geometry.RowGeometry` with the Plancherel weights of
+    (:attr:`geometry`, a :class:`~symflow.neuron.geometry.RowGeometry` with the Plancherel weights of
     :attr:`weight_ranges`). Its storage forms are strategies of this one class:
 
     * ``"full"`` (:class:`FourierLayout`): every irrep, in ``group.irreps_by_dim`` order (``numpy.fft``
@@ -515,7 +515,7 @@ class BlockedLayout(SpectralLayout):
     :meth:`view` returns contiguous arrays (elementwise NumPy operations run 2-5x faster on
     contiguous operands than on the strided column bands of row-major data), while any operation
     that treats the whole array as one vector (the Runge-Kutta stage combinations) is unchanged.
-    Per-neuron geometry is that of the row layout (:class:`~symflow.dynamics.geometry.BlockedGeometry`),
+    Per-neuron geometry is that of the row layout (:class:`~symflow.neuron.geometry.BlockedGeometry`),
     and so is :meth:`realify`. The integrators use it for their working arrays.
     """
 

@@ -43,7 +43,7 @@ from ..errors import IntegrationError, SymflowError
 from ..neuron import CONSTRAINTS, SPHERES, Neuron
 from ..progress import progress_bar
 from ..provenance import versions
-from .geometry import ParameterGeometry
+from ..neuron.geometry import ParameterGeometry
 from .network import REDUCTIONS, PairSet, TwoLayerNetwork, as_pairs
 
 OPTIMIZERS = ("gd", "sgd", "adam", "adamw")
@@ -85,13 +85,13 @@ def sphere_blocks(network: TwoLayerNetwork, constraint: str, trainable, spheres:
 
 def project_tangent(params: dict, grads: dict, blocks) -> None:
     """In place: ``g <- g - nu <nu, g> / |nu|^2`` per neuron on every sphere block
-    (:meth:`~symflow.dynamics.geometry.SphereGeometry.project_tangent` of the parameter rows)."""
+    (:meth:`~symflow.neuron.geometry.SphereGeometry.project_tangent` of the parameter rows)."""
     ParameterGeometry(blocks).project_tangent(params, grads)
 
 
 def retract(params: dict, blocks) -> None:
     """In place: renormalise every sphere block to unit norm per neuron
-    (:meth:`~symflow.dynamics.geometry.SphereGeometry.retract` of the parameter rows)."""
+    (:meth:`~symflow.neuron.geometry.SphereGeometry.retract` of the parameter rows)."""
     ParameterGeometry(blocks).retract(params)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..groups.fourier import fourier_block, orbit_shares as orbit_shares_of_signals
-from ..theory.bruteforce import split
+from ..neuron.points import split
 
 #: An orbit supports a neuron when some vector has more than this share of its squared norm there.
 SUPPORT_TOL = 1e-8

@@ -62,7 +62,8 @@ import sympy as sp
 from ..errors import ModelError, SymflowError
 from ..groups.fourier import fourier_block, real_fourier_basis
 from ..groups.orbits import TYPE_OF_INDICATOR, doubling_of
-from . import bruteforce, manifold
+from ..neuron import bruteforce
+from ..neuron.geometry import tangent_basis
 from .equilibria import Equilibrium, as_model, equilibrium, orbit_equilibria
 from .model import Model
 from .symbols import N, OMEGA
@@ -618,15 +619,8 @@ def _vectors_of(model: Model, point) -> list:
 
 
 def sphere_multipliers(model: Model, point) -> np.ndarray:
-    """``lambda_S = <nu_S, grad_S f> / |nu_S|^2`` per stacked coordinate (:func:`symflow.theory.bruteforce.multipliers`)."""
+    """``lambda_S = <nu_S, grad_S f> / |nu_S|^2`` per stacked coordinate (:func:`symflow.neuron.bruteforce.multipliers`)."""
     return bruteforce.multipliers(model, np.concatenate(_vectors_of(model, point)))
-
-
-def tangent_basis(model: Model, point) -> np.ndarray:
-    """Orthonormal basis (columns) of the tangent space of the product of spheres at ``point``
-    (:func:`symflow.theory.manifold.tangent_basis`)."""
-    names = model.vector_names
-    return manifold.tangent_basis(names, model.neuron.sphere_groups, dict(zip(names, _vectors_of(model, point))))
 
 
 def tangent_jacobian(model, orbit=None, point=None) -> tuple:
@@ -643,7 +637,8 @@ def tangent_jacobian(model, orbit=None, point=None) -> tuple:
             point = equilibrium(model, orbit).point
     H = euclidean_hessian(model, point)
     lam = sphere_multipliers(model, point)
-    B = tangent_basis(model, point)
+    names = model.vector_names
+    B = tangent_basis(names, model.neuron.sphere_groups, dict(zip(names, _vectors_of(model, point))))
     return B.T @ (H - lam[:, None] * np.eye(len(lam))) @ B, B
 
 
