@@ -31,15 +31,15 @@ EXAMPLES = {
                   "symflow landscape S3 --loss mse --starts 256"],
     "li2": ["symflow li2 S3", "symflow li2 Z23 --fraction 0.5 --json", "symflow li2 D5 --nodes --check"],
     "li2-scaling": ["symflow li2-scaling Z11 Z13 --subsets 2 --out li2-scaling"],
-    "codegen": ["symflow codegen F21 -o f21_flow.py", "symflow codegen Z7 --shared --style entries"],
-    "simulate": ["symflow simulate Z7 --width 64 --seed 1", "symflow simulate F21 --width 256 --save f21.npz",
+    "codegen": ["symflow codegen F21 --out f21_flow.py", "symflow codegen Z7 --shared --style entries"],
+    "simulate": ["symflow simulate Z7 --width 64 --seed 1", "symflow simulate F21 --width 256 --out f21.npz",
                  "symflow simulate Z7 --init frequency:2 --json"],
     "study": ["symflow study F21", "symflow study Z7 --shared --width 256 --out study-z7",
               "symflow study D5 --no-figures --json", "symflow study F21 --strict",
               "symflow study S3 --loss mse --out study-s3-mse"],
-    "lottery": ["symflow lottery --p 23 --width 64", "symflow lottery --p 11 --start single --json"],
-    "grok": ["symflow grok --p 23", "symflow grok --p 23 --act quad --steps 5000 --out grok-quad",
-             "symflow grok --model li2 --group Z23 --steps 600"],
+    "lottery": ["symflow lottery Z23 --width 64", "symflow lottery 11 --start single --json"],
+    "grok": ["symflow grok Z23", "symflow grok 23 --act quad --steps 5000 --out grok-quad",
+             "symflow grok --model li2 S3 --steps 600 --out grok-li2-s3"],
     "theories": ["symflow theories S3", "symflow theories S3 --optimizer adamw --json",
                  "symflow theories Z7 --shared --sweep 0.001,0.01,0.1 --out theories-z7"],
     "atlas": ["symflow atlas", "symflow atlas --max-order 8 --workers 2 --starts 128 --db small.duckdb --out atlas-8",
@@ -57,8 +57,9 @@ EXAMPLES = {
 def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
     from .commands.groups import grammar_text
+    from .commands.options import NAME_EPILOG, Parser
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="symflow",
         description="What a two-layer network trained on a finite group's composition table learns, and how fast.",
         epilog=grammar_text() + "\n\nRun 'symflow COMMAND --help' for a command's options and examples; the theory "
@@ -76,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.description = help_line[:1].upper() + help_line[1:] + "."
         if name in EXAMPLES:
             p.epilog = "examples:\n" + "\n".join("  " + e for e in EXAMPLES[name])
-            if name not in ("groups", "mirrors"):
-                p.epilog += "\n\nNAME is a group name: 'symflow groups' lists the accepted forms."
+            if any(a.metavar == "NAME" for a in p._actions):      # only commands that take a group NAME
+                p.epilog += "\n\n" + NAME_EPILOG
         p.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 

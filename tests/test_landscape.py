@@ -17,10 +17,11 @@ import symflow
 from symflow.cli import main
 from symflow.landscape import landscape
 from symflow.landscape.search import retract
-from symflow.theory.bruteforce import split as unstack, stack
+from symflow.neuron.points import split as unstack, stack
 from symflow.testing.checks import landscape_claims
 from symflow.testing.strategies import model_definitions
-from symflow.theory import bruteforce, rates
+from symflow.neuron import bruteforce
+from symflow.theory import rates
 from symflow.theory.energy import literal_energy
 from symflow.theory.model import Model
 from symflow.theory.scope import ScopeWarning, best_symmetric_accuracy

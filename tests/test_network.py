@@ -17,7 +17,7 @@ from symflow.dynamics.network import PairSet, TwoLayerNetwork, as_pairs, split_p
 from symflow.dynamics.training import TrainingHistory, retract, sphere_blocks, train
 from symflow.dynamics.stage2 import (Stage2Prediction, aligned_population, ideal_margin, measured_margin,
                                      simulate_stage2, theory_scale_curve, theory_time_to_loss)
-from symflow.theory import bruteforce as bf
+from symflow.neuron import bruteforce as bf
 
 SMALL = ["Z5", "D3", "Z2xZ3"]
 

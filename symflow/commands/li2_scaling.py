@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 
+from . import options
+
 
 def register(sub):
     p = sub.add_parser("li2-scaling", help="Li2's sample-size law: the critical training fraction p_c per group",
@@ -19,16 +21,16 @@ def register(sub):
                                    "full-data maxima of Li2's energy stay generalising maxima of the empirical energy; "
                                    "confidence intervals over random subsets, fits against log M / M and irrep "
                                    "dimension, next to the public code's constant.")
-    p.add_argument("groups", nargs="+", metavar="GROUP", help="group names, e.g. Z23 Z31 S4 A5")
+    p.add_argument("groups", nargs="+", metavar="NAME", help="group names, e.g. Z23 Z31 S4 A5 ('symflow groups' "
+                                                            "lists the forms)")
     p.add_argument("--fractions", default=None,
                    help="comma-separated training fractions (default: 9 points from 0.5 log M / M to 1, geometric)")
     p.add_argument("--subsets", default="4", help="random subsets per fraction (default 4)")
     p.add_argument("--steps", default="300", help="ascent steps per maximum (default 300)")
-    p.add_argument("--seed", default="0", help="seed of the subsets and starts (default 0)")
-    p.add_argument("--out", default=None, metavar="DIR", help="write the report to DIR")
-    p.add_argument("--force", action="store_true", help="replace --out even when it is not an earlier li2-scaling output")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    options.seed(p, what="the subsets and starts")
+    options.out_folder(p, "li2-scaling", writes="report.md, scaling.json and the plots")
+    options.json_flag(p)
+    options.runs(p, run)
 
 
 def _fractions(text):
@@ -55,7 +57,7 @@ def run(args) -> int:
     fr = _fractions(args.fractions)
     subsets = integer(args.subsets, "--subsets", minimum=1, text=True)
     steps = integer(args.steps, "--steps", minimum=1, text=True)
-    seed = integer(args.seed, "--seed", minimum=0, text=True)
+    seed = args.seed
     groups = [group(name) for name in args.groups]
     params = {"groups": args.groups, "fractions": fr, "subsets": subsets, "steps": steps, "seed": seed}
     folder = OutputFolder(args.out, "li2-scaling", params, force=args.force) if args.out else None

@@ -3,8 +3,10 @@
 FACT and backward FACT, NFA, the six CRH alignments (per layer), GC and Li2 observables; power-law (PAH)
 exponents with bootstrap intervals; optionally a sweep over weight decays. ``--json`` prints the contract::
 
-    {"group", "settings": {...}, "training": {"steps_done", "loss", "accuracy", "param_norm", "notes"}, "theories": [{"name", "statement", "layer", "metric", "value", "tolerance",
-     "holds_if": "<=" | ">=", "holds", "over_training": [[step, value], ...]}], "power_laws": [{"name", "layer",
+    {"group", "settings": {...}, "training": {"steps_done", "loss", "accuracy", "param_norm", "notes", "stationary_phase", "stationarity_gap"}, "theories": [{"name", "statement", "layer", "metric", "value", "tolerance",
+     "holds_if": "<=" | ">=", "holds": true | false | null, "verdict": "holds" | "fails" | "premise not met",
+     "premise", "premise_met", "premise_gap", "premise_tolerance", "stationarity_gap",
+     "over_training": [[step, value], ...]}], "power_laws": [{"name", "layer",
      "exponent", "ci95", "points"}], "exponent_table": [...], "fact_coefficients": [...],
      "weight_decay_sweep": [{"weight_decay", "values": {"NAME|LAYER": value}, "complete"}], "interrupted",
      "wall_time", "versions"}
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import json
 
+from . import options
+
 OPTIMIZERS = ("gd", "sgd", "adam", "adamw")
 
 
@@ -23,16 +27,19 @@ def register(sub):
                        description="Train a two-layer network on the group's table (unconstrained, weight decay), "
                                    "then measure FACT and backward FACT, NFA, the six CRH alignments and the PAH "
                                    "power laws per layer, and the GC and Li2 observables, over training; table of "
-                                   "theory, statement, value, tolerance and verdict.")
-    p.add_argument("name", help="group name, e.g. S3, Z7, D5 (modular addition: Zp --shared)")
+                                   "theory, statement, value, tolerance and verdict. Each statement is judged only "
+                                   "where its premise holds (FACT and CRH: a stationary point of the coupled "
+                                   "regularised loss, reached by a final full-batch phase; GC: Stage I; Li2: its "
+                                   "stage); elsewhere the row says 'premise not met' with the measured gap.")
+    options.group_name(p, note="; modular addition: Zp --shared")
     p.add_argument("--weight-decay", default="0.003", help="lambda > 0 (lambda/2 |W|^2; default 0.003)")
     p.add_argument("--optimizer", default="adam", help="gd, sgd (full batch unless --batch-size), adam (L2 "
                    "coupled) or adamw (decoupled); default adam")
-    p.add_argument("--loss", default="ce", help="ce (default) or mse (1/2 |f - e_y|^2)")
+    options.loss(p, note=": cross-entropy or 1/2 |f - e_y|^2")
     p.add_argument("--steps", default="20000", help="optimiser steps (default 20000)")
     p.add_argument("--lr", default=None, help="learning rate (default 0.003 for adam(w), 0.1 for gd/sgd)")
-    p.add_argument("--width", default="16", help="neurons M (default 16)")
-    p.add_argument("--shared", action="store_true", help="shared embedding theta1 = theta2")
+    options.width(p, 16)
+    options.shared(p)
     p.add_argument("--batch-size", default=None, help="minibatch size for sgd/adam (default full batch)")
     p.add_argument("--sweep", default="auto", help="comma-separated weight decays to train again for the "
                    "alignment-against-decay table and figure (final values only); 'auto' (default): lambda/10, "
@@ -40,12 +47,14 @@ def register(sub):
     p.add_argument("--record-at", default=None, help="comma-separated steps to measure at (default: --points "
                    "evenly spaced steps)")
     p.add_argument("--points", default="30", help="measurements over training (default 30)")
-    p.add_argument("--seed", default="0", help="seed of the initialisation and minibatches (default 0)")
-    p.add_argument("--out", default=None, help="write report.md, theories.json and figures to this folder")
-    p.add_argument("--force", action="store_true", help="replace a non-empty --out folder that is not a theories output")
-    p.add_argument("--json", action="store_true", help="print one JSON object (public contract)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    p.add_argument("--stationary-steps", default="50000", help="at most this many steps of a final full-batch "
+                   "phase to a stationary point (GD with coupled decay; AdamW for adamw) before judging FACT and CRH; "
+                   "0: none (default 50000)")
+    options.seed(p, what="the initialisation and minibatches")
+    options.out_folder(p, "theories", writes="report.md, theories.json and figures")
+    options.json_flag(p)
+    options.no_progress(p)
+    options.runs(p, run)
 
 
 def run(args) -> int:
@@ -56,12 +65,12 @@ def run(args) -> int:
     from ..validation import choice, integer, real
 
     choice(args.optimizer, "--optimizer", OPTIMIZERS, what=" or ".join(OPTIMIZERS))
-    choice(args.loss, "--loss", ("ce", "mse"), what="'ce' or 'mse'")
     decay = _real(args.weight_decay, "--weight-decay", real)
     steps = integer(args.steps, "--steps", minimum=1, text=True)
-    width = integer(args.width, "--width", minimum=1, text=True)
+    width = args.width
     points = integer(args.points, "--points", minimum=1, text=True)
-    seed = integer(args.seed, "--seed", minimum=0, text=True)
+    seed = args.seed
+    stationary_steps = integer(args.stationary_steps, "--stationary-steps", minimum=0, text=True)
     batch = None if args.batch_size is None else integer(args.batch_size, "--batch-size", minimum=1, text=True)
     lr = None if args.lr is None else _real(args.lr, "--lr", real)
     sweep = []
@@ -82,11 +91,12 @@ def run(args) -> int:
         lr = 0.003 if args.optimizer.startswith("adam") else 0.1
     params = {"group": args.name, "weight_decay": decay, "optimizer": args.optimizer, "loss": args.loss,
               "steps": steps, "lr": lr, "width": width, "shared": args.shared, "seed": seed, "sweep": sweep,
-              "record_at": record_at}
+              "record_at": record_at, "stationary_steps": stationary_steps}
     folder = OutputFolder(args.out, "theories", params, force=args.force) if args.out else None
     result = run_theories(G, weight_decay=decay, optimizer=args.optimizer, loss=args.loss, steps=steps, lr=lr,
                           width=width, shared=args.shared, seed=seed, batch_size=batch, points=points, sweep=sweep,
-                          record_at=record_at, progress=not args.no_progress and not args.json)
+                          record_at=record_at, progress=not args.no_progress and not args.json,
+                          stationary_steps=stationary_steps)
     if folder is not None:
         from ..theories.report import write_report
 
@@ -121,16 +131,24 @@ def print_table(result, out=None) -> None:
     console.print(f"[bold]{result.group}[/]: width {s['width']}, {s['loss'].upper()}, {s['optimizer']} lr {s['lr']}, "
                   f"lambda {s['weight_decay']}, {s['steps']} steps ({result.wall_time:.1f} s)", highlight=False)
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("theory", "layer", "metric", "value", "tolerance", "holds"):
-        t.add_column(col, justify="right" if col in ("value", "tolerance") else "left")
+    for col in ("theory", "layer", "metric", "value", "tolerance", "holds", "premise gap"):
+        t.add_column(col, justify="right" if col in ("value", "tolerance", "premise gap") else "left")
     for r in result.rows:
+        pr = r.premise
+        gap = "-" if pr.gap is None else f"{pr.gap:.3g} {'<=' if pr.met else '>'} {pr.tolerance:g}"
         t.add_row(r.name, r.layer, r.metric, f"{r.value:.4g}", f"{r.holds_if} {r.tolerance:g}",
-                  "yes" if r.holds else "[red]no[/]")
+                  {"holds": "yes", "fails": "[red]no[/]"}.get(r.verdict, "[yellow]premise not met[/]"), gap)
     console.print(t)
     tr = result.training
     if tr:
         console.print(f"training: loss {tr['loss']:.4g}, accuracy {tr['accuracy']:.3f}, |params| {tr['param_norm']:.4g}",
                       highlight=False)
+        ph = tr.get("stationary_phase")
+        if ph:
+            gaps = ", ".join(f"{k} {v:.3g}" for k, v in tr["stationarity_gap"].items() if v is not None)
+            console.print(f"final full-batch phase ({ph['optimizer']}, {ph['decay']} decay, lr {ph['lr']:g}): "
+                          f"{ph['steps']} steps; stationarity gap |grad_W loss + lambda W| / |lambda W|: {gaps} "
+                          f"(FACT and CRH need <= {ph['tol']:g})", highlight=False)
         for note in tr["notes"]:
             console.print(f"warning: {note}", style="yellow", highlight=False)
     for p in result.power_laws:

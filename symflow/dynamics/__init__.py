@@ -5,9 +5,8 @@
     res.summary()                                   # fractions per irrep orbit, alignment quantiles
     res.save("f21.npz")                             # the public NPZ contract (see results.py)
 
-Modules, in the order data flows: ``geometry`` (the one geometry of a product of spheres: inner
-products, norms, retraction, tangent projection, for Fourier rows, blocked arrays and parameter rows),
-``state`` (the spectral layout ``SpectralLayout`` and its full / compact / blocked forms, Fourier
+Modules, in the order data flows (the one geometry of the spheres, used by all of them, is
+:mod:`symflow.neuron.geometry`): ``state`` (the spectral layout ``SpectralLayout`` and its full / compact / blocked forms, Fourier
 coordinates), ``initial`` (initial populations), ``flow`` (THE flow evaluator), ``reduced``
 (``ReducedFlow``: the evaluator of a model or group name, ``as_model``), ``steppers``
 (methods ``GeometricRK``, ``ScipyStepper``; one bound stepper per problem), ``events`` (equilibrium, blow-up), ``integrators`` (the

@@ -43,7 +43,7 @@ from ..errors import IntegrationError, SymflowError
 from ..neuron import CONSTRAINTS, SPHERES, Neuron
 from ..progress import progress_bar
 from ..provenance import versions
-from .geometry import ParameterGeometry
+from ..neuron.geometry import ParameterGeometry
 from .network import REDUCTIONS, PairSet, TwoLayerNetwork, as_pairs
 
 OPTIMIZERS = ("gd", "sgd", "adam", "adamw")
@@ -85,13 +85,13 @@ def sphere_blocks(network: TwoLayerNetwork, constraint: str, trainable, spheres:
 
 def project_tangent(params: dict, grads: dict, blocks) -> None:
     """In place: ``g <- g - nu <nu, g> / |nu|^2`` per neuron on every sphere block
-    (:meth:`~symflow.dynamics.geometry.SphereGeometry.project_tangent` of the parameter rows)."""
+    (:meth:`~symflow.neuron.geometry.SphereGeometry.project_tangent` of the parameter rows)."""
     ParameterGeometry(blocks).project_tangent(params, grads)
 
 
 def retract(params: dict, blocks) -> None:
     """In place: renormalise every sphere block to unit norm per neuron
-    (:meth:`~symflow.dynamics.geometry.SphereGeometry.retract` of the parameter rows)."""
+    (:meth:`~symflow.neuron.geometry.SphereGeometry.retract` of the parameter rows)."""
     ParameterGeometry(blocks).retract(params)
 
 
@@ -436,6 +436,136 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
     return recorder.history(_metadata(), interrupted)
 
 
+
+# ---------------------------------------------------------------------------------------------
+# training to a stationary point
+# ---------------------------------------------------------------------------------------------
+def stationarity_gap(network: TwoLayerNetwork, weight_decay: float, pairs=None, reduction: str = "mean",
+                     groups=None, coupled: bool = True) -> dict[str, float]:
+    r"""Per group ``nu`` of trained tensors (taken together): ``|grad_nu loss + c lambda nu|_F / |lambda nu|_F``
+    (full batch on ``pairs``).
+
+    ``c = 1`` (``coupled``): the gradient of the regularised loss ``loss + lambda/2 |nu|^2`` relative to its
+    decay term, 0 exactly at a critical point of the regularised loss. ``c = 0`` (decoupled, AdamW): the decay is
+    not part of any loss, so the gap is that of the loss alone, ``|grad_nu loss|_F / |lambda nu|_F``.
+    ``groups``: names or tuples of names (default each direction alone: ``theta1, theta2, xi`` or
+    ``theta, xi``); the key of a tuple is its names joined by ``+``. ``lambda > 0``.
+    """
+    if not weight_decay > 0:
+        raise SymflowError(f"the stationarity gap is relative to the decay lambda W and needs lambda > 0, "
+                           f"got {weight_decay}")
+    groups = tuple(network.direction_names) if groups is None else tuple(groups)
+    grads = network.grads(pairs, reduction)
+    c = 1.0 if coupled else 0.0
+    out = {}
+    for group in groups:
+        names = (group,) if isinstance(group, str) else tuple(group)
+        num = np.sqrt(sum(float(np.sum((grads[k] + c * weight_decay * network.params[k]) ** 2)) for k in names))
+        den = weight_decay * np.sqrt(sum(float(np.sum(network.params[k] ** 2)) for k in names))
+        out["+".join(names)] = float(num / den) if den > 1e-300 else float("inf")
+    return out
+
+
+@dataclass
+class StationaryPhase:
+    """What :func:`train_to_stationarity` did: ``steps`` taken, the final ``lr`` (halved after each divergence or
+    rise of the gap), the ``gaps`` reached (:func:`stationarity_gap` per tensor), whether ``max(gaps) <= tol``
+    (``reached``), and the histories of its chunks."""
+
+    optimizer: str
+    coupled: bool
+    tol: float
+    steps: int = 0
+    lr: float = 0.0
+    gaps: dict = field(default_factory=dict)
+    reached: bool = False
+    interrupted: bool = False
+    histories: list = field(default_factory=list)
+
+    @property
+    def gap(self) -> float:
+        return max(self.gaps.values()) if self.gaps else float("inf")
+
+    def to_json(self) -> dict:
+        return {"optimizer": self.optimizer, "decay": "coupled" if self.coupled else "decoupled", "tol": self.tol,
+                "steps": self.steps, "lr": self.lr, "gaps": {k: float(v) for k, v in self.gaps.items()},
+                "gap": float(self.gap), "reached": bool(self.reached), "interrupted": bool(self.interrupted)}
+
+
+def train_to_stationarity(network: TwoLayerNetwork, weight_decay: float, tol: float = 1e-2, lr: float = 1.0,
+                          max_steps: int = 50000, optimizer: str = "gd", pairs=None, reduction: str = "mean",
+                          chunk: int = 5000, check_every: int = 100, max_halvings: int = 12, groups=None,
+                          progress: bool = False) -> StationaryPhase:
+    r"""Full-batch training of ``network`` (in place, unconstrained, with :func:`train`) until
+    ``max_nu stationarity_gap(nu) <= tol`` or ``max_steps`` steps.
+
+    ``optimizer="gd"``: gradient descent on ``loss + lambda/2 |nu|^2`` (coupled decay); the gap is the relative
+    regularised gradient ``|grad loss + lambda nu| / |lambda nu|``. ``optimizer="adamw"``: AdamW (decoupled decay),
+    the gap of the loss alone (``c = 0`` in :func:`stationarity_gap`), since AdamW's decay is no loss term.
+    ``groups`` as in :func:`stationarity_gap`. Training runs in chunks of ``chunk`` steps, checking the gap every
+    ``check_every`` steps. GD with a stable step decreases ``R = loss + lambda/2 |nu|^2`` monotonically, so a chunk
+    that diverges or ends with a larger ``R`` than it began with is undone and repeated with ``lr / 2`` (at most
+    ``max_halvings`` times); the gap itself may rise for a while (a saddle passage) and is not checked. AdamW runs
+    as one chunk (its moments would restart with each; it minimises no ``R``). Ctrl-C keeps the chunks done (``interrupted=True``).
+    """
+    choice(optimizer, "optimizer", ("gd", "adamw"), what="'gd' (coupled decay) or 'adamw' (decoupled)")
+    real(tol, "tol")
+    integer(max_steps, "max_steps", minimum=0)
+    coupled = optimizer == "gd"
+    if not coupled:     # Adam's moments restart with every chunk: one chunk
+        chunk = max(int(max_steps), 1)
+    phase = StationaryPhase(optimizer, coupled, float(tol), lr=float(lr))
+    gaps = stationarity_gap(network, weight_decay, pairs, reduction, groups, coupled)
+    halvings = 0
+    while max(gaps.values()) > tol and phase.steps < max_steps:
+        n = min(chunk, max_steps - phase.steps)
+        saved = {k: v.copy() for k, v in network.params.items()}
+        start = _regularised_loss(network, weight_decay, pairs, reduction) if coupled else None
+
+        def done(step, net):
+            return step > 0 and max(stationarity_gap(net, weight_decay, pairs, reduction, groups,
+                                                     coupled).values()) <= tol
+
+        try:
+            hist = train(network, n, phase.lr, optimizer=optimizer, constraint="none", weight_decay=weight_decay,
+                         train_pairs=pairs, reduction=reduction, record_every=check_every, snapshots=False,
+                         callback=done, progress=progress)
+        except IntegrationError:
+            hist = None
+        if hist is not None:
+            finite = all(np.all(np.isfinite(v)) for v in network.params.values())
+            new = stationarity_gap(network, weight_decay, pairs, reduction, groups, coupled) if finite else None
+            if hist.interrupted:
+                phase.histories.append(hist)
+                phase.steps += int(hist.step[-1]) if len(hist) else 0
+                phase.interrupted = True
+                if new is not None:
+                    gaps = new
+                break
+            if new is not None and (not coupled or
+                                    _regularised_loss(network, weight_decay, pairs, reduction) <= start):
+                phase.histories.append(hist)
+                phase.steps += int(hist.step[-1])
+                gaps = new
+                continue
+        # diverged, or R rose (an unstable step): undo the chunk and halve the step
+        for k, v in saved.items():
+            network.params[k][...] = v
+        halvings += 1
+        if halvings > max_halvings:
+            break
+        phase.lr /= 2
+    phase.gaps = gaps
+    phase.reached = max(gaps.values()) <= tol
+    return phase
+
+
+def _regularised_loss(network: TwoLayerNetwork, weight_decay: float, pairs, reduction: str) -> float:
+    """``R = loss + lambda/2 sum_nu |nu|^2`` over the directions (the objective of GD with coupled decay)."""
+    loss = network.evaluate(pairs, reduction, grads=False).loss
+    return loss + 0.5 * weight_decay * sum(float(np.sum(network.params[k] ** 2)) for k in network.direction_names)
+
+
 def _blas_limits(threads):
     """The limiter of :func:`symflow.blas.blas_limits` holding BLAS at ``threads`` (None if not asked)."""
     if threads is None:
@@ -450,5 +580,5 @@ def _is_whole_table(ps: PairSet) -> bool:
     return ps.full or (len(ps) == n * n and len(np.unique(ps.g1 * n + ps.g2)) == n * n)
 
 
-__all__ = ["train", "TrainingHistory", "OPTIMIZERS", "CONSTRAINTS", "SPHERES", "project_tangent", "retract",
+__all__ = ["train", "TrainingHistory", "train_to_stationarity", "stationarity_gap", "StationaryPhase", "OPTIMIZERS", "CONSTRAINTS", "SPHERES", "project_tangent", "retract",
            "sphere_blocks", "training_neuron", "GradientDescent", "Adam", "PairSet"]

@@ -24,9 +24,10 @@ import sympy as sp
 from .._version import __version__
 from ..blas import blas_limits
 from ..errors import ModelError, SymflowError
+from ..neuron import bruteforce
+from ..neuron.points import split
 from ..progress import progress_bar
 from ..statistics import wilson_interval
-from ..theory import bruteforce
 from ..theory.model import require_model
 from ..validation import integer
 from . import analysis
@@ -286,6 +287,6 @@ def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, const
                      family_dimension=rep.family, degenerate_dimension=rep.degenerate, stable=stable,
                      family_stable_fraction=family_fraction, spectrum=modes, count=len(members), starts=starts,
                      source="constructed" if constructed is not None else "discovered",
-                     representative={k: v.copy() for k, v in bruteforce.split(model, point).items()},
+                     representative={k: v.copy() for k, v in split(model, point).items()},
                      residual=float(residual), samples=len(spectra), notes=notes)
 

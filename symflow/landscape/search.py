@@ -9,11 +9,11 @@
    energy level where phase 1 ended (DOPRI5 is stable for ``h |lambda| < 3.3``; without the bound the MSE flow,
    whose Hessian near its maxima is much stiffer than at random starts, stalls at an error-control plateau
    near ``1e-6``).
-2. **Polish.** Each neuron whose brute-force Riemannian gradient (:func:`symflow.theory.bruteforce.riemannian_gradient`,
+2. **Polish.** Each neuron whose brute-force Riemannian gradient (:func:`symflow.neuron.bruteforce.riemannian_gradient`,
    sums over the Cayley table) is above ``GRADIENT_TOL`` relative to the energy scale gets Riemannian Newton
    steps: ``dx = -B J^+ B^T grad``, ``J = B^T (H - Lambda) B`` the tangent Hessian with its near-zero
    eigenvalues dropped (so a manifold of critical points is reached, not a point of it), then the
-   retraction of the one sphere geometry (:class:`~symflow.dynamics.geometry.ParameterGeometry`). A step that
+   retraction of the one sphere geometry (:class:`~symflow.neuron.geometry.ParameterGeometry`). A step that
    does not lower ``|grad|`` is retried with more small eigenvalues dropped (``PSEUDO_INVERSE_TOLS``): near
    the slow end of a family an almost-zero mode would otherwise throw Newton off.
 3. A neuron still above ``GRADIENT_TOL`` is *unconverged* and reported as such.
@@ -26,11 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dynamics.drivers import run_stepper, start_population
-from ..dynamics.geometry import ParameterGeometry
+from ..neuron.geometry import ParameterGeometry
 from ..dynamics.integrators import integrate
 from ..dynamics.state import FourierState
-from ..theory import bruteforce
-from ..theory.bruteforce import split, stack
+from ..neuron import bruteforce
+from ..neuron.points import split, stack
 
 #: Converged: ``|Riemannian grad| <= GRADIENT_TOL * scale`` (``scale`` the largest final energy): 10^4 roundings.
 GRADIENT_TOL = 1e4 * np.finfo(float).eps

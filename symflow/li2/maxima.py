@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..groups.fourier import representation_sum
 from ..statistics import wilson_interval
 from ..validation import integer
 from .core import Li2Problem, training_mask
@@ -109,8 +110,7 @@ def _structure(group, x, orbit):
     if orbit is None or orbit.is_trivial:
         return split, 0, 0.0
     rho = group.irreps[orbit[0]]
-    U = np.einsum("g,gij->ij", u, rho.matrices)
-    V = np.einsum("g,gij->ij", v, rho.matrices)
+    U, V = representation_sum(u, rho.matrices), representation_sum(v, rho.matrices)
     s = np.linalg.svd(U, compute_uv=False)
     rank = int(np.sum(s > 1e-6 * max(s[0], 1e-300)))
     align = float(np.linalg.norm(U @ V) / max(np.linalg.norm(U) * np.linalg.norm(V), 1e-300))

@@ -75,9 +75,17 @@ def activation_derivative(name: str) -> sp.Expr:
     return sp.diff(activation_expression(name), T)
 
 
-def numpy_function(expr: sp.Expr, args):
-    """The NumPy function of ``expr`` in the symbols ``args`` (broadcasting over array arguments)."""
-    return sp.lambdify(list(args), expr, modules="numpy")
+def numpy_function(expr: sp.Expr, args, name: str):
+    """The NumPy function of ``expr`` in the symbols ``args`` (broadcasting over array arguments), printed
+    by symflow's one code generator and cached (:func:`symflow.codegen.generated_function`)."""
+    from ..codegen import generated_function
+
+    module = generated_function([expr], list(args), name=f"mirrors_{name}", func="value")
+
+    def value(*arrays):
+        return module.value(*arrays)[0]
+
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,15 +226,15 @@ def amgm_lemma(depth: int) -> dict:
 def feature_function(depth: int, activation: str = "relu"):
     """NumPy ``F(x, a1, .., s1, ..)`` of :func:`feature_expression`, broadcasting over its arguments."""
     return numpy_function(feature_expression(depth, activation), (X,) + breakpoint_symbols(depth)
-                          + sign_symbols(depth))
+                          + sign_symbols(depth), f"feature_{depth}_{activation}")
 
 
 @lru_cache(maxsize=None)
 def activation_functions(name: str):
     """``(sigma, dsigma)`` as NumPy functions (the derivative is 0 at the kink: measure zero)."""
-    f = numpy_function(activation_expression(name), (T,))
+    f = numpy_function(activation_expression(name), (T,), f"sigma_{name}")
     d = activation_derivative(name).replace(sp.Heaviside, lambda *a: sp.Piecewise((1, a[0] > 0), (0, True)))
-    df = numpy_function(d, (T,))
+    df = numpy_function(d, (T,), f"dsigma_{name}")
     import numpy as np
 
     def sigma(u):

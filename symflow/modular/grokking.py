@@ -47,6 +47,7 @@ from ..validation import choice, integer, real
 from .lottery import check_p
 from ..errors import SymflowError
 from ..groups import group
+from ..neuron.activation import as_activation
 from ..provenance import versions
 from ..theory.modular import frequency_coordinates
 from .mechanism import mechanism_report, neuron_frequencies
@@ -86,7 +87,12 @@ class GrokConfig:
         if frac >= 1:
             raise SymflowError(f"frac must be in (0, 1): the fraction of the p^2 pairs used for training, got {self.frac!r}")
         real(self.weight_decay, "weight decay", strict=False, what="a number >= 0")
-        choice(self.act, "act", ("relu", "quad"), what="'relu' or 'quad'")
+        if isinstance(self.act, str):       # the one vocabulary (symflow.neuron.activation): x^2, z^2, ... -> quad
+            try:
+                self.act = as_activation(self.act).name
+            except SymflowError:
+                pass                        # named as unaccepted by the choice below
+        choice(self.act, "act", ("relu", "quad"), what="'relu' or 'quad' (also x^2, z^2)")
         integer(self.steps, "steps", minimum=1)
         real(self.lr, "lr", what="a positive number")
         integer(self.width, "width", minimum=1)

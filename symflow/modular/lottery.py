@@ -16,7 +16,7 @@ at the stop; ``agreement`` is the fraction of neurons whose predicted and simula
 equal; an interrupted simulation is not compared (``agreement`` is ``None`` and ``comparison`` says
 where it stopped). ``baseline_initial_dominant`` (the same fraction for the frequency that dominates at
 ``t = 0``) is the null model the prediction must beat. ``model="linear"`` integrates the small-logit gain instead (the decoupled dynamics
-themselves, from :mod:`symflow.theory.bruteforce`), a consistency check of the quadrature.
+themselves, from :mod:`symflow.neuron.bruteforce`), a consistency check of the quadrature.
 
 Starts: ``"random"`` - i.i.d. ``N(0, kappa^2)`` entries (the network's Gaussian init);
 ``"single"`` - each neuron one random frequency, ``theta = kappa cos(w j + phi)``,
@@ -40,7 +40,7 @@ from ..groups import group
 from ..progress import progress_bar
 from ..provenance import versions
 from ..theory.blowup import blowup_times
-from ..theory.bruteforce import euclidean_gradients
+from ..neuron.bruteforce import euclidean_gradients
 from ..theory.modular import frequency_coordinates, misalignment
 
 __all__ = ["LotteryPrediction", "FlowRun", "LotteryResult", "predict_winners", "random_start",

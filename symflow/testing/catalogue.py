@@ -388,9 +388,10 @@ def _modular_rates(p: int):
 
 @lru_cache(maxsize=16)
 def _modular_ode(p: int):
+    from ..codegen import modular_rates
     from ..theory.modular import ModularAdditionODE
 
-    return ModularAdditionODE(p).numeric_rates
+    return modular_rates(ModularAdditionODE(p))
 
 
 def _generated_rhs(model):

@@ -2,7 +2,8 @@
 
 Figures (matplotlib from the ``plot`` extra; without it the report says so):
 ``fact.png`` (FACT and backward FACT residuals and the relative regularised gradient over training, log scale:
-FACT falls only as the gradient does), ``alignments.png`` (NFA and the six CRH cosines over training, per layer),
+FACT falls only as the gradient does; the dotted line is the stationarity tolerance of its premise; the last
+point is the end of the final full-batch phase), ``alignments.png`` (NFA and the six CRH cosines over training, per layer),
 ``weight_decay.png`` (final FACT residual and CRH/NFA values against the weight decay of the sweep).
 """
 from __future__ import annotations
@@ -33,6 +34,12 @@ def _training_line(result) -> str:
         return ""
     line = (f"Training reached step {tr['steps_done']}: loss {tr['loss']:.4g}, accuracy {tr['accuracy']:.3f}, "
             f"parameter norm {tr['param_norm']:.4g}.")
+    ph = tr.get("stationary_phase")
+    if ph:
+        gaps = ", ".join(f"{k} {_fmt(v)}" for k, v in tr["stationarity_gap"].items())
+        line += (f" Final full-batch phase ({ph['optimizer']}, {ph['decay']} decay, lr {ph['lr']:g}): {ph['steps']} "
+                 f"steps; stationarity gap |grad_W loss + lambda W|_F / |lambda W|_F: {gaps} (FACT and CRH need "
+                 f"<= {ph['tol']:g}).")
     return line + "".join(f" **Warning**: {n}." for n in tr["notes"])
 
 
@@ -47,14 +54,23 @@ def write_report(result, out: Path, figures: bool = True) -> None:
              f"{s['activation']}, {s['loss'].upper()} loss ({s['reduction']}), optimiser {s['optimizer']} "
              f"(lr {s['lr']}), weight decay lambda = {s['weight_decay']} ({s['decay_convention']}), "
              f"{s['steps']} steps, seed {s['seed']}." + (" **Interrupted**: partial results." if result.interrupted else ""),
-             "", _training_line(result), "", "| theory | statement | layer | metric | value | tolerance | holds |", "|---|---|---|---|---|---|---|"]
+             "", _training_line(result), "",
+             "| theory | statement | layer | metric | value | tolerance | holds | premise | premise gap |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in result.rows:
+        pr = r.premise
+        gap = "-" if pr.gap is None else f"{_fmt(pr.gap)} {'<=' if pr.met else '>'} {pr.tolerance:g}"
+        verdict = {"holds": "yes", "fails": "no"}.get(r.verdict, r.verdict)
         lines.append(f"| {r.name} | {_cell(r.statement)} | {r.layer} | {_cell(r.metric)} | {_fmt(r.value)} | "
-                     f"{r.holds_if} {_fmt(r.tolerance)} | {'yes' if r.holds else 'no'} |")
+                     f"{r.holds_if} {_fmt(r.tolerance)} | {verdict} | {_cell(pr.text)} | {_cell(gap)} |")
     lines += ["", "Metrics (docs/theory.md section 9): " + "; ".join(
         f"{k}: {d} ({'basis invariant' if inv else 'not basis invariant'})" for k, (d, inv) in METRICS.items()) + ".",
-        "FACT is exact at a critical point of the coupled-decay loss (optimisation error otherwise; the row "
-        "'gradient' is how far from one); it is not a statement about AdamW's decoupled fixed points.", "",
+        "Each statement is judged only where its premise holds (docs/theory.md section 9): FACT, backward FACT and "
+        "CRH at a stationary point of loss + lambda/2 |W|^2 (coupled decay), measured by the stationarity gap "
+        "|grad_W loss + lambda W|_F / |lambda W|_F (the row 'gradient'); GC in its Stage I (small logits); Li2 in "
+        "its independent stage (MSE loss, residual ~ centred target); NFA has no premise. Elsewhere the verdict is "
+        "'premise not met'. FACT's residual is at most gap * sqrt(rank W), so it holds wherever its premise does; "
+        "AdamW's decoupled fixed points are not stationary points of the regularised loss (gap 1).", "",
         "## Power laws in the eigenbasis of Z (PAH)", "", "| layer | relation | exponent | 95% bootstrap | directions |",
         "|---|---|---|---|---|"]
     for p in result.power_laws:
@@ -101,6 +117,9 @@ def write_figures(result, out: Path) -> list:
             if len(pts):
                 y = np.where(pts[:, 1] > 0, pts[:, 1], np.nan)
                 ax.semilogy(pts[:, 0], y, label=name if name != "gradient" else "|grad R| / |lambda W|")
+        tol = result.settings.get("stationarity", {}).get("tolerance")
+        if tol:
+            ax.axhline(tol, ls=":", color="grey", label=f"premise of FACT: gap <= {tol:g}")
         ax.set_title(f"{layer} layer")
         ax.set_xlabel("step")
         ax.legend(fontsize=8)

@@ -21,7 +21,7 @@ magnitude/phase ODEs. SymPy then derives, for the CE loss:
 * the competition law ``d/dt ln(alpha_k / alpha_l)`` (the ``Omega`` terms cancel).
 
 All expressions are derived from the model's block flow, never typed in; the tests check them at
-random points against the Fourier flow and :func:`symflow.theory.bruteforce.flow`.
+random points against the Fourier flow and :func:`symflow.neuron.bruteforce.flow`.
 """
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ its numeric construction, but accepted) uses ``u^* rho(g) u`` with ``u`` fixed b
 structure instead (numeric).
 
 Every :class:`Equilibrium` is checked on construction against the brute-force Cayley-table
-reference (:mod:`symflow.theory.bruteforce`): stationarity residual ``<= 1e-12`` and energy equal
+reference (:mod:`symflow.neuron.bruteforce`): stationarity residual ``<= 1e-12`` and energy equal
 to the exact value to relative ``1e-12``; a failure raises :class:`~symflow.errors.SymflowError`.
 :meth:`Equilibrium.is_stationary` with ``exact=True`` also substitutes the exact Fourier blocks
 into the model's derived block flow and simplifies every entry to zero.
@@ -39,7 +39,7 @@ import sympy as sp
 from ..errors import ModelError, SymflowError
 from ..groups.group import Group
 from ..groups.recognise import recognise_matrix
-from . import bruteforce
+from ..neuron import bruteforce
 from .model import Model
 from .symbols import OMEGA
 from .trace_calculus import drive_expressions

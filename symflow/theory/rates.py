@@ -60,9 +60,10 @@ import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, SymflowError
-from ..groups.fourier import real_fourier_basis
+from ..groups.fourier import fourier_block, real_fourier_basis
 from ..groups.orbits import TYPE_OF_INDICATOR, doubling_of
-from . import bruteforce, manifold
+from ..neuron import bruteforce
+from ..neuron.geometry import tangent_basis
 from .equilibria import Equilibrium, as_model, equilibrium, orbit_equilibria
 from .model import Model
 from .symbols import N, OMEGA
@@ -618,15 +619,8 @@ def _vectors_of(model: Model, point) -> list:
 
 
 def sphere_multipliers(model: Model, point) -> np.ndarray:
-    """``lambda_S = <nu_S, grad_S f> / |nu_S|^2`` per stacked coordinate (:func:`symflow.theory.bruteforce.multipliers`)."""
+    """``lambda_S = <nu_S, grad_S f> / |nu_S|^2`` per stacked coordinate (:func:`symflow.neuron.bruteforce.multipliers`)."""
     return bruteforce.multipliers(model, np.concatenate(_vectors_of(model, point)))
-
-
-def tangent_basis(model: Model, point) -> np.ndarray:
-    """Orthonormal basis (columns) of the tangent space of the product of spheres at ``point``
-    (:func:`symflow.theory.manifold.tangent_basis`)."""
-    names = model.vector_names
-    return manifold.tangent_basis(names, model.neuron.sphere_groups, dict(zip(names, _vectors_of(model, point))))
 
 
 def tangent_jacobian(model, orbit=None, point=None) -> tuple:
@@ -643,7 +637,8 @@ def tangent_jacobian(model, orbit=None, point=None) -> tuple:
             point = equilibrium(model, orbit).point
     H = euclidean_hessian(model, point)
     lam = sphere_multipliers(model, point)
-    B = tangent_basis(model, point)
+    names = model.vector_names
+    B = tangent_basis(names, model.neuron.sphere_groups, dict(zip(names, _vectors_of(model, point))))
     return B.T @ (H - lam[:, None] * np.eye(len(lam))) @ B, B
 
 
@@ -655,18 +650,17 @@ def _real_basis(group):
 def _orbit_split(eq: Equilibrium, vec: np.ndarray, Q: np.ndarray) -> dict:
     """Bases (in R^n) of the phase / cross / comp parts of ``V_O`` relative to ``vec``'s block."""
     G = eq.group
-    n = G.order
     rho = G.irreps[eq.orbit[0]].matrices
     d = rho.shape[1]
     c = 2.0 if eq.orbit_size == 2 else 1.0
-    block = np.einsum("g,gji->ij", vec, rho.conj()) / n
+    block = fourier_block(G, vec, eq.orbit[0])
     U, s, Vh = np.linalg.svd(block)
     rank = int((s > 1e-8 * s[0]).sum())
     L = U[:, :rank] @ U[:, :rank].conj().T
     R = Vh[:rank].conj().T @ Vh[:rank]
     I = np.eye(d)
     # Fourier coefficients of the V_O basis vectors, then projected and synthesised back
-    hatQ = np.einsum("gm,gji->mij", Q, rho.conj()) / n  # (m, d, d)
+    hatQ = fourier_block(G, Q.T, eq.orbit[0])  # (m, d, d)
 
     def proj(Lp, Rp):
         Y = np.einsum("ij,mjk,kl->mil", Lp, hatQ, Rp)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ModelError
+from ..errors import ModelError
 
 LOSSES = ("ce", "mse")
 SPHERES = ("separate", "joint")
