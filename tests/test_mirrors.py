@@ -96,6 +96,20 @@ def test_homogeneity_and_identities():
         assert sp.simplify(activation_expression("abs").subs(T, t) - relu.subs(T, t) - relu.subs(T, -t)) == 0
 
 
+def test_activation_objects_match_their_printed_sympy_forms():
+    """The one activation object's NumPy sigma/sigma' (symflow.neuron.activation) against the SymPy forms
+    printed by the code generator, away from the kink; aliases resolve through the one vocabulary."""
+    from symflow.mirrors.dictionary import check_setting
+    from symflow.mirrors.symbolic import activation_functions, printed_activation
+
+    t = np.random.default_rng(0).normal(size=200) * 3
+    for name in ACTIVATIONS:
+        (f, df), (g, dg) = activation_functions(name), printed_activation(name)
+        assert np.array_equal(f(t), g(t)) and np.array_equal(df(t), dg(t))
+        assert f(np.array([0.0]))[0] == g(np.array([0.0]))[0]      # threshold(0) = sign(0) = 1
+    assert check_setting(2, "step") == (2, "threshold") and check_setting(3, "ReLU") == (3, "relu")
+
+
 def test_unit_identity_is_not_vacuous():
     """A reconstruction with the wrong bias power fails the same proof."""
     sig = sp.Function("sigma")

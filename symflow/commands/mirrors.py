@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 
+from . import options
+
 
 def register(sub):
     p = sub.add_parser("mirrors", help="a network on 1-D data as an exact Lasso problem (Library of Mirrors)",
@@ -30,14 +32,12 @@ def register(sub):
     p.add_argument("--beta", default="0", help="weight decay beta >= 0 (default 0: minimum-norm interpolation)")
     p.add_argument("--train", default="0", metavar="SEEDS", help="train this many networks from random starts "
                                                                  "(needs --beta > 0; default 0)")
-    p.add_argument("--seed", default="0", help="first training seed (default 0)")
+    options.seed(p, what="the first training run (runs use S, S+1, ...)")
     p.add_argument("--steps", default="20000", help="Adam steps per training run (default 20000)")
-    p.add_argument("--width", default=None, help="units per trained network (default 2N within [8, 64])")
-    p.add_argument("--json", action="store_true", help="print one JSON object (public contract)")
-    p.add_argument("--out", default=None, metavar="DIR", help="write mirrors.json and mirrors.png to DIR")
-    p.add_argument("--force", action="store_true",
-                   help="replace --out even when it is a non-empty folder that is not an earlier mirrors output")
-    p.set_defaults(func=run)
+    options.width(p, None, what="units per trained network (default 2N within [8, 64])")
+    options.json_flag(p)
+    options.out_folder(p, "mirrors", writes="mirrors.json and mirrors.png")
+    options.runs(p, run)
 
 
 def _options(args):
@@ -51,16 +51,16 @@ def _options(args):
     if args.data is None and (args.x is None or args.y is None):
         raise SymflowError(f"no data: expected {ACCEPTED}")
     depth = integer(args.depth, "--depth", minimum=2, what="2, 3 or 4", text=True)
-    check_setting(depth, args.activation)
+    depth, args.activation = check_setting(depth, args.activation)
     try:
         beta = float(args.beta)
     except ValueError:
         raise SymflowError(f"--beta must be a number >= 0, got {args.beta!r}") from None
     beta = real(beta, "--beta", strict=False)
     train = integer(args.train, "--train", minimum=0, text=True)
-    seed = integer(args.seed, "--seed", minimum=0, text=True)
+    seed = args.seed
     steps = integer(args.steps, "--steps", minimum=1, text=True)
-    width = None if args.width is None else integer(args.width, "--width", minimum=1, text=True)
+    width = args.width
     if train and beta == 0:
         raise SymflowError("--train needs --beta > 0: at beta = 0 the training problem has no regulariser to "
                            "compare with the minimum norm")

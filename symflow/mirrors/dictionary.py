@@ -34,9 +34,18 @@ MAX_ENTRIES = 10_000_000
 
 
 def check_setting(depth, activation) -> tuple[int, str]:
-    """``(depth, activation)`` validated: depth 2 for every activation, 3 and 4 for ``relu`` only."""
-    if activation not in ACTIVATIONS:
+    """``(depth, activation)`` validated (the activation by the one vocabulary, canonical name returned, e.g.
+    ``step`` -> ``threshold``): depth 2 for every activation, 3 and 4 for ``relu`` only."""
+    from ..errors import ModelError
+    from ..neuron.activation import as_activation
+
+    try:
+        name = as_activation(activation).name if isinstance(activation, str) else activation
+    except ModelError:
+        name = None
+    if name not in ACTIVATIONS:
         raise SymflowError(f"--activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    activation = name
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth not in DEPTHS:
         raise SymflowError(f"--depth must be 2, 3 or 4, got {depth!r}")
     if depth > 2 and activation != "relu":

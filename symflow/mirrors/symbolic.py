@@ -3,7 +3,8 @@ r"""The symbolic side of the Library of Mirrors: activations, features, units an
 Everything numeric in :mod:`symflow.mirrors` is printed from the expressions here (one place):
 
 * the activations ``relu``, ``abs``, ``leaky``, ``threshold``, ``sign`` as SymPy expressions in ``t``
-  (``Max``/``Abs``/``Piecewise``), their derivatives by ``sympy.diff`` and their degree of positive
+  (``Max``/``Abs``/``Piecewise``, from the one activation object of :mod:`symflow.neuron.activation`),
+  their derivatives by ``sympy.diff`` and their degree of positive
   homogeneity ``sigma(c t) = c^d sigma(t)`` (``c > 0``), *proved* by cases (``t = v``, ``t = -v``,
   ``t = 0`` with ``v > 0``);
 * the features of the dictionary: two layers ``F(x) = sigma(s (x - a))``; deep narrow ReLU
@@ -29,33 +30,24 @@ from functools import lru_cache
 import sympy as sp
 
 from ..errors import SymflowError
+from ..neuron.activation import PIECEWISE, as_activation
 
 T = sp.Symbol("t", real=True)
 X = sp.Symbol("x", real=True)
 GAMMA = sp.Symbol("gamma", positive=True)
 
-#: Leaky ReLU slope for negative arguments.
-LEAK = sp.Rational(1, 100)
-
-ACTIVATIONS = ("relu", "abs", "leaky", "threshold", "sign")
+#: The activations of the Library of Mirrors: the piecewise-linear names of the one activation vocabulary.
+ACTIVATIONS = PIECEWISE
 
 
 def activation_expression(name: str) -> sp.Expr:
-    """``sigma(t)`` of ``name`` as a SymPy expression in :data:`T`.
-
-    relu ``max(t, 0)``; abs ``|t|``; leaky ``max(t, LEAK t)``; threshold ``1{t >= 0}``;
-    sign ``+1 for t >= 0, -1 otherwise``."""
-    if name == "relu":
-        return sp.Max(T, 0)
-    if name == "abs":
-        return sp.Abs(T)
-    if name == "leaky":
-        return sp.Piecewise((T, T >= 0), (LEAK * T, True))
-    if name == "threshold":
-        return sp.Piecewise((sp.Integer(1), T >= 0), (sp.Integer(0), True))
-    if name == "sign":
-        return sp.Piecewise((sp.Integer(1), T >= 0), (sp.Integer(-1), True))
-    raise SymflowError(f"--activation must be one of {', '.join(ACTIVATIONS)}, got {name!r}")
+    """``sigma(t)`` of ``name`` as a SymPy expression in :data:`T`, from the one activation object
+    (:attr:`symflow.neuron.activation.Activation.symbolic`): relu ``max(t, 0)``; abs ``|t|``; leaky
+    ``max(t, t/100)``; threshold ``1{t >= 0}``; sign ``+1 for t >= 0, -1 otherwise``."""
+    if name not in ACTIVATIONS:
+        raise SymflowError(f"--activation must be one of {', '.join(ACTIVATIONS)}, got {name!r}")
+    expr = as_activation(name).symbolic
+    return expr.xreplace({s: T for s in expr.free_symbols})
 
 
 @lru_cache(maxsize=None)
@@ -229,18 +221,20 @@ def feature_function(depth: int, activation: str = "relu"):
                           + sign_symbols(depth), f"feature_{depth}_{activation}")
 
 
-@lru_cache(maxsize=None)
 def activation_functions(name: str):
-    """``(sigma, dsigma)`` as NumPy functions (the derivative is 0 at the kink: measure zero)."""
+    """``(sigma, dsigma)`` as NumPy functions: the one activation object's (:mod:`symflow.neuron.activation`;
+    ``tests/test_mirrors.py`` checks them against the SymPy expression printed by the code generator)."""
+    act = as_activation(name)
+    return act.sigma, act.dsigma
+
+
+def printed_activation(name: str):
+    """``(sigma, dsigma)`` printed from :func:`activation_expression` and its SymPy derivative by the code
+    generator (the independent side of the check of :func:`activation_functions`)."""
+    import numpy as np
+
     f = numpy_function(activation_expression(name), (T,), f"sigma_{name}")
     d = activation_derivative(name).replace(sp.Heaviside, lambda *a: sp.Piecewise((1, a[0] > 0), (0, True)))
     df = numpy_function(d, (T,), f"dsigma_{name}")
-    import numpy as np
-
-    def sigma(u):
-        return np.broadcast_to(np.asarray(f(u), dtype=float), np.shape(u))
-
-    def dsigma(u):
-        return np.broadcast_to(np.asarray(df(u), dtype=float), np.shape(u))
-
-    return sigma, dsigma
+    return (lambda u: np.broadcast_to(np.asarray(f(u), dtype=float), np.shape(u)),
+            lambda u: np.broadcast_to(np.asarray(df(u), dtype=float), np.shape(u)))
