@@ -27,7 +27,7 @@ from ..errors import ModelError, SymflowError
 from ..progress import progress_bar
 from ..statistics import wilson_interval
 from ..theory import bruteforce
-from ..theory.model import require_model
+from ..theory.model import Model
 from ..validation import integer
 from . import analysis
 from .kinds import kind_keys, orbit_shares, singular_values
@@ -171,10 +171,8 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     """
     t0 = time.perf_counter()
     if not hasattr(model, "neuron"):
-        from ..theory.model import Model
-
         model = Model(model, shared=bool(shared), spheres=spheres, loss=loss or "ce")
-    model = require_model(model)
+    model = Model.coerce(model)
     model.require_block_flow()
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)

@@ -19,11 +19,9 @@ several symmetry orbits or a family (see :mod:`.analysis`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from ..groups.fourier import real_fourier_basis
 from ..theory.bruteforce import split
 
 #: An orbit supports a neuron when some vector has more than this share of its squared norm there.
@@ -34,15 +32,10 @@ RANK_TOL = 1e-6
 ENERGY_RTOL = 1e-7
 
 
-@lru_cache(maxsize=16)
-def _basis(group):
-    return real_fourier_basis(group)
-
-
 def orbit_shares(model, x) -> np.ndarray:
     """``(M, V, #orbits)``: share of each vector's squared norm on each orbit (rows of ``x``)."""
     G = model.group
-    rfb = _basis(G)
+    rfb = G.real_fourier_basis
     vec = split(model, np.atleast_2d(x))
     out = []
     for name in model.vector_names:
