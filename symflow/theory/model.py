@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import ModelError, SymflowError
 from ..groups import as_group
+from ..groups.group import Group
 from ..neuron import Neuron
 from .scope import notes, warn_if_unrepresentable
 
@@ -270,6 +271,9 @@ class Model:
             if spheres is not None and spheres != model.spheres:
                 raise ModelError(f"spheres={spheres!r} conflicts with the model given ({model!r})")
             return model
+        if not isinstance(model, (str, Group, list, tuple, np.ndarray)):
+            raise ModelError(f"expected a symflow Model, a Group or a group name (or a Cayley table), "
+                             f"got {type(model).__name__}")
         try:
             return cls(model, shared=bool(shared) if shared is not None else False, spheres=spheres)
         except SymflowError:
