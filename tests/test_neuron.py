@@ -114,19 +114,20 @@ def test_mask_is_refused_for_ce_and_for_a_wrong_shape():
         bruteforce.energy(Model("Z5", loss="mse"), np.ones(10), mask=np.ones((4, 4), bool))
 
 
-@pytest.mark.parametrize("argv,act", [(["grok"], "quad"), (["grok", "--act", "relu"], "relu"),
+@pytest.mark.parametrize("argv,act", [(["grok"], None), (["grok", "--act", "relu"], "relu"),
                                       (["grok", "--activation", "x^2"], "x^2")])
 def test_grok_takes_activation_and_the_old_act(argv, act):
     from symflow.cli import build_parser
 
-    assert build_parser().parse_args(argv).act == act
+    assert build_parser().parse_args(argv).act == act    # None: the model's own default (GrokConfig.act)
 
 
 def test_grok_li2_refuses_an_explicit_other_activation(capsys):
     from symflow.cli import main
 
     assert main(["grok", "--model", "li2", "--activation", "relu", "--steps", "1"]) == 2
-    assert "x^2 only" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--activation is an option of --model ma only" in err and "x^2" in err and len(err.strip().splitlines()) == 1
 
 
 def test_activations_pickle():

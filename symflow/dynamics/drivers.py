@@ -20,7 +20,7 @@ from .defaults import MAX_STEP_FACTOR, SIMULATION_N_SAVE, check_time, default_gt
 from .initial import check_seed, check_width, initial_state, is_ready
 from .integrators import IntegrationOutput, integrate
 from .steppers import StepCounts, make_stepper
-from .reduced import ReducedFlow, as_model
+from .reduced import ReducedFlow
 from .results import SimulationResult, build_metadata
 from .state import FourierState, neuron_of
 
@@ -90,7 +90,9 @@ def simulate(model_or_name, width: int | None = None, seed: int = 0, t_end: floa
         ``None`` (default): all available cores for populations of at least ``AUTO_WORKERS_MIN``
         stored coefficients on Linux (see :func:`auto_workers`), else 1
     """
-    model = as_model(model_or_name, shared=shared, spheres=spheres)
+    from ..theory.model import Model   # SymPy: imported when a model is built, not with symflow.dynamics
+
+    model = Model.coerce(model_or_name, shared=shared, spheres=spheres)
     if model.loss != "ce":
         raise ModelError(f"simulate records theta1, theta2, xi (the cross-entropy model); {model!r} has loss "
                          f"{model.loss!r}. Use ReducedFlow with symflow.dynamics.integrators.integrate directly")
@@ -216,7 +218,9 @@ def run_until_aligned(model, width: int | None = None, seed: int = 0, fraction: 
     if unknown:
         raise TypeError(f"run_until_aligned() got unexpected keyword argument(s) {', '.join(unknown)}; "
                         f"accepted: {', '.join(_RUN_OPTIONS)}")
-    model = as_model(model, shared=options.get("shared"), spheres=options.get("spheres"))
+    from ..theory.model import Model
+
+    model = Model.coerce(model, shared=options.get("shared"), spheres=options.get("spheres"))
     n = model.group.order
     t_max = simulation_t_end(n) if t_max is None else check_time("t_max", t_max)
     check_every = 0.2 * n ** 2 if check_every is None else check_time("check_every", check_every)

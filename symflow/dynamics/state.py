@@ -146,10 +146,6 @@ class SpectralLayout:
         return lay
 
 
-#: the old name of :class:`SpectralLayout`
-RowLayout = SpectralLayout
-
-
 class FourierLayout(SpectralLayout):
     """Where each ``(name, d)`` block lives in a state row, and which vectors share a sphere.
 

@@ -168,12 +168,6 @@ class TrainingHistory:
             return None
         return self.step * self.metadata["training"]["lr"] * c
 
-    def params_at(self, k: int) -> dict:
-        """Parameter snapshot number ``k`` (``-1``: last) as a dict of arrays."""
-        if not self.snapshots:
-            raise SymflowError("this history has no snapshots (train(..., snapshots=False))")
-        return {name: arr[k].copy() for name, arr in self.snapshots.items()}
-
     def __len__(self) -> int:
         return len(self.step)
 

@@ -147,7 +147,7 @@ def point_spectrum(model, x, symmetries: SymmetryAlgebra, tol: float, test_famil
         for j in range(C.shape[1]):
             d = B @ C[:, j]
             y = retract(model, (x + FAMILY_STEP * d)[None, :])[0]
-            y, r, _ = newton(model, y, tol)
+            y, r, _, _ = newton(model, y, tol)
             moved = abs(float((y - x) @ d))
             if r <= tol and abs(float(bruteforce.energy(model, y)) - E0) <= _energy_tol(E0, tol) \
                     and moved >= 0.5 * FAMILY_STEP:
@@ -182,7 +182,7 @@ def family_walk(model, x, start: PointSpectrum, symmetries: SymmetryAlgebra, tol
                 break
             d /= np.linalg.norm(d)
             y = retract(model, (cur + step * d)[None, :])[0]
-            y, r, _ = newton(model, y, tol)
+            y, r, _, _ = newton(model, y, tol)
             if r > tol or abs(float(bruteforce.energy(model, y)) - E0) > _energy_tol(E0, tol):
                 break
             here = point_spectrum(model, y, symmetries, tol)

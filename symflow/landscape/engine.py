@@ -28,7 +28,7 @@ from ..neuron import bruteforce
 from ..neuron.points import split
 from ..progress import progress_bar
 from ..statistics import wilson_interval
-from ..theory.model import require_model
+from ..theory.model import Model
 from ..validation import integer
 from . import analysis
 from .kinds import kind_keys, orbit_shares, singular_values
@@ -172,10 +172,8 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     """
     t0 = time.perf_counter()
     if not hasattr(model, "neuron"):
-        from ..theory.model import Model
-
         model = Model(model, shared=bool(shared), spheres=spheres, loss=loss or "ce")
-    model = require_model(model)
+    model = Model.coerce(model)
     model.require_block_flow()
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
@@ -225,6 +223,14 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
                         f"the energy scale) after the flow and Newton steps (|grad| {g.min():.2g} to {g.max():.2g}); "
                         f"they are not in any basin. Convergence slower than exponential (a rate that goes to zero, "
                         f"e.g. at the end of a family's stable part) is the usual cause")
+    if pop.failures:
+        causes: dict = {}
+        for m, cause in sorted(pop.failures.items()):
+            causes.setdefault(cause, []).append(m)
+        warnings.append(f"{len(pop.failures)} of the unconverged starts stopped because Newton could not continue: "
+                        + "; ".join(f"{cause} (start{'s' if len(ms) > 1 else ''} "
+                                    f"{', '.join(map(str, ms[:5]))}{', ...' if len(ms) > 5 else ''})"
+                                    for cause, ms in causes.items()))
     for a in attractors:
         if a.count and not a.stable:
             warnings.append(f"{a.count} starts ended at a saddle ({'+'.join(lab for lab in _labels(G, a))}, "

@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -75,13 +75,26 @@ def pseudo_newton_step(w, V, B, rt, cut: float = PSEUDO_INVERSE_TOLS[0]) -> np.n
 
 
 def newton(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
-    """Riemannian Newton from one point (module docstring): ``(x, |grad|, steps taken)``."""
+    """Riemannian Newton from one point (module docstring): ``(x, |grad|, steps taken, cause)``.
+
+    ``cause`` is ``None``, or one line saying why Newton stopped early: a linear-algebra failure
+    (``numpy.linalg.LinAlgError``, e.g. ``eigh`` not converging) or a non-finite gradient or tangent Hessian.
+    Then ``x`` is the last good point and ``|grad|`` its gradient norm (``inf`` when not finite), so one bad
+    start is reported as unconverged and never aborts a search.
+    """
     x = np.array(x, dtype=float)
-    r = np.linalg.norm(bruteforce.riemannian_gradient(model, x))
+    r = float(np.linalg.norm(bruteforce.riemannian_gradient(model, x)))
+    if not np.isfinite(r):
+        return x, np.inf, 0, "non-finite gradient at the end of the flow"
     k = 0
     while r > tol and k < steps:
-        J, B = bruteforce.tangent_hessian(model, x)
-        w, V = np.linalg.eigh(J)
+        try:
+            J, B = bruteforce.tangent_hessian(model, x)
+            if not np.all(np.isfinite(J)):
+                return x, r, k, f"non-finite tangent Hessian at Newton step {k + 1}"
+            w, V = np.linalg.eigh(J)
+        except np.linalg.LinAlgError as exc:
+            return x, r, k, f"linear algebra failed at Newton step {k + 1} (numpy.linalg.LinAlgError: {exc})"
         rt = B.T @ bruteforce.riemannian_gradient(model, x)
         k += 1
         for cut in PSEUDO_INVERSE_TOLS:
@@ -92,7 +105,7 @@ def newton(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
         else:
             break
         x, r = trial, r_trial
-    return x, r, k
+    return x, r, k, None
 
 
 def stiffness(model, x0: np.ndarray) -> float:
@@ -103,7 +116,8 @@ def stiffness(model, x0: np.ndarray) -> float:
 @dataclass
 class Population:
     """Converged starts: ``points`` ``(M, V n)``, ``grad`` ``|grad|`` per start, ``converged`` flags,
-    the energy ``scale``, ``polished`` (how many needed Newton), the flow's final ``time`` and costs."""
+    the energy ``scale``, ``polished`` (how many needed Newton), the flow's final ``time`` and costs;
+    ``failures``: ``{start index: cause}`` for the starts Newton could not continue (:func:`newton`)."""
 
     model: object
     points: np.ndarray
@@ -115,6 +129,7 @@ class Population:
     steps: int
     wall_time: float
     interrupted: bool = False
+    failures: dict = field(default_factory=dict)
 
 
 def converge(model, starts: int, seed: int, progress: bool = False, workers: int = 1) -> Population:
@@ -149,11 +164,14 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
     x = stack(model, FourierState(flow.layout, out.final).to_parameters())
     retract(model, x)
     energies = bruteforce.energy(model, x)
-    scale = float(max(np.abs(energies).max(), 1e-300))
+    scale = float(max(np.abs(energies[np.isfinite(energies)]).max(initial=0.0), 1e-300))
     tol = GRADIENT_TOL * scale
     grad = gradient_norms(model, x)
-    todo = np.nonzero(grad > tol)[0]
+    todo = np.nonzero(~(grad <= tol))[0]       # a non-finite |grad| is not converged either
+    failures = {}
     for m in todo:
-        x[m], grad[m], _ = newton(model, x[m], tol)
+        x[m], grad[m], _, cause = newton(model, x[m], tol)
+        if cause is not None:
+            failures[int(m)] = cause
     return Population(model, x, grad, grad <= tol, scale, int(len(todo)), float(out.t[-1]),
-                      steps, time.perf_counter() - t0, bool(out.interrupted))
+                      steps, time.perf_counter() - t0, bool(out.interrupted), failures)

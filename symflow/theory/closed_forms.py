@@ -32,7 +32,7 @@ import sympy as sp
 
 from ..errors import ModelError, SymflowError
 from .display import closed_form_latex
-from .model import require_model
+from .model import Model
 from .symbols import N, OMEGA
 
 T = sp.Symbol("t", real=True)
@@ -375,4 +375,4 @@ def abelian_closed_form(model) -> AbelianClosedForm:
     >>> cf.w_rate                          # the misalignment decays at 3 Omega
     3
     """
-    return AbelianClosedForm(require_model(model))
+    return AbelianClosedForm(Model.coerce(model))

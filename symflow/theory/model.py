@@ -36,6 +36,7 @@ import numpy as np
 
 from ..errors import ModelError, SymflowError
 from ..groups import as_group
+from ..groups.group import Group
 from ..neuron import Neuron
 from ..neuron.activation import polynomial_activation_of
 from .scope import notes, warn_if_unrepresentable
@@ -212,6 +213,43 @@ class Model:
             self._energy = EnergyFunctional(self)
         return self._energy
 
+    @classmethod
+    def coerce(cls, model, shared: bool | None = None, spheres: str | None = None) -> "Model":
+        """The one model coercion: a :class:`Model` as is, or ``Model(model, shared, spheres)`` for
+        anything :class:`Model` accepts as its group (a name, a Group, a Cayley table).
+
+        ``shared`` / ``spheres`` (``None``: the defaults) must agree with a Model given; a conflict or
+        an input that is no group raises :class:`ModelError` (or the group parser's one-line error).
+        """
+        if isinstance(model, Model):
+            if shared is not None and bool(shared) != model.shared:
+                raise ModelError(f"shared={shared} conflicts with the model given ({model!r})")
+            if spheres is not None and spheres != model.spheres:
+                raise ModelError(f"spheres={spheres!r} conflicts with the model given ({model!r})")
+            return model
+        if not isinstance(model, (str, Group, list, tuple, np.ndarray)):
+            raise ModelError(f"expected a symflow Model, a Group or a group name (or a Cayley table), "
+                             f"got {type(model).__name__}")
+        try:
+            return cls(model, shared=bool(shared) if shared is not None else False, spheres=spheres)
+        except SymflowError:
+            raise
+        except Exception as exc:  # pragma: no cover - defensive
+            raise ModelError(f"cannot build a model from {model!r}: {exc}") from None
+
+    def require_stage_one(self) -> None:
+        """Raise :class:`ModelError` unless this is the setting where equilibria and rates are derived:
+        GC's Stage I (CE loss, quadratic activation, sphere constraint)."""
+        if self.constraint != "sphere":
+            raise ModelError("equilibria and rates live on the spheres of Stage I; this model has "
+                             f"constraint={self.constraint!r} (no sphere, Omega grows without bound)")
+        if not self.is_bilinear:
+            raise ModelError(f"equilibria and rates are derived for the quadratic activation z**2; this model "
+                             f"has sigma = {self.activation_text}")
+        if self.loss != "ce":
+            raise ModelError(f"equilibria and rates are derived for the cross-entropy energy Omega "
+                             f"(loss='ce'); got loss={self.loss!r}")
+
     def require_block_flow(self) -> None:
         """Raise :class:`ModelError` unless the reduced per-block Fourier flow exists."""
         if not self.is_bilinear:
@@ -276,14 +314,3 @@ class Model:
 
         return "$" + model_latex(self) + "$"
 
-
-def require_model(model) -> Model:
-    """Accept a :class:`Model` or anything :class:`Model` accepts as its group."""
-    if isinstance(model, Model):
-        return model
-    try:
-        return Model(model)
-    except SymflowError:
-        raise
-    except Exception as exc:  # pragma: no cover - defensive
-        raise ModelError(f"cannot build a model from {model!r}: {exc}") from None
