@@ -338,3 +338,16 @@ def test_bad_input_is_one_line_exit_2(argv, text, capsys):
 def test_make_data_refuses_directly():
     with pytest.raises(SymflowError):
         make_data([1.0], [1.0])
+
+
+def test_minimise_is_the_optimisers_general_interface():
+    from symflow.dynamics.training import minimise
+
+    target = np.array([[1.0, -2.0], [0.5, 3.0]])
+    for optimizer, lr in (("gd", 0.1), ("adam", 0.05)):
+        params = {"w": np.zeros((2, 2))}
+        minimise(params, lambda p: (0.5 * np.sum((p["w"] - target) ** 2, axis=1), {"w": p["w"] - target}),
+                 3000, lr, optimizer, final_lr=lr / 10)
+        np.testing.assert_allclose(params["w"], target, atol=1e-6)
+    with pytest.raises(SymflowError):
+        minimise({"w": np.zeros(1)}, lambda p: (0.0, {"w": p["w"]}), 10, 0.1, "lbfgs")

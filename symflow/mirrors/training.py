@@ -3,7 +3,8 @@ r"""The non-convex training problem of the paper from random starts, against the
 Every seed ``seed, seed+1, ...`` draws its own network (:func:`random_network`: breakpoints of the
 first layer uniform over the data range, weights standard normal, output weights ``N(0, 1/m)``) and
 all seeds are trained together (one batch row per seed; the objective is a sum over rows, so each
-row follows its own trajectory) by symflow's one optimiser module (:class:`symflow.dynamics.training.Adam`)
+row follows its own trajectory) by symflow's one optimiser module (:func:`symflow.dynamics.training.minimise`
+with its Adam)
 on the exact objective ``1/2 ||f - y||^2 + (beta/L) sum |w|^L`` (biases unregularised;
 :func:`symflow.mirrors.network.objective_and_gradient`). The learning rate decays geometrically to
 ``lr * 1e-2`` over the run.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dynamics.training import Adam
+from ..dynamics.training import minimise
 from .dictionary import Dictionary
 from .network import degree, forward, objective, objective_and_gradient, unit_function, unit_kinks
 
@@ -50,12 +51,8 @@ def train_runs(dictionary: Dictionary, beta: float, seeds: list[int], steps: int
     data, L, act = dictionary.data, dictionary.depth, dictionary.activation
     width = width or int(min(64, max(8, 2 * data.n)))
     params = random_network(data, L, act, width, seeds)
-    opt = Adam(lr)
-    decay = (1e-2) ** (1.0 / max(1, steps))
-    for _ in range(steps):
-        _, grads = objective_and_gradient(params, data.x, data.y, L, act, beta)
-        opt.step(params, grads)
-        opt.lr *= decay
+    minimise(params, lambda p: objective_and_gradient(p, data.x, data.y, L, act, beta), steps, lr, "adam",
+             final_lr=lr * 1e-2)
     return {"params": params, "objectives": objective(params, data.x, data.y, L, act, beta), "width": width,
             "steps": steps, "lr": lr}
 
