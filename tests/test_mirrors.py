@@ -267,9 +267,18 @@ def test_lasso_scaling_kkt_and_small_beta_against_lp():
         assert small.objective / 1e-4 == pytest.approx(mn, rel=1e-3)
 
 
-def test_solver_states_are_reported_not_numbers():
+def test_solver_states_are_reported_not_numbers(monkeypatch, capsys):
     with pytest.raises(SolverStateError, match="infeasible"):
         min_norm(np.zeros((3, 0)), np.array([0.0, 1.0, 0.0]), face=False)
+    import symflow.mirrors.run as run_module
+
+    def infeasible(*args, **kwargs):
+        raise SolverStateError("the minimum-norm interpolation LP is infeasible (HiGHS: test)")
+
+    monkeypatch.setattr(run_module, "min_norm", infeasible)
+    assert main(["mirrors", "--x", "0,1,2", "--y", "0,1,0", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert "infeasible" in data["status"] and data["objective"] is None and data["features"] == []
 
 
 # ------------------------------------------------------------------ training
