@@ -360,3 +360,25 @@ def test_minimise_is_the_optimisers_general_interface():
         np.testing.assert_allclose(params["w"], target, atol=1e-6)
     with pytest.raises(SymflowError):
         minimise({"w": np.zeros(1)}, lambda p: (0.0, {"w": p["w"]}), 10, 0.1, "lbfgs")
+
+
+@FAST
+@given(st.sampled_from([2, 3, 4]), st.integers(0, 10 ** 6))
+def test_unit_kinks_against_a_dense_grid(depth, seed):
+    """Between consecutive kinks found by piece tracking a unit is affine (checked at 7 points per piece),
+    and at every kink its slope changes."""
+    from symflow.mirrors.network import unit_function, unit_kinks
+
+    rng = np.random.default_rng(seed)
+    W, B = rng.normal(size=depth - 1) * 2, rng.normal(size=depth - 1) * 3
+    h = unit_function(W, B, depth, "relu")
+    kinks = unit_kinks(W, B, depth, "relu")
+    edges = [-50.0] + [k for k in kinks if -50 < k < 50] + [50.0]
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        t = np.linspace(lo, hi, 7)[1:-1]
+        v = h(t)
+        assert np.max(np.abs(np.diff(v, 2))) <= 1e-9 * (1 + np.max(np.abs(v)))
+    for k in kinks:
+        d = 1e-4
+        v = h(np.array([k - 2 * d, k - d, k + d, k + 2 * d]))
+        assert abs((v[3] - v[2]) - (v[1] - v[0])) > 1e-12

@@ -212,19 +212,15 @@ def unit_kinks(W, B, depth: int, activation: str, scale: float = 1.0) -> list[fl
             if w != 0:
                 roots.append(-b / w)
         else:
-            edges = [pts[0] - 1.0 - abs(pts[0])] + pts + [pts[-1] + 1.0 + abs(pts[-1])]
-            for lo, hi in zip(edges[:-1], edges[1:]):
+            for end, step in ((pts[0], -1.0), (pts[-1], 1.0)):      # the two rays: g is linear there
+                g0, g1 = float(g(end)), float(g(end + step))
+                slope = (g1 - g0) / step
+                if slope != 0:
+                    root = end - g0 / slope
+                    if (root - end) * step > 0:
+                        roots.append(root)
+            for lo, hi in zip(pts[:-1], pts[1:]):                    # the pieces between kinks
                 glo, ghi = float(g(lo)), float(g(hi))
-                if lo == edges[0] and glo * ghi > 0:        # left ray: extrapolate the line
-                    slope = (ghi - glo) / (hi - lo)
-                    if slope != 0 and -ghi / slope < 0:
-                        roots.append(hi - ghi / slope)
-                    continue
-                if hi == edges[-1] and glo * ghi > 0:       # right ray
-                    slope = (ghi - glo) / (hi - lo)
-                    if slope != 0 and -glo / slope > 0:
-                        roots.append(lo - glo / slope)
-                    continue
                 if glo * ghi < 0:
                     roots.append(lo - glo * (hi - lo) / (ghi - glo))
         kinks = sorted(set(kinks) | set(roots))
@@ -283,7 +279,7 @@ def ramp_expansion(h, kinks, scale: float = 1.0) -> str:
     if abs(c0) > 1e-9 * scale:
         parts.append(_num(c0))
     if abs(slope0) > 1e-9:
-        parts.append(f"{_num(slope0)} x")
+        parts.append("x" if abs(slope0 - 1) < 1e-9 else ("-x" if abs(slope0 + 1) < 1e-9 else f"{_num(slope0)} x"))
     for d, k in terms:
         coef = "" if abs(d - 1) < 1e-9 else ("-" if abs(d + 1) < 1e-9 else f"{_num(d)} ")
         kk = f"x - {_num(k)}" if k >= 0 else f"x + {_num(-k)}"

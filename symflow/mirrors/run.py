@@ -134,7 +134,8 @@ def figure(result: dict):
         f = result["features"][i]
         ax.plot(grid, sol.z[c] * F[:, i], label=f"{f['coefficient']:.3g} x {f['formula'][:40]}")
     ax.set_title("chosen features (coefficient x feature)")
-    ax.legend(fontsize="x-small")
+    if len(cols):
+        ax.legend(fontsize="x-small")
     if train:
         ax = axes[2]
         objs = np.sort(result["training"]["objectives"])
