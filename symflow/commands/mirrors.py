@@ -127,7 +127,7 @@ def print_table(result: dict, files=None, console=None) -> None:
                   refl["formula"] if refl else "-", str(f["multiplicity"]))
     console.print(t)
     if result["unique"] is False:
-        console.print(f"optimal face: another optimum also uses {len(result['face'])} columns: "
+        console.print(f"optimal face (not unique): the optima found use {len(result['face'])} columns: "
                       + "; ".join(result["face"][:8]) + (" ..." if len(result["face"]) > 8 else ""),
                       style="dim", highlight=False)
     r = result["reconstruction"]
