@@ -4,12 +4,19 @@ r"""One ``symflow mirrors`` run: dictionary, exact solution, reconstruction, pro
 
     {"depth", "activation", "beta", "n", "status",
      "dictionary": {"columns", "distinct", "vanished"},
-     "objective", "l1", "bias", "unique", "face": [column formulas of the optimal face found],
-     "features": [{"coefficient", "breakpoints", "reflection", "formula", "name", "column", ...}],
-     "reconstruction": {"max_abs_error", "penalty", "penalty_lasso", "grid_max_abs_error", "units"},
-     "certificate": {...}, "min_norm" (beta > 0: the LP's ||z||_1; beta * min_norm >= objective),
+     "objective", "l1", "bias", "unique", "face": [formulas of the columns the optima found use],
+     "features": [{"coefficient", "breakpoints", "reflection": null | {"point", "of", "about", "formula",
+                   "is_data_point", "is_kink"}, "formula", "name", "column", "signs", "data_indices",
+                   "multiplicity", "proof": {"unit_equals_z_F", "penalty_equals_beta_abs_z", "max_abs_error",
+                   "penalty_error"}}],
+     "reconstruction": {"max_abs_error", "grid_max_abs_error", "penalty", "penalty_lasso", "units"},
+     "certificate": {beta = 0: "residual", "off_support_mass", "support_rank_full";
+                     beta > 0: "lower", "upper", "gap", "kkt", "coordinate_descent_converged", "polished"},
+     "min_norm", "min_norm_bound_holds" (beta > 0 only: the LP's ||z||_1 and beta * min_norm >= objective),
      "proofs": {"unit_identity", "amgm"},
-     "training": {"runs", "objectives", "reached", "lower_bound_violations", ...},
+     "training": {"runs", "objectives", "reached", "lower_bound_violations"; with runs > 0 also
+                  "reached_share", "optimum", "lower_bound", "reach_tolerance", "width", "steps", "lr",
+                  "seeds", "features" (per run, per active unit), "reflections" (per run)},
      "timings_s": {...}}
 
 ``objective`` is ``||z||_1`` of the minimum-norm interpolant at ``beta = 0`` and the Lasso optimum
