@@ -206,6 +206,9 @@ def test_translation_invariance_and_scaling_covariance(xy, shift, depth):
     D0 = build_dictionary(make_data(x, y), depth)
     D1 = build_dictionary(make_data([v + shift for v in x], y), depth)
     assert (D0.raw, D0.distinct, D0.vanished) == (D1.raw, D1.distinct, D1.vanished)
+    np.testing.assert_allclose(D1.matrix, D0.matrix, atol=1e-9)            # F(x + c; a + c) = F(x; a)
+    D4 = build_dictionary(make_data([4 * v for v in x], y), depth)
+    np.testing.assert_allclose(D4.matrix, 4 * D0.matrix, atol=1e-9)        # F(k x; k a) = k F(x; a), k > 0
     assert minnorm([4 * v for v in x], y, depth) == pytest.approx(base / 4, rel=1e-7, abs=1e-9)
     assert minnorm(x, [-3 * v for v in y], depth) == pytest.approx(3 * base, rel=1e-7, abs=1e-9)
     assert minnorm(x, y, 2, "threshold") == pytest.approx(minnorm([4 * v for v in x], y, 2, "threshold"), rel=1e-7,
