@@ -22,7 +22,7 @@ import numpy as np
 
 from ..dynamics.training import minimise
 from .dictionary import Dictionary
-from .network import degree, forward, objective, objective_and_gradient, unit_function, unit_kinks
+from .network import degree, objective, objective_and_gradient, unit_function, unit_kinks
 
 #: Relative distance to the optimum below which a run counts as having reached it.
 REACH = 1e-3
@@ -119,5 +119,4 @@ def compare_with_optimum(dictionary: Dictionary, runs: dict, optimum: float, low
             "reflections": [sorted({r["kink"] for f in feats for r in f["reflections"]}) for feats in per_run]}
 
 
-__all__ = ["train_runs", "compare_with_optimum", "random_network", "trained_features", "reflection_points",
-           "forward"]
+__all__ = ["train_runs", "compare_with_optimum", "random_network", "trained_features", "reflection_points"]
