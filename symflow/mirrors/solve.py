@@ -1,18 +1,20 @@
 r"""The convex problems, solved by kept libraries and checked by certificates.
 
 * ``beta = 0``, minimum-norm interpolation ``min ||z||_1  s.t.  A z + xi 1 = y`` as a linear program
-  in ``(u, v, xi)``, ``z = u - v``, ``u, v >= 0`` (SciPy's HiGHS, ``scipy.optimize.linprog(method=
-  "highs")``). The optimal face: a second LP maximises the mass ``sum_{j not in S} |z_j|`` off the
-  first solution's support ``S`` over ``{feasible z : ||z||_1 <= opt (1 + 1e-9)}`` (variables with a
-  dual simplex, at most ``FACE_TIME_LIMIT`` seconds, else ``unique`` stays undecided); the solution is
-  unique iff that mass is 0 and ``[A_S, 1]`` has full column rank (if the mass is 0 every optimum lives
-  on ``S``; there, a null vector of ``[A_S, 1]`` would be a direction along which ``||z||_1`` is
-  linear and so constant at the optimum).
+  in ``(u, v, xi)``, ``z = u - v``, ``u, v >= 0`` (SciPy's HiGHS, ``scipy.optimize.linprog``, interior
+  point with crossover to a vertex), its constraints multiplied by the invertible :func:`slope_transform`
+  (same feasible set, sparse for piecewise-linear dictionaries). The optimal face: a second LP (dual
+  simplex, at most ``FACE_TIME_LIMIT`` seconds, else ``unique`` stays undecided) maximises the mass
+  ``sum_{j not in S} |z_j|`` off the first solution's support ``S`` over ``{feasible z : ||z||_1 <= opt
+  (1 + 1e-9)}``; the solution is unique iff that mass is 0 and ``[A_S, 1]`` has full column rank (if the
+  mass is 0 every optimum lives on ``S``; there, a null vector of ``[A_S, 1]`` would be a direction along
+  which ``||z||_1`` is linear and so constant at the optimum).
 * ``beta > 0``, the Lasso ``min 1/2 ||A z + xi 1 - y||^2 + beta ||z||_1`` (bias unpenalised) by
   scikit-learn's coordinate descent (``sklearn.linear_model.Lasso``, whose objective is
   ``(1/(2N)) ||.||^2 + alpha ||z||_1``, so ``alpha = beta / N``; ``fit_intercept=True`` centres the
-  columns and ``y``, which handles the free bias exactly). Chosen over cvxpy + Clarabel because
-  scikit-learn is one pip install with no compiled solver choice and reports its duality gap.
+  columns and ``y``, which handles the free bias exactly), warm-started along a geometric ``beta`` path
+  and polished on the equicorrelation set (:func:`polish`). Chosen over cvxpy + Clarabel because
+  scikit-learn is one pip install with no solver choice to make, and its result is certified here anyway.
   Certificate: the dual ``max_theta 1/2 ||y||^2 - 1/2 ||y - theta||^2`` s.t. ``1^T theta = 0``,
   ``||A^T theta||_inf <= beta``; the centred residual scaled into the constraint is dual feasible, so
   ``[dual, primal]`` brackets the optimum (``lower`` is a certified lower bound). KKT residuals:
