@@ -39,6 +39,7 @@ def register(sub):
     p.add_argument("--seed", default="0", help="seed of the starts (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object (public contract)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help="run even when the memory estimate exceeds the machine's memory")
     p.set_defaults(func=run)
 
 

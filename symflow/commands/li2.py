@@ -31,6 +31,7 @@ def register(sub):
     p.add_argument("--nodes", action="store_true", help="also count the nodes a perfect fit needs (Thm 3)")
     p.add_argument("--check", action="store_true", help="also check the energy constant against brute force")
     p.add_argument("--json", action="store_true", help="print one JSON object (public contract)")
+    p.add_argument("--force", action="store_true", help="run even when the memory estimate exceeds the machine's memory")
     p.set_defaults(func=run)
 
 

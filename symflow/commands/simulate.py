@@ -35,6 +35,7 @@ def register(sub):
     p.add_argument("--save", metavar="FILE.npz", help="write t, theta1, theta2, xi (K, M, n), omega (K, M), metadata")
     p.add_argument("--json", action="store_true", help="print the population summary as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--force", action="store_true", help="run even when the memory estimate exceeds the machine's memory")
     p.set_defaults(func=run)
 
 
