@@ -185,19 +185,32 @@ def _interrupt_while_computing(argv, tmp_path, out: Path, delay: float):
         rc, stdout, err, took = _interrupt(argv, tmp_path, delay=delay * 2 ** attempt)
         assert rc == 130 and took < 30, err
         assert "Traceback" not in err
-        if read_marker(out)["interrupted"]:
+        if _aside(out):
             return stdout, err
         assert (out / "stale.png").exists() and not _leftovers(tmp_path)
     pytest.fail("the computation never started")
 
 
-def _assert_complete_and_marked(out: Path, files):
-    marker = read_marker(out)
+def _aside(out: Path) -> list:
+    """The folders an interrupted run wrote next to ``out`` (``OUT.interrupted-<stamp>``)."""
+    return sorted(out.parent.glob(out.name + ".interrupted-*"))
+
+
+def _assert_complete_and_marked(out: Path, files, err: str = ""):
+    """The complete earlier output in ``out`` is kept; the interrupted run's complete partial output is
+    aside, marked interrupted, and the one warning line says where."""
+    assert (out / "stale.png").exists() and read_marker(out)["interrupted"] is False   # earlier result kept
+    [aside] = _aside(out)
+    marker = read_marker(aside)
     assert marker is not None and marker["interrupted"] is True
-    assert not (out / "stale.png").exists()  # the earlier output was replaced whole, not mixed
+    assert not (aside / "stale.png").exists()
     for name in files:
-        assert (out / name).exists(), name
-    assert not _leftovers(out.parent)
+        assert (aside / name).exists(), name
+    assert not _leftovers(out.parent) and not list(out.parent.glob(".*.symflow-lock"))
+    if err:
+        said = [line for line in err.splitlines() if "partial" in line]
+        assert len(said) == 1 and str(aside.name) in said[0] and "keeps the complete earlier result" in said[0], err
+    return aside
 
 
 def test_sigint_study(tmp_path):
@@ -207,7 +220,7 @@ def test_sigint_study(tmp_path):
                                   tmp_path, wait_for="simulating", delay=1.5)
     assert rc == 130 and took < 30, err
     assert "Traceback" not in err
-    _assert_complete_and_marked(out, ["report.md", "summary.json"])
+    out = _assert_complete_and_marked(out, ["report.md", "summary.json"], err)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["settings"]["run"]["interrupted"] is True and summary["predictions"] == []
     report = (out / "report.md").read_text()
@@ -217,8 +230,9 @@ def test_sigint_study(tmp_path):
 def test_sigint_grok(tmp_path):
     out = tmp_path / "g"
     _earlier_output(out, "grok")
-    _interrupt_while_computing(["grok", "--p", "23", "--steps", "200000", "--out", str(out)], tmp_path, out, 4)
-    _assert_complete_and_marked(out, ["report.md", "metrics.json", "metrics.npz"])
+    _, err = _interrupt_while_computing(["grok", "--p", "23", "--steps", "200000", "--out", str(out)], tmp_path,
+                                        out, 4)
+    out = _assert_complete_and_marked(out, ["report.md", "metrics.json", "metrics.npz"], err)
     report = (out / "report.md").read_text()
     assert "**Interrupted**" in report
     metrics = json.loads((out / "metrics.json").read_text())
@@ -233,9 +247,9 @@ def test_sigint_lottery(tmp_path):
     out = tmp_path / "l"
     _earlier_output(out, "lottery")
     # about 25 s of work uninterrupted (p = 31, 2048 neurons), so every retry lands inside the computation
-    stdout, _ = _interrupt_while_computing(["lottery", "--p", "31", "--width", "2048", "--init", "0.001", "--json",
-                                            "--out", str(out)], tmp_path, out, 3)
-    _assert_complete_and_marked(out, ["lottery.json", "lottery.npz"])
+    stdout, err = _interrupt_while_computing(["lottery", "--p", "31", "--width", "2048", "--init", "0.001",
+                                              "--json", "--out", str(out)], tmp_path, out, 3)
+    out = _assert_complete_and_marked(out, ["lottery.json", "lottery.npz"], err)
     for summary in (json.loads(stdout)["summary"], json.loads((out / "lottery.json").read_text())["summary"]):
         assert summary["interrupted"] is True
         # the comparison is marked as not made, never an agreement computed at the time reached

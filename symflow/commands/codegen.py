@@ -6,9 +6,7 @@ to ``FILE`` (or prints it); the same code ``symflow simulate`` runs, from the sa
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-from ..errors import SymflowError
 from ..neuron import SPHERES
 
 
@@ -30,18 +28,17 @@ def run(args) -> int:
     from ..codegen import flow_kernels  # SymPy and the code generator: loaded only when the command runs
     from ..theory import Model
 
+    from ..outputs import AtomicFile, check_file
+
+    out = check_file(args.output, make_folders=False) if args.output else None   # before generating
     model = Model(args.name, shared=args.shared, spheres=args.spheres)
     kern = flow_kernels(model, style=args.style)
     source = kern.source
     if not args.output:
         sys.stdout.write(source)
         return 0
-    out = Path(args.output)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(source)
-    except OSError as exc:
-        raise SymflowError(f"cannot write {out}: {exc.strerror}") from None
+    with AtomicFile(out) as tmp:
+        tmp.write_text(source)
     styles = ", ".join(f"d={d} {s}" for d, s in kern.styles.items())
     Console(stderr=True).print(f"wrote {out} ({len(source.splitlines())} lines; {styles}; "
                                f"expression hash {kern.expression_hash[:16]})", highlight=False)
