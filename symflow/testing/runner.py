@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 import time
 import zlib
@@ -283,7 +284,7 @@ def run_catalogue(system: System, examples: int = 20, seed: int = 0, invariants=
 
 
 #: Set by Ctrl-C during :func:`run_catalogue`; checked before every example and after every invariant, so an
-#: interrupt raised where Python ignores it (``Exception ignored in ... gc_callback``) still stops the run.
+#: interrupt raised where Python ignores it (inside Hypothesis's ``gc_callback``) still stops the run, silently.
 _INTERRUPTED = threading.Event()
 
 
@@ -300,11 +301,21 @@ def _interrupt_flag():
         _INTERRUPTED.set()
         raise KeyboardInterrupt
 
+    previous_hook = sys.unraisablehook
+
+    def unraisable(info):   # the interrupt raised inside Hypothesis's gc callback: no "Exception ignored" traceback
+        if info.exc_type is not None and issubclass(info.exc_type, KeyboardInterrupt):
+            _INTERRUPTED.set()
+        else:
+            previous_hook(info)
+
     signal.signal(signal.SIGINT, handler)
+    sys.unraisablehook = unraisable
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.unraisablehook = previous_hook
 
 
 def _hypothesis_home() -> None:
