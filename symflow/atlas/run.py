@@ -85,17 +85,17 @@ def _client(scheduler, workers):
     import signal
 
     n = workers or os.cpu_count() or 1
-    # the worker processes start with SIGINT ignored (inherited): a terminal's Ctrl-C reaches the whole process
-    # group, and only the main process handles it (it cancels the tasks and closes the cluster), so no worker
-    # prints its traceback
-    previous = _ignore_sigint()
+    # the worker processes (and the cluster's threads, which start them) begin with SIGINT blocked, a mask they
+    # inherit: a terminal's Ctrl-C reaches the whole process group, and only the main process handles it (it
+    # cancels the tasks and closes the cluster), so no worker prints its traceback. A Ctrl-C meanwhile waits
+    # and is raised here once the mask is lifted.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                dashboard_address="127.0.0.1:0",     # its HTTP server on a free local port
                                silence_logs=logging.ERROR)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     return Client(cluster), cluster
 
 
