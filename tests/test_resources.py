@@ -69,3 +69,23 @@ def test_estimate_terms_and_budget(monkeypatch):
     assert parse_bytes("1.5g") == 3 * 2 ** 29 and parse_bytes("500MB") == 5 * 10 ** 8
     with pytest.raises(SymflowError, match="SYMFLOW_MEMORY must be a size"):
         parse_bytes("lots")
+
+
+def test_landscape_brute_force_runs_in_chunks_with_the_same_result(monkeypatch):
+    """The brute-force sums over many starts run a chunk of rows at a time: the estimate counts one chunk, and
+    the landscape is the same with chunks of 7 starts as in one piece."""
+    import json
+
+    from symflow.landscape import engine, landscape, search
+    from symflow.theory.model import Model
+
+    est = engine.memory_estimate(Model("Z5"), 10 ** 8)
+    [term] = [b for w, b in est.terms if "brute-force energy" in w]
+    assert term <= 4 * 8 * search.CHUNK_ENTRIES and est.largest == "the flow's population"
+    whole = landscape("Z5", starts=40).to_json()
+    monkeypatch.setattr(search, "CHUNK_ENTRIES", 25 * 7)
+    chunked = landscape("Z5", starts=40).to_json()
+    for data in (whole, chunked):
+        data.pop("wall_time", None)
+        data.pop("timings_s", None)
+    assert json.dumps(whole, sort_keys=True, default=str) == json.dumps(chunked, sort_keys=True, default=str)

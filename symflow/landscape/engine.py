@@ -31,7 +31,7 @@ from ..theory.model import require_model
 from ..validation import integer
 from . import analysis
 from .kinds import kind_keys, orbit_shares, singular_values
-from .search import GRADIENT_TOL, converge
+from .search import GRADIENT_TOL, chunk_rows, converge, per_start
 
 #: Neurons of a kind (besides the representative) whose spectra give its range.
 SAMPLE_MEMBERS = 8
@@ -161,7 +161,8 @@ def memory_estimate(model, starts: int):
     """The peak memory of :func:`landscape` (:class:`~symflow.resources.MemoryEstimate`): with ``n`` the group's
     order, ``D = V n`` the coordinates of a neuron and ``M = starts``, the brute-force complex-step Hessian
     (``D`` points, four ``(D, n, n)`` complex arrays), the brute-force energy and gradient of every start (four
-    ``(M, n, n)`` arrays) and the flow's population (about thirty ``(M, D)`` arrays: stages, saves, copies)."""
+    ``(min(M, rows), n, n)`` arrays: they run :func:`~symflow.landscape.search.chunk_rows` starts at a time) and the
+    flow's population (about thirty ``(M, D)`` arrays: stages, saves, copies)."""
     from ..resources import MemoryEstimate
 
     n = model.group.order
@@ -170,7 +171,7 @@ def memory_estimate(model, starts: int):
                          lower="--starts or a smaller group")
     est.add("the brute-force Hessian", arrays=4, shape=(D, n, n), itemsize=16,
             lower="a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
-    est.add("the brute-force energy and gradient of every start", arrays=4, shape=(starts, n, n))
+    est.add("the brute-force energy and gradient of the starts", arrays=4, shape=(min(starts, chunk_rows(model)), n, n))
     est.add("the flow's population", arrays=30, shape=(starts, D))
     return est
 
@@ -209,7 +210,7 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
         raise KeyboardInterrupt(f"the flow was interrupted at t = {pop.time:.4g}; no kind was analysed")
     G = model.group
     x = pop.points
-    E = bruteforce.energy(model, x)
+    E = per_start(bruteforce.energy, model, x)
     tol = GRADIENT_TOL * pop.scale
     ok = pop.converged
     keys = kind_keys(model, x, E, pop.scale)
