@@ -156,7 +156,8 @@ class OutputFolder:
         return not (marker is not None and marker.get("interrupted") is True)
 
     def commit(self) -> Path:
-        """Write the marker and replace the target by the temporary folder; returns the target."""
+        """Write the marker and replace the target by the temporary folder (or, for an interrupted run over a
+        complete earlier output, rename it to the aside folder); returns the folder written (:attr:`path`)."""
         stage, p = self.stage, self._abs
         target = p
         if self.interrupted and self._keeps_earlier():
@@ -254,6 +255,7 @@ def _lock(target: Path, error) -> None:
             if not _HELD:
                 import atexit
 
+                atexit.unregister(_unlock_all)     # registered once, whatever the number of locks taken
                 atexit.register(_unlock_all)
             _HELD[target] = fd
             return
