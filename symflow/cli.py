@@ -45,7 +45,7 @@ EXAMPLES = {
     "atlas": ["symflow atlas", "symflow atlas --max-order 8 --workers 2 --starts 128 --db small.duckdb --out atlas-8",
               "symflow atlas --groups F21,A4,Q8 --settings unshared",
               "symflow atlas --query 'SELECT * FROM attractors WHERE \"order\" = 21'",
-              "symflow atlas --query 'SELECT * FROM attractors' --format csv > attractors.csv",
+              "symflow atlas --query 'SELECT * FROM attractors' --format csv",
               "symflow atlas --scheduler tcp://127.0.0.1:8786"],
     "verify": ["symflow verify F21", "symflow verify Z7 --shared --examples 50",
                "symflow verify --list", "symflow verify S3 --loss mse --json"],
