@@ -75,8 +75,14 @@ class OutputFolder:
         self.interrupted = False
         self.stage: Path | None = None
         self.requested = self.path        # the folder asked for (:attr:`path` may become the aside folder)
+        self._locked = False
         self.check()
-        _lock(self._abs, self._error)
+        self._locked = _lock(self._abs, self._error)
+
+    def __del__(self):
+        # a folder that was never written (the computation failed) frees its target for the next run
+        if getattr(self, "_locked", False) and getattr(self, "stage", None) is None:
+            _unlock(self._abs)
 
     # ------------------------------------------------------------------ checks
     def _error(self, what: str) -> SymflowError:
@@ -217,12 +223,13 @@ def _unlock_all() -> None:
         _unlock(target)
 
 
-def _lock(target: Path, error) -> None:
-    """Take the lock of ``target`` (module docstring) or raise one ``SymflowError`` line naming the holder."""
+def _lock(target: Path, error) -> bool:
+    """Take the lock of ``target`` (module docstring) or raise one ``SymflowError`` line naming the holder;
+    ``False`` when this process holds it already."""
     import fcntl
 
     if target in _HELD:
-        return
+        return False
     path = _lock_path(target)
     for _ in range(20):
         try:
@@ -258,7 +265,7 @@ def _lock(target: Path, error) -> None:
                 atexit.unregister(_unlock_all)     # registered once, whatever the number of locks taken
                 atexit.register(_unlock_all)
             _HELD[target] = fd
-            return
+            return True
         os.close(fd)
     raise error("its lock file keeps changing")   # pragma: no cover
 

@@ -370,7 +370,7 @@ def test_a_second_run_into_one_folder_is_refused_naming_the_first(tmp_path, monk
     out = tmp_path / "g"
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from symflow.outputs import OutputFolder; "
-                               f"OutputFolder({str(out)!r}, 'grok'); print('locked', flush=True); time.sleep(60)"],
+                               f"folder = OutputFolder({str(out)!r}, 'grok'); print('locked', flush=True); time.sleep(60)"],
                               env=env, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
@@ -380,7 +380,7 @@ def test_a_second_run_into_one_folder_is_refused_naming_the_first(tmp_path, monk
         assert err.count("\n") == 1 and f"process {holder.pid}" in err and "another symflow run" in err, err
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()
     folder = OutputFolder(out, "grok")          # the lock died with its process
     folder.discard()
     assert not list(tmp_path.glob(".*.symflow-lock"))

@@ -89,3 +89,18 @@ def test_landscape_brute_force_runs_in_chunks_with_the_same_result(monkeypatch):
         data.pop("wall_time", None)
         data.pop("timings_s", None)
     assert json.dumps(whole, sort_keys=True, default=str) == json.dumps(chunked, sort_keys=True, default=str)
+
+
+def test_study_refused_before_deriving(tmp_path, monkeypatch, capsys):
+    """``study`` checks its simulation's memory before the (long) derivation and code generation."""
+    import symflow.study.run as study_run
+
+    def boom(*a, **k):
+        raise AssertionError("derived before the memory check")
+    monkeypatch.setattr(study_run, "ReducedFlow", boom)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SYMFLOW_MEMORY", "16GiB")
+    assert main(["study", "Z5", "--width", "100000000", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "study Z5 with 100000000 neurons would need about" in err and "--width" in err
+    assert not list(tmp_path.glob(".*.symflow-lock"))
