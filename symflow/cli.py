@@ -45,6 +45,7 @@ EXAMPLES = {
     "atlas": ["symflow atlas", "symflow atlas --max-order 8 --workers 2 --starts 128 --db small.duckdb --out atlas-8",
               "symflow atlas --groups F21,A4,Q8 --settings unshared",
               "symflow atlas --query 'SELECT * FROM attractors WHERE \"order\" = 21'",
+              "symflow atlas --query 'SELECT * FROM attractors' --format csv",
               "symflow atlas --scheduler tcp://127.0.0.1:8786"],
     "mirrors": ["symflow mirrors --x 0,4,5,7,10,11 --y 0,0,0,2,3,3 --depth 4",
                 "symflow mirrors data.csv --beta 0.1 --train 10 --out mirrors-run",
@@ -84,28 +85,56 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+    """Run one command; returns the exit status (0, 2 for a :class:`~symflow.errors.SymflowError` line, 130 for
+    Ctrl-C). A Ctrl-C at any moment, the imports included, prints one line ``interrupted`` and no traceback;
+    as the program's entry (``argv=None``) a second Ctrl-C while the program exits is ignored."""
+    command = "symflow"
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = f"symflow {args.command}" if getattr(args, "command", None) else command
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 0
+        return _run(args)
+    except SymflowError as exc:     # e.g. a bad $SYMFLOW_MEMORY read while parsing
+        print(f"{command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if argv is None:
+            _ignore_interrupts()
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _ignore_interrupts() -> None:
+    """No further ``KeyboardInterrupt`` while the program exits (worker shutdown, atexit handlers)."""
+    import signal
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:   # pragma: no cover - not the main thread
+        pass
+
+
+def _run(args) -> int:
     import warnings
+
+    from .resources import forcing
 
     def one_line_warning(message, category, filename, lineno, file=None, line=None):
         print(f"symflow {args.command}: warning: {message}", file=sys.stderr)
 
     warnings.showwarning = one_line_warning   # e.g. ScopeWarning: one line, no source location
     try:
-        rc = args.func(args)
+        with forcing(bool(getattr(args, "force", False))):   # --force: run even when the memory estimate is refused
+            rc = args.func(args)
     except SymflowError as exc:
         from rich.console import Console
 
         Console(stderr=True, soft_wrap=True).print(f"[bold red]symflow {args.command}: error:[/] {exc}",
                                                    highlight=False, markup=True)  # one line, never wrapped
         return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:   # e.g. 'symflow simulate ... | head': the reader left; nothing to report
         import os
 

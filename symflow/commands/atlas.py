@@ -38,20 +38,27 @@ def register(sub):
     p.add_argument("--workers", default=None, help="LocalCluster worker processes (default: one per core)")
     p.add_argument("--redo", action="store_true", help="recompute tasks already stored")
     p.add_argument("--query", default=None, metavar="SQL", help="print the result of a SQL query on --db and exit")
+    p.add_argument("--format", default="table", choices=["table", "csv", "json"],
+                   help="--query output: a table (default), CSV with a header row, or JSON (one object per row)")
     p.add_argument("--no-report", action="store_true", help="compute and store only")
     options.no_progress(p)
     options.runs(p, run)
 
 
-def print_query(db, sql) -> None:
+def print_query(db, sql, format: str = "table") -> None:
+    """Print a query's result: a rich table, or (``format``) full-precision CSV / JSON via
+    :func:`symflow.atlas.store.format_rows`."""
     from rich import box
     from rich.table import Table
 
-    from ..atlas.store import AtlasStore
+    from ..atlas.store import AtlasStore, format_rows
     from ..groups.display import rich_console
 
     with AtlasStore(db, read_only=True) as s:
         cols, rows = s.query(sql)
+    if format != "table":
+        sys.stdout.write(format_rows(cols, rows, format))
+        return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for c in cols:
         table.add_column(str(c))
@@ -67,7 +74,7 @@ def run(args) -> int:
     from ..validation import integer
 
     if args.query is not None:
-        print_query(args.db, args.query)
+        print_query(args.db, args.query, args.format)
         return 0
     max_order = integer(args.max_order, "--max-order", minimum=2, text=True)
     starts, seed = args.starts, args.seed

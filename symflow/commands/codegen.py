@@ -29,7 +29,7 @@ def run(args) -> int:
     from ..theory import Model
 
     model = Model(args.name, shared=args.shared, spheres=args.spheres)
-    out = check_file(args.out) if args.out else None      # before generating
+    out = check_file(args.out, make_folders=False) if args.out else None      # before generating
     kern = flow_kernels(model, style=args.style)
     source = kern.source
     if out is None:

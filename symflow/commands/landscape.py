@@ -37,6 +37,7 @@ def register(sub):
     options.seed(p)
     options.json_flag(p)
     options.no_progress(p)
+    options.force(p)
     options.runs(p, run)
 
 

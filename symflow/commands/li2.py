@@ -34,6 +34,7 @@ def register(sub):
     p.add_argument("--nodes", action="store_true", help="also count the nodes a perfect fit needs (Thm 3)")
     p.add_argument("--check", action="store_true", help="also check the energy constant against brute force")
     options.json_flag(p)
+    options.force(p)
     options.runs(p, run)
 
 

@@ -215,7 +215,14 @@ def out_folder(p, kind: str, default: str | None = None, shown: str | None = Non
     p.add_argument("--out", default=default, metavar="DIR", help=f"write {writes} to the folder DIR{tail}, replaced "
                                                                   "whole")
     p.add_argument("--force", action="store_true",
-                   help=f"replace --out even when it is a non-empty folder that is not an earlier {kind} output")
+                   help=f"replace --out even when it is a non-empty folder that is not an earlier {kind} output; "
+                        f"run even when the memory estimate exceeds the machine's memory")
+
+
+def force(p) -> None:
+    """``--force`` of a command without an output folder: run even when the memory estimate is refused
+    (:mod:`symflow.resources`; the CLI reads ``args.force`` for every command)."""
+    p.add_argument("--force", action="store_true", help="run even when the memory estimate exceeds the machine's memory")
 
 
 def out_file(p, metavar: str, writes: str, aliases=()) -> None:

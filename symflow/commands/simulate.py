@@ -38,6 +38,7 @@ def register(sub):
                      aliases=("--save",))
     options.json_flag(p, what="the population summary as one JSON object")
     options.no_progress(p)
+    options.force(p)
     options.runs(p, run)
 
 

@@ -61,7 +61,7 @@ def simulate(model_or_name, width: int | None = None, seed: int = 0, t_end: floa
              init="uniform", init_options: dict | None = None, rtol: float | None = None, atol: float | None = None,
              dt: float | None = None, gtol: float | None = None, stop_at_equilibrium: bool = True,
              require_convergence: bool = False, progress: bool = False, chunk: int | None = None,
-             style: str = "auto", callback=None, workers: int | None = None):
+             style: str = "auto", callback=None, workers: int | None = None, force: bool | None = None):
     """Simulate ``width`` neurons under the reduced Fourier flow; returns a
     :class:`~symflow.dynamics.results.SimulationResult`.
 
@@ -89,6 +89,8 @@ def simulate(model_or_name, width: int | None = None, seed: int = 0, t_end: floa
     workers : advance chunks of neurons in this many forked processes (results identical to one);
         ``None`` (default): all available cores for populations of at least ``AUTO_WORKERS_MIN``
         stored coefficients on Linux (see :func:`auto_workers`), else 1
+    force : run even when :func:`memory_estimate` exceeds the machine's memory (otherwise a
+        :class:`~symflow.errors.ResourceError` before integrating; ``None``: the CLI's ``--force``)
     """
     from ..theory.model import Model   # SymPy: imported when a model is built, not with symflow.dynamics
 
@@ -96,9 +98,13 @@ def simulate(model_or_name, width: int | None = None, seed: int = 0, t_end: floa
     if model.loss != "ce":
         raise ModelError(f"simulate records theta1, theta2, xi (the cross-entropy model); {model!r} has loss "
                          f"{model.loss!r}. Use ReducedFlow with symflow.dynamics.integrators.integrate directly")
-    flow, state0, width, seed = start_population(model, width, seed, init, init_options, style)
     n = model.group.order
     times = save_times(t_end, n_save, t_eval, n)
+    if isinstance(init, str) and (width is None or isinstance(width, (int, np.integer)) and not isinstance(width, bool)):
+        # before the population is drawn (a ready init has its size already; a bad width is refused below)
+        memory_estimate(model, DEFAULT_WIDTH if width is None else int(width), len(times)).check(force)
+    flow, state0, width, seed = start_population(model, width, seed, init, init_options, style)
+    memory_estimate(model, width, len(times)).check(force)
     gtol = default_gtol(n, gtol)
     stepper = run_stepper(method, rtol, atol, dt, n)
     work = flow.compact_flow()   # integrate runs on its compact rows when there is one
@@ -128,6 +134,20 @@ def simulate(model_or_name, width: int | None = None, seed: int = 0, t_end: floa
         k = int(np.sum(np.isnan(out.equilibrium_time)))
         raise _not_converged(k, width, gtol, times[-1], result)
     return result
+
+
+def memory_estimate(model, width: int, saves: int):
+    """The peak memory of :func:`simulate` (:class:`~symflow.resources.MemoryEstimate`): the saved trajectory
+    (``saves`` copies of the ``V`` parameter arrays ``(M, n)`` and of the order parameters) and the
+    integrator's working rows (about thirty ``(M, V n)`` arrays: stages, error estimate, copies)."""
+    from ..resources import MemoryEstimate
+
+    n, V = model.group.order, len(model.vector_names)
+    est = MemoryEstimate(f"simulate {model.group.name} with {width} neurons and {saves} saves",
+                         lower="--width or --n-save")
+    est.add("the saved trajectory", arrays=saves * (V + 1), shape=(width, n), lower="--n-save or --width")
+    est.add("the integrator's working rows", arrays=30, shape=(width, V * n), lower="--width")
+    return est
 
 
 #: ``simulate(workers=None)`` uses several processes from this many stored coefficients (width x row size)

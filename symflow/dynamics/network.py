@@ -141,6 +141,17 @@ def as_pairs(group, pairs) -> PairSet:
     return PairSet(group, arr[:, 0], arr[:, 1])
 
 
+def add_evaluation_memory(estimate, pairs: int, outputs: int, width: int, what: str = "the network"):
+    """Add to ``estimate`` (:class:`~symflow.resources.MemoryEstimate`) the peak of one
+    :meth:`TwoLayerNetwork.evaluate` with gradients on ``P = pairs`` pairs, ``n = outputs`` and ``M = width``:
+    five ``(P, n)`` arrays (logits, exponentials, dloss/dlogits, the one-hot scatters), three ``(M, P)``
+    (pre-activations, activations, dloss/dsigma) and six ``(P,)`` index arrays."""
+    estimate.add(f"{what}'s logits ({pairs} pairs x {outputs} outputs)", arrays=5, shape=(pairs, outputs))
+    estimate.add(f"{what}'s hidden layer ({width} neurons x {pairs} pairs)", arrays=3, shape=(width, pairs))
+    estimate.add("the input pairs", arrays=6, shape=(pairs,))
+    return estimate
+
+
 def split_pairs(group, frac: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Random train/test split of the ``n^2`` table entries (for grokking experiments).
 

@@ -32,7 +32,7 @@ from ..theory.model import Model
 from ..validation import integer
 from . import analysis
 from .kinds import kind_keys, orbit_shares, singular_values
-from .search import GRADIENT_TOL, converge
+from .search import GRADIENT_TOL, chunk_rows, converge, per_start
 
 #: Neurons of a kind (besides the representative) whose spectra give its range.
 SAMPLE_MEMBERS = 8
@@ -158,13 +158,34 @@ def _point_of(model, eq) -> np.ndarray:
     return np.concatenate([np.asarray(vec[name], float) for name in model.vector_names])
 
 
+def memory_estimate(model, starts: int):
+    """The peak memory of :func:`landscape` (:class:`~symflow.resources.MemoryEstimate`): with ``n`` the group's
+    order, ``D = V n`` the coordinates of a neuron and ``M = starts``, the brute-force complex-step Hessian
+    (``D`` points, four ``(D, n, n)`` complex arrays), the brute-force energy and gradient of every start (four
+    ``(min(M, rows), n, n)`` arrays: they run :func:`~symflow.landscape.search.chunk_rows` starts at a time) and the
+    flow's population (about thirty ``(M, D)`` arrays: stages, saves, copies)."""
+    from ..resources import MemoryEstimate
+
+    n = model.group.order
+    D = len(model.vector_names) * n
+    est = MemoryEstimate(f"landscape {model.group.name} with {starts} starts",
+                         lower="--starts or a smaller group")
+    est.add("the brute-force Hessian", arrays=4, shape=(D, n, n), itemsize=16,
+            lower="a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
+    est.add("the brute-force energy and gradient of the starts", arrays=4, shape=(min(starts, chunk_rows(model)), n, n))
+    est.add("the flow's population", arrays=30, shape=(starts, D))
+    return est
+
+
 def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None, loss=None,
-              progress: bool = False, workers: int = 1) -> Landscape:
+              progress: bool = False, workers: int = 1, force: bool | None = None) -> Landscape:
     """Search the landscape of ``model``; returns a :class:`Landscape` (module docstring).
 
     ``model``: a Model, or a group name or Group with ``shared``, ``spheres``, ``loss``; it needs the reduced
     flow (quadratic activation). ``starts`` seeded uniform starts (``seed``), the same ones every run with
     that width and seed draws. ``workers``: processes for the flow (see :func:`symflow.dynamics.simulate`).
+    A run whose :func:`memory_estimate` exceeds the machine's memory raises
+    :class:`~symflow.errors.ResourceError` before computing, unless ``force`` (:mod:`symflow.resources`).
 
     >>> L = landscape("Z5", starts=16)
     >>> [(L.labels(a), a.energy_exact, a.source) for a in L.attractors]      # doctest: +SKIP
@@ -177,6 +198,7 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     model.require_block_flow()
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
+    memory_estimate(model, starts).check(force)
     with blas_limits(1):     # many small eigh/svd: one BLAS thread each (symflow/blas.py)
         return _landscape(model, starts, seed, progress, workers, t0)
 
@@ -187,7 +209,7 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
         raise KeyboardInterrupt(f"the flow was interrupted at t = {pop.time:.4g}; no kind was analysed")
     G = model.group
     x = pop.points
-    E = bruteforce.energy(model, x)
+    E = per_start(bruteforce.energy, model, x)
     tol = GRADIENT_TOL * pop.scale
     ok = pop.converged
     keys = kind_keys(model, x, E, pop.scale)

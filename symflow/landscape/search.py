@@ -55,6 +55,26 @@ NEWTON_STEPS = 8
 PSEUDO_INVERSE_TOLS = (1e-8, 1e-6, 1e-4, 1e-2)
 
 
+#: Brute-force sums over the Cayley table of many starts run on this many ``(rows, n, n)`` entries at a time
+#: (``rows = max(1, CHUNK_ENTRIES // n^2)``): their temporaries stay near 4 x 8 x 2^22 bytes = 128 MiB
+#: whatever the number of starts (each row is computed alone, so the values do not depend on the chunking).
+CHUNK_ENTRIES = 2 ** 22
+
+
+def chunk_rows(model) -> int:
+    """Starts per chunk of :func:`per_start`: ``max(1, CHUNK_ENTRIES // n^2)``."""
+    return max(1, CHUNK_ENTRIES // model.group.order ** 2)
+
+
+def per_start(fn, model, x) -> np.ndarray:
+    """``fn(model, x)`` for stacked points ``x`` ``(M, D)``, evaluated :func:`chunk_rows` rows at a time and
+    concatenated along the first axis (a brute-force function of each row alone)."""
+    rows = chunk_rows(model)
+    if len(x) <= rows:
+        return fn(model, x)
+    return np.concatenate([fn(model, x[a:a + rows]) for a in range(0, len(x), rows)])
+
+
 def retract(model, x) -> np.ndarray:
     """Every sphere of every point of ``x`` (``(M, V n)``, in place) back to norm 1: the one geometry."""
     if model.neuron.constrained:
@@ -138,7 +158,7 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
     flow, state0, width, seed = start_population(model, starts, seed)
     n = model.group.order
     x0 = stack(model, state0.to_parameters())
-    speed0 = float(np.median(np.linalg.norm(bruteforce.riemannian_gradient(model, x0), axis=-1)))
+    speed0 = float(np.median(per_start(gradient_norms, model, x0)))
     # phase 1: into the basins, with the default steps; phase 2: to FLOW_TOL with steps that stay stable
     # at the stiffness measured where phase 1 ended (near the critical points, where it matters)
     lam = STIFFER_NEAR_CRITICAL * stiffness(model, x0[:3])
@@ -152,7 +172,7 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
         return Population(model, x, np.full(starts, np.inf), np.zeros(starts, bool), 1.0, 0, float(out1.t[-1]),
                           steps, time.perf_counter() - t0, True)
     x1 = stack(model, FourierState(flow.layout, out1.final).to_parameters())
-    e1 = bruteforce.energy(model, x1)
+    e1 = per_start(bruteforce.energy, model, x1)
     _, first = np.unique(np.round(e1 / max(np.abs(e1).max(), 1e-300), 3), return_index=True)
     lam = stiffness(model, x1[first])          # one point of every energy level phase 1 reached
     stepper = run_stepper("geometric", n=n)
@@ -163,10 +183,10 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
     steps += int(out.counts.steps)
     x = stack(model, FourierState(flow.layout, out.final).to_parameters())
     retract(model, x)
-    energies = bruteforce.energy(model, x)
+    energies = per_start(bruteforce.energy, model, x)
     scale = float(max(np.abs(energies[np.isfinite(energies)]).max(initial=0.0), 1e-300))
     tol = GRADIENT_TOL * scale
-    grad = gradient_norms(model, x)
+    grad = per_start(gradient_norms, model, x)
     todo = np.nonzero(~(grad <= tol))[0]       # a non-finite |grad| is not converged either
     failures = {}
     for m in todo:

@@ -60,12 +60,28 @@ class Li2GrokConfig:
         return self
 
 
-def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False) -> dict:
+def memory_estimate(n: int, width: int, name: str = ""):
+    """The peak memory of :func:`run_li2_grokking` (:class:`~symflow.resources.MemoryEstimate`) for a group of
+    order ``n`` and ``K = width`` nodes: the one-hot targets, outputs and residuals (four ``(n^2, n)`` arrays)
+    and the hidden layer with its gradient (four ``(n^2, K)`` arrays)."""
+    from ..resources import MemoryEstimate
+
+    est = MemoryEstimate(f"li2 grokking on {name or f'a group of order {n}'} with {width} nodes",
+                         lower="a smaller group or --width")
+    est.add("the targets and outputs", arrays=4, shape=(n * n, n), lower="a smaller group")
+    est.add("the hidden layer", arrays=4, shape=(n * n, width), lower="--width or a smaller group")
+    return est
+
+
+def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False, force: bool | None = None) -> dict:
+    """Train Li2's network (module doc); a run whose :func:`memory_estimate` exceeds the machine's memory raises
+    :class:`~symflow.errors.ResourceError` before computing, unless ``force`` (``None``: the CLI's ``--force``)."""
     from ..progress import progress_bar
 
     cfg.validate()
     G = make_group(cfg.group)
     n = G.order
+    memory_estimate(n, int(cfg.width), G.name).check(force)
     rng = np.random.default_rng(cfg.seed)
     mask = training_mask(G, cfg.frac, cfg.seed)
     T = np.asarray(G.table).reshape(-1)

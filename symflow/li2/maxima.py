@@ -117,13 +117,29 @@ def _structure(group, x, orbit):
     return split, rank, align
 
 
+def memory_estimate(group, starts: int):
+    """The peak memory of :func:`maxima` (:class:`~symflow.resources.MemoryEstimate`): with ``n`` the order, the
+    energy and gradient of every start (four ``(starts, n, n)`` arrays, the pre-activations ``u_a + v_b`` and
+    their images) and the finite-difference tangent Hessian (``2 n`` points: four ``(2n, n, n)`` arrays)."""
+    from ..resources import MemoryEstimate
+
+    n = group.order
+    est = MemoryEstimate(f"li2 {group.name} with {starts} starts", lower="--starts or a smaller group")
+    est.add("the energy of every start", arrays=4, shape=(starts, n, n), lower="--starts")
+    est.add("the tangent Hessian", arrays=4, shape=(2 * n, n, n),
+            lower="a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
+    return est
+
+
 def maxima(group, fraction: float = 1.0, activation: str = "x^2", starts: int = 128, seed: int = 0,
-           steps: int = 3000, mask=None) -> dict:
+           steps: int = 3000, mask=None, force: bool | None = None) -> dict:
     """Seeded search of Li2's local maxima (module doc). Returns ``{"problem", "maxima": [Maximum],
-    "unconverged", "wall_time"}``."""
+    "unconverged", "wall_time"}``. A search whose :func:`memory_estimate` exceeds the machine's memory raises
+    :class:`~symflow.errors.ResourceError` before computing, unless ``force`` (``None``: the CLI's ``--force``)."""
     t0 = time.perf_counter()
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
+    memory_estimate(group, starts).check(force)
     if mask is None:
         mask = training_mask(group, fraction, seed)
     prob = Li2Problem(group, mask, activation)
