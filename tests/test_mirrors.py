@@ -347,6 +347,14 @@ def test_bad_input_is_one_line_exit_2(argv, text, capsys):
     assert text in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_dictionary_that_would_not_fit_is_refused_before_allocating(monkeypatch, capsys):
+    monkeypatch.setenv("SYMFLOW_MEMORY", "1MB")
+    argv = ["mirrors", "--x", ",".join(map(str, range(12))), "--y", ",".join(map(str, range(12))), "--depth", "4"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "27648 raw columns" in err and "--force" in err and len(err.strip().splitlines()) == 1
+
+
 def test_make_data_refuses_directly():
     with pytest.raises(SymflowError):
         make_data([1.0], [1.0])

@@ -7,8 +7,9 @@
 Prints the dictionary size, the optimum, the chosen features (formula, breakpoints, reflections,
 coefficients), the reconstruction check and, with ``--train``, the trained networks against the
 optimum; ``--json`` prints the public contract of :mod:`symflow.mirrors.run`. ``--out DIR`` writes
-``mirrors.json`` and ``mirrors.png`` (see :mod:`symflow.outputs`). Exit status 1 when the solver did
-not end at an optimum (its state is printed, never a number), 2 for bad input.
+``mirrors.json`` and ``mirrors.png`` (see :mod:`symflow.outputs`). A raw dictionary that would not fit in
+memory is refused before it is built (:mod:`symflow.resources`; ``--force`` runs anyway). Exit status 1
+when the solver did not end at an optimum (its state is printed, never a number), 2 for bad input.
 """
 from __future__ import annotations
 

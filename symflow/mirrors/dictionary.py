@@ -28,9 +28,22 @@ from .symbolic import ACTIVATIONS, feature_function
 
 DEPTHS = (2, 3, 4)
 
-#: Largest raw dictionary evaluated (entries = raw columns x points; 1e7 doubles are 80 MB, and the
-#: printed feature makes a few temporaries of that size).
-MAX_ENTRIES = 10_000_000
+#: Arrays of the raw dictionary's size alive at once while it is evaluated and merged (the values, their
+#: differences, the rounded keys and the printed feature's temporaries).
+RAW_ARRAYS = 6
+
+
+def raw_count(n: int, depth: int) -> int:
+    """Raw columns: ``2N``, ``4N^2``, ``16N^3`` at depth 2, 3, 4."""
+    return {2: 2 * n, 3: 4 * n ** 2, 4: 16 * n ** 3}[depth]
+
+
+def memory_estimate(n: int, depth: int):
+    """:class:`symflow.resources.MemoryEstimate` of :func:`build_dictionary` (the raw ``N x columns`` arrays)."""
+    from ..resources import MemoryEstimate
+
+    est = MemoryEstimate(f"the depth-{depth} dictionary on {n} points", lower="fewer points or a smaller --depth")
+    return est.add(f"{raw_count(n, depth)} raw columns", arrays=RAW_ARRAYS, shape=(n, raw_count(n, depth)))
 
 
 def check_setting(depth, activation) -> tuple[int, str]:
@@ -135,14 +148,10 @@ def merge_key(A: np.ndarray, scale: float | None = None) -> tuple[np.ndarray, np
 
 
 def build_dictionary(data: Data, depth: int = 2, activation: str = "relu") -> Dictionary:
-    """Raw columns (module docstring), evaluated on the data by the printed SymPy features, merged."""
+    """Raw columns (module docstring), evaluated on the data by the printed SymPy features, merged; a
+    dictionary that would not fit in memory is refused first (:func:`memory_estimate`)."""
     depth, activation = check_setting(depth, activation)
-    raw = {2: 2 * data.n, 3: 4 * data.n ** 2, 4: 16 * data.n ** 3}[depth]
-    if raw * data.n > MAX_ENTRIES:
-        largest = max(n for n in range(2, data.n + 1)
-                      if {2: 2 * n, 3: 4 * n ** 2, 4: 16 * n ** 3}[depth] * n <= MAX_ENTRIES)
-        raise SymflowError(f"depth {depth} on {data.n} points has {raw} raw columns ({raw * data.n:.2g} entries, more "
-                           f"than {MAX_ENTRIES:.0e}); use at most {largest} points at this depth")
+    memory_estimate(data.n, depth).check()          # before allocating (refused unless --force / force=True)
     signs, indices, k, a = raw_columns(data, depth)
     A = raw_features(depth, activation, data.x, a, signs)
     keys, vanishing = merge_key(A)
