@@ -144,8 +144,10 @@ def print_table(result: dict, files=None, console=None) -> None:
                       f"optimum (within {tr['reach_tolerance']:g} relative); lower-bound violations: "
                       f"{tr['lower_bound_violations']}", highlight=False)
         refl = sorted({k for run in tr["reflections"] for k in run})
-        if refl:
-            console.print("reflection kinks in trained networks: " + ", ".join(f"{k:.4g}" for k in refl),
-                          highlight=False)
+        if result["depth"] == 4:
+            matched = sum(1 for n in tr["reflection_columns"] if n)
+            console.print(f"reflections: {matched} of {tr['runs']} trained networks have a unit whose nearest "
+                          f"dictionary column is a reflection feature; kinks within 1e-3 of the data range from a "
+                          f"reflection: " + (", ".join(f"{k:.4g}" for k in refl) or "none"), highlight=False)
     if files:
         console.print("wrote " + ", ".join(files.values()), highlight=False)

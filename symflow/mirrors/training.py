@@ -1,7 +1,7 @@
 r"""The non-convex training problem of the paper from random starts, against the Lasso optimum.
 
-Every seed ``seed, seed+1, ...`` draws its own network (:func:`random_network`: breakpoints of the
-first layer uniform over the data range, weights standard normal, output weights ``N(0, 1/m)``) and
+Every seed ``seed, seed+1, ...`` draws its own network (:func:`random_network`: each layer's kink at a
+uniform point of its input's range on the data, weights standard normal, output weights ``N(0, 1/m)``) and
 all seeds are trained together (one batch row per seed; the objective is a sum over rows, so each
 row follows its own trajectory) by symflow's one optimiser module (:func:`symflow.dynamics.training.minimise`
 with its Adam)
@@ -12,9 +12,9 @@ on the exact objective ``1/2 ||f - y||^2 + (beta/L) sum |w|^L`` (biases unregula
 Per run: the final objective; ``reached`` when it is within ``REACH`` (relative) of the optimum;
 a ``lower_bound_violation`` when it is below the certified lower bound of the optimum (never
 expected: the Lasso optimum is the global minimum); the features of its active units matched to the
-nearest dictionary column (centred, sign-free cosine distance) and their kinks; for deep networks
-(depth 3, 4) the kinks inside the data range within ``1e-3`` of the range from a reflection ``2 x_j - x_i``
-of data points (and not at a data point) are listed.
+nearest dictionary column (centred, sign-free cosine distance) and their kinks; at depth 4 (the depth
+whose dictionary has reflections) the kinks inside the data range within ``1e-3`` of the range from a
+reflection ``2 x_j - x_i`` of data points (and not at a data point) are listed.
 """
 from __future__ import annotations
 
@@ -29,15 +29,19 @@ REACH = 1e-3
 
 
 def random_network(data, depth: int, activation: str, width: int, seeds: list[int]) -> dict:
-    """Random parameters of shape ``(len(seeds), width, ...)``, one generator per seed."""
+    """Random parameters of shape ``(len(seeds), width, ...)``, one generator per seed: weights standard
+    normal, each layer's bias putting its kink at a uniform point of the range its input takes on the data
+    (so no unit starts dead on the data), output weights ``N(0, 1/m)``, amplitudes ``|N(0, 1)|``."""
     rows = []
-    lo, hi = float(data.x[0]), float(data.x[-1])
     for seed in seeds:
         rng = np.random.default_rng(seed)
         W = rng.normal(size=(width, depth - 1))
-        B = rng.normal(size=(width, depth - 1))
-        cut = rng.uniform(lo, hi, size=width)
-        B[:, 0] = -W[:, 0] * cut
+        B = np.zeros((width, depth - 1))
+        h = np.broadcast_to(data.x, (width, data.n))
+        for layer in range(depth - 1):   # each layer's kink at a uniform point of its input's range on the data
+            cut = rng.uniform(h.min(axis=1), h.max(axis=1))
+            B[:, layer] = -W[:, layer] * cut
+            h = np.maximum(W[:, layer, None] * h + B[:, layer, None], 0.0)
         p = {"W": W, "B": B, "alpha": rng.normal(size=width) / np.sqrt(width), "xi": np.asarray(float(np.mean(data.y)))}
         if degree(activation) == 0:
             p["amp"] = np.abs(rng.normal(size=width))
@@ -97,11 +101,13 @@ def trained_features(dictionary: Dictionary, params: dict, row: int, share: floa
         cos = np.abs(Dn.T @ (v / size)) if Dn.shape[1] else np.zeros(0)
         best = int(np.argmax(cos)) if len(cos) else -1
         kinks = unit_kinks(W[u], B[u], L, act, scale)
+        col = describe_column(dictionary, best) if best >= 0 else None
         feats.append({"unit": int(u), "norm": size, "column": best,
-                      "formula": describe_column(dictionary, best)["formula"] if best >= 0 else None,
+                      "formula": col["formula"] if col else None,
+                      "column_reflection": col["reflection"]["formula"] if col and col["reflection"] else None,
                       "match_distance": float(np.sqrt(max(0.0, 2 - 2 * cos[best]))) if best >= 0 else None,
                       "breakpoints": kinks,
-                      "reflections": reflection_points(data.x, kinks, tol) if L > 2 else []})
+                      "reflections": reflection_points(data.x, kinks, tol) if L == 4 else []})
     return feats
 
 
@@ -116,7 +122,8 @@ def compare_with_optimum(dictionary: Dictionary, runs: dict, optimum: float, low
             "lower_bound_violations": int(violations.sum()), "optimum": float(optimum), "lower_bound": float(lower),
             "reach_tolerance": REACH, "width": runs["width"], "steps": runs["steps"], "lr": runs["lr"],
             "features": per_run,
-            "reflections": [sorted({r["kink"] for f in feats for r in f["reflections"]}) for feats in per_run]}
+            "reflections": [sorted({r["kink"] for f in feats for r in f["reflections"]}) for feats in per_run],
+            "reflection_columns": [sum(1 for f in feats if f["column_reflection"]) for feats in per_run]}
 
 
 __all__ = ["train_runs", "compare_with_optimum", "random_network", "trained_features", "reflection_points"]
