@@ -16,7 +16,7 @@ from .errors import SymflowError
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (``-`` read as ``_``; a missing
 #: module is a bug and raises).
 COMMANDS = ["group", "groups", "derive", "rates", "landscape", "li2", "li2-scaling", "codegen", "simulate", "study",
-            "lottery", "grok", "theories", "atlas", "verify"]
+            "lottery", "grok", "theories", "atlas", "verify", "mirrors"]
 
 
 #: ``--help`` examples of every subcommand (shown as the parser's epilog).
@@ -47,6 +47,9 @@ EXAMPLES = {
               "symflow atlas --query 'SELECT * FROM attractors WHERE \"order\" = 21'",
               "symflow atlas --query 'SELECT * FROM attractors' --format csv",
               "symflow atlas --scheduler tcp://127.0.0.1:8786"],
+    "mirrors": ["symflow mirrors --x 0,4,5,7,10,11 --y 0,0,0,2,3,3 --depth 4",
+                "symflow mirrors data.csv --beta 0.1 --train 10 --out mirrors-run",
+                "symflow mirrors --x 0,1,2,3 --y 0,1,0,1 --activation abs --json"],
     "verify": ["symflow verify F21", "symflow verify Z7 --shared --examples 50",
                "symflow verify --list", "symflow verify S3 --loss mse --json"],
 }
