@@ -12,6 +12,7 @@ import importlib
 import sys
 
 from .errors import SymflowError
+from .interrupts import install, installed, interrupted
 
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (``-`` read as ``_``; a missing
 #: module is a bug and raises).
@@ -89,6 +90,8 @@ def main(argv=None) -> int:
     Ctrl-C). A Ctrl-C at any moment, the imports included, prints one line ``interrupted`` and no traceback;
     as the program's entry (``argv=None``) a second Ctrl-C while the program exits is ignored."""
     command = "symflow"
+    if argv is None:
+        install()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -96,7 +99,10 @@ def main(argv=None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 0
-        return _run(args)
+        rc = _run(args)
+        if rc != 130 and installed() and interrupted():   # a Ctrl-C that Python swallowed in a callback
+            raise KeyboardInterrupt
+        return rc
     except SymflowError as exc:     # e.g. a bad $SYMFLOW_MEMORY read while parsing
         print(f"{command}: error: {exc}", file=sys.stderr)
         return 2
