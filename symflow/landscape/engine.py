@@ -28,7 +28,7 @@ from ..progress import progress_bar
 from ..statistics import wilson_interval
 from ..theory import bruteforce
 from ..theory.model import require_model
-from ..validation import integer
+from ..validation import integer, nontrivial_group
 from . import analysis
 from .kinds import kind_keys, orbit_shares, singular_values
 from .search import GRADIENT_TOL, converge
@@ -176,6 +176,7 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
         model = Model(model, shared=bool(shared), spheres=spheres, loss=loss or "ce")
     model = require_model(model)
     model.require_block_flow()
+    nontrivial_group(model.group, "a landscape search")
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
     with blas_limits(1):     # many small eigh/svd: one BLAS thread each (symflow/blas.py)

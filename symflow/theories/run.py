@@ -20,6 +20,7 @@ import numpy as np
 from ..dynamics.network import TwoLayerNetwork, as_pairs
 from ..errors import SymflowError
 from ..provenance import versions
+from ..validation import nontrivial_group
 from .layers import LAYERS, layers, regularised_gradient
 from .statements import backward_fact, crh, fact, nfa, power_laws
 
@@ -152,7 +153,7 @@ def run_theories(group, weight_decay: float = 3e-3, optimizer: str = "gd", loss:
     from ..groups import as_group
     from .symbolic import exponent_table, fact_table
 
-    G = as_group(group)
+    G = nontrivial_group(as_group(group), "training")
     if not weight_decay > 0:
         raise SymflowError(f"--weight-decay must be > 0 (FACT is a statement about weight decay), got {weight_decay}")
     if lr is None:
@@ -195,10 +196,11 @@ def run_theories(group, weight_decay: float = 3e-3, optimizer: str = "gd", loss:
     laws = [p for name in LAYERS for p in power_laws(L[name], seed=seed)]
     sweep_rows = []
     interrupted = hist.interrupted
-    for decay in sweep:
+    # each decay trained once: the main run is already the point at its own decay (same seed, same values)
+    for decay in dict.fromkeys(float(d) for d in sweep if float(d) != float(weight_decay)):
         if interrupted:
             break
-        snet, _, shist = one(float(decay), False)
+        snet, _, shist = one(decay, False)
         interrupted = shist.interrupted
         vals = {f"{r.name}|{r.layer}": _num(r.value) for r in measure(snet, float(decay), None, reduction,
                                                                       observables=False)}
