@@ -253,3 +253,25 @@ def test_symbolic_energy_for_a_cubic_activation_and_the_symbolic_riemannian_grad
     sub = dict(zip(list(u) + list(v), x.tolist()))
     sym = np.array([float(e.xreplace(sub)) for e in rg])
     assert np.allclose(sym, Li2Problem(g, mask).riemannian_gradient(x), rtol=1e-9, atol=1e-9)
+
+
+# ---------------------------------------------------------------- small and trivial groups (issue 21)
+@pytest.mark.parametrize("name", ["Z2", "Z3", "Z2xZ2"])
+def test_training_mask_keeps_two_distinct_targets(name):
+    table = np.asarray(G(name).table)
+    for seed in range(30):
+        mask = training_mask(G(name), 0.01, seed)
+        assert mask.sum() == 2 and len(set(table[mask].tolist())) == 2
+
+
+def test_li2_on_the_trivial_group_says_why(capsys):
+    for argv in (["li2", "Z1"], ["li2-scaling", "Z1", "Z3"]):     # li2-scaling: before measuring Z3
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "Z1 is the trivial group" in err and err.strip().count("\n") == 0
+
+
+def test_li2_scaling_default_fractions_on_small_groups_and_readable_ticks(tmp_path, capsys, saved_tick_labels):
+    # Z2, Z3: the smallest default fraction draws two entries, which had one target (a one-line error before)
+    assert main(["li2-scaling", "Z2", "Z3", "Z7", "--subsets", "1", "--steps", "20", "--out", str(tmp_path / "s")]) == 0
+    assert not saved_tick_labels.problems("transition.png")   # log-axis minor labels overlapped

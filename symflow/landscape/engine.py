@@ -29,7 +29,7 @@ from ..neuron.points import split
 from ..progress import progress_bar
 from ..statistics import wilson_interval
 from ..theory.model import Model
-from ..validation import integer
+from ..validation import integer, nontrivial_group
 from . import analysis
 from .kinds import kind_keys, orbit_shares, singular_values
 from .search import GRADIENT_TOL, chunk_rows, converge, per_start
@@ -196,6 +196,7 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
         model = Model(model, shared=bool(shared), spheres=spheres, loss=loss or "ce")
     model = Model.coerce(model)
     model.require_block_flow()
+    nontrivial_group(model.group, "a landscape search")
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
     memory_estimate(model, starts).check(force)

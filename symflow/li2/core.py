@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import SymflowError
 from ..neuron.activation import QUAD, as_activation
 from ..neuron.geometry import StackedGeometry
-from ..validation import integer, real
+from ..validation import integer, nontrivial_group, real
 
 #: The named activations Li2 is run with (any activation of :mod:`symflow.neuron.activation` is accepted).
 ACTIVATIONS = ("x^2", "relu", "silu")
@@ -46,7 +46,8 @@ def sigma(name: str, x, derivative: bool = False):
 
 def training_mask(group, fraction: float = 1.0, seed: int = 0) -> np.ndarray:
     """Boolean ``(n, n)`` mask of a uniformly random subset of ``round(fraction n^2)`` table entries
-    (all of them for ``fraction = 1``); at least two distinct targets are kept (else ``Y~ = 0``)."""
+    (all of them for ``fraction = 1``); at least two distinct targets are kept (else ``Y~ = 0``): when every drawn
+    entry has the same target, the last drawn one is swapped for a random entry with another target."""
     n = group.order
     f = real(fraction, "fraction", what="in (0, 1]: the share of the n^2 table used for training")
     if f > 1:
@@ -58,7 +59,12 @@ def training_mask(group, fraction: float = 1.0, seed: int = 0) -> np.ndarray:
         mask[:] = True
     else:
         rng = np.random.default_rng(seed)
-        mask[rng.choice(n * n, size=N, replace=False)] = True
+        chosen = rng.choice(n * n, size=N, replace=False)
+        mask[chosen] = True
+        targets = np.asarray(group.table).reshape(-1)
+        if n >= 2 and np.all(targets[chosen] == targets[chosen[0]]):
+            mask[chosen[-1]] = False
+            mask[rng.choice(np.flatnonzero(targets != targets[chosen[0]]))] = True
     return mask.reshape(n, n)
 
 
@@ -69,7 +75,7 @@ class Li2Problem:
     """
 
     def __init__(self, group, mask=None, activation: str = "x^2"):
-        self.group = group
+        self.group = nontrivial_group(group, "Li2's model")
         n = self.n = group.order
         self.activation = check_activation(activation)
         self.mask = np.ones((n, n), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)

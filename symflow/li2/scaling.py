@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from ..progress import progress_bar
-from ..validation import integer
+from ..validation import integer, nontrivial_group
 from .core import Li2Problem, training_mask
 from .derive import orbit_shares
 from .fit import NODE_CAP, least_squares_fit, orbit_maxima
@@ -65,6 +65,7 @@ def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int 
     (mean over subsets), and ``p_c`` per subset sequence with its mean and 95 % interval."""
     t0 = time.perf_counter()
     subsets = integer(subsets, "subsets", minimum=1)
+    nontrivial_group(group, "the sample-size law")
     n = group.order
     fr = default_fractions(n) if fractions is None else sorted(float(f) for f in fractions)
     rng = np.random.default_rng(seed)
