@@ -17,11 +17,21 @@
    does not lower ``|grad|`` is retried with more small eigenvalues dropped (``PSEUDO_INVERSE_TOLS``): near
    the slow end of a family an almost-zero mode would otherwise throw Newton off.
 3. A neuron still above ``GRADIENT_TOL`` is *unconverged* and reported as such.
+
+**Ascent** (:func:`converge_by_ascent`, any model the brute force evaluates: a training mask, a non-polynomial
+activation, where no reduced flow exists): ``starts`` seeded Gaussian points ``rng.normal(size=(starts, D))``
+retracted to the spheres (uniform on them) follow the projected gradient ascent :func:`ascend` of the energy
+(the flow's direction, ``E`` never decreases) until ``|grad| <= ASCENT_TOL`` relative to the energy scale,
+then Newton (step 2): first for all starts at once (:func:`newton_batch`, the pseudo-inverse in ambient
+coordinates), then one by one (:func:`newton`) for those it left above ``GRADIENT_TOL``. A non-differentiable activation (ReLU) has maxima at kinks
+where the gradient does not vanish and the adaptive step collapses instead: a start whose step fell below
+``STALLED`` (times the energy scale) counts as converged there (``Population.stalled``).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,6 +40,7 @@ from ..neuron.geometry import ParameterGeometry
 from ..dynamics.integrators import integrate
 from ..dynamics.state import FourierState
 from ..neuron import bruteforce
+from ..neuron.geometry import StackedGeometry
 from ..neuron.points import split, stack
 
 #: Converged: ``|Riemannian grad| <= GRADIENT_TOL * scale`` (``scale`` the largest final energy): 10^4 roundings.
@@ -53,6 +64,12 @@ NEWTON_STEPS = 8
 #: Tangent-Hessian eigenvalues below these, relative to the largest, count as zero in Newton steps (the next
 #: one is tried when a step does not lower |grad|).
 PSEUDO_INVERSE_TOLS = (1e-8, 1e-6, 1e-4, 1e-2)
+#: Ascent: at most this many steps; a start stops when its ``|grad| <= ASCENT_TOL * scale`` and Newton takes
+#: over (below ~1e-7 the energy's increments, ~|grad|^2, reach its rounding and the step control is noise).
+ASCENT_STEPS = 3000
+ASCENT_TOL = 1e-6
+#: Ascent: a start whose last step (times the energy scale) fell below this stalled at a kink (ReLU's maxima).
+STALLED = 1e-9
 
 
 def retract(model, x) -> np.ndarray:
@@ -115,6 +132,121 @@ class Population:
     steps: int
     wall_time: float
     interrupted: bool = False
+    #: ascent only: the starts that stalled at a kink (converged there, the gradient does not vanish)
+    stalled: np.ndarray = field(default=None, repr=False)
+
+
+class Ascent(NamedTuple):
+    """The result of :func:`ascend`: ``points``, ``energies``, ``residual`` (``|grad| / max E`` per point)
+    and ``step`` (the last step size times the energy scale: ~0 where the ascent stalled at a kink)."""
+
+    points: np.ndarray
+    energies: np.ndarray
+    residual: np.ndarray
+    step: np.ndarray
+
+
+def ascend(model, x, steps: int = ASCENT_STEPS, tol: float = 1e-7, lr: float | None = None,
+           objective=None) -> Ascent:
+    """Projected (retracted) gradient ascent of the model's energy (brute force) from stacked starts ``x``.
+
+    ``y = R(x + h P_x grad E(x))`` with ``P_x`` the tangent projection and ``R`` the retraction of the one
+    sphere geometry; per point the step ``h`` starts at ``0.5 / E`` (the energy is homogeneous, this is the
+    flow's time unit; ``lr`` overrides it) and adapts: x1.2 after an accepted step, x0.5 and rejected when
+    ``E`` would drop, so ``E`` never decreases. A point stops when its ``|P grad| / max E <= tol`` (``x`` is
+    ``(M, D)``; the others go on), all stop after ``steps``. ``objective``: ``x -> (E, grad E)`` of another
+    energy on the model's spheres (default the model's, :func:`symflow.neuron.bruteforce.energy_gradient`)."""
+    geometry = StackedGeometry.of(model)
+    evaluate = objective or (lambda y: bruteforce.energy_gradient(model, y))
+    x = geometry.retract(np.array(x, dtype=float))
+    E, g = evaluate(x)
+    g = geometry.project_tangent(x, g)
+    scale = max(float(np.max(E)), 1e-12)
+    step = np.full(x.shape[:-1] + (1,), (0.5 / scale) if lr is None else float(lr))
+    for _ in range(int(steps)):
+        a = np.nonzero(np.linalg.norm(g, axis=-1) > tol * scale)[0]
+        if not len(a):
+            break
+        y = geometry.retract(x[a] + step[a] * g[a])
+        Ey, gy = evaluate(y)
+        up = Ey >= E[a]
+        x[a[up]], E[a[up]] = y[up], Ey[up]
+        g[a[up]] = geometry.project_tangent(y[up], gy[up])
+        step[a] = np.where(up[:, None], step[a] * 1.2, step[a] * 0.5)
+        scale = max(float(np.max(E)), 1e-12)
+    return Ascent(x, E, np.linalg.norm(g, axis=-1) / scale, step[..., 0] * scale)
+
+
+def tangent_operators(model, x) -> tuple:
+    """``(A, r)`` at stacked points ``x`` ``(M, D)``: ``A = P (H - Lambda) P`` in ambient coordinates (``P`` the
+    tangent projection of the one geometry, ``H`` the brute-force Hessian by the complex step, or central
+    differences for a non-polynomial activation; ``Lambda`` the sphere multipliers) and the Riemannian gradient
+    ``r``. On the tangent space ``A`` is the tangent Hessian; the radial directions are in its kernel."""
+    M, D = x.shape
+    I = np.eye(D)
+    if model.sigma.is_polynomial:
+        h = 1e-30
+        H = bruteforce.gradient(model, x[:, None, :] + 1j * h * I).imag / h
+    else:
+        h = bruteforce.FD_STEP
+        H = (bruteforce.gradient(model, x[:, None, :] + h * I) - bruteforce.gradient(model, x[:, None, :] - h * I)) / (2 * h)
+    H = (H + np.swapaxes(H, -1, -2)) / 2
+    g = bruteforce.gradient(model, x)
+    lam = bruteforce.multipliers(model, x, g)
+    H -= lam[:, None, :] * I
+    if not model.neuron.constrained:
+        return H, g
+    geometry = StackedGeometry.of(model)
+    P = geometry.project_tangent(np.repeat(x[:, None, :], D, axis=1), np.broadcast_to(I, (M, D, D)).copy())
+    return P @ H @ P, geometry.project_tangent(x, g)
+
+
+def newton_batch(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
+    """Riemannian Newton for many points at once: ``x <- R(x - A^+ r)`` (:func:`tangent_operators`; eigenvalues
+    ``|w| <= PSEUDO_INVERSE_TOLS[0] max|w|`` dropped, the radial ones among them), a point's step kept only when
+    it lowers ``|r|``. Returns ``(x, |r|)``; points it could not bring below ``tol`` are left where they got."""
+    x = np.array(x, dtype=float)
+    r = gradient_norms(model, x)
+    for _ in range(steps):
+        todo = np.nonzero(r > tol)[0]
+        if not len(todo):
+            break
+        A, g = tangent_operators(model, x[todo])
+        w, V = np.linalg.eigh(A)
+        keep = np.abs(w) > PSEUDO_INVERSE_TOLS[0] * np.maximum(np.abs(w).max(axis=-1, keepdims=True), 1e-300)
+        coef = np.where(keep, np.einsum("mdk,md->mk", V, g) / np.where(keep, w, 1.0), 0.0)
+        trial = retract(model, x[todo] - np.einsum("mdk,mk->md", V, coef))
+        r_trial = gradient_norms(model, trial)
+        better = np.isfinite(r_trial) & (r_trial < r[todo])
+        if not better.any():
+            break
+        x[todo[better]], r[todo[better]] = trial[better], r_trial[better]
+    return x, r
+
+
+def ascent_starts(model, starts: int, seed: int) -> np.ndarray:
+    """The seeded starts of the ascent: ``rng.normal(size=(starts, D))`` retracted to the spheres."""
+    D = len(model.vector_names) * model.group.order
+    return retract(model, np.random.default_rng(seed).normal(size=(starts, D)))
+
+
+def converge_by_ascent(model, starts: int, seed: int, steps: int = ASCENT_STEPS) -> Population:
+    """Seeded starts brought to critical points by :func:`ascend` and Newton (module docstring)."""
+    t0 = time.perf_counter()
+    run = ascend(model, ascent_starts(model, starts, seed), steps=steps, tol=ASCENT_TOL)
+    x = run.points
+    scale = float(max(np.abs(run.energies).max(), 1e-300))
+    tol = GRADIENT_TOL * scale
+    grad = gradient_norms(model, x)
+    stalled = (grad > tol) & (run.step <= STALLED)
+    todo = np.nonzero((grad > tol) & ~stalled)[0]
+    if len(todo):
+        x[todo], grad[todo] = newton_batch(model, x[todo], tol)
+    for m in todo[grad[todo] > tol]:
+        x[m], grad[m], _ = newton(model, x[m], tol)
+    polished = len(todo)
+    return Population(model, x, grad, (grad <= tol) | stalled, scale, polished, 0.0, int(steps),
+                      time.perf_counter() - t0, False, stalled)
 
 
 def converge(model, starts: int, seed: int, progress: bool = False, workers: int = 1) -> Population:
