@@ -35,10 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..dynamics.drivers import run_stepper, start_population
 from ..neuron.geometry import ParameterGeometry
-from ..dynamics.integrators import integrate
-from ..dynamics.state import FourierState
 from ..neuron import bruteforce
 from ..neuron.geometry import StackedGeometry
 from ..neuron.points import split, stack
@@ -177,14 +174,77 @@ def ascend(model, x, steps: int = ASCENT_STEPS, tol: float = 1e-7, lr: float | N
     return Ascent(x, E, np.linalg.norm(g, axis=-1) / scale, step[..., 0] * scale)
 
 
+def second_derivative(model, S) -> np.ndarray:
+    """``sigma''(S)``: from the exact coefficients of a polynomial, else central differences of ``sigma'``
+    (step :data:`symflow.neuron.bruteforce.FD_STEP`; ReLU: 0 away from its kink)."""
+    act = model.sigma
+    if act.is_polynomial:
+        out = np.zeros_like(S)
+        for k, p, q in act.coefficients:
+            if k >= 2:
+                out = out + k * (k - 1) * p / q * (S ** (k - 2) if k > 2 else 1.0)
+        return out
+    h = bruteforce.FD_STEP
+    return (act.dsigma(S + h) - act.dsigma(S - h)) / (2 * h)
+
+
+def mse_hessians(model, x) -> np.ndarray:
+    """Euclidean Hessians ``(M, D, D)`` of the MSE energy (with the model's mask) at stacked points ``x``
+    ``(M, D)``, analytically (the fast path of Newton; checked against the complex step of
+    :func:`symflow.neuron.bruteforce.hessian` in the tests).
+
+    ``E = 1/2 |r|^2``, ``r = L c``, ``c_h = sum_{ab = h} M_ab sigma(u_a + v_b)``, ``L = I - q 1^T`` (``q_h = N_h / N``;
+    without a mask ``q = 1/n``): ``nabla^2 E = J^T J + K`` with ``J = L [dc/du, dc/dv]``,
+    ``(dc/du)[h, a] = M[a, a^-1 h] sigma'(S[a, a^-1 h])`` (``v``: ``b`` and ``h b^-1``), and with
+    ``rho = L^T r`` and ``W_ab = rho_{ab} M_ab sigma''(S_ab)``: ``K = [[diag(W 1), W], [W^T, diag(W^T 1)]]``.
+    Shared ``u = v``: the four blocks summed."""
+    G = model.group
+    n = G.order
+    T, inv = np.asarray(G.table), np.asarray(G.inverse)
+    vec, S = bruteforce._pairs(model, x)
+    weights = getattr(model, "training", None)
+    if weights is None:
+        M, q = np.ones((n, n)), np.full(n, 1.0 / n)
+    else:
+        M, counts, N = weights
+        q = counts / N
+    H = model.sigma(S) * M
+    c = np.zeros(S.shape[:-2] + (n,))
+    rows = np.arange(n)[:, None]
+    left = T[inv]                                       # left[a, h] = a^-1 h
+    c = H[..., rows, left].sum(axis=-2)                 # c_h = sum_a H[a, a^-1 h]
+    r = c - q * c.sum(axis=-1, keepdims=True)
+    rho = r - (q * r).sum(axis=-1, keepdims=True)       # L^T r
+    D1 = model.sigma.dsigma(S) * M
+    Cu = np.swapaxes(D1[..., rows, left], -1, -2)       # Cu[h, a] = D1[a, a^-1 h]
+    right = T[:, inv].T                                 # right[b, h] = h b^-1
+    Cv = np.swapaxes(D1[..., right, np.arange(n)[:, None]], -1, -2)     # Cv[h, b] = D1[h b^-1, b]
+    C = np.concatenate([Cu, Cv], axis=-1)               # (M, n, 2n)
+    J = C - q[:, None] * C.sum(axis=-2, keepdims=True)
+    W = rho[..., T] * M * second_derivative(model, S)
+    K = np.zeros(S.shape[:-2] + (2 * n, 2 * n))
+    idx = np.arange(n)
+    K[..., idx, idx] = W.sum(axis=-1)
+    K[..., n + idx, n + idx] = W.sum(axis=-2)
+    K[..., :n, n:] = W
+    K[..., n:, :n] = np.swapaxes(W, -1, -2)
+    Hs = np.swapaxes(J, -1, -2) @ J + K
+    if model.shared:
+        Hs = Hs[..., :n, :n] + Hs[..., :n, n:] + Hs[..., n:, :n] + Hs[..., n:, n:]
+    return Hs
+
+
 def tangent_operators(model, x) -> tuple:
     """``(A, r)`` at stacked points ``x`` ``(M, D)``: ``A = P (H - Lambda) P`` in ambient coordinates (``P`` the
     tangent projection of the one geometry, ``H`` the brute-force Hessian by the complex step, or central
     differences for a non-polynomial activation; ``Lambda`` the sphere multipliers) and the Riemannian gradient
-    ``r``. On the tangent space ``A`` is the tangent Hessian; the radial directions are in its kernel."""
+    ``r``. On the tangent space ``A`` is the tangent Hessian; the radial directions are in its kernel. The MSE
+    model's Hessian is :func:`mse_hessians` (analytic, ``O(n^2)`` per point instead of ``D`` gradients)."""
     M, D = x.shape
     I = np.eye(D)
-    if model.sigma.is_polynomial:
+    if model.loss == "mse":
+        H = mse_hessians(model, x)
+    elif model.sigma.is_polynomial:
         h = 1e-30
         H = bruteforce.gradient(model, x[:, None, :] + 1j * h * I).imag / h
     else:
@@ -251,6 +311,10 @@ def converge_by_ascent(model, starts: int, seed: int, steps: int = ASCENT_STEPS)
 
 def converge(model, starts: int, seed: int, progress: bool = False, workers: int = 1) -> Population:
     """Draw ``starts`` seeded neurons and bring each to a critical point (module docstring)."""
+    from ..dynamics.drivers import run_stepper, start_population     # the flow only (the ascent needs none)
+    from ..dynamics.integrators import integrate
+    from ..dynamics.state import FourierState
+
     t0 = time.perf_counter()
     flow, state0, width, seed = start_population(model, starts, seed)
     n = model.group.order
