@@ -161,14 +161,20 @@ def ascend(model, x, steps: int = ASCENT_STEPS, tol: float = 1e-7, lr: float | N
     scale = max(float(np.max(E)), 1e-12)
     step = np.full(x.shape[:-1] + (1,), (0.5 / scale) if lr is None else float(lr))
     for _ in range(int(steps)):
-        a = np.nonzero(np.linalg.norm(g, axis=-1) > tol * scale)[0]
-        if not len(a):
-            break
+        moving = np.linalg.norm(g, axis=-1) > tol * scale
+        if moving.all():
+            a = slice(None)                     # every point moves: no gathers
+        else:
+            a = np.nonzero(moving)[0]
+            if not len(a):
+                break
         y = geometry.retract(x[a] + step[a] * g[a])
         Ey, gy = evaluate(y)
         up = Ey >= E[a]
-        x[a[up]], E[a[up]] = y[up], Ey[up]
-        g[a[up]] = geometry.project_tangent(y[up], gy[up])
+        gy = geometry.project_tangent(y, gy)
+        x[a] = np.where(up[:, None], y, x[a])
+        E[a] = np.where(up, Ey, E[a])
+        g[a] = np.where(up[:, None], gy, g[a])
         step[a] = np.where(up[:, None], step[a] * 1.2, step[a] * 0.5)
         scale = max(float(np.max(E)), 1e-12)
     return Ascent(x, E, np.linalg.norm(g, axis=-1) / scale, step[..., 0] * scale)
