@@ -150,8 +150,9 @@ def ascend(model, x, steps: int = ASCENT_STEPS, tol: float = 1e-7, lr: float | N
     ``y = R(x + h P_x grad E(x))`` with ``P_x`` the tangent projection and ``R`` the retraction of the one
     sphere geometry; per point the step ``h`` starts at ``0.5 / E`` (the energy is homogeneous, this is the
     flow's time unit; ``lr`` overrides it) and adapts: x1.2 after an accepted step, x0.5 and rejected when
-    ``E`` would drop, so ``E`` never decreases. A point stops when its ``|P grad| / max E <= tol`` (``x`` is
-    ``(M, D)``; the others go on), all stop after ``steps``. ``objective``: ``x -> (E, grad E)`` of another
+    ``E`` would drop, so ``E`` never decreases. A point stops when its ``|P grad| / max E <= tol`` or when its
+    step (times ``max E``) fell to ``STALLED`` (a kink: ReLU's maxima), ``x`` is ``(M, D)``; the others go on;
+    all stop after ``steps``. ``objective``: ``x -> (E, grad E)`` of another
     energy on the model's spheres (default the model's, :func:`symflow.neuron.bruteforce.energy_gradient`)."""
     geometry = StackedGeometry.of(model)
     evaluate = objective or (lambda y: bruteforce.energy_gradient(model, y))
@@ -161,7 +162,7 @@ def ascend(model, x, steps: int = ASCENT_STEPS, tol: float = 1e-7, lr: float | N
     scale = max(float(np.max(E)), 1e-12)
     step = np.full(x.shape[:-1] + (1,), (0.5 / scale) if lr is None else float(lr))
     for _ in range(int(steps)):
-        moving = np.linalg.norm(g, axis=-1) > tol * scale
+        moving = (np.linalg.norm(g, axis=-1) > tol * scale) & (step[:, 0] * scale > STALLED)
         if moving.all():
             a = slice(None)                     # every point moves: no gathers
         else:
