@@ -163,20 +163,26 @@ def ascend(model, x, steps: int = ASCENT_STEPS, tol: float = 1e-7, lr: float | N
     step = np.full(x.shape[:-1] + (1,), (0.5 / scale) if lr is None else float(lr))
     for _ in range(int(steps)):
         moving = (np.linalg.norm(g, axis=-1) > tol * scale) & (step[:, 0] * scale > STALLED)
-        if moving.all():
-            a = slice(None)                     # every point moves: no gathers
+        if moving.all():                        # every point moves: no gathers
+            y = geometry.retract(x + step * g)
+            Ey, gy = evaluate(y)
+            up = Ey >= E
+            x = np.where(up[:, None], y, x)
+            E = np.where(up, Ey, E)
+            g = np.where(up[:, None], geometry.project_tangent(y, gy), g)
+            step = np.where(up[:, None], step * 1.2, step * 0.5)
         else:
             a = np.nonzero(moving)[0]
             if not len(a):
                 break
-        y = geometry.retract(x[a] + step[a] * g[a])
-        Ey, gy = evaluate(y)
-        up = Ey >= E[a]
-        gy = geometry.project_tangent(y, gy)
-        x[a] = np.where(up[:, None], y, x[a])
-        E[a] = np.where(up, Ey, E[a])
-        g[a] = np.where(up[:, None], gy, g[a])
-        step[a] = np.where(up[:, None], step[a] * 1.2, step[a] * 0.5)
+            y = geometry.retract(x[a] + step[a] * g[a])
+            Ey, gy = evaluate(y)
+            up = Ey >= E[a]
+            gy = geometry.project_tangent(y, gy)
+            x[a] = np.where(up[:, None], y, x[a])
+            E[a] = np.where(up, Ey, E[a])
+            g[a] = np.where(up[:, None], gy, g[a])
+            step[a] = np.where(up[:, None], step[a] * 1.2, step[a] * 0.5)
         scale = max(float(np.max(E)), 1e-12)
     return Ascent(x, E, np.linalg.norm(g, axis=-1) / scale, step[..., 0] * scale)
 
