@@ -10,7 +10,7 @@ fraction 0.8 (above the measured ``p_c`` of Z_23, :mod:`symflow.li2.scaling`), h
 
 Recorded per record step: train/test loss and accuracy, ``movement = |W - W0| / |W0|``, ``cos_li2``: the
 median over nodes of the cosine between the node's actual descent direction ``-dL/dw_j`` projected on
-its sphere and the Riemannian gradient of Li2's energy ``E_S`` at ``w_j`` (:class:`Li2Problem` on the
+its sphere and the Riemannian gradient of Li2's energy ``E_S`` at ``w_j`` (:func:`~symflow.li2.core.li2_model` on the
 training mask), and ``share``: the median top-orbit share of the nodes.
 
 Stage rule (marks, in steps): *lazy* until ``share`` first exceeds its initial value by 0.1 (the top
@@ -29,7 +29,8 @@ import numpy as np
 from ..errors import SymflowError
 from ..groups import group as make_group
 from ..validation import integer, real
-from .core import Li2Problem, sigma, training_mask
+from ..neuron import bruteforce
+from .core import li2_model, sigma, training_mask
 from .derive import orbit_shares
 from .maxima import predicted_energy
 
@@ -92,7 +93,7 @@ def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False, force: bool | N
     W = rng.uniform(-1, 1, size=(2 * n, K)) / np.sqrt(2 * n)
     V = rng.uniform(-1, 1, size=(K, n)) / np.sqrt(K)
     W0 = W.copy()
-    prob = Li2Problem(G, mask)
+    prob = li2_model(G, mask)
     m = {k: np.zeros_like(v) for k, v in (("W", W), ("V", V))}
     s = {k: np.zeros_like(v) for k, v in (("W", W), ("V", V))}
     b1, b2, eps = 0.9, 0.999, 1e-8
@@ -113,7 +114,7 @@ def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False, force: bool | N
             out[f"{name}_acc"] = float(np.mean(np.argmax(Yh, 1) == T[idx]))
         x = W.T                                                      # nodes (K, 2n)
         xn = x / np.linalg.norm(x, axis=1, keepdims=True)
-        rg = prob.riemannian_gradient(xn)
+        rg = bruteforce.riemannian_gradient(prob, xn)
         d = -gW.T
         d = d - xn * np.sum(xn * d, 1, keepdims=True)
         cos = np.sum(rg * d, 1) / np.maximum(np.linalg.norm(rg, axis=1) * np.linalg.norm(d, axis=1), 1e-300)
@@ -173,7 +174,7 @@ def detect_stages(c) -> dict:
 def node_maxima(G, nodes) -> dict:
     x = nodes / np.linalg.norm(nodes, axis=1, keepdims=True)
     sh = orbit_shares(G, x)
-    E = Li2Problem(G).energy(x)
+    E = bruteforce.energy(li2_model(G), x)
     out = {}
     for j in range(len(x)):
         k = int(np.argmax(sh[j]))

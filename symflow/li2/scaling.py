@@ -24,7 +24,8 @@ import numpy as np
 
 from ..progress import progress_bar
 from ..validation import integer, nontrivial_group
-from .core import Li2Problem, training_mask
+from ..landscape.search import ascend
+from .core import li2_model, training_mask
 from .derive import orbit_shares
 from .fit import NODE_CAP, least_squares_fit, orbit_maxima
 
@@ -54,8 +55,8 @@ def generalising(group, x) -> np.ndarray:
 
 
 def _generalising_share(group, p, starts, random, steps, seed) -> float:
-    prob = Li2Problem(group, training_mask(group, p, seed))
-    x, _, _ = prob.ascend(starts, steps=steps)
+    prob = li2_model(group, training_mask(group, p, seed))
+    x = ascend(prob, starts, steps=steps).points
     return float(generalising(group, x).mean())
 
 
@@ -84,9 +85,9 @@ def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int 
         for k in range(subsets):
             for i, p in enumerate(fr):
                 mask = training_mask(group, p, seed + 1000 * k + i)
-                prob = Li2Problem(group, mask)
+                prob = li2_model(group, mask)
                 x0 = np.concatenate([starts, np.random.default_rng(seed + 1000 * k + i).normal(size=(random, 2 * n))])
-                x, E, res = prob.ascend(x0, steps=steps)
+                x = ascend(prob, x0, steps=steps).points
                 ok = generalising(group, x)
                 m = len(starts)
                 gen[k, i] = ok[:m].mean()
@@ -94,7 +95,7 @@ def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int 
                 for d in gen_dim:
                     gen_dim[d][k, i] = ok[:m][dims == d].mean()
                 if test_nodes is not None:
-                    xt, _, _ = prob.ascend(test_nodes, steps=steps)
+                    xt = ascend(prob, test_nodes, steps=steps).points
                     acc[k, i] = least_squares_fit(prob, xt)["test_accuracy"] if p < 1 else 1.0
                 bar.advance()
     pc = np.array([crossing(fr, gen[k]) for k in range(subsets)])
