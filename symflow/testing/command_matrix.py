@@ -50,7 +50,7 @@ COMMANDS = [
     ("lottery", "lottery {name} --out {out}/lottery", "--width 8", "all", False),
     ("grok", "grok {name} --out {out}/grok", "--steps 20 --width 16", "all", False),
     ("grok --model li2", "grok --model li2 {name} --out {out}/grok", "--steps 20 --width 16", "all", False),
-    ("theories", "theories {name} --out {out}/theories --no-progress", "--steps 30 --points 3", "all", True),
+    ("theories", "theories {name} --out {out}/theories --no-progress", "--steps 30 --points 3 --stationary-steps 50 --sweep 0.001,0.01", "all", True),
     ("verify", "verify {name}", "--examples 2", "all", True),
     ("atlas", "atlas --groups {name} --workers 1 --db {out}/atlas.duckdb --out {out}/atlas --no-progress",
      "--starts 4", "joined", False),
