@@ -16,14 +16,17 @@ from .interrupts import install, installed, interrupted
 
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (``-`` read as ``_``; a missing
 #: module is a bug and raises).
-COMMANDS = ["group", "groups", "derive", "rates", "landscape", "li2", "li2-scaling", "codegen", "simulate", "study",
+COMMANDS = ["group", "groups", "branching", "derive", "rates", "landscape", "li2", "li2-scaling", "codegen", "simulate", "study",
             "lottery", "grok", "theories", "atlas", "verify", "mirrors"]
 
 
 #: ``--help`` examples of every subcommand (shown as the parser's epilog).
 EXAMPLES = {
-    "group": ["symflow group F21", "symflow group S4 --irreps", "symflow group Z3xZ5 --json"],
+    "group": ["symflow group F21", "symflow group S4 --irreps", "symflow group Z3xZ5 --json",
+              "symflow group SO(3) --bandlimit 4", "symflow group A5 --in SO(3)"],
     "groups": ["symflow groups"],
+    "branching": ["symflow branching SO(3) A5 --bandlimit 6", "symflow branching SO(3) S4 --bandlimit 4 --json",
+                  "symflow branching O(2) D4 --bandlimit 5"],
     "derive": ["symflow derive Z7 --shared", "symflow derive F21 --latex", "symflow derive S3 --loss mse",
                "symflow derive Z5 --activation 'z**2+z**3'"],
     "rates": ["symflow rates F21", "symflow rates Z7 --shared --json", "symflow rates D5 --shared --discover",
