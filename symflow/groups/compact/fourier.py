@@ -36,7 +36,7 @@ def fourier(group, samples, grid=None) -> list[np.ndarray]:
     out = []
     for r in group.irreps:
         M = r.matrices(elements)
-        out.append(np.einsum("j,jba->ab", weights * f, M.conj()))
+        out.append(np.tensordot(weights * f, M.conj(), axes=(0, 0)).T)
     return out
 
 
@@ -44,7 +44,8 @@ def inverse_fourier(group, coefficients, elements) -> np.ndarray:
     """``f(g) = sum_rho d_rho tr(f_hat(rho) rho(g))`` at ``elements``."""
     f = 0
     for r, c in zip(group.irreps, coefficients):
-        f = f + r.dim * np.einsum("ab,jba->j", c, r.matrices(elements))
+        M = r.matrices(elements)
+        f = f + r.dim * (M.reshape(len(M), -1) @ np.asarray(c).T.reshape(-1))
     return np.asarray(f)
 
 

@@ -131,11 +131,14 @@ def _jy_eigen(l: int):
 
 
 def wigner_d_small(l: int, beta) -> np.ndarray:
-    """``d^l(beta) = e^{-i beta J_y}`` (complex basis), shape ``(..., 2l+1, 2l+1)``, from the eigenbasis of ``J_y``."""
+    """``d^l(beta) = e^{-i beta J_y}`` (complex basis), shape ``(..., 2l+1, 2l+1)``, from the eigenbasis of ``J_y``;
+    each distinct ``beta`` is computed once (a quadrature grid has few)."""
     w, V = _jy_eigen(l)
     b = np.asarray(beta, dtype=float)
-    phase = np.exp(-1j * b[..., None] * w)
-    return np.einsum("ij,...j,kj->...ik", V, phase, V.conj())
+    uniq, inv = np.unique(b.ravel(), return_inverse=True)
+    phase = np.exp(-1j * uniq[:, None] * w)
+    d = (V * phase[:, None, :]) @ V.conj().T
+    return d[inv].reshape(b.shape + d.shape[1:])
 
 
 def wigner_D_complex(l: int, alpha, beta, gamma) -> np.ndarray:
@@ -152,11 +155,23 @@ def wigner_D_real(l: int, R) -> np.ndarray:
     return wigner_D_real_euler(l, alpha, beta, gamma)
 
 
-def wigner_D_real_euler(l: int, alpha, beta, gamma) -> np.ndarray:
-    """Real Wigner matrices at ZYZ Euler angles (see the module doc)."""
+@lru_cache(maxsize=None)
+def _sparse_basis_change(l: int):
+    """``C`` row by row as its two non-zero entries: ``C[i] = c1[i] e_{p[i]} + c2[i] e_{q[i]}``."""
     C = real_basis_change(l)
-    D = np.einsum("ij,...jk,lk->...il", C, wigner_D_complex(l, alpha, beta, gamma), C.conj())
-    return D.real
+    p = np.abs(C).argmax(axis=1)
+    rest = C.copy()
+    rest[np.arange(len(C)), p] = 0
+    q = np.abs(rest).argmax(axis=1)
+    return p, q, C[np.arange(len(C)), p], rest[np.arange(len(C)), q]
+
+
+def wigner_D_real_euler(l: int, alpha, beta, gamma) -> np.ndarray:
+    """Real Wigner matrices ``C D^l C^dagger`` at ZYZ Euler angles (``C`` applied through its two entries a row)."""
+    p, q, c1, c2 = _sparse_basis_change(l)
+    D = wigner_D_complex(l, alpha, beta, gamma)
+    left = c1[:, None] * D[..., p, :] + c2[:, None] * D[..., q, :]
+    return (left[..., :, p] * c1.conj() + left[..., :, q] * c2.conj()).real
 
 
 def wigner_D_exact(l: int, alpha, beta, gamma):
