@@ -59,6 +59,24 @@ def test_d1_is_the_rotation_and_the_exact_matrices_agree():
     assert np.allclose(np.array(E.evalf(), dtype=float), rot.wigner_D_real_euler(1, np.pi / 3, np.pi / 4, np.pi / 5))
 
 
+def test_exact_matrices_of_the_circle_groups():
+    import sympy as sp
+
+    S, O2 = G_of("SO(2)", 3), G_of("O(2)", 3)
+    phi = sp.Rational(2, 7) * sp.pi
+    R = rot.rotation_2d(float(phi))
+    assert np.isclose(complex(S.exact_matrix("chi_-2", phi)[0, 0]), S.irrep("chi_-2").matrices(R[None])[0, 0, 0])
+    for refl in (False, True):
+        M = R @ rot.FLIP if refl else R
+        for r in O2.irreps:
+            assert np.allclose(np.array(O2.exact_matrix(r.id, phi, refl).evalf(), dtype=float), r.matrices(M[None])[0])
+
+
+def test_compact_groups_are_refused_where_a_finite_group_is_needed():
+    with pytest.raises(SymflowError, match="compact group"):
+        symflow.Model(G_of("SO(3)", 2))
+
+
 def test_euler_angles_round_trip_including_the_poles():
     R = np.concatenate([G_of("SO(3)", 0).random_elements(20), rot.rotation_z(np.array([0.3, 2.0])),
                         rot.rotation_z(np.array([0.7])) @ rot.rotation_y(np.pi)])

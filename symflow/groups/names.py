@@ -93,6 +93,10 @@ def as_group(which) -> Group:
     see :func:`group`) or a Cayley table (``n x n`` integer indices, :meth:`Group.from_table`)."""
     if isinstance(which, Group):
         return which
+    if getattr(which, "is_compact", False):
+        raise SymflowError(f"{which.name} is a compact group (band limit {which.bandlimit}); this needs a finite "
+                           f"group: the derivations sum over the n elements, their Haar-integral version is not "
+                           f"implemented. Use a finite subgroup such as Z8, D8, A4, S4 or A5")
     if isinstance(which, str):
         return group(which)
     if isinstance(which, (list, tuple, np.ndarray)):

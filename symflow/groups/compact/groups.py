@@ -170,6 +170,12 @@ class SO2(CompactGroup):
     def _character(self, r, M):
         return np.exp(1j * r.meta["k"] * _angle_2d(M))
 
+    def exact_matrix(self, irrep, phi):
+        """Exact ``[[exp(i k phi)]]`` (SymPy) of the rotation ``r_phi``."""
+        import sympy as sp
+
+        return sp.Matrix([[sp.exp(sp.I * self.irrep(irrep).meta["k"] * sp.sympify(phi))]])
+
     def _matrices(self, r, M):
         return self._character(r, M)[:, None, None]
 
@@ -204,6 +210,18 @@ class O2(CompactGroup):
             return (np.ones(len(M)) * v)[:, None, None]
         R = rot.rotation_2d(k * phi)
         return np.where(s[:, None, None] == 1, R @ FLIP, R)
+
+    def exact_matrix(self, irrep, phi, reflection: bool = False):
+        """Exact matrix (SymPy) of ``r_phi`` (``reflection``: of ``r_phi f``): ``psi_{1,k}`` is the rotation by
+        ``k phi`` times ``diag(1, -1)`` on reflections, ``psi_{1,0}`` is ``-1`` on reflections."""
+        import sympy as sp
+
+        r = self.irrep(irrep)
+        if r.dim == 1:
+            return sp.Matrix([[-1 if reflection and r.meta["j"] == 1 else 1]])
+        a = r.meta["k"] * sp.sympify(phi)
+        R = sp.Matrix([[sp.cos(a), -sp.sin(a)], [sp.sin(a), sp.cos(a)]])
+        return R * sp.diag(1, -1) if reflection else R
 
     def _character(self, r, M):
         phi, s = self._split(M)
