@@ -231,3 +231,30 @@ def test_cli_group_compact_and_inside(capsys):
 def test_cli_one_line_refusals(capsys, argv, words):
     rc, out, err = run_cli(capsys, *argv)
     assert rc == 2 and words in err and err.strip().count("\n") == 0
+
+
+# ---------------------------------------------------------------------- GC's energy on the compact group
+@pytest.mark.parametrize("name, L", [("SO(2)", 2), ("O(2)", 2), ("SO(3)", 2), ("O(3)", 1)])
+def test_measured_orbit_energy_is_the_scaled_gc_value(name, L):
+    """The maximum of Omega over unit L^2 functions on one orbit (quadrature, parameter space) is (k d)^(-1/2)."""
+    from symflow.theory.compact import orbit_energy, predicted_energy
+
+    G = G_of(name, L)
+    for o in G.orbits[1:]:
+        assert np.isclose(orbit_energy(G, o, starts=4), predicted_energy(o), rtol=1e-6), o.label
+
+
+def test_subgroup_limits_match_when_the_restriction_is_irreducible():
+    """n^(3/2) Omega* of a finite subgroup's orbit equals the compact value of the lowest irrep containing it exactly
+    when that irrep restricts to it with the same dimension and type (Z8 < SO(2), D6 < O(2), A4 < SO(3))."""
+    from symflow.theory.compact import subgroup_limits
+
+    for compact, sub in [("SO(2)", "Z8"), ("O(2)", "D6"), ("SO(3)", "A4")]:
+        rows = subgroup_limits(compact, sub, measure_band=2)
+        C = G_of(compact, 4)
+        for r in rows:
+            co = next(o for o in C.orbits if o.label == r["compact_irrep"])
+            same = co.dim == r["dim"] and co.doubling == {"real": 1, "complex": 2, "quaternionic": 2}[r["type"]]
+            assert np.isclose(r["scaled_omega_star"], r["compact_predicted"]) == same, r
+            if r["compact_measured"] is not None:
+                assert np.isclose(r["compact_measured"], r["compact_predicted"], rtol=1e-6)
