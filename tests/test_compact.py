@@ -258,3 +258,23 @@ def test_subgroup_limits_match_when_the_restriction_is_irreducible():
             assert np.isclose(r["scaled_omega_star"], r["compact_predicted"]) == same, r
             if r["compact_measured"] is not None:
                 assert np.isclose(r["compact_measured"], r["compact_predicted"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("compact, L, irrep, finite, orbit", [
+    ("SO(2)", 1, "chi_1", "Z8", 1), ("O(2)", 1, "psi_{1,1}", "D6", 4), ("SO(3)", 1, "D^1", "A4", 1),
+    ("SO(3)", 2, "D^2", "A5", 2)])
+def test_in_orbit_spectrum_equals_the_finite_engines(compact, L, irrep, finite, orbit):
+    """The tangent spectrum measured on the compact orbit's span (units of Omega*) equals the in-orbit part of the
+    finite engine's exact spectrum (without the modes into other irreps) for a finite subgroup whose irrep is the
+    restriction (same dimension and type): SO(2) chi_1 ~ Z8 chi_1, O(2) psi_{1,1} ~ D6 rho_1, D^1 ~ A4, D^2 ~ A5."""
+    from symflow.theory.compact import orbit_spectrum
+
+    G = G_of(compact, L)
+    measured = orbit_spectrum(G, next(o for o in G.orbits if G.irrep(irrep).id in o))
+    data = symflow.spectrum(symflow.Model(finite), orbit).to_json()
+    want: dict = {}
+    for mode in data["spectrum"]:
+        if not mode["mode"].startswith(("losing irreps", "trivial component")):
+            key = float(np.round(mode["rate"] / data["omega_star"], 6)) + 0.0
+            want[key] = want.get(key, 0) + mode["multiplicity"]
+    assert measured == want

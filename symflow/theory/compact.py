@@ -89,3 +89,46 @@ def subgroup_limits(compact_name: str, subgroup: str, measure_band: int = 3) -> 
                      "compact_irrep": co.label, "compact_predicted": predicted_energy(co),
                      "compact_measured": orbit_energy(C, co) if band <= measure_band else None})
     return rows
+
+
+def _maximiser(T, starts: int, seed: int, sweeps: int):
+    rng = np.random.default_rng(seed)
+    best = None
+    for _ in range(starts):
+        x, y, z = (v / np.linalg.norm(v) for v in rng.normal(size=(3, T.shape[0])))
+        for _ in range(sweeps):
+            x = np.einsum("ijk,j,k->i", T, y, z)
+            x /= np.linalg.norm(x)
+            y = np.einsum("ijk,i,k->j", T, x, z)
+            y /= np.linalg.norm(y)
+            z = np.einsum("ijk,i,j->k", T, x, y)
+            z /= np.linalg.norm(z)
+        value = float(np.einsum("ijk,i,j,k->", T, x, y, z))
+        if best is None or value > best[0]:
+            best = (value, x, y, z)
+    return best
+
+
+def orbit_spectrum(group, orbit, starts: int = 4, seed: int = 0, sweeps: int = 300) -> dict:
+    """The tangent spectrum of the flow ``d nu/dt = grad_nu Omega - Omega nu`` (each of ``xi, theta1, theta2`` on its
+    unit ``L^2`` sphere) at the measured maximiser on the orbit's span, restricted to that span: eigenvalues of
+    ``Q^T (Hess - Omega I) Q`` (``Q`` an orthonormal basis of the tangent space), in units of ``Omega*``, as
+    ``{rate/Omega*: multiplicity}`` (rounded to 1e-6). Directions into the other orbits decouple (``T`` is
+    block-diagonal over orbits) and decay at ``-Omega*``; they are not included."""
+    T = energy_tensor(group, orbit)
+    omega, x, y, z = _maximiser(T, starts, seed, sweeps)
+    B = T.shape[0]
+    Tz, Ty, Tx = np.einsum("ijk,k->ij", T, z), np.einsum("ijk,j->ik", T, y), np.einsum("ijk,i->jk", T, x)
+    H = np.zeros((3 * B, 3 * B))
+    H[:B, B:2 * B], H[:B, 2 * B:] = Tz, Ty
+    H[B:2 * B, :B], H[B:2 * B, 2 * B:] = Tz.T, Tx
+    H[2 * B:, :B], H[2 * B:, B:2 * B] = Ty.T, Tx.T
+    Q = np.zeros((3 * B, 3 * (B - 1)))
+    for s, v in enumerate((x, y, z)):
+        basis = np.linalg.svd(np.eye(B) - np.outer(v, v))[0][:, :B - 1]
+        Q[s * B:(s + 1) * B, s * (B - 1):(s + 1) * (B - 1)] = basis
+    rates = np.linalg.eigvalsh(Q.T @ (H - omega * np.eye(3 * B)) @ Q) / omega
+    out: dict = {}
+    for r in np.round(rates, 6) + 0.0:
+        out[float(r)] = out.get(float(r), 0) + 1
+    return out
