@@ -1,7 +1,7 @@
 """Timings of the compact groups (issue 24; prints, no asserts).
 
 * ``branching SO(3) A5 --bandlimit 20`` as a user runs it (a fresh ``python -m symflow``, startup included);
-  target under 2 s on 2 cores;
+  target under 2 s on 2 cores; ``rates SO(3) --bandlimit 8 --json``, target under 10 s;
 * in one interpreter: the SO(3) quadrature of band ``2L``, the real Wigner matrices on it, and the Fourier
   transform and Plancherel check of a band-limited signal, for L = 4, 8, 12.
 
@@ -38,7 +38,8 @@ def fourier_seconds(L: int) -> tuple[float, int, float]:
 
 
 def main() -> int:
-    for argv in (["branching", "SO(3)", "A5", "--bandlimit", "20"], ["group", "A5", "--in", "SO(3)"],
+    for argv in (["branching", "SO(3)", "A5", "--bandlimit", "20"], ["rates", "SO(3)", "--bandlimit", "8", "--json"],
+                 ["group", "A5", "--in", "SO(3)"],
                  ["group", "SO(3)", "--bandlimit", "8", "--json"]):
         print(f"symflow {' '.join(argv):<45} {cli_seconds(argv):6.2f} s (fresh interpreter)")
     for L in (4, 8, 12):

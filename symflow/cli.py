@@ -29,7 +29,7 @@ EXAMPLES = {
                   "symflow branching O(2) D4 --bandlimit 5"],
     "derive": ["symflow derive Z7 --shared", "symflow derive F21 --latex", "symflow derive S3 --loss mse",
                "symflow derive Z5 --activation 'z**2+z**3'"],
-    "rates": ["symflow rates F21", "symflow rates Z7 --shared --json", "symflow rates D5 --shared --discover",
+    "rates": ["symflow rates F21", "symflow rates Z7 --shared --json", "symflow rates SO(3) --bandlimit 4", "symflow rates D5 --shared --discover",
               "symflow rates D5 --lr 0.1 --width 512 --scale 0.01 --reduction sum"],
     "landscape": ["symflow landscape D5 --shared --starts 2000", "symflow landscape S4 --json",
                   "symflow landscape S3 --loss mse --starts 256"],

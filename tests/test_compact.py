@@ -217,7 +217,7 @@ def test_cli_group_compact_and_inside(capsys):
 @pytest.mark.parametrize("argv, words", [
     (["group", "SO(3)"], "--bandlimit"), (["group", "SO(3)", "--bandlimit", "-1"], "--bandlimit"),
     (["group", "F21", "--bandlimit", "2"], "finite group"), (["branching", "SO(3)", "A6", "--bandlimit", "2"], "A5"),
-    (["rates", "SO(3)", "--bandlimit", "2"], "needs a finite group"),
+    (["rates", "SO(3)", "--bandlimit", "2", "--shared"], "--shared is not implemented"),
     (["derive", "SO(3)", "--bandlimit", "2"], "needs a finite group"),
     (["landscape", "SO(3)", "--bandlimit", "2"], "needs a finite group"),
     (["simulate", "SO(3)", "--bandlimit", "2"], "needs a finite group"),
@@ -278,3 +278,21 @@ def test_in_orbit_spectrum_equals_the_finite_engines(compact, L, irrep, finite, 
             key = float(np.round(mode["rate"] / data["omega_star"], 6)) + 0.0
             want[key] = want.get(key, 0) + mode["multiplicity"]
     assert measured == want
+
+
+def test_cli_rates_on_a_compact_group_keeps_the_contract(capsys):
+    """``rates SO(3) --bandlimit 2 --json``: the finite contract's keys (plus bandlimit, normalisation); per orbit
+    Omega* = d^(-1/2) and the in-orbit rates of A4's [3, 1] for D^1; the mode counts fill the tangent space."""
+    rc, out, _ = run_cli(capsys, "rates", "F21", "--json", "--no-verify")
+    finite = json.loads(out)
+    rc, out, _ = run_cli(capsys, "rates", "SO(3)", "--bandlimit", "2", "--json")
+    data = json.loads(out)
+    assert rc == 0 and set(finite) <= set(data) and set(finite["orbits"][0]) == set(data["orbits"][0])
+    assert set(finite["orbits"][0]["spectrum"][0]) == set(data["orbits"][0]["spectrum"][0])
+    G = G_of("SO(3)", 2)
+    for o, rec in zip(G.orbits[1:], data["orbits"]):
+        assert np.isclose(rec["omega_star"], o.dim ** -0.5) and rec["stable"]
+        # tangent space of three unit spheres in the band-limited L^2(G): 3 (sum_l (2l+1)^2 - 1)
+        assert sum(e["multiplicity"] for e in rec["spectrum"]) == 3 * (sum(d * d for d in G.dims) - 1)
+    d1 = {e["mode"]: e["multiplicity"] for e in data["orbits"][0]["spectrum"]}
+    assert d1["rotational alignment"] == 6 and d1["rank reduction"] == 12 and d1["symmetry zero modes"] == 6

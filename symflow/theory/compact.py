@@ -51,20 +51,7 @@ def energy_tensor(group, orbit) -> np.ndarray:
 def orbit_energy(group, orbit, starts: int = 8, seed: int = 0, sweeps: int = 300) -> float:
     """The largest ``Omega`` on the orbit's span over unit ``x, y, z`` (alternating maximisation: each factor set to
     the normalised partial gradient, from ``starts`` seeded Gaussian starts)."""
-    T = energy_tensor(group, orbit)
-    rng = np.random.default_rng(seed)
-    best = -np.inf
-    for _ in range(starts):
-        x, y, z = (v / np.linalg.norm(v) for v in rng.normal(size=(3, T.shape[0])))
-        for _ in range(sweeps):
-            x = np.einsum("ijk,j,k->i", T, y, z)
-            x /= np.linalg.norm(x)
-            y = np.einsum("ijk,i,k->j", T, x, z)
-            y /= np.linalg.norm(y)
-            z = np.einsum("ijk,i,j->k", T, x, y)
-            z /= np.linalg.norm(z)
-        best = max(best, float(np.einsum("ijk,i,j,k->", T, x, y, z)))
-    return best
+    return _maximiser(energy_tensor(group, orbit), starts, seed, sweeps)[0]
 
 
 def subgroup_limits(compact_name: str, subgroup: str, measure_band: int = 3) -> list[dict]:
@@ -123,12 +110,96 @@ def orbit_spectrum(group, orbit, starts: int = 4, seed: int = 0, sweeps: int = 3
     H[:B, B:2 * B], H[:B, 2 * B:] = Tz, Ty
     H[B:2 * B, :B], H[B:2 * B, 2 * B:] = Tz.T, Tx
     H[2 * B:, :B], H[2 * B:, B:2 * B] = Ty.T, Tx.T
-    Q = np.zeros((3 * B, 3 * (B - 1)))
-    for s, v in enumerate((x, y, z)):
-        basis = np.linalg.svd(np.eye(B) - np.outer(v, v))[0][:, :B - 1]
-        Q[s * B:(s + 1) * B, s * (B - 1):(s + 1) * (B - 1)] = basis
-    rates = np.linalg.eigvalsh(Q.T @ (H - omega * np.eye(3 * B)) @ Q) / omega
+    rates = _tangent_rates(omega, H, [x, y, z])
     out: dict = {}
     for r in np.round(rates, 6) + 0.0:
         out[float(r)] = out.get(float(r), 0) + 1
     return out
+
+
+#: Names of the in-orbit modes by rate (units of ``Omega*``), as the finite engine classifies them for irreps of the
+#: same dimension and type (``tests/test_compact.py`` compares the rates).
+IN_ORBIT_MODES = {-3.0: "phase alignment", -2.0: "rotational alignment", -1.0: "rank reduction",
+                  0.0: "symmetry zero modes"}
+
+
+def real_orbit_hessian(d: int) -> tuple[float, np.ndarray, list]:
+    """``(Omega*, Hessian, point)`` of ``Omega = d^(-1/2) tr(X^T Y Z)`` (the energy on a real irrep's span in the
+    orthonormal basis ``sqrt(d) rho_ab``, by Schur orthogonality ``int rho_ab rho_cd = delta_ac delta_bd / d``) at the
+    rank-one maximiser ``X = Y = Z = E_00``; the Hessian over ``(X, Y, Z)`` flattened row-major. Checked against the
+    quadrature tensor :func:`energy_tensor` in the tests."""
+    s = d ** -0.5
+    B = d * d
+    E = np.zeros((d, d))
+    E[0, 0] = 1.0
+    X = Y = Z = E
+    Id = np.eye(d)
+    H = np.zeros((3 * B, 3 * B))
+    H[:B, B:2 * B] = s * np.kron(Id, Z.T)
+    H[:B, 2 * B:] = s * np.kron(Y, Id)
+    H[B:2 * B, 2 * B:] = s * np.einsum("ab,cd->acdb", X, Id).reshape(B, B)
+    H = H + H.T
+    return s * float(np.trace(X.T @ Y @ Z)), H, [X.ravel(), Y.ravel(), Z.ravel()]
+
+
+def _blockwise_eigvalsh(A) -> np.ndarray:
+    """Eigenvalues of the symmetric ``A``, one connected block of its sparsity pattern at a time."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    count, label = connected_components(csr_matrix(np.abs(A) > 1e-14), directed=False)
+    out = [np.linalg.eigvalsh(A[np.ix_(idx, idx)]) for idx in (np.flatnonzero(label == c) for c in range(count))]
+    return np.sort(np.concatenate(out))
+
+
+def _tangent_rates(omega, H, point) -> np.ndarray:
+    """Eigenvalues of ``Q^T (H - Omega I) Q / Omega`` with ``Q`` an orthonormal basis of the tangent space at ``point``
+    (when every factor is a coordinate vector, ``Q`` just drops those coordinates)."""
+    B = len(point[0])
+    if all(np.count_nonzero(v) == 1 for v in point):
+        keep = np.setdiff1d(np.arange(3 * B), [s * B + int(np.flatnonzero(v)[0]) for s, v in enumerate(point)])
+        return _blockwise_eigvalsh((H - omega * np.eye(3 * B))[np.ix_(keep, keep)]) / omega
+    Q = np.zeros((3 * B, 3 * (B - 1)))
+    for s, v in enumerate(point):
+        Q[s * B:(s + 1) * B, s * (B - 1):(s + 1) * (B - 1)] = np.linalg.svd(np.eye(B) - np.outer(v, v))[0][:, :B - 1]
+    return np.linalg.eigvalsh(Q.T @ (H - omega * np.eye(3 * B)) @ Q) / omega
+
+
+def in_orbit_rates(group, orbit) -> dict:
+    """``{rate/Omega*: multiplicity}`` of the tangent spectrum on the orbit's span: the closed-form Hessian of a real
+    irrep (:func:`real_orbit_hessian`), the measured one (:func:`orbit_spectrum`) of a complex pair."""
+    if group.irreps[orbit[0]].type == "complex":
+        return orbit_spectrum(group, orbit)
+    omega, H, point = real_orbit_hessian(orbit.dim)
+    out: dict = {}
+    for r in np.round(_tangent_rates(omega, H, point), 6) + 0.0:
+        out[float(r)] = out.get(float(r), 0) + 1
+    return out
+
+
+def compact_rates(group) -> dict:
+    """The ``symflow rates NAME --json`` contract on a band-limited compact group (unshared, separate spheres, time
+    unit ``c = 1``, Haar probability and unit ``L^2`` spheres): per non-trivial orbit ``Omega* = (k d)^(-1/2)``, the
+    in-orbit rates (:func:`in_orbit_rates`), and ``-Omega*`` for the directions into every other orbit of the band
+    limit ("losing irreps") and into the trivial irrep, three spheres each (the energy is block-diagonal over orbits)."""
+    import sympy as sp
+
+    def size(o):
+        return o.dim * o.dim * (2 if o.type == "complex" else 1)
+
+    orbits = []
+    for o in group.orbits[1:]:
+        exact = 1 / sp.sqrt(o.doubling * o.dim)
+        omega = float(exact)
+        rows = [(rate, IN_ORBIT_MODES.get(rate, "in-orbit"), m) for rate, m in sorted(in_orbit_rates(group, o).items())]
+        others = 3 * sum(size(p) for p in group.orbits[1:] if p.id != o.id)
+        rows += [(-1.0, "losing irreps (theta1, theta2, xi)", others)] if others else []
+        rows += [(-1.0, "trivial component (theta1, theta2, xi)", 3)]
+        spectrum = [{"rate": rate * omega, "exact": str(sp.nsimplify(rate) * exact), "multiplicity": int(m),
+                     "mode": mode} for rate, mode, m in sorted(rows, key=lambda r: r[0])]
+        orbits.append({"irreps": [group.irreps[i].label for i in o], "dim": o.dim, "orbit_size": o.size,
+                       "omega_star": omega, "omega_star_exact": str(exact),
+                       "stable": all(e["rate"] <= 1e-12 for e in spectrum), "spectrum": spectrum})
+    return {"group": group.name, "bandlimit": group.bandlimit, "shared": False, "spheres": "separate",
+            "time_unit": "c=1", "normalisation": "Haar probability measure, unit L^2 spheres (band-limited)",
+            "orbits": orbits}
