@@ -148,8 +148,8 @@ def refuse_compact(names, command: str = "this command") -> None:
     if name is not None:
         raise SymflowError(f"{normalise(name)} is a compact group; {command} needs a finite group (its derivation "
                            f"sums over the n group elements; the Haar-integral version on band-limited compact groups "
-                           f"is not implemented). Compact groups work with 'symflow group', 'symflow branching' and 'symflow rates'; "
-                           f"use a finite subgroup such as Z8, D8, A4, S4 or A5")
+                           f"is not implemented). Compact groups work with 'symflow group', 'symflow branching' and "
+                           f"'symflow rates'; use a finite subgroup such as Z8, D8, A4, S4 or A5")
 
 
 def compact_gate(args, command: str = "this command", supported: bool = False) -> None:

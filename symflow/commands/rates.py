@@ -116,10 +116,11 @@ def run_compact(G, args) -> int:
           f"{len(report['orbits'])} non-trivial irrep orbits ({report['normalisation']})")
     for o in report["orbits"]:
         status = "stable" if o["stable"] else "saddle"
-        print(f"{{{', '.join(o['irreps'])}}}  d = {o['dim']}, |O| = {o['orbit_size']}: Omega* = {o['omega_star_exact']} "
-              f"= {o['omega_star']:.7g}, {status}")
+        print(f"{{{', '.join(o['irreps'])}}}  d = {o['dim']}, |O| = {o['orbit_size']}: "
+              f"Omega* = {o['omega_star_exact']} = {o['omega_star']:.7g}, {status}")
         for e in o["spectrum"]:
-            print(f"  {e['rate'] / o['omega_star']:>6.3g} x Omega*  {e['rate']:>10.6g}  x{e['multiplicity']:<6} {e['mode']}")
+            print(f"  {e['rate'] / o['omega_star']:>6.3g} x Omega*  {e['rate']:>10.6g}  "
+                  f"x{e['multiplicity']:<6} {e['mode']}")
     print("time unit c = 1; negative rate = decay; in-orbit rates from the Hessian of d^(-1/2) tr(X^T Y Z) (real "
           "irreps) or measured by quadrature (complex pairs); docs/theory.md section 13")
     return 0

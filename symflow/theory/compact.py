@@ -181,7 +181,8 @@ def compact_rates(group) -> dict:
     """The ``symflow rates NAME --json`` contract on a band-limited compact group (unshared, separate spheres, time
     unit ``c = 1``, Haar probability and unit ``L^2`` spheres): per non-trivial orbit ``Omega* = (k d)^(-1/2)``, the
     in-orbit rates (:func:`in_orbit_rates`), and ``-Omega*`` for the directions into every other orbit of the band
-    limit ("losing irreps") and into the trivial irrep, three spheres each (the energy is block-diagonal over orbits)."""
+    limit ("losing irreps") and into the trivial irrep, three spheres each (the energy is block-diagonal over
+    orbits)."""
     import sympy as sp
 
     def size(o):

@@ -6,7 +6,8 @@
 Rules exact for every matrix entry of an irrep of band ``<= D`` (hence for products of two band-``L``
 functions when ``D = 2L``):
 
-* ``SO(2)``: ``N = D + 1`` uniform angles ``2 pi j / N``, weights ``1/N`` (``sum_j e^{i k phi_j} = 0`` for ``0 < |k| < N``);
+* ``SO(2)``: ``N = D + 1`` uniform angles ``2 pi j / N``, weights ``1/N``
+  (``sum_j e^{i k phi_j} = 0`` for ``0 < |k| < N``);
 * ``O(2)``: the same rotations and their reflections ``r_phi f``, weights ``1/(2N)``;
 * ``SO(3)``: ``alpha, gamma`` on ``N = D + 1`` uniform angles, ``cos beta`` on ``floor(D/2) + 1`` Gauss-Legendre
   nodes (exact to degree ``D`` in ``cos beta``, which is all that survives the ``alpha, gamma`` sums:

@@ -198,7 +198,8 @@ def wigner_D_exact(l: int, alpha, beta, gamma):
 
 
 def quadrature_rule(name: str, degree: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(elements, weights)`` of the rule of the compact group ``name`` exact to band ``degree`` (the rules: :mod:`symflow.groups.compact.fourier`)."""
+    """``(elements, weights)`` of the rule of the compact group ``name`` exact to band ``degree`` (the rules are
+    stated in :mod:`symflow.groups.compact.fourier`)."""
     D = int(degree)
     if D < 0:
         raise SymflowError(f"quadrature degree must be >= 0, got {D}")
