@@ -297,3 +297,21 @@ def test_cli_rates_on_a_compact_group_keeps_the_contract(capsys):
         assert sum(e["multiplicity"] for e in rec["spectrum"]) == 3 * (sum(d * d for d in G.dims) - 1)
     d1 = {e["mode"]: e["multiplicity"] for e in data["orbits"][0]["spectrum"]}
     assert d1["rotational alignment"] == 6 and d1["rank reduction"] == 12 and d1["symmetry zero modes"] == 6
+
+
+@SETTINGS
+@given(case=st.sampled_from([("SO(2)", 1), ("O(2)", 2), ("SO(3)", 1), ("SO(3)", 2), ("O(3)", 1)]),
+       seed=st.integers(0, 10 ** 6))
+def test_the_flow_keeps_norms_and_raises_the_energy(case, seed):
+    """On an orbit's span, ``F = grad Omega - Omega nu`` (each factor on its unit L^2 sphere) is tangent
+    (``nu . F_nu = 0``: norms are kept) and ``dOmega/dt = sum_nu grad_nu Omega . F_nu = sum |F_nu|^2 >= 0``."""
+    from symflow.theory.compact import energy_tensor
+
+    G = G_of(*case)
+    T = energy_tensor(G, G.orbits[-1])
+    x, y, z = (v / np.linalg.norm(v) for v in np.random.default_rng(seed).normal(size=(3, T.shape[0])))
+    omega = np.einsum("ijk,i,j,k->", T, x, y, z)
+    grads = [np.einsum("ijk,j,k->i", T, y, z), np.einsum("ijk,i,k->j", T, x, z), np.einsum("ijk,i,j->k", T, x, y)]
+    flows = [g - omega * v for g, v in zip(grads, (x, y, z))]
+    assert all(abs(v @ f) < 1e-12 for v, f in zip((x, y, z), flows))
+    assert np.isclose(sum(g @ f for g, f in zip(grads, flows)), sum(f @ f for f in flows))
