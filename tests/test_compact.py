@@ -37,11 +37,12 @@ def test_irreps_ids_labels_dims_types():
     assert [(r.label, r.dim) for r in O2.irreps] == [("psi_{0,0}", 1), ("psi_{1,0}", 1), ("psi_{1,1}", 2),
                                                      ("psi_{1,2}", 2)]
     assert [r.label for r in G_of("O(3)", 1).irreps] == ["D^0+", "D^0-", "D^1+", "D^1-"]
-    assert symflow.group("so3", bandlimit="2") is symflow.group("SO(3)", bandlimit="2")
+    assert symflow.group("so3", bandlimit="2") is symflow.group("SO(3)", bandlimit=2)
 
 
 @pytest.mark.parametrize("call, words", [(("SO(3)",), "--bandlimit"), (("SO(3)", -1), "0 <= L"),
-                                         (("O(2)", "x"), "--bandlimit"), (("F21", 2), "compact groups")])
+                                         (("O(2)", "x"), "--bandlimit"), (("O(2)", [1]), "--bandlimit"),
+                                         (("F21", 2), "compact groups")])
 def test_bad_band_limits_are_one_line_errors(call, words):
     with pytest.raises(SymflowError, match=words) as exc:
         symflow.group(*call)

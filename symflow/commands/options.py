@@ -18,6 +18,8 @@ Spellings (one per idea):
 - outputs: ``--out`` (a folder through :class:`symflow.outputs.OutputFolder`, with ``--force``; or a
   file through :func:`symflow.outputs.check_file` and :class:`symflow.outputs.AtomicFile`; the
   earlier spellings ``--save`` and ``-o/--output`` stay as aliases);
+- a compact group: ``NAME`` with ``--bandlimit L`` (registered by :func:`group_name` on every command taking a
+  ``NAME``; a command that needs a finite group refuses ``SO(2)``, ``O(2)``, ``SO(3)``, ``O(3)`` in one line);
 - ``--seed``, ``--starts``, ``--width``: integers; ``--shared``, ``--spheres``, ``--loss``, ``--json``,
   ``--no-progress``: one meaning and one help text everywhere.
 """

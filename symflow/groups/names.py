@@ -69,7 +69,9 @@ def group(name: str, bandlimit=None):
         raise UnknownGroupError(f"a group name must be a string, got {type(name).__name__}. Accepted forms: {ACCEPTED}.")
     canonical = normalise(name)
     if is_compact_name(canonical):
-        return _compact_cached(canonical, bandlimit)
+        from .compact.groups import check_bandlimit
+
+        return _compact_cached(canonical, check_bandlimit(bandlimit, canonical))
     if bandlimit is not None:
         raise SymflowError(f"--bandlimit applies to the compact groups {', '.join(COMPACT_NAMES)} only; "
                            f"{canonical} is a finite group (drop --bandlimit)")
@@ -82,7 +84,7 @@ def is_compact_name(name: str) -> bool:
 
 
 @lru_cache(maxsize=32)
-def _compact_cached(name: str, bandlimit):
+def _compact_cached(name: str, bandlimit: int):
     from .compact.groups import compact_group
 
     return compact_group(name, bandlimit)
