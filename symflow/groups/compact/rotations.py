@@ -194,7 +194,7 @@ def wigner_D_exact(l: int, alpha, beta, gamma):
         else:
             k = -m
             C[i, -k + l], C[i, k + l] = sp.I * (-1) ** k * r, -sp.I * r
-    return (C * D * C.H).applyfunc(lambda e: sp.simplify(sp.expand_complex(e)))
+    return (C * D * C.H).applyfunc(lambda e: sp.radsimp(sp.expand(sp.expand_complex(e))))
 
 
 def quadrature_rule(name: str, degree: int) -> tuple[np.ndarray, np.ndarray]:
