@@ -205,9 +205,11 @@ CALIBRATION_STARTS = 256
 def time_estimate(model, starts: int, seed: int, search: str) -> tuple:
     """``(seconds, basis)``: the search and basin bookkeeping of ``starts`` starts estimated as ``starts / c``
     times the measured time of a calibration run on ``c = min(CALIBRATION_STARTS, starts)`` seeded starts (one
-    chunk of :func:`~symflow.landscape.search.search_basins`; the analysis of the kinds, whose number does not
-    grow with the starts, is not counted); ``basis`` says what was measured."""
+    chunk of :func:`~symflow.landscape.search.search_basins`, after an untimed run on 8 starts that generates and
+    loads the flow's code; the analysis of the kinds, whose number does not grow with the starts, is not
+    counted); ``basis`` says what was measured."""
     c = min(CALIBRATION_STARTS, starts)
+    search_basins(model, min(8, c), seed, search=search)      # untimed: code generation, imports, caches
     t = time.perf_counter()
     search_basins(model, c, seed, search=search)
     took = time.perf_counter() - t
