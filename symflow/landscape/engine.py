@@ -227,7 +227,10 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     activation, full table), ``"ascent"`` (brute-force ascent, any model) or ``"auto"`` (the flow where it
     exists); ``analysis``: ``"full"`` or ``"spectrum"`` (module docstring). A run whose :func:`memory_estimate`
     exceeds the machine's memory raises :class:`~symflow.errors.ResourceError` before computing, unless
-    ``force`` (:mod:`symflow.resources`).
+    ``force`` (:mod:`symflow.resources`). More starts than one chunk
+    (:func:`~symflow.landscape.search.stream_rows`) are streamed (:func:`~symflow.landscape.search.search_basins`)
+    and, unless ``force``, their :func:`time_estimate` (a timed calibration run) is checked against the time
+    budget (:func:`symflow.resources.time_budget`, an hour) first.
 
     >>> L = landscape("Z5", starts=16)
     >>> [(L.labels(a), a.energy_exact, a.source) for a in L.attractors]      # doctest: +SKIP

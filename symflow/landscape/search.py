@@ -26,6 +26,15 @@ then Newton (step 2): first for all starts at once (:func:`newton_batch`, the ps
 coordinates), then one by one (:func:`newton`) for those it left above ``GRADIENT_TOL``. A non-differentiable activation (ReLU) has maxima at kinks
 where the gradient does not vanish and the adaptive step collapses instead: a start whose step fell below
 ``STALLED`` (times the energy scale) counts as converged there (``Population.stalled``).
+
+**Streaming** (:func:`search_basins`, what the engine calls): more starts than :func:`stream_rows` run in chunks,
+each drawn exactly as the rows of the unchunked draw, brought to critical points as above and reduced to
+:class:`Basin` s (per provisional kind: the count, the first ``KEPT_MEMBERS`` members and the best one) before the
+next is drawn, so the memory is that of one chunk. With one chunk this is the unchunked search exactly; with
+several, the flow's constants (its tolerances' median speed, its step bounds) come from the first chunks, so a
+start's end point differs from the unchunked one within Newton's tolerance and its basin is the same (checked
+start by start in the tests). The ascent's step control follows its population's energy
+scale, so a chunked ascent finds the same kinds and basins in distribution, not start by start.
 """
 from __future__ import annotations
 
