@@ -263,10 +263,10 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
 def _landscape(model, starts, seed, progress, workers, t0, search="flow", depth="full") -> Landscape:
     found = search_basins(model, starts, seed, search=search, progress=progress, workers=workers)
     if found.interrupted:
-        raise KeyboardInterrupt(
-            f"the {'flow' if search == 'flow' else 'ascent'} was interrupted"
-            + (f" at t = {found.time:.4g}" if found.chunks == 1 else
-               f" after {found.done} of {starts} starts (chunks of {stream_rows(model)})") + "; no kind was analysed")
+        where = (f" after {found.done} of {starts} starts (chunks of {stream_rows(model)})" if found.chunks > 1
+                 else f" at t = {found.time:.4g}" if found.time else "")
+        raise KeyboardInterrupt(f"the {'flow' if search == 'flow' else 'ascent'} was interrupted{where}; "
+                                f"no kind was analysed")
     G = model.group
     scale = found.scale
     tol = GRADIENT_TOL * scale

@@ -491,15 +491,17 @@ class Basin:
     best: tuple = None
 
     def add(self, start: int, grad: float, energy: float, point, kept_members) -> None:
+        """Count the start; keep it (a copy of ``point``) if it is among the first ``kept_members``."""
         self.count += 1
         if kept_members is None or len(self.kept) < kept_members or start < self.kept[-1][0]:
+            point = np.array(point)
             self.kept.append((start, grad, energy, point))
             if len(self.kept) > 1 and start < self.kept[-2][0]:
                 self.kept.sort(key=lambda m: m[0])
             if kept_members is not None:
                 del self.kept[kept_members:]
         if self.best is None or (grad, start) < self.best[:2]:
-            self.best = (grad, start, energy, point)
+            self.best = (grad, start, energy, np.array(point))
 
 
 @dataclass
@@ -580,11 +582,11 @@ def search_basins(model, starts: int, seed: int, search: str = "flow", progress:
             keys = kind_keys(model, pop.points, E, scale0, kinks=pop.stalled)
             for m in range(len(pop.points)):
                 kink = pop.stalled is not None and bool(pop.stalled[m])
-                item = (keys[m], kink, a + m, float(pop.grad[m]), float(E[m]), pop.points[m].copy())
+                item = (keys[m], kink, a + m, float(pop.grad[m]), float(E[m]), pop.points[m])
                 if pop.converged[m]:
                     _file(basins, item, kept_members)
                 else:
-                    pending.append(item)
+                    pending.append(item[:5] + (item[5].copy(),))
             done = a + len(pop.points)
             bar.advance()
     tol = GRADIENT_TOL * scale
