@@ -384,6 +384,11 @@ def converge_by_ascent(model, starts: int, seed: int, steps: int = ASCENT_STEPS,
                       time.perf_counter() - t0, False, failures, stalled)
 
 
+def _no_save(t, y) -> None:
+    """The search needs the flow's final state only: no copy of the population at every save time."""
+    return None
+
+
 @dataclass
 class FlowSteps:
     """The population-wide constants of the flow search: the median starting speed ``speed0`` (its tolerances
@@ -425,7 +430,7 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
     stepper = run_stepper("geometric", n=n)
     stepper.max_step = min(stepper.max_step, STABLE_STEP / lam)
     out1 = integrate(flow, state0.data, np.geomspace(1.0 / lam, T_FACTOR / lam, 30), stepper,
-                     gtol=COARSE_TOL * speed0, progress=progress, workers=workers)
+                     gtol=COARSE_TOL * speed0, progress=progress, workers=workers, save=_no_save)
     steps = int(out1.counts.steps)
     if out1.interrupted:
         x = stack(model, FourierState(flow.layout, out1.final).to_parameters())
@@ -439,7 +444,7 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
     stepper.max_step = min(stepper.max_step, STABLE_STEP / lam)
     t1 = float(out1.t[-1])
     out = integrate(flow, out1.final, t1 + np.geomspace(1.0 / lam, POLISH_T_FACTOR / lam, 30), stepper,
-                    gtol=FLOW_TOL * speed0, progress=progress, workers=workers)
+                    gtol=FLOW_TOL * speed0, progress=progress, workers=workers, save=_no_save)
     steps += int(out.counts.steps)
     x = stack(model, FourierState(flow.layout, out.final).to_parameters())
     retract(model, x)
