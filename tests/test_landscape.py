@@ -355,7 +355,9 @@ def test_a_long_search_is_refused_with_its_time_unless_forced(monkeypatch):
     assert landscape("Z5", starts=7) == "ran" and len(calls) == 2      # one chunk: no calibration
 
 
-def test_ctrl_c_between_chunks_stops_saying_how_many_starts_were_done(monkeypatch, capsys):
+def test_ctrl_c_between_chunks_gives_the_landscape_of_the_completed_chunks(monkeypatch, capsys):
+    """Ctrl-C in the third chunk of 5 starts: the landscape of the first 10 starts, marked interrupted, exit 130;
+    in the first chunk: exit 130 saying nothing was analysed."""
     from symflow.landscape import search
 
     _rows_patch(monkeypatch, Model("Z5"), 5)
@@ -368,6 +370,15 @@ def test_ctrl_c_between_chunks_stops_saying_how_many_starts_were_done(monkeypatc
         return real(*a, **k)
 
     monkeypatch.setattr(search, "converge", converge)
-    assert main(["landscape", "Z5", "--starts", "12", "--force", "--no-progress"]) == 130
-    err = capsys.readouterr().err
-    assert "interrupted: the flow was interrupted after 10 of 12 starts" in err and "Traceback" not in err
+    assert main(["landscape", "Z5", "--starts", "12", "--force", "--json"]) == 130
+    out, err = capsys.readouterr()
+    assert err.strip() == "interrupted: the landscape above holds the first 10 of 12 starts"
+    data = json.loads(out)
+    assert data["interrupted"] is True and data["starts"] == 10
+    assert sum(a["basin"]["count"] for a in data["attractors"]) + data["unconverged"] == 10
+    assert any("interrupted after 10 of 12 starts" in w for w in data["warnings"])
+    seen.clear()
+    seen.extend([1, 1])             # the first chunk interrupted: nothing to show
+    assert main(["landscape", "Z5", "--starts", "12", "--force", "--json"]) == 130
+    out, err = capsys.readouterr()
+    assert not out and "interrupted: the flow was interrupted; no kind was analysed" in err

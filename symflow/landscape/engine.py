@@ -262,11 +262,16 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
 
 def _landscape(model, starts, seed, progress, workers, t0, search="flow", depth="full") -> Landscape:
     found = search_basins(model, starts, seed, search=search, progress=progress, workers=workers)
+    method = "flow" if search == "flow" else "ascent"
+    stopped = []
     if found.interrupted:
-        where = (f" after {found.done} of {starts} starts (chunks of {stream_rows(model)})" if found.chunks > 1
-                 else f" at t = {found.time:.4g}" if found.time else "")
-        raise KeyboardInterrupt(f"the {'flow' if search == 'flow' else 'ascent'} was interrupted{where}; "
-                                f"no kind was analysed")
+        if not found.done:
+            raise KeyboardInterrupt(f"the {method} was interrupted"
+                                    + (f" at t = {found.time:.4g}" if found.time else "") + "; no kind was analysed")
+        # Ctrl-C between chunks: the landscape of the starts of the completed chunks
+        stopped.append(f"interrupted after {found.done} of {starts} starts (chunks of {stream_rows(model)}): "
+                       f"the basins are those of the first {found.done} starts")
+        starts = found.done
     G = model.group
     scale = found.scale
     tol = GRADIENT_TOL * scale
@@ -293,12 +298,12 @@ def _landscape(model, starts, seed, progress, workers, t0, search="flow", depth=
                                            matched.get(key)))
             bar.advance()
     attractors.sort(key=lambda a: (-a.count, -a.energy))
-    warnings = list(model.scope)
+    warnings = list(model.scope) + stopped
     unconverged = len(found.unconverged)
     if unconverged:
         g = np.array([grad for _, grad in found.unconverged])
         warnings.append(f"{unconverged} of {starts} starts did not reach |grad| <= {tol:.2g} (10^4 roundings of "
-                        f"the energy scale) after the {'flow' if search == 'flow' else 'ascent'} and Newton steps (|grad| {g.min():.2g} to {g.max():.2g}); "
+                        f"the energy scale) after the {method} and Newton steps (|grad| {g.min():.2g} to {g.max():.2g}); "
                         f"they are not in any basin. Convergence slower than exponential (a rate that goes to zero, "
                         f"e.g. at the end of a family's stable part) is the usual cause")
     if found.failures:
