@@ -24,6 +24,7 @@ energies, flat dimensions, stability and basins fast.
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -36,7 +37,7 @@ from ..errors import ModelError, SymflowError
 from ..neuron import bruteforce
 from ..neuron.points import split
 from ..progress import progress_bar
-from ..resources import forced
+from ..resources import forced, format_seconds
 from ..statistics import wilson_interval
 from ..theory.model import Model
 from ..validation import integer, nontrivial_group
@@ -257,6 +258,9 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
         if starts > stream_rows(model) and not (forced() if force is None else force):
             est.seconds, est.basis = time_estimate(model, starts, seed, search)
             est.check(force)
+            if progress:
+                print(f"{est.what}: about {format_seconds(est.seconds)} ({est.basis}) in chunks of "
+                      f"{stream_rows(model)} starts", file=sys.stderr)
         return _landscape(model, starts, seed, progress, workers, t0, search, depth=analysis)
 
 

@@ -559,7 +559,8 @@ def search_basins(model, starts: int, seed: int, search: str = "flow", progress:
     constants, scale, scale0 = None, 0.0, None
     basins, pending, failures = {}, [], {}
     steps, t_flow, done, interrupted = 0, 0.0, 0, False
-    with progress_bar("landscape chunks", total=n_chunks, enabled=progress and n_chunks > 1, counts=True) as bar:
+    with progress_bar(f"chunks of {rows} starts", total=n_chunks, enabled=progress and n_chunks > 1, counts=True,
+                      remaining=True) as bar:
         for k in range(n_chunks):
             try:
                 chunk = next(chunks)
