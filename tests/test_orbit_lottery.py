@@ -85,3 +85,31 @@ def test_bad_input_is_one_line_exit_2(argv, needle, capsys):
     assert main(argv + ["--width", "4"]) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_the_multipliers_are_read_from_the_derived_flow():
+    from symflow.dynamics.lottery import multiplier_degrees
+
+    assert multiplier_degrees(Model("S3")) == {"theta1": 1, "theta2": 1, "xi": 1}
+    assert multiplier_degrees(Model("S3", shared=True)) == {"theta": 2, "xi": 1}
+    assert multiplier_degrees(Model("S3", spheres="joint")) == {"theta1": 2, "theta2": 2, "xi": 1}
+    assert exact_decoupling(Model("D4")) and not exact_decoupling(Model("D4", shared=True))
+
+
+def test_block_blowup_times_match_MA_quadrature_on_abelian_blocks():
+    # the shared abelian block follows alpha' = (1/n) alpha beta cos D, beta' = (1/2n) alpha^2 cos D, ...
+    # (docs/theory.md section 4 without the -Omega terms): MA's ODE with p = 1/(2n), whose blow-up time
+    # symflow.theory.blowup computes by quadrature, independently of the RK4 integration of the kernels
+    # (measured: relative error 3.5e-5, 2.4e-6, 1.6e-7 at steps 0.1, 0.05, 0.025: fourth order)
+    from symflow.theory.blowup import blowup_time
+
+    model = Model("Z7", shared=True)
+    init = initial.uniform(model, 6, 5)
+    lot = predict_orbits(model, init, race=False, rtol=1e-9, step=0.025, max_steps=4000)
+    th, xi = init.blocks("theta")[1][:, :, 0, 0], init.blocks("xi")[1][:, :, 0, 0]
+    for m in range(6):
+        for o in model.group.orbits[1:]:
+            k = o[0]
+            D = 2 * np.angle(th[m, k]) - np.angle(xi[m, k])
+            T = blowup_time(2 * abs(th[m, k]), 2 * abs(xi[m, k]), D, p=1 / 14)
+            assert abs(lot.times[m, o.id] / T - 1) < 1e-6, (m, k, lot.times[m, o.id], T)

@@ -44,7 +44,8 @@ import numpy as np
 
 from ..errors import ModelError, SymflowError
 
-__all__ = ["OrbitLottery", "predict_orbits", "predicted_basins", "exact_decoupling", "block_rows"]
+__all__ = ["OrbitLottery", "predict_orbits", "predicted_basins", "exact_decoupling", "multiplier_degrees",
+           "block_rows", "simulated_orbits", "compare_with_simulation"]
 
 #: RK4 step in ``sigma`` is ``STEP * n`` (the drive of a unit block is ``O(1/n)``)
 STEP = 0.5
@@ -54,10 +55,21 @@ RTOL = 1e-6
 MAX_STEPS = 300
 
 
+def multiplier_degrees(model) -> dict:
+    """``{name: p}`` with the radial term ``-p Omega nu`` of each vector, read off the model's derived block flow
+    (:attr:`~symflow.theory.flow.BlockFlow.radial` of ``Model.block_flow(1)``, SymPy): the Euler degree of
+    ``Omega`` in the vectors of its sphere (0 without a constraint)."""
+    import sympy as sp
+
+    bf = model.block_flow(1)
+    return {k: int(sp.simplify(bf.radial[k] / bf.omega_symbol)) for k in bf.names}
+
+
 def exact_decoupling(model) -> bool:
-    """Whether the reduction is exact for ``model``: every sphere has the same Euler degree of ``Omega``
-    (unshared embeddings on separate spheres; the unconstrained flow, ``constraint="none"``, too)."""
-    return model.constraint == "none" or (not model.shared and model.spheres == "separate")
+    """Whether the reduction is exact for ``model``: every vector has the same radial coefficient
+    (:func:`multiplier_degrees`; unshared embeddings on separate spheres: 1, 1, 1; no constraint: 0), so the
+    common multiplier is removed by one change of scale and clock (module docstring)."""
+    return len(set(multiplier_degrees(model).values())) == 1
 
 
 def _check_model(model):
@@ -118,10 +130,11 @@ class OrbitLottery:
 
 
 def predict_orbits(model, init, step: float = STEP, rtol: float = RTOL, max_steps: int = MAX_STEPS,
-                   flow=None) -> OrbitLottery:
+                   flow=None, race: bool = True) -> OrbitLottery:
     """The predicted orbit of every neuron of ``init`` (a :class:`~symflow.dynamics.state.FourierState` of the
     model, or anything :func:`~symflow.dynamics.initial.initial_state` accepts as a ready population); see the
-    module docstring for the derivation and the integration."""
+    module docstring for the derivation and the integration. ``race=False`` integrates every block until its
+    own bracket is narrower than ``rtol`` (every ``tau*``, not only the winner's; for checks)."""
     from .initial import initial_state
     from .reduced import ReducedFlow
 
@@ -172,18 +185,17 @@ def predict_orbits(model, init, step: float = STEP, rtol: float = RTOL, max_step
             k3, g3 = velocity(d, W + 0.5 * ds * k2)
             k4, g4 = velocity(d, W + ds * k3)
             evaluations += 4
+            # RK4 on (w, ln r, tau): d ln r/dsigma = g(w), d tau/dsigma = exp(-ln r)
             lnr = grp["lnr"][a]
-            lmid = lnr + 0.5 * ds * (g1 + g2) / 2
-            lnew = lnr + ds * (g1 + 2 * g2 + 2 * g3 + g4) / 6
-            # tau += int exp(-ln r) dsigma over the step (Simpson)
-            grp["tau"][a] += ds * (np.exp(-lnr) + 4 * np.exp(-lmid) + np.exp(-lnew)) / 6
-            grp["lnr"][a] = lnew
+            grp["tau"][a] += ds * (np.exp(-lnr) + 2 * np.exp(-(lnr + 0.5 * ds * g1))
+                                   + 2 * np.exp(-(lnr + 0.5 * ds * g2)) + np.exp(-(lnr + ds * g3))) / 6
+            grp["lnr"][a] = lnr + ds * (g1 + 2 * g2 + 2 * g3 + g4) / 6
             W = W + ds * (k1 + 2 * k2 + 2 * k3 + k4) / 6
             W /= np.sqrt((np.abs(W) ** 2).sum(axis=(0, 2, 3)))[None, :, None, None]
             grp["W"][:, a] = W
             _, grp["g"][a] = velocity(d, W)
             evaluations += 1
-        _retire(groups, M, rtol)
+        _retire(groups, M, rtol, race)
     times, lower = _brackets(groups, M, norb)
     finite = np.isfinite(times).any(axis=1)
     winner = np.where(finite, np.argmin(np.where(np.isfinite(times), times, np.inf), axis=1), -1)
@@ -199,9 +211,15 @@ def _bounds(grp):
     return grp["tau"], grp["tau"] + tail
 
 
-def _retire(groups, M, rtol) -> None:
+def _retire(groups, M, rtol, race=True) -> None:
     """Drop the rows that can no longer win (lower bound above their neuron's best upper bound) and the
-    leaders of decided neurons (every other row dropped, or the leader's bracket narrower than ``rtol``)."""
+    leaders of decided neurons (every other row dropped, or the leader's bracket narrower than ``rtol``);
+    ``race=False``: only the rows whose bracket is narrower than ``rtol``."""
+    if not race:
+        for grp in groups:
+            lo, up = _bounds(grp)
+            grp["active"] &= ~(np.isfinite(up) & (up - lo <= rtol * up))
+        return
     best = np.full(M, np.inf)
     for grp in groups:
         lo, up = _bounds(grp)
