@@ -113,3 +113,20 @@ def test_block_blowup_times_match_MA_quadrature_on_abelian_blocks():
             D = 2 * np.angle(th[m, k]) - np.angle(xi[m, k])
             T = blowup_time(2 * abs(th[m, k]), 2 * abs(xi[m, k]), D, p=1 / 14)
             assert abs(lot.times[m, o.id] / T - 1) < 1e-6, (m, k, lot.times[m, o.id], T)
+
+
+def test_an_interrupted_simulation_makes_no_comparison(monkeypatch, capsys):
+    import symflow.dynamics.drivers as drivers
+
+    real = drivers.simulate
+
+    def interrupted(*a, **k):
+        res = real(*a, **k)
+        res.interrupted = True
+        return res
+
+    monkeypatch.setattr(drivers, "simulate", interrupted)
+    assert main(["lottery", "S3", "--width", "6", "--samples", "8", "--json"]) == 130
+    data = json.loads(capsys.readouterr().out)
+    assert data["agreement"]["fraction"] is None and data["comparison"].startswith("not made")
+    assert all(r["measured"] is None for r in data["basins"])

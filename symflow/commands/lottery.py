@@ -190,12 +190,13 @@ def _print_orbits(data, lot, rows) -> None:
     for col in ("orbit", "dim", "predicted", "measured", "95% interval", "Plancherel"):
         b.add_column(col, justify="right")
     for r in data["basins"]:
-        b.add_row(r["orbit"], str(r["dim"] or "-"), f"{r['predicted']:.3f}", f"{r['measured']:.3f}",
-                  f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]", f"{r['plancherel']:.3f}")
+        measured = "-" if r["measured"] is None else f"{r['measured']:.3f}"
+        ci = "-" if r["ci95"] is None else f"[{r['ci95'][0]:.3f}, {r['ci95'][1]:.3f}]"
+        b.add_row(r["orbit"], str(r["dim"] or "-"), f"{r['predicted']:.3f}", measured, ci, f"{r['plancherel']:.3f}")
     console.print(b)
     a = data["agreement"]
     if a["fraction"] is None:
-        console.print("[yellow]the simulation was interrupted: no comparison made[/]")
+        console.print(f"[yellow]comparison {data['comparison']}[/]", highlight=False)
         return
     conf = ", ".join(f"{k}: {v}" for k, v in data["confusion"].items()) or "none"
     console.print(f"agreement (predicted = simulated orbit): [bold]{a['fraction']:.1%}[/] of {a['neurons']} neurons "

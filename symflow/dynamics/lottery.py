@@ -331,14 +331,22 @@ def compare_with_simulation(model, width: int = 512, seed: int = 0, samples: int
                      "measured": dead_sim / width, "ci95": [a, b], "plancherel": 0.0,
                      "error": basins["dead"] - dead_sim / width})
     unconverged = int(np.sum(np.isnan(res.equilibrium_time)))
+    comparison = "made"
+    if res.interrupted:   # the state reached is not the outcome: no agreement, no measured basins
+        comparison = f"not made: interrupted at t = {float(res.t[-1]):.4g}, before equilibrium"
+        hits, lo, hi, confusion = None, None, None, {}
+        for r in rows:
+            r.update(measured=None, ci95=None, error=None)
     return {
         "group": G.name, "order": n, "shared": model.shared, "spheres": model.spheres, "width": width,
         "seed": seed, "samples": samples, "basin_seed": basin_seed,
         "reduction": "exact" if lot.exact else "frozen multiplier",
-        "agreement": {"fraction": hits / width, "ci95": [lo, hi], "agree": hits, "neurons": width},
+        "comparison": comparison,
+        "agreement": {"fraction": None if hits is None else hits / width, "ci95": None if lo is None else [lo, hi],
+                      "agree": hits, "neurons": width},
         "confusion": dict(sorted(confusion.items(), key=lambda kv: -kv[1])),
         "basins": rows,
-        "basin_error_max": float(max(abs(r["error"]) for r in rows)) if rows else 0.0,
+        "basin_error_max": (float(max(abs(r["error"]) for r in rows)) if rows else 0.0) if hits is not None else None,
         "cost": {"predictor_s": lot.wall_time_s, "simulation_s": sim_wall,
                  "ratio": sim_wall / max(lot.wall_time_s, 1e-9), "predictor_steps": lot.steps,
                  "simulated_unconverged": unconverged, "simulation_t": float(res.t[-1])},
