@@ -1,4 +1,4 @@
-"""The orbit lottery (symflow/dynamics/lottery.py, docs/theory.md section 13): each neuron's orbit predicted from
+"""The orbit lottery (symflow/dynamics/lottery.py, docs/theory.md section 14): each neuron's orbit predicted from
 its initial Fourier blocks, checked against the simulated sphere flow from the same start (never against itself),
 on groups held aside while the predictor was designed (design set: Z7, S3, D4, Q8). Floors are below the
 agreement measured by bench/bench_lottery_orbits.py (1024 neurons, seed 0) with margin."""

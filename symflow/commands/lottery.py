@@ -7,7 +7,7 @@
 for modular addition (:mod:`symflow.modular.lottery`: the winning frequency of each neuron from the blow-up
 times of the derived per-frequency ODE, against a gradient-flow simulation of the unconstrained network),
 unchanged. Any other group, or ``--orbits``: the orbit lottery of the sphere flow (:mod:`symflow.dynamics.lottery`,
-docs/theory.md section 13): each neuron's predicted orbit against the reduced flow simulated to equilibrium
+docs/theory.md section 14): each neuron's predicted orbit against the reduced flow simulated to equilibrium
 from the same start, the agreement with its Wilson interval, and the basin fractions predicted from first
 principles (the predictor on ``--samples`` other uniform starts) against the measured ones and the Plancherel
 weights.

@@ -1,6 +1,6 @@
 """The lottery ticket for every group: each neuron's orbit predicted from its initial Fourier blocks.
 
-Derivation (docs/theory.md section 13). On the spheres every vector ``u_s`` of a neuron (quadratic
+Derivation (docs/theory.md section 14). On the spheres every vector ``u_s`` of a neuron (quadratic
 activation, CE, Stage I) follows ``u_s' = F_s(u) - p_s Omega u_s``, where ``F`` is the drive of the
 model's block flows (:meth:`symflow.theory.Model.block_flow`, block by block: the drive of the block of
 ``rho`` depends on that block only) and ``p_s`` the Euler degree of ``Omega`` in the vectors of sphere ``s``
