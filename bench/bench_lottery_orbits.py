@@ -1,10 +1,10 @@
 """The orbit lottery measured against simulation on every named group of order <= 24, both settings.
 
-    python bench/bench_lottery_orbits.py [--width 1024] [--samples 8192] [--seed 0] [--out FILE.json] [GROUP ...]
+    python bench/bench_lottery_orbits.py [--width 1024] [--samples 8192] [--seed 0] [--joint] [--out FILE.json] [GROUP ...]
 
 Design set (looked at while building the predictor): Z7, S3, D4, Q8; every other group is held aside.
 Prints one row per (group, setting): agreement with its Wilson interval, the largest basin error, the cost
-ratio; ``--out`` writes every row of :func:`symflow.dynamics.lottery.compare_with_simulation` as JSON.
+ratio (``--joint``: unshared on the joint sphere ``[theta1; theta2]`` instead of both settings); ``--out`` writes every row of :func:`symflow.dynamics.lottery.compare_with_simulation` as JSON.
 """
 from __future__ import annotations
 
@@ -32,18 +32,20 @@ def main(argv=None):
     ap.add_argument("--samples", type=int, default=8192)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--joint", action="store_true", help="unshared embeddings on the joint sphere only")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     rows = []
     for name in args.groups or groups():
-        for shared in (False, True):
-            r = compare_with_simulation(Model(name, shared=shared), args.width, args.seed, args.samples)
+        for shared in ((False,) if args.joint else (False, True)):
+            model = Model(name, shared=shared, spheres="joint" if args.joint else None)
+            r = compare_with_simulation(model, args.width, args.seed, args.samples)
             r.pop("lottery"), r.pop("result"), r.pop("neurons")
             r["set"] = "design" if name in DESIGN else "held aside"
             rows.append(r)
             a = r["agreement"]
             conf = ", ".join(f"{k} {v}" for k, v in list(r["confusion"].items())[:3])
-            print(f"{r['set']:10s} {name:9s} {'shared' if shared else 'unshared':8s} agreement {a['fraction']:.3f} "
+            print(f"{r['set']:10s} {name:9s} {'joint' if args.joint else 'shared' if shared else 'unshared':8s} agreement {a['fraction']:.3f} "
                   f"[{a['ci95'][0]:.3f}, {a['ci95'][1]:.3f}]  basin err max {r['basin_error_max']:.3f}  "
                   f"cost x{r['cost']['ratio']:.1f}  unconv {r['cost']['simulated_unconverged']}  {conf}", flush=True)
             if args.out:
