@@ -70,6 +70,8 @@ def test_command_json_contract(capsys):
     assert [r["orbit"] for r in data["basins"]] and all({"orbit", "dim", "predicted", "measured", "ci95"} <= set(r)
                                                         for r in data["basins"])
     assert abs(sum(r["measured"] for r in data["basins"]) - 1) < 1e-12
+    labels = data["neurons"]["orbit_labels"]
+    assert len(data["neurons"]["predicted"]) == 12 and all(-1 <= k < len(labels) for k in data["neurons"]["simulated"])
 
 
 def test_command_orbit_mode_on_zp_and_human_output(capsys):

@@ -164,6 +164,8 @@ def _run_orbits(args) -> int:
         print(json.dumps(data))
         return rc
     _print_orbits(data, lot, args.rows)
+    if folder is not None:
+        print(f"wrote {data['files']['json']}")
     return rc
 
 

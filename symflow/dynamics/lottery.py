@@ -350,6 +350,7 @@ def compare_with_simulation(model, width: int = 512, seed: int = 0, samples: int
         "cost": {"predictor_s": lot.wall_time_s, "simulation_s": sim_wall,
                  "ratio": sim_wall / max(lot.wall_time_s, 1e-9), "predictor_steps": lot.steps,
                  "simulated_unconverged": unconverged, "simulation_t": float(res.t[-1])},
-        "neurons": {"predicted": lot.winner.tolist(), "simulated": sim.tolist()},
+        "neurons": {"predicted": lot.winner.tolist(), "simulated": sim.tolist(),
+                    "orbit_labels": [o.display_label for o in orbits], "dead": -1},
         "lottery": lot, "result": res,
     }
