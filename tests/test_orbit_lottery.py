@@ -134,3 +134,36 @@ def test_an_interrupted_simulation_makes_no_comparison(monkeypatch, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["agreement"]["fraction"] is None and data["comparison"].startswith("not made")
     assert all(r["measured"] is None for r in data["basins"])
+
+
+def test_unshared_sphere_flow_is_the_normalised_unconstrained_flow_in_parameter_space():
+    # the reduction's claim, checked on the Cayley table (symflow.neuron.bruteforce), not on the block flows:
+    # v' = grad Omega(v) keeps |theta1| = |theta2| = |xi| = R, and v / R follows the sphere flow with dt = R dtau
+    from scipy.integrate import solve_ivp
+
+    from symflow.groups import group
+    from symflow.neuron.bruteforce import euclidean_gradients
+
+    G = group("S3")
+    n = G.order
+    rng = np.random.default_rng(2)
+    u0 = rng.standard_normal((3, n))
+    u0 /= np.linalg.norm(u0, axis=1, keepdims=True)
+
+    def unconstrained(tau, y):
+        v = y[:-1].reshape(3, n)
+        return np.concatenate([np.concatenate(euclidean_gradients(G, *v)), [np.linalg.norm(v[0])]])
+
+    def sphere(t, y):
+        u = y.reshape(3, n)
+        g = np.stack(euclidean_gradients(G, *u))
+        om = np.sum(u[2] * g[2])
+        return (g - om * u).ravel()
+
+    tau1 = 0.6 * n ** 2
+    a = solve_ivp(unconstrained, (0, tau1), np.concatenate([u0.ravel(), [0.0]]), rtol=1e-11, atol=1e-13)
+    v, t1 = a.y[:-1, -1].reshape(3, n), a.y[-1, -1]
+    R = np.linalg.norm(v, axis=1)
+    assert np.allclose(R, R[0], rtol=1e-8) and R[0] > 1.01
+    b = solve_ivp(sphere, (0, t1), u0.ravel(), rtol=1e-11, atol=1e-13)
+    assert np.abs(b.y[:, -1].reshape(3, n) - v / R[:, None]).max() < 1e-7
