@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import SymflowError
 from ..groups import group as make_group
 from ..validation import integer, real
-from .core import Li2Problem, sigma, training_mask
+from .core import Li2Problem, training_mask
 from .derive import orbit_shares
 from .maxima import predicted_energy
 
@@ -60,82 +60,65 @@ class Li2GrokConfig:
         return self
 
 
-def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False) -> dict:
-    from ..progress import progress_bar
+def li2_network(group, width: int, seed: int = 0):
+    """Li2's network on ``group`` (:meth:`TwoLayerNetwork.li2`: ``sigma(XW)V``, torch's uniform init, the centred
+    square loss)."""
+    from ..dynamics.network import TwoLayerNetwork
 
+    return TwoLayerNetwork.li2(group, width, seed=seed)
+
+
+def train_li2(net, mask, steps: int, lr: float, weight_decay: float, record_every: int, callback=None,
+              progress: bool = False):
+    """Train Li2's network in place on the entries of ``mask`` (test: the rest), full batch, with Adam and
+    coupled L2 weight decay (torch's ``Adam``) from the one optimiser module; returns its
+    :class:`~symflow.dynamics.training.TrainingHistory`."""
+    from ..dynamics.training import train
+
+    test = np.argwhere(~mask)
+    return train(net, steps, lr, optimizer="adam", constraint="none", weight_decay=weight_decay,
+                 train_pairs=np.argwhere(mask), test_pairs=test if len(test) else None, reduction="mean",
+                 record_every=record_every, snapshots=False, callback=callback, progress=progress)
+
+
+def first_layer(net) -> np.ndarray:
+    """The hidden nodes ``w_j = [u_j; v_j]`` (Li2's columns of ``W``) as rows, shape ``(M, 2n)``."""
+    return np.concatenate([net.theta1, net.theta2], axis=1)
+
+
+def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False) -> dict:
     cfg.validate()
     G = make_group(cfg.group)
-    n = G.order
-    rng = np.random.default_rng(cfg.seed)
     mask = training_mask(G, cfg.frac, cfg.seed)
-    T = np.asarray(G.table).reshape(-1)
-    tr, te = np.flatnonzero(mask.reshape(-1)), np.flatnonzero(~mask.reshape(-1))
-    a_idx, b_idx = np.divmod(np.arange(n * n), n)
-    Y = np.eye(n)[T]
-    K = int(cfg.width)
-    W = rng.uniform(-1, 1, size=(2 * n, K)) / np.sqrt(2 * n)
-    V = rng.uniform(-1, 1, size=(K, n)) / np.sqrt(K)
-    W0 = W.copy()
+    net = li2_network(G, int(cfg.width), cfg.seed)
+    train_set = np.argwhere(mask)
+    W0 = first_layer(net)
     prob = Li2Problem(G, mask)
-    m = {k: np.zeros_like(v) for k, v in (("W", W), ("V", V))}
-    s = {k: np.zeros_like(v) for k, v in (("W", W), ("V", V))}
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    N = len(tr)
-    Ytr = Y[tr] - Y[tr].mean(0)
-    rows = []
+    extra = {}
 
-    def forward(idx):
-        pre = W[a_idx[idx]] + W[n + b_idx[idx]]
-        return pre, sigma("x^2", pre)
-
-    def record(step, gW):
-        out = {}
-        for name, idx in (("train", tr), ("test", te)):
-            _, H = forward(idx)
-            Yh = H @ V
-            out[f"{name}_loss"] = float(0.5 * np.mean(np.sum((Yh - Yh.mean(0) - (Y[idx] - Y[idx].mean(0))) ** 2, 1)))
-            out[f"{name}_acc"] = float(np.mean(np.argmax(Yh, 1) == T[idx]))
-        x = W.T                                                      # nodes (K, 2n)
+    def record(step, network):
+        """Li2's own read-outs at a record: movement, cos(descent, Li2 ascent), top-orbit share."""
+        g = network.grads(train_set)
+        x = first_layer(network)                                     # nodes (K, 2n)
         xn = x / np.linalg.norm(x, axis=1, keepdims=True)
         rg = prob.riemannian_gradient(xn)
-        d = -gW.T
+        d = -np.concatenate([g["theta1"], g["theta2"]], axis=1)
         d = d - xn * np.sum(xn * d, 1, keepdims=True)
         cos = np.sum(rg * d, 1) / np.maximum(np.linalg.norm(rg, axis=1) * np.linalg.norm(d, axis=1), 1e-300)
-        out.update(step=step, movement=float(np.linalg.norm(W - W0) / np.linalg.norm(W0)),
-                   cos_li2=float(np.median(cos)), share=float(np.median(orbit_shares(G, xn).max(1))))
-        rows.append(out)
+        extra[step] = dict(movement=float(np.linalg.norm(x - W0) / np.linalg.norm(W0)),
+                           cos_li2=float(np.median(cos)), share=float(np.median(orbit_shares(G, xn).max(1))))
+        return False
 
-    interrupted = False
     t0 = time.perf_counter()
-    try:
-        with progress_bar("li2 grok", total=cfg.steps, enabled=progress) as bar:
-            for step in range(cfg.steps + 1):
-                pre, H = forward(tr)
-                R = (H @ V) - Y[tr]
-                R = R - R.mean(0)                                    # P (Y_hat - Y)
-                gV = H.T @ R / N
-                dH = (R @ V.T) * sigma("x^2", pre, derivative=True) / N
-                gW = np.zeros_like(W)
-                np.add.at(gW, a_idx[tr], dH)
-                np.add.at(gW, n + b_idx[tr], dH)
-                if step % cfg.record_every == 0 or step == cfg.steps:
-                    record(step, gW)
-                if step == cfg.steps:
-                    break
-                for k, P_, g in (("W", W, gW), ("V", V, gV)):
-                    g = g + cfg.weight_decay * P_
-                    m[k] = b1 * m[k] + (1 - b1) * g
-                    s[k] = b2 * s[k] + (1 - b2) * g * g
-                    mh = m[k] / (1 - b1 ** (step + 1))
-                    sh = s[k] / (1 - b2 ** (step + 1))
-                    P_ -= cfg.lr * mh / (np.sqrt(sh) + eps)
-                bar.advance()
-    except KeyboardInterrupt:
-        interrupted = True
-    curves = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+    hist = train_li2(net, mask, cfg.steps, cfg.lr, cfg.weight_decay, cfg.record_every, callback=record,
+                     progress=progress)
+    steps = [int(s) for s in hist.step]
+    curves = {"train_loss": hist.train_loss, "train_acc": hist.train_acc, "test_loss": hist.test_loss,
+              "test_acc": hist.test_acc, "step": np.array(steps, dtype=float)}
+    curves.update({k: np.array([extra[s][k] for s in steps]) for k in ("movement", "cos_li2", "share")})
     stages = detect_stages(curves)
-    nodes = node_maxima(G, W.T)
-    return {"command": "grok", "model": "li2", "config": asdict(cfg), "interrupted": interrupted,
+    nodes = node_maxima(G, first_layer(net))
+    return {"command": "grok", "model": "li2", "config": asdict(cfg), "interrupted": hist.interrupted,
             "wall_time_s": time.perf_counter() - t0, "stages": stages, "nodes": nodes,
             "final": {k: float(v[-1]) for k, v in curves.items()},
             "curves": {k: [float(x) for x in v] for k, v in curves.items()}}
