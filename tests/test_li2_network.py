@@ -121,3 +121,20 @@ def test_training_matches_a_handwritten_adam_with_coupled_decay():
     assert np.allclose(first_layer(net), W.T, rtol=1e-8, atol=1e-12)
     assert np.allclose(net.xi, V, rtol=1e-8, atol=1e-12)
     assert hist.train_loss[-1] < hist.train_loss[0]
+
+
+# ---------------------------------------------------------------- the network's sample-size transition
+def test_network_transition_on_z11_in_ci_size():
+    """Z11, two run sequences, width 128, a short budget: the trained network does not generalise at 1.5 log M / M
+    and does at 0.95; the bisected p_c_network lies between (measured 0.58 with the full config)."""
+    from symflow.li2.scaling import NetworkBudget, measure_network
+
+    r = measure_network(group("Z11"), [0.33, 0.95], seeds=2, bisect=2,
+                        budget=NetworkBudget(width=128, max_steps=1500, patience=300), seed=0)
+    lo, hi = r["test_accuracy"]
+    assert lo["mean"] < 0.2 and hi["mean"] > 0.5
+    pc = r["p_c_network"]
+    assert pc["missing"] == 0 and 0.4 < pc["mean"] < 0.9
+    assert pc["ci95"][0] <= pc["mean"] <= pc["ci95"][1]
+    assert r["training"]["runs"] == 2 * (2 + 2) and r["training"]["max_steps"] == 1500
+    assert all(run["steps"] <= 1500 for run in r["runs"])
