@@ -2,7 +2,10 @@ r"""``symflow grok --model li2``: the full Li2 network trained with MSE, and its
 
 Network (Li2): ``Y_hat = sigma(X W) V`` on inputs ``[e_a; e_b]``, loss ``1/(2N) ||P (Y - Y_hat)||^2`` (``P``
 centres over the ``N`` training samples), Adam with coupled L2 weight decay (as torch's ``Adam``), full
-batch. Defaults from the public code's config (``ssl/real-dataset/cogo/config/dyn_madd.yaml``): hidden
+batch: :meth:`TwoLayerNetwork.li2 <symflow.dynamics.network.TwoLayerNetwork.li2>` (``W = [theta1^T; theta2^T]``,
+``V = xi``, loss ``"mse_centred"``, init ``"torch_uniform"``) trained by :func:`symflow.dynamics.training.train`
+(``optimizer="adam"``, coupled decay); this module keeps only what is Li2's own: the config, the stage rule and
+the comparison of the nodes with the energy maxima. Defaults from the public code's config (``ssl/real-dataset/cogo/config/dyn_madd.yaml``): hidden
 512, lr 1e-3, Adam, weight decay 1e-4, ``sqr`` activation, 3000 epochs; torch's default uniform init
 ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``. symflow's defaults differ in size only: ``Z_23``, training
 fraction 0.8 (above the measured ``p_c`` of Z_23, :mod:`symflow.li2.scaling`), hidden 256, 1000 steps
