@@ -138,3 +138,25 @@ def test_network_transition_on_z11_in_ci_size():
     assert pc["ci95"][0] <= pc["mean"] <= pc["ci95"][1]
     assert r["training"]["runs"] == 2 * (2 + 2) and r["training"]["max_steps"] == 1500
     assert all(run["steps"] <= 1500 for run in r["runs"])
+
+
+def test_li2_scaling_ctrl_c_keeps_the_groups_measured(monkeypatch, capsys):
+    import json
+
+    import symflow.li2.scaling as scaling
+    from symflow.cli import main
+
+    real = scaling.measure_network
+    calls = []
+
+    def measure(G, *args, **kwargs):
+        calls.append(G.name)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(G, *args, **kwargs)
+
+    monkeypatch.setattr(scaling, "measure_network", measure)
+    assert main(["li2-scaling", "Z5", "Z7", "--fractions", "0.5,1", "--seeds", "1", "--bisect", "0", "--width", "16",
+                 "--max-steps", "200", "--subsets", "1", "--steps", "50", "--json"]) == 130
+    data = json.loads(capsys.readouterr().out)
+    assert data["interrupted"] and [r["group"] for r in data["groups"]] == ["Z5"]
