@@ -157,9 +157,12 @@ def report_text(data) -> str:
         t4 = "-" if r["thm4_prediction"] is None else f"{r['thm4_prediction']:.4f}"
         lines.append(f"| {r['group']} | {r['order']} | {r['d_max']} | {' | '.join(_pc(pn))} | {' | '.join(_pc(pe))} | "
                      f"{t4} | {r['code_prediction']:.4f} | {ratio} |")
-    lines += ["", "Test accuracy of the trained network (mean over seeds, 95% CI):"]
+    lines += ["", "Test accuracy of the trained network (mean over seeds; orbits learned: irrep orbits holding >= 0.9 of "
+                  "some hidden node's norm, mean over runs):"]
     for r in data["groups"]:
-        acc = ", ".join(f"p={a['fraction']:.4g}: {a['mean']:.3f}" for a in r["test_accuracy"] if a["mean"] is not None)
+        acc = ", ".join(f"p={a['fraction']:.4g}: {a['mean']:.3f}"
+                        + ("" if a.get("orbits_learned_mean") is None else f" ({a['orbits_learned_mean']:.1f} orbits learned)")
+                        for a in r["test_accuracy"] if a["mean"] is not None)
         t = r["training"]
         lines.append(f"- {r['group']}: {acc} ({t['runs']} runs: {t['stopped_flat']} stopped flat, {t['at_budget']} "
                      f"at the budget of {t['max_steps']} steps, median {t['steps_median']:.0f} steps; "

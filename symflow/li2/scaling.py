@@ -316,7 +316,22 @@ def train_until_flat(group, fraction: float, seed: int, budget: NetworkBudget) -
         raise KeyboardInterrupt
     step, tr, te = seen[-1]
     return {"fraction": float(fraction), "seed": int(seed), "train_acc": float(tr), "test_acc": float(te),
-            "steps": step, "stopped": "flat" if flat else "budget"}
+            "steps": step, "stopped": "flat" if flat else "budget",
+            "learned_orbits": learned_orbits(group, np.concatenate([net.theta1, net.theta2], axis=1))}
+
+
+def learned_orbits(group, nodes, share: float = GENERALISING_SHARE) -> dict:
+    """Which irrep orbits the hidden nodes ``w = [u; v]`` (rows) have learned: per nontrivial orbit label the
+    number of nodes holding at least ``share`` of their squared norm on it, and ``"mixed"`` for the rest."""
+    x = np.asarray(nodes, dtype=float)
+    sh = orbit_shares(group, x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-300))
+    top = sh.argmax(axis=1)
+    out: dict = {}
+    for j, k in enumerate(top):
+        o = group.orbits[int(k)]
+        key = o.label if sh[j, k] >= share and not o.is_trivial else "mixed"
+        out[key] = out.get(key, 0) + 1
+    return out
 
 
 def measure_network(group, fractions=None, seeds: int = 3, bisect: int = 3, budget: NetworkBudget | None = None,
@@ -364,7 +379,10 @@ def measure_network(group, fractions=None, seeds: int = 3, bisect: int = 3, budg
     rows = []
     for i, p in enumerate(fr):
         s = summary(acc[:, i])
-        rows.append({"fraction": p, "mean": s["mean"], "ci95": s["ci95"], "runs": int(seeds), "values": s["values"]})
+        learned = [len([k for k in r["learned_orbits"] if k != "mixed"]) for r in runs
+                   if not r.get("bisection") and r["fraction"] == p and "learned_orbits" in r]
+        rows.append({"fraction": p, "mean": s["mean"], "ci95": s["ci95"], "runs": int(seeds), "values": s["values"],
+                     "orbits_learned_mean": float(np.mean(learned)) if learned else None})
     return {"group": group.name, "order": n, "d_max": d_max(group), "log_M_over_M": math.log(n) / n,
             "p_c_network": dict(summary(pc, resolution=float(width.max()) if seeds else 0.0), level=level,
                                 brackets=brackets),
