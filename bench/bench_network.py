@@ -197,9 +197,9 @@ def network_until_aligned(group, width, a, seed, dt, max_steps, check_t):
     steps = int(hist.step[-1])
     try:   # the reduced simulator's read-out of the same parameters, as a cross-check
         from symflow.dynamics import initial, observables
-        from symflow.dynamics.reduced import as_model
+        from symflow.theory.model import Model
 
-        state = initial.from_parameters(as_model(group), net.neuron.public_arrays(net.params),
+        state = initial.from_parameters(Model.coerce(group), net.neuron.public_arrays(net.params),
                                         normalise=False)
         theirs = float(observables.aligned_fraction(state))
     except Exception:

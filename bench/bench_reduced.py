@@ -5,7 +5,7 @@ Run: ``python bench/bench_reduced.py [--quick] [--workers N] [--skip-targets] [-
 Table 1 (scaling): time of one right-hand-side evaluation per neuron, reduced flow (generated
 code on the integrators' working arrays: compact rows when the group has complex-conjugate pairs of
 irreps, stored part by part, chunked as the integrators run it) vs
-``symflow.theory.bruteforce.flow`` (Cayley-table sums, ``O(n^2)`` per neuron; skipped when its
+``symflow.neuron.bruteforce.flow`` (Cayley-table sums, ``O(n^2)`` per neuron; skipped when its
 ``n x n`` gather would exceed ~1 GB), with the cost models ``sum_rho d_rho^3`` and ``n^2``.
 
 Table 2 (targets, issue 4), each with ``workers = 1`` and ``workers = N`` (default: all CPUs):
@@ -33,7 +33,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from symflow.dynamics import ReducedFlow, initial, run_until_aligned, simulate  # noqa: E402
 from symflow.dynamics.integrators import chunk_rows  # noqa: E402
-from symflow.theory import Model, bruteforce  # noqa: E402
+from symflow.neuron import bruteforce
+from symflow.theory import Model  # noqa: E402
 
 SCALING = ["Z101", "Z1009", "Z10007", "D50", "D500", "F21", "S4", "S5", "A5", "S6"]
 BRUTE_MAX_BYTES = 1 << 30

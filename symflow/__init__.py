@@ -31,10 +31,12 @@ group is imported on first use, so ``import symflow`` stays light.
 """
 from ._version import __version__
 from .errors import GroupAxiomError, IntegrationError, ModelError, SymflowError, UnknownGroupError
-from .groups import Group, Irrep, group
-from .groups.orbits import IrrepOrbit
-from .neuron import Neuron
-from .theory.model import Model
+
+#: Names imported on first use, so ``import symflow`` (and the command line's first moments, where a Ctrl-C
+#: must end with one line) loads no NumPy: ``{name: (module, attribute)}``.
+_LAZY = {"group": (".groups", "group"), "Group": (".groups", "Group"), "Irrep": (".groups", "Irrep"),
+         "IrrepOrbit": (".groups.orbits", "IrrepOrbit"), "Neuron": (".neuron", "Neuron"),
+         "Model": (".theory.model", "Model")}
 
 __all__ = ["group", "Group", "Irrep", "IrrepOrbit", "Neuron", "Model", "equilibrium", "equilibria", "spectrum",
            "spectra", "abelian_closed_form", "simulate", "run_until_aligned", "landscape", "run_study", "verify",
@@ -45,6 +47,11 @@ __all__ = ["group", "Group", "Irrep", "IrrepOrbit", "Neuron", "Model", "equilibr
 def __getattr__(name):
     """The derivation, simulation and study entry points, imported on first use (they need SymPy,
     SciPy or the generated code; ``import symflow`` does not)."""
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module, __name__), attribute)
     if name == "equilibrium":
         from .theory.equilibria import equilibrium
         return equilibrium

@@ -31,20 +31,21 @@ EXAMPLES = {
                   "symflow landscape S3 --loss mse --starts 256"],
     "li2": ["symflow li2 S3", "symflow li2 Z23 --fraction 0.5 --json", "symflow li2 D5 --nodes --check"],
     "li2-scaling": ["symflow li2-scaling Z11 Z13 --subsets 2 --out li2-scaling"],
-    "codegen": ["symflow codegen F21 -o f21_flow.py", "symflow codegen Z7 --shared --style entries"],
-    "simulate": ["symflow simulate Z7 --width 64 --seed 1", "symflow simulate F21 --width 256 --save f21.npz",
+    "codegen": ["symflow codegen F21 --out f21_flow.py", "symflow codegen Z7 --shared --style entries"],
+    "simulate": ["symflow simulate Z7 --width 64 --seed 1", "symflow simulate F21 --width 256 --out f21.npz",
                  "symflow simulate Z7 --init frequency:2 --json"],
     "study": ["symflow study F21", "symflow study Z7 --shared --width 256 --out study-z7",
               "symflow study D5 --no-figures --json", "symflow study F21 --strict",
               "symflow study S3 --loss mse --out study-s3-mse"],
-    "lottery": ["symflow lottery --p 23 --width 64", "symflow lottery --p 11 --start single --json"],
-    "grok": ["symflow grok --p 23", "symflow grok --p 23 --act quad --steps 5000 --out grok-quad",
-             "symflow grok --model li2 --group Z23 --steps 600"],
+    "lottery": ["symflow lottery Z23 --width 64", "symflow lottery 11 --start single --json"],
+    "grok": ["symflow grok Z23", "symflow grok 23 --act quad --steps 5000 --out grok-quad",
+             "symflow grok --model li2 S3 --steps 600 --out grok-li2-s3"],
     "theories": ["symflow theories S3", "symflow theories S3 --optimizer adamw --json",
                  "symflow theories Z7 --shared --sweep 0.001,0.01,0.1 --out theories-z7"],
     "atlas": ["symflow atlas", "symflow atlas --max-order 8 --workers 2 --starts 128 --db small.duckdb --out atlas-8",
               "symflow atlas --groups F21,A4,Q8 --settings unshared",
               "symflow atlas --query 'SELECT * FROM attractors WHERE \"order\" = 21'",
+              "symflow atlas --query 'SELECT * FROM attractors' --format csv",
               "symflow atlas --scheduler tcp://127.0.0.1:8786"],
     "verify": ["symflow verify F21", "symflow verify Z7 --shared --examples 50",
                "symflow verify --list", "symflow verify S3 --loss mse --json"],
@@ -54,8 +55,9 @@ EXAMPLES = {
 def build_parser() -> argparse.ArgumentParser:
     from ._version import __version__
     from .commands.groups import grammar_text
+    from .commands.options import NAME_EPILOG, Parser
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="symflow",
         description="What a two-layer network trained on a finite group's composition table learns, and how fast.",
         epilog=grammar_text() + "\n\nRun 'symflow COMMAND --help' for a command's options and examples; the theory "
@@ -73,35 +75,63 @@ def build_parser() -> argparse.ArgumentParser:
             p.description = help_line[:1].upper() + help_line[1:] + "."
         if name in EXAMPLES:
             p.epilog = "examples:\n" + "\n".join("  " + e for e in EXAMPLES[name])
-            if name != "groups":
-                p.epilog += "\n\nNAME is a group name: 'symflow groups' lists the accepted forms."
+            if any(a.metavar == "NAME" for a in p._actions):      # only commands that take a group NAME
+                p.epilog += "\n\n" + NAME_EPILOG
         p.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+    """Run one command; returns the exit status (0, 2 for a :class:`~symflow.errors.SymflowError` line, 130 for
+    Ctrl-C). A Ctrl-C at any moment, the imports included, prints one line ``interrupted`` and no traceback;
+    as the program's entry (``argv=None``) a second Ctrl-C while the program exits is ignored."""
+    command = "symflow"
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        command = f"symflow {args.command}" if getattr(args, "command", None) else command
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 0
+        return _run(args)
+    except SymflowError as exc:     # e.g. a bad $SYMFLOW_MEMORY read while parsing
+        print(f"{command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        if argv is None:
+            _ignore_interrupts()
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _ignore_interrupts() -> None:
+    """No further ``KeyboardInterrupt`` while the program exits (worker shutdown, atexit handlers)."""
+    import signal
+
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:   # pragma: no cover - not the main thread
+        pass
+
+
+def _run(args) -> int:
     import warnings
+
+    from .resources import forcing
 
     def one_line_warning(message, category, filename, lineno, file=None, line=None):
         print(f"symflow {args.command}: warning: {message}", file=sys.stderr)
 
     warnings.showwarning = one_line_warning   # e.g. ScopeWarning: one line, no source location
     try:
-        rc = args.func(args)
+        with forcing(bool(getattr(args, "force", False))):   # --force: run even when the memory estimate is refused
+            rc = args.func(args)
     except SymflowError as exc:
         from rich.console import Console
 
         Console(stderr=True, soft_wrap=True).print(f"[bold red]symflow {args.command}: error:[/] {exc}",
                                                    highlight=False, markup=True)  # one line, never wrapped
         return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:   # e.g. 'symflow simulate ... | head': the reader left; nothing to report
         import os
 

@@ -26,3 +26,7 @@ class ModelError(SymflowError):
 
 class IntegrationError(SymflowError):
     """A numerical integration that failed (blow-up, non-finite values, no convergence)."""
+
+
+class ResourceError(SymflowError):
+    """A run whose estimated memory does not fit the machine (refused before computing; ``force`` runs it)."""

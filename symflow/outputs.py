@@ -12,8 +12,14 @@ Rules (README, "Output folders and exit codes"):
 - an existing non-empty folder is replaced only when it is an earlier symflow output of the same
   kind (it holds the marker :data:`MARKER`) or with ``force=True`` (``--force``);
 - everything is written into a temporary sibling folder which then replaces the target in one
-  rename, so an interrupted run leaves either the earlier output or a complete new one, and no
-  stale file of an earlier run survives;
+  rename, so no stale file of an earlier run survives;
+- an interrupted run (``interrupted = True``) never replaces a complete earlier output (a non-empty
+  folder not itself marked interrupted): its partial result goes aside, into the sibling
+  ``OUT.interrupted-YYYYMMDD-HHMMSS``, :attr:`OutputFolder.path` becomes that folder and a warning
+  says where it is and that ``OUT`` kept the earlier result;
+- one run at a time per target: the constructor takes a lock (``fcntl.flock`` on the sibling file
+  ``.OUT.symflow-lock``, released when the folder is written or discarded, or when the process ends);
+  a second run into the same folder is refused with one line naming the other run's process;
 - the marker ``.symflow-output.json`` records ``kind``, ``symflow`` (version), ``parameters`` and
   ``interrupted``;
 - every ``OSError`` while writing becomes one ``SymflowError`` line naming the folder.
@@ -23,7 +29,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
+import time
+import warnings
 from pathlib import Path
 
 from ._version import __version__
@@ -65,7 +74,15 @@ class OutputFolder:
         self.force = bool(force)
         self.interrupted = False
         self.stage: Path | None = None
+        self.requested = self.path        # the folder asked for (:attr:`path` may become the aside folder)
+        self._locked = False
         self.check()
+        self._locked = _lock(self._abs, self._error)
+
+    def __del__(self):
+        # a folder that was never written (the computation failed) frees its target for the next run
+        if getattr(self, "_locked", False) and getattr(self, "stage", None) is None:
+            _unlock(self._abs)
 
     # ------------------------------------------------------------------ checks
     def _error(self, what: str) -> SymflowError:
@@ -126,14 +143,35 @@ class OutputFolder:
         return False
 
     def discard(self) -> None:
-        """Remove the temporary folder (the target keeps its earlier content)."""
+        """Remove the temporary folder (the target keeps its earlier content) and release the lock."""
         if self.stage is not None:
             shutil.rmtree(self.stage, ignore_errors=True)
             self.stage = None
+        _unlock(self._abs)
+
+    def _keeps_earlier(self) -> bool:
+        """Whether the target holds a complete earlier output that this (interrupted) run must not replace."""
+        p = self._abs
+        if not (p.exists() or p.is_symlink()):
+            return False
+        if not p.is_dir() or p.is_symlink():
+            return True
+        if not os.listdir(p):
+            return False
+        marker = read_marker(p)
+        return not (marker is not None and marker.get("interrupted") is True)
 
     def commit(self) -> Path:
-        """Write the marker and replace the target by the temporary folder; returns the target."""
+        """Write the marker and replace the target by the temporary folder (or, for an interrupted run over a
+        complete earlier output, rename it to the aside folder); returns the folder written (:attr:`path`)."""
         stage, p = self.stage, self._abs
+        target = p
+        if self.interrupted and self._keeps_earlier():
+            p = p.with_name(f"{p.name}.interrupted-{time.strftime('%Y%m%d-%H%M%S')}")
+            k = 1
+            while p.exists() or p.is_symlink():
+                k += 1
+                p = p.with_name(f"{target.name}.interrupted-{time.strftime('%Y%m%d-%H%M%S')}-{k}")
         try:
             os.chmod(stage, 0o777 & ~_umask())   # mkdtemp makes it private; an output folder is not
             (stage / MARKER).write_text(json.dumps(
@@ -156,8 +194,92 @@ class OutputFolder:
         except OSError as exc:
             self.discard()
             raise self._error(_reason(exc)) from None
+        finally:
+            _unlock(target)
+        if p != target:
+            self.path = self.requested.with_name(p.name)
+            warnings.warn(f"interrupted: the partial {self.kind} result is in {self.path}; {self.requested} keeps "
+                          f"the complete earlier result", OutputWarning, stacklevel=2)
         return self.path
 
+
+
+class OutputWarning(UserWarning):
+    """Where an interrupted run's partial output went (the CLI shows it as one warning line)."""
+
+
+# ---------------------------------------------------------------------- one run per folder
+#: Locks this process holds: ``{target folder: file descriptor}`` (a second OutputFolder of the same target in
+#: one process, e.g. the atlas's check before computing, shares it).
+_HELD: dict = {}
+
+
+def _lock_path(target: Path) -> Path:
+    return target.with_name(f".{target.name}.symflow-lock")
+
+
+def _unlock_all() -> None:
+    for target in list(_HELD):
+        _unlock(target)
+
+
+def _lock(target: Path, error) -> bool:
+    """Take the lock of ``target`` (module docstring) or raise one ``SymflowError`` line naming the holder;
+    ``False`` when this process holds it already."""
+    import fcntl
+
+    if target in _HELD:
+        return False
+    path = _lock_path(target)
+    for _ in range(20):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise error(_reason(exc)) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                holder = json.loads(os.read(fd, 4096) or b"{}")
+            except (OSError, ValueError):
+                holder = {}
+            os.close(fd)
+            who = f"process {holder.get('pid', '?')}"
+            if holder.get("command"):
+                who += f", '{holder['command']}'"
+            if holder.get("started"):
+                who += f", started {holder['started']}"
+            raise SymflowError(f"refusing to write {target}: another symflow run ({who}) is writing it; wait for it "
+                               f"to end or choose another --out") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino   # not a lock file its holder just removed
+        except OSError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.write(fd, json.dumps({"pid": os.getpid(), "command": " ".join(["symflow"] + sys.argv[1:]),
+                                     "started": time.strftime("%Y-%m-%d %H:%M:%S")}).encode())
+            if not _HELD:
+                import atexit
+
+                atexit.unregister(_unlock_all)     # registered once, whatever the number of locks taken
+                atexit.register(_unlock_all)
+            _HELD[target] = fd
+            return True
+        os.close(fd)
+    raise error("its lock file keeps changing")   # pragma: no cover
+
+
+def _unlock(target: Path) -> None:
+    """Release the lock of ``target`` if this process holds it (the lock file is removed while still locked)."""
+    fd = _HELD.pop(target, None)
+    if fd is None:
+        return
+    try:
+        os.unlink(_lock_path(target))
+    except OSError:
+        pass
+    os.close(fd)
 
 
 # ---------------------------------------------------------------------- single files
@@ -165,10 +287,10 @@ def _file_error(path, what: str) -> SymflowError:
     return SymflowError(f"cannot write {path}: {what}")
 
 
-def check_file(path) -> Path:
-    """Prove that the file ``path`` can be written (before computing): its folder exists or can be
-    made, is a folder and is writable, and ``path`` is not a folder. Returns ``path`` as a Path;
-    anything else is one :class:`~symflow.errors.SymflowError` line."""
+def check_file(path, make_folders: bool = True) -> Path:
+    """Prove that the file ``path`` can be written (before computing): its folder exists (or, with
+    ``make_folders``, can be made), is a folder and is writable, and ``path`` is not a folder. Returns
+    ``path`` as a Path; anything else is one :class:`~symflow.errors.SymflowError` line."""
     path = Path(path)
     p = Path(os.path.abspath(path))
     if p.is_dir():
@@ -178,6 +300,8 @@ def check_file(path) -> Path:
         anc = anc.parent
     if anc.exists() and not anc.is_dir():
         raise _file_error(path, f"{anc} is not a folder")
+    if not make_folders and anc != p.parent:
+        raise _file_error(path, f"the folder {path.parent} does not exist (create it first)")
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=f".{p.name}.symflow-tmp-", dir=p.parent)

@@ -5,6 +5,9 @@
         bar.update(completed=t, t=f"{t:.4g}")
         bar.advance()
 
+On its own console (no ``console`` given) the bar is drawn only when stderr is a terminal: redirected to a
+file or a pipe, it writes nothing (no blank lines, no control codes).
+
 ``fields`` are extra values shown after the bar (each rendered ``{value}``; give them already
 formatted, or as numbers with ``formats={"loss": "loss {:.5g}"}``). A disabled bar (``enabled=False``,
 or stderr not a terminal when ``only_terminal=True``) costs nothing and accepts the same calls, so a
@@ -51,7 +54,7 @@ class ProgressBar:
         if self.remaining:
             columns.append(TimeRemainingColumn())
         self._progress = Progress(*columns, console=console, transient=True,
-                                  disable=self.only_terminal and not console.is_terminal)
+                                  disable=(self.only_terminal or self.console is None) and not console.is_terminal)
         self._progress.__enter__()
         self._task = self._progress.add_task(self.description, total=self.total, **self.fields)
         return self

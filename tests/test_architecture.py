@@ -49,3 +49,28 @@ def test_cached_simulation_imports_neither_sympy_nor_matplotlib(private_code_cac
     out = json.loads(runs[1].stdout.strip().splitlines()[-1])
     assert out["fraction"] >= 0.95
     assert out["heavy"] == [], f"a cached run imported {out['heavy']}"
+
+
+def test_no_import_goes_up_a_layer_or_sideways():
+    from layers import violations
+
+    found = violations(ROOT / "symflow")
+    assert not found, "layer violations: " + "; ".join(f"{a} -> {b}: {why}" for a, b, why in found)
+
+
+def test_layer_checker_finds_an_upward_and_a_sideways_import(tmp_path, monkeypatch):
+    import layers
+
+    pkg = tmp_path / "symflow"
+    for sub in ("groups", "theory", "landscape", "modular"):
+        (pkg / sub).mkdir(parents=True)
+        (pkg / sub / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "groups" / "a.py").write_text("def f():\n    from ..theory import b\n")      # up a layer
+    (pkg / "theory" / "b.py").write_text("from ..groups import a\n")                     # down: fine
+    (pkg / "landscape" / "c.py").write_text("from ..modular import d\n")                 # sideways
+    (pkg / "modular" / "d.py").write_text("")
+    (pkg / "newpkg.py").write_text("")                                                    # no layer
+    found = {(a, b) for a, b, _ in layers.violations(pkg)}
+    assert found == {("symflow.groups.a", "symflow.theory.b"), ("symflow.landscape.c", "symflow.modular.d"),
+                     ("newpkg", "")}

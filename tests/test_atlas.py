@@ -2,6 +2,7 @@
 an uninterrupted run, failures stored), the report and its page in headless Chromium, the basin-fraction fit."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -214,6 +215,7 @@ def test_cli_query_and_ctrl_c_keeps_what_is_stored(killed_db, tmp_path):
     out, err = p.communicate(timeout=60)
     assert p.returncode == 130, err
     assert "run the same command again to resume" in err
+    assert "Traceback" not in err and len([x for x in err.splitlines() if x.strip()]) == 2, err   # no worker's
     rows = _table(target, 'SELECT count(*), count(error) FROM runs WHERE starts = 4000')
     assert rows[0][1] == 0                                      # nothing in flight was stored as a failure
     # what was stored is intact: the 13 earlier tasks (or their recomputation at 4000 starts), each with its rows
@@ -222,6 +224,25 @@ def test_cli_query_and_ctrl_c_keeps_what_is_stored(killed_db, tmp_path):
     assert _table(target, 'SELECT count(*) FROM runs r WHERE NOT EXISTS (SELECT 1 FROM attractors a WHERE '
                           'a."order" = r."order" AND a.gap_id = r.gap_id AND a.setting = r.setting)') == [(0,)]
     assert not (tmp_path / "rep").exists()                      # no report of an interrupted run
+
+
+def test_cli_query_formats_machine_readable(killed_db):
+    """``--format csv|json``: every column name whole, full-precision values, NULL as empty/null."""
+    import csv
+    import io
+
+    db, _ = killed_db
+    sql = 'SELECT "order", gap_id, setting, basin_fraction, NULL AS nothing FROM attractors ORDER BY 1, 2, 3 LIMIT 5'
+    table = _table(db, sql)
+    r = _cli("--db", str(db), "--query", sql, "--format", "csv")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    rows = list(csv.reader(io.StringIO(r.stdout)))
+    assert rows[0] == ["order", "gap_id", "setting", "basin_fraction", "nothing"] and len(rows) == len(table) + 1
+    assert [float(x[3]) for x in rows[1:]] == [t[3] for t in table] and all(x[4] == "" for x in rows[1:])
+    r = _cli("--db", str(db), "--query", sql, "--format", "json")
+    data = json.loads(r.stdout)
+    assert r.returncode == 0 and [list(d.values()) for d in data] == [list(t) for t in table]
+    assert _cli("--db", str(db), "--query", sql, "--format", "xml").returncode == 2
 
 
 def test_report_and_its_page_in_headless_chromium(killed_db, tmp_path):

@@ -123,15 +123,17 @@ def test_the_digest_line_covers_the_whole_file(own_cache):
 def test_modular_generated_module_is_verified_too(own_cache):
     import sympy as sp
 
-    from symflow.theory.modular import generated_module
+    from symflow.codegen import kernels
+    from symflow.codegen.kernels import generated_function
 
     x, y = sp.symbols("x y")
-    mod = generated_module([x * y + 1, x - y], [x, y], "unit_rates")
+    mod = generated_function([x * y + 1, x - y], [x, y], "unit_rates")
     assert mod.rates(2.0, 3.0) == (7.0, -1.0)
     (path,) = (own_cache / "codegen").glob("unit_rates_*.py")
     original = path.read_text()
     path.write_text(original + "\nraise RuntimeError('tampered code ran')\n")
-    mod = generated_module([x * y + 1, x - y], [x, y], "unit_rates")  # would raise if it ran
+    kernels._FUNCTIONS.clear()  # a new process: only the file is left
+    mod = generated_function([x * y + 1, x - y], [x, y], "unit_rates")  # would raise if it ran
     assert mod.rates(2.0, 3.0) == (7.0, -1.0)
     assert path.read_text() == original
 

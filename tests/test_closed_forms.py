@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import symflow
 from symflow.errors import ModelError
 from symflow.theory import Model, abelian_closed_form
-from symflow.theory import bruteforce
+from symflow.neuron import bruteforce
 from symflow.theory.symbols import N, OMEGA
 
 SETTINGS = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])

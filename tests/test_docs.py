@@ -25,9 +25,9 @@ def test_tutorial_runs(capsys):
         exec(compile(code, f"{path}:{line}", "exec"), namespace)
 
 
-DOCTEST_MODULES = ["symflow", "symflow.neuron", "symflow.validation", "symflow.groups.orbits", "symflow.groups.group", "symflow.theory.model",
+DOCTEST_MODULES = ["symflow", "symflow.neuron.spec", "symflow.neuron.activation", "symflow.validation", "symflow.groups.orbits", "symflow.groups.group", "symflow.theory.model",
                    "symflow.theory.energy", "symflow.theory.flow", "symflow.theory.closed_forms",
-                   "symflow.theory.equilibria", "symflow.theory.rates", "symflow.testing", "symflow.progress"]
+                   "symflow.theory.equilibria", "symflow.theory.rates.spectra", "symflow.testing", "symflow.progress"]
 
 
 @pytest.mark.parametrize("name", DOCTEST_MODULES)

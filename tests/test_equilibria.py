@@ -1,6 +1,6 @@
 """Equilibria per irrep orbit: exact Omega*, stationarity, global maximality on the orbit.
 
-Every claim is checked against the brute-force Cayley-table reference (symflow.theory.bruteforce):
+Every claim is checked against the brute-force Cayley-table reference (symflow.neuron.bruteforce):
 the energy and flow at the constructed point, and the maximum of Omega over the orbit's real
 isotypic component found by projected gradient ascent from random starts.
 """
@@ -15,7 +15,8 @@ from symflow.errors import ModelError, SymflowError
 from symflow.groups.fourier import real_fourier_basis
 from symflow.groups.group import Group
 from symflow.groups.irrep import Irrep
-from symflow.theory import bruteforce, equilibria
+from symflow.neuron import bruteforce
+from symflow.theory import equilibria
 from symflow.theory.model import Model
 
 SMALL = ["Z5", "Z6", "Z2xZ4", "D4", "D5", "Q8", "Dic3", "S3", "A4", "F21"]

@@ -53,7 +53,7 @@ def test_omega_is_monotone_along_small_geometric_steps(case, seed):
     h = 0.05 * n ** 1.5
     for _ in range(int(8 * n ** 2 / h / 20)):
         for _ in range(20):
-            y, f, _ = stepper.step(flow, y, h, f)
+            y, f, _ = stepper.rk_step(flow, y, h, f)
         omega.append(flow.omega(y))
     omega = np.array(omega)
     # non-decreasing up to rounding (Omega ~ n^-3/2; rounding ~ 1e-16 of it)

@@ -17,10 +17,11 @@ import symflow
 from symflow.cli import main
 from symflow.landscape import landscape
 from symflow.landscape.search import retract
-from symflow.theory.bruteforce import split as unstack, stack
+from symflow.neuron.points import split as unstack, stack
 from symflow.testing.checks import landscape_claims
 from symflow.testing.strategies import model_definitions
-from symflow.theory import bruteforce, rates
+from symflow.neuron import bruteforce
+from symflow.theory import rates
 from symflow.theory.energy import literal_energy
 from symflow.theory.model import Model
 from symflow.theory.scope import ScopeWarning, best_symmetric_accuracy
@@ -216,3 +217,57 @@ def test_landscape_table_says_the_scope_and_marks_discovered_kinds():
     assert proc.returncode == 0, proc.stderr
     assert "cannot represent the task" in proc.stdout + proc.stderr
     assert " found" in proc.stdout and " theory" in proc.stdout
+
+
+# ------------------------------------------------------------------ one bad start never aborts a search
+def _perturb_one_start(monkeypatch, index=3):
+    """After the flow, move start ``index`` off its critical point, so that it needs Newton steps."""
+    from symflow.landscape import search
+
+    real_retract = search.retract
+    done = []
+
+    def retract(model, x):
+        if not done and x.shape[0] > index + 1:            # the population after the flow, not a Newton trial
+            done.append(True)
+            x[index] += 1e-3 * np.random.default_rng(0).normal(size=x.shape[1])
+        return real_retract(model, x)
+
+    monkeypatch.setattr(search, "retract", retract)
+
+
+def _failing_eigh_in_newton(monkeypatch):
+    """``numpy.linalg.eigh`` raises ``LinAlgError`` when :func:`search.newton` calls it (elsewhere it works)."""
+    from symflow.landscape import search
+
+    real_eigh = np.linalg.eigh
+
+    def eigh(a, *args, **kw):
+        if sys._getframe(1).f_code is search.newton.__code__:
+            raise np.linalg.LinAlgError("Eigenvalues did not converge")
+        return real_eigh(a, *args, **kw)
+
+    monkeypatch.setattr(np.linalg, "eigh", eigh)
+
+
+def test_a_perturbed_start_is_polished_by_newton(monkeypatch):
+    _perturb_one_start(monkeypatch)
+    L = landscape("Z5", starts=16)
+    assert L.unconverged == 0 and sum(a.count for a in L.attractors) == 16
+
+
+def test_a_linear_algebra_failure_in_newton_marks_that_start_unconverged_and_the_run_goes_on(monkeypatch):
+    _perturb_one_start(monkeypatch)
+    _failing_eigh_in_newton(monkeypatch)
+    L = landscape("Z5", starts=16)
+    assert L.unconverged == 1 and sum(a.count for a in L.attractors) == 15
+    assert any("LinAlgError" in w and "start 3" in w for w in L.warnings), L.warnings
+
+
+def test_newton_reports_a_non_finite_point_as_its_cause():
+    from symflow.landscape.search import newton
+
+    model = Model("Z5")
+    x = np.full(3 * 5, np.nan)
+    y, r, steps, cause = newton(model, x, 1e-12)
+    assert r == np.inf and steps == 0 and "non-finite" in cause

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from symflow.dynamics import FourierState, ReducedFlow, initial
-from symflow.dynamics.geometry import ParameterGeometry
+from symflow.neuron.geometry import ParameterGeometry
 from symflow.dynamics.state import BlockedLayout, FourierLayout
 from symflow.theory import Model
 

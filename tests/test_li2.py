@@ -16,7 +16,7 @@ from symflow.li2.fit import least_squares_fit, orbit_maxima, perfect_fit_nodes
 from symflow.li2.maxima import maxima, predicted_energy
 from symflow.li2.memorisation import SingleTarget, regimes
 from symflow.li2.scaling import crossing, fit_law, measure_energy, summary
-from symflow.theory import bruteforce
+from symflow.neuron import bruteforce
 from symflow.theory.model import Model
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

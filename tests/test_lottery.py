@@ -12,6 +12,7 @@ from symflow.errors import SymflowError
 from symflow.modular.lottery import (dominant_frequency, predict_winners, random_start, run_lottery,
                                      simulate_gradient_flow, single_frequency_start)
 from symflow.theory.blowup import blowup_time
+from symflow.codegen import modular_rates
 from symflow.theory.modular import ModularAdditionODE
 
 
@@ -55,7 +56,7 @@ def test_linear_flow_is_the_decoupled_ode():
     run = simulate_gradient_flow(th, xi, model="linear", stop_logit=1.0, rtol=1e-9, progress=False)
     pr = predict_winners(th, xi)
     assert run.t < pr.winner_time.min()  # stopped before the earliest blow-up
-    f = ModularAdditionODE().numeric_rates
+    f = modular_rates(ModularAdditionODE())
 
     def rhs(t, y):
         a, b, d = y.reshape(3, -1)

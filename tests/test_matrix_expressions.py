@@ -1,5 +1,5 @@
 """The one representation of derived matrix formulas (symflow.theory.matrix_expr): its producers
-(energy trace words, trace-word drives, exact recognition) against the entrywise derivation, and its
+(energy trace words, trace-word drives) against the entrywise derivation, and its
 one evaluator on SymPy matrices (exact) and on NumPy block arrays (against the generated kernels)."""
 import numpy as np
 import pytest
@@ -7,7 +7,6 @@ import sympy as sp
 
 from symflow.codegen import flow_kernels
 from symflow.codegen.expressions import flow_expressions
-from symflow.codegen.matrix_form import recognise
 from symflow.errors import SymflowError
 from symflow.theory import Model
 from symflow.theory.energy import energy_trace_words
@@ -89,19 +88,6 @@ def test_engine_formulas_equal_the_entrywise_derivation(kind, d):
             singles = [MatrixExpr("matrix", (t,)).to_matrix_symbols(lambda name, power: hat_matrix(name, d))
                        for t in drives[nm].terms]
             assert tuple(singles) == shown.args
-
-
-@pytest.mark.parametrize("kind", ["shared", "mse"])
-def test_recognition_recovers_the_engine_formulas(kind):
-    model = MODELS[kind]("D4")
-    be = flow_expressions(model, dims=(2,)).blocks[2]
-    drives = drive_expressions(model, 2)
-    for nm in be.names:
-        rec = recognise(be.drive[nm], be, "matrix")
-        assert rec is not None and sorted(rec.words) == sorted(drives[nm].words)
-        assert sp.expand(rec.evaluate(be.blocks) - drives[nm].evaluate(be.blocks)) == sp.zeros(2, 2)
-    rec = recognise(be.omega_block, be, "trace")
-    assert sp.expand(rec.evaluate(be.blocks) - be.omega_block) == 0
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))

@@ -11,13 +11,14 @@ from scipy.special import logsumexp
 import symflow
 import symflow.neuron
 from symflow.errors import IntegrationError, ModelError, SymflowError
+from symflow.theory.model import Model
 from symflow.dynamics import initial, simulate
-from symflow.dynamics.reduced import ReducedFlow, as_model
+from symflow.dynamics.reduced import ReducedFlow
 from symflow.dynamics.network import PairSet, TwoLayerNetwork, as_pairs, split_pairs
 from symflow.dynamics.training import TrainingHistory, retract, sphere_blocks, train
 from symflow.dynamics.stage2 import (Stage2Prediction, aligned_population, ideal_margin, measured_margin,
                                      simulate_stage2, theory_scale_curve, theory_time_to_loss)
-from symflow.theory import bruteforce as bf
+from symflow.neuron import bruteforce as bf
 
 SMALL = ["Z5", "D3", "Z2xZ3"]
 
@@ -169,7 +170,7 @@ def test_projected_gd_follows_reduced_flow(name, shared, spheres, reduction, t_e
 def test_matches_generated_reduced_flow(name):
     """Same start, mapped through the Fourier state of symflow.dynamics: RK4 on the generated
     reduced right-hand side, mapped back to parameter space, equals the network's trajectory."""
-    model = as_model(name)
+    model = Model.coerce(name)
     flow = ReducedFlow(model)
     net = TwoLayerNetwork(name, 3, scale=1e-3, seed=7)
     state = initial.from_parameters(model, {k: v.copy() for k, v in net.neuron.public_arrays(net.params).items()},

@@ -13,7 +13,8 @@ from symflow.cli import main
 from symflow.errors import SymflowError
 from symflow.groups.group import Group
 from symflow.groups.irrep import Irrep
-from symflow.theory import bruteforce, equilibria, rates
+from symflow.neuron import bruteforce
+from symflow.theory import equilibria, rates
 from symflow.theory.model import Model
 from symflow.theory.symbols import N
 from symflow.theory.timescale import TimeScale, time_unit
@@ -26,7 +27,7 @@ def fd_tangent_jacobian(eq, h=1e-5):
     """Central finite differences of bruteforce.flow along an orthonormal tangent basis."""
     v = eq.model
     n = eq.group.order
-    B = rates.tangent_basis(v, eq.point)
+    _, B = rates.tangent_jacobian(eq)
 
     def F(x):
         if v.shared:

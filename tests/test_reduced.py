@@ -1,6 +1,6 @@
 """The reduced Fourier flow against the brute-force parameter-space flow, and the simulate API.
 
-The reference is symflow.theory.bruteforce (sums over the Cayley table, no Fourier analysis).
+The reference is symflow.neuron.bruteforce (sums over the Cayley table, no Fourier analysis).
 Agreement is to rounding: relative 1e-10 on velocities, absolute 1e-14 on Omega.
 """
 import json
@@ -11,7 +11,8 @@ from hypothesis import given, settings, strategies as st
 
 from symflow.dynamics import FourierState, ReducedFlow, SimulationResult, initial, run_until_aligned, simulate
 from symflow.errors import IntegrationError, ModelError, SymflowError
-from symflow.theory import Model, bruteforce
+from symflow.neuron import bruteforce
+from symflow.theory import Model
 
 
 @pytest.fixture(scope="module", autouse=True)

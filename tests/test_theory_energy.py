@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import symflow
 from symflow.errors import ModelError, SymflowError
 from symflow.theory import Model
-from symflow.theory import bruteforce
+from symflow.neuron import bruteforce
 from symflow.theory.energy import literal_energy
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,7 +15,7 @@ import symflow
 from symflow.cli import main
 from symflow.groups.fourier import inverse_fourier
 from symflow.theory import Model
-from symflow.theory import bruteforce
+from symflow.neuron import bruteforce
 from symflow.theory.symbols import hat_matrix
 from symflow.theory.symbols import N, OMEGA, block_symbols
 from symflow.dynamics.flow import fourier_velocity

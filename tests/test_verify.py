@@ -14,7 +14,7 @@ from symflow.groups import Group
 from symflow.testing import catalogue, checks, mutants, runner
 from symflow.testing import strategies as sfs
 from symflow.testing.catalogue import CATALOGUE, Invariant, system_for
-from symflow.theory import bruteforce
+from symflow.neuron import bruteforce
 
 FAST = dict(examples=4, seed=0, shrink_seconds=0.2)
 
@@ -191,7 +191,7 @@ def test_user_invariants_register_in_their_own_registry():
 @settings(max_examples=10, deadline=None)
 @given(data=st.data())
 def test_general_reference_equals_bruteforce_for_quadratic_ce(data):
-    """The general-activation table sums reduce to symflow.theory.bruteforce for sigma = z^2."""
+    """The general-activation table sums reduce to symflow.neuron.bruteforce for sigma = z^2."""
     from symflow.theory.model import Model
 
     name = data.draw(st.sampled_from(["Z5", "D3", "Q8"]))

@@ -144,7 +144,7 @@ FACTS = [
     Fact("landscape_d5", "symflow landscape D5 --shared --starts 2000", _landscape_d5,
          "```\n$ symflow landscape D5 --shared --starts 2000\n{block}\n```\n\n"
          "Read it as: {found_pct} % of shared D5 neurons end on rank-two blocks of a 2-dimensional irrep,",
-         deterministic=True),
+         deterministic=True, cheap=True),
     Fact("li2_q8", "symflow li2 Q8 --check", _li2_q8,
          "```\n$ symflow li2 Q8 --check\n{block}\n```", deterministic=True, cheap=True),
 ]

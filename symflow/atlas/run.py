@@ -69,6 +69,7 @@ def _worker_plugin():
             from ..groups.gap import gap_available
 
             gap_available()
+            _ignore_sigint()    # libgap's cysignals installed its own handler: a terminal's Ctrl-C is the main process's
 
     return LoadGAP()
 
@@ -81,11 +82,31 @@ def _client(scheduler, workers):
             return Client(scheduler, timeout="10s"), None
         except (OSError, TimeoutError) as exc:
             raise SymflowError(f"cannot reach the Dask scheduler {scheduler}: {str(exc).splitlines()[0]}") from None
+    import signal
+
     n = workers or os.cpu_count() or 1
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                           dashboard_address="127.0.0.1:0",     # its HTTP server on a free local port
-                           silence_logs=logging.ERROR)
+    # the worker processes (and the cluster's threads, which start them) begin with SIGINT blocked, a mask they
+    # inherit: a terminal's Ctrl-C reaches the whole process group, and only the main process handles it (it
+    # cancels the tasks and closes the cluster), so no worker prints its traceback. A Ctrl-C meanwhile waits
+    # and is raised here once the mask is lifted.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                               dashboard_address="127.0.0.1:0",     # its HTTP server on a free local port
+                               silence_logs=logging.ERROR)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     return Client(cluster), cluster
+
+
+def _ignore_sigint():
+    """Ignore SIGINT in this process (main thread only); returns the previous handler, or ``None``."""
+    import signal
+
+    try:
+        return signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:      # not the main thread
+        return None
 
 
 def build_atlas(db, max_order: int = DEFAULT_MAX_ORDER, groups=None, settings=SETTINGS, starts: int = 512,

@@ -136,3 +136,30 @@ class AtlasStore:
         if cur.description is None:
             return [], []
         return [d[0] for d in cur.description], cur.fetchall()
+
+
+def format_rows(columns, rows, format: str) -> str:
+    """A query's ``(columns, rows)`` as machine-readable text: ``"csv"`` (a header row, then one line per row;
+    NULL is an empty field, floats in full precision) or ``"json"`` (a list of ``{column: value}`` objects;
+    NULL and non-finite floats are ``null``, other non-JSON values their text)."""
+    import csv
+    import io
+    import json
+    import math
+
+    if format == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([str(c) for c in columns])
+        writer.writerows([["" if v is None else (repr(v) if isinstance(v, float) else v) for v in r] for r in rows])
+        return buf.getvalue()
+    if format == "json":
+        def plain(v):
+            if isinstance(v, float) and not math.isfinite(v):
+                return None
+            if isinstance(v, (list, tuple)):
+                return [plain(x) for x in v]
+            return v if v is None or isinstance(v, (bool, int, float, str)) else str(v)
+
+        return json.dumps([{str(c): plain(v) for c, v in zip(columns, r)} for r in rows], indent=1) + "\n"
+    raise SymflowError(f"format must be one of table, csv, json; got {format!r}")

@@ -7,13 +7,16 @@
 
 ``flow_kernels(model, backend="lambdify")`` gives the same kernel interface by ``sympy.lambdify``
 (:mod:`.lambdified`, imported on use). Loading cached kernels imports neither SymPy nor the
-generator: the generator, the expressions and the matrix-form recognition are imported on first use.
+generator: the generator and the expressions are imported on first use.
+
+Every generated module comes from this one generator and cache: ``generated_function(exprs, args,
+name)`` prints any list of SymPy expressions the same way, e.g. ``modular_rates(ModularAdditionODE())``.
 """
 from .cache import cache_dir
-from .kernels import BACKENDS, FlowKernels, flow_kernels
+from .kernels import BACKENDS, FlowKernels, flow_kernels, generated_function, modular_rates
 
-__all__ = ["flow_kernels", "FlowKernels", "BACKENDS", "generate_source", "GeneratedSource", "flow_expressions",
-           "FlowExpressions", "BlockExpressions", "recognise", "choose_style", "cache_dir", "AUTO_MATRIX_FROM_D"]
+__all__ = ["flow_kernels", "FlowKernels", "BACKENDS", "generated_function", "modular_rates", "generate_source", "GeneratedSource", "flow_expressions",
+           "FlowExpressions", "BlockExpressions", "choose_style", "cache_dir", "AUTO_MATRIX_FROM_D"]
 
 
 def __getattr__(name):
@@ -24,7 +27,4 @@ def __getattr__(name):
     if name in ("AUTO_MATRIX_FROM_D", "GeneratedSource", "choose_style", "generate_source"):
         from . import generator
         return getattr(generator, name)
-    if name == "recognise":
-        from .matrix_form import recognise
-        return recognise
     raise AttributeError(f"module 'symflow.codegen' has no attribute {name!r}")

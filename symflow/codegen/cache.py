@@ -2,7 +2,8 @@
 
 Location: ``$SYMFLOW_CACHE`` if set, else ``~/.cache/symflow``; modules live in its ``codegen/``
 folder as ``flow_<code hash[:20]>.py`` (the code hash covers the expression hash and the code
-style per block dimension). ``index.json`` maps a model key (plus dimensions, style and the SymPy
+style per block dimension); generated functions of expressions (:func:`.kernels.generated_function`)
+as ``<name>_<code hash[:20]>.py``. ``index.json`` maps a model key (plus dimensions, style and the SymPy
 and symflow versions) to the code hash, so a second run skips the symbolic derivation entirely.
 
 The cache holds executable Python code, so nothing is imported unverified: every module is written
@@ -90,8 +91,9 @@ def _make_dirs(path: Path) -> None:
         raise NotADirectoryError(20, "Not a directory", str(path))
 
 
-def module_path(code_hash: str) -> Path:
-    return cache_dir() / f"flow_{code_hash[:20]}.py"
+def module_path(code_hash: str, stem: str = "flow") -> Path:
+    """The cache file of a generated module: ``<stem>_<code hash[:20]>.py`` (flow kernels: ``flow``)."""
+    return cache_dir() / f"{stem}_{code_hash[:20]}.py"
 
 
 def index_key(model_key: str, dims, style: str) -> str:

@@ -86,6 +86,18 @@ class FlowExpressions:
         return f"<FlowExpressions {self.model_key or self.names}: dims {self.dims}, hash {self.hash[:12]}>"
 
 
+def function_expression_hash(exprs, args) -> str:
+    """SHA-256 (hex) of a list of expressions and their arguments (``srepr``, with the format
+    version): the expression hash of a module of :func:`.generator.generate_function_source`."""
+    h = hashlib.sha256()
+    h.update(FORMAT_VERSION.encode())
+    h.update(repr([str(a) for a in args]).encode())
+    for e in exprs:
+        h.update(sp.srepr(sp.sympify(e)).encode())
+        h.update(b"|")
+    return h.hexdigest()
+
+
 def block_expressions(model, d: int) -> BlockExpressions:
     """Ask the theory engine for the block flow of dimension ``d`` and check it is printable."""
     bf = model.block_flow(d)

@@ -19,18 +19,24 @@ Two code styles, chosen per ``d`` (``style="auto"``):
   operations; fastest for small ``d`` (every operation is a flat elementwise NumPy loop).
 * ``"matrix"``: the same expressions as batched matrix products (``@`` on the stacked blocks,
   conjugate transposes by ``numpy.swapaxes``), printed from their
-  :class:`~symflow.theory.matrix_expr.MatrixExpr` (built by the theory engine, or recovered by
-  :mod:`.matrix_form`). ``O(1)`` array operations of cost ``O(d^3)`` each; fastest for large ``d``.
+  :class:`~symflow.theory.matrix_expr.MatrixExpr` built by the theory engine. ``O(1)`` array
+  operations of cost ``O(d^3)`` each; fastest for large ``d``.
 
 ``AUTO_MATRIX_FROM_D`` is the crossover measured by ``bench/bench_codegen.py`` (entries for
 ``d < AUTO_MATRIX_FROM_D``). Generated code is exact up to floating-point rounding: the
 tests compare it with ``sympy.N`` at random points to a relative ``1e-12``.
+
+The same printer, ``cse`` writer, provenance header and hashes generate every other module symflow
+runs: :func:`generate_function_source` prints ``func(*args) -> tuple of arrays`` for a list of
+expressions (the modular-addition rates, :func:`symflow.codegen.modular_rates`); the cache is
+:mod:`.cache` for both.
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
 import json
+import keyword
 import textwrap
 from dataclasses import dataclass
 
@@ -43,8 +49,7 @@ from ..theory.energy import energy_trace_words
 from ..theory.trace_calculus import drive_expressions
 from ..theory.matrix_expr import Factor, MatrixExpr
 from .cache import STYLES
-from .expressions import FlowExpressions, flow_expressions
-from .matrix_form import recognise
+from .expressions import FlowExpressions, flow_expressions, function_expression_hash
 
 #: Blocks of dimension >= this use matrix-level code under ``style="auto"`` (measured crossover).
 AUTO_MATRIX_FROM_D = 3
@@ -101,6 +106,18 @@ def _assign(lines: list, target: str, expr, scalars) -> None:
         part = _print(sp.Add(*args[k:k + MAX_TERMS_PER_LINE]), scalars)
         lines.append(f"{target} = {part}" if k == 0 else f"{target} = {target} + {part}")
 
+def _cse_lines(lines: list, exprs, scalars: set) -> list:
+    """Common subexpressions of ``exprs`` (``sympy.cse``, canonical order, temporaries ``x0, x1, ...``)
+    assigned one per line onto ``lines``; temporaries of scalars only join ``scalars``. Returns the
+    reduced expressions."""
+    replacements, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("x"), order="canonical")
+    for sym, e in replacements:
+        if e.free_symbols <= scalars:
+            scalars.add(sym)
+        _assign(lines, str(sym), e, scalars)
+    return reduced
+
+
 def _entry_symbols(be):
     """Block symbols -> local names, conjugates -> ``<name>_conj`` symbols."""
     slices = be.symbol_slices()
@@ -123,8 +140,6 @@ def _entry_body(be, want_omega: bool, want_drive: bool) -> list[str]:
     rep = {**conj}
     exprs = [sp.sympify(e).xreplace(rep).xreplace(local) for e in exprs]
     used = set().union(*[e.free_symbols for e in exprs]) if exprs else set()
-    temps = sp.numbered_symbols("x")
-    replacements, reduced = sp.cse(exprs, symbols=temps, order="canonical")
     lines = []
     args = "(" + ", ".join(be.names) + ("," if len(be.names) == 1 else "") + ")"  # a tuple also for one name
     for s, (name, i, j) in slices.items():
@@ -134,10 +149,7 @@ def _entry_body(be, want_omega: bool, want_drive: bool) -> list[str]:
         if cs in used:
             lines.append(f"{cs} = numpy.conj({ls})")
     scalars = {be.n}
-    for sym, e in replacements:
-        if e.free_symbols <= scalars:
-            scalars.add(sym)
-        _assign(lines, str(sym), e, scalars)
+    reduced = _cse_lines(lines, exprs, scalars)
     pos = 0
     if want_omega:
         om = reduced[0]
@@ -257,17 +269,14 @@ def matrix_forms(model, be):
     block expressions ``be``, or ``None``.
 
     Built by the theory engine (:func:`~symflow.theory.energy.energy_trace_words`,
-    :func:`~symflow.theory.trace_calculus.drive_expressions`); a formula with pointwise powers of blocks is
-    recovered from its entries by :func:`~symflow.codegen.matrix_form.recognise` instead.
+    :func:`~symflow.theory.trace_calculus.drive_expressions`). A form with blocks of pointwise
+    powers (never the case for a model with a reduced block flow: its activation is quadratic) has
+    no block arrays to print from: ``None``, and the generator prints entry-level code.
     """
     omega_form = energy_trace_words(model, be.d, be.n)
-    if any(f.power != 1 for w in omega_form.words for f in w):
-        omega_form = recognise(be.omega_block, be, "trace")
     drive_forms = drive_expressions(model, be.d)
-    for name in be.names:
-        if any(f.power != 1 for w in drive_forms[name].words for f in w):
-            drive_forms[name] = recognise(be.drive[name], be, "matrix")
-    if omega_form is None or any(drive_forms[name] is None for name in be.names):
+    forms = [omega_form] + [drive_forms[name] for name in be.names]
+    if any(f.power != 1 for form in forms for w in form.words for f in w):
         return None
     return omega_form, drive_forms
 
@@ -303,10 +312,28 @@ def radial(Omega):
 '''
 
 
-def generate_source(model, style: str = "auto", dims=None, fx: FlowExpressions | None = None) -> GeneratedSource:
-    """Generate the module source for ``model`` (see the module docstring)."""
+def code_hash_of(expression_hash: str, layout) -> str:
+    """SHA-256 (hex) of ``expression_hash + json(layout)``: what a generated file is cached under
+    (``layout``: the code style per block dimension, or a function's signature)."""
+    return hashlib.sha256((expression_hash + json.dumps(layout)).encode()).hexdigest()
+
+
+def module_header(title: str, about: str, expression_hash: str, code_hash: str, details: str, constants: dict) -> str:
+    """The provenance header every generated module starts with: a docstring naming the symflow,
+    SymPy and NumPy versions, both hashes and the date, then ``import numpy`` and ``constants``
+    (``NAME = repr(value)``; ``CODE_HASH`` among them, which :func:`.cache.read_verified` checks)."""
     import numpy
 
+    lines = [f'"""{title}, generated by symflow {SYMFLOW_VERSION} with SymPy {sp.__version__} '
+             f'(NumPy {numpy.__version__}).', "", about,
+             f"Expression hash: sha256:{expression_hash}", f"Code hash: sha256:{code_hash}",
+             f"Generated: {datetime.date.today().isoformat()}", "", details, '"""', "import numpy", ""]
+    lines += [f"{name} = {value!r}" for name, value in constants.items()]
+    return "\n".join(lines) + "\n"
+
+
+def generate_source(model, style: str = "auto", dims=None, fx: FlowExpressions | None = None) -> GeneratedSource:
+    """Generate the module source for ``model`` (see the module docstring)."""
     if fx is None:
         fx = flow_expressions(model, dims)
     names = fx.names
@@ -339,21 +366,14 @@ def generate_source(model, style: str = "auto", dims=None, fx: FlowExpressions |
                               "(omega_block, drives) with shared subexpressions.",
                               body(True, True), f"omega, {drives}"))
     exprs_hash = fx.hash
-    code_hash = hashlib.sha256((exprs_hash + json.dumps(sorted(styles.items()))).encode()).hexdigest()
+    code_hash = code_hash_of(exprs_hash, sorted(styles.items()))
     radial_exprs = ", ".join(_print(fx.blocks[fx.dims[0]].radial[nm]) for nm in names) + ("," if len(names) == 1 else "")
-    trivial = ", ".join(f"{nm!r}: {float(fx.trivial[nm])!r}" for nm in names)
     mapping = ", ".join(f"{nm}_i_j -> {nm}[..., i, j]" for nm in names)
     dims_text = ", ".join(f"d={d} {s}" for d, s in styles.items())
-    header = f'''"""Block kernels of the reduced Fourier-domain flow, generated by symflow {SYMFLOW_VERSION} with SymPy {sp.__version__} (NumPy {numpy.__version__}).
-
-Generic in the group order n (an argument of every kernel): serves every group whose irrep blocks have
+    about = f"""Generic in the group order n (an argument of every kernel): serves every group whose irrep blocks have
 the dimensions {tuple(fx.dims)!r}, for the neuron settings {fx.settings}.
-Block dimensions and code style: {dims_text}
-Expression hash: sha256:{exprs_hash}
-Code hash: sha256:{code_hash}
-Generated: {datetime.date.today().isoformat()}
-
-Arrays have shape (..., k, d, d): batch (neurons), the k irreps of dimension d, one block.
+Block dimensions and code style: {dims_text}"""
+    details = f"""Arrays have shape (..., k, d, d): batch (neurons), the k irreps of dimension d, one block.
 Symbols -> array slices: {mapping}; conjugate(s) -> s_conj = numpy.conj(s).
 Per block (GC convention nu_hat[rho] = (1/n) sum_g nu(g) rho(g)^*):
     d nu/dt = drive_nu - radial_nu(Omega) nu          (nontrivial irreps)
@@ -362,18 +382,11 @@ Per block (GC convention nu_hat[rho] = (1/n) sum_g nu(g) rho(g)^*):
 The flow is assembled from these kernels by symflow.dynamics.
 Matrix forms used:
 {chr(10).join(form_notes) if form_notes else "    (entry-level code only)"}
-Regenerate: symflow codegen <group> [--shared] [--spheres ...] -o FILE
-"""
-import numpy
-
-NAMES = {tuple(names)!r}
-DIMS = {tuple(fx.dims)!r}
-STYLE = {styles!r}
-EXPRESSION_HASH = {exprs_hash!r}
-CODE_HASH = {code_hash!r}
-SYMPY_VERSION = {sp.__version__!r}
-TRIVIAL_RATE = {{{trivial}}}
-'''
+Regenerate: symflow codegen <group> [--shared] [--spheres ...] -o FILE"""
+    header = module_header("Block kernels of the reduced Fourier-domain flow", about, exprs_hash, code_hash, details,
+                           {"NAMES": tuple(names), "DIMS": tuple(fx.dims), "STYLE": styles,
+                            "EXPRESSION_HASH": exprs_hash, "CODE_HASH": code_hash, "SYMPY_VERSION": sp.__version__,
+                            "TRIVIAL_RATE": {nm: float(fx.trivial[nm]) for nm in names}})
     body = "\n\n\n".join(sections)
     table = "BLOCK_TERMS = {" + ", ".join(f"{d}: block_terms_{d}" for d in fx.dims) + "}\n"
     table += "OMEGA_BLOCK = {" + ", ".join(f"{d}: omega_block_{d}" for d in fx.dims) + "}\n"
@@ -381,3 +394,40 @@ TRIVIAL_RATE = {{{trivial}}}
     source = header + "\n\n" + body + "\n\n\n" + table + _RADIAL_TEMPLATE.format(radial_exprs=radial_exprs)
     return GeneratedSource(source=source, expression_hash=exprs_hash, code_hash=code_hash, styles=styles,
                            model_key=fx.model_key)
+
+
+# ---------------------------------------------------------------------------- functions of expressions
+def _argument_names(args) -> dict:
+    """``arg -> Symbol`` named as the argument when that is a usable Python name, else ``arg_<i>``."""
+    return {a: sp.Symbol(str(a) if str(a).isidentifier() and not keyword.iskeyword(str(a)) and str(a) != "numpy"
+                         else f"arg_{i}") for i, a in enumerate(args)}
+
+
+def function_code_hash(exprs, args, func: str = "rates") -> tuple:
+    """``(expression_hash, code_hash)`` of the module :func:`generate_function_source` writes."""
+    exprs_hash = function_expression_hash(exprs, args)
+    return exprs_hash, code_hash_of(exprs_hash, [func, [str(a) for a in args], sp.__version__])
+
+
+def generate_function_source(exprs, args, func: str = "rates", title: str = "Vectorised rates") -> GeneratedSource:
+    """A module defining ``func(*args) -> tuple of arrays`` that computes the SymPy ``exprs``.
+
+    Printed like the flow kernels: common subexpressions eliminated by ``sympy.cse`` (temporaries
+    ``x0, x1, ...``), one assignment per line, NumPy functions; the arrays broadcast against each
+    other. Header and hashes as for every generated module (:func:`module_header`).
+    """
+    exprs = [sp.sympify(e) for e in exprs]
+    exprs_hash, code_hash = function_code_hash(exprs, args, func)
+    names = _argument_names(args)
+    body, scalars = [], set()
+    reduced = _cse_lines(body, [e.subs(names, simultaneous=True) for e in exprs], scalars)
+    outs = ", ".join(_print(e, scalars) for e in reduced)
+    arglist = ", ".join(str(names[a]) for a in args)
+    header = module_header(title, f"{func}({arglist}) -> {len(exprs)} arrays, broadcast over the arguments.",
+                           exprs_hash, code_hash, "Do not edit: regenerated when the expressions or the SymPy version change.",
+                           {"EXPRESSION_HASH": exprs_hash, "CODE_HASH": code_hash, "SYMPY_VERSION": sp.__version__,
+                            "ARGUMENTS": [str(a) for a in args], "EXPRESSIONS": [str(e) for e in exprs]})
+    source = header + "\n\n" + _func(func, arglist, f"Returns {len(exprs)} arrays, broadcast over the arguments.",
+                                       body, f"({outs},)") + "\n"
+    return GeneratedSource(source=source, expression_hash=exprs_hash, code_hash=code_hash,
+                           styles={"function": "entries"}, model_key=func)

@@ -12,6 +12,10 @@ flow from): ``block_terms[d](*blocks, n) -> (omega_block, drives)`` on ``(..., k
   one model pay neither derivation nor import.
 * ``backend="lambdify"``: ``sympy.lambdify`` of the same block formulas (:mod:`.lambdified`), the
   independent reference the generated code is checked against.
+
+:func:`generated_function` serves any other list of expressions the same way (one generator, one
+cache, one verification): ``func(*args) -> tuple of arrays``, e.g. :func:`modular_rates`, the
+per-frequency rates of :class:`symflow.theory.modular.ModularAdditionODE`.
 """
 from __future__ import annotations
 
@@ -120,3 +124,31 @@ def flow_kernels(model, style: str = "auto", use_cache: bool = True, backend: st
                                    seconds=time.perf_counter() - t0)
     _LOADED[key] = kern
     return kern
+
+
+_FUNCTIONS: dict = {}
+
+
+def generated_function(exprs, args, name: str, func: str = "rates"):
+    """The generated module computing ``func(*args) -> tuple`` of the SymPy ``exprs``
+    (:func:`.generator.generate_function_source`), from the cache file ``<name>_<code hash>.py`` if
+    it verifies (:func:`.cache.read_verified`), else generated, written and loaded; kept per process."""
+    from .generator import function_code_hash, generate_function_source  # SymPy: expressions in hand
+
+    _, code_hash = function_code_hash(exprs, args, func)
+    path = cache.module_path(code_hash, stem=name)
+    if path in _FUNCTIONS:
+        return _FUNCTIONS[path]
+    text = cache.read_verified(path, code_hash)
+    if text is None:  # missing, truncated or changed: never executed, regenerated
+        text = cache.write_module(path, generate_function_source(exprs, args, func).source)
+    module = _FUNCTIONS[path] = cache.load_source(text, path)
+    return module
+
+
+def modular_rates(ode):
+    """Vectorised ``rates(alpha, beta, D, p) -> (alpha', beta', D', phi', psi')`` of a
+    :class:`~symflow.theory.modular.ModularAdditionODE` (its :meth:`rate_expressions`), generated
+    and cached by :func:`generated_function`; arrays broadcast (``(neurons, frequencies)``)."""
+    exprs, args = ode.rate_expressions()
+    return generated_function(exprs, args, name=f"modular_rates_{ode.loss}", func="rates").rates

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import sys
 
+from . import options
+
 
 def register(sub):
     p = sub.add_parser("atlas", help="landscapes of every small group (GAP SmallGroups) on Dask, into DuckDB",
@@ -28,29 +30,35 @@ def register(sub):
     p.add_argument("--max-order", default="32", help="every group of order 2..N in GAP's library (default 32)")
     p.add_argument("--groups", default=None, help="comma-separated group names instead, e.g. 'F21,A4,Q8,SmallGroup(16,3)'")
     p.add_argument("--settings", default="unshared,shared", help="unshared, shared or both (default unshared,shared)")
-    p.add_argument("--starts", default="512", help="seeded random starts per task (default 512)")
-    p.add_argument("--seed", default="0", help="seed of every task's starts (default 0)")
+    options.starts(p, 512)
+    options.seed(p, what="every task's starts")
     p.add_argument("--db", default="atlas.duckdb", help="the DuckDB database file (default atlas.duckdb)")
-    p.add_argument("--out", default="atlas", help="report folder (default atlas/)")
+    options.out_folder(p, "atlas", default="atlas", writes="the report (atlas.md, index.html, figures, fit.json)")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (default: a LocalCluster)")
     p.add_argument("--workers", default=None, help="LocalCluster worker processes (default: one per core)")
     p.add_argument("--redo", action="store_true", help="recompute tasks already stored")
     p.add_argument("--query", default=None, metavar="SQL", help="print the result of a SQL query on --db and exit")
+    p.add_argument("--format", default="table", choices=["table", "csv", "json"],
+                   help="--query output: a table (default), CSV with a header row, or JSON (one object per row)")
     p.add_argument("--no-report", action="store_true", help="compute and store only")
-    p.add_argument("--force", action="store_true", help="replace a non-atlas --out folder")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    options.no_progress(p)
+    options.runs(p, run)
 
 
-def print_query(db, sql) -> None:
+def print_query(db, sql, format: str = "table") -> None:
+    """Print a query's result: a rich table, or (``format``) full-precision CSV / JSON via
+    :func:`symflow.atlas.store.format_rows`."""
     from rich import box
     from rich.table import Table
 
-    from ..atlas.store import AtlasStore
+    from ..atlas.store import AtlasStore, format_rows
     from ..groups.display import rich_console
 
     with AtlasStore(db, read_only=True) as s:
         cols, rows = s.query(sql)
+    if format != "table":
+        sys.stdout.write(format_rows(cols, rows, format))
+        return
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for c in cols:
         table.add_column(str(c))
@@ -66,11 +74,10 @@ def run(args) -> int:
     from ..validation import integer
 
     if args.query is not None:
-        print_query(args.db, args.query)
+        print_query(args.db, args.query, args.format)
         return 0
     max_order = integer(args.max_order, "--max-order", minimum=2, text=True)
-    starts = integer(args.starts, "--starts", minimum=1, text=True)
-    seed = integer(args.seed, "--seed", minimum=0, text=True)
+    starts, seed = args.starts, args.seed
     workers = None if args.workers is None else integer(args.workers, "--workers", minimum=1, text=True)
     settings = [s.strip() for s in args.settings.split(",") if s.strip()]
     # commas inside parentheses belong to a name: SmallGroup(16,3)

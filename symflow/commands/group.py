@@ -9,6 +9,7 @@ import json
 
 from ..groups import group
 from ..groups.display import JSON_MAX_ORDER, SUMMARY_ORDER, group_rich, irreps_rich, rich_console, shows_summary
+from . import options
 
 
 def register(sub):
@@ -16,12 +17,11 @@ def register(sub):
                        description=f"Show a group's exact character table; abelian groups of order > "
                                    f"{SUMMARY_ORDER} (up to Z1000000 and products) get a summary instead "
                                    "(structure, orbit counts, the character formula, a few exact values).")
-    p.add_argument("name", help="group name, e.g. Z7, Z3xZ5, D5, Q8, Dic3, S4, A5, F21, C7:C3, SmallGroup(8,3)")
-    p.add_argument("--json", action="store_true",
-                   help=f"print one JSON object (public contract); it holds the n x n table and all characters, "
-                        f"so groups of order > {JSON_MAX_ORDER} give a one-line error (exit 2)")
+    options.group_name(p)
+    options.json_flag(p, note=f"; it holds the n x n table and all characters, so groups of order > "
+                              f"{JSON_MAX_ORDER} give a one-line error (exit 2)")
     p.add_argument("--irreps", action="store_true", help="also print the exact matrices of the first elements")
-    p.set_defaults(func=run)
+    options.runs(p, run)
 
 
 def run(args) -> int:

@@ -51,7 +51,9 @@ def grammar_text() -> str:
 def register(sub):
     p = sub.add_parser("groups", help="list the named group families and the name grammar",
                        description="List the group families symflow knows by name, with examples.")
-    p.set_defaults(func=run)
+    from . import options
+
+    options.runs(p, run)
 
 
 def run(args) -> int:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import json
 
+from . import options
+
 
 def register(sub):
     p = sub.add_parser("li2", help="Li2's energy maxima for a group (full table or a training fraction)",
@@ -23,31 +25,32 @@ def register(sub):
                                    "E(w) = 1/2 ||Y~^T sigma(X w)||^2 on the unit sphere; kinds by orbit support and "
                                    "energy, with the derived closed forms, flat dimension, tangent spectrum, "
                                    "structure of the maximisers and basin fractions.")
-    p.add_argument("name", help="group name, e.g. Z7, S3, D5, Q8, S4, A5, F21")
+    options.group_name(p)
     p.add_argument("--fraction", default="1", help="share of the n^2 table used for training (default 1)")
-    p.add_argument("--activation", default="x^2", help="x^2 (default), relu or silu")
-    p.add_argument("--starts", default="128", help="seeded random starts (default 128)")
-    p.add_argument("--seed", default="0", help="seed of the starts and of the training subset (default 0)")
+    p.add_argument("--activation", default="x^2",
+                   help="x^2 (default; also quad, z^2), relu, silu or a polynomial in z such as 'z^2+z^3'")
+    options.starts(p, 128)
+    options.seed(p, what="the starts and of the training subset")
     p.add_argument("--nodes", action="store_true", help="also count the nodes a perfect fit needs (Thm 3)")
     p.add_argument("--check", action="store_true", help="also check the energy constant against brute force")
-    p.add_argument("--json", action="store_true", help="print one JSON object (public contract)")
-    p.set_defaults(func=run)
+    options.json_flag(p)
+    options.force(p)
+    options.runs(p, run)
 
 
 def run(args) -> int:
     from ..groups import group
     from ..li2.core import check_activation
     from ..li2.maxima import maxima, maxima_json
-    from ..validation import integer, real
     from ..errors import SymflowError
+    from ..validation import real
 
     try:
         fraction = float(args.fraction)
     except ValueError:
         raise SymflowError(f"--fraction must be a number in (0, 1], got {args.fraction!r}") from None
     real(fraction, "--fraction", what="a number in (0, 1]")
-    starts = integer(args.starts, "--starts", minimum=1, text=True)
-    seed = integer(args.seed, "--seed", minimum=0, text=True)
+    starts, seed = args.starts, args.seed
     act = check_activation(args.activation)
     G = group(args.name)
     res = maxima(G, fraction=fraction, activation=act, starts=starts, seed=seed)
@@ -72,7 +75,7 @@ def print_table(G, data, console=None) -> None:
     from rich.table import Table
 
     from ..groups.display import rich_console
-    from .landscape import TYPE_LETTER
+    from ..landscape.display import TYPE_LETTER
 
     console = console or rich_console()
     console.print(f"[bold]{G.name}[/] (n = {G.order}): Li2, sigma = {data['activation']}, fraction {data['fraction']:.4g} "

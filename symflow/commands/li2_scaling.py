@@ -18,36 +18,56 @@ from __future__ import annotations
 
 import json
 
+from . import options
+
 
 def register(sub):
-    from ..li2.scaling import NETWORK_GRID, NetworkBudget
-
-    b = NetworkBudget()
     p = sub.add_parser("li2-scaling", help="Li2's sample-size law: where the trained network generalises, per group",
                        description="Measure for each group the critical training fraction p_c_network where the "
                                    "trained Li2 network's test accuracy crosses 1/2 (bisection, 95% interval over "
                                    "seeds and random subsets), beside the energy criterion p_c_energy, Thm 4's "
                                    "C d^2 log M / M and the public code's 2.7482 ln M / M, with fits over groups.")
-    p.add_argument("groups", nargs="+", metavar="GROUP", help="group names, e.g. Z11 Z23 S4 A5")
-    p.add_argument("--fractions", default=None,
-                   help="comma-separated training fractions in (0, 1] for both grids (default: network "
-                        f"{', '.join(map(str, NETWORK_GRID))} x "
-                        "log M / M (x d_max/2 if non-abelian), energy 9 points from 0.5 log M / M to 1)")
-    p.add_argument("--seeds", default="3", help="network run sequences (init seed and subset) per group (default 3)")
-    p.add_argument("--bisect", default="3", help="bisection steps of each sequence's transition (default 3)")
-    p.add_argument("--width", default=str(b.width), help=f"hidden nodes (default {b.width}, the public code's)")
-    p.add_argument("--lr", default=str(b.lr), help=f"Adam learning rate (default {b.lr})")
-    p.add_argument("--weight-decay", default=str(b.weight_decay), help=f"coupled L2 weight decay (default {b.weight_decay})")
-    p.add_argument("--max-steps", default=str(b.max_steps),
-                   help=f"training budget per run in full-batch steps (default {b.max_steps}; a run stops earlier "
-                        f"once train and test accuracy moved <= {b.tol} over {b.patience} steps)")
+    p.add_argument("groups", nargs="+", metavar="NAME", help="group names, e.g. Z11 Z23 S4 A5 ('symflow groups' "
+                                                            "lists the forms)")
+    p.add_argument("--fractions", default=None, help=_budget_help(
+        "comma-separated training fractions in (0, 1] for both grids (default: network {grid} x log M / M "
+        "(x d_max/2 if non-abelian), energy 9 points from 0.5 log M / M to 1, geometric)"))
+    p.add_argument("--seeds", default=3, metavar="K", help="network run sequences (init seed and subset) per group "
+                                                           "(default 3)")
+    options.check(p, "seeds", options.integer_option("--seeds", minimum=1))
+    p.add_argument("--bisect", default=3, metavar="B", help="bisection steps of each sequence's transition (default 3)")
+    options.check(p, "bisect", options.integer_option("--bisect", minimum=0))
+    p.add_argument("--width", default=None, metavar="M",
+                   help=_budget_help("hidden nodes of the network (default {width}, the public code's)"))
+    options.check(p, "width", options.integer_option("--width", minimum=1))
+    p.add_argument("--lr", default=None, help=_budget_help("Adam learning rate (default {lr})"))
+    options.check(p, "lr", lambda v: _number(v, "--lr"))
+    p.add_argument("--weight-decay", default=None, help=_budget_help("coupled L2 weight decay (default {weight_decay})"))
+    options.check(p, "weight_decay", lambda v: _number(v, "--weight-decay", strict=False))
+    p.add_argument("--max-steps", default=None, metavar="N", help=_budget_help(
+        "training budget per run in full-batch steps (default {max_steps}; a run stops earlier once train and test "
+        "accuracy moved <= {tol} over {patience} steps)"))
+    options.check(p, "max_steps", options.integer_option("--max-steps", minimum=1))
     p.add_argument("--subsets", default="4", help="energy criterion: random subsets per fraction (default 4)")
     p.add_argument("--steps", default="300", help="energy criterion: ascent steps per maximum (default 300)")
-    p.add_argument("--seed", default="0", help="base seed of the runs, subsets and starts (default 0)")
-    p.add_argument("--out", default=None, metavar="DIR", help="write the report to DIR")
-    p.add_argument("--force", action="store_true", help="replace --out even when it is not an earlier li2-scaling output")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=run)
+    options.seed(p, what="the runs, subsets and starts")
+    options.out_folder(p, "li2-scaling", writes="report.md, scaling.json and the plots")
+    options.json_flag(p)
+    options.runs(p, run)
+
+
+def _budget_help(text: str) -> "options.LazyHelp":
+    """A help text naming :class:`~symflow.li2.scaling.NetworkBudget`'s defaults, built only for ``--help`` (the
+    module imports SymPy)."""
+
+    def make():
+        from dataclasses import asdict
+
+        from ..li2.scaling import NETWORK_GRID, NetworkBudget
+
+        return text.format(grid=", ".join(map(str, NETWORK_GRID)), **asdict(NetworkBudget()))
+
+    return options.LazyHelp(make)
 
 
 def _fractions(text):
@@ -83,14 +103,12 @@ def run(args) -> int:
     from ..validation import integer
 
     fr = _fractions(args.fractions)
-    seeds = integer(args.seeds, "--seeds", minimum=1, text=True)
-    bisect = integer(args.bisect, "--bisect", minimum=0, text=True)
-    budget = NetworkBudget(width=integer(args.width, "--width", minimum=1, text=True), lr=_number(args.lr, "--lr"),
-                           weight_decay=_number(args.weight_decay, "--weight-decay", strict=False),
-                           max_steps=integer(args.max_steps, "--max-steps", minimum=1, text=True)).validate()
+    seeds, bisect = args.seeds, args.bisect
+    given = {k: getattr(args, k) for k in ("width", "lr", "weight_decay", "max_steps") if getattr(args, k) is not None}
+    budget = NetworkBudget(**given).validate()
     subsets = integer(args.subsets, "--subsets", minimum=1, text=True)
     steps = integer(args.steps, "--steps", minimum=1, text=True)
-    seed = integer(args.seed, "--seed", minimum=0, text=True)
+    seed = args.seed
     groups = [group(name) for name in args.groups]
     params = {"groups": args.groups, "fractions": fr, "seeds": seeds, "bisect": bisect, "width": budget.width,
               "lr": budget.lr, "weight_decay": budget.weight_decay, "max_steps": budget.max_steps,

@@ -1,6 +1,9 @@
 """``symflow lottery``: predicted winning frequency per neuron (earliest blow-up) vs simulation.
 
-    symflow lottery --p P --width M --init KAPPA --seed S [--start random|single] [--json] [--out DIR]
+    symflow lottery [NAME] --width M --init KAPPA --seed S [--start random|single] [--json] [--out DIR]
+
+``NAME`` is ``Z<p>`` or the modulus ``p`` (``symflow lottery Z23`` = ``symflow lottery 23`` =
+``symflow lottery --p 23``; default Z23).
 
 Prints the blow-up-time table (rich) and the agreement; ``--json`` prints one JSON object instead;
 ``--out DIR`` writes ``lottery.json`` and ``lottery.npz`` (DIR is replaced whole, checked before
@@ -12,16 +15,18 @@ from __future__ import annotations
 
 import json
 
+from . import options
+
 
 def register(sub):
     p = sub.add_parser("lottery", help="lottery ticket on Z_p: predicted vs simulated winning frequency per neuron",
                        description="Predict each neuron's winning frequency from the blow-up times of the derived "
                                    "per-frequency ODE and compare with a gradient-flow simulation of the network.")
-    p.add_argument("--p", type=int, default=23, help="odd modulus p of Z_p (default 23)")
-    p.add_argument("--width", type=int, default=64, help="number of neurons M (default 64)")
+    options.modular_group(p)
+    options.width(p, 64)
     p.add_argument("--init", type=float, default=0.01, metavar="KAPPA",
                    help="initial scale: entry std (random start) or amplitude (single start); default 0.01")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    options.seed(p, what="the initial neurons")
     p.add_argument("--start", choices=["random", "single"], default="random",
                    help="random: Gaussian entries; single: one random frequency per neuron")
     p.add_argument("--model", choices=["ce", "linear"], default="ce",
@@ -30,19 +35,18 @@ def register(sub):
                    help="stop the simulation when the logit spread reaches this value (default 2)")
     p.add_argument("--t-max", type=float, default=None, help="time limit (default 3x the earliest blow-up)")
     p.add_argument("--rows", type=int, default=20, help="rows of the blow-up-time table (default 20)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--out", default=None, metavar="DIR", help="write lottery.json and lottery.npz to DIR")
-    p.add_argument("--force", action="store_true",
-                   help="replace --out even when it is a non-empty folder that is not an earlier lottery output")
-    p.set_defaults(func=run)
+    options.json_flag(p)
+    options.out_folder(p, "lottery", writes="lottery.json and lottery.npz")
+    options.runs(p, run)
 
 
 def run(args) -> int:
     from rich.console import Console
 
-    from ..modular.lottery import run_lottery
+    from ..modular.lottery import check_p, run_lottery
     from ..outputs import OutputFolder
 
+    args.p = check_p(options.modulus(args, command="lottery"))
     folder = None
     if args.out:
         folder = OutputFolder(args.out, "lottery",

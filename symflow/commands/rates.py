@@ -11,12 +11,11 @@ prints the public contract (always in ``c = 1``)::
 """
 from __future__ import annotations
 
-from ..errors import SymflowError
-
 import json
 
-from ..neuron import SPHERES
+from ..errors import SymflowError
 from ..theory.timescale import REDUCTIONS
+from . import options
 
 
 def register(sub):
@@ -25,27 +24,26 @@ def register(sub):
                                    "eigenvalues of the flow linearised on the tangent space of the spheres, in the "
                                    "time unit c = 1; --lr, --width and --scale (with --reduction) add the "
                                    "conversion to training steps.")
-    p.add_argument("name", help="group name, e.g. Z7, Z3xZ5, D5, Q8, Dic3, S4, A5, F21, C7:C3")
-    p.add_argument("--shared", action="store_true", help="shared input embedding theta1 = theta2")
-    # Fixed choices, listed in the usage line; checked in run() so that a bad value is the usual
-    # one-line error (exit 2) naming the accepted values.
-    p.add_argument("--spheres", metavar="{" + ",".join(SPHERES) + "}", default="separate",
-                   help="separate (default) or joint ([theta1; theta2] on one sphere)")
-    p.add_argument("--json", action="store_true", help="print one JSON object (public contract, rates in c = 1)")
+    options.group_name(p)
+    options.shared(p)
+    options.spheres(p, default="separate")
+    options.json_flag(p, note=", rates in c = 1")
     p.add_argument("--lr", type=float, help="learning rate, to convert rates to training steps")
-    p.add_argument("--width", type=int, help="network width M")
+    options.width(p, None, what="network width M, to convert rates to training steps")
     p.add_argument("--scale", type=float, help="output scale a")
     p.add_argument("--reduction", metavar="{" + ",".join(REDUCTIONS) + "}", default="mean",
                    help="loss reduction: mean (default, c = 2a/M) or sum (c = 2 a n^2 / M)")
+    options.check(p, "reduction", options.choice_option("--reduction", REDUCTIONS))
     p.add_argument("--discover", action="store_true",
                    help="also search the landscape (symflow landscape) and add the kinds of attractor no orbit's "
-                        "construction gives, marked 'discovered'; JSON key 'discovered'")
-    p.add_argument("--starts", default="512", help="with --discover: seeded random starts (default 512)")
-    p.add_argument("--seed", default="0", help="with --discover: seed of the starts (default 0)")
-    p.add_argument("--no-progress", action="store_true", help="with --discover: no progress bar")
+                        "construction gives, marked 'discovered'; JSON key 'discovered'; --starts, --seed and "
+                        "--no-progress apply to this search")
+    options.starts(p, 512)
+    options.seed(p)
+    options.no_progress(p)
     p.add_argument("--no-verify", action="store_true",
                    help="skip the brute-force Cayley-table check of the derived spectrum")
-    p.set_defaults(func=run)
+    options.runs(p, run)
 
 
 def _timescale(args, n):
@@ -67,12 +65,6 @@ def run(args) -> int:
     from ..theory.model import Model
     from ..theory.rates import orbit_spectra, report_from_spectra
 
-    from ..validation import choice, integer
-
-    choice(args.spheres, "--spheres", SPHERES, what=" or ".join(map(repr, SPHERES)))
-    starts = integer(args.starts, "--starts", minimum=1, text=True)
-    seed = integer(args.seed, "--seed", minimum=0, text=True)
-    choice(args.reduction, "--reduction", REDUCTIONS, what=" or ".join(map(repr, REDUCTIONS)))
     G = group(args.name)
     ts = _timescale(args, G.order)
     model = Model(G, shared=args.shared, spheres=args.spheres)
@@ -85,7 +77,7 @@ def run(args) -> int:
     if args.discover:
         from ..landscape import landscape
 
-        found = landscape(model, starts=starts, seed=seed, progress=not (args.json or args.no_progress))
+        found = landscape(model, starts=args.starts, seed=args.seed, progress=not (args.json or args.no_progress))
     if args.json:
         report = report_from_spectra(model, spectra)
         if found is not None:
@@ -111,7 +103,7 @@ def _family_note(spectrum) -> str | None:
 
 def _print_discovered(found) -> None:
     from ..groups.display import rich_console
-    from .landscape import print_table
+    from ..landscape.display import print_table
 
     discovered = [a for a in found.attractors if a.source == "discovered"]
     console = rich_console()

@@ -3,8 +3,8 @@
 Time unit ``c = 1``; the default ``--t-end`` is ``50 n^2`` (measured equilibrium times from uniform
 starts are below ``14 n^2``) and the run stops early once every neuron is at equilibrium
 (``|Riemannian grad| < 1e-6 n^-3/2``). A transient progress bar runs on stderr; Ctrl-C stops the
-run, still prints the summary and writes ``--save`` for the save times completed, says so on stderr
-(exit status 130). ``--save`` is checked before computing and written aside then renamed into place
+run, still prints the summary and writes ``--out`` (alias ``--save``) for the save times completed, says so on
+stderr (exit status 130). ``--out`` is checked before computing and written aside then renamed into place
 (:class:`symflow.outputs.AtomicFile`), so it never holds a half-written file. ``--json`` prints the
 population summary as one JSON object.
 """
@@ -14,15 +14,17 @@ import json
 import sys
 from pathlib import Path
 
+from . import options
+
 
 def register(sub):
     p = sub.add_parser("simulate", help="simulate a population of neurons under the reduced Fourier flow")
-    p.add_argument("name", help="group name, e.g. Z7, D5, F21, S4")
-    p.add_argument("--width", type=int, default=256, help="number of neurons M (default 256)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the uniform initial condition (default 0)")
+    options.group_name(p)
+    options.width(p, 256)
+    options.seed(p, what="the initial condition")
     p.add_argument("--t-end", type=float, default=None, help="final time (default 50 n^2, time unit c = 1)")
-    p.add_argument("--shared", action="store_true", help="shared embeddings theta1 = theta2")
-    p.add_argument("--spheres", choices=["separate", "joint"], default="separate")
+    options.shared(p)
+    options.spheres(p, default="separate")
     p.add_argument("--method", choices=["geometric", "DOP853", "RK45", "LSODA"], default="geometric",
                    help="geometric: retraction-based DOPRI5 (norms exact); or a SciPy stepper")
     p.add_argument("--rtol", type=float, default=None, help="relative tolerance (default per method)")
@@ -32,10 +34,12 @@ def register(sub):
     p.add_argument("--init", default="uniform",
                    help="uniform (default), orbit:LABEL_OR_INDEX or frequency:K (abelian)")
     p.add_argument("--no-stop", action="store_true", help="do not stop when every neuron is at equilibrium")
-    p.add_argument("--save", metavar="FILE.npz", help="write t, theta1, theta2, xi (K, M, n), omega (K, M), metadata")
-    p.add_argument("--json", action="store_true", help="print the population summary as JSON")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    options.out_file(p, "FILE.npz", "t, theta1, theta2, xi (K, M, n), omega (K, M) and the metadata",
+                     aliases=("--save",))
+    options.json_flag(p, what="the population summary as one JSON object")
+    options.no_progress(p)
+    options.force(p)
+    options.runs(p, run)
 
 
 def _init(spec: str):
@@ -55,7 +59,7 @@ def _init(spec: str):
 
 
 def save_path(save) -> Path:
-    """The file ``--save`` writes: the name given, with ``.npz`` appended unless it ends so."""
+    """The file ``--out`` (``--save``) writes: the name given, with ``.npz`` appended unless it ends so."""
     path = Path(save)
     return path if path.suffix == ".npz" else Path(str(path) + ".npz")
 
@@ -64,10 +68,10 @@ def run(args) -> int:
     from ..dynamics import simulate
     from ..outputs import AtomicFile, check_file
 
-    init, options = _init(args.init)
-    target = check_file(save_path(args.save)) if args.save else None   # before computing
+    init, init_options = _init(args.init)
+    target = check_file(save_path(args.out)) if args.out else None   # before computing
     res = simulate(args.name, width=args.width, seed=args.seed, t_end=args.t_end, method=args.method,
-                   n_save=args.n_save, shared=args.shared, spheres=args.spheres, init=init, init_options=options,
+                   n_save=args.n_save, shared=args.shared, spheres=args.spheres, init=init, init_options=init_options,
                    rtol=args.rtol, atol=args.atol, dt=args.dt, stop_at_equilibrium=not args.no_stop,
                    progress=not args.no_progress)
     saved = None

@@ -17,34 +17,34 @@ from __future__ import annotations
 
 import json
 
+from . import options
+
+
+#: What ``--loss`` means for the study.
+STUDY_LOSSES = ("; ce: every prediction; mse: Li2's model with the quadratic activation, end state and energies "
+             "measured, the CE theorems marked as not covered")
+
 
 def register(sub):
     p = sub.add_parser("study", help="derive every prediction for a group, simulate, compare, write a report",
                        description="Derive the model, generate code, simulate a population and put each "
                                    "prediction of the theory next to its measurement.")
-    p.add_argument("name", nargs="?", default="F21", help="group name (default F21)")
-    p.add_argument("--width", type=int, default=512, help="number of neurons M (default 512)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the uniform initial condition (default 0)")
-    p.add_argument("--shared", action="store_true", help="shared embeddings theta1 = theta2")
-    p.add_argument("--spheres", choices=["separate", "joint"], default=None,
-                   help="separate unit spheres (default for ce) or one joint sphere for the two input "
-                        "embeddings (default for unshared mse)")
-    p.add_argument("--loss", choices=["ce", "mse"], default="ce",
-                   help="ce: cross-entropy, every prediction (default); mse: Li2's model with the quadratic "
-                        "activation, end state and energies measured, the CE theorems marked as not covered")
+    options.group_name(p, default="F21")
+    options.width(p, 512)
+    options.seed(p, what="the uniform initial condition")
+    options.shared(p)
+    options.spheres(p)
+    options.loss(p, note=STUDY_LOSSES)
     p.add_argument("--t-end", type=float, default=None,
                    help="final time (default 40 / min Omega*, time unit c = 1)")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="report directory (default study-NAME, NAME as typed); replaced whole")
-    p.add_argument("--force", action="store_true",
-                   help="replace --out even when it is a non-empty folder that is not an earlier study output")
-    p.add_argument("--json", action="store_true", help="print summary.json to stdout instead of the table")
+    options.out_folder(p, "study", shown="study-NAME, NAME as typed", writes="the report")
+    options.json_flag(p, note=": summary.json, instead of the table")
     p.add_argument("--no-figures", action="store_true", help="do not draw figures")
     p.add_argument("--no-stage2", action="store_true", help="skip the Stage II (scale training) predictions")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    options.no_progress(p)
     p.add_argument("--strict", action="store_true",
                    help="exit status 1 when any prediction disagrees (default: 0, the table reports it)")
-    p.set_defaults(func=run)
+    options.runs(p, run)
 
 
 def run(args) -> int:

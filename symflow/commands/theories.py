@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import json
 
+from . import options
+
 OPTIMIZERS = ("gd", "sgd", "adam", "adamw")
 
 
@@ -29,15 +31,15 @@ def register(sub):
                                    "where its premise holds (FACT and CRH: a stationary point of the coupled "
                                    "regularised loss, reached by a final full-batch phase; GC: Stage I; Li2: its "
                                    "stage); elsewhere the row says 'premise not met' with the measured gap.")
-    p.add_argument("name", help="group name, e.g. S3, Z7, D5 (modular addition: Zp --shared)")
+    options.group_name(p, note="; modular addition: Zp --shared")
     p.add_argument("--weight-decay", default="0.003", help="lambda > 0 (lambda/2 |W|^2; default 0.003)")
     p.add_argument("--optimizer", default="adam", help="gd, sgd (full batch unless --batch-size), adam (L2 "
                    "coupled) or adamw (decoupled); default adam")
-    p.add_argument("--loss", default="ce", help="ce (default) or mse (1/2 |f - e_y|^2)")
+    options.loss(p, note=": cross-entropy or 1/2 |f - e_y|^2")
     p.add_argument("--steps", default="20000", help="optimiser steps (default 20000)")
     p.add_argument("--lr", default=None, help="learning rate (default 0.003 for adam(w), 0.1 for gd/sgd)")
-    p.add_argument("--width", default="16", help="neurons M (default 16)")
-    p.add_argument("--shared", action="store_true", help="shared embedding theta1 = theta2")
+    options.width(p, 16)
+    options.shared(p)
     p.add_argument("--batch-size", default=None, help="minibatch size for sgd/adam (default full batch)")
     p.add_argument("--sweep", default="auto", help="comma-separated weight decays to train again for the "
                    "alignment-against-decay table and figure (final values only); 'auto' (default): lambda/10, "
@@ -48,12 +50,11 @@ def register(sub):
     p.add_argument("--stationary-steps", default="50000", help="at most this many steps of a final full-batch "
                    "phase to a stationary point (GD with coupled decay; AdamW for adamw) before judging FACT and CRH; "
                    "0: none (default 50000)")
-    p.add_argument("--seed", default="0", help="seed of the initialisation and minibatches (default 0)")
-    p.add_argument("--out", default=None, help="write report.md, theories.json and figures to this folder")
-    p.add_argument("--force", action="store_true", help="replace a non-empty --out folder that is not a theories output")
-    p.add_argument("--json", action="store_true", help="print one JSON object (public contract)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run)
+    options.seed(p, what="the initialisation and minibatches")
+    options.out_folder(p, "theories", writes="report.md, theories.json and figures")
+    options.json_flag(p)
+    options.no_progress(p)
+    options.runs(p, run)
 
 
 def run(args) -> int:
@@ -64,12 +65,11 @@ def run(args) -> int:
     from ..validation import choice, integer, real
 
     choice(args.optimizer, "--optimizer", OPTIMIZERS, what=" or ".join(OPTIMIZERS))
-    choice(args.loss, "--loss", ("ce", "mse"), what="'ce' or 'mse'")
     decay = _real(args.weight_decay, "--weight-decay", real)
     steps = integer(args.steps, "--steps", minimum=1, text=True)
-    width = integer(args.width, "--width", minimum=1, text=True)
+    width = args.width
     points = integer(args.points, "--points", minimum=1, text=True)
-    seed = integer(args.seed, "--seed", minimum=0, text=True)
+    seed = args.seed
     stationary_steps = integer(args.stationary_steps, "--stationary-steps", minimum=0, text=True)
     batch = None if args.batch_size is None else integer(args.batch_size, "--batch-size", minimum=1, text=True)
     lr = None if args.lr is None else _real(args.lr, "--lr", real)

@@ -1,7 +1,7 @@
 """``symflow verify NAME``: run the invariant catalogue on a model with Hypothesis.
 
     symflow verify F21 [--shared] [--spheres separate|joint] [--loss ce|mse]
-                       [--examples N] [--seed S] [--only TEXT] [--json] [--save FILE] [--list]
+                       [--examples N] [--seed S] [--only TEXT] [--json] [--out FILE] [--list]
                        [--mutant sign-flip|missing-projection|wrong-normalisation|no-retraction]
 
 Prints a rich table (check, examples tried, time, pass/fail/skip) and the shrunk counterexample
@@ -16,34 +16,33 @@ from __future__ import annotations
 import json
 
 from ..errors import SymflowError
-from ..neuron import SPHERES
+from . import options
 
 
 def register(sub):
     p = sub.add_parser("verify", help="check a model's invariants with property-based tests (Hypothesis)",
                        description="Run every invariant of the catalogue that applies to the model; "
                                    "exit 1 if one fails.")
-    p.add_argument("name", nargs="?", help="group name, e.g. Z7, Z3xZ5, D5, Q8, S4, A5, F21")
-    p.add_argument("--shared", action="store_true", help="shared embedding theta1 = theta2")
-    p.add_argument("--spheres", default=None, choices=SPHERES,
-                   help="separate unit spheres for each vector (CE default) or one joint sphere for the two "
-                        "input embeddings (MSE default)")
-    p.add_argument("--loss", default="ce", choices=["ce", "mse"], help="cross-entropy (GC) or MSE (Li2)")
+    options.group_name(p, optional=True, note="; not needed with --list")
+    options.shared(p)
+    options.spheres(p)
+    options.loss(p)
     p.add_argument("--examples", type=int, default=20, help="Hypothesis examples per check (default 20)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the Hypothesis search (default 0)")
+    options.seed(p, what="the Hypothesis search")
     p.add_argument("--only", default=None, help="run only checks whose name contains this text")
-    p.add_argument("--json", action="store_true", help="print one JSON object (public contract)")
-    p.add_argument("--save", default=None, metavar="FILE", help="also write the JSON report to FILE")
+    options.json_flag(p)
+    options.out_file(p, "FILE", "the JSON report as well", aliases=("--save",))
     p.add_argument("--list", action="store_true", help="list the catalogue and exit")
     p.add_argument("--mutant", default=None, metavar="NAME",
                    help="self-test: verify a deliberately broken copy (sign-flip, missing-projection, no-retraction, "
                         "wrong-normalisation); the run must fail")
-    p.set_defaults(func=run)
+    options.runs(p, run)
 
 
 def run(args) -> int:
     from rich.console import Console
 
+    from ..outputs import check_file
     from ..testing.catalogue import CATALOGUE, system_for
     from ..testing.mutants import mutate
     from ..testing.runner import run_catalogue
@@ -68,6 +67,7 @@ def run(args) -> int:
         invariants = [i for i in invariants if args.only in i.name]
         if not invariants:
             raise SymflowError(f"no check name contains {args.only!r}; checks: {', '.join(i.name for i in CATALOGUE)}")
+    target = check_file(args.out) if args.out else None      # before running
     system = system_for(args.name, shared=args.shared, spheres=args.spheres, loss=args.loss)
     model = dict(system.extras["model"])
     if args.mutant:
@@ -76,12 +76,8 @@ def run(args) -> int:
     report = run_catalogue(system, examples=args.examples, seed=args.seed, invariants=invariants,
                            progress=not args.json, model=model)
     data = report.to_json()
-    if args.save:
-        try:
-            with open(args.save, "w") as fh:
-                json.dump(data, fh, indent=1)
-        except OSError as exc:
-            raise SymflowError(f"cannot write {args.save}: {exc.strerror}") from None
+    if target is not None:
+        options.write_text_file(target, json.dumps(data, indent=1))
     if args.json:
         print(json.dumps(data))
     else:

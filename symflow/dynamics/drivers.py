@@ -20,7 +20,7 @@ from .defaults import MAX_STEP_FACTOR, SIMULATION_N_SAVE, check_time, default_gt
 from .initial import check_seed, check_width, initial_state, is_ready
 from .integrators import IntegrationOutput, integrate
 from .steppers import StepCounts, make_stepper
-from .reduced import ReducedFlow, as_model
+from .reduced import ReducedFlow
 from .results import SimulationResult, build_metadata
 from .state import FourierState, neuron_of
 
@@ -61,7 +61,7 @@ def simulate(model_or_name, width: int | None = None, seed: int = 0, t_end: floa
              init="uniform", init_options: dict | None = None, rtol: float | None = None, atol: float | None = None,
              dt: float | None = None, gtol: float | None = None, stop_at_equilibrium: bool = True,
              require_convergence: bool = False, progress: bool = False, chunk: int | None = None,
-             style: str = "auto", callback=None, workers: int | None = None):
+             style: str = "auto", callback=None, workers: int | None = None, force: bool | None = None):
     """Simulate ``width`` neurons under the reduced Fourier flow; returns a
     :class:`~symflow.dynamics.results.SimulationResult`.
 
@@ -89,14 +89,22 @@ def simulate(model_or_name, width: int | None = None, seed: int = 0, t_end: floa
     workers : advance chunks of neurons in this many forked processes (results identical to one);
         ``None`` (default): all available cores for populations of at least ``AUTO_WORKERS_MIN``
         stored coefficients on Linux (see :func:`auto_workers`), else 1
+    force : run even when :func:`memory_estimate` exceeds the machine's memory (otherwise a
+        :class:`~symflow.errors.ResourceError` before integrating; ``None``: the CLI's ``--force``)
     """
-    model = as_model(model_or_name, shared=shared, spheres=spheres)
+    from ..theory.model import Model   # SymPy: imported when a model is built, not with symflow.dynamics
+
+    model = Model.coerce(model_or_name, shared=shared, spheres=spheres)
     if model.loss != "ce":
         raise ModelError(f"simulate records theta1, theta2, xi (the cross-entropy model); {model!r} has loss "
                          f"{model.loss!r}. Use ReducedFlow with symflow.dynamics.integrators.integrate directly")
-    flow, state0, width, seed = start_population(model, width, seed, init, init_options, style)
     n = model.group.order
     times = save_times(t_end, n_save, t_eval, n)
+    if isinstance(init, str) and (width is None or isinstance(width, (int, np.integer)) and not isinstance(width, bool)):
+        # before the population is drawn (a ready init has its size already; a bad width is refused below)
+        memory_estimate(model, DEFAULT_WIDTH if width is None else int(width), len(times)).check(force)
+    flow, state0, width, seed = start_population(model, width, seed, init, init_options, style)
+    memory_estimate(model, width, len(times)).check(force)
     gtol = default_gtol(n, gtol)
     stepper = run_stepper(method, rtol, atol, dt, n)
     work = flow.compact_flow()   # integrate runs on its compact rows when there is one
@@ -126,6 +134,20 @@ def simulate(model_or_name, width: int | None = None, seed: int = 0, t_end: floa
         k = int(np.sum(np.isnan(out.equilibrium_time)))
         raise _not_converged(k, width, gtol, times[-1], result)
     return result
+
+
+def memory_estimate(model, width: int, saves: int):
+    """The peak memory of :func:`simulate` (:class:`~symflow.resources.MemoryEstimate`): the saved trajectory
+    (``saves`` copies of the ``V`` parameter arrays ``(M, n)`` and of the order parameters) and the
+    integrator's working rows (about thirty ``(M, V n)`` arrays: stages, error estimate, copies)."""
+    from ..resources import MemoryEstimate
+
+    n, V = model.group.order, len(model.vector_names)
+    est = MemoryEstimate(f"simulate {model.group.name} with {width} neurons and {saves} saves",
+                         lower="--width or --n-save")
+    est.add("the saved trajectory", arrays=saves * (V + 1), shape=(width, n), lower="--n-save or --width")
+    est.add("the integrator's working rows", arrays=30, shape=(width, V * n), lower="--width")
+    return est
 
 
 #: ``simulate(workers=None)`` uses several processes from this many stored coefficients (width x row size)
@@ -216,7 +238,9 @@ def run_until_aligned(model, width: int | None = None, seed: int = 0, fraction: 
     if unknown:
         raise TypeError(f"run_until_aligned() got unexpected keyword argument(s) {', '.join(unknown)}; "
                         f"accepted: {', '.join(_RUN_OPTIONS)}")
-    model = as_model(model, shared=options.get("shared"), spheres=options.get("spheres"))
+    from ..theory.model import Model
+
+    model = Model.coerce(model, shared=options.get("shared"), spheres=options.get("spheres"))
     n = model.group.order
     t_max = simulation_t_end(n) if t_max is None else check_time("t_max", t_max)
     check_every = 0.2 * n ** 2 if check_every is None else check_time("check_every", check_every)

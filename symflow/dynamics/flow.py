@@ -26,7 +26,7 @@ state is stored is a strategy (:class:`StorageForm`) of that one evaluator:
 each also on the integrators' blocked working arrays (``layout=`` the blocked form
 ``layout.blocked(m)`` of :class:`~symflow.dynamics.state.SpectralLayout`).
 
-``Im(Omega)`` is checked on every evaluation: it must be below ``IMAG_TOL`` times
+``Im(Omega)`` is checked on every evaluation: it must be below ``OMEGA_IMAG_TOL`` times
 ``sum |omega_block|``; otherwise the state violates the reality constraint and
 :class:`~symflow.errors.IntegrationError` is raised (the imaginary part is never dropped silently).
 """
@@ -36,11 +36,13 @@ import numpy as np
 
 from ..errors import IntegrationError, ModelError
 from . import initial
-from .state import FourierLayout, FourierState
+from .state import FourierLayout, FourierState, mirror_cyclic_conjugates
 
-#: Relative size of Im(Omega) (against sum |omega_block|) accepted as rounding; also the relative
-#: asymmetry ``|nu_hat[n-k] - conj nu_hat[k]|`` accepted by the cyclic half spectrum.
-IMAG_TOL = 1e-8
+#: Relative size of Im(Omega) (against sum |omega_block|) accepted as rounding.
+OMEGA_IMAG_TOL = 1e-8
+#: Relative asymmetry ``|nu_hat[n-k] - conj nu_hat[k]|`` (and ``|Im nu_hat[0]|``), against
+#: ``max |nu_hat|``, that the cyclic half spectrum accepts as rounding of a real state.
+CONJUGATE_ASYMMETRY_TOL = 1e-8
 
 
 def _diverged() -> IntegrationError:
@@ -49,10 +51,10 @@ def _diverged() -> IntegrationError:
 
 
 def _check_imaginary(imag, size) -> None:
-    """``|Im Omega| <= IMAG_TOL sum |omega_block|`` per neuron, else :class:`IntegrationError`."""
-    if not (np.abs(imag) <= IMAG_TOL * size + 1e-300).all():
+    """``|Im Omega| <= OMEGA_IMAG_TOL sum |omega_block|`` per neuron, else :class:`IntegrationError`."""
+    if not (np.abs(imag) <= OMEGA_IMAG_TOL * size + 1e-300).all():
         worst = float(np.max(np.abs(imag) / np.maximum(size, 1e-300)))
-        raise IntegrationError(f"Im(Omega) is {worst:.3g} relative to sum |omega_block| (> {IMAG_TOL}): the "
+        raise IntegrationError(f"Im(Omega) is {worst:.3g} relative to sum |omega_block| (> {OMEGA_IMAG_TOL}): the "
                                "state violates the reality constraint nu_hat[conj rho] = conj(nu_hat[rho])")
 
 
@@ -95,7 +97,7 @@ class StorageForm:
 
 class FullRows(StorageForm):
     """Every irrep stored: ``Omega = sum`` of ``omega_block`` over nontrivial irreps (complex;
-    ``Im`` checked against ``IMAG_TOL sum |omega_block|``)."""
+    ``Im`` checked against ``OMEGA_IMAG_TOL sum |omega_block|``)."""
 
     def energy(self, terms, check):
         omega = size = 0.0
@@ -117,7 +119,7 @@ class CyclicHalfSpectrum(StorageForm):
     ``n - k`` filled with the conjugate of ``k`` (exact for real signals).
 
     ``Omega = sum_{k=1}^{n-1} omega_k = 2 Re sum_{0<k<n/2} omega_k (+ omega_{n/2}, n even)``. The
-    reality of the state is checked directly: ``|nu_hat[n-k] - conj nu_hat[k]| <= IMAG_TOL max |nu_hat|``.
+    reality of the state is checked directly: ``|nu_hat[n-k] - conj nu_hat[k]| <= CONJUGATE_ASYMMETRY_TOL max |nu_hat|``.
     """
 
     def __init__(self, n: int):
@@ -132,7 +134,7 @@ class CyclicHalfSpectrum(StorageForm):
                 asym = float(np.abs(v[:, 1:] - np.conj(v[:, :0:-1])).max(initial=0.0))
                 if not np.isfinite(scale) or not np.isfinite(asym):
                     raise _diverged()
-                if asym > IMAG_TOL * scale or abs(v[:, 0].imag).max(initial=0.0) > IMAG_TOL * scale:
+                if asym > CONJUGATE_ASYMMETRY_TOL * scale or abs(v[:, 0].imag).max(initial=0.0) > CONJUGATE_ASYMMETRY_TOL * scale:
                     raise IntegrationError(f"{nm}: nu_hat[n-k] differs from conj(nu_hat[k]) by "
                                            f"{asym / max(scale, 1e-300):.3g} (relative); the state violates the "
                                            "reality constraint nu_hat[conj rho] = conj(nu_hat[rho])")
@@ -152,8 +154,7 @@ class CyclicHalfSpectrum(StorageForm):
 
     def finish(self, out, lay, names) -> None:
         for name in names:
-            v = lay.view(out, name, 1)
-            np.conj(v[:, self.pairs:0:-1], out=v[:, self.half:])
+            mirror_cyclic_conjugates(lay.view(out, name, 1))
 
 
 class CompactRows(StorageForm):
@@ -162,7 +163,7 @@ class CompactRows(StorageForm):
         Omega = sum over stored nontrivial irreps of w_rho Re(omega_block[rho])
 
     with ``w = 2`` for pair representatives (``omega_block[conj rho] = conj(omega_block[rho])``) and
-    ``w = 1`` for self-conjugate irreps, whose imaginary parts must be rounding (``IMAG_TOL``
+    ``w = 1`` for self-conjugate irreps, whose imaginary parts must be rounding (``OMEGA_IMAG_TOL``
     relative to ``sum w |omega_block|``). The velocity update runs on the float64 views (real
     coefficients: no complex casts; the stored blocks of compact rows are few and large)."""
 

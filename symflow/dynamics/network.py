@@ -30,7 +30,7 @@ Forward and backward passes act on all pairs at once: ``h = theta1[:, g1] + thet
 
 (a tied scale has ``dCE/da = sum_m dCE/da_m``). Small-logit limit (quadratic sigma, full table,
 mean loss): ``CE ~ log n - (2/M) sum_m a_m Omega_m`` with the energy functional ``Omega`` of
-:mod:`symflow.theory.bruteforce`, so projected gradient descent with learning rate ``lr`` follows
+:mod:`symflow.neuron.bruteforce`, so projected gradient descent with learning rate ``lr`` follows
 the reduced flow with time step ``lr * c``, ``c = 2a/M`` (``2 a n^2 / M`` for the summed loss):
 see :meth:`TwoLayerNetwork.reduced_time_unit`.
 
@@ -39,91 +39,20 @@ no ``1/M``, small Gaussian init, unconstrained) is :meth:`TwoLayerNetwork.modula
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from ..errors import ModelError, SymflowError
 from ..groups import as_group
-from ..theory.bruteforce import omega
 from ..neuron import Neuron
+from ..neuron.activation import as_activation, square_derivative
+from ..neuron.bruteforce import omega
 from .alignment import COSINE_THRESHOLD, RANK_THRESHOLD, alignment_cosines, is_aligned, rank_ratio
 
 REDUCTIONS = ("mean", "sum")
 NETWORK_LOSSES = ("ce", "mse", "mse_centred")
 INITS = ("sphere", "gaussian", "torch_uniform")
-
-_ACCEPTED_ACTIVATION = ("'quad' (sigma = z^2), 'relu', a SymPy expression in one symbol "
-                        "(derivative taken by SymPy), a pair (sigma, dsigma) of vectorised callables, "
-                        "or a callable with a .derivative attribute")
-
-
-# ---------------------------------------------------------------------------------------------
-# activations
-# ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Activation:
-    """An elementwise activation ``sigma`` and its derivative ``dsigma`` (both vectorised)."""
-
-    name: str
-    sigma: Callable[[np.ndarray], np.ndarray]
-    dsigma: Callable[[np.ndarray], np.ndarray]
-    latex: str = r"\sigma(z)"
-
-    def __repr__(self) -> str:
-        return f"<Activation {self.name}>"
-
-
-def _quad(z):
-    return z * z
-
-
-def _dquad(z):
-    return 2.0 * z
-
-
-def _relu(z):
-    return np.maximum(z, 0.0)
-
-
-def _drelu(z):
-    return (z > 0).astype(z.dtype)
-
-
-def as_activation(spec) -> Activation:
-    """Coerce ``spec`` to an :class:`Activation`; accepted forms in ``_ACCEPTED_ACTIVATION``."""
-    if isinstance(spec, Activation):
-        return spec
-    if isinstance(spec, str):
-        key = spec.strip().lower()
-        if key in ("quad", "quadratic", "square", "z^2", "z**2"):
-            return Activation("quad", _quad, _dquad, r"\sigma(z) = z^2")
-        if key == "relu":
-            return Activation("relu", _relu, _drelu, r"\sigma(z) = \max(z, 0)")
-        raise ModelError(f"unknown activation {spec!r}; accepted: {_ACCEPTED_ACTIVATION}")
-    sp = sys.modules.get("sympy")  # a SymPy expression exists only once SymPy is imported (start-up cost)
-    if sp is not None and isinstance(spec, sp.Expr):
-        free = sorted(spec.free_symbols, key=str)
-        if len(free) != 1:
-            raise ModelError(f"an activation expression needs exactly one free symbol, got {free or 'none'}; "
-                             f"accepted: {_ACCEPTED_ACTIVATION}")
-        z = free[0]
-        f = sp.lambdify(z, spec, "numpy")
-        df = sp.lambdify(z, sp.diff(spec, z), "numpy")
-        return Activation(f"sympy:{spec}", lambda x: np.broadcast_to(f(x), x.shape).astype(x.dtype),
-                          lambda x: np.broadcast_to(df(x), x.shape).astype(x.dtype),
-                          rf"\sigma({sp.latex(z)}) = {sp.latex(spec)}")
-    if isinstance(spec, tuple) and len(spec) == 2 and all(callable(s) for s in spec):
-        name = getattr(spec[0], "__name__", "custom")
-        return Activation(name, spec[0], spec[1])
-    if callable(spec) and callable(getattr(spec, "derivative", None)):
-        return Activation(getattr(spec, "__name__", "custom"), spec, spec.derivative)
-    if callable(spec):
-        raise ModelError("a callable activation needs its derivative: pass (sigma, dsigma) or give the "
-                         f"callable a .derivative attribute; accepted: {_ACCEPTED_ACTIVATION}")
-    raise ModelError(f"cannot use {spec!r} as an activation; accepted: {_ACCEPTED_ACTIVATION}")
 
 
 def _as_dtype(dtype) -> np.dtype:
@@ -218,6 +147,17 @@ def as_pairs(group, pairs) -> PairSet:
     return PairSet(group, arr[:, 0], arr[:, 1])
 
 
+def add_evaluation_memory(estimate, pairs: int, outputs: int, width: int, what: str = "the network"):
+    """Add to ``estimate`` (:class:`~symflow.resources.MemoryEstimate`) the peak of one
+    :meth:`TwoLayerNetwork.evaluate` with gradients on ``P = pairs`` pairs, ``n = outputs`` and ``M = width``:
+    five ``(P, n)`` arrays (logits, exponentials, dloss/dlogits, the one-hot scatters), three ``(M, P)``
+    (pre-activations, activations, dloss/dsigma) and six ``(P,)`` index arrays."""
+    estimate.add(f"{what}'s logits ({pairs} pairs x {outputs} outputs)", arrays=5, shape=(pairs, outputs))
+    estimate.add(f"{what}'s hidden layer ({width} neurons x {pairs} pairs)", arrays=3, shape=(width, pairs))
+    estimate.add("the input pairs", arrays=6, shape=(pairs,))
+    return estimate
+
+
 def split_pairs(group, frac: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Random train/test split of the ``n^2`` table entries (for grokking experiments).
 
@@ -267,7 +207,8 @@ class TwoLayerNetwork:
         ``theta1 = theta2 = theta`` (one embedding; ``params`` has ``"theta"`` instead of
         ``"theta1"``, ``"theta2"``).
     activation : str, SymPy expression, (sigma, dsigma) or callable with ``.derivative``
-        ``"quad"`` (``z^2``, the paper's) or ``"relu"``; see :func:`as_activation`.
+        ``"quad"`` (``z^2``, the paper's; also ``x^2``), ``"relu"``, ``"silu"`` or a polynomial such as ``"z^2+z^3"``:
+        the one vocabulary, :func:`symflow.neuron.activation.as_activation`.
     scale : float or (M,) array
         The output scale ``a`` (``a_m > 0``). A scalar is tied over neurons unless
         ``per_neuron_scale``.
@@ -522,7 +463,7 @@ class TwoLayerNetwork:
             out = {"xi": (self.a / self.width)[:, None] * G,
                    "a": np.einsum("mh,mh->m", self.xi, G) / self.width}
             dh = W @ r.T                               # dCE/dsigma, (M, P)
-            if self.activation.dsigma is _dquad:       # in place: dh = 2 h dCE/dsigma
+            if self.activation.dsigma is square_derivative:       # in place: dh = 2 h dCE/dsigma
                 dh *= h
                 dh *= 2.0
             else:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ModelError
+from ..groups.fourier import energy_shares
 from . import alignment as crit
 from .alignment import COSINE_THRESHOLD, RANK_THRESHOLD  # noqa: F401  (the thresholds, re-exported)
 from .state import FourierState
@@ -52,7 +53,7 @@ def orbit_energy(state: FourierState, normalised: bool = True) -> dict:
         e = slot_energies(state, name)
         orb = e[:, first] + np.where(second >= 0, e[:, np.maximum(second, 0)], 0.0)
         if normalised:
-            orb = orb / np.maximum(orb.sum(axis=1, keepdims=True), 1e-300)
+            orb = energy_shares(orb)
         out[name] = orb
     return out
 

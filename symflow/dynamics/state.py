@@ -17,7 +17,7 @@ compact rows (:class:`CompactLayout`: one member of each conjugate pair, half th
 groups; ``compress``/``expand`` convert) and blocked arrays (:class:`BlockedLayout`,
 ``layout.blocked(m)``: ``m`` rows of either form stored part by part, so each vector's blocks of all
 ``m`` neurons are one contiguous array). All forms share one geometry of the spheres
-(:mod:`symflow.dynamics.geometry`: ``inner``, ``sphere_norms``, ``retract``, ``project_tangent``; the
+(:mod:`symflow.neuron.geometry`: ``inner``, ``sphere_norms``, ``retract``, ``project_tangent``; the
 parameter-space trainer uses the same class on parameter rows) and project onto real signals
 (``realify``). The cyclic case ``Z_n`` (the partner of frequency ``k`` is ``n - k``: reversed slices,
 ``rfft``) is flagged once, ``layout.cyclic``.
@@ -37,7 +37,7 @@ from ..errors import SymflowError
 from ..groups.fourier import FourierCoefficients, inverse_fourier
 from ..groups.orbits import abelian_conjugates
 from ..neuron import Neuron
-from .geometry import BlockedGeometry, RowGeometry, merge_ranges
+from ..neuron.geometry import BlockedGeometry, RowGeometry, merge_ranges
 
 
 def block_offsets(names, dims, counts) -> tuple:
@@ -51,6 +51,17 @@ def block_offsets(names, dims, counts) -> tuple:
     return offsets, pos
 
 
+def mirror_cyclic_conjugates(blocks: np.ndarray) -> np.ndarray:
+    """``Z_n``, real signals: ``nu_hat[n - k] = conj(nu_hat[k])`` for ``k = 1..(n-1)//2``, in place.
+
+    ``blocks`` has shape ``(..., n, 1, 1)`` (frequencies on axis ``-3``) with frequencies
+    ``0..n//2`` set; the rest are written. Returns ``blocks``.
+    """
+    n = blocks.shape[-3]
+    np.conj(blocks[..., (n - 1) // 2:0:-1, :, :], out=blocks[..., n // 2 + 1:, :, :])
+    return blocks
+
+
 def neuron_of(model) -> Neuron:
     """The :class:`~symflow.neuron.Neuron` of ``model`` (its ``.neuron`` when it has one)."""
     neuron = getattr(model, "neuron", None)
@@ -62,7 +73,7 @@ def neuron_of(model) -> Neuron:
 class SpectralLayout:
     """THE spectral layout: rows of ``L`` complex entries, each vector's blocks of dimension ``d`` at
     ``offsets[name, d]`` (a ``(..., k_d, d, d)`` :meth:`view`), and the geometry of the neuron's spheres
-    (:attr:`geometry`, a :class:`~symflow.dynamics.geometry.RowGeometry` with the Plancherel weights of
+    (:attr:`geometry`, a :class:`~symflow.neuron.geometry.RowGeometry` with the Plancherel weights of
     :attr:`weight_ranges`). Its storage forms are strategies of this one class:
 
     * ``"full"`` (:class:`FourierLayout`): every irrep, in ``group.irreps_by_dim`` order (``numpy.fft``
@@ -133,10 +144,6 @@ class SpectralLayout:
         if lay is None:
             lay = cache[m] = BlockedLayout(self, m)
         return lay
-
-
-#: the old name of :class:`SpectralLayout`
-RowLayout = SpectralLayout
 
 
 class FourierLayout(SpectralLayout):
@@ -459,7 +466,7 @@ class CompactLayout(SpectralLayout):
                 f = self.full.view(out, name, d)
                 if self.cyclic:
                     f[..., :self.half, :, :] = c
-                    np.conj(c[..., self.pairs:0:-1, :, :], out=f[..., self.half:, :, :])
+                    mirror_cyclic_conjugates(f)
                     continue
                 f[..., self.keep[d], :, :] = c
                 missing, src, U = self.fill[d]
@@ -474,8 +481,7 @@ class CompactLayout(SpectralLayout):
         """Cyclic groups: the ``(..., n, 1, 1)`` full blocks of one vector from its ``(..., n//2 + 1, 1, 1)`` stored ones."""
         out = np.empty(c.shape[:-3] + (self.n, 1, 1), dtype=np.complex128)
         out[..., :self.half, :, :] = c
-        np.conj(c[..., self.pairs:0:-1, :, :], out=out[..., self.half:, :, :])
-        return out
+        return mirror_cyclic_conjugates(out)
 
     def to_parameters(self, data: np.ndarray, chunk: int = 1024) -> dict:
         """``{name: (M, n) real}`` from compact rows (cyclic groups: ``n irfft`` of the stored
@@ -505,7 +511,7 @@ class BlockedLayout(SpectralLayout):
     :meth:`view` returns contiguous arrays (elementwise NumPy operations run 2-5x faster on
     contiguous operands than on the strided column bands of row-major data), while any operation
     that treats the whole array as one vector (the Runge-Kutta stage combinations) is unchanged.
-    Per-neuron geometry is that of the row layout (:class:`~symflow.dynamics.geometry.BlockedGeometry`),
+    Per-neuron geometry is that of the row layout (:class:`~symflow.neuron.geometry.BlockedGeometry`),
     and so is :meth:`realify`. The integrators use it for their working arrays.
     """
 
@@ -632,7 +638,7 @@ class FourierState:
 
     def to_parameters(self) -> dict:
         """``{name: (M, n) real}``; raises :class:`SymflowError` if an imaginary part is not rounding
-        (relative ``symflow.groups.fourier.IMAG_TOL``): the state is then not a real signal."""
+        (relative ``symflow.groups.fourier.SYNTHESIS_IMAG_TOL``): the state is then not a real signal."""
         return {name: inverse_fourier(self.group, self.coefficients(name), real=True) for name in self.names}
 
     def norms(self) -> np.ndarray:

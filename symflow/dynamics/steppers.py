@@ -9,6 +9,8 @@ instance, ``method.bind(flow, y, t0, t_bound, chunk, events, counts)`` -> :class
 (:class:`AdaptiveRKStepper`, :class:`FixedRKStepper`, :class:`ScipyChunkStepper`): the flow, the
 chunk's working layout and tolerances are fixed at construction, :meth:`ChunkStepper.step` makes one
 step (``_step_impl``) until ``status == "finished"``, :meth:`ChunkStepper.run` steps to the end.
+``step`` / ``_step_impl`` are the stepper's protocol only; the method's single Runge-Kutta step on
+given arrays is :meth:`GeometricRK.rk_step` (into a workspace: ``_rk_step_into``).
 The events (:mod:`.events`) are called after every accepted step, the work is added to
 :class:`StepCounts`; chunks, save times, workers and progress are the driver's
 (:mod:`.integrators`).
@@ -218,7 +220,7 @@ def _enforces_norms(flow) -> bool:
 class GeometricRK:
     """Retraction-based Runge-Kutta on the product of spheres (see module docstring): the method
     (tableau, tolerances, step control). :meth:`bind` makes the stepper of one problem
-    (:class:`AdaptiveRKStepper`, or :class:`FixedRKStepper` with ``dt``); :meth:`step` is a single
+    (:class:`AdaptiveRKStepper`, or :class:`FixedRKStepper` with ``dt``); :meth:`rk_step` is a single
     RK step of the method on given arrays (no problem bound; used by the invariant catalogue).
 
     Parameters
@@ -268,7 +270,7 @@ class GeometricRK:
         tab = self.tableau
         return len(tab.c) - (1 if tab.fsal else 0)
 
-    def step(self, flow, y, h, f0):
+    def rk_step(self, flow, y, h, f0):
         """One ambient RK step from ``y`` (with ``f0 = F(y)``), then the projections.
 
         Returns new arrays ``(y_new, f_new, error)``: ``f_new = F(y_new)`` at the projected point (it
@@ -277,11 +279,11 @@ class GeometricRK:
         estimate per neuron (``None`` for RK4). Cost: ``len(c)`` evaluations of ``F`` (FSAL: 6).
         """
         W = self._workspace(y.shape)
-        err = self._step_impl(flow, y, h, f0, W)
+        err = self._rk_step_into(flow, y, h, f0, W)
         ne = self._n_explicit
         return W[ne + 2].copy(), W[ne + 1].copy(), err
 
-    def _step_impl(self, flow, y, h, f0, W):
+    def _rk_step_into(self, flow, y, h, f0, W):
         """The step into the workspace ``W``: ``y_new`` in ``W[ne + 2]``, ``F(y_new)`` in ``W[ne + 1]``.
 
         ``h`` is a number or one step per row; per-row steps scale the stages (``K_i <- h K_i``) so the
@@ -506,7 +508,7 @@ class AdaptiveRKStepper(_GeometricStepper):
         last = t + hc >= t1 - eps
         h_try = np.where(last, t1 - t, hc)
         W = method._workspace(ya.shape)
-        err = method._step_impl(bflow, ya, h_try, fa, W)
+        err = method._rk_step_into(bflow, ya, h_try, fa, W)
         counts.evaluations += len(method.tableau.c) - 1
         scale = method.atol + method.rtol * np.sqrt(np.maximum(bflow.layout.inner(ya, ya), 0.0))
         with np.errstate(invalid="ignore", over="ignore"):
@@ -593,7 +595,7 @@ class FixedRKStepper(_GeometricStepper):
         ne = method._n_explicit
         bflow = rep.bound(len(act))
         W = method._workspace(ya.shape)
-        method._step_impl(bflow, ya, h, fa, W)
+        method._rk_step_into(bflow, ya, h, fa, W)
         self.t += h
         self.k += 1
         self.counts.steps += 1

@@ -43,7 +43,7 @@ from ..errors import IntegrationError, SymflowError
 from ..neuron import CONSTRAINTS, SPHERES, Neuron
 from ..progress import progress_bar
 from ..provenance import versions
-from .geometry import ParameterGeometry
+from ..neuron.geometry import ParameterGeometry
 from .network import REDUCTIONS, PairSet, TwoLayerNetwork, as_pairs
 
 OPTIMIZERS = ("gd", "sgd", "adam", "adamw")
@@ -85,13 +85,13 @@ def sphere_blocks(network: TwoLayerNetwork, constraint: str, trainable, spheres:
 
 def project_tangent(params: dict, grads: dict, blocks) -> None:
     """In place: ``g <- g - nu <nu, g> / |nu|^2`` per neuron on every sphere block
-    (:meth:`~symflow.dynamics.geometry.SphereGeometry.project_tangent` of the parameter rows)."""
+    (:meth:`~symflow.neuron.geometry.SphereGeometry.project_tangent` of the parameter rows)."""
     ParameterGeometry(blocks).project_tangent(params, grads)
 
 
 def retract(params: dict, blocks) -> None:
     """In place: renormalise every sphere block to unit norm per neuron
-    (:meth:`~symflow.dynamics.geometry.SphereGeometry.retract` of the parameter rows)."""
+    (:meth:`~symflow.neuron.geometry.SphereGeometry.retract` of the parameter rows)."""
     ParameterGeometry(blocks).retract(params)
 
 
@@ -168,12 +168,6 @@ class TrainingHistory:
             return None
         return self.step * self.metadata["training"]["lr"] * c
 
-    def params_at(self, k: int) -> dict:
-        """Parameter snapshot number ``k`` (``-1``: last) as a dict of arrays."""
-        if not self.snapshots:
-            raise SymflowError("this history has no snapshots (train(..., snapshots=False))")
-        return {name: arr[k].copy() for name, arr in self.snapshots.items()}
-
     def __len__(self) -> int:
         return len(self.step)
 
@@ -249,11 +243,32 @@ def _check_args(network, steps, lr, optimizer, weight_decay, reduction, record_e
     return lr
 
 
+def memory_estimate(order: int, width: int, steps: int, train_pairs: int, test_pairs: int = 0,
+                    snapshots: bool = True, record_every: int | None = None, parameters: int = 3, name: str = ""):
+    """The peak memory of :func:`train` (:class:`~symflow.resources.MemoryEstimate`) for a network of ``width``
+    neurons with ``parameters`` vectors of length ``order`` each: one evaluation with gradients on the larger of
+    the train and test sets (records evaluate both whole, :func:`~symflow.dynamics.network.add_evaluation_memory`)
+    and, with ``snapshots``, a copy of every parameter at each of the ``steps / record_every + 2`` records."""
+    from ..resources import MemoryEstimate
+    from .network import add_evaluation_memory
+
+    n, M = int(order), int(width)
+    est = MemoryEstimate(f"training {M} neurons on {name or f'a group of order {n}'} ({int(train_pairs)} pairs)",
+                         lower="a smaller group or a smaller training fraction")
+    add_evaluation_memory(est, max(int(train_pairs), int(test_pairs)), n, M)
+    if snapshots:
+        records = int(steps) // (int(record_every) if record_every else max(1, int(steps) // 100)) + 2
+        est.add("the parameter snapshots", arrays=records * parameters, shape=(M, n),
+                lower="fewer records (record_every) or no snapshots")
+    return est
+
+
 def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd", constraint: str = "sphere",
           weight_decay: float = 0.0, train_pairs=None, test_pairs=None, batch_size: int | None = None,
           reduction: str = "mean", trainable=None, seed: int = 0, record_every: int | None = None,
           snapshots: bool = True, callback=None, progress: bool = False, betas=(0.9, 0.999),
-          eps: float = 1e-8, blas_threads: int | None = 1, spheres: str | None = None) -> TrainingHistory:
+          eps: float = 1e-8, blas_threads: int | None = 1, spheres: str | None = None,
+          force: bool | None = None) -> TrainingHistory:
     """Train ``network`` in place and return its :class:`TrainingHistory`.
 
     Parameters
@@ -295,6 +310,9 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
         BLAS threads while training (default 1: the thin ``(., n)`` products of this network run
         fastest on one thread and multi-threaded BLAS collapses on a busy machine). Needs the
         ``threadpoolctl`` package; without it, or with ``None``, the setting is left alone.
+    force : bool, optional
+        Train even when :func:`memory_estimate` exceeds the machine's memory (otherwise a
+        :class:`~symflow.errors.ResourceError` before the first step; ``None``: the CLI's ``--force``).
     """
     lr = _check_args(network, steps, lr, optimizer, weight_decay, reduction, record_every)
     steps = int(steps)
@@ -324,6 +342,8 @@ def train(network: TwoLayerNetwork, steps: int, lr: float, optimizer: str = "gd"
             raise SymflowError(f"batch_size must be an integer in 1..{P} (the number of training pairs), got {batch_size!r}")
         batch_size = int(batch_size)
     full_batch = batch_size is None or batch_size == P
+    memory_estimate(network.group.order, network.width, steps, P, 0 if test_set is None else len(test_set), snapshots,
+                    record_every, len(network.params), network.group.name).check(force)
     every = int(record_every) if record_every is not None else max(1, steps // 100)
 
     if optimizer in ("gd", "sgd"):

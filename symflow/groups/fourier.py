@@ -13,7 +13,8 @@ the transform is ``numpy.fft.fftn / n`` (irreps in mixed-radix order of their fr
 ``Z_n`` with ``n = 10^5`` transforms in milliseconds.
 
 :func:`real_fourier_basis` gives an orthogonal real change of basis for real signals with one
-block per conjugate-pair orbit (real, complex and quaternionic irreps handled).
+block per conjugate-pair orbit (real, complex and quaternionic irreps handled). :func:`orbit_shares`
+is the one orbit energy share of real signals, :func:`fourier_block` one irrep's coefficient.
 """
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ import numpy as np
 
 from ..errors import SymflowError
 
-#: Relative size of an imaginary part that :func:`inverse_fourier` treats as rounding.
-IMAG_TOL = 1e-9
+#: Imaginary part of a synthesised signal, relative to its largest entry, that
+#: :func:`inverse_fourier` treats as rounding (a real signal).
+SYNTHESIS_IMAG_TOL = 1e-9
 
 
 class FourierCoefficients:
@@ -108,11 +110,25 @@ def fourier(group, x) -> FourierCoefficients:
     return FourierCoefficients(group, blocks)
 
 
+def representation_sum(x, matrices) -> np.ndarray:
+    """``sum_g x(g) R(g)`` for signals ``x`` of shape ``(..., n)`` and matrices ``R`` of shape
+    ``(n, d, d)`` (one irrep's ``rho(g)``, or their adjoints): shape ``(..., d, d)``."""
+    return np.einsum("...g,gij->...ij", x, matrices)
+
+
+def fourier_block(group, x, irrep: int) -> np.ndarray:
+    """One irrep's coefficient ``nu_hat[rho] = (1/n) sum_g x(g) rho(g)^*`` (``^*``: conjugate
+    transpose) of signals ``x`` with shape ``(..., n)``; ``irrep`` indexes ``group.irreps``.
+    Shape ``(..., d, d)``; the same numbers as :func:`fourier` gives for that irrep."""
+    R = group.irreps[irrep].matrices
+    return representation_sum(x, np.conj(np.swapaxes(R, -1, -2))) / group.order
+
+
 def inverse_fourier(group, coeffs: FourierCoefficients, real: bool | None = None) -> np.ndarray:
     """Inverse transform ``nu(g) = sum_rho d tr(nu_hat[rho] rho(g))``, shape ``(..., n)``.
 
     ``real=None`` returns a real array when the imaginary part is rounding
-    (``<= IMAG_TOL * max|nu|``) and a complex one otherwise; ``real=True`` demands a real result
+    (``<= SYNTHESIS_IMAG_TOL * max|nu|``) and a complex one otherwise; ``real=True`` demands a real result
     and raises :class:`SymflowError` if the imaginary part is not negligible (it is never
     silently dropped); ``real=False`` always returns complex.
     """
@@ -141,11 +157,11 @@ def _realify(x: np.ndarray, real: bool | None) -> np.ndarray:
         return x
     scale = max(float(np.abs(x).max(initial=0.0)), 1e-300)
     imag = float(np.abs(x.imag).max(initial=0.0))
-    if imag <= IMAG_TOL * scale:
+    if imag <= SYNTHESIS_IMAG_TOL * scale:
         return x.real.copy()
     if real:
         raise SymflowError(f"the inverse transform has an imaginary part of size {imag:.3g} "
-                           f"(relative {imag/scale:.3g} > {IMAG_TOL}); the coefficients are not those of a real signal")
+                           f"(relative {imag/scale:.3g} > {SYNTHESIS_IMAG_TOL}); the coefficients are not those of a real signal")
     return x
 
 
@@ -191,6 +207,32 @@ class RealFourierBasis:
         """Squared norm of ``x`` on each orbit, shape ``(..., n_orbits)``."""
         c = self.coordinates(x)
         return np.stack([(c[..., s] ** 2).sum(-1) for s in self.slices], axis=-1)
+
+
+def energy_shares(energy) -> np.ndarray:
+    """``e_O / sum_O e_O`` over the last axis (orbit energies -> shares; zero for a zero signal)."""
+    energy = np.asarray(energy)
+    return energy / np.maximum(energy.sum(axis=-1, keepdims=True), 1e-300)
+
+
+def orbit_shares(group, *signals) -> np.ndarray:
+    """Orbit energy shares of real signals on ``group``, shape ``(..., #orbits)`` (``group.orbits`` order).
+
+    ``e_O = n sum_{rho in O} d_rho ||x_hat[rho]||_F^2 / |x|^2`` (Plancherel: the shares sum to 1),
+    with ``n^2 ||x_hat[rho]||_F^2 = ||sum_g x(g) rho(g)||_F^2`` (:func:`representation_sum`). With
+    several signals (e.g. the two embeddings of one neuron) the share is that of their summed
+    energy, ``sum_x e_O(x) |x|^2 / sum_x |x|^2``.
+    """
+    n = group.order
+    energy = []
+    for orb in group.orbits:
+        e = 0
+        for i in orb:
+            rho = group.irreps[i]
+            for x in signals:
+                e = e + rho.dim * (np.abs(representation_sum(x, rho.matrices)) ** 2).sum(axis=(-2, -1)) / n
+        energy.append(e)
+    return energy_shares(np.stack(energy, axis=-1))
 
 
 def real_fourier_basis(group) -> RealFourierBasis:

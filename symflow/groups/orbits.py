@@ -108,10 +108,6 @@ def character_label(k_digits, factors) -> str:
     return "chi_(" + ",".join(str(int(d)) for d in k_digits) + ")"
 
 
-def _frequency_text(digits) -> str:
-    return str(int(digits[0])) if len(digits) == 1 else "(" + ",".join(str(int(x)) for x in digits) + ")"
-
-
 def abelian_conjugates(factors) -> np.ndarray:
     """``conj[k]``: the index of the frequency ``-k`` (mixed radix, last factor fastest)."""
     f = tuple(int(x) for x in factors)

@@ -7,7 +7,7 @@
   ``<grad E(x), A x> = 0`` at ``3 K + 30`` random points (the null space of that linear system).
   For GC's energy this recovers ``theta1_hat -> V theta1_hat U^*``, ... per irrep block, with ``U = V = W``
   and the central phases when the embedding is shared; for any other model it finds what is there.
-* **Zero modes** of the tangent Hessian ``J`` (:func:`symflow.theory.bruteforce.tangent_hessian`) split into
+* **Zero modes** of the tangent Hessian ``J`` (:func:`symflow.neuron.bruteforce.tangent_hessian`) split into
   *symmetry* directions (the span of ``A x``), *family* directions (a step of ``FAMILY_STEP`` along one,
   then Riemannian Newton, lands on a critical point with the same energy at distance ``~FAMILY_STEP``:
   the set of equilibria extends that way) and *degenerate* ones (neither: higher-order flatness, where
@@ -28,8 +28,8 @@ import mpmath
 import numpy as np
 
 from ..groups.recognise import recognise_algebraic
-from ..theory import bruteforce
-from ..theory.bruteforce import split
+from ..neuron import bruteforce
+from ..neuron.geometry import StackedGeometry
 from .search import newton, pseudo_newton_step, retract
 
 #: Eigenvalues of J with ``|w| <= ZERO_TOL * max |w|`` are zero modes.
@@ -147,7 +147,7 @@ def point_spectrum(model, x, symmetries: SymmetryAlgebra, tol: float, test_famil
         for j in range(C.shape[1]):
             d = B @ C[:, j]
             y = retract(model, (x + FAMILY_STEP * d)[None, :])[0]
-            y, r, _ = newton(model, y, tol)
+            y, r, _, _ = newton(model, y, tol)
             moved = abs(float((y - x) @ d))
             if r <= tol and abs(float(bruteforce.energy(model, y)) - E0) <= _energy_tol(E0, tol) \
                     and moved >= 0.5 * FAMILY_STEP:
@@ -182,7 +182,7 @@ def family_walk(model, x, start: PointSpectrum, symmetries: SymmetryAlgebra, tol
                 break
             d /= np.linalg.norm(d)
             y = retract(model, (cur + step * d)[None, :])[0]
-            y, r, _ = newton(model, y, tol)
+            y, r, _, _ = newton(model, y, tol)
             if r > tol or abs(float(bruteforce.energy(model, y)) - E0) > _energy_tol(E0, tol):
                 break
             here = point_spectrum(model, y, symmetries, tol)
@@ -233,7 +233,7 @@ def refine(model, x, digits: int = DIGITS, steps: int = 6) -> tuple:
     """``(point as mpf object array, |grad| in mpf)`` after Newton steps at ``digits`` digits (module docstring)."""
     with mpmath.workdps(digits):
         X = np.array([mpmath.mpf(float(v)) for v in x], dtype=object)
-        _mp_retract(model, X)          # on the spheres to every digit before anything is measured
+        StackedGeometry.of(model).retract(X)  # on the spheres to every digit before anything is measured
         target = mpmath.mpf(10) ** (-(digits - 8))
         r = _mp_norm(bruteforce.riemannian_gradient(model, X))
         for _ in range(steps):
@@ -247,7 +247,7 @@ def refine(model, x, digits: int = DIGITS, steps: int = 6) -> tuple:
             # residuals are tiny, so the double step is exact to ~14 digits of itself
             step = pseudo_newton_step(w, V, B, gt)
             X = X - np.array([mpmath.mpf(float(v)) for v in step], dtype=object)
-            _mp_retract(model, X)
+            StackedGeometry.of(model).retract(X)
             r_new = _mp_norm(bruteforce.riemannian_gradient(model, X))
             if not r_new < r:
                 break
@@ -257,16 +257,6 @@ def refine(model, x, digits: int = DIGITS, steps: int = 6) -> tuple:
 
 def _mp_norm(v) -> mpmath.mpf:
     return mpmath.sqrt(mpmath.fsum(a * a for a in v))
-
-
-def _mp_retract(model, X) -> None:
-    if not model.neuron.constrained:
-        return
-    parts = split(model, X)
-    for sphere in model.neuron.sphere_groups:
-        norm = mpmath.sqrt(mpmath.fsum(a * a for name in sphere for a in parts[name]))
-        for name in sphere:
-            parts[name][:] = parts[name] / norm
 
 
 def exact_energy(model, X):

@@ -24,14 +24,15 @@ import sympy as sp
 from .._version import __version__
 from ..blas import blas_limits
 from ..errors import ModelError, SymflowError
+from ..neuron import bruteforce
+from ..neuron.points import split
 from ..progress import progress_bar
 from ..statistics import wilson_interval
-from ..theory import bruteforce
-from ..theory.model import require_model
+from ..theory.model import Model
 from ..validation import integer
 from . import analysis
 from .kinds import kind_keys, orbit_shares, singular_values
-from .search import GRADIENT_TOL, converge
+from .search import GRADIENT_TOL, chunk_rows, converge, per_start
 
 #: Neurons of a kind (besides the representative) whose spectra give its range.
 SAMPLE_MEMBERS = 8
@@ -157,13 +158,34 @@ def _point_of(model, eq) -> np.ndarray:
     return np.concatenate([np.asarray(vec[name], float) for name in model.vector_names])
 
 
+def memory_estimate(model, starts: int):
+    """The peak memory of :func:`landscape` (:class:`~symflow.resources.MemoryEstimate`): with ``n`` the group's
+    order, ``D = V n`` the coordinates of a neuron and ``M = starts``, the brute-force complex-step Hessian
+    (``D`` points, four ``(D, n, n)`` complex arrays), the brute-force energy and gradient of every start (four
+    ``(min(M, rows), n, n)`` arrays: they run :func:`~symflow.landscape.search.chunk_rows` starts at a time) and the
+    flow's population (about thirty ``(M, D)`` arrays: stages, saves, copies)."""
+    from ..resources import MemoryEstimate
+
+    n = model.group.order
+    D = len(model.vector_names) * n
+    est = MemoryEstimate(f"landscape {model.group.name} with {starts} starts",
+                         lower="--starts or a smaller group")
+    est.add("the brute-force Hessian", arrays=4, shape=(D, n, n), itemsize=16,
+            lower="a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
+    est.add("the brute-force energy and gradient of the starts", arrays=4, shape=(min(starts, chunk_rows(model)), n, n))
+    est.add("the flow's population", arrays=30, shape=(starts, D))
+    return est
+
+
 def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None, loss=None,
-              progress: bool = False, workers: int = 1) -> Landscape:
+              progress: bool = False, workers: int = 1, force: bool | None = None) -> Landscape:
     """Search the landscape of ``model``; returns a :class:`Landscape` (module docstring).
 
     ``model``: a Model, or a group name or Group with ``shared``, ``spheres``, ``loss``; it needs the reduced
     flow (quadratic activation). ``starts`` seeded uniform starts (``seed``), the same ones every run with
     that width and seed draws. ``workers``: processes for the flow (see :func:`symflow.dynamics.simulate`).
+    A run whose :func:`memory_estimate` exceeds the machine's memory raises
+    :class:`~symflow.errors.ResourceError` before computing, unless ``force`` (:mod:`symflow.resources`).
 
     >>> L = landscape("Z5", starts=16)
     >>> [(L.labels(a), a.energy_exact, a.source) for a in L.attractors]      # doctest: +SKIP
@@ -171,13 +193,12 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     """
     t0 = time.perf_counter()
     if not hasattr(model, "neuron"):
-        from ..theory.model import Model
-
         model = Model(model, shared=bool(shared), spheres=spheres, loss=loss or "ce")
-    model = require_model(model)
+    model = Model.coerce(model)
     model.require_block_flow()
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
+    memory_estimate(model, starts).check(force)
     with blas_limits(1):     # many small eigh/svd: one BLAS thread each (symflow/blas.py)
         return _landscape(model, starts, seed, progress, workers, t0)
 
@@ -188,7 +209,7 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
         raise KeyboardInterrupt(f"the flow was interrupted at t = {pop.time:.4g}; no kind was analysed")
     G = model.group
     x = pop.points
-    E = bruteforce.energy(model, x)
+    E = per_start(bruteforce.energy, model, x)
     tol = GRADIENT_TOL * pop.scale
     ok = pop.converged
     keys = kind_keys(model, x, E, pop.scale)
@@ -224,6 +245,14 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
                         f"the energy scale) after the flow and Newton steps (|grad| {g.min():.2g} to {g.max():.2g}); "
                         f"they are not in any basin. Convergence slower than exponential (a rate that goes to zero, "
                         f"e.g. at the end of a family's stable part) is the usual cause")
+    if pop.failures:
+        causes: dict = {}
+        for m, cause in sorted(pop.failures.items()):
+            causes.setdefault(cause, []).append(m)
+        warnings.append(f"{len(pop.failures)} of the unconverged starts stopped because Newton could not continue: "
+                        + "; ".join(f"{cause} (start{'s' if len(ms) > 1 else ''} "
+                                    f"{', '.join(map(str, ms[:5]))}{', ...' if len(ms) > 5 else ''})"
+                                    for cause, ms in causes.items()))
     for a in attractors:
         if a.count and not a.stable:
             warnings.append(f"{a.count} starts ended at a saddle ({'+'.join(lab for lab in _labels(G, a))}, "
@@ -286,6 +315,6 @@ def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, const
                      family_dimension=rep.family, degenerate_dimension=rep.degenerate, stable=stable,
                      family_stable_fraction=family_fraction, spectrum=modes, count=len(members), starts=starts,
                      source="constructed" if constructed is not None else "discovered",
-                     representative={k: v.copy() for k, v in bruteforce.split(model, point).items()},
+                     representative={k: v.copy() for k, v in split(model, point).items()},
                      residual=float(residual), samples=len(spectra), notes=notes)
 

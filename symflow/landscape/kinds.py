@@ -3,14 +3,14 @@
 For a converged neuron ``x`` (stacked vectors, :mod:`.search`):
 
 * **orbit support**: the irrep orbits ``O`` on which some vector has a share ``|P_O nu|^2 / |nu|^2 >
-  SUPPORT_TOL`` (``P_O`` the projection on the real isotypic component of ``O``, from the group's real
-  Fourier basis :func:`symflow.groups.fourier.real_fourier_basis`; the trivial orbit included);
+  SUPPORT_TOL`` (``P_O`` the projection on the real isotypic component of ``O``:
+  :func:`symflow.groups.fourier.orbit_shares`; the trivial orbit included);
 * **energy** ``E(x)`` (brute force);
 * **singular values** of each vector's Fourier block ``nu_hat(rho) = n^-1 sum_g nu(g) rho(g)^*`` on each
   supported orbit, scaled by ``sqrt(|O| d n)`` (Plancherel: a unit vector on one orbit has
   ``sum s_i^2 = 1``; a rank-one block has ``s = (1, 0, ...)``). These are invariant under the
   symmetries ``nu_hat -> U nu_hat V^*``; the **rank** is the largest number of singular values above
-  ``RANK_TOL`` times the block's largest.
+  ``SINGULAR_VALUE_TOL`` times the block's largest.
 
 Two converged neurons are of one kind when support, rank and energy (to ``ENERGY_RTOL`` of the energy
 scale) agree. A kind is a connected set of critical points only up to these invariants: it may hold
@@ -19,56 +19,42 @@ several symmetry orbits or a family (see :mod:`.analysis`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from ..groups.fourier import real_fourier_basis
-from ..theory.bruteforce import split
+from ..groups.fourier import fourier_block, orbit_shares as orbit_shares_of_signals
+from ..neuron.points import split
 
 #: An orbit supports a neuron when some vector has more than this share of its squared norm there.
 SUPPORT_TOL = 1e-8
 #: Singular values above this fraction of the block's largest count towards the rank.
-RANK_TOL = 1e-6
+SINGULAR_VALUE_TOL = 1e-6
 #: Energies closer than this (relative to the energy scale) are one level.
 ENERGY_RTOL = 1e-7
 
 
-@lru_cache(maxsize=16)
-def _basis(group):
-    return real_fourier_basis(group)
-
-
 def orbit_shares(model, x) -> np.ndarray:
     """``(M, V, #orbits)``: share of each vector's squared norm on each orbit (rows of ``x``)."""
-    G = model.group
-    rfb = _basis(G)
     vec = split(model, np.atleast_2d(x))
-    out = []
-    for name in model.vector_names:
-        c = vec[name] @ rfb.matrix
-        tot = np.maximum((c * c).sum(axis=-1), 1e-300)
-        out.append(np.stack([(c[:, s] ** 2).sum(axis=-1) / tot for s in rfb.slices], axis=-1))
-    return np.stack(out, axis=1)
+    return np.stack([orbit_shares_of_signals(model.group, vec[name]) for name in model.vector_names], axis=1)
 
 
 def singular_values(model, x, orbit) -> dict:
     """``{vector: scaled singular values}`` of the Fourier blocks on ``orbit`` (module docstring) at one point."""
     G = model.group
     n = G.order
-    rho = G.irreps[orbit[0]].matrices
-    d = rho.shape[1]
+    d = G.irreps[orbit[0]].dim
     vec = split(model, np.asarray(x, float))
     out = {}
     for name in model.vector_names:
-        block = np.einsum("g,gji->ij", vec[name], rho.conj()) / n
+        block = fourier_block(G, vec[name], orbit[0])
         out[name] = np.linalg.svd(block, compute_uv=False) * np.sqrt(orbit.size * d * n)
     return out
 
 
 def rank_of(svals: dict) -> int:
-    """The largest number of singular values above ``RANK_TOL`` times the block's largest."""
-    return max((int((s > RANK_TOL * s[0]).sum()) if s[0] > 0 else 0) for s in svals.values())
+    """The largest number of singular values above ``SINGULAR_VALUE_TOL`` times the block's largest."""
+    return max((int((s > SINGULAR_VALUE_TOL * s[0]).sum()) if s[0] > 0 else 0) for s in svals.values())
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@
    energy level where phase 1 ended (DOPRI5 is stable for ``h |lambda| < 3.3``; without the bound the MSE flow,
    whose Hessian near its maxima is much stiffer than at random starts, stalls at an error-control plateau
    near ``1e-6``).
-2. **Polish.** Each neuron whose brute-force Riemannian gradient (:func:`symflow.theory.bruteforce.riemannian_gradient`,
+2. **Polish.** Each neuron whose brute-force Riemannian gradient (:func:`symflow.neuron.bruteforce.riemannian_gradient`,
    sums over the Cayley table) is above ``GRADIENT_TOL`` relative to the energy scale gets Riemannian Newton
    steps: ``dx = -B J^+ B^T grad``, ``J = B^T (H - Lambda) B`` the tangent Hessian with its near-zero
    eigenvalues dropped (so a manifold of critical points is reached, not a point of it), then the
-   retraction of the one sphere geometry (:class:`~symflow.dynamics.geometry.ParameterGeometry`). A step that
+   retraction of the one sphere geometry (:class:`~symflow.neuron.geometry.ParameterGeometry`). A step that
    does not lower ``|grad|`` is retried with more small eigenvalues dropped (``PSEUDO_INVERSE_TOLS``): near
    the slow end of a family an almost-zero mode would otherwise throw Newton off.
 3. A neuron still above ``GRADIENT_TOL`` is *unconverged* and reported as such.
@@ -21,16 +21,16 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..dynamics.drivers import run_stepper, start_population
-from ..dynamics.geometry import ParameterGeometry
+from ..neuron.geometry import ParameterGeometry
 from ..dynamics.integrators import integrate
 from ..dynamics.state import FourierState
-from ..theory import bruteforce
-from ..theory.bruteforce import split, stack
+from ..neuron import bruteforce
+from ..neuron.points import split, stack
 
 #: Converged: ``|Riemannian grad| <= GRADIENT_TOL * scale`` (``scale`` the largest final energy): 10^4 roundings.
 GRADIENT_TOL = 1e4 * np.finfo(float).eps
@@ -55,6 +55,26 @@ NEWTON_STEPS = 8
 PSEUDO_INVERSE_TOLS = (1e-8, 1e-6, 1e-4, 1e-2)
 
 
+#: Brute-force sums over the Cayley table of many starts run on this many ``(rows, n, n)`` entries at a time
+#: (``rows = max(1, CHUNK_ENTRIES // n^2)``): their temporaries stay near 4 x 8 x 2^22 bytes = 128 MiB
+#: whatever the number of starts (each row is computed alone, so the values do not depend on the chunking).
+CHUNK_ENTRIES = 2 ** 22
+
+
+def chunk_rows(model) -> int:
+    """Starts per chunk of :func:`per_start`: ``max(1, CHUNK_ENTRIES // n^2)``."""
+    return max(1, CHUNK_ENTRIES // model.group.order ** 2)
+
+
+def per_start(fn, model, x) -> np.ndarray:
+    """``fn(model, x)`` for stacked points ``x`` ``(M, D)``, evaluated :func:`chunk_rows` rows at a time and
+    concatenated along the first axis (a brute-force function of each row alone)."""
+    rows = chunk_rows(model)
+    if len(x) <= rows:
+        return fn(model, x)
+    return np.concatenate([fn(model, x[a:a + rows]) for a in range(0, len(x), rows)])
+
+
 def retract(model, x) -> np.ndarray:
     """Every sphere of every point of ``x`` (``(M, V n)``, in place) back to norm 1: the one geometry."""
     if model.neuron.constrained:
@@ -75,13 +95,26 @@ def pseudo_newton_step(w, V, B, rt, cut: float = PSEUDO_INVERSE_TOLS[0]) -> np.n
 
 
 def newton(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
-    """Riemannian Newton from one point (module docstring): ``(x, |grad|, steps taken)``."""
+    """Riemannian Newton from one point (module docstring): ``(x, |grad|, steps taken, cause)``.
+
+    ``cause`` is ``None``, or one line saying why Newton stopped early: a linear-algebra failure
+    (``numpy.linalg.LinAlgError``, e.g. ``eigh`` not converging) or a non-finite gradient or tangent Hessian.
+    Then ``x`` is the last good point and ``|grad|`` its gradient norm (``inf`` when not finite), so one bad
+    start is reported as unconverged and never aborts a search.
+    """
     x = np.array(x, dtype=float)
-    r = np.linalg.norm(bruteforce.riemannian_gradient(model, x))
+    r = float(np.linalg.norm(bruteforce.riemannian_gradient(model, x)))
+    if not np.isfinite(r):
+        return x, np.inf, 0, "non-finite gradient at the end of the flow"
     k = 0
     while r > tol and k < steps:
-        J, B = bruteforce.tangent_hessian(model, x)
-        w, V = np.linalg.eigh(J)
+        try:
+            J, B = bruteforce.tangent_hessian(model, x)
+            if not np.all(np.isfinite(J)):
+                return x, r, k, f"non-finite tangent Hessian at Newton step {k + 1}"
+            w, V = np.linalg.eigh(J)
+        except np.linalg.LinAlgError as exc:
+            return x, r, k, f"linear algebra failed at Newton step {k + 1} (numpy.linalg.LinAlgError: {exc})"
         rt = B.T @ bruteforce.riemannian_gradient(model, x)
         k += 1
         for cut in PSEUDO_INVERSE_TOLS:
@@ -92,7 +125,7 @@ def newton(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
         else:
             break
         x, r = trial, r_trial
-    return x, r, k
+    return x, r, k, None
 
 
 def stiffness(model, x0: np.ndarray) -> float:
@@ -103,7 +136,8 @@ def stiffness(model, x0: np.ndarray) -> float:
 @dataclass
 class Population:
     """Converged starts: ``points`` ``(M, V n)``, ``grad`` ``|grad|`` per start, ``converged`` flags,
-    the energy ``scale``, ``polished`` (how many needed Newton), the flow's final ``time`` and costs."""
+    the energy ``scale``, ``polished`` (how many needed Newton), the flow's final ``time`` and costs;
+    ``failures``: ``{start index: cause}`` for the starts Newton could not continue (:func:`newton`)."""
 
     model: object
     points: np.ndarray
@@ -115,6 +149,7 @@ class Population:
     steps: int
     wall_time: float
     interrupted: bool = False
+    failures: dict = field(default_factory=dict)
 
 
 def converge(model, starts: int, seed: int, progress: bool = False, workers: int = 1) -> Population:
@@ -123,7 +158,7 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
     flow, state0, width, seed = start_population(model, starts, seed)
     n = model.group.order
     x0 = stack(model, state0.to_parameters())
-    speed0 = float(np.median(np.linalg.norm(bruteforce.riemannian_gradient(model, x0), axis=-1)))
+    speed0 = float(np.median(per_start(gradient_norms, model, x0)))
     # phase 1: into the basins, with the default steps; phase 2: to FLOW_TOL with steps that stay stable
     # at the stiffness measured where phase 1 ended (near the critical points, where it matters)
     lam = STIFFER_NEAR_CRITICAL * stiffness(model, x0[:3])
@@ -137,7 +172,7 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
         return Population(model, x, np.full(starts, np.inf), np.zeros(starts, bool), 1.0, 0, float(out1.t[-1]),
                           steps, time.perf_counter() - t0, True)
     x1 = stack(model, FourierState(flow.layout, out1.final).to_parameters())
-    e1 = bruteforce.energy(model, x1)
+    e1 = per_start(bruteforce.energy, model, x1)
     _, first = np.unique(np.round(e1 / max(np.abs(e1).max(), 1e-300), 3), return_index=True)
     lam = stiffness(model, x1[first])          # one point of every energy level phase 1 reached
     stepper = run_stepper("geometric", n=n)
@@ -148,12 +183,15 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
     steps += int(out.counts.steps)
     x = stack(model, FourierState(flow.layout, out.final).to_parameters())
     retract(model, x)
-    energies = bruteforce.energy(model, x)
-    scale = float(max(np.abs(energies).max(), 1e-300))
+    energies = per_start(bruteforce.energy, model, x)
+    scale = float(max(np.abs(energies[np.isfinite(energies)]).max(initial=0.0), 1e-300))
     tol = GRADIENT_TOL * scale
-    grad = gradient_norms(model, x)
-    todo = np.nonzero(grad > tol)[0]
+    grad = per_start(gradient_norms, model, x)
+    todo = np.nonzero(~(grad <= tol))[0]       # a non-finite |grad| is not converged either
+    failures = {}
     for m in todo:
-        x[m], grad[m], _ = newton(model, x[m], tol)
+        x[m], grad[m], _, cause = newton(model, x[m], tol)
+        if cause is not None:
+            failures[int(m)] = cause
     return Population(model, x, grad, grad <= tol, scale, int(len(todo)), float(out.t[-1]),
-                      steps, time.perf_counter() - t0, bool(out.interrupted))
+                      steps, time.perf_counter() - t0, bool(out.interrupted), failures)

@@ -23,34 +23,25 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SymflowError
+from ..neuron.activation import QUAD, as_activation
+from ..neuron.geometry import StackedGeometry
 from ..validation import integer, real
 
-#: Activations by name: (sigma, sigma') on float arrays.
+#: The named activations Li2 is run with (any activation of :mod:`symflow.neuron.activation` is accepted).
 ACTIVATIONS = ("x^2", "relu", "silu")
 
 
-def _sigmoid(x):
-    return 0.5 * (1 + np.tanh(0.5 * x))
+def check_activation(name) -> str:
+    """Li2's name of the activation ``name`` (the one vocabulary, :func:`~symflow.neuron.activation.as_activation`):
+    the canonical name, with the quadratic spelled ``x^2`` as in Li2's outputs."""
+    act = as_activation(name)
+    return "x^2" if act is QUAD else act.name
 
 
 def sigma(name: str, x, derivative: bool = False):
-    """The activation ``name`` (or its derivative) on an array."""
-    if name == "x^2":
-        return 2 * x if derivative else x * x
-    if name == "relu":
-        return (x > 0).astype(float) if derivative else np.maximum(x, 0)
-    if name == "silu":
-        s = _sigmoid(x)
-        return s * (1 + x * (1 - s)) if derivative else x * s
-    raise SymflowError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {name!r}")
-
-
-def check_activation(name) -> str:
-    aliases = {"x^2": "x^2", "x**2": "x^2", "z^2": "x^2", "z**2": "x^2", "quad": "x^2", "sqr": "x^2",
-               "relu": "relu", "silu": "silu"}
-    if not isinstance(name, str) or name.lower() not in aliases:
-        raise SymflowError(f"activation must be one of {', '.join(ACTIVATIONS)} (or x**2, quad), got {name!r}")
-    return aliases[name.lower()]
+    """The activation ``name`` (or its derivative) on an array: the one activation object's ``sigma``/``sigma'``."""
+    act = as_activation(name)
+    return act.dsigma(x) if derivative else act.sigma(x)
 
 
 def training_mask(group, fraction: float = 1.0, seed: int = 0) -> np.ndarray:
@@ -94,6 +85,7 @@ class Li2Problem:
         self._flat = self.table.reshape(-1)
         self._rows = np.arange(n)[:, None]
         self._left = self.table[np.asarray(group.inverse)]         # left[a, h] = a^-1 h
+        self._sphere = StackedGeometry(("w",), (("w",),), 2 * n)    # w = [u; v] on one unit sphere
 
     @property
     def fraction(self) -> float:
@@ -129,9 +121,9 @@ class Li2Problem:
         """Euclidean ``dE_S/dw``, same shape as ``x``."""
         return self.energy_gradient(x)[1]
 
-    @staticmethod
-    def _project(x, g):
-        return g - x * (np.sum(x * g, axis=-1, keepdims=True) / np.sum(x * x, axis=-1, keepdims=True))
+    def _project(self, x, g):
+        """Tangent projection on the sphere of ``w = [u; v]`` (the one geometry; ``g`` is overwritten)."""
+        return self._sphere.project_tangent(x, g)
 
     def riemannian_gradient(self, x):
         """Tangent projection of the gradient on the unit sphere through ``x / |x|``."""

@@ -21,19 +21,18 @@ import numpy as np
 import sympy as sp
 
 from ..errors import SymflowError
+from ..groups.fourier import orbit_shares as orbit_shares_of_signals, representation_sum
+from ..neuron.activation import polynomial_activation_of
 
 #: Largest group order for which the literal SymPy network (n^2 samples) is built.
 DERIVE_MAX_ORDER = 12
 
 
 def _poly_activation(activation: str):
+    """``sigma`` as a SymPy ``Lambda`` of the one activation object (:mod:`symflow.neuron.activation`; Li2
+    spells the variable ``x``: ``x^2``, ``x^2+x^3``); it must be a polynomial."""
     z = sp.Symbol("z")
-    if activation in ("x^2",):
-        return sp.Lambda(z, z ** 2)
-    expr = sp.sympify(activation.replace("^", "**").replace("x", "z"))
-    if not expr.is_polynomial(z):
-        raise SymflowError(f"the symbolic derivation needs a polynomial activation, got {activation!r}")
-    return sp.Lambda(z, expr)
+    return sp.Lambda(z, polynomial_activation_of(activation.replace("x", "z")).expression)
 
 
 def derive_energy(group, mask=None, activation: str = "x^2"):
@@ -129,8 +128,7 @@ def fourier_energy(group, x) -> np.ndarray:
     for rho in group.irreps:
         if rho.is_trivial:
             continue
-        U = np.einsum("...g,gij->...ij", u, rho.matrices)
-        V = np.einsum("...g,gij->...ij", v, rho.matrices)
+        U, V = representation_sum(u, rho.matrices), representation_sum(v, rho.matrices)
         total = total + rho.dim * (np.abs(U @ V) ** 2).sum(axis=(-2, -1))
     return 2 * total / n
 
@@ -140,24 +138,13 @@ def orbit_shares(group, x) -> np.ndarray:
     ``group.orbits`` order)."""
     n = group.order
     x = np.asarray(x, dtype=float)
-    u, v = x[..., :n], x[..., n:]
-    out = []
-    for orb in group.orbits:
-        e = 0
-        for i in orb:
-            rho = group.irreps[i]
-            for w in (u, v):
-                B = np.einsum("...g,gij->...ij", w, rho.matrices)
-                e = e + rho.dim * (np.abs(B) ** 2).sum(axis=(-2, -1)) / n
-        out.append(e)
-    out = np.stack(out, axis=-1)
-    return out / np.maximum(out.sum(axis=-1, keepdims=True), 1e-300)
+    return orbit_shares_of_signals(group, x[..., :n], x[..., n:])
 
 
 def paper_constant_check(group, points: int = 8, seed: int = 0) -> dict:
     """Derived ``2/n`` against Li2's printed constant ``1/(2n)`` (4 times smaller), both against the
     literal brute-force sum at random points; returns the largest relative errors and the verdict."""
-    from ..theory import bruteforce
+    from ..neuron import bruteforce
     from ..theory.model import Model
 
     x = np.random.default_rng(seed).normal(size=(points, 2 * group.order))

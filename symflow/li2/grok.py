@@ -72,16 +72,18 @@ def li2_network(group, width: int, seed: int = 0):
 
 
 def train_li2(net, mask, steps: int, lr: float, weight_decay: float, record_every: int, callback=None,
-              progress: bool = False):
+              progress: bool = False, force: bool | None = None):
     """Train Li2's network in place on the entries of ``mask`` (test: the rest), full batch, with Adam and
     coupled L2 weight decay (torch's ``Adam``) from the one optimiser module; returns its
-    :class:`~symflow.dynamics.training.TrainingHistory`."""
+    :class:`~symflow.dynamics.training.TrainingHistory`. A run whose memory estimate
+    (:func:`symflow.dynamics.training.memory_estimate`) exceeds the machine's memory raises
+    :class:`~symflow.errors.ResourceError` before the first step, unless ``force`` (``None``: the CLI's ``--force``)."""
     from ..dynamics.training import train
 
     test = np.argwhere(~mask)
     return train(net, steps, lr, optimizer="adam", constraint="none", weight_decay=weight_decay,
                  train_pairs=np.argwhere(mask), test_pairs=test if len(test) else None, reduction="mean",
-                 record_every=record_every, snapshots=False, callback=callback, progress=progress)
+                 record_every=record_every, snapshots=False, callback=callback, progress=progress, force=force)
 
 
 def first_layer(net) -> np.ndarray:
@@ -89,7 +91,10 @@ def first_layer(net) -> np.ndarray:
     return np.concatenate([net.theta1, net.theta2], axis=1)
 
 
-def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False) -> dict:
+def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False, force: bool | None = None) -> dict:
+    """Train Li2's network (module doc); a run whose memory estimate exceeds the machine's memory raises
+    :class:`~symflow.errors.ResourceError` before computing, unless ``force`` (``None``: the CLI's ``--force``;
+    :func:`train_li2`)."""
     cfg.validate()
     G = make_group(cfg.group)
     mask = training_mask(G, cfg.frac, cfg.seed)
@@ -114,7 +119,7 @@ def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False) -> dict:
 
     t0 = time.perf_counter()
     hist = train_li2(net, mask, cfg.steps, cfg.lr, cfg.weight_decay, cfg.record_every, callback=record,
-                     progress=progress)
+                     progress=progress, force=force)
     steps = [int(s) for s in hist.step]
     curves = {"train_loss": hist.train_loss, "train_acc": hist.train_acc, "test_loss": hist.test_loss,
               "test_acc": hist.test_acc, "step": np.array(steps, dtype=float)}

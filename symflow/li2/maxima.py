@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..groups.fourier import representation_sum
 from ..statistics import wilson_interval
 from ..validation import integer
 from .core import Li2Problem, training_mask
@@ -109,21 +110,36 @@ def _structure(group, x, orbit):
     if orbit is None or orbit.is_trivial:
         return split, 0, 0.0
     rho = group.irreps[orbit[0]]
-    U = np.einsum("g,gij->ij", u, rho.matrices)
-    V = np.einsum("g,gij->ij", v, rho.matrices)
+    U, V = representation_sum(u, rho.matrices), representation_sum(v, rho.matrices)
     s = np.linalg.svd(U, compute_uv=False)
     rank = int(np.sum(s > 1e-6 * max(s[0], 1e-300)))
     align = float(np.linalg.norm(U @ V) / max(np.linalg.norm(U) * np.linalg.norm(V), 1e-300))
     return split, rank, align
 
 
+def memory_estimate(group, starts: int):
+    """The peak memory of :func:`maxima` (:class:`~symflow.resources.MemoryEstimate`): with ``n`` the order, the
+    energy and gradient of every start (four ``(starts, n, n)`` arrays, the pre-activations ``u_a + v_b`` and
+    their images) and the finite-difference tangent Hessian (``2 n`` points: four ``(2n, n, n)`` arrays)."""
+    from ..resources import MemoryEstimate
+
+    n = group.order
+    est = MemoryEstimate(f"li2 {group.name} with {starts} starts", lower="--starts or a smaller group")
+    est.add("the energy of every start", arrays=4, shape=(starts, n, n), lower="--starts")
+    est.add("the tangent Hessian", arrays=4, shape=(2 * n, n, n),
+            lower="a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
+    return est
+
+
 def maxima(group, fraction: float = 1.0, activation: str = "x^2", starts: int = 128, seed: int = 0,
-           steps: int = 3000, mask=None) -> dict:
+           steps: int = 3000, mask=None, force: bool | None = None) -> dict:
     """Seeded search of Li2's local maxima (module doc). Returns ``{"problem", "maxima": [Maximum],
-    "unconverged", "wall_time"}``."""
+    "unconverged", "wall_time"}``. A search whose :func:`memory_estimate` exceeds the machine's memory raises
+    :class:`~symflow.errors.ResourceError` before computing, unless ``force`` (``None``: the CLI's ``--force``)."""
     t0 = time.perf_counter()
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
+    memory_estimate(group, starts).check(force)
     if mask is None:
         mask = training_mask(group, fraction, seed)
     prob = Li2Problem(group, mask, activation)

@@ -42,11 +42,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..dynamics.network import TwoLayerNetwork, split_pairs
+from ..dynamics.training import memory_estimate as training_memory
 from ..dynamics.training import train
 from ..validation import choice, integer, real
 from .lottery import check_p
 from ..errors import SymflowError
 from ..groups import group
+from ..neuron.activation import as_activation
 from ..provenance import versions
 from ..theory.modular import frequency_coordinates
 from .mechanism import mechanism_report, neuron_frequencies
@@ -86,7 +88,12 @@ class GrokConfig:
         if frac >= 1:
             raise SymflowError(f"frac must be in (0, 1): the fraction of the p^2 pairs used for training, got {self.frac!r}")
         real(self.weight_decay, "weight decay", strict=False, what="a number >= 0")
-        choice(self.act, "act", ("relu", "quad"), what="'relu' or 'quad'")
+        if isinstance(self.act, str):       # the one vocabulary (symflow.neuron.activation): x^2, z^2, ... -> quad
+            try:
+                self.act = as_activation(self.act).name
+            except SymflowError:
+                pass                        # named as unaccepted by the choice below
+        choice(self.act, "act", ("relu", "quad"), what="'relu' or 'quad' (also x^2, z^2)")
         integer(self.steps, "steps", minimum=1)
         real(self.lr, "lr", what="a positive number")
         integer(self.width, "width", minimum=1)
@@ -249,8 +256,13 @@ class GrokkingResult:
                 f"test acc {h.test_acc[-1]:.3f}; {self.stages!r}>")
 
 
-def run_grokking(config: GrokConfig | None = None, progress: bool = False, **overrides) -> GrokkingResult:
+def run_grokking(config: GrokConfig | None = None, progress: bool = False, force: bool | None = None,
+                 **overrides) -> GrokkingResult:
     """Train, record the progress measures, detect the stages and read out the mechanism.
+
+    A run whose memory estimate (:func:`symflow.dynamics.training.memory_estimate`) exceeds the machine's
+    memory raises :class:`~symflow.errors.ResourceError` before computing, unless ``force`` (``None``: the
+    CLI's ``--force``).
 
     Ctrl-C stops training and returns (and lets the caller save) everything recorded so far.
     """
@@ -261,6 +273,10 @@ def run_grokking(config: GrokConfig | None = None, progress: bool = False, **ove
             raise SymflowError(f"unknown grokking settings {sorted(unknown)}; accepted: {sorted(GrokConfig.__dataclass_fields__)}")
         cfg = GrokConfig(**{**asdict(cfg), **overrides})
     cfg.validate()
+    p = int(cfg.p)
+    n_train = int(round(float(cfg.frac) * p * p))
+    training_memory(p, int(cfg.width), int(cfg.steps), n_train, p * p - n_train, snapshots=False,
+                    record_every=cfg.every, name=f"Z{p}").check(force)
     G = group(f"Z{int(cfg.p)}")
     net = TwoLayerNetwork.modular_addition(G, int(cfg.width), init_scale=float(cfg.init_scale), seed=int(cfg.seed),
                                            activation=cfg.act, shared=cfg.shared)
@@ -275,7 +291,7 @@ def run_grokking(config: GrokConfig | None = None, progress: bool = False, **ove
     hist = train(net, int(cfg.steps), float(cfg.lr), optimizer=cfg.optimizer, constraint="none",
                  weight_decay=float(cfg.weight_decay), train_pairs=train_pairs, test_pairs=test_pairs,
                  reduction="mean", seed=int(cfg.seed), record_every=cfg.every, snapshots=False, callback=record,
-                 progress=progress, betas=tuple(cfg.betas))
+                 progress=progress, betas=tuple(cfg.betas), force=force)
     wall = time.perf_counter() - t0
     n = len(hist.step)
     rows = rows[:n]

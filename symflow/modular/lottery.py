@@ -16,7 +16,7 @@ at the stop; ``agreement`` is the fraction of neurons whose predicted and simula
 equal; an interrupted simulation is not compared (``agreement`` is ``None`` and ``comparison`` says
 where it stopped). ``baseline_initial_dominant`` (the same fraction for the frequency that dominates at
 ``t = 0``) is the null model the prediction must beat. ``model="linear"`` integrates the small-logit gain instead (the decoupled dynamics
-themselves, from :mod:`symflow.theory.bruteforce`), a consistency check of the quadrature.
+themselves, from :mod:`symflow.neuron.bruteforce`), a consistency check of the quadrature.
 
 Starts: ``"random"`` - i.i.d. ``N(0, kappa^2)`` entries (the network's Gaussian init);
 ``"single"`` - each neuron one random frequency, ``theta = kappa cos(w j + phi)``,
@@ -40,7 +40,7 @@ from ..groups import group
 from ..progress import progress_bar
 from ..provenance import versions
 from ..theory.blowup import blowup_times
-from ..theory.bruteforce import euclidean_gradients
+from ..neuron.bruteforce import euclidean_gradients
 from ..theory.modular import frequency_coordinates, misalignment
 
 __all__ = ["LotteryPrediction", "FlowRun", "LotteryResult", "predict_winners", "random_start",
@@ -220,13 +220,29 @@ def _flow_rhs(p: int, width: int, model: str):
     return rhs, spread, unpack
 
 
+def lottery_memory(p: int, width: int):
+    """The peak memory of the lottery's gradient flow (:class:`~symflow.resources.MemoryEstimate`): the network
+    evaluated on all ``p^2`` pairs (:func:`~symflow.dynamics.network.add_evaluation_memory`) and the ODE
+    solver's state (about twenty copies of the ``2 p M`` parameters, records included)."""
+    from ..dynamics.network import add_evaluation_memory
+    from ..resources import MemoryEstimate
+
+    est = MemoryEstimate(f"lottery on Z{p} with {width} neurons", lower="--p or --width")
+    add_evaluation_memory(est, p * p, p, width)
+    est.add("the ODE solver's state", arrays=20 + 60, shape=(2 * p * width,))
+    return est
+
+
 def simulate_gradient_flow(theta, xi, model: str = "ce", stop_logit: float = 2.0, t_max: float | None = None,
-                           rtol: float = 1e-6, records: int = 60, progress: bool = False) -> FlowRun:
+                           rtol: float = 1e-6, records: int = 60, progress: bool = False,
+                           force: bool | None = None) -> FlowRun:
     """Integrate the network's gradient flow from ``(theta, xi)`` (shape ``(M, p)``), see module doc.
 
     ``t_max`` defaults to 3x the earliest predicted blow-up. Integration proceeds in ``records``
     windows (with ``progress=True`` a rich progress bar advances per window); Ctrl-C returns what was computed so far with
-    ``interrupted=True``. Raises :class:`IntegrationError` when ``solve_ivp`` fails.
+    ``interrupted=True``. Raises :class:`IntegrationError` when ``solve_ivp`` fails, and
+    :class:`~symflow.errors.ResourceError` before computing when :func:`lottery_memory` exceeds the machine's
+    memory (unless ``force``; ``None``: the CLI's ``--force``).
     """
     from scipy.integrate import solve_ivp  # ~0.5 s; not needed by the prediction or grokking
 
@@ -244,6 +260,7 @@ def simulate_gradient_flow(theta, xi, model: str = "ce", stop_logit: float = 2.0
         if not len(T):
             raise SymflowError("no neuron of this start ever blows up (all amplitudes zero?); pass t_max explicitly")
         t_max = 3.0 * float(T.min())
+    lottery_memory(p, M).check(force)
     rhs, spread, unpack = _flow_rhs(p, M, model)
     y = np.concatenate([theta.ravel(), xi.ravel()])
     s0 = spread(y)
@@ -435,19 +452,23 @@ class LotteryResult:
 
 def run_lottery(p: int, width: int, kappa: float, seed: int = 0, start: str = "random", model: str = "ce",
                 stop_logit: float = 2.0, t_max: float | None = None, rtol: float = 1e-6,
-                progress: bool = False) -> LotteryResult:
-    """Predict every neuron's winning frequency and measure it in a gradient-flow simulation."""
+                progress: bool = False, force: bool | None = None) -> LotteryResult:
+    """Predict every neuron's winning frequency and measure it in a gradient-flow simulation.
+
+    A run whose :func:`lottery_memory` exceeds the machine's memory raises :class:`~symflow.errors.ResourceError`
+    before computing, unless ``force`` (``None``: the CLI's ``--force``)."""
     p = check_p(p)
     integer(width, "width", minimum=1, what="a positive integer (number of neurons)")
     kappa = real(kappa, "init (kappa)", what="a positive finite number (the initial scale)")
     choice(start, "start", STARTS, what=f"one of {STARTS}")
+    lottery_memory(p, int(width)).check(force)
     if start == "random":
         theta, xi = random_start(p, width, kappa, seed)
     else:
         theta, xi, _ = single_frequency_start(p, width, kappa, seed)
     pred = predict_winners(theta, xi, p)
     run = simulate_gradient_flow(theta, xi, model=model, stop_logit=stop_logit, t_max=t_max, rtol=rtol,
-                                 progress=progress)
+                                 progress=progress, force=force)
     k, share = dominant_frequency(run.theta, run.xi, p)
     k0, _ = dominant_frequency(theta, xi, p)
     params = {"p": p, "width": int(width), "init": kappa, "seed": int(seed), "start": start, "model": model,

@@ -31,6 +31,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import SymflowError
+from ..neuron.activation import QUAD, RELU, Activation, as_activation
 from ..theory.modular import frequency_coordinates
 
 __all__ = ["FlawedIndicatorFit", "MechanismReport", "flawed_indicator_template", "flawed_indicator_fit",
@@ -38,14 +39,17 @@ __all__ = ["FlawedIndicatorFit", "MechanismReport", "flawed_indicator_template",
            "single_frequency_projection", "indicator_coefficients", "phase_averaged_weights",
            "SWAP_ACTIVATIONS"]
 
-#: Test-time activations of :func:`activation_swap`: name -> (function, parity).
+#: ``sigma(z) = |z|`` (even, not in the training vocabulary: a test-time swap only).
+ABS = Activation("|z|", np.abs, np.sign, r"\sigma(z) = |z|")
+#: Test-time activations of :func:`activation_swap`: name -> (function, parity); the one activation objects
+#: of :mod:`symflow.neuron.activation`.
 SWAP_ACTIVATIONS = {
-    "relu": (lambda z: np.maximum(z, 0.0), "neither"),
-    "|z|": (np.abs, "even"),
-    "z^2": (np.square, "even"),
-    "z^4": (lambda z: z ** 4, "even"),
-    "z": (lambda z: z, "odd"),
-    "z^3": (lambda z: z ** 3, "odd"),
+    "relu": (RELU.sigma, "neither"),
+    "|z|": (ABS.sigma, "even"),
+    "z^2": (QUAD.sigma, "even"),
+    "z^4": (as_activation("z^4").sigma, "even"),
+    "z": (as_activation("z").sigma, "odd"),
+    "z^3": (as_activation("z^3").sigma, "odd"),
 }
 
 
@@ -64,7 +68,7 @@ def _as_arrays(net_or_theta, theta2=None, xi=None):
     return th1, th2, W
 
 
-def network_logits(theta1, theta2, xi, activation=np.square) -> np.ndarray:
+def network_logits(theta1, theta2, xi, activation=QUAD.sigma) -> np.ndarray:
     """``f(x, y)[j] = sum_m xi_m[j] sigma(theta1_m[x] + theta2_m[y])``, shape ``(p, p, p)`` (x, y, j)."""
     h = theta1[:, :, None] + theta2[:, None, :]              # (M, p, p)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -308,7 +312,7 @@ def mechanism_report(net_or_theta, theta2=None, xi=None, activation=None) -> Mec
     th1, th2, W = _as_arrays(net_or_theta, theta2, xi)
     if activation is None:
         act = getattr(net_or_theta, "activation", None)
-        activation = act.sigma if act is not None else np.square
+        activation = act.sigma if act is not None else QUAD.sigma
     fit = flawed_indicator_fit(network_logits(th1, th2, W, activation))
     nf = neuron_frequencies(th1, th2, W)
     norms = np.sqrt((th1 ** 2).sum(1) + (th2 ** 2).sum(1) + (W ** 2).sum(1))

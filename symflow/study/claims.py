@@ -87,8 +87,8 @@ class StudyData:
 
     def _classify(self) -> list:
         from ..landscape.kinds import kind_keys
-        from ..theory.bruteforce import stack
-        from ..theory import bruteforce
+        from ..neuron.points import stack
+        from ..neuron import bruteforce
 
         x = stack(self.model, self.run.final_state.to_parameters())
         L = self.landscape

@@ -155,13 +155,17 @@ class Study:
 
 def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int = 0, shared: bool = False,
               spheres: str | None = None, t_end: float | None = None, n_save: int = STUDY_N_SAVE,
-              stage2: bool = True, progress: bool = False, log=None, loss: str = "ce") -> Study:
+              stage2: bool = True, progress: bool = False, log=None, loss: str = "ce",
+              force: bool | None = None) -> Study:
     """Run the whole study for the group ``name`` (see the module docstring); returns a :class:`Study`.
 
     ``loss``: ``"ce"`` (GC, every prediction) or ``"mse"`` (Li2's model with the quadratic
     activation: the end state and energies are measured, the CE theorems are shown as not covered).
     ``spheres``: ``None`` is the neuron's default (separate, or joint for unshared MSE).
     ``log(message)`` is called with progress messages (the CLI prints them).
+    A study whose simulation would not fit the machine's memory (:func:`symflow.dynamics.drivers.memory_estimate`
+    at ``width`` and ``n_save``) raises :class:`~symflow.errors.ResourceError` before anything is derived,
+    unless ``force`` (``None``: the CLI's ``--force``).
     """
     say = log or (lambda msg: None)
     if spheres is not None and spheres not in SPHERES:
@@ -176,6 +180,12 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
     t0 = time.perf_counter()
     G = get_group(name)
     model = Model(G, shared=shared, spheres=spheres, loss=loss)
+    if isinstance(width, (int, np.integer)) and not isinstance(width, bool):   # a bad width is refused below
+        from ..dynamics.drivers import memory_estimate
+
+        estimate = memory_estimate(model, int(width), int(n_save))
+        estimate.what = f"study {G.name} with {width} neurons"
+        estimate.check(force)
     spheres = model.spheres
     timings["group_s"] = time.perf_counter() - t0
 

@@ -388,9 +388,10 @@ def _modular_rates(p: int):
 
 @lru_cache(maxsize=16)
 def _modular_ode(p: int):
+    from ..codegen import modular_rates
     from ..theory.modular import ModularAdditionODE
 
-    return ModularAdditionODE(p).numeric_rates
+    return modular_rates(ModularAdditionODE(p))
 
 
 def _generated_rhs(model):
@@ -452,7 +453,7 @@ def _integrator_step(model, system):
         flow = _RhsAdapter(model, layout, fourier_rhs, retract)
         single = np.asarray(state[model.vector_names[0]]).ndim == 1
         y = flow.pack({k: model.group.fourier(np.atleast_2d(np.asarray(v, dtype=float))) for k, v in state.items()})
-        y_new, _, _ = GeometricRK(dt=float(dt)).step(flow, y, float(dt), flow.rhs(y))
+        y_new, _, _ = GeometricRK(dt=float(dt)).rk_step(flow, y, float(dt), flow.rhs(y))
         out = flow.unpack_real(y_new)
         return {k: v[0] for k, v in out.items()} if single else out
 

@@ -2,7 +2,7 @@
 
 Each check takes a :class:`System` (or a bare :class:`~symflow.groups.group.Group`, wrapped on the
 fly) plus the example to test, and compares the implementation under test with an independent
-computation - the defining formula or the Cayley-table sums of :mod:`symflow.theory.bruteforce`.
+computation - the defining formula or the Cayley-table sums of :mod:`symflow.neuron.bruteforce`.
 
 Group checks (``G`` of order ``n``, irreps ``rho`` of dimension ``d``):
 
@@ -20,7 +20,7 @@ Model checks (a :class:`System` bundling a ``symflow.theory.model.Model``; state
 ``{name: (n,) array}`` on the model's spheres; ``E`` the model's energy, ``v`` its flow):
 
 * reference         ``E``, ``grad E`` and the projected flow by Cayley-table sums
-  (:mod:`symflow.theory.bruteforce` for quadratic CE, general table sums otherwise)
+  (:mod:`symflow.neuron.bruteforce` for quadratic CE, general table sums otherwise)
 * agreement         Fourier flow mapped back equals the reference flow; energies agree
 * norms             ``sum_{nu in S} <nu, v_nu> = 0`` on every sphere ``S``
 * monotone energy   ``dE/dt = <grad E, v> = sum |v|^2 >= 0``
@@ -44,8 +44,9 @@ import numpy as np
 import sympy as sp
 
 from ..groups.fourier import inverse_fourier
-from ..theory import bruteforce
-from ..theory.manifold import tangent_basis
+from ..neuron import bruteforce
+from ..neuron.geometry import tangent_basis
+from ..neuron.points import split, stack
 from ..theory.symbols import Z
 
 #: Default tolerance for identities that hold exactly in exact arithmetic.
@@ -384,26 +385,26 @@ def modular_conserved(system, alpha, beta, D) -> None:
 
 # ---------------------------------------------------------------------- parameter-space references
 def reference_energy(system, state) -> np.ndarray:
-    """The model's energy by Cayley-table sums (no Fourier analysis): :func:`symflow.theory.bruteforce.energy`.
+    """The model's energy by Cayley-table sums (no Fourier analysis): :func:`symflow.neuron.bruteforce.energy`.
 
     CE: ``E = (1/2) n^-2 sum_{g1,g2} xi~(g1 g2) sigma(theta1(g1) + theta2(g2))``; MSE (Li2):
     ``E = (1/2) sum_h (z_h - mean z)^2``, ``z_h = sum_{ab=h} sigma(u(a) + v(b))``.
     """
-    return bruteforce.energy(system.model, bruteforce.stack(system.model, state))
+    return bruteforce.energy(system.model, stack(system.model, state))
 
 
 def reference_gradients(system, state) -> dict:
     """Euclidean gradients of :func:`reference_energy` by the chain rule over the Cayley table
-    (:func:`symflow.theory.bruteforce.gradient`); shared embeddings add both input slots."""
+    (:func:`symflow.neuron.bruteforce.gradient`); shared embeddings add both input slots."""
     m = system.model
-    return bruteforce.split(m, bruteforce.gradient(m, bruteforce.stack(m, state)))
+    return split(m, bruteforce.gradient(m, stack(m, state)))
 
 
 def reference_flow(system, state) -> dict:
     """Projected (Riemannian) gradient of the reference energy on the model's spheres:
     ``v_S = g_S - (<nu_S, g_S> / |nu_S|^2) nu_S`` per sphere ``S`` (plain gradient if unconstrained)."""
     m = system.model
-    return bruteforce.split(m, bruteforce.riemannian_gradient(m, bruteforce.stack(m, state)))
+    return split(m, bruteforce.riemannian_gradient(m, stack(m, state)))
 
 
 def _grad_scale(g: dict) -> float:
@@ -743,8 +744,6 @@ def landscape_claims(result) -> None:
     * the stated family dimension: that many zero modes beyond the symmetry ones, by finite differences.
     """
     import sympy as sp
-
-    from ..theory.bruteforce import stack
 
     model = result.model
     expect(sum(a.count for a in result.attractors) + result.unconverged == result.starts,

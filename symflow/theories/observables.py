@@ -27,7 +27,7 @@ def _unit(v):
 def gc_observables(network: TwoLayerNetwork) -> dict:
     """``aligned_fraction``, ``concentration`` (mean over neurons), ``omega_error`` (median over neurons of
     ``|Omega_m / Omega*(orbit_m) - 1|`` on the unit spheres)."""
-    from ..theory import bruteforce
+    from ..neuron import bruteforce
     from ..theory.equilibria import equilibrium
     from ..theory.model import Model
     from ..theory.scope import ScopeWarning
@@ -50,7 +50,7 @@ def li2_observables(network: TwoLayerNetwork, hessian: bool = True) -> dict:
     """``critical_fraction`` (neurons with ``|grad_R E| / |grad E| < LI2_CRITICAL``), ``maximum_fraction``
     (critical and the tangent Hessian's largest eigenvalue ``<= 1e-2`` times its largest magnitude: the point is only near-critical) and
     ``relative_gradient`` (median)."""
-    from ..theory import bruteforce
+    from ..neuron import bruteforce
     from ..theory.model import Model
     from ..theory.scope import ScopeWarning
 

@@ -21,7 +21,7 @@ magnitude/phase ODEs. SymPy then derives, for the CE loss:
 * the competition law ``d/dt ln(alpha_k / alpha_l)`` (the ``Omega`` terms cancel).
 
 All expressions are derived from the model's block flow, never typed in; the tests check them at
-random points against the Fourier flow and :func:`symflow.theory.bruteforce.flow`.
+random points against the Fourier flow and :func:`symflow.neuron.bruteforce.flow`.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ import sympy as sp
 
 from ..errors import ModelError, SymflowError
 from .display import closed_form_latex
-from .model import require_model
+from .model import Model
 from .symbols import N, OMEGA
 
 T = sp.Symbol("t", real=True)
@@ -375,4 +375,4 @@ def abelian_closed_form(model) -> AbelianClosedForm:
     >>> cf.w_rate                          # the misalignment decays at 3 Omega
     3
     """
-    return AbelianClosedForm(require_model(model))
+    return AbelianClosedForm(Model.coerce(model))

@@ -25,7 +25,7 @@ its numeric construction, but accepted) uses ``u^* rho(g) u`` with ``u`` fixed b
 structure instead (numeric).
 
 Every :class:`Equilibrium` is checked on construction against the brute-force Cayley-table
-reference (:mod:`symflow.theory.bruteforce`): stationarity residual ``<= 1e-12`` and energy equal
+reference (:mod:`symflow.neuron.bruteforce`): stationarity residual ``<= 1e-12`` and energy equal
 to the exact value to relative ``1e-12``; a failure raises :class:`~symflow.errors.SymflowError`.
 :meth:`Equilibrium.is_stationary` with ``exact=True`` also substitutes the exact Fourier blocks
 into the model's derived block flow and simplifies every entry to zero.
@@ -36,10 +36,9 @@ from functools import cached_property
 import numpy as np
 import sympy as sp
 
-from ..errors import ModelError, SymflowError
-from ..groups.group import Group
+from ..errors import SymflowError
 from ..groups.recognise import recognise_matrix
-from . import bruteforce
+from ..neuron import bruteforce
 from .model import Model
 from .symbols import OMEGA
 from .trace_calculus import drive_expressions
@@ -48,30 +47,6 @@ from .trace_calculus import drive_expressions
 STATIONARY_TOL = 1e-12
 #: Relative tolerance of the brute-force energy against the exact ``Omega*``.
 ENERGY_RTOL = 1e-12
-
-
-# ----------------------------------------------------------------------------- the model
-def as_model(model) -> Model:
-    """The :class:`~symflow.theory.model.Model` whose equilibria are derived: a Model as is, a
-    :class:`~symflow.groups.Group` or a group name with the defaults (unshared, separate spheres, CE).
-
-    Models must use the CE loss, the quadratic activation and the sphere constraint (the setting of
-    GC's Stage I, where the equilibria below are derived); anything else raises :class:`ModelError`.
-    """
-    if isinstance(model, Model):
-        if model.constraint != "sphere":
-            raise ModelError("equilibria and rates live on the spheres of Stage I; this model has "
-                             f"constraint={model.constraint!r} (no sphere, Omega grows without bound)")
-        if not model.is_bilinear:
-            raise ModelError(f"equilibria and rates are derived for the quadratic activation z**2; this model "
-                             f"has sigma = {model.activation_text}")
-        if model.loss != "ce":
-            raise ModelError(f"equilibria and rates are derived for the cross-entropy energy Omega "
-                             f"(loss='ce'); got loss={model.loss!r}")
-        return model
-    if isinstance(model, (str, Group)):
-        return Model(model)
-    raise ModelError(f"expected a symflow Model, a Group or a group name, got {type(model).__name__}")
 
 
 # ----------------------------------------------------------------------------- the equilibrium
@@ -282,7 +257,8 @@ class Equilibrium:
 
 
 def equilibrium(model, orbit) -> Equilibrium:
-    """The representative equilibrium of ``orbit`` for ``model`` (see :func:`as_model`); ``orbit`` is
+    """The representative equilibrium of ``orbit`` for ``model`` (:meth:`Model.coerce
+    <symflow.theory.model.Model.coerce>`, in the setting of :meth:`~symflow.theory.model.Model.require_stage_one`); ``orbit`` is
     anything :meth:`Group.orbit <symflow.groups.group.Group.orbit>` resolves: an id, an irrep or
     orbit label, a tuple of irrep indices, an :class:`Equilibrium`.
 
@@ -291,10 +267,13 @@ def equilibrium(model, orbit) -> Equilibrium:
     >>> eq.omega_star, eq.type, eq.dim
     (sqrt(14)/882, 'complex', 3)
     """
-    return Equilibrium(as_model(model), orbit)
+    m = Model.coerce(model)
+    m.require_stage_one()
+    return Equilibrium(m, orbit)
 
 
 def orbit_equilibria(model) -> list[Equilibrium]:
     """One :class:`Equilibrium` per non-trivial irrep orbit, in ``group.orbits`` order."""
-    m = as_model(model)
+    m = Model.coerce(model)
+    m.require_stage_one()
     return [Equilibrium(m, o) for o in m.group.orbits if not o.is_trivial]

@@ -11,30 +11,9 @@ manifold the norms are 1, so the radial coefficient is the inner product ``<nu, 
 When ``E`` is homogeneous of degree ``k_nu`` in ``nu`` (Euler), ``<nu, grad_nu E> = k_nu E``; the
 engine derives ``k_nu`` from the energy itself (:func:`radial_coefficients`), it is not assumed.
 At a point the tangent space is the orthogonal complement of one radial direction per sphere
-(:func:`tangent_basis`).
+(:func:`symflow.neuron.geometry.tangent_basis`, with the rest of the one sphere geometry).
 """
 from __future__ import annotations
-
-import numpy as np
-
-
-def tangent_basis(names, sphere_groups, vectors) -> np.ndarray:
-    """Orthonormal basis (columns) of the tangent space of the product of spheres at the stacked point
-    ``[vectors[names[0]]; vectors[names[1]]; ...]`` (each of length ``n``): the orthogonal complement
-    of the unit radial directions ``R_S`` (the point on the sphere ``S``, zero elsewhere), from the QR
-    factorisation of ``[R, I]``."""
-    names = list(names)
-    n = len(vectors[names[0]])
-    R = []
-    for S in sphere_groups:
-        c = np.zeros(n * len(names))
-        for v in S:
-            i = names.index(v)
-            c[i * n:(i + 1) * n] = vectors[v]
-        R.append(c / np.linalg.norm(c))
-    R = np.column_stack(R)
-    q, _ = np.linalg.qr(np.concatenate([R, np.eye(R.shape[0])], axis=1))
-    return q[:, R.shape[1]:R.shape[0]]
 
 
 def radial_coefficients(neuron, degrees: dict) -> dict:

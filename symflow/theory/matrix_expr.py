@@ -10,8 +10,7 @@ words ``W_k = f_1 f_2 ... f_m``, each factor ``f = B`` or ``f = B^*`` (conjugate
 the block ``B`` of a vector's pointwise power ``name^power`` (``power = 1``: the vector itself).
 
 Producers build this directly: :func:`symflow.theory.energy.energy_trace_words` (the energy),
-:func:`symflow.theory.trace_calculus.drive_expressions` (the drives, by trace-word calculus) and
-:func:`symflow.codegen.matrix_form.recognise` (exact recovery from entries). Consumers evaluate it
+:func:`symflow.theory.trace_calculus.drive_expressions` (the drives, by trace-word calculus). Consumers evaluate it
 with :meth:`MatrixExpr.evaluate` (NumPy ``(..., d, d)`` arrays or SymPy matrices), show it with
 :meth:`MatrixExpr.to_matrix_symbols`, or print it as NumPy code (:mod:`symflow.codegen.generator`).
 """

@@ -36,64 +36,17 @@ import numpy as np
 
 from ..errors import ModelError, SymflowError
 from ..groups import as_group
+from ..groups.group import Group
 from ..neuron import Neuron
+from ..neuron.activation import polynomial_activation_of
 from .scope import notes, warn_if_unrepresentable
 
 #: Block flows depend on the settings and d only (not on the group): derived once per process.
 _FLOW_CACHE: dict = {}
 
-#: Canonical text (``sympy.sstr``) of the default activation ``z**2``.
-DEFAULT_ACTIVATION_TEXT = "z**2"
-ACTIVATION_FORMS = ("a polynomial in z with rational coefficients, e.g. 'z**2', 'z**2+z**3', "
-                    "'z**2/2 + 3*z', or a SymPy expression in Symbol('z')")
 #: Families whose name identifies the group (other groups are keyed by a hash of their table).
 NAMED_FAMILIES = ("cyclic", "abelian", "dihedral", "symmetric", "alternating", "frobenius",
                   "dicyclic", "quaternion", "gap")
-
-
-def parse_activation(activation):
-    """The activation as a SymPy polynomial in :data:`~symflow.theory.symbols.Z` (exact coefficients).
-
-    Accepts ``None`` (``z**2``), a string, or a SymPy expression in a symbol named ``z``. Floats
-    are converted to exact rationals. Raises :class:`ModelError` naming the accepted forms.
-    """
-    import sympy as sp
-
-    from .symbols import Z
-
-    if activation is None:
-        return Z ** 2
-    if isinstance(activation, str):
-        text = activation.strip()
-        if not text:
-            raise ModelError(f"empty activation; accepted: {ACTIVATION_FORMS}")
-        try:
-            expr = sp.sympify(text.replace("^", "**"), locals={"z": Z}, rational=True)
-        except (sp.SympifyError, SyntaxError, TypeError, AttributeError) as exc:
-            raise ModelError(f"cannot parse activation {activation!r} ({type(exc).__name__}); "
-                             f"accepted: {ACTIVATION_FORMS}") from None
-    elif isinstance(activation, sp.Basic):
-        expr = activation
-        zs = [s for s in expr.free_symbols if s.name == "z"]
-        if zs:
-            expr = expr.xreplace({zs[0]: Z})
-        expr = sp.nsimplify(expr, rational=True)
-    else:
-        raise ModelError(f"activation must be a string or a SymPy expression, got {type(activation).__name__}; "
-                         f"accepted: {ACTIVATION_FORMS}")
-    if not isinstance(expr, sp.Expr):
-        raise ModelError(f"activation {activation!r} is not an expression; accepted: {ACTIVATION_FORMS}")
-    extra = sorted(s.name for s in expr.free_symbols if s != Z)
-    if extra:
-        raise ModelError(f"activation {activation!r} has symbols other than z: {', '.join(extra)}; "
-                         f"accepted: {ACTIVATION_FORMS}")
-    if not expr.is_polynomial(Z):
-        raise ModelError(f"activation {activation!r} is not a polynomial in z (the engine expands it "
-                         f"binomially); accepted: {ACTIVATION_FORMS}")
-    poly = sp.Poly(expr, Z)
-    if not all(c.is_rational for c in poly.coeffs()):
-        raise ModelError(f"activation {activation!r} needs rational coefficients; accepted: {ACTIVATION_FORMS}")
-    return poly.as_expr()
 
 
 def cross_terms(activation) -> tuple:
@@ -133,7 +86,8 @@ class Model:
         ``None`` means ``"separate"`` for CE (GC's paper) and ``"joint"`` for MSE (Li2: each hidden
         unit ``w = [u; v]`` on one sphere).
     activation : None, str or SymPy expression
-        Polynomial in ``z``; default ``z**2``.
+        Polynomial in ``z`` (or ``quad`` and its aliases ``x^2``, ``sqr``: the one vocabulary of
+        :mod:`symflow.neuron.activation`); default ``z**2``.
     loss : {"ce", "mse"}
     constraint : {"sphere", "none"}
         ``"none"``: the flow is the plain gradient, with no ``-Omega`` terms.
@@ -145,7 +99,8 @@ class Model:
         self.neuron = Neuron(loss=loss, shared=shared, spheres=spheres, constraint=constraint)
         self._activation_input = activation
         if activation is not None:  # parse now so that a bad activation fails here, not on first use
-            self.activation = parse_activation(activation)
+            self.sigma = polynomial_activation_of(activation)
+            self.activation = self.sigma.expression
             if not self.cross_terms:
                 raise ModelError(f"activation {self.activation_text} has no term of degree >= 2, so "
                                  f"sigma(theta1(g1) + theta2(g2)) has no cross term and the energy vanishes "
@@ -190,18 +145,20 @@ class Model:
 
     # ------------------------------------------------------------------ the activation
     @cached_property
+    def sigma(self):
+        """The activation, a polynomial :class:`~symflow.neuron.activation.Activation` (the quadratic by
+        default, without SymPy; see :func:`~symflow.neuron.activation.polynomial_activation_of`)."""
+        return polynomial_activation_of(self._activation_input)
+
+    @cached_property
     def activation(self):
-        """``sigma`` as a SymPy polynomial in ``z`` (parsed on first use; see :func:`parse_activation`)."""
-        return parse_activation(self._activation_input)
+        """``sigma`` as a SymPy polynomial in ``z`` (parsed on first use)."""
+        return self.sigma.expression
 
     @cached_property
     def activation_text(self) -> str:
         """Canonical text of the activation (``sympy.sstr``); ``"z**2"`` by default, without SymPy."""
-        if self._activation_input is None:
-            return DEFAULT_ACTIVATION_TEXT
-        import sympy as sp
-
-        return sp.sstr(self.activation)
+        return self.sigma.text
 
     @cached_property
     def cross_terms(self) -> tuple:
@@ -255,6 +212,43 @@ class Model:
 
             self._energy = EnergyFunctional(self)
         return self._energy
+
+    @classmethod
+    def coerce(cls, model, shared: bool | None = None, spheres: str | None = None) -> "Model":
+        """The one model coercion: a :class:`Model` as is, or ``Model(model, shared, spheres)`` for
+        anything :class:`Model` accepts as its group (a name, a Group, a Cayley table).
+
+        ``shared`` / ``spheres`` (``None``: the defaults) must agree with a Model given; a conflict or
+        an input that is no group raises :class:`ModelError` (or the group parser's one-line error).
+        """
+        if isinstance(model, Model):
+            if shared is not None and bool(shared) != model.shared:
+                raise ModelError(f"shared={shared} conflicts with the model given ({model!r})")
+            if spheres is not None and spheres != model.spheres:
+                raise ModelError(f"spheres={spheres!r} conflicts with the model given ({model!r})")
+            return model
+        if not isinstance(model, (str, Group, list, tuple, np.ndarray)):
+            raise ModelError(f"expected a symflow Model, a Group or a group name (or a Cayley table), "
+                             f"got {type(model).__name__}")
+        try:
+            return cls(model, shared=bool(shared) if shared is not None else False, spheres=spheres)
+        except SymflowError:
+            raise
+        except Exception as exc:  # pragma: no cover - defensive
+            raise ModelError(f"cannot build a model from {model!r}: {exc}") from None
+
+    def require_stage_one(self) -> None:
+        """Raise :class:`ModelError` unless this is the setting where equilibria and rates are derived:
+        GC's Stage I (CE loss, quadratic activation, sphere constraint)."""
+        if self.constraint != "sphere":
+            raise ModelError("equilibria and rates live on the spheres of Stage I; this model has "
+                             f"constraint={self.constraint!r} (no sphere, Omega grows without bound)")
+        if not self.is_bilinear:
+            raise ModelError(f"equilibria and rates are derived for the quadratic activation z**2; this model "
+                             f"has sigma = {self.activation_text}")
+        if self.loss != "ce":
+            raise ModelError(f"equilibria and rates are derived for the cross-entropy energy Omega "
+                             f"(loss='ce'); got loss={self.loss!r}")
 
     def require_block_flow(self) -> None:
         """Raise :class:`ModelError` unless the reduced per-block Fourier flow exists."""
@@ -320,14 +314,3 @@ class Model:
 
         return "$" + model_latex(self) + "$"
 
-
-def require_model(model) -> Model:
-    """Accept a :class:`Model` or anything :class:`Model` accepts as its group."""
-    if isinstance(model, Model):
-        return model
-    try:
-        return Model(model)
-    except SymflowError:
-        raise
-    except Exception as exc:  # pragma: no cover - defensive
-        raise ModelError(f"cannot build a model from {model!r}: {exc}") from None

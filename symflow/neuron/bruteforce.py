@@ -13,12 +13,22 @@ for a neuron ``(theta1, theta2, xi)`` with quadratic activation in the small-log
   (``theta1 = theta2 = theta``): ``grad_theta = dOmega/dtheta1 + dOmega/dtheta2``.
 
 All functions are vectorised over leading axes: arrays ``(..., n)``. Cost ``O(n^2)`` per neuron.
+The sphere projections are those of the one geometry (:class:`~symflow.neuron.geometry.StackedGeometry`),
+the activation the model's :class:`~symflow.neuron.activation.Activation` (its exact coefficients).
+The analytic Cayley-table Hessian of the CE quadratic model (:func:`symflow.theory.rates.euclidean_hessian`,
+the fast path of the rates) is checked against :func:`hessian` here.
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
+
+from ..errors import ModelError
+from .geometry import StackedGeometry, tangent_basis
+from .points import split
+
+__all__ = ["omega", "euclidean_gradients", "flow", "energy", "gradient",
+           "multipliers", "riemannian_gradient", "hessian", "tangent_hessian", "training_weights"]
+
 
 
 def _centre(xi):
@@ -47,11 +57,6 @@ def euclidean_gradients(group, theta1, theta2, xi):
     return g1, g2, gx
 
 
-def _project(nu, g):
-    """Tangent projection ``(I - nu nu^T / |nu|^2) g`` on the sphere through ``nu``."""
-    return g - nu * (np.sum(nu * g, axis=-1, keepdims=True) / np.sum(nu * nu, axis=-1, keepdims=True))
-
-
 def flow(group, theta1, theta2, xi, shared: bool = False, spheres: str = "separate"):
     """Riemannian gradient-ascent velocity of Omega.
 
@@ -61,17 +66,17 @@ def flow(group, theta1, theta2, xi, shared: bool = False, spheres: str = "separa
     on one sphere, xi on its own).
     """
     g1, g2, gx = euclidean_gradients(group, theta1, theta2, xi)
-    dxi = _project(xi, gx)
+    n = group.order
+    one = StackedGeometry(("nu",), (("nu",),), n)       # one vector on its own sphere
+    dxi = one.project_tangent(xi, gx)
     if shared:
-        g = g1 + g2
-        d = _project(theta1, g)
+        d = one.project_tangent(theta1, g1 + g2)
         return d, d, dxi
     if spheres == "separate":
-        return _project(theta1, g1), _project(theta2, g2), dxi
+        return one.project_tangent(theta1, g1), one.project_tangent(theta2, g2), dxi
     if spheres == "joint":
-        th = np.concatenate([theta1, theta2], axis=-1)
-        d = _project(th, np.concatenate([g1, g2], axis=-1))
-        n = group.order
+        joint = StackedGeometry(("nu",), (("nu",),), 2 * n)
+        d = joint.project_tangent(np.concatenate([theta1, theta2], axis=-1), np.concatenate([g1, g2], axis=-1))
         return d[..., :n], d[..., n:], dxi
     raise ValueError(f"spheres must be 'separate' or 'joint', got {spheres!r}")
 
@@ -90,38 +95,32 @@ def flow(group, theta1, theta2, xi, shared: bool = False, spheres: str = "separa
 #   ``dE/dxi = (1/2) n^-2 (c - mean c)``.
 # * MSE: ``E = (1/2) sum_h z~(h)^2``, ``z~ = c - mean c``; ``dE/dtheta1(a) = sum_b z~(ab) sigma'(S[a, b])``.
 # * shared embeddings: ``theta1 = theta2 = theta`` and ``dE/dtheta = dE/dtheta1 + dE/dtheta2``.
-@lru_cache(maxsize=64)
-def _polynomial(model) -> list:
-    """``[(k, p, q)]``: ``sigma(z) = sum_k (p / q) z^k`` with integer ``p, q`` (exact in any dtype; cached
-    per model)."""
-    import sympy as sp
-
-    from .symbols import Z
-
-    return [(int(k), int(c.p), int(c.q)) for (k,), c in sp.Poly(model.activation, Z).terms()]
-
-
-def _sigma(coeffs, S, derivative: bool = False):
-    out = 0
-    for k, p, q in coeffs:
-        if derivative:
-            if k:
-                out = out + S ** (k - 1) * (k * p) / q
-        else:
-            out = out + (S ** k if k else 1) * p / q
-    return out + 0 * S
+#
+# Training mask (MSE only, Li2's energy on a subset ``S`` of the table; ``mask=None`` is the full table, the
+# formulas above): with ``M`` the boolean ``(n, n)`` mask, ``N = |S|``, ``q_h = #{(a, b) in S: ab = h} / N``,
+# ``z_h = sum_{(a, b) in S, ab = h} sigma(S[a, b])``, ``s = sum_h z_h``, ``r = z - q s``:
+# ``E = (1/2) sum_h r_h^2`` and ``dE/dtheta1(a) = sum_b M[a, b] (r_{ab} - <q, r>) sigma'(S[a, b])``.
+def training_weights(group, mask) -> tuple:
+    """``(M, q)``: the mask as a boolean ``(n, n)`` array and the target frequencies ``q_h`` of its entries
+    (module comment); ModelError naming the accepted form unless ``mask`` is ``(n, n)`` with two targets."""
+    n = group.order
+    M = np.asarray(mask, dtype=bool)
+    if M.shape != (n, n):
+        raise ModelError(f"the training mask must be a boolean array of shape ({n}, {n}) over the table "
+                         f"entries (g1, g2), got shape {M.shape}")
+    counts = np.bincount(np.asarray(group.table)[M], minlength=n)
+    if np.count_nonzero(counts) < 2:
+        raise ModelError("the training mask needs entries with at least two distinct products g1 g2 "
+                         "(else the centred targets vanish)")
+    return M, counts / counts.sum()
 
 
-def stack(model, arrays: dict) -> np.ndarray:
-    """``{name: (..., n)}`` to stacked points ``(..., V n)`` in ``model.vector_names`` order (the one
-    stacked layout of a neuron's parameters: the landscape, the checks and the rates use it)."""
-    return np.concatenate([np.asarray(arrays[name], float) for name in model.vector_names], axis=-1)
-
-
-def split(model, x) -> dict:
-    """Stacked points to ``{name: view (..., n)}`` (views: writing to them writes to ``x``)."""
-    n = model.group.order
-    return {name: x[..., i * n:(i + 1) * n] for i, name in enumerate(model.vector_names)}
+def _masked(model, mask):
+    if mask is None:
+        return None
+    if model.loss != "mse":
+        raise ModelError("a training mask is defined for the MSE (Li2) energy only; use loss='mse' or mask=None")
+    return training_weights(model.group, mask)
 
 
 def _centred(v):
@@ -141,29 +140,43 @@ def _pairs(model, x):
     return vec, vec[in1][..., :, None] + vec[in2][..., None, :]
 
 
-def energy(model, x):
-    """The model's energy ``E`` at stacked points ``x`` (module comment above), shape ``(...)``."""
+def energy(model, x, mask=None):
+    """The model's energy ``E`` at stacked points ``x`` (module comment above), shape ``(...)``; ``mask``:
+    Li2's energy on a subset of the table (MSE only; ``None``: the full table)."""
     vec, S = _pairs(model, x)
-    H = _sigma(_polynomial(model), S)
+    weights = _masked(model, mask)
+    H = model.sigma.polynomial(S)
     n = model.group.order
     if model.loss == "ce":
         X = _centred(vec[model.output_name])[..., model.group.table]
         return (X * H).sum(axis=(-2, -1)) / (2 * n * n)
-    z = _centred(_fibres(model.group, H))
+    if weights is not None:
+        M, q = weights
+        c = _fibres(model.group, H * M)
+        z = c - q * c.sum(axis=-1)[..., None]
+    else:
+        z = _centred(_fibres(model.group, H))
     return (z * z).sum(axis=-1) / 2
 
 
-def gradient(model, x):
-    """Euclidean gradient ``dE/dx`` at stacked points ``x``, same shape as ``x``."""
+def gradient(model, x, mask=None):
+    """Euclidean gradient ``dE/dx`` at stacked points ``x``, same shape as ``x`` (``mask`` as in :func:`energy`)."""
     vec, S = _pairs(model, x)
     G = model.group
     n = G.order
-    coeffs = _polynomial(model)
-    D = _sigma(coeffs, S, derivative=True)
-    c = _fibres(G, _sigma(coeffs, S))
+    D = model.sigma.polynomial(S, derivative=True)
+    H = model.sigma.polynomial(S)
+    weights = _masked(model, mask)
+    if weights is not None:
+        M, q = weights
+        c = _fibres(G, H * M)
+        r = c - q * c.sum(axis=-1)[..., None]
+        W = (r - (r * q).sum(axis=-1)[..., None])[..., G.table] * M
+    else:
+        c = _fibres(G, H)
     if model.loss == "ce":
         W = _centred(vec[model.output_name])[..., G.table] / (2 * n * n)
-    else:
+    elif weights is None:
         W = _centred(c)[..., G.table]
     WD = W * D
     g1, g2 = WD.sum(axis=-1), WD.sum(axis=-2)
@@ -174,57 +187,48 @@ def gradient(model, x):
     return np.concatenate([out[name] for name in model.vector_names], axis=-1)
 
 
-def sphere_slices(model) -> list:
-    """``[(sphere, [slice, ...])]``: the stacked coordinates of each sphere group of the neuron."""
-    n = model.group.order
-    names = model.vector_names
-    return [(S, [slice(names.index(v) * n, (names.index(v) + 1) * n) for v in S])
-            for S in model.neuron.sphere_groups]
-
-
-def multipliers(model, x, g=None):
-    """Per stacked coordinate, ``lambda_S = <nu_S, g_S> / |nu_S|^2`` of its sphere (0 without constraint)."""
+def multipliers(model, x, g=None, mask=None):
+    """Per stacked coordinate, ``lambda_S = <nu_S, g_S> / |nu_S|^2`` of its sphere (0 without constraint;
+    :meth:`~symflow.neuron.geometry.SphereGeometry.multipliers`)."""
     x = np.asarray(x)
-    g = gradient(model, x) if g is None else g
+    g = gradient(model, x, mask) if g is None else g
     lam = np.zeros_like(x)
-    for _, sl in sphere_slices(model):
-        num = sum((x[..., s] * g[..., s]).sum(axis=-1) for s in sl)
-        den = sum((x[..., s] * x[..., s]).sum(axis=-1) for s in sl)
-        for s in sl:
-            lam[..., s] = np.asarray(num / den)[..., None]
+    geometry = StackedGeometry.of(model)
+    for coef, spans in zip(geometry.multipliers(x, g), geometry.sphere_spans):
+        for a, b in spans:
+            lam[..., a:b] = np.asarray(coef)[..., None]
     return lam
 
 
-def riemannian_gradient(model, x):
-    """``g - lambda_S nu_S`` on each sphere: the projected flow's velocity at ``x`` (ascent of ``E``)."""
+def riemannian_gradient(model, x, mask=None):
+    """``g - lambda_S nu_S`` on each sphere: the projected flow's velocity at ``x`` (ascent of ``E``;
+    :meth:`~symflow.neuron.geometry.SphereGeometry.project_tangent`)."""
     x = np.asarray(x)
-    g = gradient(model, x)
+    g = gradient(model, x, mask)
     if not model.neuron.constrained:
         return g
-    return g - multipliers(model, x, g) * x
+    return StackedGeometry.of(model).project_tangent(x, g)
 
 
-def hessian(model, x, step: float = 1e-30) -> np.ndarray:
+def hessian(model, x, step: float = 1e-30, mask=None) -> np.ndarray:
     """Euclidean Hessian of ``E`` at one stacked point ``x`` (shape ``(D, D)``) by the complex step
     ``H e_k = Im grad(x + i h e_k) / h``: exact to rounding for the polynomial energy (no cancellation)."""
     x = np.asarray(x, dtype=float)
     D = x.shape[-1]
     pts = x[None, :] + 1j * step * np.eye(D)
-    H = gradient(model, pts).imag / step
+    H = gradient(model, pts, mask).imag / step
     return (H + H.T) / 2
 
 
-def tangent_hessian(model, x) -> tuple:
+def tangent_hessian(model, x, mask=None) -> tuple:
     """``(J, B)``: the Riemannian Hessian ``B^T (H - Lambda) B`` at a critical point ``x`` in an orthonormal
-    basis ``B`` of the tangent space of the product of spheres (:func:`symflow.theory.manifold.tangent_basis`).
+    basis ``B`` of the tangent space of the product of spheres (:func:`symflow.neuron.geometry.tangent_basis`).
     Its eigenvalues are the flow's linear rates there (time unit ``c = 1``)."""
-    from .manifold import tangent_basis
-
     x = np.asarray(x, dtype=float)
-    H = hessian(model, x)
+    H = hessian(model, x, mask=mask)
     if not model.neuron.constrained:
         return H, np.eye(len(x))
-    lam = multipliers(model, x)
+    lam = multipliers(model, x, mask=mask)
     names = model.vector_names
     B = tangent_basis(names, model.neuron.sphere_groups, split(model, x))
     return B.T @ (H - np.diag(lam)) @ B, B

@@ -21,7 +21,13 @@ parameter rows.
 * :class:`BlockedGeometry`: ``m`` complex rows stored part by part (the integrators' working arrays,
   :meth:`symflow.dynamics.state.SpectralLayout.blocked`);
 * :class:`ParameterGeometry`: a dict ``{name: (M, n) real}`` of parameter rows (the parameter-space
-  trainer, :mod:`.training`), weight 1.
+  trainer, :mod:`symflow.dynamics.training`), weight 1;
+* :class:`StackedGeometry`: stacked points ``(..., V n)`` (:mod:`symflow.neuron.points`) of any dtype
+  (float, complex, ``mpmath`` objects: the brute-force reference and the landscape), weight 1.
+
+The Lagrange multiplier of a sphere is ``lambda_S = <x_S, g_S>_S / |x_S|^2`` (:meth:`SphereGeometry.multipliers`);
+the tangent space at a point is the orthogonal complement of one radial direction per sphere
+(:func:`tangent_basis`).
 """
 from __future__ import annotations
 
@@ -149,11 +155,19 @@ class SphereGeometry(ABC):
                     part /= norm
         return x
 
+    def _multiplier(self, s, xf, gf):
+        return self._sphere_inner(s, xf, gf) / self._sphere_inner(s, xf, xf)
+
+    def multipliers(self, x, g) -> list:
+        """``lambda_S = <x_S, g_S>_S / |x_S|^2`` per sphere (a list of arrays of the batch shape)."""
+        xf, gf = self.flat(x), self.flat(g)
+        return [self._multiplier(s, xf, gf) for s in range(len(self.sphere_spans))]
+
     def project_tangent(self, x, g):
         """``g_S <- g_S - x_S <x_S, g_S> / |x_S|^2`` on every sphere, in place; returns ``g``."""
         xf, gf = self.flat(x), self.flat(g)
         for s, spans in enumerate(self.sphere_spans):
-            coef = (self._sphere_inner(s, xf, gf) / self._sphere_inner(s, xf, xf))[..., None]
+            coef = self._multiplier(s, xf, gf)[..., None]
             for k in spans:
                 part = self.span(g, k)
                 part -= coef * self.span(x, k)
@@ -238,3 +252,89 @@ class ParameterGeometry(SphereGeometry):
 
     def span(self, x, key):
         return x[key]
+
+
+class StackedGeometry(SphereGeometry):
+    """Stacked points ``x = [nu_1; nu_2; ...]`` of shape ``(..., V n)`` (:mod:`symflow.neuron.points`), weight 1,
+    on any dtype: dots are plain sums of products ``sum(a * b)`` (the dtype's own arithmetic, no BLAS: float,
+    complex or ``mpmath`` objects), the norms of object arrays by :func:`mpmath.fsum`; the retraction
+    divides by the norm. ``names``: the vectors in stacked order; ``spheres``: groups of names."""
+
+    reciprocal = False
+
+    def __init__(self, names, spheres, n: int):
+        index = {nm: i for i, nm in enumerate(names)}
+
+        def cols(nm):
+            return (index[nm] * n, (index[nm] + 1) * n)
+
+        self.pieces = [(cols(nm), 1.0) for nm in names]
+        self.sphere_pieces = [[(cols(nm), 1.0) for nm in sphere] for sphere in spheres]
+        self.sphere_spans = [[cols(nm) for nm in sphere] for sphere in spheres]
+
+    @classmethod
+    def of(cls, model) -> "StackedGeometry":
+        """The geometry of ``model``'s stacked points (no spheres without the constraint)."""
+        spheres = model.neuron.sphere_groups if model.neuron.constrained else ()
+        return cls(model.vector_names, spheres, model.group.order)
+
+    @staticmethod
+    def dot(a, b):
+        return (a * b).sum(axis=-1)
+
+    def sphere_norms(self, x) -> np.ndarray:
+        """As :meth:`SphereGeometry.sphere_norms`; on object arrays (``mpmath``) each norm is
+        ``mpmath.sqrt(mpmath.fsum(...))`` over the sphere's entries (one correctly rounded sum)."""
+        x = np.asarray(x)
+        if x.dtype != object:
+            return super().sphere_norms(x)
+        import mpmath
+
+        rows = x.reshape(-1, x.shape[-1])
+        out = np.empty((rows.shape[0], len(self.sphere_pieces)), dtype=object)
+        for s, pieces in enumerate(self.sphere_pieces):
+            for i, row in enumerate(rows):
+                out[i, s] = mpmath.sqrt(mpmath.fsum(a * a for (lo, hi), _ in pieces for a in row[lo:hi]))
+        return out.reshape(x.shape[:-1] + (len(self.sphere_pieces),))
+
+    def columns(self, x, key):
+        return x[..., key[0]:key[1]]
+
+    def span(self, x, key):
+        return x[..., key[0]:key[1]]
+
+    # one point (shape (V n,)) is worked on as a batch of one (a view), so that every per-sphere value is an
+    # array even where NumPy returns a scalar (sums of object arrays)
+    def retract(self, x):
+        super().retract(x[None] if np.ndim(x) == 1 else x)
+        return x
+
+    def project_tangent(self, x, g):
+        if np.ndim(g) == 1:
+            super().project_tangent(np.asarray(x)[None], g[None])
+            return g
+        return super().project_tangent(x, g)
+
+    def multipliers(self, x, g) -> list:
+        if np.ndim(x) == 1:
+            return [c[0] for c in super().multipliers(np.asarray(x)[None], np.asarray(g)[None])]
+        return super().multipliers(x, g)
+
+
+def tangent_basis(names, sphere_groups, vectors) -> np.ndarray:
+    """Orthonormal basis (columns) of the tangent space of the product of spheres at the stacked point
+    ``[vectors[names[0]]; vectors[names[1]]; ...]`` (each of length ``n``): the orthogonal complement
+    of the unit radial directions ``R_S`` (the point on the sphere ``S``, zero elsewhere), from the QR
+    factorisation of ``[R, I]``."""
+    names = list(names)
+    n = len(vectors[names[0]])
+    R = []
+    for S in sphere_groups:
+        c = np.zeros(n * len(names))
+        for v in S:
+            i = names.index(v)
+            c[i * n:(i + 1) * n] = vectors[v]
+        R.append(c / np.linalg.norm(c))
+    R = np.column_stack(R)
+    q, _ = np.linalg.qr(np.concatenate([R, np.eye(R.shape[0])], axis=1))
+    return q[:, R.shape[1]:R.shape[0]]

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ModelError
+from ..errors import ModelError
 
 LOSSES = ("ce", "mse")
 SPHERES = ("separate", "joint")
@@ -89,11 +89,6 @@ class Neuron:
         ins = self.input_names[:1] if self.shared else self.input_names
         return ins + ((self.output_name,) if self.output_name else ())
 
-    @property
-    def public_names(self) -> tuple:
-        """Names of the arrays in public outputs (NPZ, results): CE always ``(theta1, theta2, xi)``."""
-        return ("theta1", "theta2", "xi") if self.loss == "ce" else self.vector_names
-
     # ------------------------------------------------------------------ spheres
     @property
     def constrained(self) -> bool:
@@ -107,12 +102,6 @@ class Neuron:
             pair = self.input_names
             return (pair,) + tuple((v,) for v in names if v not in pair)
         return tuple((v,) for v in names)
-
-    def sphere_of(self, name: str) -> tuple:
-        for s in self.sphere_groups:
-            if name in s:
-                return s
-        raise ModelError(f"no vector named {name!r}; the vectors are {self.vector_names}")
 
     def sphere_factors(self) -> tuple:
         """``((dimension, names), ...)``: one factor ``S^{dimension}`` per sphere, ``dimension`` ``"n-1"``

@@ -1,0 +1,293 @@
+r"""THE activation of a neuron: one object, one vocabulary.
+
+An :class:`Activation` is an elementwise ``sigma`` with its derivative ``sigma'`` (both vectorised over
+arrays), a name, LaTeX, and, when ``sigma`` is a polynomial ``sigma(z) = sum_k (p_k / q_k) z^k``, its exact
+coefficients (the theory engine expands it binomially; the brute-force sums evaluate it on any dtype).
+:func:`as_activation` is the one parser; every layer (the model, the parameter-space network, Li2, the
+modular-addition mechanism, the command line) reads activations through it. The vocabulary::
+
+    quad      sigma = z^2          aliases x^2, x**2, z^2, z**2, quad, quadratic, square, sqr
+    relu      sigma = max(z, 0)
+    silu      sigma = z / (1 + e^-z)
+    <poly>    a polynomial in z with rational coefficients, e.g. 'z^2+z^3', 'z**2/2 + 3*z'
+              (named by its canonical SymPy text, e.g. 'z**3 + z**2')
+
+Also accepted from Python: an :class:`Activation`, a SymPy expression in one symbol (differentiated by
+SymPy, named ``sympy:<expr>``; :func:`polynomial_activation_of` reads it as ``<poly>``), a pair ``(sigma, dsigma)`` of vectorised callables, or a callable with a
+``.derivative`` attribute. The quadratic and the names need no SymPy; polynomials parse with SymPy
+on use.
+
+>>> a = as_activation("x^2"); a.name, a.coefficients, a.text
+('quad', ((2, 1, 1),), 'z**2')
+>>> as_activation("relu").coefficients is None
+True
+"""
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ModelError
+
+#: Canonical names of the named activations (polynomials are named by their SymPy text).
+NAMES = ("quad", "relu", "silu")
+#: The one alias table: lower-case spelling (spaces removed) -> canonical name.
+ALIASES = {"quad": "quad", "quadratic": "quad", "square": "quad", "sqr": "quad",
+           "x^2": "quad", "x**2": "quad", "z^2": "quad", "z**2": "quad",
+           "relu": "relu", "silu": "silu"}
+#: One line naming the accepted forms (every error message about an activation ends with it).
+ACTIVATION_FORMS = ("quad (z^2; also x^2, z**2, sqr), relu, silu, or a polynomial in z with rational "
+                    "coefficients, e.g. 'z**2+z**3', 'z**2/2 + 3*z' (from Python also a SymPy expression)")
+#: Accepted forms of a polynomial (the theory engine needs one).
+POLYNOMIAL_FORMS = ("a polynomial in z with rational coefficients, e.g. 'z**2', 'z**2+z**3', "
+                    "'z**2/2 + 3*z', or a SymPy expression in Symbol('z')")
+
+
+def square(z):
+    """``sigma(z) = z^2``."""
+    return z * z
+
+
+def square_derivative(z):
+    """``sigma'(z) = 2 z``."""
+    return 2.0 * z
+
+
+def relu(z):
+    """``sigma(z) = max(z, 0)``."""
+    return np.maximum(z, 0.0)
+
+
+def relu_derivative(z):
+    """``sigma'(z) = [z > 0]`` (0 at the kink)."""
+    return (z > 0).astype(z.dtype)
+
+
+def _sigmoid(z):
+    """``s(z) = 1 / (1 + e^-z) = (1 + tanh(z/2)) / 2`` (no overflow)."""
+    return 0.5 * (1 + np.tanh(0.5 * z))
+
+
+def silu(z):
+    """``sigma(z) = z s(z)``, ``s`` the logistic sigmoid."""
+    return z * _sigmoid(z)
+
+
+def silu_derivative(z):
+    """``sigma'(z) = s(z) (1 + z (1 - s(z)))``."""
+    s = _sigmoid(z)
+    return s * (1 + z * (1 - s))
+
+
+def polynomial_value(coefficients, z, derivative: bool = False):
+    """``sum_k (p_k/q_k) z^k`` (or its derivative ``sum_k k (p_k/q_k) z^(k-1)``) for ``coefficients =
+    ((k, p, q), ...)``, written with ``+ * ** /`` and integers only, so it runs unchanged on float, complex
+    (complex step) and ``mpmath`` object arrays; the result has the shape of ``z``."""
+    out = 0
+    for k, p, q in coefficients:
+        if derivative:
+            if k:
+                out = out + z ** (k - 1) * (k * p) / q
+        else:
+            out = out + (z ** k if k else 1) * p / q
+    return out + 0 * z
+
+
+class Activation:
+    """An elementwise activation (module docstring). Calling it evaluates ``sigma``.
+
+    ``name`` (canonical, see :data:`NAMES`), ``sigma`` and ``dsigma`` (its derivative, vectorised),
+    ``latex`` (``\\sigma(z) = ...``), ``coefficients`` (``((k, p, q), ...)``, ``sigma = sum_k (p/q) z^k``
+    in SymPy's term order, or ``None`` when not a polynomial), ``text`` (canonical SymPy text of a
+    polynomial, ``None`` otherwise) and, for a polynomial, ``expression`` (the SymPy polynomial in
+    ``z``, built on first use).
+    """
+
+    __slots__ = ("name", "sigma", "dsigma", "latex", "coefficients", "text", "_expression")
+
+    def __init__(self, name: str, sigma: Callable, dsigma: Callable, latex: str = r"\sigma(z)",
+                 coefficients=None, text: str | None = None, expression=None):
+        self.name, self.sigma, self.dsigma, self.latex = name, sigma, dsigma, latex
+        self.coefficients = None if coefficients is None else tuple(tuple(int(c) for c in t) for t in coefficients)
+        self.text = text
+        self._expression = expression
+
+    def __call__(self, z):
+        return self.sigma(z)
+
+    derivative = property(lambda self: self.dsigma, doc="``sigma'`` (the same callable as ``dsigma``).")
+
+    @property
+    def is_polynomial(self) -> bool:
+        return self.coefficients is not None
+
+    @property
+    def expression(self):
+        """``sigma`` as a SymPy polynomial in ``Symbol('z')`` (exact coefficients); ModelError when ``sigma``
+        is not a polynomial."""
+        if self._expression is None:
+            if self.coefficients is None:
+                raise ModelError(f"activation {self.name!r} is not a polynomial in z (the engine expands it "
+                                 f"binomially); accepted: {POLYNOMIAL_FORMS}")
+            import sympy as sp
+
+            z = sp.Symbol("z")
+            self._expression = sum((sp.Rational(p, q) * z ** k for k, p, q in self.coefficients), sp.Integer(0))
+        return self._expression
+
+    def polynomial(self, z, derivative: bool = False):
+        """:func:`polynomial_value` of the coefficients: ``sigma`` (or ``sigma'``) on any dtype."""
+        if self.coefficients is None:
+            raise ModelError(f"activation {self.name!r} is not a polynomial; the brute-force sums on any dtype "
+                             f"need one; accepted: {POLYNOMIAL_FORMS}")
+        return polynomial_value(self.coefficients, z, derivative)
+
+    def __reduce__(self):
+        """Pickled by name (named and polynomial activations: the parser rebuilds them; workers get the same
+        object), else by its callables."""
+        if NAMED.get(self.name) is self:
+            return as_activation, (self.name,)
+        if self.coefficients is not None and self.text is not None:
+            return as_activation, (self.text,)
+        return Activation, (self.name, self.sigma, self.dsigma, self.latex, self.coefficients, self.text)
+
+    def __eq__(self, other):
+        return isinstance(other, Activation) and (other.name, other.sigma, other.dsigma) == \
+            (self.name, self.sigma, self.dsigma)
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"<Activation {self.name}>"
+
+
+QUAD = Activation("quad", square, square_derivative, r"\sigma(z) = z^2", coefficients=((2, 1, 1),), text="z**2")
+RELU = Activation("relu", relu, relu_derivative, r"\sigma(z) = \max(z, 0)")
+SILU = Activation("silu", silu, silu_derivative, r"\sigma(z) = \frac{z}{1 + e^{-z}}")
+NAMED = {"quad": QUAD, "relu": RELU, "silu": SILU}
+
+
+def parse_polynomial(activation):
+    """The activation as a SymPy polynomial in ``Symbol('z')`` (exact coefficients), from ``None`` (``z**2``),
+    a string or a SymPy expression in a symbol named ``z``; floats become exact rationals. Raises
+    :class:`ModelError` naming the accepted forms (:data:`POLYNOMIAL_FORMS`)."""
+    import sympy as sp
+
+    Z = sp.Symbol("z")
+    if activation is None:
+        return Z ** 2
+    if isinstance(activation, str):
+        text = activation.strip()
+        if not text:
+            raise ModelError(f"empty activation; accepted: {POLYNOMIAL_FORMS}")
+        try:
+            expr = sp.sympify(text.replace("^", "**"), locals={"z": Z}, rational=True)
+        except (sp.SympifyError, SyntaxError, TypeError, AttributeError) as exc:
+            raise ModelError(f"cannot parse activation {activation!r} ({type(exc).__name__}); "
+                             f"accepted: {POLYNOMIAL_FORMS}") from None
+    elif isinstance(activation, sp.Basic):
+        expr = activation
+        zs = [s for s in expr.free_symbols if s.name == "z"]
+        if zs:
+            expr = expr.xreplace({zs[0]: Z})
+        expr = sp.nsimplify(expr, rational=True)
+    else:
+        raise ModelError(f"activation must be a string or a SymPy expression, got {type(activation).__name__}; "
+                         f"accepted: {POLYNOMIAL_FORMS}")
+    if not isinstance(expr, sp.Expr):
+        raise ModelError(f"activation {activation!r} is not an expression; accepted: {POLYNOMIAL_FORMS}")
+    extra = sorted(s.name for s in expr.free_symbols if s != Z)
+    if extra:
+        raise ModelError(f"activation {activation!r} has symbols other than z: {', '.join(extra)}; "
+                         f"accepted: {POLYNOMIAL_FORMS}")
+    if not expr.is_polynomial(Z):
+        raise ModelError(f"activation {activation!r} is not a polynomial in z (the engine expands it "
+                         f"binomially); accepted: {POLYNOMIAL_FORMS}")
+    poly = sp.Poly(expr, Z)
+    if not all(c.is_rational for c in poly.coeffs()):
+        raise ModelError(f"activation {activation!r} needs rational coefficients; accepted: {POLYNOMIAL_FORMS}")
+    return poly.as_expr()
+
+
+def polynomial_activation(expr) -> Activation:
+    """The :class:`Activation` of a SymPy polynomial in ``Symbol('z')`` (:func:`parse_polynomial`'s output)."""
+    import sympy as sp
+
+    Z = sp.Symbol("z")
+    coefficients = tuple((int(k), int(c.p), int(c.q)) for (k,), c in sp.Poly(expr, Z).terms())
+    text = sp.sstr(expr)
+
+    def sigma(z):
+        return polynomial_value(coefficients, z)
+
+    def dsigma(z):
+        return polynomial_value(coefficients, z, derivative=True)
+
+    return Activation(text, sigma, dsigma, rf"\sigma(z) = {sp.latex(expr)}", coefficients=coefficients,
+                      text=text, expression=expr)
+
+
+@lru_cache(maxsize=64)
+def _from_text(text: str) -> Activation:
+    key = "".join(text.split()).lower()
+    if key in ALIASES:
+        return NAMED[ALIASES[key]]
+    try:
+        expr = parse_polynomial(text)
+    except ModelError as exc:
+        raise ModelError(f"unknown activation {text!r} ({str(exc).split('; accepted')[0]}); "
+                         f"accepted: {ACTIVATION_FORMS}") from None
+    return polynomial_activation(expr)
+
+
+def polynomial_activation_of(spec=None) -> Activation:
+    """The :class:`Activation` of ``spec``, which must be a polynomial (what the theory engine derives with):
+    a name of the vocabulary that is one (``quad`` and its aliases) or anything :func:`parse_polynomial`
+    accepts (``None``: the quadratic); else :class:`ModelError` naming :data:`POLYNOMIAL_FORMS`."""
+    if spec is None:
+        return QUAD
+    if isinstance(spec, Activation):
+        if spec.coefficients is None:
+            raise ModelError(f"activation {spec.name!r} is not a polynomial in z (the engine expands it "
+                             f"binomially); accepted: {POLYNOMIAL_FORMS}")
+        return spec
+    if isinstance(spec, str) and "".join(spec.split()).lower() in ALIASES:
+        return polynomial_activation_of(NAMED[ALIASES["".join(spec.split()).lower()]])
+    return polynomial_activation(parse_polynomial(spec))
+
+
+def as_activation(spec=None) -> Activation:
+    """The :class:`Activation` of ``spec`` (``None``: the quadratic); accepted forms in the module docstring,
+    else :class:`ModelError` naming them."""
+    if spec is None:
+        return QUAD
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, str):
+        if not spec.strip():
+            raise ModelError(f"empty activation; accepted: {ACTIVATION_FORMS}")
+        return _from_text(spec)
+    sp = sys.modules.get("sympy")  # a SymPy expression exists only once SymPy is imported (start-up cost)
+    if sp is not None and isinstance(spec, sp.Expr):
+        free = sorted(spec.free_symbols, key=str)
+        if len(free) != 1:
+            raise ModelError(f"an activation expression needs exactly one free symbol, got {free or 'none'}; "
+                             f"accepted: {ACTIVATION_FORMS}")
+        z = free[0]
+        f = sp.lambdify(z, spec, "numpy")
+        df = sp.lambdify(z, sp.diff(spec, z), "numpy")
+        return Activation(f"sympy:{spec}", lambda x: np.broadcast_to(f(x), x.shape).astype(x.dtype),
+                          lambda x: np.broadcast_to(df(x), x.shape).astype(x.dtype),
+                          rf"\sigma({sp.latex(z)}) = {sp.latex(spec)}")
+    if isinstance(spec, tuple) and len(spec) == 2 and all(callable(s) for s in spec):
+        return Activation(getattr(spec[0], "__name__", "custom"), spec[0], spec[1])
+    if callable(spec) and callable(getattr(spec, "derivative", None)):
+        return Activation(getattr(spec, "__name__", "custom"), spec, spec.derivative)
+    if callable(spec):
+        raise ModelError("a callable activation needs its derivative: pass (sigma, dsigma) or give the "
+                         f"callable a .derivative attribute; accepted: {ACTIVATION_FORMS}")
+    raise ModelError(f"cannot use {spec!r} as an activation; accepted: {ACTIVATION_FORMS}")
