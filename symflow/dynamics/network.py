@@ -216,7 +216,7 @@ class TwoLayerNetwork:
         Train ``a_m`` per neuron (otherwise one tied scalar; ``params["a"]`` is always ``(M,)``).
     seed : int
         Seed of ``numpy.random.default_rng`` for the initialisation (draw order theta1, theta2, xi).
-    init : {"sphere", "gaussian"}
+    init : {"sphere", "gaussian", "torch_uniform"}
         ``"sphere"``: each of ``theta1, theta2, xi`` uniform on the sphere of radius ``init_scale``;
         ``"gaussian"``: i.i.d. ``N(0, init_scale^2)`` entries; ``"torch_uniform"``: torch's default for a
         linear layer, entries ``U(-s/sqrt(fan_in), s/sqrt(fan_in))`` with ``s = init_scale``, first layer
@@ -229,6 +229,9 @@ class TwoLayerNetwork:
         what the tests check against finite differences (relative 1e-6) and the reduced flow;
         ``float32`` is about twice as fast, with relative rounding ~1e-6 per step in the logits
         (losses are still summed in float64).
+    loss : {"ce", "mse", "mse_centred"}
+        Cross-entropy, the square loss, or the square loss with residuals centred over the evaluated
+        pairs (Li2's; see the module doc).
 
     Attributes
     ----------
