@@ -160,3 +160,19 @@ def test_li2_scaling_ctrl_c_keeps_the_groups_measured(monkeypatch, capsys):
                  "--max-steps", "200", "--subsets", "1", "--steps", "50", "--json"]) == 130
     data = json.loads(capsys.readouterr().out)
     assert data["interrupted"] and [r["group"] for r in data["groups"]] == ["Z5"]
+
+
+def test_code_prediction_and_thm4_fit():
+    import math
+
+    from symflow.li2.scaling import code_prediction, default_network_fractions, fit_law, fit_thm4
+
+    assert code_prediction(group("Z23")) == pytest.approx(2.7482 * math.log(23) / 23)
+    assert code_prediction(group("S4")) == pytest.approx(2.7482 * math.log(24) / 24 * 3 / 2)   # d_max = 3
+    assert max(default_network_fractions(group("Z5"))) <= 0.95
+    rows = [{"d_max": 1, "log_M_over_M": 0.1, "p_c_network": {"mean": 0.3}},
+            {"d_max": 2, "log_M_over_M": 0.05, "p_c_network": {"mean": 0.6}},
+            {"d_max": 1, "log_M_over_M": 0.2, "p_c_network": {"mean": None}}]
+    f = fit_thm4(rows)
+    assert f["C"] == pytest.approx(3.0) and f["groups"] == 2 and f["d"] == "d_max"
+    assert fit_law(rows)["groups"] == 2
