@@ -320,16 +320,19 @@ def train_until_flat(group, fraction: float, seed: int, budget: NetworkBudget) -
             "learned_orbits": learned_orbits(group, np.concatenate([net.theta1, net.theta2], axis=1))}
 
 
-def learned_orbits(group, nodes, share: float = GENERALISING_SHARE) -> dict:
+def learned_orbits(group, nodes, threshold: float = GENERALISING_SHARE) -> dict:
     """Which irrep orbits the hidden nodes ``w = [u; v]`` (rows) have learned: per nontrivial orbit label the
-    number of nodes holding at least ``share`` of their squared norm on it, and ``"mixed"`` for the rest."""
+    number of nodes supported on it by :func:`generalising`'s criterion at ``threshold`` (the leak outside the
+    orbit at most ``1 - threshold`` of a random vector's, so an orbit holding most of the group algebra counts
+    only when it is truly alone), and ``"mixed"`` for the rest."""
     x = np.asarray(nodes, dtype=float)
-    sh = orbit_shares(group, x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-300))
-    top = sh.argmax(axis=1)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-300)
+    top = orbit_shares(group, x).argmax(axis=1)
+    ok = generalising(group, x, threshold)
     out: dict = {}
     for j, k in enumerate(top):
         o = group.orbits[int(k)]
-        key = o.label if sh[j, k] >= share and not o.is_trivial else "mixed"
+        key = o.label if ok[j] and not o.is_trivial else "mixed"
         out[key] = out.get(key, 0) + 1
     return out
 
