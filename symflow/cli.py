@@ -12,11 +12,12 @@ import importlib
 import sys
 
 from .errors import SymflowError
+from .interrupts import install, installed, interrupted
 
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (``-`` read as ``_``; a missing
 #: module is a bug and raises).
 COMMANDS = ["group", "groups", "derive", "rates", "landscape", "li2", "li2-scaling", "codegen", "simulate", "study",
-            "lottery", "grok", "theories", "atlas", "verify"]
+            "lottery", "grok", "theories", "atlas", "verify", "mirrors"]
 
 
 #: ``--help`` examples of every subcommand (shown as the parser's epilog).
@@ -47,6 +48,9 @@ EXAMPLES = {
               "symflow atlas --query 'SELECT * FROM attractors WHERE \"order\" = 21'",
               "symflow atlas --query 'SELECT * FROM attractors' --format csv",
               "symflow atlas --scheduler tcp://127.0.0.1:8786"],
+    "mirrors": ["symflow mirrors --x 0,4,5,7,10,11 --y 0,0,0,2,3,3 --depth 4",
+                "symflow mirrors data.csv --beta 0.1 --train 10 --out mirrors-run",
+                "symflow mirrors --x 0,1,2,3 --y 0,1,0,1 --activation abs --json"],
     "verify": ["symflow verify F21", "symflow verify Z7 --shared --examples 50",
                "symflow verify --list", "symflow verify S3 --loss mse --json"],
 }
@@ -86,6 +90,8 @@ def main(argv=None) -> int:
     Ctrl-C). A Ctrl-C at any moment, the imports included, prints one line ``interrupted`` and no traceback;
     as the program's entry (``argv=None``) a second Ctrl-C while the program exits is ignored."""
     command = "symflow"
+    if argv is None:
+        install()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -93,7 +99,10 @@ def main(argv=None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 0
-        return _run(args)
+        rc = _run(args)
+        if rc != 130 and installed() and interrupted():   # a Ctrl-C that Python swallowed in a callback
+            raise KeyboardInterrupt
+        return rc
     except SymflowError as exc:     # e.g. a bad $SYMFLOW_MEMORY read while parsing
         print(f"{command}: error: {exc}", file=sys.stderr)
         return 2

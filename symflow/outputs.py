@@ -39,7 +39,7 @@ from ._version import __version__
 from .errors import SymflowError
 
 MARKER = ".symflow-output.json"
-KINDS = ("study", "grok", "lottery", "theories", "atlas", "li2-scaling")
+KINDS = ("study", "grok", "lottery", "theories", "atlas", "li2-scaling", "mirrors")
 
 
 def read_marker(path) -> dict | None:

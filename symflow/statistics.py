@@ -16,7 +16,9 @@ from scipy import stats
 
 
 def wilson_interval(k: int, N: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for the proportion ``k / N`` at the given confidence."""
+    """Wilson score interval for the proportion ``p = k / N`` at the given confidence:
+    ``(p + z^2/2N -+ z sqrt(p (1-p)/N + z^2/4N^2)) / (1 + z^2/N)``. It always contains ``p`` (exactly
+    ``[0, .]`` at ``k = 0`` and ``[., 1]`` at ``k = N``), so the endpoints are clamped to ``p`` against rounding."""
     if N <= 0:
         return (0.0, 1.0)
     z = stats.norm.ppf(0.5 + confidence / 2)
@@ -24,7 +26,7 @@ def wilson_interval(k: int, N: int, confidence: float = 0.95) -> tuple[float, fl
     denom = 1 + z * z / N
     centre = (p + z * z / (2 * N)) / denom
     half = z * np.sqrt(p * (1 - p) / N + z * z / (4 * N * N)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    return (max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half)))
 
 
 def chi_square_uniform(counts) -> tuple[float, float]:

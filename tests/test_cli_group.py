@@ -110,3 +110,12 @@ def test_labelled_tables():
     assert G.order == 2 and G.identity == 0
     with pytest.raises(GroupAxiomError, match="closure"):
         Group.from_table([["e", "a"], ["a", "b"]], labels=["e", "a"])
+
+
+def test_group_lists_its_elements_by_class(capsys):
+    # the help promises the elements; the table shows one representative per class
+    assert main(["group", "S3"]) == 0
+    out = capsys.readouterr().out
+    assert "elements (6, by conjugacy class): e | (1 2), (0 1), (0 2) | (0 1 2), (0 2 1)" in out
+    assert main(["group", "Q8"]) == 0
+    assert "1 | -1 | i, -i | j, -j | k, -k" in capsys.readouterr().out

@@ -9,7 +9,7 @@ import pytest
 import symflow
 from symflow.errors import ModelError
 from symflow.groups import group
-from symflow.li2.core import Li2Problem, check_activation, training_mask
+from symflow.li2.core import check_activation, training_mask
 from symflow.neuron import bruteforce
 from symflow.neuron.activation import QUAD, RELU, SILU, as_activation, polynomial_activation_of
 from symflow.neuron.geometry import ParameterGeometry, StackedGeometry
@@ -94,15 +94,25 @@ def test_bruteforce_mask_is_li2_energy_on_the_subset(name, fraction, act, shared
     n = G.order
     mask = training_mask(G, fraction, seed=2)
     model = Model(G, loss="mse", activation=act, shared=shared)
-    prob = Li2Problem(G, mask, activation=act or "x^2")
+    masked = Model(G, loss="mse", activation=act, shared=shared, mask=mask)     # the mask is the model's
     x = np.random.default_rng(3).normal(size=(5, 2 * n))
     if shared:
         x[:, n:] = x[:, :n]
     xs = x[:, :n] if shared else x
-    np.testing.assert_allclose(bruteforce.energy(model, xs, mask=mask), prob.energy(x), rtol=1e-12)
-    g = prob.gradient(x)
-    want = g[:, :n] + g[:, n:] if shared else g
-    np.testing.assert_allclose(bruteforce.gradient(model, xs, mask=mask), want, rtol=1e-11, atol=1e-12)
+    # the written-out sums on the subset (E = 1/2 sum_h (z_h - q_h s)^2), independently here
+    H = masked.sigma(x[:, :n, None] + x[:, None, n:]) * mask
+    T = np.asarray(G.table)
+    z = np.stack([H[:, T == h].sum(axis=1) for h in range(n)], axis=1)
+    q = np.bincount(T[mask], minlength=n) / mask.sum()
+    want_E = 0.5 * ((z - q * z.sum(axis=1, keepdims=True)) ** 2).sum(axis=1)
+    np.testing.assert_allclose(bruteforce.energy(model, xs, mask=mask), want_E, rtol=1e-12)
+    np.testing.assert_allclose(bruteforce.energy(masked, xs), want_E, rtol=1e-12)
+    d = np.random.default_rng(4).normal(size=xs.shape)
+    h = 1e-6
+    fd = (bruteforce.energy(masked, xs + h * d) - bruteforce.energy(masked, xs - h * d)) / (2 * h)
+    np.testing.assert_allclose((bruteforce.gradient(masked, xs) * d).sum(axis=1), fd, rtol=1e-6)
+    np.testing.assert_allclose(bruteforce.gradient(model, xs, mask=mask), bruteforce.gradient(masked, xs),
+                               rtol=1e-13, atol=1e-13)
     full = np.ones((n, n), bool)
     np.testing.assert_allclose(bruteforce.energy(model, xs, mask=full), bruteforce.energy(model, xs), rtol=1e-12)
 

@@ -153,3 +153,53 @@ def test_study_examples_fast(script, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert exc.value.code == 0, out
     assert "all confirmed" in out
+
+
+# ---------------------------------------------------------------------------- degenerate groups (issue 21)
+def _figure_names(study) -> list:
+    import matplotlib.pyplot as plt
+
+    from symflow.study.figures import figure_objects
+
+    figs = figure_objects(study)
+    for fig, _, _ in figs:
+        plt.close(fig)
+    return [name for _, name, _ in figs]
+
+
+def test_shared_nonabelian_rates_figure_has_no_predicted_slope():
+    # 'study S3 --shared' ended in a TypeError in figures._rates: outside GC's theorem a rate row is a
+    # measurement (predicted None), so there is no predicted slope to draw
+    study = run_study("S3", width=16, shared=True, seed=0, progress=False, stage2=False)
+    rows = [p for p in study.predictions if p.extra.get("kind")]
+    assert rows and all(p.predicted is None and p.measured is not None for p in rows)
+    assert "rates.png" in _figure_names(study)
+
+
+@pytest.mark.parametrize("name", ["Z2", "Z2xZ2"])
+def test_flawed_indicator_on_groups_of_exponent_two_is_not_identifiable(name):
+    # x x = e for every x: the ghost indicators coincide and the least-squares fit was singular (LinAlgError)
+    study = run_study(name, width=16, seed=0, progress=False, stage2=False)
+    ghost = next(p for p in study.predictions if p.name.startswith("flawed indicator"))
+    assert (ghost.agrees, ghost.measured) == (None, None) and "Not identifiable" in ghost.detail
+    accuracy = next(p for p in study.predictions if p.name == "argmax accuracy on the full table")
+    assert 0.0 <= accuracy.measured <= 1.0
+
+
+@pytest.mark.parametrize("k,N", [(0, 3), (0, 7), (10, 10), (13, 13), (5, 9)])
+def test_wilson_interval_contains_the_proportion(k, N):
+    from symflow.statistics import wilson_interval
+
+    lo, hi = wilson_interval(k, N)
+    assert 0.0 <= lo <= k / N <= hi <= 1.0
+
+
+def test_orbit_figure_when_every_neuron_is_on_one_orbit():
+    # Z3 has one non-trivial orbit: the fraction 1 and a Wilson upper end rounded below 1 gave a negative yerr
+    study = run_study("Z3", width=10, seed=0, progress=False, stage2=False)
+    assert "orbits.png" in _figure_names(study)
+
+
+def test_study_of_the_trivial_group_says_why_it_has_nothing_to_do():
+    with pytest.raises(SymflowError, match="Z1 is the trivial group: it has no non-trivial irrep"):
+        run_study("Z1", width=8, progress=False)

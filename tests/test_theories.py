@@ -576,3 +576,26 @@ def test_ctrl_c_in_the_final_phase_keeps_what_is_measured(tmp_path, monkeypatch)
     data = json.loads((out / "theories.json").read_text())
     assert data["interrupted"] is True and data["training"]["stationary_phase"]["interrupted"] is True
     assert all(t["premise"] and "premise_met" in t for t in data["theories"])
+
+
+def test_weight_decay_figure_draws_each_decay_once(tmp_path, capsys, saved_tick_labels):
+    # issue 21: a sweep holding the main run's decay (0.003) trained it again and drew its tick label twice
+    rc = main(["theories", "Z3", "--steps", "50", "--width", "4", "--points", "2", "--sweep", "0.001,0.003,0.01,0.01",
+               "--json", "--no-progress", "--out", str(tmp_path / "th")])
+    assert rc == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["weight_decay"] for r in data["weight_decay_sweep"]] == [0.001, 0.003, 0.01]
+    assert not saved_tick_labels.problems("weight_decay.png")
+
+
+def test_distinct_tick_labels_keep_close_decays_apart():
+    from symflow.theories.report import distinct_labels
+
+    assert distinct_labels([0.001, 0.003]) == ["0.001", "0.003"]
+    assert distinct_labels([0.00301, 0.00302]) == ["0.00301", "0.00302"]
+
+
+def test_theories_on_the_trivial_group_is_a_one_line_error(capsys):
+    assert main(["theories", "Z1", "--steps", "10", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "Z1 is the trivial group" in err and err.strip().count("\n") == 0

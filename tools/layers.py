@@ -22,7 +22,7 @@ from import_cycles import import_graph  # noqa: E402
 #: ``__init__``: the flat namespace, which loads the rest lazily).
 LAYERS = [
     ("base", ["_version", "errors"]),
-    ("utilities", ["validation", "provenance", "blas", "progress", "statistics", "outputs", "resources"]),
+    ("utilities", ["validation", "provenance", "blas", "progress", "statistics", "outputs", "resources", "interrupts"]),
     ("groups", ["groups"]),
     ("neuron", ["neuron"]),
     ("theory", ["theory"]),

@@ -77,6 +77,20 @@ class _Printer(NumPyPrinter):
     def _is_scalar(self, e) -> bool:
         return e.free_symbols <= self.scalars
 
+    def _print_Max(self, expr):
+        """``numpy.maximum(a, numpy.maximum(b, ...))``: binary and broadcasting (SymPy's default reduces a
+        list with ``functools``, which the generated module does not import)."""
+        return self._nested("numpy.maximum", expr.args)
+
+    def _print_Min(self, expr):
+        return self._nested("numpy.minimum", expr.args)
+
+    def _nested(self, func, args):
+        out = self._print(args[-1])
+        for a in reversed(args[:-1]):
+            out = f"{func}({self._print(a)}, {out})"
+        return out
+
     def _print_Mul(self, expr):
         scal = [a for a in expr.args if self._is_scalar(a)]
         arr = [a for a in expr.args if not self._is_scalar(a)]

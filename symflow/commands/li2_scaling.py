@@ -17,6 +17,7 @@ with 130. ``--json`` prints ``{"groups": [...], "fit": {...}, ...}``.
 from __future__ import annotations
 
 import json
+import math
 
 from . import options
 
@@ -100,7 +101,7 @@ def run(args) -> int:
     from ..li2.scaling import NetworkBudget, fit_dimension, fit_law, fit_thm4, measure_energy, measure_network
     from ..outputs import OutputFolder
     from ..provenance import versions
-    from ..validation import integer
+    from ..validation import integer, nontrivial_group
 
     fr = _fractions(args.fractions)
     seeds, bisect = args.seeds, args.bisect
@@ -109,7 +110,7 @@ def run(args) -> int:
     subsets = integer(args.subsets, "--subsets", minimum=1, text=True)
     steps = integer(args.steps, "--steps", minimum=1, text=True)
     seed = args.seed
-    groups = [group(name) for name in args.groups]
+    groups = [nontrivial_group(group(name), "the sample-size law") for name in args.groups]   # all before any work
     params = {"groups": args.groups, "fractions": fr, "seeds": seeds, "bisect": bisect, "width": budget.width,
               "lr": budget.lr, "weight_decay": budget.weight_decay, "max_steps": budget.max_steps,
               "subsets": subsets, "steps": steps, "seed": seed}
@@ -238,6 +239,7 @@ def write_report(data, stage) -> None:
     ax.set_ylabel("test accuracy / share")
     ax.legend(fontsize=7)
     fig.tight_layout()
+    plain_log_ticks(ax.xaxis, data_values=[a["fraction"] for r in data["groups"] for a in r["test_accuracy"]])
     fig.savefig(stage / "transition.png", dpi=100)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -257,5 +259,48 @@ def write_report(data, stage) -> None:
     ax.set_ylabel("p_c")
     ax.legend(fontsize=7)
     fig.tight_layout()
+    plain_log_ticks(ax.xaxis, data_values=[r["order"] for r in rows])
+    plain_log_ticks(ax.yaxis, data_values=[v for r in rows for v in (r["p_c_network"]["mean"], r["code_prediction"])])
     fig.savefig(stage / "p_c.png", dpi=100)
     plt.close(fig)
+
+
+def log_tick_values(lo: float, hi: float, data_values=(), length_in: float = 4.0, label_in: float = 0.45) -> list:
+    """Major tick positions of a log axis showing ``[lo, hi]``, ``length_in`` inches long: the first of these
+    with two values inside: ``m 10^k`` for ``m`` in (1, 2, 5), in 1..9, in 1.0..9.9; else the ``data_values``
+    inside; then thinned from the left so neighbours are at least ``label_in`` inches apart
+    (``ln(b/a) length_in / ln(hi/lo) >= label_in``): no two labels overlap."""
+    if not (0 < lo < hi):
+        return []
+    inside = lambda v: lo * (1 - 1e-9) <= v <= hi * (1 + 1e-9)
+    k0, k1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    ticks = []
+    for mantissas in ((1, 2, 5), range(1, 10), [m / 10 for m in range(10, 100)]):
+        ticks = sorted({float(f"{m * 10.0 ** k:.12g}") for k in range(k0, k1 + 1) for m in mantissas
+                        if inside(m * 10.0 ** k)})
+        if len(ticks) >= 2:
+            break
+    else:
+        ticks = sorted({float(v) for v in data_values if v is not None and v > 0 and inside(float(v))} | set(ticks))
+    kept = []
+    for v in ticks:
+        if not kept or math.log(v / kept[-1]) * length_in / math.log(hi / lo) >= label_in:
+            kept.append(v)
+    return kept
+
+
+def plain_log_ticks(axis, data_values=()) -> None:
+    """Label a log ``axis`` (after the layout is fixed) with :func:`log_tick_values` as plain numbers
+    (``0.2``, ``0.5``, ``1``; no ``2 x 10^-1`` minor labels) so the labels never overlap."""
+    from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
+
+    lo, hi = sorted(float(v) for v in axis.get_view_interval())
+    box = axis.axes.get_window_extent()
+    dpi = axis.axes.figure.dpi
+    length_in = (box.width if axis.axis_name == "x" else box.height) / dpi
+    ticks = log_tick_values(lo, hi, data_values, length_in, label_in=0.45 if axis.axis_name == "x" else 0.25)
+    if not ticks:
+        return
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(FixedFormatter([f"{v:g}" for v in ticks]))
+    axis.set_minor_formatter(NullFormatter())

@@ -586,6 +586,26 @@ def _regularised_loss(network: TwoLayerNetwork, weight_decay: float, pairs, redu
     return loss + 0.5 * weight_decay * sum(float(np.sum(network.params[k] ** 2)) for k in network.direction_names)
 
 
+def minimise(params: dict, value_and_grad, steps: int, lr: float, optimizer: str = "adam", final_lr: float | None = None,
+             betas=(0.9, 0.999), eps: float = 1e-8):
+    """Minimise ``value_and_grad(params) -> (value, grads)`` over a dict of parameter arrays, in place, with
+    this module's optimisers (``"gd"``: :class:`GradientDescent`; ``"adam"``: :class:`Adam`), for any model
+    outside :class:`TwoLayerNetwork` (e.g. :mod:`symflow.mirrors`). The step size decays geometrically,
+    ``lr_k = lr (final_lr / lr)^(k / steps)`` (constant when ``final_lr`` is ``None``). Returns the value
+    before the last step (an array when the model is a batch of independent problems)."""
+    steps = integer(steps, "steps", minimum=0)
+    lr = real(lr, "lr")
+    choice(optimizer, "optimizer", ("gd", "adam"), what="'gd' or 'adam'")
+    opt = GradientDescent(lr) if optimizer == "gd" else Adam(lr, betas=betas, eps=eps)
+    decay = 1.0 if final_lr is None else (real(final_lr, "final_lr") / lr) ** (1.0 / max(1, steps))
+    value = None
+    for _ in range(steps):
+        value, grads = value_and_grad(params)
+        opt.step(params, grads)
+        opt.lr *= decay
+    return value
+
+
 def _blas_limits(threads):
     """The limiter of :func:`symflow.blas.blas_limits` holding BLAS at ``threads`` (None if not asked)."""
     if threads is None:
@@ -600,5 +620,5 @@ def _is_whole_table(ps: PairSet) -> bool:
     return ps.full or (len(ps) == n * n and len(np.unique(ps.g1 * n + ps.g2)) == n * n)
 
 
-__all__ = ["train", "TrainingHistory", "train_to_stationarity", "stationarity_gap", "StationaryPhase", "OPTIMIZERS", "CONSTRAINTS", "SPHERES", "project_tangent", "retract",
+__all__ = ["train", "minimise", "TrainingHistory", "train_to_stationarity", "stationarity_gap", "StationaryPhase", "OPTIMIZERS", "CONSTRAINTS", "SPHERES", "project_tangent", "retract",
            "sphere_blocks", "training_neuron", "GradientDescent", "Adam", "PairSet"]

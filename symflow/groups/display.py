@@ -124,6 +124,42 @@ def _fit(fixed: int, widths: list, width: int, at_least: int = 1) -> int:
     return max(k, min(at_least, len(widths)))
 
 
+#: Largest order whose every element ``symflow group NAME`` lists (larger groups: the first ``ELEMENTS_SHOWN``).
+ELEMENTS_MAX_ORDER = 128
+ELEMENTS_SHOWN = 32
+
+
+def elements_rich(G, width: int | None = None):
+    """A ``rich`` text listing ``G``'s elements by conjugacy class (``|`` between classes), packed into lines
+    of ``width`` columns without ever breaking a label; groups of order > ``ELEMENTS_MAX_ORDER`` list the
+    first ``ELEMENTS_SHOWN`` elements of the classes in order and say how many are left out."""
+    from rich.text import Text
+
+    if width is None:
+        width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns
+    n = G.order
+    shown = n if n <= ELEMENTS_MAX_ORDER else ELEMENTS_SHOWN
+    tokens = []          # each element's label with the separator that follows it
+    for ci, c in enumerate(G.classes):
+        for j, g in enumerate(c):
+            if len(tokens) == shown:
+                break
+            last = j == len(c) - 1
+            tokens.append(str(G.labels[g]) + ("" if last and ci == len(G.classes) - 1 else " |" if last else ","))
+    if shown < n:
+        tokens.append(f"... (+{n - shown} more)")
+    head = f"elements ({n}, by conjugacy class):"
+    lines, line = [], head
+    for tok in tokens:
+        if len(line) + 1 + len(tok) > width and line.strip():
+            lines.append(line)
+            line = "  " + tok
+        else:
+            line += " " + tok
+    lines.append(line)
+    return Text("\n".join(lines), no_wrap=True, overflow="ignore")
+
+
 def shows_summary(G) -> bool:
     """True when ``G`` is displayed as a summary (abelian products of order > ``SUMMARY_ORDER``)."""
     return G.abelian_factors is not None and G.order > SUMMARY_ORDER

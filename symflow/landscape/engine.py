@@ -12,6 +12,15 @@ spectrum's range over sample points of the kind (other neurons of it, points alo
 basin fraction with a 95 % Wilson interval. For the CE model with the quadratic activation, the
 constructed equilibrium of every orbit (:mod:`symflow.theory.equilibria`) is matched to a kind
 (``source = "constructed"``) or listed with an empty basin; every other kind is ``"discovered"``.
+
+Search: ``search="flow"`` is the reduced Fourier flow (quadratic activation, full table); ``"ascent"`` the
+brute-force projected gradient ascent (:func:`.search.converge_by_ascent`: any model the brute force
+evaluates, e.g. Li2's energy on a training mask or with ReLU / SiLU); ``"auto"`` the flow where it exists.
+The flow and the ascent both go up the energy: kinds with no growing direction are its local maxima.
+Analysis: ``analysis="full"`` as above; ``"spectrum"`` stops at the representative's tangent spectrum (no
+high-precision refinement or exact energy, no sample spectra, no family test: the zero modes that are not
+symmetries are left unsplit, ``Attractor.zero_modes`` counts them all), for callers that need kinds,
+energies, flat dimensions, stability and basins fast.
 """
 from __future__ import annotations
 
@@ -29,10 +38,14 @@ from ..neuron.points import split
 from ..progress import progress_bar
 from ..statistics import wilson_interval
 from ..theory.model import Model
-from ..validation import integer
+from ..validation import integer, nontrivial_group
 from . import analysis
 from .kinds import kind_keys, orbit_shares, singular_values
-from .search import GRADIENT_TOL, chunk_rows, converge, per_start
+from .search import GRADIENT_TOL, chunk_rows, converge, converge_by_ascent, per_start
+
+#: The search methods and the analysis depths of :func:`landscape`.
+SEARCHES = ("auto", "flow", "ascent")
+ANALYSES = ("full", "spectrum")
 
 #: Neurons of a kind (besides the representative) whose spectra give its range.
 SAMPLE_MEMBERS = 8
@@ -62,6 +75,8 @@ class Attractor:
     residual: float               # |grad| at the refined representative (mpmath)
     samples: int
     notes: list = field(default_factory=list)
+    zero_modes: int = 0           # zero modes of the representative's tangent spectrum (all kinds of them)
+    eigenvalues: list = field(default_factory=list)   # the representative's sorted tangent eigenvalues
 
     @property
     def dim(self) -> int:
@@ -92,6 +107,8 @@ class Attractor:
 
     @property
     def convergence(self) -> str:
+        if self.degenerate_dimension is None:
+            return "not analysed"
         return "slower than exponential" if self.degenerate_dimension else "exponential"
 
     def to_json(self, labels) -> dict:
@@ -178,14 +195,17 @@ def memory_estimate(model, starts: int):
 
 
 def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None, loss=None,
-              progress: bool = False, workers: int = 1, force: bool | None = None) -> Landscape:
+              progress: bool = False, workers: int = 1, search: str = "auto", analysis: str = "full",
+              force: bool | None = None) -> Landscape:
     """Search the landscape of ``model``; returns a :class:`Landscape` (module docstring).
 
-    ``model``: a Model, or a group name or Group with ``shared``, ``spheres``, ``loss``; it needs the reduced
-    flow (quadratic activation). ``starts`` seeded uniform starts (``seed``), the same ones every run with
-    that width and seed draws. ``workers``: processes for the flow (see :func:`symflow.dynamics.simulate`).
-    A run whose :func:`memory_estimate` exceeds the machine's memory raises
-    :class:`~symflow.errors.ResourceError` before computing, unless ``force`` (:mod:`symflow.resources`).
+    ``model``: a Model, or a group name or Group with ``shared``, ``spheres``, ``loss``. ``starts`` seeded
+    uniform starts (``seed``), the same ones every run with that width and seed draws. ``workers``: processes
+    for the flow (see :func:`symflow.dynamics.simulate`). ``search``: ``"flow"`` (the reduced flow: quadratic
+    activation, full table), ``"ascent"`` (brute-force ascent, any model) or ``"auto"`` (the flow where it
+    exists); ``analysis``: ``"full"`` or ``"spectrum"`` (module docstring). A run whose :func:`memory_estimate`
+    exceeds the machine's memory raises :class:`~symflow.errors.ResourceError` before computing, unless
+    ``force`` (:mod:`symflow.resources`).
 
     >>> L = landscape("Z5", starts=16)
     >>> [(L.labels(a), a.energy_exact, a.source) for a in L.attractors]      # doctest: +SKIP
@@ -195,16 +215,28 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     if not hasattr(model, "neuron"):
         model = Model(model, shared=bool(shared), spheres=spheres, loss=loss or "ce")
     model = Model.coerce(model)
-    model.require_block_flow()
+    if search not in SEARCHES:
+        raise SymflowError(f"search must be one of {', '.join(SEARCHES)} (the reduced flow, the brute-force "
+                           f"ascent, or the flow where it exists), got {search!r}")
+    if analysis not in ANALYSES:
+        raise SymflowError(f"analysis must be one of {', '.join(ANALYSES)}, got {analysis!r}")
+    if search == "flow":
+        model.require_block_flow()
+    elif search == "auto":
+        search = "flow" if (model.mask is None and model.is_bilinear) else "ascent"
+    nontrivial_group(model.group, "a landscape search")
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
     memory_estimate(model, starts).check(force)
     with blas_limits(1):     # many small eigh/svd: one BLAS thread each (symflow/blas.py)
-        return _landscape(model, starts, seed, progress, workers, t0)
+        return _landscape(model, starts, seed, progress, workers, t0, search, depth=analysis)
 
 
-def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
-    pop = converge(model, starts, seed, progress=progress, workers=workers)
+def _landscape(model, starts, seed, progress, workers, t0, search="flow", depth="full") -> Landscape:
+    if search == "flow":
+        pop = converge(model, starts, seed, progress=progress, workers=workers)
+    else:
+        pop = converge_by_ascent(model, starts, seed)
     if pop.interrupted:
         raise KeyboardInterrupt(f"the flow was interrupted at t = {pop.time:.4g}; no kind was analysed")
     G = model.group
@@ -212,7 +244,7 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
     E = per_start(bruteforce.energy, model, x)
     tol = GRADIENT_TOL * pop.scale
     ok = pop.converged
-    keys = kind_keys(model, x, E, pop.scale)
+    keys = kind_keys(model, x, E, pop.scale, kinks=pop.stalled)
     groups: dict = {}
     for m in np.nonzero(ok)[0]:
         groups.setdefault(keys[m], []).append(int(m))
@@ -233,8 +265,11 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
                 point = x[rep]
             else:
                 point = matched[key][1]
-            attractors.append(_analyse(model, key, point, members, x, symmetries, tol, starts, seed,
-                                       matched.get(key)))
+            if depth == "spectrum":
+                attractors.append(_analyse_spectrum(model, key, point, members, symmetries, tol, starts))
+            else:
+                attractors.append(_analyse(model, key, point, members, x, symmetries, tol, starts, seed,
+                                           matched.get(key)))
             bar.advance()
     attractors.sort(key=lambda a: (-a.count, -a.energy))
     warnings = list(model.scope)
@@ -242,7 +277,7 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
     if unconverged:
         g = pop.grad[~ok]
         warnings.append(f"{unconverged} of {starts} starts did not reach |grad| <= {tol:.2g} (10^4 roundings of "
-                        f"the energy scale) after the flow and Newton steps (|grad| {g.min():.2g} to {g.max():.2g}); "
+                        f"the energy scale) after the {'flow' if search == 'flow' else 'ascent'} and Newton steps (|grad| {g.min():.2g} to {g.max():.2g}); "
                         f"they are not in any basin. Convergence slower than exponential (a rate that goes to zero, "
                         f"e.g. at the end of a family's stable part) is the usual cause")
     if pop.failures:
@@ -257,7 +292,7 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
         if a.count and not a.stable:
             warnings.append(f"{a.count} starts ended at a saddle ({'+'.join(lab for lab in _labels(G, a))}, "
                             f"E = {a.energy:.6g}): they stopped near it within the flow's tolerance")
-        if a.degenerate_dimension:
+        if a.degenerate_dimension and depth == "full":
             warnings.append(f"{'+'.join(_labels(G, a))} (E = {a.energy:.6g}): {a.degenerate_dimension} degenerate "
                             f"zero modes (neither symmetry nor family): convergence is slower than exponential")
     return Landscape(model, starts, seed, attractors, unconverged, warnings, time.perf_counter() - t0,
@@ -267,6 +302,26 @@ def _landscape(model, starts, seed, progress, workers, t0) -> Landscape:
 def _labels(G, a) -> list:
     """Irrep labels of the orbits of ``a`` (each orbit's irreps by index into ``G.irreps``)."""
     return [G.irreps[i].label for o in a.orbits for i in o]
+
+
+def _analyse_spectrum(model, key, point, members, symmetries, tol, starts) -> Attractor:
+    """The ``analysis="spectrum"`` kind: the representative's energy and tangent spectrum (symmetry zero modes
+    split off, the rest unsplit: ``family_dimension`` and ``degenerate_dimension`` are ``None``)."""
+    G = model.group
+    shares = orbit_shares(model, point[None, :])[0].max(axis=0)
+    orbits = sorted((G.orbits[k] for k in key.support if not G.orbits[k].is_trivial), key=lambda o: -shares[o.id])
+    rep = analysis.point_spectrum(model, point, symmetries, tol, test_family=False)
+    modes = analysis.modes([rep], analysis.mode_labels(rep))
+    sv = singular_values(model, point, orbits[0]) if orbits else {}
+    residual = float(np.linalg.norm(bruteforce.riemannian_gradient(model, point)))
+    return Attractor(orbits=orbits, energy=float(bruteforce.energy(model, point)), energy_exact=None, rank=key.rank,
+                     singular_values=sv, symmetry_dimension=rep.symmetry, family_dimension=None,
+                     degenerate_dimension=None, stable=rep.stable, family_stable_fraction=None, spectrum=modes,
+                     count=len(members), starts=starts, source="discovered",
+                     representative={k: v.copy() for k, v in split(model, point).items()}, residual=residual,
+                     samples=1, notes=["analysis='spectrum': energy not refined, zero modes that are not "
+                                       "symmetries not split into family and degenerate"],
+                     zero_modes=rep.zero, eigenvalues=[float(w) for w in rep.eigenvalues])
 
 
 def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, constructed) -> Attractor:
@@ -316,5 +371,6 @@ def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, const
                      family_stable_fraction=family_fraction, spectrum=modes, count=len(members), starts=starts,
                      source="constructed" if constructed is not None else "discovered",
                      representative={k: v.copy() for k, v in split(model, point).items()},
-                     residual=float(residual), samples=len(spectra), notes=notes)
+                     residual=float(residual), samples=len(spectra), notes=notes, zero_modes=rep.zero,
+                     eigenvalues=[float(w) for w in rep.eigenvalues])
 

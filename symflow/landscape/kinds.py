@@ -31,6 +31,11 @@ SUPPORT_TOL = 1e-8
 SINGULAR_VALUE_TOL = 1e-6
 #: Energies closer than this (relative to the energy scale) are one level.
 ENERGY_RTOL = 1e-7
+#: The same two tolerances at a kink, where the ascent stalled (ReLU's maxima: the gradient does not vanish,
+#: the point is known to about the stalled step): an orbit with more than 1 % of a vector's norm supports it,
+#: energies within 1e-3 of the scale are one level.
+KINK_SUPPORT_TOL = 1e-2
+KINK_ENERGY_RTOL = 1e-3
 
 
 def orbit_shares(model, x) -> np.ndarray:
@@ -66,16 +71,24 @@ class KindKey:
     level: int
 
 
-def kind_keys(model, x, energies, scale: float) -> list:
-    """The :class:`KindKey` of every row of ``x``."""
+def kind_keys(model, x, energies, scale: float, kinks=None) -> list:
+    """The :class:`KindKey` of every row of ``x``; rows flagged in ``kinks`` (stalled at a kink) with the
+    ``KINK_`` tolerances (their level is the energy rounded to ``KINK_ENERGY_RTOL * scale``, in units of
+    ``ENERGY_RTOL * scale``)."""
     G = model.group
     shares = orbit_shares(model, x).max(axis=1)      # (M, #orbits): largest over vectors
     keys = []
     for m in range(len(x)):
-        support = tuple(int(k) for k in np.nonzero(shares[m] > SUPPORT_TOL)[0])
+        kink = kinks is not None and bool(kinks[m])
+        support = tuple(int(k) for k in np.nonzero(shares[m] > (KINK_SUPPORT_TOL if kink else SUPPORT_TOL))[0])
         rank = 0
         for k in support:
             if not G.orbits[k].is_trivial:
                 rank = max(rank, rank_of(singular_values(model, x[m], G.orbits[k])))
-        keys.append(KindKey(support, rank, int(np.round(energies[m] / (ENERGY_RTOL * scale)))))
+        if kink:
+            ratio = int(round(KINK_ENERGY_RTOL / ENERGY_RTOL))
+            level = ratio * int(np.round(energies[m] / (KINK_ENERGY_RTOL * scale)))
+        else:
+            level = int(np.round(energies[m] / (ENERGY_RTOL * scale)))
+        keys.append(KindKey(support, rank, level))
     return keys

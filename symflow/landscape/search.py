@@ -17,19 +17,27 @@
    does not lower ``|grad|`` is retried with more small eigenvalues dropped (``PSEUDO_INVERSE_TOLS``): near
    the slow end of a family an almost-zero mode would otherwise throw Newton off.
 3. A neuron still above ``GRADIENT_TOL`` is *unconverged* and reported as such.
+
+**Ascent** (:func:`converge_by_ascent`, any model the brute force evaluates: a training mask, a non-polynomial
+activation, where no reduced flow exists): ``starts`` seeded Gaussian points ``rng.normal(size=(starts, D))``
+retracted to the spheres (uniform on them) follow the projected gradient ascent :func:`ascend` of the energy
+(the flow's direction, ``E`` never decreases) until ``|grad| <= ASCENT_TOL`` relative to the energy scale,
+then Newton (step 2): first for all starts at once (:func:`newton_batch`, the pseudo-inverse in ambient
+coordinates), then one by one (:func:`newton`) for those it left above ``GRADIENT_TOL``. A non-differentiable activation (ReLU) has maxima at kinks
+where the gradient does not vanish and the adaptive step collapses instead: a start whose step fell below
+``STALLED`` (times the energy scale) counts as converged there (``Population.stalled``).
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
-from ..dynamics.drivers import run_stepper, start_population
 from ..neuron.geometry import ParameterGeometry
-from ..dynamics.integrators import integrate
-from ..dynamics.state import FourierState
 from ..neuron import bruteforce
+from ..neuron.geometry import StackedGeometry
 from ..neuron.points import split, stack
 
 #: Converged: ``|Riemannian grad| <= GRADIENT_TOL * scale`` (``scale`` the largest final energy): 10^4 roundings.
@@ -53,6 +61,12 @@ NEWTON_STEPS = 8
 #: Tangent-Hessian eigenvalues below these, relative to the largest, count as zero in Newton steps (the next
 #: one is tried when a step does not lower |grad|).
 PSEUDO_INVERSE_TOLS = (1e-8, 1e-6, 1e-4, 1e-2)
+#: Ascent: at most this many steps; a start stops when its ``|grad| <= ASCENT_TOL * scale`` and Newton takes
+#: over (below ~1e-7 the energy's increments, ~|grad|^2, reach its rounding and the step control is noise).
+ASCENT_STEPS = 3000
+ASCENT_TOL = 1e-6
+#: Ascent: a start whose last step (times the energy scale) fell below this stalled at a kink (ReLU's maxima).
+STALLED = 1e-9
 
 
 #: Brute-force sums over the Cayley table of many starts run on this many ``(rows, n, n)`` entries at a time
@@ -150,10 +164,211 @@ class Population:
     wall_time: float
     interrupted: bool = False
     failures: dict = field(default_factory=dict)
+    #: ascent only: the starts that stalled at a kink (converged there, the gradient does not vanish)
+    stalled: np.ndarray = field(default=None, repr=False)
+
+
+class Ascent(NamedTuple):
+    """The result of :func:`ascend`: ``points``, ``energies``, ``residual`` (``|grad| / max E`` per point)
+    and ``step`` (the last step size times the energy scale: ~0 where the ascent stalled at a kink)."""
+
+    points: np.ndarray
+    energies: np.ndarray
+    residual: np.ndarray
+    step: np.ndarray
+
+
+def ascend(model, x, steps: int = ASCENT_STEPS, tol: float = 1e-7, lr: float | None = None,
+           objective=None) -> Ascent:
+    """Projected (retracted) gradient ascent of the model's energy (brute force) from stacked starts ``x``.
+
+    ``y = R(x + h P_x grad E(x))`` with ``P_x`` the tangent projection and ``R`` the retraction of the one
+    sphere geometry; per point the step ``h`` starts at ``0.5 / E`` (the energy is homogeneous, this is the
+    flow's time unit; ``lr`` overrides it) and adapts: x1.2 after an accepted step, x0.5 and rejected when
+    ``E`` would drop, so ``E`` never decreases. A point stops when its ``|P grad| / max E <= tol`` or when its
+    step (times ``max E``) fell to ``STALLED`` (a kink: ReLU's maxima), ``x`` is ``(M, D)``; the others go on;
+    all stop after ``steps``. ``objective``: ``x -> (E, grad E)`` of another
+    energy on the model's spheres (default the model's, :func:`symflow.neuron.bruteforce.energy_gradient`)."""
+    geometry = StackedGeometry.of(model)
+    evaluate = objective or (lambda y: bruteforce.energy_gradient(model, y))
+    x = geometry.retract(np.array(x, dtype=float))
+    E, g = evaluate(x)
+    g = geometry.project_tangent(x, g)
+    scale = max(float(np.max(E)), 1e-12)
+    step = np.full(x.shape[:-1] + (1,), (0.5 / scale) if lr is None else float(lr))
+    for _ in range(int(steps)):
+        moving = (np.linalg.norm(g, axis=-1) > tol * scale) & (step[:, 0] * scale > STALLED)
+        if moving.all():                        # every point moves: no gathers
+            y = geometry.retract(x + step * g)
+            Ey, gy = evaluate(y)
+            up = Ey >= E
+            x = np.where(up[:, None], y, x)
+            E = np.where(up, Ey, E)
+            g = np.where(up[:, None], geometry.project_tangent(y, gy), g)
+            step = np.where(up[:, None], step * 1.2, step * 0.5)
+        else:
+            a = np.nonzero(moving)[0]
+            if not len(a):
+                break
+            y = geometry.retract(x[a] + step[a] * g[a])
+            Ey, gy = evaluate(y)
+            up = Ey >= E[a]
+            gy = geometry.project_tangent(y, gy)
+            x[a] = np.where(up[:, None], y, x[a])
+            E[a] = np.where(up, Ey, E[a])
+            g[a] = np.where(up[:, None], gy, g[a])
+            step[a] = np.where(up[:, None], step[a] * 1.2, step[a] * 0.5)
+        scale = max(float(np.max(E)), 1e-12)
+    return Ascent(x, E, np.linalg.norm(g, axis=-1) / scale, step[..., 0] * scale)
+
+
+def second_derivative(model, S) -> np.ndarray:
+    """``sigma''(S)``: from the exact coefficients of a polynomial, else central differences of ``sigma'``
+    (step :data:`symflow.neuron.bruteforce.FD_STEP`; ReLU: 0 away from its kink)."""
+    act = model.sigma
+    if act.is_polynomial:
+        out = np.zeros_like(S)
+        for k, p, q in act.coefficients:
+            if k >= 2:
+                out = out + k * (k - 1) * p / q * (S ** (k - 2) if k > 2 else 1.0)
+        return out
+    h = bruteforce.FD_STEP
+    return (act.dsigma(S + h) - act.dsigma(S - h)) / (2 * h)
+
+
+def mse_hessians(model, x) -> np.ndarray:
+    """Euclidean Hessians ``(M, D, D)`` of the MSE energy (with the model's mask) at stacked points ``x``
+    ``(M, D)``, analytically (the fast path of Newton; checked against the complex step of
+    :func:`symflow.neuron.bruteforce.hessian` in the tests).
+
+    ``E = 1/2 |r|^2``, ``r = L c``, ``c_h = sum_{ab = h} M_ab sigma(u_a + v_b)``, ``L = I - q 1^T`` (``q_h = N_h / N``;
+    without a mask ``q = 1/n``): ``nabla^2 E = J^T J + K`` with ``J = L [dc/du, dc/dv]``,
+    ``(dc/du)[h, a] = M[a, a^-1 h] sigma'(S[a, a^-1 h])`` (``v``: ``b`` and ``h b^-1``), and with
+    ``rho = L^T r`` and ``W_ab = rho_{ab} M_ab sigma''(S_ab)``: ``K = [[diag(W 1), W], [W^T, diag(W^T 1)]]``.
+    Shared ``u = v``: the four blocks summed."""
+    G = model.group
+    n = G.order
+    T, inv = np.asarray(G.table), np.asarray(G.inverse)
+    vec, S = bruteforce._pairs(model, x)
+    weights = getattr(model, "training", None)
+    if weights is None:
+        M, q = np.ones((n, n)), np.full(n, 1.0 / n)
+    else:
+        M, counts, N = weights
+        q = counts / N
+    H = model.sigma(S) * M
+    c = np.zeros(S.shape[:-2] + (n,))
+    rows = np.arange(n)[:, None]
+    left = T[inv]                                       # left[a, h] = a^-1 h
+    c = H[..., rows, left].sum(axis=-2)                 # c_h = sum_a H[a, a^-1 h]
+    r = c - q * c.sum(axis=-1, keepdims=True)
+    rho = r - (q * r).sum(axis=-1, keepdims=True)       # L^T r
+    D1 = model.sigma.dsigma(S) * M
+    Cu = np.swapaxes(D1[..., rows, left], -1, -2)       # Cu[h, a] = D1[a, a^-1 h]
+    right = T[:, inv].T                                 # right[b, h] = h b^-1
+    Cv = np.swapaxes(D1[..., right, np.arange(n)[:, None]], -1, -2)     # Cv[h, b] = D1[h b^-1, b]
+    C = np.concatenate([Cu, Cv], axis=-1)               # (M, n, 2n)
+    J = C - q[:, None] * C.sum(axis=-2, keepdims=True)
+    W = rho[..., T] * M * second_derivative(model, S)
+    K = np.zeros(S.shape[:-2] + (2 * n, 2 * n))
+    idx = np.arange(n)
+    K[..., idx, idx] = W.sum(axis=-1)
+    K[..., n + idx, n + idx] = W.sum(axis=-2)
+    K[..., :n, n:] = W
+    K[..., n:, :n] = np.swapaxes(W, -1, -2)
+    Hs = np.swapaxes(J, -1, -2) @ J + K
+    if model.shared:
+        Hs = Hs[..., :n, :n] + Hs[..., :n, n:] + Hs[..., n:, :n] + Hs[..., n:, n:]
+    return Hs
+
+
+def tangent_operators(model, x) -> tuple:
+    """``(A, r)`` at stacked points ``x`` ``(M, D)``: ``A = P (H - Lambda) P`` in ambient coordinates (``P`` the
+    tangent projection of the one geometry, ``H`` the brute-force Hessian by the complex step, or central
+    differences for a non-polynomial activation; ``Lambda`` the sphere multipliers) and the Riemannian gradient
+    ``r``. On the tangent space ``A`` is the tangent Hessian; the radial directions are in its kernel. The MSE
+    model's Hessian is :func:`mse_hessians` (analytic, ``O(n^2)`` per point instead of ``D`` gradients)."""
+    M, D = x.shape
+    I = np.eye(D)
+    if model.loss == "mse":
+        H = mse_hessians(model, x)
+    elif model.sigma.is_polynomial:
+        h = 1e-30
+        H = bruteforce.gradient(model, x[:, None, :] + 1j * h * I).imag / h
+    else:
+        h = bruteforce.FD_STEP
+        H = (bruteforce.gradient(model, x[:, None, :] + h * I) - bruteforce.gradient(model, x[:, None, :] - h * I)) / (2 * h)
+    H = (H + np.swapaxes(H, -1, -2)) / 2
+    g = bruteforce.gradient(model, x)
+    lam = bruteforce.multipliers(model, x, g)
+    H -= lam[:, None, :] * I
+    if not model.neuron.constrained:
+        return H, g
+    geometry = StackedGeometry.of(model)
+    P = geometry.project_tangent(np.repeat(x[:, None, :], D, axis=1), np.broadcast_to(I, (M, D, D)).copy())
+    return P @ H @ P, geometry.project_tangent(x, g)
+
+
+def newton_batch(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
+    """Riemannian Newton for many points at once: ``x <- R(x - A^+ r)`` (:func:`tangent_operators`; eigenvalues
+    ``|w| <= PSEUDO_INVERSE_TOLS[0] max|w|`` dropped, the radial ones among them), a point's step kept only when
+    it lowers ``|r|``. Returns ``(x, |r|)``; points it could not bring below ``tol`` are left where they got."""
+    x = np.array(x, dtype=float)
+    r = gradient_norms(model, x)
+    for _ in range(steps):
+        todo = np.nonzero(r > tol)[0]       # a non-finite |r| is left to the one-by-one Newton (and its cause)
+        if not len(todo):
+            break
+        A, g = tangent_operators(model, x[todo])
+        try:
+            w, V = np.linalg.eigh(A)
+        except np.linalg.LinAlgError:       # one bad point must not stop the batch: newton() goes one by one
+            break
+        keep = np.abs(w) > PSEUDO_INVERSE_TOLS[0] * np.maximum(np.abs(w).max(axis=-1, keepdims=True), 1e-300)
+        coef = np.where(keep, np.einsum("mdk,md->mk", V, g) / np.where(keep, w, 1.0), 0.0)
+        trial = retract(model, x[todo] - np.einsum("mdk,mk->md", V, coef))
+        r_trial = gradient_norms(model, trial)
+        better = np.isfinite(r_trial) & (r_trial < r[todo])
+        if not better.any():
+            break
+        x[todo[better]], r[todo[better]] = trial[better], r_trial[better]
+    return x, r
+
+
+def ascent_starts(model, starts: int, seed: int) -> np.ndarray:
+    """The seeded starts of the ascent: ``rng.normal(size=(starts, D))`` retracted to the spheres."""
+    D = len(model.vector_names) * model.group.order
+    return retract(model, np.random.default_rng(seed).normal(size=(starts, D)))
+
+
+def converge_by_ascent(model, starts: int, seed: int, steps: int = ASCENT_STEPS) -> Population:
+    """Seeded starts brought to critical points by :func:`ascend` and Newton (module docstring)."""
+    t0 = time.perf_counter()
+    run = ascend(model, ascent_starts(model, starts, seed), steps=steps, tol=ASCENT_TOL)
+    x = run.points
+    scale = float(max(np.abs(run.energies).max(), 1e-300))
+    tol = GRADIENT_TOL * scale
+    grad = gradient_norms(model, x)
+    stalled = (grad > tol) & (run.step <= STALLED)
+    todo = np.nonzero((grad > tol) & ~stalled)[0]
+    if len(todo):
+        x[todo], grad[todo] = newton_batch(model, x[todo], tol)
+    failures = {}
+    for m in todo[~(grad[todo] <= tol)]:
+        x[m], grad[m], _, cause = newton(model, x[m], tol)
+        if cause is not None:
+            failures[int(m)] = cause
+    polished = len(todo)
+    return Population(model, x, grad, (grad <= tol) | stalled, scale, polished, 0.0, int(steps),
+                      time.perf_counter() - t0, False, failures, stalled)
 
 
 def converge(model, starts: int, seed: int, progress: bool = False, workers: int = 1) -> Population:
     """Draw ``starts`` seeded neurons and bring each to a critical point (module docstring)."""
+    from ..dynamics.drivers import run_stepper, start_population     # the flow only (the ascent needs none)
+    from ..dynamics.integrators import integrate
+    from ..dynamics.state import FourierState
+
     t0 = time.perf_counter()
     flow, state0, width, seed = start_population(model, starts, seed)
     n = model.group.order

@@ -3,9 +3,11 @@ r"""Li2's energy derived by SymPy from the network definition, and proved agains
 :func:`derive_energy` builds the network literally: the one-hot input matrix ``X`` (``N x 2n``), the
 targets ``Y`` (``N x n``), the centring ``P = I - 1 1^T / N`` over the samples, a node ``w = [u; v]`` of
 symbols and ``E = 1/2 || Y^T P sigma(X w) ||^2`` for a polynomial ``sigma``; nothing is typed in.
-:func:`verify_energy` proves it (as polynomials, exactly) equal to (1) the written-out form of
-:mod:`symflow.li2.core` evaluated at random rational points in exact arithmetic, and, on the full table,
-(2) the parameter-space energy of ``Model(G, loss="mse")`` whose Fourier form
+:func:`verify_energy` proves it (as polynomials, exactly) equal to (1) the written-out form
+``1/2 sum_h (z_h - q_h s)^2`` evaluated at random rational points in exact arithmetic (here, independently),
+checks (2) the core's masked energy ``Model(G, loss="mse", mask=S)`` (:func:`symflow.li2.core.li2_model`,
+brute force) against it at those points, and, on the full table, proves it equal to (3) the parameter-space
+energy of ``Model(G, loss="mse")`` whose Fourier form
 ``E = (2/n) sum_{rho != 1} d_rho ||U(rho) V(rho)||_F^2`` is proved by
 :meth:`symflow.theory.energy.EnergyFunctional.verify` (real, complex and quaternionic irreps).
 
@@ -66,13 +68,17 @@ def verify_energy(group, mask=None, activation: str = "x^2", points: int = 3, se
     """Prove the derived energy equal to the written-out sums (exactly at random rational points; the
     difference is a polynomial, so agreement at random points from a large range is a proof with failure
     probability below ``(deg / 2R)^points``) and, on the full table, equal as a polynomial to
-    ``Model(G, loss="mse")``'s parameter-space energy. Raises :class:`SymflowError` on a mismatch."""
-    from .core import Li2Problem
+    ``Model(G, loss="mse")``'s parameter-space energy; the core's masked model agrees with it at the same
+    points to ``1e-9`` relative (floating point). Raises :class:`SymflowError` on a mismatch."""
+    from ..neuron import bruteforce
+    from .core import li2_model
 
     E, u, v = derive_energy(group, mask, activation)
     n = group.order
     rng = np.random.default_rng(seed)
-    prob = Li2Problem(group, mask, "x^2")                         # only its mask and counts are used
+    M = np.ones((n, n), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    N = int(M.sum())
+    core = li2_model(group, M, activation.replace("x", "z"))
     sig = _poly_activation(activation)
     R = 10 ** 6
     out = {"group": group.name, "points": points, "full_table": mask is None or bool(np.all(mask))}
@@ -85,16 +91,21 @@ def verify_energy(group, mask=None, activation: str = "x^2", points: int = 3, se
         s = Fraction(0)
         for a in range(n):
             for b in range(n):
-                if prob.mask[a, b]:
+                if M[a, b]:
                     h = sig(vals[a] + vals[n + b])
                     h = Fraction(int(h.p), int(h.q))
                     z[int(T[a][b])] += h
                     s += h
-        q = [Fraction(int(c), prob.N) for c in np.bincount(np.asarray(T)[prob.mask], minlength=n)]
+        q = [Fraction(int(c), N) for c in np.bincount(np.asarray(T)[M], minlength=n)]
         ref = sum((z[h] - q[h] * s) ** 2 for h in range(n)) / 2
         if sp.Rational(ref.numerator, ref.denominator) != exact:
             raise SymflowError(f"Li2 energy of {group.name}: the derived network energy differs from the written-out sum")
+        got = float(bruteforce.energy(core, np.array(vals, dtype=float)))
+        if abs(got - float(exact)) > 1e-9 * max(abs(float(exact)), 1e-300):
+            raise SymflowError(f"Li2 energy of {group.name}: the core's masked model gives {got!r}, the derived "
+                               f"network energy {float(exact)!r}")
     out["written_out"] = True
+    out["equals_core_model"] = True
     if out["full_table"] and activation == "x^2":
         from ..theory.model import Model
 

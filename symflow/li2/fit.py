@@ -2,7 +2,8 @@ r"""How many hidden nodes a perfect fit needs (Li2's Thm 3), checked by least sq
 
 Nodes are local maxima of the full-table energy on one irrep orbit each: seeded Gaussian starts
 projected on the orbit's isotypic subspace (``P_rho f(g) = (d/n) sum_k chi(k g^-1) f(k)`` summed over the
-orbit, applied to ``u`` and ``v``) and brought to a maximum by :meth:`Li2Problem.ascend`. The network's
+orbit, applied to ``u`` and ``v``) and brought to a maximum by the landscape's ascent
+(:func:`symflow.landscape.search.ascend` on :func:`~symflow.li2.core.li2_model`). The network's
 output layer ``V`` (with a bias) is fitted by least squares to the one-hot targets on the training
 entries (:func:`least_squares_fit`); the fit is perfect when the residual of the centred targets is zero
 to rounding. Per nontrivial orbit ``k_rho`` is the least number of that orbit's nodes for which the fit
@@ -13,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SymflowError
-from .core import Li2Problem
+from ..landscape.search import ascend
+from .core import features, li2_model, training_entries
 from .derive import orbit_shares
 
 #: Residual (relative to the centred targets) below which a fit is perfect.
@@ -47,21 +49,21 @@ def orbit_maxima(group, orbit, count: int, seed: int = 0, activation: str = "x^2
     P = isotypic_projector(group, orbit)
     x = np.random.default_rng(seed).normal(size=(count, 2 * n))
     x = np.concatenate([x[:, :n] @ P.T, x[:, n:] @ P.T], axis=1)
-    prob = Li2Problem(group, None, activation)
-    x, E, res = prob.ascend(x, steps=2000)
+    x = ascend(li2_model(group, None, activation), x, steps=2000).points
     sh = orbit_shares(group, x)[:, orbit.id]
     if np.any(sh < 0.99):
         raise SymflowError(f"{group.name}: the ascent left the orbit {orbit.label} (share {sh.min():.3f})")
     return x
 
 
-def least_squares_fit(problem: Li2Problem, nodes, train=None, test=None) -> dict:
-    """Fit ``V`` (and a bias) by least squares on the training entries; report the relative residual of
-    the centred training targets and train/test accuracy (argmax of the output)."""
-    n = problem.n
-    T = problem.table.reshape(-1)
-    train = np.flatnonzero(problem.mask.reshape(-1)) if train is None else np.asarray(train)
-    F = problem.features(nodes)                                    # (n^2, m)
+def least_squares_fit(model, nodes, train=None, test=None) -> dict:
+    """Fit ``V`` (and a bias) by least squares on the training entries of Li2's ``model``
+    (:func:`~symflow.li2.core.li2_model`); report the relative residual of the centred training targets and
+    train/test accuracy (argmax of the output)."""
+    n = model.group.order
+    T = np.asarray(model.group.table).reshape(-1)
+    train = training_entries(model) if train is None else np.asarray(train)
+    F = features(model, nodes)                                     # (n^2, m)
     A = np.concatenate([F, np.ones((F.shape[0], 1))], axis=1)
     Y = np.eye(n)[T]
     Vb, *_ = np.linalg.lstsq(A[train], Y[train], rcond=None)
@@ -76,7 +78,7 @@ def least_squares_fit(problem: Li2Problem, nodes, train=None, test=None) -> dict
 
 def perfect_fit_nodes(group, seed: int = 0) -> dict:
     """Per nontrivial orbit the least node count for a perfect fit (module doc), and the total."""
-    prob = Li2Problem(group)
+    prob = li2_model(group)
     pools = {o.id: orbit_maxima(group, o, NODE_CAP(o), seed + o.id) for o in group.orbits if not o.is_trivial}
     full = np.concatenate(list(pools.values()))
     base = least_squares_fit(prob, full)

@@ -13,7 +13,7 @@ fraction 0.8 (above the measured ``p_c`` of Z_23, :mod:`symflow.li2.scaling`), h
 
 Recorded per record step: train/test loss and accuracy, ``movement = |W - W0| / |W0|``, ``cos_li2``: the
 median over nodes of the cosine between the node's actual descent direction ``-dL/dw_j`` projected on
-its sphere and the Riemannian gradient of Li2's energy ``E_S`` at ``w_j`` (:class:`Li2Problem` on the
+its sphere and the Riemannian gradient of Li2's energy ``E_S`` at ``w_j`` (:func:`~symflow.li2.core.li2_model` on the
 training mask), and ``share``: the median top-orbit share of the nodes.
 
 Stage rule (marks, in steps): *lazy* until ``share`` first exceeds its initial value by 0.1 (the top
@@ -32,7 +32,8 @@ import numpy as np
 from ..errors import SymflowError
 from ..groups import group as make_group
 from ..validation import integer, real
-from .core import Li2Problem, training_mask
+from ..neuron import bruteforce
+from .core import li2_model, training_mask
 from .derive import orbit_shares
 from .maxima import predicted_energy
 
@@ -101,7 +102,7 @@ def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False, force: bool | N
     net = li2_network(G, int(cfg.width), cfg.seed)
     train_set = np.argwhere(mask)
     W0 = first_layer(net)
-    prob = Li2Problem(G, mask)
+    prob = li2_model(G, mask)
     extra = {}
 
     def record(step, network):
@@ -109,7 +110,7 @@ def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False, force: bool | N
         g = network.grads(train_set)
         x = first_layer(network)                                     # nodes (K, 2n)
         xn = x / np.linalg.norm(x, axis=1, keepdims=True)
-        rg = prob.riemannian_gradient(xn)
+        rg = bruteforce.riemannian_gradient(prob, xn)
         d = -np.concatenate([g["theta1"], g["theta2"]], axis=1)
         d = d - xn * np.sum(xn * d, 1, keepdims=True)
         cos = np.sum(rg * d, 1) / np.maximum(np.linalg.norm(rg, axis=1) * np.linalg.norm(d, axis=1), 1e-300)
@@ -148,7 +149,7 @@ def detect_stages(c) -> dict:
 def node_maxima(G, nodes) -> dict:
     x = nodes / np.linalg.norm(nodes, axis=1, keepdims=True)
     sh = orbit_shares(G, x)
-    E = Li2Problem(G).energy(x)
+    E = bruteforce.energy(li2_model(G), x)
     out = {}
     for j in range(len(x)):
         k = int(np.argmax(sh[j]))

@@ -17,27 +17,56 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..landscape.search import Ascent, ascend
+from ..neuron.geometry import StackedGeometry
 from ..validation import integer
-from .core import Li2Problem, check_activation, sigma
+from .core import check_activation, li2_model
 
 
-class SingleTarget(Li2Problem):
-    """``E_h0`` (module doc) with the ascent of :class:`Li2Problem`."""
+class SingleTarget:
+    """``E_h0`` (module doc) on the sphere of Li2's model ``w = [u; v]`` (:func:`~symflow.li2.core.li2_model`:
+    its activation and geometry), brought to maxima by the landscape's ascent with this energy."""
 
     def __init__(self, group, target: int = 1, activation: str = "x^2"):
-        super().__init__(group, None, activation)
+        self.model = li2_model(group, None, activation)
+        self.group = group
+        self.n = group.order
+        self.table = np.asarray(group.table)
         self.target = integer(target, "target", minimum=0)
-        n = self.n
-        self.y = (self.table == self.target).astype(float) - 1.0 / n      # (n, n)
+        self.y = (self.table == self.target).astype(float) - 1.0 / self.n      # (n, n)
+
+    def _pre(self, x):
+        x = np.asarray(x, dtype=float)
+        return x[..., :self.n, None] + x[..., None, self.n:]                  # (..., n, n): u_a + v_b
 
     def energy_gradient(self, x):
+        """``(E_h0, dE_h0/dw)``: ``F = sum y~ sigma(S)``, ``E = F^2 / 2``, ``dE/du_a = F sum_b y~_ab sigma'(S_ab)``."""
         S = self._pre(x)
-        F = (self.y * sigma(self.activation, S)).sum(axis=(-2, -1))
-        dS = F[..., None, None] * self.y * sigma(self.activation, S, derivative=True)
+        act = self.model.sigma
+        F = (self.y * act.sigma(S)).sum(axis=(-2, -1))
+        dS = F[..., None, None] * self.y * act.dsigma(S)
         return 0.5 * F * F, np.concatenate([dS.sum(axis=-1), dS.sum(axis=-2)], axis=-1)
 
     def energy(self, x):
         return self.energy_gradient(x)[0]
+
+    def gradient(self, x):
+        return self.energy_gradient(x)[1]
+
+    def ascend(self, x, steps: int = 3000) -> Ascent:
+        """The landscape's projected ascent (:func:`symflow.landscape.search.ascend`) of ``E_h0``."""
+        return ascend(self.model, x, steps=steps, objective=self.energy_gradient)
+
+    def tangent_spectrum(self, x, h: float = 1e-5) -> np.ndarray:
+        """Eigenvalues of the tangent Hessian ``P (nabla^2 E - <x, nabla E> I) P`` at a unit point ``x`` by
+        central differences of the gradient, without the radial direction (``2n - 1`` values)."""
+        x = np.asarray(x, dtype=float) / np.linalg.norm(x)
+        I = np.eye(x.size)
+        G = (self.gradient(x + h * I) - self.gradient(x - h * I)) / (2 * h)
+        P = StackedGeometry.of(self.model).project_tangent(np.repeat(x[None], x.size, 0), I.copy())
+        T = P @ ((G + G.T) / 2 - float(x @ self.gradient(x)) * I) @ P
+        ev = np.linalg.eigvalsh(T)
+        return np.sort(np.delete(ev, int(np.argmin(np.abs(ev)))))
 
     def responses(self, x):
         """``sigma(u_a + v_{a^-1 h0})`` over the ``n`` samples of the target, shape ``(..., n)``."""
@@ -45,7 +74,7 @@ class SingleTarget(Li2Problem):
         inv = np.asarray(self.group.inverse)
         b = self.table[inv, self.target]                                 # a^-1 h0
         S = self._pre(x)
-        return sigma(self.activation, S[..., np.arange(n), b])
+        return self.model.sigma(S[..., np.arange(n), b])
 
 
 def participation(r) -> np.ndarray:
@@ -64,7 +93,7 @@ def regimes(group, activations=("x^2", "relu", "silu"), starts: int = 64, seed: 
     for act in activations:
         act = check_activation(act)
         P = SingleTarget(group, target, act)
-        x, E, res = P.ascend(x0, steps=steps)
+        x, E, res, _ = P.ascend(x0, steps=steps)
         pr = participation(P.responses(x))
         med = float(np.median(pr))
         out["activations"][act] = {"energy_max": float(E.max()), "energy_median": float(np.median(E)),

@@ -38,8 +38,9 @@ import numpy as np
 
 from ..errors import SymflowError
 from ..progress import progress_bar
-from ..validation import integer, real
-from .core import Li2Problem, training_mask
+from ..validation import integer, nontrivial_group, real
+from ..landscape.search import ascend
+from .core import li2_model, training_mask
 from .derive import orbit_shares
 from .fit import NODE_CAP, least_squares_fit, orbit_maxima
 
@@ -71,8 +72,8 @@ def generalising(group, x, threshold: float = GENERALISING_SHARE) -> np.ndarray:
 
 
 def _generalising_share(group, p, starts, random, steps, seed) -> float:
-    prob = Li2Problem(group, training_mask(group, p, seed))
-    x, _, _ = prob.ascend(starts, steps=steps)
+    prob = li2_model(group, training_mask(group, p, seed))
+    x = ascend(prob, starts, steps=steps).points
     return float(generalising(group, x).mean())
 
 
@@ -83,6 +84,7 @@ def measure_energy(group, fractions=None, subsets: int = 4, seed: int = 0, rando
     ``GENERALISING_SHARE``, and the grid crossing at each of ``ENERGY_THRESHOLDS`` (``by_threshold``)."""
     t0 = time.perf_counter()
     subsets = integer(subsets, "subsets", minimum=1)
+    nontrivial_group(group, "the sample-size law")
     n = group.order
     fr = default_fractions(n) if fractions is None else sorted(float(f) for f in fractions)
     rng = np.random.default_rng(seed)
@@ -102,9 +104,9 @@ def measure_energy(group, fractions=None, subsets: int = 4, seed: int = 0, rando
         for k in range(subsets):
             for i, p in enumerate(fr):
                 mask = training_mask(group, p, seed + 1000 * k + i)
-                prob = Li2Problem(group, mask)
+                prob = li2_model(group, mask)
                 x0 = np.concatenate([starts, np.random.default_rng(seed + 1000 * k + i).normal(size=(random, 2 * n))])
-                x, E, res = prob.ascend(x0, steps=steps)
+                x = ascend(prob, x0, steps=steps).points
                 ok = generalising(group, x)
                 m = len(starts)
                 gen[k, i] = ok[:m].mean()
@@ -114,7 +116,7 @@ def measure_energy(group, fractions=None, subsets: int = 4, seed: int = 0, rando
                 for t in gen_t:
                     gen_t[t][k, i] = generalising(group, x[:m], t).mean()
                 if test_nodes is not None:
-                    xt, _, _ = prob.ascend(test_nodes, steps=steps)
+                    xt = ascend(prob, test_nodes, steps=steps).points
                     acc[k, i] = least_squares_fit(prob, xt)["test_accuracy"] if p < 1 else 1.0
                 bar.advance()
     pc = np.array([crossing(fr, gen[k]) for k in range(subsets)])

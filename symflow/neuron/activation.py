@@ -9,13 +9,19 @@ modular-addition mechanism, the command line) reads activations through it. The 
     quad      sigma = z^2          aliases x^2, x**2, z^2, z**2, quad, quadratic, square, sqr
     relu      sigma = max(z, 0)
     silu      sigma = z / (1 + e^-z)
+    abs       sigma = |z|                                   (alias absolute)
+    leaky     sigma = max(z, z/100)                          (aliases leaky_relu, leakyrelu)
+    threshold sigma = 1 for z >= 0, else 0                   (aliases step, heaviside)
+    sign      sigma = +1 for z >= 0, else -1 (sign(0) = +1)
     <poly>    a polynomial in z with rational coefficients, e.g. 'z^2+z^3', 'z**2/2 + 3*z'
               (named by its canonical SymPy text, e.g. 'z**3 + z**2')
 
 Also accepted from Python: an :class:`Activation`, a SymPy expression in one symbol (differentiated by
 SymPy, named ``sympy:<expr>``; :func:`polynomial_activation_of` reads it as ``<poly>``), a pair ``(sigma, dsigma)`` of vectorised callables, or a callable with a
 ``.derivative`` attribute. The quadratic and the names need no SymPy; polynomials parse with SymPy
-on use.
+on use. :attr:`Activation.symbolic` is ``sigma`` as a SymPy expression in a real ``z`` for the polynomials
+and the piecewise-linear names (``Max``, ``Abs``, ``Piecewise``: :func:`piecewise_expression`), what
+:mod:`symflow.mirrors` derives its dictionaries from.
 
 >>> a = as_activation("x^2"); a.name, a.coefficients, a.text
 ('quad', ((2, 1, 1),), 'z**2')
@@ -33,14 +39,20 @@ import numpy as np
 from ..errors import ModelError
 
 #: Canonical names of the named activations (polynomials are named by their SymPy text).
-NAMES = ("quad", "relu", "silu")
+NAMES = ("quad", "relu", "silu", "abs", "leaky", "threshold", "sign")
 #: The one alias table: lower-case spelling (spaces removed) -> canonical name.
 ALIASES = {"quad": "quad", "quadratic": "quad", "square": "quad", "sqr": "quad",
            "x^2": "quad", "x**2": "quad", "z^2": "quad", "z**2": "quad",
-           "relu": "relu", "silu": "silu"}
+           "relu": "relu", "silu": "silu", "abs": "abs", "absolute": "abs",
+           "leaky": "leaky", "leaky_relu": "leaky", "leakyrelu": "leaky",
+           "threshold": "threshold", "step": "threshold", "heaviside": "threshold", "sign": "sign"}
+#: The piecewise-linear names (positively homogeneous of degree 1 or 0; SymPy forms in :func:`piecewise_expression`).
+PIECEWISE = ("relu", "abs", "leaky", "threshold", "sign")
+#: Slope of the leaky ReLU for negative arguments.
+LEAK = 0.01
 #: One line naming the accepted forms (every error message about an activation ends with it).
-ACTIVATION_FORMS = ("quad (z^2; also x^2, z**2, sqr), relu, silu, or a polynomial in z with rational "
-                    "coefficients, e.g. 'z**2+z**3', 'z**2/2 + 3*z' (from Python also a SymPy expression)")
+ACTIVATION_FORMS = ("quad (z^2; also x^2, z**2, sqr), relu, silu, abs, leaky, threshold, sign, or a polynomial in z "
+                    "with rational coefficients, e.g. 'z**2+z**3', 'z**2/2 + 3*z' (from Python also a SymPy expression)")
 #: Accepted forms of a polynomial (the theory engine needs one).
 POLYNOMIAL_FORMS = ("a polynomial in z with rational coefficients, e.g. 'z**2', 'z**2+z**3', "
                     "'z**2/2 + 3*z', or a SymPy expression in Symbol('z')")
@@ -64,6 +76,59 @@ def relu(z):
 def relu_derivative(z):
     """``sigma'(z) = [z > 0]`` (0 at the kink)."""
     return (z > 0).astype(z.dtype)
+
+
+def absolute(z):
+    """``sigma(z) = |z|``."""
+    return np.abs(z)
+
+
+def absolute_derivative(z):
+    """``sigma'(z) = sign(z)`` (0 at the kink)."""
+    return np.sign(z).astype(np.result_type(z, float))
+
+
+def leaky_relu(z):
+    """``sigma(z) = max(z, LEAK z)``."""
+    return np.where(z >= 0, z, LEAK * z)
+
+
+def leaky_relu_derivative(z):
+    """``sigma'(z) = 1 for z >= 0, LEAK otherwise``."""
+    return np.where(z >= 0, 1.0, LEAK)
+
+
+def threshold(z):
+    """``sigma(z) = 1{z >= 0}``."""
+    return (np.asarray(z) >= 0).astype(np.result_type(z, float))
+
+
+def sign_step(z):
+    """``sigma(z) = +1 for z >= 0, -1 otherwise`` (``sign(0) = +1``: with it, breakpoints at the data points
+    give every feature vector any breakpoint gives)."""
+    return np.where(np.asarray(z) >= 0, 1.0, -1.0)
+
+
+def zero_derivative(z):
+    """``sigma'(z) = 0`` (threshold and sign: constant on each side of the jump)."""
+    return np.zeros(np.shape(z), dtype=np.result_type(z, float))
+
+
+def piecewise_expression(name: str):
+    """``sigma`` of a piecewise-linear name as a SymPy expression in ``Symbol('z', real=True)``: relu
+    ``Max(z, 0)``, abs ``Abs(z)``, leaky ``Piecewise((z, z >= 0), (z/100, True))``, threshold
+    ``Piecewise((1, z >= 0), (0, True))``, sign ``Piecewise((1, z >= 0), (-1, True))``."""
+    import sympy as sp
+
+    z = sp.Symbol("z", real=True)
+    forms = {"relu": lambda: sp.Max(z, 0), "abs": lambda: sp.Abs(z),
+             "leaky": lambda: sp.Piecewise((z, z >= 0), (sp.nsimplify(LEAK) * z, True)),
+             "threshold": lambda: sp.Piecewise((sp.Integer(1), z >= 0), (sp.Integer(0), True)),
+             "sign": lambda: sp.Piecewise((sp.Integer(1), z >= 0), (sp.Integer(-1), True))}
+    if name not in forms:
+        raise ModelError(f"activation {name!r} has no piecewise-linear SymPy form; those that do: "
+                         f"{', '.join(PIECEWISE)}")
+    return forms[name]()
 
 
 def _sigmoid(z):
@@ -138,6 +203,19 @@ class Activation:
             self._expression = sum((sp.Rational(p, q) * z ** k for k, p, q in self.coefficients), sp.Integer(0))
         return self._expression
 
+    @property
+    def symbolic(self):
+        """``sigma`` in SymPy with a real ``z``: the polynomial or the piecewise-linear form
+        (:func:`piecewise_expression`); ModelError for the others (silu, callables)."""
+        if self.name in PIECEWISE and NAMED.get(self.name) is self:
+            return piecewise_expression(self.name)
+        if self.coefficients is not None:
+            import sympy as sp
+
+            return self.expression.xreplace({sp.Symbol("z"): sp.Symbol("z", real=True)})
+        raise ModelError(f"activation {self.name!r} has no exact SymPy form here; those that do: "
+                         f"{', '.join(PIECEWISE)} and polynomials")
+
     def polynomial(self, z, derivative: bool = False):
         """:func:`polynomial_value` of the coefficients: ``sigma`` (or ``sigma'``) on any dtype."""
         if self.coefficients is None:
@@ -168,7 +246,11 @@ class Activation:
 QUAD = Activation("quad", square, square_derivative, r"\sigma(z) = z^2", coefficients=((2, 1, 1),), text="z**2")
 RELU = Activation("relu", relu, relu_derivative, r"\sigma(z) = \max(z, 0)")
 SILU = Activation("silu", silu, silu_derivative, r"\sigma(z) = \frac{z}{1 + e^{-z}}")
-NAMED = {"quad": QUAD, "relu": RELU, "silu": SILU}
+ABS = Activation("abs", absolute, absolute_derivative, r"\sigma(z) = |z|")
+LEAKY = Activation("leaky", leaky_relu, leaky_relu_derivative, r"\sigma(z) = \max(z, z/100)")
+THRESHOLD = Activation("threshold", threshold, zero_derivative, r"\sigma(z) = 1\{z \ge 0\}")
+SIGN = Activation("sign", sign_step, zero_derivative, r"\sigma(z) = \operatorname{sign}(z),\ \operatorname{sign}(0) = 1")
+NAMED = {"quad": QUAD, "relu": RELU, "silu": SILU, "abs": ABS, "leaky": LEAKY, "threshold": THRESHOLD, "sign": SIGN}
 
 
 def parse_polynomial(activation):

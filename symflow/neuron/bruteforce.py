@@ -27,7 +27,8 @@ from .geometry import StackedGeometry, tangent_basis
 from .points import split
 
 __all__ = ["omega", "euclidean_gradients", "flow", "energy", "gradient",
-           "multipliers", "riemannian_gradient", "hessian", "tangent_hessian", "training_weights"]
+           "multipliers", "riemannian_gradient", "hessian", "tangent_hessian", "training_weights",
+           "training_counts", "energy_gradient"]
 
 
 
@@ -96,13 +97,29 @@ def flow(group, theta1, theta2, xi, shared: bool = False, spheres: str = "separa
 # * MSE: ``E = (1/2) sum_h z~(h)^2``, ``z~ = c - mean c``; ``dE/dtheta1(a) = sum_b z~(ab) sigma'(S[a, b])``.
 # * shared embeddings: ``theta1 = theta2 = theta`` and ``dE/dtheta = dE/dtheta1 + dE/dtheta2``.
 #
-# Training mask (MSE only, Li2's energy on a subset ``S`` of the table; ``mask=None`` is the full table, the
-# formulas above): with ``M`` the boolean ``(n, n)`` mask, ``N = |S|``, ``q_h = #{(a, b) in S: ab = h} / N``,
-# ``z_h = sum_{(a, b) in S, ab = h} sigma(S[a, b])``, ``s = sum_h z_h``, ``r = z - q s``:
+# Training mask (MSE only, Li2's energy on a subset ``S`` of the table; ``mask=None`` is the model's own mask,
+# ``model.mask``, and the full table without one, the formulas above): with ``M`` the boolean ``(n, n)`` mask,
+# ``N = |S|``, ``N_h = #{(a, b) in S: ab = h}``, ``q_h = N_h / N``, ``z_h = sum_{(a, b) in S, ab = h} sigma(S[a, b])``,
+# ``s = sum_h z_h``, ``r = z - q s`` (computed as ``z - N_h s / N``: exact on object arrays):
 # ``E = (1/2) sum_h r_h^2`` and ``dE/dtheta1(a) = sum_b M[a, b] (r_{ab} - <q, r>) sigma'(S[a, b])``.
+#
+# Activation: a polynomial is evaluated from its exact coefficients (any dtype); any other activation of the
+# one vocabulary (relu, silu: models with loss="mse" only) through its ``sigma`` / ``sigma'`` on float arrays,
+# and its Hessian by central differences of the gradient (``FD_STEP``).
+#: Central-difference step of the Hessian of a non-polynomial activation.
+FD_STEP = 1e-5
+
+
 def training_weights(group, mask) -> tuple:
     """``(M, q)``: the mask as a boolean ``(n, n)`` array and the target frequencies ``q_h`` of its entries
     (module comment); ModelError naming the accepted form unless ``mask`` is ``(n, n)`` with two targets."""
+    M, counts = training_counts(group, mask)
+    return M, counts / counts.sum()
+
+
+def training_counts(group, mask) -> tuple:
+    """``(M, N_h)``: the mask as a boolean ``(n, n)`` array and the integer target counts of its entries
+    (:func:`training_weights` without the division)."""
     n = group.order
     M = np.asarray(mask, dtype=bool)
     if M.shape != (n, n):
@@ -112,15 +129,17 @@ def training_weights(group, mask) -> tuple:
     if np.count_nonzero(counts) < 2:
         raise ModelError("the training mask needs entries with at least two distinct products g1 g2 "
                          "(else the centred targets vanish)")
-    return M, counts / counts.sum()
+    return M, counts
 
 
 def _masked(model, mask):
+    """``(M, N_h, N)`` of ``mask`` (else of the model's own mask), or ``None`` for the full table."""
     if mask is None:
-        return None
+        return getattr(model, "training", None)
     if model.loss != "mse":
         raise ModelError("a training mask is defined for the MSE (Li2) energy only; use loss='mse' or mask=None")
-    return training_weights(model.group, mask)
+    M, counts = training_counts(model.group, mask)
+    return M, counts, int(counts.sum())
 
 
 def _centred(v):
@@ -140,51 +159,71 @@ def _pairs(model, x):
     return vec, vec[in1][..., :, None] + vec[in2][..., None, :]
 
 
+def _sigma(model, S, derivative: bool = False):
+    """``sigma(S)`` (or ``sigma'``): the activation's own callables on float and complex arrays (for a polynomial the same
+    values as its coefficients), the exact coefficients of a polynomial on any other dtype."""
+    act = model.sigma
+    if act.is_polynomial and S.dtype not in (np.float64, np.complex128):
+        return act.polynomial(S, derivative=derivative)
+    return act.dsigma(S) if derivative else act.sigma(S)
+
+
+def _residual(model, H, weights):
+    """MSE: ``r = z - q s`` on the mask (``weights``), else the centred fibre sums ``z~``."""
+    if weights is None:
+        return _centred(_fibres(model.group, H))
+    M, counts, N = weights
+    c = _fibres(model.group, H * M)
+    return c - counts * c.sum(axis=-1)[..., None] / N
+
+
 def energy(model, x, mask=None):
     """The model's energy ``E`` at stacked points ``x`` (module comment above), shape ``(...)``; ``mask``:
-    Li2's energy on a subset of the table (MSE only; ``None``: the full table)."""
+    Li2's energy on a subset of the table (MSE only; ``None``: the model's own mask, else the full table)."""
     vec, S = _pairs(model, x)
     weights = _masked(model, mask)
-    H = model.sigma.polynomial(S)
+    H = _sigma(model, S)
     n = model.group.order
     if model.loss == "ce":
         X = _centred(vec[model.output_name])[..., model.group.table]
         return (X * H).sum(axis=(-2, -1)) / (2 * n * n)
-    if weights is not None:
-        M, q = weights
-        c = _fibres(model.group, H * M)
-        z = c - q * c.sum(axis=-1)[..., None]
-    else:
-        z = _centred(_fibres(model.group, H))
+    z = _residual(model, H, weights)
     return (z * z).sum(axis=-1) / 2
 
 
-def gradient(model, x, mask=None):
-    """Euclidean gradient ``dE/dx`` at stacked points ``x``, same shape as ``x`` (``mask`` as in :func:`energy`)."""
+def energy_gradient(model, x, mask=None) -> tuple:
+    """``(E, dE/dx)`` at stacked points ``x`` in one pass (:func:`energy`, :func:`gradient`)."""
     vec, S = _pairs(model, x)
     G = model.group
     n = G.order
-    D = model.sigma.polynomial(S, derivative=True)
-    H = model.sigma.polynomial(S)
+    D = _sigma(model, S, derivative=True)
+    H = _sigma(model, S)
     weights = _masked(model, mask)
-    if weights is not None:
-        M, q = weights
-        c = _fibres(G, H * M)
-        r = c - q * c.sum(axis=-1)[..., None]
-        W = (r - (r * q).sum(axis=-1)[..., None])[..., G.table] * M
-    else:
-        c = _fibres(G, H)
     if model.loss == "ce":
-        W = _centred(vec[model.output_name])[..., G.table] / (2 * n * n)
-    elif weights is None:
-        W = _centred(c)[..., G.table]
+        X = _centred(vec[model.output_name])[..., G.table]
+        E = (X * H).sum(axis=(-2, -1)) / (2 * n * n)
+        W = X / (2 * n * n)
+        c = _fibres(G, H)
+    else:
+        r = _residual(model, H, weights)
+        E = (r * r).sum(axis=-1) / 2
+        if weights is not None:
+            M, counts, N = weights
+            W = (r - (r * counts).sum(axis=-1)[..., None] / N)[..., G.table] * M
+        else:
+            W = r[..., G.table]
     WD = W * D
     g1, g2 = WD.sum(axis=-1), WD.sum(axis=-2)
     in1, in2 = model.input_names
     out = {in1: g1 + g2} if in1 == in2 else {in1: g1, in2: g2}
     if model.loss == "ce":
         out[model.output_name] = _centred(c) / (2 * n * n)
-    return np.concatenate([out[name] for name in model.vector_names], axis=-1)
+    return E, np.concatenate([out[name] for name in model.vector_names], axis=-1)
+
+
+def gradient(model, x, mask=None):
+    """Euclidean gradient ``dE/dx`` at stacked points ``x``, same shape as ``x`` (``mask`` as in :func:`energy`)."""
+    return energy_gradient(model, x, mask)[1]
 
 
 def multipliers(model, x, g=None, mask=None):
@@ -212,9 +251,15 @@ def riemannian_gradient(model, x, mask=None):
 
 def hessian(model, x, step: float = 1e-30, mask=None) -> np.ndarray:
     """Euclidean Hessian of ``E`` at one stacked point ``x`` (shape ``(D, D)``) by the complex step
-    ``H e_k = Im grad(x + i h e_k) / h``: exact to rounding for the polynomial energy (no cancellation)."""
+    ``H e_k = Im grad(x + i h e_k) / h``: exact to rounding for the polynomial energy (no cancellation).
+    A non-polynomial activation (no complex extension used): central differences
+    ``H e_k = (grad(x + h e_k) - grad(x - h e_k)) / 2h`` with ``h = FD_STEP``."""
     x = np.asarray(x, dtype=float)
     D = x.shape[-1]
+    if not model.sigma.is_polynomial:
+        I = FD_STEP * np.eye(D)
+        H = (gradient(model, x[None, :] + I, mask) - gradient(model, x[None, :] - I, mask)) / (2 * FD_STEP)
+        return (H + H.T) / 2
     pts = x[None, :] + 1j * step * np.eye(D)
     H = gradient(model, pts, mask).imag / step
     return (H + H.T) / 2

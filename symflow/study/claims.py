@@ -550,6 +550,20 @@ def flawed_indicator(data: StudyData, seed: int = 0) -> list:
                            "mechanism (abelian)")]
     th1, th2, xi = _final_parameters(data)
     table = np.asarray(G.table)
+    h = th1[:, :, None] + th2[:, None, :]
+    z = np.einsum("mxy,mj->xyj", h * h, xi)
+    acc = float(np.mean(z.argmax(axis=2) == table))
+    accuracy = Prediction("argmax accuracy on the full table", 1.0, acc, "exact", bool(acc == 1.0),
+                          "The learned population as a network (quadratic activation, scale 1): the flawed "
+                          "indicator's largest entry is the true product when the sum weight exceeds the ghost "
+                          "weights.", "mechanism (abelian)")
+    squares = table[np.arange(G.order), np.arange(G.order)]
+    if np.all(squares == squares[0]):     # x x = e for every x: the two ghost indicators are one
+        return [Prediction("flawed indicator: ghost weights relative to the sum indicator", None, None, None, None,
+                           f"Not identifiable on {G.name}: every element is its own inverse (x x = e), so the ghost "
+                           "indicators 1{j=xx} and 1{j=yy} are the same indicator 1{j=e} and a least-squares fit "
+                           "cannot separate their weights (and every character is real: no phases to average).",
+                           "mechanism (abelian)"), accuracy]
     C = indicator_coefficients(th1, th2, xi, table)            # (M, 3), sum = network coefficients
     coef = C.sum(axis=0)
     w = [float(x) for x in phase_averaged_weights(bool(data.model.shared))]
@@ -571,13 +585,7 @@ def flawed_indicator(data: StudyData, seed: int = 0) -> list:
                        f"weights {w} ({ratio}) derived by SymPy from the phase average of one aligned neuron "
                        f"({'shared' if data.model.shared else 'unshared'} embeddings); bootstrap standard errors "
                        f"over neurons {se[0]:.3g}, {se[1]:.3g} ({BOOTSTRAP} resamples).", "mechanism (abelian)")]
-    h = th1[:, :, None] + th2[:, None, :]
-    z = np.einsum("mxy,mj->xyj", h * h, xi)
-    acc = float(np.mean(z.argmax(axis=2) == table))
-    rows.append(Prediction("argmax accuracy on the full table", 1.0, acc, "exact", bool(acc == 1.0),
-                           "The learned population as a network (quadratic activation, scale 1): the flawed "
-                           "indicator's largest entry is the true product when the sum weight exceeds the ghost "
-                           "weights.", "mechanism (abelian)"))
+    rows.append(accuracy)
     return rows
 
 

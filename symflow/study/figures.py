@@ -165,16 +165,18 @@ def _rates(study, plt):
         k = np.nonzero((y0 < hi) & (y0 > lo))[0]
         if k.size:
             tt = t[k]
-            ax.semilogy(tt, y0[k[0]] * np.exp(p.predicted * (tt - tt[0])), "k--", lw=1.2, label="predicted slope")
+            if p.predicted is not None:   # None: a measurement only (outside the theorem's scope)
+                ax.semilogy(tt, y0[k[0]] * np.exp(p.predicted * (tt - tt[0])), "k--", lw=1.2, label="predicted slope")
             if p.measured is not None:
                 ax.semilogy(tt, y0[k[0]] * np.exp(p.measured * (tt - tt[0])), "r:", lw=1.2, label="median fit")
         ax.set_ylim(1e-16, 10)
         ax.set_title(textwrap.fill(p.name, 48), fontsize=8)
         ax.set_xlabel("t (c = 1)")
         ax.set_ylabel(RATE_YLABEL[kind], fontsize=8)
-        ax.legend(fontsize=6)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
     return fig, "rates.png", ("Decaying deviations of sample neurons (log scale), the fit window (grey), the predicted "
-                              "slope (dashed) and the median fitted slope (dotted).")
+                              "slope (dashed; none on a measurement-only row) and the median fitted slope (dotted).")
 
 
 def _orbits(study, plt):

@@ -42,6 +42,7 @@ from ..neuron import SPHERES
 from ..theory.equilibria import equilibrium
 from ..theory.model import Model
 from ..theory.rates import spectrum
+from ..validation import nontrivial_group
 from . import claims as claims_mod
 from .predictions import Prediction, totals
 from .trajectory import STUDY_N_SAVE, run_observed
@@ -178,7 +179,7 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
         raise SymflowError(f"n_save must be an integer >= 11 (rate fits need dense samples), got {n_save!r}")
     timings = {}
     t0 = time.perf_counter()
-    G = get_group(name)
+    G = nontrivial_group(get_group(name), "a study")
     model = Model(G, shared=shared, spheres=spheres, loss=loss)
     if isinstance(width, (int, np.integer)) and not isinstance(width, bool):   # a bad width is refused below
         from ..dynamics.drivers import memory_estimate

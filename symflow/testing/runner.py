@@ -20,10 +20,7 @@ finished result, lists the rest under ``not_run`` and has ``interrupted = True``
 """
 from __future__ import annotations
 
-import contextlib
-import signal
 import sys
-import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -35,6 +32,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ..interrupts import flagged, interrupted
 from ..progress import progress_bar
 from ..provenance import versions
 from .catalogue import CATALOGUE, Invariant
@@ -216,7 +214,7 @@ def run_invariant(inv: Invariant, system: System, examples: int = 20, seed: int 
     state = {"calls": 0, "first_failure": None, "last": None, "failed_at": None, "failing": None, "error": None}
 
     def body(example):
-        if _INTERRUPTED.is_set():     # a Ctrl-C that Hypothesis or a gc callback swallowed
+        if interrupted():     # a Ctrl-C that Hypothesis or a gc callback swallowed
             raise KeyboardInterrupt
         if state["failed_at"] is not None and time.perf_counter() - state["failed_at"] > shrink_seconds:
             raise _ShrinkBudgetSpent()
@@ -240,7 +238,7 @@ def run_invariant(inv: Invariant, system: System, examples: int = 20, seed: int 
                         phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink))(prop)
         prop = hseed(int(seed) + zlib.crc32(inv.name.encode()))(prop)
         prop()
-        if _INTERRUPTED.is_set():
+        if interrupted():
             raise KeyboardInterrupt
     except KeyboardInterrupt:
         raise
@@ -268,11 +266,11 @@ def run_catalogue(system: System, examples: int = 20, seed: int = 0, invariants=
     report = VerifyReport(model=dict(model or {"system": system.label}), seed=int(seed), examples=int(examples))
     with progress_bar("verify", total=len(invs), enabled=progress, counts=True, console=console,
                       only_terminal=True) as bar:
-        with _interrupt_flag():
+        with flagged():
             for k, inv in enumerate(invs):
                 bar.update(description=f"verify {inv.name}")
                 try:
-                    if _INTERRUPTED.is_set():
+                    if interrupted():
                         raise KeyboardInterrupt
                     report.results.append(run_invariant(inv, system, examples, seed, shrink_seconds))
                 except KeyboardInterrupt:
@@ -281,41 +279,6 @@ def run_catalogue(system: System, examples: int = 20, seed: int = 0, invariants=
                     break
                 bar.advance()
     return report
-
-
-#: Set by Ctrl-C during :func:`run_catalogue`; checked before every example and after every invariant, so an
-#: interrupt raised where Python ignores it (inside Hypothesis's ``gc_callback``) still stops the run, silently.
-_INTERRUPTED = threading.Event()
-
-
-@contextlib.contextmanager
-def _interrupt_flag():
-    """Within the block (main thread only), SIGINT sets :data:`_INTERRUPTED` and raises ``KeyboardInterrupt``."""
-    _INTERRUPTED.clear()
-    if threading.current_thread() is not threading.main_thread() or \
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield
-        return
-
-    def handler(signum, frame):
-        _INTERRUPTED.set()
-        raise KeyboardInterrupt
-
-    previous_hook = sys.unraisablehook
-
-    def unraisable(info):   # the interrupt raised inside Hypothesis's gc callback: no "Exception ignored" traceback
-        if info.exc_type is not None and issubclass(info.exc_type, KeyboardInterrupt):
-            _INTERRUPTED.set()
-        else:
-            previous_hook(info)
-
-    signal.signal(signal.SIGINT, handler)
-    sys.unraisablehook = unraisable
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        sys.unraisablehook = previous_hook
 
 
 def _hypothesis_home() -> None:

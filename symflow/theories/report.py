@@ -100,6 +100,16 @@ def write_report(result, out: Path, figures: bool = True) -> None:
     (out / "report.md").write_text("\n".join(lines))
 
 
+def distinct_labels(values, digits: int = 2) -> list:
+    """Tick labels ``f"{v:.{k}g}"`` with the fewest significant digits ``k >= digits`` that keep distinct
+    values distinct (``0.0031`` and ``0.0032`` need 2 digits, ``0.00301`` and ``0.00302`` need 3)."""
+    for k in range(digits, 17):
+        labels = [f"{v:.{k}g}" for v in values]
+        if len(set(labels)) == len(set(float(v) for v in values)):
+            return labels
+    return [repr(float(v)) for v in values]
+
+
 def write_figures(result, out: Path) -> list:
     try:
         import matplotlib
@@ -152,9 +162,10 @@ def write_figures(result, out: Path) -> list:
             for name in ("NFA", "CRH H_a~Z_a", "CRH G_a~Z_a", "CRH H_b~Z_b"):
                 y = [r["values"].get(f"{name}|{layer}") for r in result.sweep]
                 axes[1].semilogx(lam, [np.nan if v is None else v for v in y], style, label=f"{name}, {layer}")
+        ticks = np.unique(lam)           # each decay once (a repeated decay would draw its label twice)
         for ax in axes:
-            ax.set_xticks(lam)
-            ax.set_xticklabels([f"{v:.2g}" for v in lam], rotation=30)
+            ax.set_xticks(ticks)
+            ax.set_xticklabels(distinct_labels(ticks), rotation=30)
             ax.minorticks_off()
         axes[0].set_xlabel("weight decay lambda")
         axes[0].set_ylabel("FACT relative residual")

@@ -31,6 +31,7 @@ import numpy as np
 from ..dynamics.network import TwoLayerNetwork, as_pairs
 from ..errors import SymflowError
 from ..provenance import versions
+from ..validation import nontrivial_group
 from .layers import LAYERS, layers
 from .premises import (STATIONARITY_TOL, Premise, gc_stage_one, layer_groups, li2_stage, no_premise,
                        stationarity, stationarity_gap)
@@ -220,7 +221,7 @@ def run_theories(group, weight_decay: float = 3e-3, optimizer: str = "gd", loss:
     from ..groups import as_group
     from .symbolic import exponent_table, fact_table
 
-    G = as_group(group)
+    G = nontrivial_group(as_group(group), "training")
     if not weight_decay > 0:
         raise SymflowError(f"--weight-decay must be > 0 (FACT is a statement about weight decay), got {weight_decay}")
     if lr is None:
@@ -286,7 +287,8 @@ def run_theories(group, weight_decay: float = 3e-3, optimizer: str = "gd", loss:
                 "stationarity_gap": {r.layer: _num(r.value) for r in srows if r.name == "gradient"},
                 "complete": complete}
 
-    for decay in sweep:
+    # each decay trained once: the main run is already the point at its own decay (same seed, same values)
+    for decay in dict.fromkeys(float(d) for d in sweep if float(d) != float(weight_decay)):
         if interrupted:
             break
         snet, _, shist, sphase = one(float(decay), False)

@@ -8,7 +8,10 @@ A :class:`Model` fixes everything the derivations depend on:
   factor ``1/2`` makes ``sigma = z^2`` give exactly GC's ``Omega`` in GC's time unit ``c = 2a/M``);
   or ``"mse"``, Li2's sample-centred MSE, ``E = (1/2) sum_h (z_h - mean z)^2`` with
   ``z_h = sum_{ab = h} sigma(u(a) + v(b))``;
-* the activation ``sigma``, a polynomial in ``z`` (default ``z**2``);
+* the activation ``sigma``, a polynomial in ``z`` (default ``z**2``); for the MSE loss also any other
+  activation of the one vocabulary (relu, silu: brute force and the landscape's ascent only, no derivation);
+* for the MSE loss a training ``mask`` (Li2's energy on a subset of the table, see
+  :mod:`symflow.neuron.bruteforce`; part of :meth:`Model.key`);
 * shared (``theta1 = theta2``) or unshared input embeddings;
 * the constraint: ``"sphere"`` (Stage I; ``spheres="separate"``: every vector on its own unit
   sphere, ``"joint"``: ``[theta1; theta2]`` on one sphere, as in the GC authors' code) or ``"none"``
@@ -38,7 +41,8 @@ from ..errors import ModelError, SymflowError
 from ..groups import as_group
 from ..groups.group import Group
 from ..neuron import Neuron
-from ..neuron.activation import polynomial_activation_of
+from ..neuron.activation import as_activation, polynomial_activation_of
+from ..neuron.bruteforce import training_counts
 from .scope import notes, warn_if_unrepresentable
 
 #: Block flows depend on the settings and d only (not on the group): derived once per process.
@@ -91,17 +95,22 @@ class Model:
     loss : {"ce", "mse"}
     constraint : {"sphere", "none"}
         ``"none"``: the flow is the plain gradient, with no ``-Omega`` terms.
+    mask : None or boolean (n, n) array
+        MSE only: the training entries ``(g1, g2)`` of the table (Li2's empirical energy); ``None`` or a full
+        mask is the whole table. A proper mask has no Fourier form and no reduced flow.
     """
 
     def __init__(self, group, shared: bool = False, spheres: str | None = None, activation=None,
-                 loss: str = "ce", constraint: str = "sphere"):
+                 loss: str = "ce", constraint: str = "sphere", mask=None):
         self.group = as_group(group)
         self.neuron = Neuron(loss=loss, shared=shared, spheres=spheres, constraint=constraint)
         self._activation_input = activation
+        self.mask, self.training = _training(self.group, self.neuron, mask)
         if activation is not None:  # parse now so that a bad activation fails here, not on first use
-            self.sigma = polynomial_activation_of(activation)
-            self.activation = self.sigma.expression
-            if not self.cross_terms:
+            self.sigma = _activation(activation, self.neuron)
+            if self.sigma.is_polynomial:
+                self.activation = self.sigma.expression
+            if self.sigma.is_polynomial and not self.cross_terms:
                 raise ModelError(f"activation {self.activation_text} has no term of degree >= 2, so "
                                  f"sigma(theta1(g1) + theta2(g2)) has no cross term and the energy vanishes "
                                  f"identically; use e.g. 'z**2'")
@@ -157,8 +166,9 @@ class Model:
 
     @cached_property
     def activation_text(self) -> str:
-        """Canonical text of the activation (``sympy.sstr``); ``"z**2"`` by default, without SymPy."""
-        return self.sigma.text
+        """Canonical text of the activation (``sympy.sstr``; a non-polynomial's name); ``"z**2"`` by default,
+        without SymPy."""
+        return self.sigma.text or self.sigma.name
 
     @cached_property
     def cross_terms(self) -> tuple:
@@ -176,19 +186,40 @@ class Model:
         """
         if self._activation_input is None:
             return True
+        if not self.sigma.is_polynomial:
+            return False
         return len(self.cross_terms) == 1 and self.cross_terms[0][:2] == (1, 1)
 
     # ------------------------------------------------------------------ identity
     def to_dict(self) -> dict:
-        """JSON-able settings (with the group's name and order)."""
-        return {"group": self.group.name, "order": self.group.order, "shared": self.shared,
-                "spheres": self.spheres, "activation": self.activation_text, "loss": self.loss,
-                "constraint": self.constraint}
+        """JSON-able settings (with the group's name and order; ``mask``, the training mask's digest, only
+        when the model has one)."""
+        out = {"group": self.group.name, "order": self.group.order, "shared": self.shared,
+               "spheres": self.spheres, "activation": self.activation_text, "loss": self.loss,
+               "constraint": self.constraint}
+        if self.mask is not None:
+            out["mask"] = self.mask_digest
+        return out
+
+    @property
+    def is_masked(self) -> bool:
+        """True when the energy is Li2's on a proper subset of the table (``mask``)."""
+        return self.mask is not None
+
+    @cached_property
+    def mask_digest(self) -> str | None:
+        """``"<entries>/<n^2>#<sha1[:12]>"`` of the training mask (``None`` without one)."""
+        if self.mask is None:
+            return None
+        digest = hashlib.sha1(np.packbits(self.mask).tobytes()).hexdigest()[:12]
+        return f"{int(self.mask.sum())}/{self.mask.size}#{digest}"
 
     def settings_key(self) -> str:
-        """Stable key of the settings that block formulas depend on (everything but the group)."""
-        return (f"loss={self.loss};shared={int(self.shared)};spheres={self.spheres};"
-                f"activation={self.activation_text};constraint={self.constraint}")
+        """Stable key of the settings that block formulas depend on (everything but the group; the mask's
+        digest when there is one, so that nothing derived for a masked model is mixed with another)."""
+        key = (f"loss={self.loss};shared={int(self.shared)};spheres={self.spheres};"
+               f"activation={self.activation_text};constraint={self.constraint}")
+        return key + (f";mask={self.mask_digest}" if self.mask is not None else "")
 
     def key(self) -> str:
         """Stable string for hashing and caching: group identity plus all settings."""
@@ -206,7 +237,13 @@ class Model:
 
     # ------------------------------------------------------------------ derivations
     def energy(self):
-        """The :class:`~symflow.theory.energy.EnergyFunctional` of this model (cached)."""
+        """The :class:`~symflow.theory.energy.EnergyFunctional` of this model (cached); ModelError for a
+        masked model or a non-polynomial activation (no Fourier form: use symflow.neuron.bruteforce)."""
+        if self.mask is not None or not self.sigma.is_polynomial:
+            raise ModelError(f"the derived energy (parameter and Fourier form) needs the full table and a "
+                             f"polynomial activation; {self!r} has "
+                             f"{'a training mask' if self.mask is not None else 'sigma = ' + self.activation_text}: "
+                             f"use symflow.neuron.bruteforce.energy(model, x)")
         if self._energy is None:
             from .energy import EnergyFunctional
 
@@ -252,6 +289,14 @@ class Model:
 
     def require_block_flow(self) -> None:
         """Raise :class:`ModelError` unless the reduced per-block Fourier flow exists."""
+        if self.mask is not None:
+            raise ModelError("reduced flow needs the full table: a training mask breaks the Fourier block "
+                             "structure of the energy; the brute-force energy and gradient "
+                             "(symflow.neuron.bruteforce) and the landscape's ascent (search='ascent') handle it")
+        if not self.sigma.is_polynomial:
+            raise ModelError(f"reduced flow needs a quadratic activation; sigma = {self.activation_text} is not a "
+                             f"polynomial (the brute-force energy and the landscape's ascent, search='ascent', "
+                             f"handle it)")
         if not self.is_bilinear:
             raise ModelError(
                 f"reduced flow needs a quadratic activation (the energy must be a sum of independent "
@@ -306,11 +351,38 @@ class Model:
                 f"{self.neuron.describe_spheres()}")
 
     def __repr__(self) -> str:
+        mask = f", mask={self.mask_digest!r}" if self.mask is not None else ""
         return (f"Model({self.group.name!r}, shared={self.shared}, spheres={self.spheres!r}, "
-                f"activation={self.activation_text!r}, loss={self.loss!r}, constraint={self.constraint!r})")
+                f"activation={self.activation_text!r}, loss={self.loss!r}, constraint={self.constraint!r}{mask})")
 
     def _repr_latex_(self) -> str:
         from .display import model_latex
 
         return "$" + model_latex(self) + "$"
+
+
+def _activation(spec, neuron):
+    """The model's activation: a polynomial (what the theory derives with), or for the MSE loss any activation
+    of the one vocabulary (:func:`~symflow.neuron.activation.as_activation`)."""
+    if neuron.loss == "mse":
+        return as_activation(spec)
+    try:
+        return polynomial_activation_of(spec)
+    except ModelError as exc:
+        raise ModelError(f"{exc} (non-polynomial activations: loss='mse' only, Li2's model)") from None
+
+
+def _training(group, neuron, mask) -> tuple:
+    """``(mask, (M, N_h, N))`` of a proper training mask (read-only), ``(None, None)`` for ``None`` or a full one."""
+    if mask is None:
+        return None, None
+    if neuron.loss != "mse":
+        raise ModelError("a training mask is defined for the MSE (Li2) energy only; use loss='mse' or mask=None")
+    M, counts = training_counts(group, mask)
+    if M.all():
+        return None, None
+    M = M.copy()
+    M.flags.writeable = False
+    return M, (M, counts, int(counts.sum()))
+
 

@@ -1,0 +1,39 @@
+"""A Ctrl-C is never lost (symflow/interrupts.py): an interrupt that Python swallows inside a callback it calls
+on its own (importlib's module-lock weakrefs, gc callbacks) sets the flag and is delivered again, so it lands in
+ordinary code."""
+import time
+import weakref
+
+import pytest
+
+from symflow import interrupts
+
+
+class _Object:
+    pass
+
+
+def _swallowed_interrupt(ref):
+    raise KeyboardInterrupt   # what SIGINT does when it lands here: Python prints "Exception ignored" and goes on
+
+
+def test_an_interrupt_swallowed_in_a_callback_is_delivered_again(capsys):
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts.flagged():
+            obj = _Object()
+            ref = weakref.ref(obj, _swallowed_interrupt)
+            del obj                                      # the callback runs and its KeyboardInterrupt is swallowed
+            assert interrupts.interrupted() and ref() is None
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:           # the re-delivered SIGINT raises here
+                time.sleep(0.005)
+    assert "Exception ignored" not in capsys.readouterr().err
+
+
+def test_without_the_handler_python_swallows_it(capsys):
+    """The mutant: with Python's default handling the same interrupt is lost (this is what the module fixes)."""
+    obj = _Object()
+    ref = weakref.ref(obj, _swallowed_interrupt)
+    del obj
+    time.sleep(0.05)
+    assert ref() is None and not interrupts.installed()
