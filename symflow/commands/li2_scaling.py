@@ -110,6 +110,7 @@ def run(args) -> int:
     subsets = integer(args.subsets, "--subsets", minimum=1, text=True)
     steps = integer(args.steps, "--steps", minimum=1, text=True)
     seed = args.seed
+    options.refuse_compact(args.groups, "symflow li2-scaling")
     groups = [nontrivial_group(group(name), "the sample-size law") for name in args.groups]   # all before any work
     params = {"groups": args.groups, "fractions": fr, "seeds": seeds, "bisect": bisect, "width": budget.width,
               "lr": budget.lr, "weight_decay": budget.weight_decay, "max_steps": budget.max_steps,
