@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Run one command; returns the exit status (0, 2 for a :class:`~symflow.errors.SymflowError` line, 130 for
-    Ctrl-C). A Ctrl-C at any moment, the imports included, prints one line ``interrupted`` and no traceback;
+    Ctrl-C). A Ctrl-C at any moment, the imports included, prints one line ``interrupted`` (with what the
+    command said it did, e.g. ``interrupted: ... after 300000 of 1000000 starts``) and no traceback;
     as the program's entry (``argv=None``) a second Ctrl-C while the program exits is ignored."""
     command = "symflow"
     if argv is None:
@@ -109,10 +110,10 @@ def main(argv=None) -> int:
     except SymflowError as exc:     # e.g. a bad $SYMFLOW_MEMORY read while parsing
         print(f"{command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if argv is None:
             _ignore_interrupts()
-        print("\ninterrupted", file=sys.stderr)
+        print("\ninterrupted" + (f": {exc}" if str(exc) else ""), file=sys.stderr)   # e.g. how far it got
         return 130
 
 

@@ -121,8 +121,8 @@ def _landscape_d5(cwd, cache):
     text = text.split("\nd: ")[0]                             # the column legend is explained in the README
     found = [float(m) for m in re.findall(r"([0-9.]+)% \([0-9.]+-[0-9.]+\)\s+found", text)]
     stable = [int(m) for m in re.findall(r"yes \((\d+)%\)", text)]
-    return {"block": text, "found_pct": f"{sum(found):.0f}",
-            "stable_lo": min(stable) if stable else 0, "stable_hi": max(stable) if stable else 0}
+    lo, hi = (min(stable), max(stable)) if stable else (0, 0)
+    return {"block": text, "found_pct": f"{sum(found):.0f}", "stable": f"{lo}%" if lo == hi else f"{lo}-{hi}%"}
 
 
 def _li2_q8(cwd, cache):
@@ -130,6 +130,46 @@ def _li2_q8(cwd, cache):
     text = quoted(out)
     text = re.sub(r"(\d+ starts \(seed \d+\)), [0-9.]+ s", r"\1", text)
     return {"block": text.split("\nd: ")[0]}
+
+
+MIRRORS_DATA = ["--x", "0,4,5,7,10,11", "--y", "0,0,0,2,3,3"]
+
+
+def _mirrors_depth4(cwd, cache):
+    _, out, _, _ = symflow(["mirrors", *MIRRORS_DATA, "--depth", "4", "--beta", "0.01", "--train", "10", "--json"],
+                           cwd, cache)
+    d = json.loads(out)
+    t = d["training"]
+    feats = sorted(d["features"], key=lambda f: -abs(f["coefficient"]))
+    def feature(f):
+        text = f"`{f['coefficient']:.2g} x {f['formula'].split(':')[0]}`"
+        r = f.get("reflection")
+        if r:
+            text += f" whose kink {r['point']:g} = {r['formula'].split(' = ')[0]} reflects {r['of']:g} about {r['about']:g}"
+        return text
+    others = sorted(o for o in t["objectives"] if o > t["optimum"] * (1 + t["reach_tolerance"]))
+    kinks = [k for run in t["reflections"] for k in run]
+    return {"columns": d["dictionary"]["columns"], "distinct": d["dictionary"]["distinct"],
+            "vanished": d["dictionary"]["vanished"], "objective": f"{d['objective']:.6g}",
+            "gap": f"{d['certificate']['gap']:.0e}", "features": " and ".join(feature(f) for f in feats),
+            "units": d["reconstruction"]["units"], "recon": f"{d['reconstruction']['max_abs_error']:.0e}",
+            "penalty": f"{d['reconstruction']['penalty']:.5g}", "reached": t["reached"], "runs": t["runs"],
+            "steps": t["steps"], "others": ", ".join(f"{o:.4g}" for o in others) or "none",
+            "violations": "none" if t["lower_bound_violations"] == 0 else str(t["lower_bound_violations"]),
+            "refl_nets": sum(1 for c in t["reflection_columns"] if c), "kinks": len(kinks),
+            "kink_values": ", ".join(f"{k:.4g}" for k in kinks) or "none"}
+
+
+def _mirrors_min_norms(cwd, cache):
+    norms, unique = [], []
+    for depth in (2, 3, 4):
+        _, out, _, _ = symflow(["mirrors", *MIRRORS_DATA, "--depth", str(depth), "--beta", "0", "--json"], cwd, cache)
+        d = json.loads(out)
+        norms.append(f"{d['objective']:.6g}")
+        unique.append(d["unique"])
+    return {"norms": ", ".join(norms),
+            "unique": ", ".join(str(dep) for dep, u in zip((2, 3, 4), unique) if u) or "none",
+            "not_unique": ", ".join(str(dep) for dep, u in zip((2, 3, 4), unique) if not u) or "none"}
 
 
 FACTS = [
@@ -143,10 +183,26 @@ FACTS = [
          "The default (20 examples per check) takes about {verify_s} s for F21 ({machine})."),
     Fact("landscape_d5", "symflow landscape D5 --shared --starts 2000", _landscape_d5,
          "```\n$ symflow landscape D5 --shared --starts 2000\n{block}\n```\n\n"
-         "Read it as: {found_pct} % of shared D5 neurons end on rank-two blocks of a 2-dimensional irrep,",
+         "Read it as: {found_pct} % of shared D5 neurons end on rank-two blocks of a 2-dimensional irrep, at energy\n"
+         "`sqrt(10)/200 = Omega*/sqrt(2)`, which no paper names; these equilibria form a one-parameter family\n"
+         "(`fam 1`, not a symmetry orbit: `sym 0`), {stable} of which is stable,",
          deterministic=True, cheap=True),
     Fact("li2_q8", "symflow li2 Q8 --check", _li2_q8,
          "```\n$ symflow li2 Q8 --check\n{block}\n```", deterministic=True, cheap=True),
+    Fact("mirrors_depth4", "symflow mirrors --x 0,4,5,7,10,11 --y 0,0,0,2,3,3 --depth 4 --beta 0.01 --train 10",
+         _mirrors_depth4,
+         "prints (measured): {columns} raw columns -> {distinct} distinct ({vanished} constant on the data); Lasso\n"
+         "optimum {objective} (duality gap {gap}); the chosen features {features}; the reconstructed\n"
+         "{units}-unit network matches the Lasso fit to {recon} at penalty `beta ||z||_1 = {penalty}`; {reached} of\n"
+         "{runs} random starts ({steps} Adam steps) reach the optimum (the others stop at {others}) and {violations}\n"
+         "goes below it. In {refl_nets} of the {runs} trained networks a unit's nearest dictionary column is a\n"
+         "reflection feature; kinks the training report places at a reflection point: {kink_values}.",
+         deterministic=True),
+    Fact("mirrors_min_norms", "symflow mirrors --x 0,4,5,7,10,11 --y 0,0,0,2,3,3 --depth 2|3|4 --beta 0",
+         _mirrors_min_norms,
+         "At `--beta 0` the minimum norms are {norms} at depth 2, 3, 4 (the paper's Fig. 3), unique at depth\n"
+         "{unique} and not unique at depth {not_unique} (the table names the other features of the optimal face).",
+         deterministic=True, cheap=True),
 ]
 BY_ID = {f.id: f for f in FACTS}
 
@@ -173,7 +229,8 @@ def machine() -> dict:
 
 
 def machine_text(m: dict) -> str:
-    return f"{m['cores']} cores, {m['memory_gib']} GiB"
+    """How the README names the machine: cores, memory and the load average while it was measured."""
+    return f"{m['cores']} cores, {m['memory_gib']} GiB, load average {m['load_average'][0]:.1f}"
 
 
 # ------------------------------------------------------------------------------------------ record

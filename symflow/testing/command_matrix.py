@@ -34,9 +34,11 @@ MAX_ORDER = 24
 EXTRA_GROUPS = ("Z1", "Z2", "Z3", "Z2xZ2", "Z2xZ2xZ2")
 
 #: ``(command, template, small, groups, shared)``: see the module docstring. Commands that take no
-#: group (``groups``) have ``groups=None`` and run once.
+#: group (``groups``; ``mirrors``, on 1-D data) have ``groups=None`` and run once.
 COMMANDS = [
     ("groups", "groups", "", None, False),
+    ("mirrors", "mirrors --x 0,4,5,7,10,11 --y 0,0,0,2,3,3 --depth 3 --out {out}/mirrors", "--train 2 --steps 200",
+     None, False),
     ("group", "group {name}", "", "all", False),
     ("group --irreps", "group {name} --irreps", "", "all", False),
     ("derive", "derive {name} --no-progress", "--points 1", "all", True),
