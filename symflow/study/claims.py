@@ -462,6 +462,9 @@ LOTTERY_SAMPLES = 4096
 #: ``|#predicted - #simulated| / width`` on the same starts, every group of order <= 24, rounded up):
 #: exact reduction (unshared, separate spheres), frozen multiplier (shared or joint spheres), Z2 shared.
 LOTTERY_BIAS = {"exact": 0.001, "frozen multiplier": 0.015, "Z2 shared": 0.035}
+#: Family-wise confidence of the predicted basin rows: with ``K`` rows each interval is taken at
+#: ``1 - (1 - LOTTERY_CONFIDENCE) / K`` (Bonferroni), so sampling alone makes any of them disagree at most 5% of the time.
+LOTTERY_CONFIDENCE = 0.95
 #: docs/theory.md section 14: per-neuron agreement of the predictor >= this floor on every group of order
 #: <= LOTTERY_FLOOR_MAX_ORDER it was measured on (all three settings); beyond that order a measurement.
 LOTTERY_FLOOR = 0.95
@@ -513,13 +516,15 @@ def _lottery_not_checked(name: str, reason: str) -> Prediction:
 
 
 def _predicted_basin_row(label: str, k_pred: int, samples: int, k_meas: int, M: int, bias: float,
-                         setting: str, note: str = "") -> Prediction:
+                         setting: str, rows: int = 1, note: str = "") -> Prediction:
     """Predicted (Monte Carlo on the predictor) against measured basin fraction. Tolerance = the measured
-    fraction's 95% Wilson half-width on the side of the prediction + the predictor's Monte Carlo 95% Wilson
-    half-width (same side) + the predictor's stated bias; agrees iff ``|predicted - measured| <= tolerance``."""
+    fraction's Wilson half-width on the side of the prediction + the predictor's Monte Carlo Wilson half-width
+    (same side) + the predictor's stated bias, both intervals at ``1 - 0.05 / rows`` (:data:`LOTTERY_CONFIDENCE`,
+    Bonferroni over the ``rows`` compared); agrees iff ``|predicted - measured| <= tolerance``."""
     pred, meas = k_pred / samples, k_meas / M
-    lo, hi = wilson_interval(k_meas, M)
-    plo, phi = wilson_interval(k_pred, samples)
+    conf = 1 - (1 - LOTTERY_CONFIDENCE) / rows
+    lo, hi = wilson_interval(k_meas, M, conf)
+    plo, phi = wilson_interval(k_pred, samples, conf)
     above = pred >= meas
     half = (hi - meas) if above else (meas - lo)
     mc = (pred - plo) if above else (phi - pred)
@@ -527,8 +532,9 @@ def _predicted_basin_row(label: str, k_pred: int, samples: int, k_meas: int, M: 
     return Prediction(f"predicted basin fraction of {label}", pred, meas, tol, bool(abs(pred - meas) <= tol),
                       f"Orbit predictor (docs/theory.md section 14, {setting}) on {samples} other uniform starts: "
                       f"{k_pred} of {samples}. Measured {k_meas} of {M} neurons{note}. Tolerance {tol:.4f} = measured "
-                      f"95% Wilson half-width {half:.4f} (interval {lo:.4f}-{hi:.4f}) + predictor's Monte Carlo 95% "
-                      f"Wilson half-width {mc:.4f} + predictor's stated bias {bias:g}.", "basins",
+                      f"Wilson half-width {half:.4f} (interval {lo:.4f}-{hi:.4f}) + predictor's Monte Carlo Wilson "
+                      f"half-width {mc:.4f} + predictor's stated bias {bias:g}; intervals at {conf:.4g} (95% "
+                      f"family-wise, Bonferroni over {rows} rows).", "basins",
                       extra={"source": "lottery"})
 
 
@@ -546,11 +552,12 @@ def lottery_rows(data: StudyData, listed: list, found: dict | None = None) -> di
     k_pred_all = np.rint(pb["fractions"] * S).astype(int)
     dead_sim = int(np.sum(sim < 0))
     note = f" (dead neurons, final Omega below the predictor's threshold, counted apart: {dead_sim})" if dead_sim else ""
-    out = {o.id: [_predicted_basin_row(o.display_label, int(k_pred_all[o.id]), S, int(np.sum(sim == o.id)), M, bias,
-                                       setting, note)] for o in listed}
     k_dead = int(round(pb["dead"] * S))
+    K = len(listed) + bool(dead_sim or k_dead)
+    out = {o.id: [_predicted_basin_row(o.display_label, int(k_pred_all[o.id]), S, int(np.sum(sim == o.id)), M, bias,
+                                       setting, K, note)] for o in listed}
     if dead_sim or k_dead:
-        out[-1] = [_predicted_basin_row("dead neurons (no orbit)", k_dead, S, dead_sim, M, bias, setting)]
+        out[-1] = [_predicted_basin_row("dead neurons (no orbit)", k_dead, S, dead_sim, M, bias, setting, K)]
     hits = int(np.sum(found["own"].winner == sim))
     lo, hi = wilson_interval(hits, M)
     name = "per-neuron agreement of the orbit predictor"
