@@ -18,6 +18,10 @@ module constants, stated in every row:
   ``STAGE2_THEORY_TOL`` against GC's leading-order ``log(1 + n(n-1) tau)``;
 * population claims want at least ``MIN_PER_ORBIT`` neurons per non-trivial orbit (else a warning,
   :func:`population_warnings`).
+* predicted basins (the orbit predictor, docs/theory.md section 14; :func:`lottery_rows`): within the
+  measured and the predictor's Monte Carlo Wilson half-widths (95% family-wise, :data:`LOTTERY_CONFIDENCE`)
+  plus the predictor's stated bias :data:`LOTTERY_BIAS`; its per-neuron agreement against
+  :data:`LOTTERY_FLOOR` (groups of order <= :data:`LOTTERY_FLOOR_MAX_ORDER`, else a measurement).
 
 A quantity the theory does not state for the model is a measurement (no predicted value, no
 tolerance); on a model with another loss than CE the CE theorems are measurements or rows marked
