@@ -49,7 +49,7 @@ def training_mask(group, fraction: float = 1.0, seed: int = 0) -> np.ndarray:
     """Boolean ``(n, n)`` mask of a uniformly random subset of ``round(fraction n^2)`` table entries
     (all of them for ``fraction = 1``); at least two distinct targets are kept (else ``Y~ = 0``): when every drawn
     entry has the same target, the last drawn one is swapped for a random entry with another target."""
-    n = group.order
+    n = nontrivial_group(group, "Li2's training").order
     f = real(fraction, "fraction", what="in (0, 1]: the share of the n^2 table used for training")
     if f > 1:
         raise SymflowError(f"fraction must be in (0, 1]: the share of the n^2 table used for training, got {fraction!r}")
@@ -74,9 +74,10 @@ def li2_model(group, mask=None, activation="x^2"):
     ``u, v`` on one joint sphere ``w = [u; v]``; ``mask=None``: the full table)."""
     from ..theory.model import Model
 
-    model = Model(group, loss="mse", activation=as_activation(activation), mask=mask)
-    nontrivial_group(model.group, "Li2's model")
-    return model
+    from ..groups import as_group
+
+    group = nontrivial_group(as_group(group), "Li2's model")
+    return Model(group, loss="mse", activation=as_activation(activation), mask=mask)
 
 
 def training_entries(model) -> np.ndarray:
