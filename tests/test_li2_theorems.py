@@ -111,3 +111,14 @@ def test_li2_nodes_json_carries_thm3(capsys):
     assert main(["li2", "S3", "--trained"]) == 2
     err = capsys.readouterr().err
     assert "--nodes" in err and err.strip().count("\n") == 0
+
+
+def test_trained_network_fits_the_S3_table_with_fewer_nodes_than_the_counts():
+    """Trained through the public run_li2_grokking (whole table, Adam lr 0.01, no decay): 16 nodes reach
+    Y_hat = Y~ (measured width 9, below 21 generic maxima and Thm 3's 34); 6 nodes stall (relative MSE 0.3)."""
+    from symflow.li2.fit import trained_fit, trained_perfect_fit_width
+
+    assert trained_fit("S3", 6, seed=0)["relative_mse"] > 0.1
+    r = trained_perfect_fit_width("S3", [6, 16], seeds=(0, 1))
+    assert r["width_mse"] == r["width_all_seeds"] == 16 and [w["width"] for w in r["widths"]] == [6, 16]
+    assert all(run["relative_mse"] <= 1e-4 for run in r["widths"][1]["runs"])

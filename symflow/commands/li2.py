@@ -133,8 +133,8 @@ def print_table(G, data, console=None) -> None:
             tr, b = nd["trained"], nd["trained"]["training"]
             console.print(f"trained network (whole table, Adam lr {b['lr']}, weight decay {b['weight_decay']}, "
                           f"{b['steps']} steps, seeds {b['seeds']}): relative MSE <= {tr['tolerance']:g} from width "
-                          f"{tr['width_mse']} (every seed: {tr['width_all_seeds']}); also train accuracy 1: "
-                          f"{tr['width_perfect']}", highlight=False)
+                          f"{tr['width_mse']} (every seed: {tr['width_all_seeds']}); also train accuracy 1 (argmax of the raw "
+                          f"output): {tr['width_perfect'] or 'none in the scan'}", highlight=False)
     if "memorisation" in data:
         t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Thm 5: memorisation of one target")
         for col in ("activation", "phi = sigma'(x)/x", "predicted", "measured (Thm 5 setting)", "participation",
