@@ -16,17 +16,20 @@ from .interrupts import install, installed, interrupted
 
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (``-`` read as ``_``; a missing
 #: module is a bug and raises).
-COMMANDS = ["group", "groups", "derive", "rates", "landscape", "li2", "li2-scaling", "codegen", "simulate", "study",
+COMMANDS = ["group", "groups", "branching", "derive", "rates", "landscape", "li2", "li2-scaling", "codegen", "simulate", "study",
             "lottery", "grok", "theories", "atlas", "verify", "mirrors"]
 
 
 #: ``--help`` examples of every subcommand (shown as the parser's epilog).
 EXAMPLES = {
-    "group": ["symflow group F21", "symflow group S4 --irreps", "symflow group Z3xZ5 --json"],
+    "group": ["symflow group F21", "symflow group S4 --irreps", "symflow group Z3xZ5 --json",
+              "symflow group SO(3) --bandlimit 4", "symflow group A5 --in SO(3)"],
     "groups": ["symflow groups"],
+    "branching": ["symflow branching SO(3) A5 --bandlimit 6", "symflow branching SO(3) S4 --bandlimit 4 --json",
+                  "symflow branching O(2) D4 --bandlimit 5"],
     "derive": ["symflow derive Z7 --shared", "symflow derive F21 --latex", "symflow derive S3 --loss mse",
                "symflow derive Z5 --activation 'z**2+z**3'"],
-    "rates": ["symflow rates F21", "symflow rates Z7 --shared --json", "symflow rates D5 --shared --discover",
+    "rates": ["symflow rates F21", "symflow rates Z7 --shared --json", "symflow rates SO(3) --bandlimit 4", "symflow rates D5 --shared --discover",
               "symflow rates D5 --lr 0.1 --width 512 --scale 0.01 --reduction sum"],
     "landscape": ["symflow landscape D5 --shared --starts 2000", "symflow landscape S4 --json",
                   "symflow landscape S3 --loss mse --starts 256"],
@@ -87,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Run one command; returns the exit status (0, 2 for a :class:`~symflow.errors.SymflowError` line, 130 for
-    Ctrl-C). A Ctrl-C at any moment, the imports included, prints one line ``interrupted`` and no traceback;
+    Ctrl-C). A Ctrl-C at any moment, the imports included, prints one line ``interrupted`` (with what the
+    command said it did, e.g. ``interrupted: ... after 300000 of 1000000 starts``) and no traceback;
     as the program's entry (``argv=None``) a second Ctrl-C while the program exits is ignored."""
     command = "symflow"
     if argv is None:
@@ -106,10 +110,10 @@ def main(argv=None) -> int:
     except SymflowError as exc:     # e.g. a bad $SYMFLOW_MEMORY read while parsing
         print(f"{command}: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if argv is None:
             _ignore_interrupts()
-        print("\ninterrupted", file=sys.stderr)
+        print("\ninterrupted" + (f": {exc}" if str(exc) else ""), file=sys.stderr)   # e.g. how far it got
         return 130
 
 

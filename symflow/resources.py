@@ -13,6 +13,10 @@ estimates count the arrays that dominate (each term ``arrays * prod(shape) * ite
 the number of such arrays alive at once, temporaries included), so they are right within a small factor,
 and meant to tell 100 MB from 40 GB before anything is allocated.
 
+Where a time estimate exists (:attr:`MemoryEstimate.seconds`, e.g. the landscape's, measured on a short
+calibration run), a run is also refused when it exceeds :func:`time_budget`: :data:`TIME_BUDGET` (one hour),
+or ``$SYMFLOW_TIME_BUDGET`` (``2h``, ``30min``, ``90s`` or a number of seconds).
+
 ``force`` (the CLI's ``--force``) runs anyway; the CLI sets it for a whole command with :func:`forcing`, so
 a library call inside the command needs no argument.
 """
@@ -29,6 +33,9 @@ from .errors import ResourceError, SymflowError
 
 #: A run is refused when its estimate exceeds this fraction of the available memory.
 USABLE_FRACTION = 0.9
+#: A run whose time estimate exceeds this many seconds is refused (``$SYMFLOW_TIME_BUDGET`` overrides it).
+TIME_BUDGET = 3600.0
+_SECONDS = {"": 1, "s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "d": 86400, "days": 86400}
 
 _FORCED = contextvars.ContextVar("symflow_resources_forced", default=False)
 
@@ -50,6 +57,20 @@ def format_bytes(n: float) -> str:
         if n >= size:
             return f"{n / size:.3g} {unit}"
     return f"{int(n)} B"
+
+
+def parse_seconds(text: str, name: str = "SYMFLOW_TIME_BUDGET") -> float:
+    """``"2h"``, ``"30min"``, ``"90s"``, ``"1.5d"`` or ``"600"`` as a number of seconds."""
+    m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([a-z]*)\s*", str(text).lower())
+    if not m or m.group(2) not in _SECONDS:
+        raise SymflowError(f"{name} must be a duration such as 2h, 30min, 90s or a number of seconds, got {text!r}")
+    return float(m.group(1)) * _SECONDS[m.group(2)]
+
+
+def time_budget() -> float:
+    """Seconds a run may take: ``$SYMFLOW_TIME_BUDGET`` if set, else :data:`TIME_BUDGET`."""
+    budget = os.environ.get("SYMFLOW_TIME_BUDGET")
+    return parse_seconds(budget) if budget else TIME_BUDGET
 
 
 def format_seconds(s: float) -> str:
@@ -116,12 +137,14 @@ def forcing(force: bool = True):
 @dataclass
 class MemoryEstimate:
     """The peak memory of one run: the sum of its ``terms`` ``[(what, bytes)]``; ``lower`` names what lowers it
-    (an option such as ``"--starts"``, or ``"a smaller group"``); ``seconds`` an optional time estimate."""
+    (an option such as ``"--starts"``, or ``"a smaller group"``); ``seconds`` an optional time estimate and
+    ``basis`` what it was measured on (e.g. ``"256 starts took 0.3 s"``)."""
 
     what: str
     lower: str
     terms: list = field(default_factory=list)
     seconds: float | None = None
+    basis: str = ""
     _lower: dict = field(default_factory=dict, repr=False)
 
     def add(self, what: str, arrays: float = 1, shape=(), itemsize: int = 8, lower: str | None = None
@@ -147,8 +170,8 @@ class MemoryEstimate:
 
     def check(self, force: bool | None = None, available: int | None = None) -> "MemoryEstimate":
         """Raise :class:`~symflow.errors.ResourceError` (one line) when :attr:`total` exceeds
-        ``USABLE_FRACTION * available`` (default :func:`available_memory`) and not ``force`` (``None``: the
-        command's :func:`forcing`). Returns ``self``."""
+        ``USABLE_FRACTION * available`` (default :func:`available_memory`), or :attr:`seconds` exceeds
+        :func:`time_budget`, and not ``force`` (``None``: the command's :func:`forcing`). Returns ``self``."""
         if force is None:
             force = forced()
         if force:
@@ -160,6 +183,14 @@ class MemoryEstimate:
                 f"{self.what} would need about {format_bytes(self.total)} of memory{when} (mostly {self.largest}) "
                 f"but {format_bytes(avail)} is available{' ($SYMFLOW_MEMORY)' if os.environ.get('SYMFLOW_MEMORY') else ''}; "
                 f"lower it with {self._lower.get(self.largest, self.lower)}, or pass --force (force=True) to run anyway")
+        budget = time_budget()
+        if self.seconds is not None and self.seconds > budget:
+            raise ResourceError(
+                f"{self.what} would take about {format_seconds(self.seconds)}"
+                + (f" ({self.basis})" if self.basis else "")
+                + f", using about {format_bytes(self.total)} of memory, but the time budget is "
+                f"{format_seconds(budget)}{' ($SYMFLOW_TIME_BUDGET)' if os.environ.get('SYMFLOW_TIME_BUDGET') else ''}; "
+                f"lower it with {self.lower}, or pass --force (force=True) to run anyway")
         return self
 
 
@@ -169,4 +200,4 @@ def check_memory(estimate: MemoryEstimate, force: bool | None = None) -> MemoryE
 
 
 __all__ = ["MemoryEstimate", "available_memory", "check_memory", "forced", "forcing", "format_bytes",
-           "format_seconds", "parse_bytes", "USABLE_FRACTION"]
+           "format_seconds", "parse_bytes", "parse_seconds", "time_budget", "TIME_BUDGET", "USABLE_FRACTION"]

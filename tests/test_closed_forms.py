@@ -154,3 +154,82 @@ def test_closed_form_errors():
     with pytest.raises(symflow.SymflowError, match="missing"):
         cf.evaluate({"alpha1_1": 1.0})
     assert "w rate 3" in repr(cf) and "\\Omega" in cf.latex()
+
+
+# ---------------------------------------------------------------------- the proof generic in n (issue 26)
+from symflow.theory import generic_proof  # noqa: E402
+
+
+@pytest.mark.parametrize("settings_", [dict(), dict(shared=True), dict(spheres="joint"), dict(constraint="none"),
+                                       dict(loss="mse"), dict(activation="z**2+z**3"),
+                                       dict(loss="mse", activation="z**3"), dict(shared=True, activation="z**3")])
+def test_generic_proof_passes_for_every_setting(settings_):
+    m = Model("Z9", **settings_)
+    cf = abelian_closed_form(m) if m.loss == "ce" and m.is_bilinear else None
+    proof = generic_proof.prove_abelian(m, cf, cache=False)
+    assert proof.passed, proof.mismatches
+    assert all(ok for _, _, ok in proof.lemmas) and len(proof.lemmas) == 7
+    assert proof.energy_cases >= 15 and (proof.flow_checks > 0) == (cf is not None)
+    assert "generic in n" in proof.summary() and proof.summary().startswith("PROVEN:")
+    assert proof.points == 0 and proof.failure_probability == 0.0 and proof.exact
+
+
+def test_generic_proof_agrees_with_the_exact_proof_on_a_small_group():
+    m = Model("Z6")
+    assert m.energy().verify(points=2).passed
+    assert generic_proof.prove_abelian(m, abelian_closed_form(m)).passed
+
+
+def test_generic_proof_fails_on_a_wrong_closed_form_coefficient():
+    """Mutant: 1/n instead of 1/(2n) in d alpha1_k/dt (and the self-conjugate rate doubled)."""
+    m = Model("Z7")
+    cf = abelian_closed_form(m)
+    a = cf._pair.mag["in"][0]
+    good = cf.pair_rates[a]
+    try:
+        cf.pair_rates[a] = good.subs(2 * N, N)
+        assert cf.pair_rates[a] != good
+        proof = generic_proof.prove_abelian(m, cf, cache=False)
+        assert not proof.passed and proof.summary().startswith("FAILED")
+        assert any(str(a) in x for x in proof.mismatches)
+    finally:
+        cf.pair_rates[a] = good
+    w = cf.w_rate
+    try:
+        cf.w_rate = w + 1                      # a wrong misalignment rate
+        assert not generic_proof.prove_abelian(m, cf, cache=False).passed
+    finally:
+        cf.w_rate = w
+    assert generic_proof.prove_abelian(m, cf, cache=False).passed
+
+
+@pytest.mark.parametrize("loss", ["ce", "mse"])
+def test_generic_proof_fails_on_a_wrong_energy_coefficient(monkeypatch, loss):
+    """Mutant: the engine's Fourier energy words with a doubled coefficient."""
+    from symflow.theory import energy
+    from symflow.theory.matrix_expr import MatrixExpr
+
+    real = energy.energy_trace_words
+
+    def doubled(model, d, n):
+        return MatrixExpr.collect("trace", [(2 * c, w) for c, w in real(model, d, n)])
+
+    monkeypatch.setattr(energy, "energy_trace_words", doubled)
+    proof = generic_proof.prove_abelian(Model("Z7", loss=loss), None, cache=False)
+    assert not proof.passed and proof.mismatches[0].startswith("monomial")
+
+
+def test_generic_proof_needs_a_product_of_cyclic_groups():
+    from symflow.errors import SymflowError
+
+    with pytest.raises(SymflowError, match="products? of cyclic groups"):
+        generic_proof.prove_abelian(Model("S3"))
+
+
+@pytest.mark.parametrize("name", ["Z9", "Z8", "Z2xZ4xZ6", "Z3xZ5", "Z2xZ2"])
+def test_frequency_counts_and_first_frequencies_without_orbits(name):
+    cf = abelian_closed_form(name)
+    counts, first = cf.frequency_counts, cf.first_frequencies(12)   # before the orbits are built
+    freqs = cf.frequencies
+    assert counts == {"pair": sum(f[3] == "pair" for f in freqs), "real": sum(f[3] == "real" for f in freqs)}
+    assert first == [(f, label, kind) for f, _, label, kind in freqs[:12]]

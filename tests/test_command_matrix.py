@@ -9,9 +9,10 @@ import pytest
 
 from symflow.cli import COMMANDS as CLI_COMMANDS
 from symflow.cli import main
-from symflow.testing.command_matrix import COMMANDS, cases, matrix_groups, run_case
+from symflow.testing.command_matrix import COMMANDS, cases, compact_cases, matrix_groups, run_case
 
 CASES = cases()
+COMPACT_CASES = compact_cases()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -23,6 +24,15 @@ def test_command_ends_in_exit_0_or_one_line_error(case, tmp_path):
         # the trivial group: the message says why (no non-trivial irrep), not a symptom such as t_end = 0
         # (lottery and grok run on Z_p, p odd >= 3, and say that)
         assert "trivial group" in outcome.message, outcome.message
+
+
+@pytest.mark.parametrize("case", COMPACT_CASES, ids=[c.id for c in COMPACT_CASES])
+def test_command_on_a_compact_group_works_or_refuses_in_one_line(case, tmp_path):
+    """SO(3) --bandlimit 2 (issue 24): exit 0, or exit 2 with one line naming the compact group or what is missing."""
+    outcome = run_case(main, case, tmp_path)
+    assert outcome.problem is None, outcome.problem
+    if outcome.code == 2:
+        assert "SO(3)" in outcome.message, outcome.message
 
 
 def test_the_matrix_covers_every_command_and_the_degenerate_groups():

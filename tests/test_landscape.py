@@ -271,3 +271,114 @@ def test_newton_reports_a_non_finite_point_as_its_cause():
     x = np.full(3 * 5, np.nan)
     y, r, steps, cause = newton(model, x, 1e-12)
     assert r == np.inf and steps == 0 and "non-finite" in cause
+
+
+# --- streaming: the starts in chunks of bounded memory (issue 21) -------------------------------------------
+
+def _rows_patch(monkeypatch, model, rows):
+    """Make :func:`search.stream_rows` give ``rows`` starts per chunk for ``model``."""
+    from symflow.landscape import search
+
+    D = len(model.vector_names) * model.group.order
+    monkeypatch.setattr(search, "STREAM_BYTES", search.FLOW_ARRAYS * D * 8 * rows)
+    assert search.stream_rows(model) == rows
+
+
+def test_chunks_draw_exactly_the_unchunked_starts():
+    """Chunk ``k`` of :func:`uniform_chunks` holds the starts ``k C .. (k+1) C - 1`` of :func:`uniform` (every
+    vector's draws), and :func:`ascent_chunks` those of :func:`ascent_starts`. (Chunks of one start agree to
+    rounding only: BLAS transforms a single row by another path.)"""
+    from symflow.dynamics.initial import uniform, uniform_chunks
+    from symflow.landscape.search import ascent_chunks, ascent_starts
+
+    for model in (Model("D4"), Model("Z5", shared=True), Model("S3", spheres="joint")):
+        whole = uniform(model, 23, 5).data
+        for rows in (1, 4, 23, 50):
+            chunks = list(uniform_chunks(model, 23, 5, rows))
+            assert [c.width for c in chunks] == [min(rows, 23 - a) for a in range(0, 23, rows)]
+            joined = np.concatenate([c.data for c in chunks])
+            assert np.array_equal(joined, whole) if rows > 1 else np.allclose(joined, whole, rtol=0, atol=1e-15)
+        assert np.array_equal(np.concatenate(list(ascent_chunks(model, 23, 5, 4))), ascent_starts(model, 23, 5))
+
+
+def test_chunked_search_finds_the_same_basins_start_by_start():
+    """The flow search in chunks of 5 starts puts every start in the basin the one-piece search puts it in, and
+    the energy scale is the same (the largest over all starts)."""
+    from symflow.landscape import engine, search
+
+    model = Model("D4")
+
+    def basins(rows):
+        found = search.search_basins(model, 24, 3, rows=rows)
+        assert found.done == 24 and found.chunks == -(-24 // rows) and not found.unconverged
+        kinds = engine._kinds_of(found.basins.values(), found.scale)
+        return found.scale, {(k.support, k.rank, k.level): sorted(m[0] for m in kind.kept) for k, kind in kinds.items()}
+
+    scale, whole = basins(1000)
+    scale5, chunked = basins(5)
+    assert chunked == whole and len(whole) == 4 and abs(scale5 - scale) <= 1e-12 * scale
+
+
+def test_landscape_in_chunks_is_the_landscape_in_one_piece(monkeypatch):
+    """``landscape`` with a forced chunk of 7 starts: the same kinds, exact energies, basins and stability as in
+    one piece, and the memory estimate counts one chunk."""
+    from symflow.landscape import engine
+
+    def summary(L):
+        return [(L.labels(a), a.energy_exact, a.count, a.stable, a.source) for a in L.attractors], L.unconverged
+
+    whole = landscape("Z5", starts=40)
+    _rows_patch(monkeypatch, Model("Z5"), 7)
+    chunked = landscape("Z5", starts=40, force=True)         # forced: no calibration run
+    assert summary(chunked) == summary(whole) and chunked.starts == 40
+    est = engine.memory_estimate(Model("Z5"), 40)
+    assert any("chunks of 7 starts" in w for w, _ in est.terms)
+
+
+def test_a_long_search_is_refused_with_its_time_unless_forced(monkeypatch):
+    """More starts than one chunk: a calibration run estimates the time; beyond the budget the run is refused
+    in one line naming the estimate and ``--starts``; ``force`` skips the calibration and runs."""
+    from symflow.errors import ResourceError
+    from symflow.landscape import engine
+
+    _rows_patch(monkeypatch, Model("Z5"), 7)
+    calls = []
+    monkeypatch.setattr(engine, "time_estimate", lambda *a: calls.append(a) or (1e6, "3 starts took 1 s"))
+    monkeypatch.setattr(engine, "_landscape", lambda *a, **k: "ran")
+    with pytest.raises(ResourceError, match=r"would take about 12 days \(3 starts took 1 s\).*time budget is 60 "
+                                            r"min; lower it with --starts.*--force") as info:
+        landscape("Z5", starts=40)
+    assert "\n" not in str(info.value) and len(calls) == 1
+    assert landscape("Z5", starts=40, force=True) == "ran" and len(calls) == 1
+    monkeypatch.setenv("SYMFLOW_TIME_BUDGET", "300h")
+    assert landscape("Z5", starts=40) == "ran" and len(calls) == 2
+    assert landscape("Z5", starts=7) == "ran" and len(calls) == 2      # one chunk: no calibration
+
+
+def test_ctrl_c_between_chunks_gives_the_landscape_of_the_completed_chunks(monkeypatch, capsys):
+    """Ctrl-C in the third chunk of 5 starts: the landscape of the first 10 starts, marked interrupted, exit 130;
+    in the first chunk: exit 130 saying nothing was analysed."""
+    from symflow.landscape import search
+
+    _rows_patch(monkeypatch, Model("Z5"), 5)
+    real, seen = search.converge, []
+
+    def converge(*a, **k):
+        seen.append(1)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(search, "converge", converge)
+    assert main(["landscape", "Z5", "--starts", "12", "--force", "--json"]) == 130
+    out, err = capsys.readouterr()
+    assert err.strip() == "interrupted: the landscape above holds the first 10 of 12 starts"
+    data = json.loads(out)
+    assert data["interrupted"] is True and data["starts"] == 10
+    assert sum(a["basin"]["count"] for a in data["attractors"]) + data["unconverged"] == 10
+    assert any("interrupted after 10 of 12 starts" in w for w in data["warnings"])
+    seen.clear()
+    seen.extend([1, 1])             # the first chunk interrupted: nothing to show
+    assert main(["landscape", "Z5", "--starts", "12", "--force", "--json"]) == 130
+    out, err = capsys.readouterr()
+    assert not out and "interrupted: the flow was interrupted; no kind was analysed" in err

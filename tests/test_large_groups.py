@@ -161,3 +161,40 @@ def test_derive_points_zero_prints_no_hint(capsys, monkeypatch):
     monkeypatch.setattr(derive_cmd, "PROOF_HINT_IRREPS", 5)
     assert main(["derive", "Z7", "--points", "0"]) == 0
     assert "exact proof" not in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- issue 26: large abelian derivations
+@pytest.mark.parametrize("name", ["Z1009", "Z1000xZ1000"])
+def test_derive_large_abelian_reports_the_generic_proof(capsys, no_big_objects, name):
+    """The default derive of a large abelian group completes with the proof generic in n (no irrep built)."""
+    import json
+
+    assert main(["derive", name, "--json", "--no-progress"]) == 0
+    proof = json.loads(capsys.readouterr().out)["proof"]
+    assert proof["passed"] and proof["verdict"] == "PROVEN" and proof["method"] == "generic in n"
+    assert "generic in n" in proof["summary"] and proof["failure_probability"] == 0.0
+    assert set(proof) >= {"points", "seed", "exact", "failure_probability", "passed", "verdict", "summary"}
+    assert main(["derive", name, "--no-progress"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "PROVEN: generic in n" in out and "Abelian closed form" in out
+
+
+def test_derive_proof_choice(capsys):
+    import json
+
+    assert main(["derive", "Z7", "--proof", "generic", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["proof"]["method"] == "generic in n"
+    assert main(["derive", "Z7", "--json"]) == 0                       # small: the exact proof (no method key)
+    proof = json.loads(capsys.readouterr().out)["proof"]
+    assert "method" not in proof and proof["points"] == 5
+    assert main(["derive", "S3", "--proof", "generic"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--proof exact" in err
+    assert main(["derive", "Z1009", "--points", "0", "--json"]) == 0    # --points 0 skips either proof
+    assert json.loads(capsys.readouterr().out)["proof"] is None
+
+
+def test_lazy_labels_find_elements():
+    G = abelian_group(3000, 2)
+    assert G.labels.index("(2,1)") == 5 and "(2,1)" in G.labels and "(2,2)" not in G.labels
+    assert G.labels[-1] == "(2999,1)" and len(G.labels) == 6000

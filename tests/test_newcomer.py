@@ -118,10 +118,12 @@ def test_groups_lists_every_family_and_its_examples_work(capsys):
     out = capsys.readouterr().out
     for form, _, examples in FAMILIES:
         assert form in out
-        for ex in re.findall(r"[A-Za-z][A-Za-z0-9:]*(?:\(\d+,\d+\))?", examples):
+        for ex in re.findall(r"[A-Za-z][A-Za-z0-9:]*(?:\(\d+(?:,\d+)?\))?(?: --bandlimit \d+)?", examples):
             if ex.startswith("SmallGroup"):
                 continue                                       # needs the gap extra
-            assert symflow.group(ex).order >= 1, ex
+            name, _, band = ex.partition(" --bandlimit ")
+            G = symflow.group(name, bandlimit=int(band)) if band else symflow.group(name)
+            assert G is not None, ex
     assert not MARKUP.search(out)
 
 

@@ -303,9 +303,10 @@ def test_sigint_rates_large_group(tmp_path):
 
 
 def test_sigint_derive_during_exact_proof(tmp_path):
-    """``derive Z101`` announces the exact proof (about 30 s) on stderr; a SIGINT during it exits 130
+    """``derive Z101 --proof exact`` announces the exact proof (about 30 s) on stderr; a SIGINT during it exits 130
     with one line after the announcement, no traceback."""
-    rc, stdout, err, took = _interrupt(["derive", "Z101"], tmp_path, wait_for="takes a while", delay=1.5)
+    rc, stdout, err, took = _interrupt(["derive", "Z101", "--proof", "exact"], tmp_path, wait_for="takes a while",
+                                       delay=1.5)
     assert rc == 130 and took < 30, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert "Traceback" not in err and lines[-1] == "interrupted" and "takes a while" in lines[0] and len(lines) == 2

@@ -121,8 +121,8 @@ def _landscape_d5(cwd, cache):
     text = text.split("\nd: ")[0]                             # the column legend is explained in the README
     found = [float(m) for m in re.findall(r"([0-9.]+)% \([0-9.]+-[0-9.]+\)\s+found", text)]
     stable = [int(m) for m in re.findall(r"yes \((\d+)%\)", text)]
-    return {"block": text, "found_pct": f"{sum(found):.0f}",
-            "stable_lo": min(stable) if stable else 0, "stable_hi": max(stable) if stable else 0}
+    lo, hi = (min(stable), max(stable)) if stable else (0, 0)
+    return {"block": text, "found_pct": f"{sum(found):.0f}", "stable": f"{lo}%" if lo == hi else f"{lo}-{hi}%"}
 
 
 def _li2_q8(cwd, cache):
@@ -143,7 +143,9 @@ FACTS = [
          "The default (20 examples per check) takes about {verify_s} s for F21 ({machine})."),
     Fact("landscape_d5", "symflow landscape D5 --shared --starts 2000", _landscape_d5,
          "```\n$ symflow landscape D5 --shared --starts 2000\n{block}\n```\n\n"
-         "Read it as: {found_pct} % of shared D5 neurons end on rank-two blocks of a 2-dimensional irrep,",
+         "Read it as: {found_pct} % of shared D5 neurons end on rank-two blocks of a 2-dimensional irrep, at energy\n"
+         "`sqrt(10)/200 = Omega*/sqrt(2)`, which no paper names; these equilibria form a one-parameter family\n"
+         "(`fam 1`, not a symmetry orbit: `sym 0`), {stable} of which is stable,",
          deterministic=True, cheap=True),
     Fact("li2_q8", "symflow li2 Q8 --check", _li2_q8,
          "```\n$ symflow li2 Q8 --check\n{block}\n```", deterministic=True, cheap=True),
@@ -173,7 +175,8 @@ def machine() -> dict:
 
 
 def machine_text(m: dict) -> str:
-    return f"{m['cores']} cores, {m['memory_gib']} GiB"
+    """How the README names the machine: cores, memory and the load average while it was measured."""
+    return f"{m['cores']} cores, {m['memory_gib']} GiB, load average {m['load_average'][0]:.1f}"
 
 
 # ------------------------------------------------------------------------------------------ record

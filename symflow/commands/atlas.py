@@ -85,6 +85,7 @@ def run(args) -> int:
         if args.groups is not None else None
     if groups is not None and not groups:
         raise SymflowError("--groups is empty")
+    options.refuse_compact(groups or [], "symflow atlas")
     from ..atlas import build_atlas, select_tasks
     from ..outputs import OutputFolder
 

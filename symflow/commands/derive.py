@@ -7,6 +7,12 @@ abelian groups the magnitude/phase system, the ``w`` equation and the competitio
 ``--latex`` prints the same content as LaTeX; ``--json`` prints the public JSON contract
 :func:`symflow.theory.derivation.derive_json`.
 
+Which proof runs (``--proof``): the exact proof at random points of the group (EnergyFunctional.verify: all
+exact irreps; minutes near order 1000) or, for products of cyclic groups, the proof generic in ``n``
+(:mod:`symflow.theory.generic_proof`: the energy and the closed form proved once, symbolically, for every ``Z_n``
+and product; about a second). ``auto`` (the default) takes the generic one from order
+``GENERIC_PROOF_MIN_ORDER`` on.
+
 The exit code is 1 when the proof fails, as for the text output.
 """
 from __future__ import annotations
@@ -21,6 +27,9 @@ from . import options
 #: From this many irreps (= classes) on, the exact proof takes long enough (tens of seconds; minutes for
 #: Z1009) that a hint on stderr says how to skip it.
 PROOF_HINT_IRREPS = 100
+#: From this order on, ``--proof auto`` proves an abelian product by the proof generic in n (the exact proof
+#: at random points stays the default below, and ``--proof exact`` above).
+GENERIC_PROOF_MIN_ORDER = 100
 
 
 def register(sub):
@@ -37,8 +46,13 @@ def register(sub):
     p.add_argument("--constraint", choices=["sphere", "none"], default="sphere",
                    help="projected flow on spheres (Stage I) or the plain gradient")
     p.add_argument("--points", type=int, default=5, metavar="K",
-                   help="random exact points for the energy proof (default 5); '--points 0' skips it, much faster for "
-                        "large groups: the proof on Z1009 takes minutes, the rest about 20 s")
+                   help="random exact points for the exact energy proof (default 5); '--points 0' skips the proof "
+                        "(either method)")
+    p.add_argument("--proof", choices=["auto", "exact", "generic"], default="auto",
+                   help="exact: at random points of this group, with all its exact irreps (minutes near order 1000); "
+                        "generic: the energy and the abelian closed form proved once for every Z_n and product "
+                        "(symbolic n; abelian products only); auto (default): generic for abelian products of order "
+                        f">= {GENERIC_PROOF_MIN_ORDER}, exact otherwise")
     options.no_progress(p)
     p.add_argument("--latex", action="store_true", help="print LaTeX instead of rich text")
     options.json_flag(p, note=": group, order, model settings, the energy (Fourier and parameter space, text and "
@@ -65,6 +79,20 @@ def proof_hint(G, points: int) -> str:
             f"('--points 1' proves at one point)")
 
 
+def proof_method(m, choice: str) -> str:
+    """``"exact"`` or ``"generic"``: the proof ``derive`` runs for model ``m`` under ``--proof choice``."""
+    from ..errors import SymflowError
+    from ..theory.generic_proof import generic_proof_applies
+
+    applies = generic_proof_applies(m)
+    if choice == "generic" and not applies:
+        raise SymflowError(f"derive {m.group.name}: --proof generic covers products of cyclic groups Z_n1 x ... x Z_nr "
+                           "only; use '--proof exact' or '--proof auto'")
+    if choice == "auto":
+        return "generic" if applies and m.group.order >= GENERIC_PROOF_MIN_ORDER else "exact"
+    return choice
+
+
 def _check_proof_limit(G, points: int) -> None:
     """The exact proof builds every exact character: a one-line error above the abelian irrep limit."""
     from ..errors import SymflowError
@@ -72,8 +100,8 @@ def _check_proof_limit(G, points: int) -> None:
 
     if points and G.abelian_factors is not None and G.order > MAX_IRREP_ORDER:
         raise SymflowError(f"derive {G.name}: the exact proof of the energy evaluates all {G.order} exact characters, "
-                           f"built only for abelian groups of order <= {MAX_IRREP_ORDER}; use '--points 0' "
-                           "(the energy, the flow and the closed forms need no irreps)")
+                           f"built only for abelian groups of order <= {MAX_IRREP_ORDER}; use '--proof generic' "
+                           "(symbolic in n) or '--points 0' (the energy, the flow and the closed forms need no irreps)")
 
 
 def run(args) -> int:
@@ -82,12 +110,16 @@ def run(args) -> int:
     if args.json and args.latex:
         raise SymflowError("--json and --latex are two output forms: give one of them")
     m = _model(args)
-    _check_proof_limit(m.group, args.points)
+    method = proof_method(m, args.proof)
+    if method == "exact":
+        _check_proof_limit(m.group, args.points)
     t0 = time.perf_counter()
     E = m.energy()
-    if args.points and irrep_count(m.group) >= PROOF_HINT_IRREPS:
-        print(proof_hint(m.group, args.points), file=sys.stderr, flush=True)
-    report = E.verify(points=args.points, progress=not args.no_progress) if args.points else None
+    report = None
+    if args.points and method == "exact":
+        if irrep_count(m.group) >= PROOF_HINT_IRREPS:
+            print(proof_hint(m.group, args.points), file=sys.stderr, flush=True)
+        report = E.verify(points=args.points, progress=not args.no_progress)
     # A non-quadratic activation has no per-block flow (its energy couples the blocks): show the
     # energy and its proof, and say why the flow is missing.
     flows = block_flows(m) if m.is_bilinear else None
@@ -96,9 +128,16 @@ def run(args) -> int:
         from ..progress import progress_bar
         from ..theory import abelian_closed_form
 
-        with progress_bar(f"abelian closed form of {m.group.name} ({len(m.group.orbits) - 1} frequencies)", total=None,
+        with progress_bar(f"abelian closed form of {m.group.name}", total=None,
                           enabled=not args.no_progress and m.group.order >= PROOF_HINT_IRREPS):
             cf = abelian_closed_form(m)
+    if args.points and method == "generic":
+        from ..progress import progress_bar
+        from ..theory.generic_proof import prove_abelian
+
+        with progress_bar("energy and closed form proved generic in n", total=None,
+                          enabled=not args.no_progress and m.group.order >= PROOF_HINT_IRREPS):
+            report = prove_abelian(m, cf)
     seconds = time.perf_counter() - t0
     if args.json:
         import json
@@ -181,8 +220,9 @@ def _print_closed_form_rich(con, cf):
             return str(lab[0]) if len(lab) == 1 else "(" + ",".join(map(str, lab)) + ")"
         return str(lab)
 
-    labels = ", ".join(f"{f}:{freq(lab)}" for f, _, lab, kind in cf.frequencies[:12])
-    more = "" if len(cf.frequencies) <= 12 else f", ... ({len(cf.frequencies)} in all)"
+    total = sum(cf.frequency_counts.values())
+    labels = ", ".join(f"{f}:{freq(lab)}" for f, lab, kind in cf.first_frequencies(12))
+    more = "" if total <= 12 else f", ... ({total} in all)"
     con.print(Text(f"  frequencies of {cf.model.group.name} (index: character): {labels}{more}", style="dim"))
 
 

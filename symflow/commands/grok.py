@@ -102,6 +102,7 @@ def _group(args) -> str:
 
 def run(args) -> int:
     name = _group(args)
+    options.refuse_compact([name] if name is not None else [], "symflow grok")
     if args.model == "li2":
         return run_li2(args, name)
     from rich.console import Console

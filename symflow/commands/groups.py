@@ -17,6 +17,8 @@ FAMILIES = [
     ("F<m>", "Frobenius group C_p:C_q of order m = pq (p prime, q > 1 divides p-1)", "F20, F21, F55"),
     ("C<p>:C<q>", "the same Frobenius group, named by p and q", "C7:C3 (= F21)"),
     ("SmallGroup(n,k)", "GAP's small group library (needs the gap extra)", "SmallGroup(8,3)"),
+    ("SO(2), O(2)", "compact: circle group, with reflections; needs --bandlimit L (|k| <= L)", "SO(2) --bandlimit 4"),
+    ("SO(3), O(3)", "compact: rotations of space, with inversion; needs --bandlimit L (l <= L)", "SO(3) --bandlimit 4"),
 ]
 
 
@@ -44,7 +46,8 @@ def grammar_text() -> str:
     md = _max_degree()
     return ("group names (NAME, case-insensitive):\n"
             "  Z<n> or C<n> (cyclic), products Z3xZ5, D<n> (dihedral, order 2n), Q8, Dic<n> (order 4n),\n"
-            f"  S<n> and A<n> (n <= {md}), F<m> or C<p>:C<q> (Frobenius, order pq), SmallGroup(n,k) (gap extra).\n"
+            f"  S<n> and A<n> (n <= {md}), F<m> or C<p>:C<q> (Frobenius, order pq), SmallGroup(n,k) (gap extra),\n"
+            "  compact SO(2), O(2), SO(3), O(3) with --bandlimit L.\n"
             "  'symflow groups' lists them with examples.")
 
 

@@ -12,11 +12,14 @@ The engine is :mod:`symflow.landscape`. ``--json`` prints the public contract::
                      "samples", "residual", "representative": {vector: [n reals]}, "notes": [text]}]}
 
 Basin fractions plus ``unconverged / starts`` sum to 1. Representatives are real vectors in the element
-order of ``symflow group NAME --json``.
+order of ``symflow group NAME --json``. More starts than one chunk are streamed (README, "Memory"); a Ctrl-C
+between chunks prints the landscape of the completed chunks (``"interrupted": true``, ``"starts"`` the starts
+they hold) and exits with 130.
 """
 from __future__ import annotations
 
 import json
+import sys
 
 from . import options
 
@@ -53,6 +56,10 @@ def run(args) -> int:
     result = landscape(model, starts=args.starts, seed=args.seed, progress=not args.no_progress and not args.json)
     if args.json:
         print(json.dumps(result.to_json()))
-        return 0
-    print_table(result)
+    else:
+        print_table(result)
+    if result.interrupted:      # Ctrl-C between chunks of starts: the basins of the completed ones, then 130
+        print(f"interrupted: the landscape above holds the first {result.starts} of {args.starts} starts",
+              file=sys.stderr)
+        return 130
     return 0

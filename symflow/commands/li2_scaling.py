@@ -59,6 +59,7 @@ def run(args) -> int:
     subsets = integer(args.subsets, "--subsets", minimum=1, text=True)
     steps = integer(args.steps, "--steps", minimum=1, text=True)
     seed = args.seed
+    options.refuse_compact(args.groups, "symflow li2-scaling")
     groups = [nontrivial_group(group(name), "the sample-size law") for name in args.groups]   # all before any work
     params = {"groups": args.groups, "fractions": fr, "subsets": subsets, "steps": steps, "seed": seed}
     folder = OutputFolder(args.out, "li2-scaling", params, force=args.force) if args.out else None

@@ -18,6 +18,8 @@ Spellings (one per idea):
 - outputs: ``--out`` (a folder through :class:`symflow.outputs.OutputFolder`, with ``--force``; or a
   file through :func:`symflow.outputs.check_file` and :class:`symflow.outputs.AtomicFile`; the
   earlier spellings ``--save`` and ``-o/--output`` stay as aliases);
+- a compact group: ``NAME`` with ``--bandlimit L`` (registered by :func:`group_name` on every command taking a
+  ``NAME``; a command that needs a finite group refuses ``SO(2)``, ``O(2)``, ``SO(3)``, ``O(3)`` in one line);
 - ``--seed``, ``--starts``, ``--width``: integers; ``--shared``, ``--spheres``, ``--loss``, ``--json``,
   ``--no-progress``: one meaning and one help text everywhere.
 """
@@ -70,8 +72,16 @@ def check(p, dest: str, convert) -> None:
     _checks(p).append((dest, convert))
 
 
+def check_args(p, inspect) -> None:
+    """Register ``inspect(args)`` (a check of several options together) to run before the command."""
+    _checks(p).append((None, inspect))
+
+
 def _checked(checks, run, args):
     for dest, convert in checks:
+        if dest is None:
+            convert(args)
+            continue
         value = getattr(args, dest, None)
         if value is not None:
             setattr(args, dest, convert(value))
@@ -103,13 +113,65 @@ def _choices_metavar(choices) -> str:
 
 
 # ---------------------------------------------------------------------- the group
-def group_name(p, default: str | None = None, optional: bool = False, note: str = "") -> None:
-    """The positional ``NAME`` (``args.name``); ``default`` (or ``optional``) makes it optional."""
+def group_name(p, default: str | None = None, optional: bool = False, note: str = "",
+               compact: str | None = None) -> None:
+    """The positional ``NAME`` (``args.name``); ``default`` (or ``optional``) makes it optional. Also ``--bandlimit L``
+    (``args.bandlimit``, the band limit of a compact group): ``compact=None`` means the command needs a finite
+    group and refuses ``SO(2)``, ``O(2)``, ``SO(3)``, ``O(3)`` in one line (:func:`compact_gate`); otherwise
+    ``compact`` is the help note of ``--bandlimit``."""
     if default is not None or optional:
         help_text = NAME_HELP + (f" (default {default})" if default is not None else "")
         p.add_argument("name", nargs="?", default=default, metavar="NAME", help=help_text + note)
     else:
         p.add_argument("name", metavar="NAME", help=NAME_HELP + note)
+    bandlimit(p, compact or "; this command needs a finite group and refuses compact ones")
+    check_args(p, functools.partial(compact_gate, command=p.prog, supported=compact is not None))
+
+
+def bandlimit(p, note: str = "") -> None:
+    """``--bandlimit L``: the band limit of a compact group (``|k| <= L``, ``l <= L``), an integer >= 0."""
+    p.add_argument("--bandlimit", default=None, metavar="L",
+                   help="band limit of a compact group NAME (SO(2), O(2), SO(3), O(3)): keep the irreps with "
+                        "|k| <= L or l <= L" + note)
+    check(p, "bandlimit", _bandlimit_value)
+
+
+def _bandlimit_value(value) -> int:
+    from ..groups.compact.groups import check_bandlimit
+
+    return check_bandlimit(value)
+
+
+def refuse_compact(names, command: str = "this command") -> None:
+    """One-line refusal when one of ``names`` is a compact group, for a command that needs finite groups."""
+    from ..groups.names import is_compact_name, normalise
+
+    name = next((str(n) for n in names if is_compact_name(str(n))), None)
+    if name is not None:
+        raise SymflowError(f"{normalise(name)} is a compact group; {command} needs a finite group (its derivation "
+                           f"sums over the n group elements; the Haar-integral version on band-limited compact groups "
+                           f"is not implemented). Compact groups work with 'symflow group', 'symflow branching' and "
+                           f"'symflow rates'; use a finite subgroup such as Z8, D8, A4, S4 or A5")
+
+
+def compact_gate(args, command: str = "this command", supported: bool = False) -> None:
+    """Refuse in one line: a compact ``NAME`` in a command that needs a finite group (saying what is missing), a
+    compact ``NAME`` without ``--bandlimit``, and ``--bandlimit`` with a finite group."""
+    from ..groups.names import is_compact_name, normalise
+
+    name = getattr(args, "name", None)
+    if name is None:
+        return
+    compact = is_compact_name(str(name))
+    if compact and not supported:
+        refuse_compact([name], command)
+    if compact and getattr(args, "bandlimit", None) is None:
+        from ..groups.compact.groups import check_bandlimit
+
+        check_bandlimit(None, normalise(str(name)))
+    if not compact and getattr(args, "bandlimit", None) is not None:
+        raise SymflowError(f"--bandlimit applies to the compact groups SO(2), O(2), SO(3), O(3) only; "
+                           f"{name} is a finite group (drop --bandlimit)")
 
 
 def cyclic_modulus(text) -> int | None:

@@ -24,7 +24,8 @@ def register(sub):
                                    "eigenvalues of the flow linearised on the tangent space of the spheres, in the "
                                    "time unit c = 1; --lr, --width and --scale (with --reduction) add the "
                                    "conversion to training steps.")
-    options.group_name(p)
+    options.group_name(p, compact="; rates on SO(2), O(2), SO(3), O(3): Haar probability, unit L^2 spheres, "
+                                  "unshared, separate spheres")
     options.shared(p)
     options.spheres(p, default="separate")
     options.json_flag(p, note=", rates in c = 1")
@@ -65,7 +66,9 @@ def run(args) -> int:
     from ..theory.model import Model
     from ..theory.rates import orbit_spectra, report_from_spectra
 
-    G = group(args.name)
+    G = group(args.name, bandlimit=args.bandlimit)
+    if getattr(G, "is_compact", False):
+        return run_compact(G, args)
     ts = _timescale(args, G.order)
     model = Model(G, shared=args.shared, spheres=args.spheres)
     from ..progress import progress_bar
@@ -89,6 +92,37 @@ def run(args) -> int:
     _print_tables(spectra, model, ts, verified=any(s.verified for s in spectra))
     if found is not None:
         _print_discovered(found)
+    return 0
+
+
+def run_compact(G, args) -> int:
+    """Rates on a band-limited compact group (:func:`symflow.theory.compact.compact_rates`): unshared, separate
+    spheres, ``c = 1``; the finite-group options that have no compact version yet are refused in one line."""
+    from ..theory.compact import compact_rates
+
+    missing = [flag for flag, on in (("--shared", args.shared), ("--spheres joint", args.spheres != "separate"),
+                                     ("--discover", args.discover),
+                                     ("--lr/--width/--scale", any(v is not None for v in (args.lr, args.width,
+                                                                                         args.scale))))
+               if on]
+    if missing:
+        raise SymflowError(f"rates on the compact group {G.name} is derived for unshared embeddings on separate "
+                           f"spheres in the time unit c = 1 only; {', '.join(missing)} is not implemented there")
+    report = compact_rates(G)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(f"{G.name}, band limit {G.bandlimit}: unshared embeddings, separate spheres; "
+          f"{len(report['orbits'])} non-trivial irrep orbits ({report['normalisation']})")
+    for o in report["orbits"]:
+        status = "stable" if o["stable"] else "saddle"
+        print(f"{{{', '.join(o['irreps'])}}}  d = {o['dim']}, |O| = {o['orbit_size']}: "
+              f"Omega* = {o['omega_star_exact']} = {o['omega_star']:.7g}, {status}")
+        for e in o["spectrum"]:
+            print(f"  {e['rate'] / o['omega_star']:>6.3g} x Omega*  {e['rate']:>10.6g}  "
+                  f"x{e['multiplicity']:<6} {e['mode']}")
+    print("time unit c = 1; negative rate = decay; in-orbit rates from the Hessian of d^(-1/2) tr(X^T Y Z) (real "
+          "irreps) or measured by quadrature (complex pairs); docs/theory.md section 13")
     return 0
 
 

@@ -65,6 +65,36 @@ def uniform(model, width: int, seed: int = 0) -> FourierState:
     return FourierState.from_parameters(model, _normalise(model, gaussian_parameters(model, width, seed)))
 
 
+#: Normals discarded at a time while a stream of :func:`uniform_chunks` moves to its vector's draws.
+SKIP_BLOCK = 2 ** 20
+
+
+def uniform_chunks(model, width: int, seed: int, rows: int):
+    """The rows of :func:`uniform` ``(model, width, seed)`` as successive states of at most ``rows`` neurons,
+    in order, without drawing them all: :func:`gaussian_parameters` draws ``width x n`` normals per vector in
+    name order from one generator, so vector ``i``'s rows ``a..b`` are that generator's normals
+    ``(i width + a) n .. (i width + b) n``; each vector gets its own generator of ``seed``, first moved past
+    ``i width n`` normals (discarded ``SKIP_BLOCK`` at a time), then drawing ``rows x n`` at a time (NumPy's
+    draws do not depend on how they are split), so chunk ``k`` holds exactly the neurons ``k rows ..
+    (k+1) rows - 1``, identical to the unchunked draw."""
+    width, seed = check_width(width), check_seed(seed)
+    rows = integer(rows, "rows", minimum=1)
+    n = model.group.order
+    gens = []
+    for i, _ in enumerate(model.vector_names):
+        rng = np.random.default_rng(seed)
+        skip = i * width * n
+        while skip:
+            k = min(skip, SKIP_BLOCK)
+            rng.standard_normal(k)
+            skip -= k
+        gens.append(rng)
+    for a in range(0, width, rows):
+        m = min(rows, width - a)
+        arrays = {nm: g.standard_normal((m, n)) for nm, g in zip(model.vector_names, gens)}
+        yield FourierState.from_parameters(model, _normalise(model, arrays))
+
+
 def from_parameters(model, arrays, normalise: bool = True) -> FourierState:
     """User parameter arrays ``{name: (M, n)}`` (or a tuple in ``vector_names`` order)."""
     arrays = neuron_of(model).parameter_arrays(arrays, model.group.order)

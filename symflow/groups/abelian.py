@@ -53,6 +53,9 @@ def abelian_group(*factors: int, name: str | None = None) -> Group:
 class _LazyLabels(list):
     """Labels of a large abelian group, generated on demand (Z_100000 needs no 10^5 strings)."""
 
+    #: :class:`Group` keeps a lazy sequence as it is instead of listing it out.
+    lazy = True
+
     def __init__(self, factors):
         super().__init__()
         self.factors = factors
@@ -70,6 +73,24 @@ class _LazyLabels(list):
 
     def __iter__(self):
         return (self[i] for i in range(self.n))
+
+    def index(self, label, *args) -> int:
+        """Index of the element ``label`` (``"j"`` or ``"(j1,...,jk)"``), parsed instead of searched."""
+        try:
+            digits = [int(x) for x in str(label).strip("()").split(",")]
+            if len(digits) == len(self.factors) and all(0 <= d < f for d, f in zip(digits, self.factors)) \
+                    and _label(digits, self.factors) == str(label):
+                return int(np.ravel_multi_index(tuple(digits), self.factors))
+        except ValueError:
+            pass
+        raise ValueError(f"{label!r} is not in list")
+
+    def __contains__(self, label) -> bool:
+        try:
+            self.index(label)
+        except ValueError:
+            return False
+        return True
 
 
 #: Largest abelian group whose ``n`` characters are built as :class:`Irrep` objects (``n^2`` values).

@@ -24,6 +24,7 @@ import sympy as sp
 from ..errors import SymflowError
 from .group import Group
 from .recognise import root_of_unity, simplified
+from .tables import generating_set
 
 INSTALL_HINT = 'pip install "symflow[gap]"'
 
@@ -69,22 +70,8 @@ def small_group(n: int, k: int) -> Group:
 
 
 def _generating_set(group: Group) -> list[int]:
-    """A small generating set (greedy: add the first element outside the generated subgroup)."""
-    T = group.table
-    gens: list[int] = []
-    inside = np.zeros(group.order, dtype=bool)
-    inside[group.identity] = True
-    for g in range(group.order):
-        if inside[g]:
-            continue
-        gens.append(g)
-        frontier = np.nonzero(inside)[0]
-        while len(frontier):
-            new = np.unique(T[np.ix_(frontier, gens)].ravel())
-            new = new[~inside[new]]
-            inside[new] = True
-            frontier = new
-    return gens
+    """A small generating set (:func:`~symflow.groups.tables.generating_set`)."""
+    return generating_set(group.table, group.identity)
 
 
 def _cyclotomic_to_sympy(x, libgap) -> sp.Expr:
@@ -119,3 +106,15 @@ def gap_character_table(group: Group, exact: bool = True):
     if exact:
         return sp.Matrix([[_cyclotomic_to_sympy(row[c], libgap) for c in cols] for row in rows])
     return np.array([[complex(sp.N(_cyclotomic_to_sympy(row[c], libgap))) for c in cols] for row in rows])
+
+
+def gap_id_group(table) -> tuple[int, int]:
+    """GAP's ``IdGroup`` of the group with Cayley table ``table`` (handed to GAP as its right regular
+    permutation group on a small generating set)."""
+    libgap = _libgap()
+    T = np.asarray(table)
+    identity = int(np.nonzero((T == np.arange(len(T))[None, :]).all(axis=1))[0][0])
+    gens = generating_set(T, identity) or [identity]
+    P = libgap.Group([libgap.PermList([int(v) + 1 for v in T[:, g]]) for g in gens])
+    n, k = libgap.IdGroup(P)
+    return int(n), int(k)

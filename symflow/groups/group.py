@@ -87,7 +87,8 @@ class Group:
     ):
         self.order = int(order)
         self.n = self.order
-        self.labels = list(labels)
+        # a lazy label sequence (large abelian groups: labels made on demand) is kept, not listed out
+        self.labels = labels if getattr(labels, "lazy", False) else list(labels)
         if len(self.labels) != self.order:
             raise SymflowError(f"{len(self.labels)} labels for a group of order {self.order}")
         self.identity = int(identity)

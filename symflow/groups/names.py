@@ -11,7 +11,12 @@ Accepted forms (case-insensitive, spaces ignored):
 ``F<m>``                   Frobenius group ``C_p : C_q`` of order m = pq (p prime, q | p-1, q > 1)
 ``C<p>:C<q>``              the same, explicitly (e.g. ``C7:C3`` = ``F21``)
 ``SmallGroup(n,k)``        GAP's small group library (needs the ``gap`` extra)
+``SO(2)``, ``O(2)``        compact: the circle group and its reflections (needs ``bandlimit=L``)
+``SO(3)``, ``O(3)``        compact: rotations of space, and with the inversion (needs ``bandlimit=L``)
 ========================  ==========================================================
+
+The compact groups (:mod:`symflow.groups.compact`) keep the irreps of band ``<= L`` (``|k| <= L``, ``l <= L``);
+without a band limit they are a one-line error naming ``--bandlimit``.
 """
 from __future__ import annotations
 
@@ -27,15 +32,17 @@ from .alternating import alternating_group
 from .dicyclic import dicyclic_group, quaternion_group
 from .dihedral import dihedral_group
 from .frobenius import frobenius_group, frobenius_orders
+from .compact.groups import COMPACT_NAMES
 from .group import Group
 from .integers import is_prime
 from .symmetric import MAX_DEGREE, symmetric_group
 
 EXAMPLES = ["Z7", "Z12", "C5", "Z3xZ5", "Z2xZ2xZ4", "D4", "D5", "Q8", "Dic3", "S3", "S4", "S5",
-            "A4", "A5", "F21", "F20", "F55", "F57", "C7:C3", "SmallGroup(8,3)"]
+            "A4", "A5", "F21", "F20", "F55", "F57", "C7:C3", "SmallGroup(8,3)", "SO(2)", "O(2)", "SO(3)", "O(3)"]
 
 ACCEPTED = (f"Z<n> or C<n>, products like Z3xZ5, D<n>, Q8, Dic<n>, S<n>, A<n> (n <= {MAX_DEGREE}), "
-            "F<m> (Frobenius C_p:C_q of order m=pq), C<p>:C<q>, SmallGroup(n,k)")
+            "F<m> (Frobenius C_p:C_q of order m=pq), C<p>:C<q>, SmallGroup(n,k); compact SO(2), O(2), SO(3), O(3) "
+            "with --bandlimit L")
 
 
 def _unknown(name: str, why: str | None = None) -> UnknownGroupError:
@@ -51,14 +58,36 @@ def _unknown(name: str, why: str | None = None) -> UnknownGroupError:
     return UnknownGroupError(msg)
 
 
-def group(name: str):
-    """The :class:`~symflow.groups.group.Group` called ``name`` (see the module doc for forms).
+def group(name: str, bandlimit=None):
+    """The :class:`~symflow.groups.group.Group` called ``name`` (see the module doc for forms), or the
+    :class:`~symflow.groups.compact.CompactGroup` ``SO(2)``, ``O(2)``, ``SO(3)``, ``O(3)`` with band limit
+    ``bandlimit`` (required for them, refused for finite groups).
 
     Groups are cached: calling twice with the same (normalised) name returns the same object.
     """
     if not isinstance(name, str):
         raise UnknownGroupError(f"a group name must be a string, got {type(name).__name__}. Accepted forms: {ACCEPTED}.")
-    return _group_cached(normalise(name))
+    canonical = normalise(name)
+    if is_compact_name(canonical):
+        from .compact.groups import check_bandlimit
+
+        return _compact_cached(canonical, check_bandlimit(bandlimit, canonical))
+    if bandlimit is not None:
+        raise SymflowError(f"--bandlimit applies to the compact groups {', '.join(COMPACT_NAMES)} only; "
+                           f"{canonical} is a finite group (drop --bandlimit)")
+    return _group_cached(canonical)
+
+
+def is_compact_name(name: str) -> bool:
+    """True when ``name`` names a compact group (``SO(3)``, ``so3``, ``O(2)``...)."""
+    return normalise(name) in COMPACT_NAMES
+
+
+@lru_cache(maxsize=32)
+def _compact_cached(name: str, bandlimit: int):
+    from .compact.groups import compact_group
+
+    return compact_group(name, bandlimit)
 
 
 def as_group(which) -> Group:
@@ -66,6 +95,10 @@ def as_group(which) -> Group:
     see :func:`group`) or a Cayley table (``n x n`` integer indices, :meth:`Group.from_table`)."""
     if isinstance(which, Group):
         return which
+    if getattr(which, "is_compact", False):
+        raise SymflowError(f"{which.name} is a compact group (band limit {which.bandlimit}); this needs a finite "
+                           f"group: the derivations sum over the n elements, their Haar-integral version is not "
+                           f"implemented. Use a finite subgroup such as Z8, D8, A4, S4 or A5")
     if isinstance(which, str):
         return group(which)
     if isinstance(which, (list, tuple, np.ndarray)):
@@ -78,6 +111,9 @@ def normalise(name: str) -> str:
     """Canonical spelling: ``z3 x c5`` -> ``Z3xZ5``, ``q8`` -> ``Q8``, ``dic3`` -> ``Dic3``."""
     s = name.strip().replace(" ", "")
     low = s.lower()
+    m = re.fullmatch(r"(so|o)\(?([23])\)?", low)
+    if m:
+        return f"{m.group(1).upper()}({m.group(2)})"
     m = re.fullmatch(r"smallgroup\((\d+),(\d+)\)", low)
     if m:
         return f"SmallGroup({int(m.group(1))},{int(m.group(2))})"

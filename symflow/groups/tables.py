@@ -56,6 +56,26 @@ def check_group_axioms(table: np.ndarray, labels: Sequence[str] | None = None) -
     return e
 
 
+def generating_set(table, identity: int = 0) -> list[int]:
+    """A small generating set of the group with Cayley ``table`` (greedy: add the first element outside the
+    subgroup generated so far)."""
+    T = np.asarray(table)
+    gens: list[int] = []
+    inside = np.zeros(len(T), dtype=bool)
+    inside[identity] = True
+    for g in range(len(T)):
+        if inside[g]:
+            continue
+        gens.append(g)
+        frontier = np.nonzero(inside)[0]
+        while len(frontier):
+            new = np.unique(T[np.ix_(frontier, gens)].ravel())
+            new = new[~inside[new]]
+            inside[new] = True
+            frontier = new
+    return gens
+
+
 def user_table(table, labels=None, identity=None) -> tuple[np.ndarray, list[str], int]:
     """``(table, labels, identity)`` from a user's Cayley table ``table[i][j] = index of g_i * g_j``.
 

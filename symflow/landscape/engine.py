@@ -24,6 +24,7 @@ energies, flat dimensions, stability and basins fast.
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -36,12 +37,13 @@ from ..errors import ModelError, SymflowError
 from ..neuron import bruteforce
 from ..neuron.points import split
 from ..progress import progress_bar
+from ..resources import forced, format_seconds
 from ..statistics import wilson_interval
 from ..theory.model import Model
 from ..validation import integer, nontrivial_group
 from . import analysis
-from .kinds import kind_keys, orbit_shares, singular_values
-from .search import GRADIENT_TOL, chunk_rows, converge, converge_by_ascent, per_start
+from .kinds import KindKey, energy_level, kind_keys, orbit_shares, singular_values
+from .search import FLOW_ARRAYS, GRADIENT_TOL, chunk_rows, search_basins, stream_rows
 
 #: The search methods and the analysis depths of :func:`landscape`.
 SEARCHES = ("auto", "flow", "ascent")
@@ -180,18 +182,39 @@ def memory_estimate(model, starts: int):
     order, ``D = V n`` the coordinates of a neuron and ``M = starts``, the brute-force complex-step Hessian
     (``D`` points, four ``(D, n, n)`` complex arrays), the brute-force energy and gradient of every start (four
     ``(min(M, rows), n, n)`` arrays: they run :func:`~symflow.landscape.search.chunk_rows` starts at a time) and the
-    flow's population (about thirty ``(M, D)`` arrays: stages, saves, copies)."""
+    flow's population (about ``FLOW_ARRAYS`` = 30 ``(C, D)`` arrays: stages, saves, copies; ``C = min(M,
+    stream_rows)``: more starts run in chunks, :func:`~symflow.landscape.search.search_basins`)."""
     from ..resources import MemoryEstimate
 
     n = model.group.order
     D = len(model.vector_names) * n
+    chunk = min(starts, stream_rows(model))
     est = MemoryEstimate(f"landscape {model.group.name} with {starts} starts",
                          lower="--starts or a smaller group")
     est.add("the brute-force Hessian", arrays=4, shape=(D, n, n), itemsize=16,
             lower="a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
     est.add("the brute-force energy and gradient of the starts", arrays=4, shape=(min(starts, chunk_rows(model)), n, n))
-    est.add("the flow's population", arrays=30, shape=(starts, D))
+    est.add("the flow's population" + (f" (chunks of {chunk} starts)" if chunk < starts else ""),
+            arrays=FLOW_ARRAYS, shape=(chunk, D))
     return est
+
+
+#: Starts of the timed calibration run of a search in several chunks (:func:`time_estimate`).
+CALIBRATION_STARTS = 256
+
+
+def time_estimate(model, starts: int, seed: int, search: str) -> tuple:
+    """``(seconds, basis)``: the search and basin bookkeeping of ``starts`` starts estimated as ``starts / c``
+    times the measured time of a calibration run on ``c = min(CALIBRATION_STARTS, starts)`` seeded starts (one
+    chunk of :func:`~symflow.landscape.search.search_basins`, after an untimed run on 8 starts that generates and
+    loads the flow's code; the analysis of the kinds, whose number does not grow with the starts, is not
+    counted); ``basis`` says what was measured."""
+    c = min(CALIBRATION_STARTS, starts)
+    search_basins(model, min(8, c), seed, search=search)      # untimed: code generation, imports, caches
+    t = time.perf_counter()
+    search_basins(model, c, seed, search=search)
+    took = time.perf_counter() - t
+    return took * starts / c, f"{c} starts took {took:.2g} s"
 
 
 def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None, loss=None,
@@ -205,7 +228,10 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     activation, full table), ``"ascent"`` (brute-force ascent, any model) or ``"auto"`` (the flow where it
     exists); ``analysis``: ``"full"`` or ``"spectrum"`` (module docstring). A run whose :func:`memory_estimate`
     exceeds the machine's memory raises :class:`~symflow.errors.ResourceError` before computing, unless
-    ``force`` (:mod:`symflow.resources`).
+    ``force`` (:mod:`symflow.resources`). More starts than one chunk
+    (:func:`~symflow.landscape.search.stream_rows`) are streamed (:func:`~symflow.landscape.search.search_basins`)
+    and, unless ``force``, their :func:`time_estimate` (a timed calibration run) is checked against the time
+    budget (:func:`symflow.resources.time_budget`, an hour) first.
 
     >>> L = landscape("Z5", starts=16)
     >>> [(L.labels(a), a.energy_exact, a.source) for a in L.attractors]      # doctest: +SKIP
@@ -227,64 +253,68 @@ def landscape(model, starts: int = 512, seed: int = 0, shared=None, spheres=None
     nontrivial_group(model.group, "a landscape search")
     starts = integer(starts, "starts", minimum=1)
     seed = integer(seed, "seed", minimum=0)
-    memory_estimate(model, starts).check(force)
+    est = memory_estimate(model, starts).check(force)
     with blas_limits(1):     # many small eigh/svd: one BLAS thread each (symflow/blas.py)
+        if starts > stream_rows(model) and not (forced() if force is None else force):
+            est.seconds, est.basis = time_estimate(model, starts, seed, search)
+            est.check(force)
+            if progress:
+                print(f"{est.what}: about {format_seconds(est.seconds)} ({est.basis}) in chunks of "
+                      f"{stream_rows(model)} starts", file=sys.stderr)
         return _landscape(model, starts, seed, progress, workers, t0, search, depth=analysis)
 
 
 def _landscape(model, starts, seed, progress, workers, t0, search="flow", depth="full") -> Landscape:
-    if search == "flow":
-        pop = converge(model, starts, seed, progress=progress, workers=workers)
-    else:
-        pop = converge_by_ascent(model, starts, seed)
-    if pop.interrupted:
-        raise KeyboardInterrupt(f"the flow was interrupted at t = {pop.time:.4g}; no kind was analysed")
+    found = search_basins(model, starts, seed, search=search, progress=progress, workers=workers)
+    method = "flow" if search == "flow" else "ascent"
+    stopped = []
+    if found.interrupted:
+        if not found.done:
+            raise KeyboardInterrupt(f"the {method} was interrupted"
+                                    + (f" at t = {found.time:.4g}" if found.time else "") + "; no kind was analysed")
+        # Ctrl-C between chunks: the landscape of the starts of the completed chunks
+        stopped.append(f"interrupted after {found.done} of {starts} starts (chunks of {stream_rows(model)}): "
+                       f"the basins are those of the first {found.done} starts")
+        starts = found.done
     G = model.group
-    x = pop.points
-    E = per_start(bruteforce.energy, model, x)
-    tol = GRADIENT_TOL * pop.scale
-    ok = pop.converged
-    keys = kind_keys(model, x, E, pop.scale, kinks=pop.stalled)
-    groups: dict = {}
-    for m in np.nonzero(ok)[0]:
-        groups.setdefault(keys[m], []).append(int(m))
+    scale = found.scale
+    tol = GRADIENT_TOL * scale
+    groups = _kinds_of(found.basins.values(), scale)
     constructed = _constructed(model)
     matched = {}
     for eq in constructed:
         p = _point_of(model, eq)
-        k = kind_keys(model, p[None, :], np.array([bruteforce.energy(model, p)]), pop.scale)[0]
+        k = kind_keys(model, p[None, :], np.array([bruteforce.energy(model, p)]), scale)[0]
         matched.setdefault(k, (eq, p))
     symmetries = analysis.SymmetryAlgebra(model, seed=seed)
     attractors = []
-    todo = [(k, members) for k, members in groups.items()]
-    todo += [(k, []) for k in matched if k not in groups]
+    todo = [(k, kind) for k, kind in groups.items()]
+    todo += [(k, None) for k in matched if k not in groups]
     with progress_bar("kinds", total=len(todo), enabled=progress, counts=True) as bar:
-        for key, members in todo:
-            if members:
-                rep = members[int(np.argmin(pop.grad[members]))]
-                point = x[rep]
-            else:
-                point = matched[key][1]
+        for key, kind in todo:
+            point = kind.best[3] if kind else matched[key][1]
+            count = kind.count if kind else 0
             if depth == "spectrum":
-                attractors.append(_analyse_spectrum(model, key, point, members, symmetries, tol, starts))
+                attractors.append(_analyse_spectrum(model, key, point, count, symmetries, tol, starts))
             else:
-                attractors.append(_analyse(model, key, point, members, x, symmetries, tol, starts, seed,
+                samples = [m[3] for m in kind.kept] if kind else []
+                attractors.append(_analyse(model, key, point, count, samples, symmetries, tol, starts, seed,
                                            matched.get(key)))
             bar.advance()
     attractors.sort(key=lambda a: (-a.count, -a.energy))
-    warnings = list(model.scope)
-    unconverged = int((~ok).sum())
+    warnings = list(model.scope) + stopped
+    unconverged = len(found.unconverged)
     if unconverged:
-        g = pop.grad[~ok]
+        g = np.array([grad for _, grad in found.unconverged])
         warnings.append(f"{unconverged} of {starts} starts did not reach |grad| <= {tol:.2g} (10^4 roundings of "
-                        f"the energy scale) after the {'flow' if search == 'flow' else 'ascent'} and Newton steps (|grad| {g.min():.2g} to {g.max():.2g}); "
+                        f"the energy scale) after the {method} and Newton steps (|grad| {g.min():.2g} to {g.max():.2g}); "
                         f"they are not in any basin. Convergence slower than exponential (a rate that goes to zero, "
                         f"e.g. at the end of a family's stable part) is the usual cause")
-    if pop.failures:
+    if found.failures:
         causes: dict = {}
-        for m, cause in sorted(pop.failures.items()):
+        for m, cause in sorted(found.failures.items()):
             causes.setdefault(cause, []).append(m)
-        warnings.append(f"{len(pop.failures)} of the unconverged starts stopped because Newton could not continue: "
+        warnings.append(f"{len(found.failures)} of the unconverged starts stopped because Newton could not continue: "
                         + "; ".join(f"{cause} (start{'s' if len(ms) > 1 else ''} "
                                     f"{', '.join(map(str, ms[:5]))}{', ...' if len(ms) > 5 else ''})"
                                     for cause, ms in causes.items()))
@@ -296,7 +326,47 @@ def _landscape(model, starts, seed, progress, workers, t0, search="flow", depth=
             warnings.append(f"{'+'.join(_labels(G, a))} (E = {a.energy:.6g}): {a.degenerate_dimension} degenerate "
                             f"zero modes (neither symmetry nor family): convergence is slower than exponential")
     return Landscape(model, starts, seed, attractors, unconverged, warnings, time.perf_counter() - t0,
-                     pop.interrupted)
+                     found.interrupted)
+
+
+@dataclass
+class _Kind:
+    """The converged starts of one kind, gathered from :class:`~symflow.landscape.search.Basin` s: ``count``,
+    ``kept`` ``[(start, |grad|, E, point)]`` (its first members, in start order), ``best`` (least ``|grad|``,
+    the first such: the representative) and ``first`` (its first start: kinds are listed in that order)."""
+
+    count: int = 0
+    kept: list = field(default_factory=list)
+    best: tuple = None
+
+    @property
+    def first(self) -> int:
+        return self.kept[0][0]
+
+
+def _kinds_of(basins, scale: float) -> dict:
+    """``{KindKey: _Kind}``: every kept member of a basin under its key at the energy ``scale`` of all the
+    starts (:func:`~symflow.landscape.kinds.energy_level`); the basin's members not kept (a search in several
+    chunks keeps the first ``KEPT_MEMBERS``) and its best under its best member's key. Ordered by first start."""
+    kinds: dict = {}
+    for b in basins:
+        for member in b.kept:
+            kind = kinds.setdefault(KindKey(b.support, b.rank, energy_level(member[2], scale, b.kink)), _Kind())
+            kind.count += 1
+            kind.kept.append(member)
+        kind = kinds.setdefault(KindKey(b.support, b.rank, energy_level(b.best[2], scale, b.kink)), _Kind())
+        kind.count += b.count - len(b.kept)
+        if kind.best is None or b.best[:2] < kind.best[:2]:
+            kind.best = b.best
+    for kind in kinds.values():
+        for start, grad, energy, point in kind.kept:
+            if kind.best is None or (grad, start) < kind.best[:2]:
+                kind.best = (grad, start, energy, point)
+        kind.kept.sort(key=lambda m: m[0])
+        if not kind.kept:
+            grad, start, energy, point = kind.best
+            kind.kept = [(start, grad, energy, point)]
+    return dict(sorted(kinds.items(), key=lambda kv: kv[1].first))
 
 
 def _labels(G, a) -> list:
@@ -304,7 +374,7 @@ def _labels(G, a) -> list:
     return [G.irreps[i].label for o in a.orbits for i in o]
 
 
-def _analyse_spectrum(model, key, point, members, symmetries, tol, starts) -> Attractor:
+def _analyse_spectrum(model, key, point, count, symmetries, tol, starts) -> Attractor:
     """The ``analysis="spectrum"`` kind: the representative's energy and tangent spectrum (symmetry zero modes
     split off, the rest unsplit: ``family_dimension`` and ``degenerate_dimension`` are ``None``)."""
     G = model.group
@@ -317,14 +387,17 @@ def _analyse_spectrum(model, key, point, members, symmetries, tol, starts) -> At
     return Attractor(orbits=orbits, energy=float(bruteforce.energy(model, point)), energy_exact=None, rank=key.rank,
                      singular_values=sv, symmetry_dimension=rep.symmetry, family_dimension=None,
                      degenerate_dimension=None, stable=rep.stable, family_stable_fraction=None, spectrum=modes,
-                     count=len(members), starts=starts, source="discovered",
+                     count=count, starts=starts, source="discovered",
                      representative={k: v.copy() for k, v in split(model, point).items()}, residual=residual,
                      samples=1, notes=["analysis='spectrum': energy not refined, zero modes that are not "
                                        "symmetries not split into family and degenerate"],
                      zero_modes=rep.zero, eigenvalues=[float(w) for w in rep.eigenvalues])
 
 
-def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, constructed) -> Attractor:
+def _analyse(model, key, point, count, members, symmetries, tol, starts, seed, constructed) -> Attractor:
+    """The ``analysis="full"`` kind of ``count`` starts: ``point`` its representative, ``members`` the points of
+    its first members in start order (their spectra, up to ``SAMPLE_MEMBERS`` other than the representative,
+    give the kind's range)."""
     G = model.group
     shares = orbit_shares(model, point[None, :])[0].max(axis=0)
     orbits = sorted((G.orbits[k] for k in key.support if not G.orbits[k].is_trivial),
@@ -343,9 +416,9 @@ def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, const
         exact = omega
     rep = analysis.point_spectrum(model, point, symmetries, tol)
     spectra = [rep]
-    others = [m for m in members if not np.allclose(x[m], point, atol=1e-9)][:SAMPLE_MEMBERS]
-    for m in others:
-        spectra.append(analysis.point_spectrum(model, x[m], symmetries, tol, test_family=False))
+    others = [p for p in members if not np.allclose(p, point, atol=1e-9)][:SAMPLE_MEMBERS]
+    for p in others:
+        spectra.append(analysis.point_spectrum(model, p, symmetries, tol, test_family=False))
     family_fraction = None
     if rep.family:
         walk = analysis.family_walk(model, point, rep, symmetries, tol, FAMILY_POINTS, seed)
@@ -368,7 +441,7 @@ def _analyse(model, key, point, members, x, symmetries, tol, starts, seed, const
     return Attractor(orbits=orbits, energy=float(E_mp), energy_exact=None if exact is None else str(exact),
                      rank=key.rank, singular_values=sv, symmetry_dimension=rep.symmetry,
                      family_dimension=rep.family, degenerate_dimension=rep.degenerate, stable=stable,
-                     family_stable_fraction=family_fraction, spectrum=modes, count=len(members), starts=starts,
+                     family_stable_fraction=family_fraction, spectrum=modes, count=count, starts=starts,
                      source="constructed" if constructed is not None else "discovered",
                      representative={k: v.copy() for k, v in split(model, point).items()},
                      residual=float(residual), samples=len(spectra), notes=notes, zero_modes=rep.zero,

@@ -85,10 +85,14 @@ def kind_keys(model, x, energies, scale: float, kinks=None) -> list:
         for k in support:
             if not G.orbits[k].is_trivial:
                 rank = max(rank, rank_of(singular_values(model, x[m], G.orbits[k])))
-        if kink:
-            ratio = int(round(KINK_ENERGY_RTOL / ENERGY_RTOL))
-            level = ratio * int(np.round(energies[m] / (KINK_ENERGY_RTOL * scale)))
-        else:
-            level = int(np.round(energies[m] / (ENERGY_RTOL * scale)))
-        keys.append(KindKey(support, rank, level))
+        keys.append(KindKey(support, rank, energy_level(energies[m], scale, kink)))
     return keys
+
+
+def energy_level(energy: float, scale: float, kink: bool = False) -> int:
+    """The ``level`` of a :class:`KindKey`: ``round(E / (ENERGY_RTOL * scale))``; at a kink
+    ``r * round(E / (KINK_ENERGY_RTOL * scale))`` with ``r = KINK_ENERGY_RTOL / ENERGY_RTOL``."""
+    if kink:
+        ratio = int(round(KINK_ENERGY_RTOL / ENERGY_RTOL))
+        return ratio * int(np.round(energy / (KINK_ENERGY_RTOL * scale)))
+    return int(np.round(energy / (ENERGY_RTOL * scale)))

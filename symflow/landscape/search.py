@@ -26,6 +26,15 @@ then Newton (step 2): first for all starts at once (:func:`newton_batch`, the ps
 coordinates), then one by one (:func:`newton`) for those it left above ``GRADIENT_TOL``. A non-differentiable activation (ReLU) has maxima at kinks
 where the gradient does not vanish and the adaptive step collapses instead: a start whose step fell below
 ``STALLED`` (times the energy scale) counts as converged there (``Population.stalled``).
+
+**Streaming** (:func:`search_basins`, what the engine calls): more starts than :func:`stream_rows` run in chunks,
+each drawn exactly as the rows of the unchunked draw, brought to critical points as above and reduced to
+:class:`Basin` s (per provisional kind: the count, the first ``KEPT_MEMBERS`` members and the best one) before the
+next is drawn, so the memory is that of one chunk. With one chunk this is the unchunked search exactly; with
+several, the flow's constants (its tolerances' median speed, its step bounds) come from the first chunks, so a
+start's end point differs from the unchunked one within Newton's tolerance and its basin is the same (checked
+start by start in the tests). The ascent's step control follows its population's energy
+scale, so a chunked ascent finds the same kinds and basins in distribution, not start by start.
 """
 from __future__ import annotations
 
@@ -341,13 +350,25 @@ def ascent_starts(model, starts: int, seed: int) -> np.ndarray:
     return retract(model, np.random.default_rng(seed).normal(size=(starts, D)))
 
 
-def converge_by_ascent(model, starts: int, seed: int, steps: int = ASCENT_STEPS) -> Population:
-    """Seeded starts brought to critical points by :func:`ascend` and Newton (module docstring)."""
+def ascent_chunks(model, starts: int, seed: int, rows: int):
+    """The rows of :func:`ascent_starts` ``rows`` at a time, without drawing them all (the draws are row-major
+    and NumPy's draws do not depend on how they are split: chunk ``k`` holds starts ``k rows .. (k+1) rows - 1``)."""
+    D = len(model.vector_names) * model.group.order
+    rng = np.random.default_rng(seed)
+    for a in range(0, starts, rows):
+        yield retract(model, rng.normal(size=(min(rows, starts - a), D)))
+
+
+def converge_by_ascent(model, starts: int, seed: int, steps: int = ASCENT_STEPS, x0=None,
+                       scale_before: float = 0.0) -> Population:
+    """Seeded starts (or the stacked starts ``x0``) brought to critical points by :func:`ascend` and Newton
+    (module docstring); Newton's tolerance is ``GRADIENT_TOL`` times the larger of ``scale`` (the scale of the
+    chunks before, :func:`search_basins`) and this population's."""
     t0 = time.perf_counter()
-    run = ascend(model, ascent_starts(model, starts, seed), steps=steps, tol=ASCENT_TOL)
+    run = ascend(model, ascent_starts(model, starts, seed) if x0 is None else x0, steps=steps, tol=ASCENT_TOL)
     x = run.points
     scale = float(max(np.abs(run.energies).max(), 1e-300))
-    tol = GRADIENT_TOL * scale
+    tol = GRADIENT_TOL * max(scale, scale_before)
     grad = gradient_norms(model, x)
     stalled = (grad > tol) & (run.step <= STALLED)
     todo = np.nonzero((grad > tol) & ~stalled)[0]
@@ -363,24 +384,53 @@ def converge_by_ascent(model, starts: int, seed: int, steps: int = ASCENT_STEPS)
                       time.perf_counter() - t0, False, failures, stalled)
 
 
-def converge(model, starts: int, seed: int, progress: bool = False, workers: int = 1) -> Population:
-    """Draw ``starts`` seeded neurons and bring each to a critical point (module docstring)."""
+def _no_save(t, y) -> None:
+    """The search needs the flow's final state only: no copy of the population at every save time."""
+    return None
+
+
+@dataclass
+class FlowSteps:
+    """The population-wide constants of the flow search: the median starting speed ``speed0`` (its tolerances
+    are relative to it) and the stiffness ``lam1`` (phase 1) and ``lam2`` (phase 2) that bound its steps.
+    :func:`search_basins` takes ``speed0`` and ``lam1`` from its first chunk and ``lam2`` as the largest over
+    the chunks so far."""
+
+    speed0: float
+    lam1: float
+    lam2: float = 0.0
+
+
+def converge(model, starts: int, seed: int, progress: bool = False, workers: int = 1, state0=None, flow=None,
+             constants: FlowSteps | None = None, scale_before: float = 0.0) -> Population:
+    """Draw ``starts`` seeded neurons (or take the FourierState ``state0`` and the model's ``flow``, a
+    :class:`~symflow.dynamics.reduced.ReducedFlow`) and bring each to a critical point
+    (module docstring). ``constants``: the :class:`FlowSteps` of the chunks before (updated in place; ``None``:
+    measured on this population); ``scale_before``: their energy scale (Newton's tolerance is ``GRADIENT_TOL``
+    times the larger of it and this population's)."""
     from ..dynamics.drivers import run_stepper, start_population     # the flow only (the ascent needs none)
     from ..dynamics.integrators import integrate
     from ..dynamics.state import FourierState
 
     t0 = time.perf_counter()
-    flow, state0, width, seed = start_population(model, starts, seed)
+    if state0 is None:
+        flow, state0, starts, seed = start_population(model, starts, seed)
+    else:
+        starts = state0.width
     n = model.group.order
     x0 = stack(model, state0.to_parameters())
-    speed0 = float(np.median(per_start(gradient_norms, model, x0)))
-    # phase 1: into the basins, with the default steps; phase 2: to FLOW_TOL with steps that stay stable
-    # at the stiffness measured where phase 1 ended (near the critical points, where it matters)
-    lam = STIFFER_NEAR_CRITICAL * stiffness(model, x0[:3])
+    if constants is None:
+        constants = FlowSteps(0.0, 0.0)
+    if not constants.lam1:
+        constants.speed0 = float(np.median(per_start(gradient_norms, model, x0)))
+        # phase 1: into the basins, with the default steps; phase 2: to FLOW_TOL with steps that stay stable
+        # at the stiffness measured where phase 1 ended (near the critical points, where it matters)
+        constants.lam1 = STIFFER_NEAR_CRITICAL * stiffness(model, x0[:3])
+    speed0, lam = constants.speed0, constants.lam1
     stepper = run_stepper("geometric", n=n)
     stepper.max_step = min(stepper.max_step, STABLE_STEP / lam)
     out1 = integrate(flow, state0.data, np.geomspace(1.0 / lam, T_FACTOR / lam, 30), stepper,
-                     gtol=COARSE_TOL * speed0, progress=progress, workers=workers)
+                     gtol=COARSE_TOL * speed0, progress=progress, workers=workers, save=_no_save)
     steps = int(out1.counts.steps)
     if out1.interrupted:
         x = stack(model, FourierState(flow.layout, out1.final).to_parameters())
@@ -389,18 +439,18 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
     x1 = stack(model, FourierState(flow.layout, out1.final).to_parameters())
     e1 = per_start(bruteforce.energy, model, x1)
     _, first = np.unique(np.round(e1 / max(np.abs(e1).max(), 1e-300), 3), return_index=True)
-    lam = stiffness(model, x1[first])          # one point of every energy level phase 1 reached
+    lam = constants.lam2 = max(constants.lam2, stiffness(model, x1[first]))   # a point of every level reached
     stepper = run_stepper("geometric", n=n)
     stepper.max_step = min(stepper.max_step, STABLE_STEP / lam)
     t1 = float(out1.t[-1])
     out = integrate(flow, out1.final, t1 + np.geomspace(1.0 / lam, POLISH_T_FACTOR / lam, 30), stepper,
-                    gtol=FLOW_TOL * speed0, progress=progress, workers=workers)
+                    gtol=FLOW_TOL * speed0, progress=progress, workers=workers, save=_no_save)
     steps += int(out.counts.steps)
     x = stack(model, FourierState(flow.layout, out.final).to_parameters())
     retract(model, x)
     energies = per_start(bruteforce.energy, model, x)
     scale = float(max(np.abs(energies[np.isfinite(energies)]).max(initial=0.0), 1e-300))
-    tol = GRADIENT_TOL * scale
+    tol = GRADIENT_TOL * max(scale, scale_before)
     grad = per_start(gradient_norms, model, x)
     todo = np.nonzero(~(grad <= tol))[0]       # a non-finite |grad| is not converged either
     failures = {}
@@ -410,3 +460,157 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
             failures[int(m)] = cause
     return Population(model, x, grad, grad <= tol, scale, int(len(todo)), float(out.t[-1]),
                       steps, time.perf_counter() - t0, bool(out.interrupted), failures)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Streaming: the starts in chunks of bounded memory, each reduced to what the landscape needs
+
+#: A search holds at most this many bytes of starts in the flow (or the ascent) at once; more starts run in
+#: chunks of :func:`stream_rows` (each flowed, polished and reduced to its basins before the next is drawn).
+STREAM_BYTES = 2 ** 28
+#: ``(starts, D)`` float arrays alive at once in the flow (its stages and copies, the compact and full rows, the
+#: per-start results): the memory per start (Z5, ``D = 15``: 3.6 KB estimated, 3.5 KB measured).
+FLOW_ARRAYS = 30
+#: Members of a basin (in start order) kept with their points when the search runs in several chunks: the
+#: analysis samples the first ``SAMPLE_MEMBERS`` of a kind that are not its representative.
+KEPT_MEMBERS = 64
+
+
+def stream_rows(model) -> int:
+    """Starts per chunk of :func:`search_basins`: ``max(1, STREAM_BYTES // (FLOW_ARRAYS * D * 8))``, ``D = V n``."""
+    D = len(model.vector_names) * model.group.order
+    return max(1, STREAM_BYTES // (FLOW_ARRAYS * D * 8))
+
+
+@dataclass
+class Basin:
+    """Converged starts with one provisional kind key (:class:`~symflow.landscape.kinds.KindKey` at the first
+    chunk's energy scale) and kink flag: ``count``; ``kept``: ``[(start, |grad|, E, point)]`` of its first
+    members in start order (all of them when ``kept_members`` is ``None``); ``best``: the member of least
+    ``|grad|`` (the first such), as ``(|grad|, start, E, point)``."""
+
+    support: tuple
+    rank: int
+    kink: bool
+    count: int = 0
+    kept: list = field(default_factory=list)
+    best: tuple = None
+
+    def add(self, start: int, grad: float, energy: float, point, kept_members) -> None:
+        """Count the start; keep it (a copy of ``point``) if it is among the first ``kept_members``."""
+        self.count += 1
+        if kept_members is None or len(self.kept) < kept_members or start < self.kept[-1][0]:
+            point = np.array(point)
+            self.kept.append((start, grad, energy, point))
+            if len(self.kept) > 1 and start < self.kept[-2][0]:
+                self.kept.sort(key=lambda m: m[0])
+            if kept_members is not None:
+                del self.kept[kept_members:]
+        if self.best is None or (grad, start) < self.best[:2]:
+            self.best = (grad, start, energy, np.array(point))
+
+
+@dataclass
+class Basins:
+    """The result of :func:`search_basins`: the converged starts grouped into :class:`Basin` s (``basins``
+    ``{(provisional key, kink): Basin}``), ``unconverged`` ``[(start, |grad|)]``, the energy ``scale`` (largest
+    final energy over all starts), ``failures`` ``{start: cause}``, ``done`` starts of ``starts`` (fewer when
+    interrupted), ``chunks``, the flow's final ``time``, its ``steps`` and ``interrupted``."""
+
+    starts: int
+    done: int
+    chunks: int
+    scale: float
+    basins: dict
+    unconverged: list
+    failures: dict
+    steps: int
+    time: float
+    wall_time: float
+    interrupted: bool
+
+
+def search_basins(model, starts: int, seed: int, search: str = "flow", progress: bool = False, workers: int = 1,
+                  rows: int | None = None) -> Basins:
+    """The starts of :func:`converge` (``search="flow"``) or :func:`converge_by_ascent` (``"ascent"``) in chunks
+    of ``rows`` (default :func:`stream_rows`), each brought to critical points and reduced to :class:`Basin` s
+    before the next chunk is drawn: memory of one chunk whatever ``starts``.
+
+    Chunk ``k`` holds exactly the starts ``k rows .. (k+1) rows - 1`` of the unchunked draw
+    (:func:`symflow.dynamics.initial.uniform_chunks`, :func:`ascent_chunks`); the flow's constants
+    (:class:`FlowSteps`) come from the first chunk, Newton's tolerance from the energy scale of the chunks so
+    far, the convergence test at the end from the scale of all (a start above it in its chunk but below it at
+    the end counts as converged). With one chunk this is the unchunked search exactly; with several, the flow's
+    basins are the same start by start (the points agree to Newton's tolerance; checked in the tests), the
+    ascent's in distribution (module docstring). ``KeyboardInterrupt`` (or an interrupted flow)
+    stops after the chunks completed (``interrupted``, ``done``)."""
+    from ..dynamics.initial import uniform_chunks
+    from ..progress import progress_bar
+    from .kinds import kind_keys
+
+    t0 = time.perf_counter()
+    rows = stream_rows(model) if rows is None else int(rows)
+    n_chunks = -(-starts // rows)
+    kept_members = None if n_chunks == 1 else KEPT_MEMBERS
+    if search == "flow":
+        from ..dynamics.reduced import ReducedFlow
+
+        flow, chunks = ReducedFlow(model, style="auto"), uniform_chunks(model, starts, seed, rows)
+    else:
+        chunks = ascent_chunks(model, starts, seed, rows)
+    constants, scale, scale0 = None, 0.0, None
+    basins, pending, failures = {}, [], {}
+    steps, t_flow, done, interrupted = 0, 0.0, 0, False
+    with progress_bar(f"chunks of {rows} starts", total=n_chunks, enabled=progress and n_chunks > 1, counts=True,
+                      remaining=True) as bar:
+        for k in range(n_chunks):
+            try:
+                chunk = next(chunks)
+                if search == "flow":
+                    constants = constants or FlowSteps(0.0, 0.0)
+                    pop = converge(model, 0, seed, progress=progress and n_chunks == 1, workers=workers,
+                                   state0=chunk, flow=flow, constants=constants, scale_before=scale)
+                else:
+                    pop = converge_by_ascent(model, 0, seed, x0=chunk, scale_before=scale)
+            except KeyboardInterrupt:
+                interrupted = True
+                break
+            if pop.interrupted:
+                interrupted = True
+                if n_chunks == 1:
+                    t_flow = pop.time
+                break
+            a = k * rows
+            scale = max(scale, pop.scale)
+            scale0 = pop.scale if scale0 is None else scale0
+            steps += pop.steps
+            t_flow = max(t_flow, pop.time)
+            failures.update({a + m: cause for m, cause in pop.failures.items()})
+            E = per_start(bruteforce.energy, model, pop.points)
+            keys = kind_keys(model, pop.points, E, scale0, kinks=pop.stalled)
+            for m in range(len(pop.points)):
+                kink = pop.stalled is not None and bool(pop.stalled[m])
+                item = (keys[m], kink, a + m, float(pop.grad[m]), float(E[m]), pop.points[m])
+                if pop.converged[m]:
+                    _file(basins, item, kept_members)
+                else:
+                    pending.append(item[:5] + (item[5].copy(),))
+            done = a + len(pop.points)
+            bar.advance()
+    tol = GRADIENT_TOL * scale
+    unconverged = []
+    for item in pending:                    # converged at the scale of all the starts, not of its chunk's
+        if item[3] <= tol:
+            _file(basins, item, kept_members)
+        else:
+            unconverged.append((item[2], item[3]))
+    return Basins(starts, done, n_chunks, max(scale, 1e-300) if done else 1.0, basins, unconverged, failures,
+                  steps, t_flow, time.perf_counter() - t0, interrupted)
+
+
+def _file(basins: dict, item, kept_members) -> None:
+    key, kink, start, grad, energy, point = item
+    basin = basins.get((key, kink))
+    if basin is None:
+        basin = basins[(key, kink)] = Basin(key.support, key.rank, kink)
+    basin.add(start, grad, energy, point, kept_members)

@@ -34,9 +34,11 @@ MAX_ORDER = 24
 EXTRA_GROUPS = ("Z1", "Z2", "Z3", "Z2xZ2", "Z2xZ2xZ2")
 
 #: ``(command, template, small, groups, shared)``: see the module docstring. Commands that take no
-#: group (``groups``) have ``groups=None`` and run once.
+#: group (``groups``; ``mirrors``, on 1-D data) have ``groups=None`` and run once.
 COMMANDS = [
     ("groups", "groups", "", None, False),
+    ("mirrors", "mirrors --x 0,4,5,7,10,11 --y 0,0,0,2,3,3 --depth 3 --out {out}/mirrors", "--train 2 --steps 200",
+     None, False),
     ("group", "group {name}", "", "all", False),
     ("group --irreps", "group {name} --irreps", "", "all", False),
     ("derive", "derive {name} --no-progress", "--points 1", "all", True),
@@ -50,8 +52,9 @@ COMMANDS = [
     ("lottery", "lottery {name} --out {out}/lottery", "--width 8", "all", False),
     ("grok", "grok {name} --out {out}/grok", "--steps 20 --width 16", "all", False),
     ("grok --model li2", "grok --model li2 {name} --out {out}/grok", "--steps 20 --width 16", "all", False),
-    ("theories", "theories {name} --out {out}/theories --no-progress", "--steps 30 --points 3", "all", True),
+    ("theories", "theories {name} --out {out}/theories --no-progress", "--steps 30 --points 3 --stationary-steps 50 --sweep 0.001,0.01", "all", True),
     ("verify", "verify {name}", "--examples 2", "all", True),
+    ("branching", "branching SO(3) {name} --bandlimit 4", "", "all", False),
     ("atlas", "atlas --groups {name} --workers 1 --db {out}/atlas.duckdb --out {out}/atlas --no-progress",
      "--starts 4", "joined", False),
 ]
@@ -111,12 +114,12 @@ def matrix_groups(max_order: int = MAX_ORDER, extra=EXTRA_GROUPS) -> list:
     """The matrix's group names: ``extra``, then the examples of ``symflow groups``
     (:data:`symflow.groups.names.EXAMPLES`) of order ``<= max_order``, each group once (``C5`` is ``Z5``,
     ``C7:C3`` is ``F21``). ``SmallGroup(n,k)`` names are left out: they need the ``gap`` extra and the
-    example is D4 by another name."""
+    example is D4 by another name; the compact groups have their own rows (:func:`compact_cases`)."""
     from ..groups import group
-    from ..groups.names import EXAMPLES
+    from ..groups.names import EXAMPLES, is_compact_name
 
     out, seen = [], set()
-    for name in list(extra) + [n for n in EXAMPLES if not n.startswith("SmallGroup")]:
+    for name in list(extra) + [n for n in EXAMPLES if not n.startswith("SmallGroup") and not is_compact_name(n)]:
         G = group(name)
         if G.order <= max_order and G.name not in seen:
             seen.add(G.name)
@@ -152,6 +155,28 @@ def cases(groups=None, small: bool = True, commands=None) -> list:
     return out
 
 
+#: The compact group of the matrix's compact rows, and its band limit.
+COMPACT_GROUP, COMPACT_BANDLIMIT = "SO(3)", 2
+#: Commands whose group is not the positional NAME with ``--bandlimit`` (a modulus or a list of names): their compact
+#: rows pass the compact name alone, which they refuse in one line.
+WITHOUT_BANDLIMIT = ("lottery", "grok", "grok --model li2", "atlas", "li2-scaling")
+
+
+def compact_cases(name: str = COMPACT_GROUP, bandlimit: int = COMPACT_BANDLIMIT, small: bool = True) -> list:
+    """One :class:`Case` per command of :data:`COMMANDS` on the band-limited compact group ``name`` (``--bandlimit``
+    appended where the command takes it): each must work (exit 0) or refuse in one line naming what is missing."""
+    out = []
+    for command, template, sizes, which, _shared in COMMANDS:
+        if which is None:
+            continue
+        line = template + (" " + sizes if small and sizes else "")
+        argv = shlex.split(line.replace("{name}", name).replace("{order}", ""))
+        if command not in WITHOUT_BANDLIMIT:
+            argv += ["--bandlimit", str(bandlimit)]
+        out.append(Case(command, f"{name} --bandlimit {bandlimit}", False, argv))
+    return out
+
+
 def run_case(main, case: Case, out) -> Outcome:
     """Run ``case`` through the CLI's ``main(argv)`` with stdout and stderr captured, ``{out}`` set to the
     folder ``out``. An exception ``main`` lets escape is recorded as its traceback on stderr with exit 1
@@ -170,4 +195,5 @@ def run_case(main, case: Case, out) -> Outcome:
     return Outcome(case, int(code or 0), stdout.getvalue(), stderr.getvalue(), time.perf_counter() - t0)
 
 
-__all__ = ["COMMANDS", "EXTRA_GROUPS", "MAX_ORDER", "Case", "Outcome", "cases", "matrix_groups", "run_case"]
+__all__ = ["COMMANDS", "EXTRA_GROUPS", "MAX_ORDER", "Case", "Outcome", "cases", "compact_cases", "matrix_groups",
+           "run_case"]

@@ -226,11 +226,17 @@ class AbelianClosedForm:
 
     # ------------------------------------------------------------------ the group's system
     def _build_system(self):
-        """The frequencies (from the orbit records: no irrep is built) and the trivial variables; the
-        group's system itself (:attr:`equations`, ...) is written out on first use (``O(n)`` SymPy
-        equations: seconds near ``n = 1000``, so ``derive``, which shows the templates, never pays it)."""
+        """The trivial variables. The frequencies (:attr:`frequencies`, from the orbit records: no irrep is
+        built) and the group's system (:attr:`equations`, ...) are written out on first use (``O(n)`` records and
+        SymPy equations: seconds near ``n = 10^6``, so ``derive``, which shows the templates, never pays them)."""
         m = self.model
-        G = m.group
+        ins0 = [_real("alpha_0")] if m.shared else [_real("alpha1_0"), _real("alpha2_0")]
+        self.trivial_variables = ins0 + [_real("beta_0")]
+
+    @cached_property
+    def frequencies(self) -> list:
+        """``[(orbit number f, orbit, frequency label, kind)]`` of the nontrivial orbits, in orbit order."""
+        G = self.model.group
         factors = G.abelian_factors
         freqs = []
         for orb in G.orbits:  # the orbit number f is the orbit id (the trivial orbit is id 0)
@@ -241,9 +247,39 @@ class AbelianClosedForm:
             else:
                 label = G.irreps[orb[0]].meta.get("frequency", orb[0])
             freqs.append((orb.id, orb, label, "pair" if orb.type == "complex" else "real"))
-        self.frequencies = freqs
-        ins0 = [_real("alpha_0")] if m.shared else [_real("alpha1_0"), _real("alpha2_0")]
-        self.trivial_variables = ins0 + [_real("beta_0")]
+        return freqs
+
+    @cached_property
+    def frequency_counts(self) -> dict:
+        """``{"pair": conjugate pairs {k, -k}, "real": self-conjugate frequencies}`` (nontrivial). For a
+        product ``Z_n1 x ... x Z_nr`` from the factors: ``2k = 0`` has ``prod_i (2 if n_i even else 1)``
+        solutions, the rest pair up; no orbit is built."""
+        factors = self.model.group.abelian_factors
+        if factors is not None and "frequencies" not in self.__dict__:
+            n = self.model.group.order
+            selfconj = int(np.prod([2 if int(f) % 2 == 0 else 1 for f in factors]))
+            return {"pair": (n - selfconj) // 2, "real": selfconj - 1}
+        return {"pair": sum(1 for f in self.frequencies if f[3] == "pair"),
+                "real": sum(1 for f in self.frequencies if f[3] == "real")}
+
+    def first_frequencies(self, limit: int) -> list:
+        """The first ``limit`` entries ``(f, label, kind)`` of :attr:`frequencies`; a product of cyclic groups
+        walks its frequencies ``k = 1, 2, ...`` (orbit representative: ``k <= -k`` in the mixed-radix order)
+        instead of building all orbits."""
+        factors = self.model.group.abelian_factors
+        if factors is None or "frequencies" in self.__dict__:
+            return [(f, label, kind) for f, _, label, kind in self.frequencies[:limit]]
+        f = tuple(int(x) for x in factors)
+        n = self.model.group.order
+        out, k, orbit_id = [], 1, 0
+        while len(out) < limit and k < n:
+            digits = np.unravel_index(k, f)
+            conj = int(np.ravel_multi_index(tuple((-int(d)) % m for d, m in zip(digits, f)), f))
+            if conj >= k:
+                orbit_id += 1
+                out.append((orbit_id, tuple(int(d) for d in digits), "real" if conj == k else "pair"))
+            k += 1
+        return out
 
     @property
     def coordinates(self) -> list:

@@ -9,7 +9,9 @@ abelian closed form). The command prints them (rich, LaTeX or :func:`derive_json
      "energy": {"fourier": {"text", "latex"},
                 "parameter": {"text", "latex"} (order <= 6) or {"text": null, "latex": null, "note"}},
      "proof": null (--points 0) or {"points", "seed", "exact", "failure_probability" (null if not exact),
-                                     "passed", "verdict", "summary"},
+                                     "passed", "verdict", "summary"}; the proof generic in n (abelian products,
+              symflow.theory.generic_proof) adds "method": "generic in n", "energy_cases", "flow_checks", "lemmas"
+              (its "points" is 0 and "failure_probability" 0.0: no random point),
      "flows": null (no per-block flow: "flow_note" says why) or
               [{"d", "irreps", "text": [one line per vector], "latex"}],
      "flow_note", "trivial_flow": {vector: text} (null without flows),
@@ -66,7 +68,7 @@ def closed_form_text(cf) -> dict:
     ``competition`` (what the rich output prints and the JSON holds)."""
     from .display import omega_decay_text, scalar_text as _scalar_text
 
-    has_real = any(f[3] == "real" for f in cf.frequencies)
+    has_real = cf.frequency_counts["real"] > 0
     eqs = {kind: [f"d{eq.lhs.expr.func.__name__}/dt = {_scalar_text(eq.rhs)}" for eq in cf.template[kind]]
            for kind in ("pair", "real")}
     om = " + ".join(f"Σ_{kind} {_scalar_text(v)}" for kind, v in cf.omega_template.items()
@@ -104,12 +106,15 @@ def derive_json(m, E, report, flows, cf, seconds: float) -> dict:
         proof = {"points": int(report.points), "seed": int(report.seed), "exact": bool(report.exact),
                  "failure_probability": None if fp != fp else float(fp), "passed": bool(report.passed),
                  "verdict": report.summary().split(":", 1)[0], "summary": report.summary()}
+        if getattr(report, "method", None):  # the proof generic in n (the exact proof has no method key)
+            proof.update(method=report.method, energy_cases=int(report.energy_cases),
+                         flow_checks=int(report.flow_checks), lemmas=[name for name, _, _ in report.lemmas])
     closed = None
     if cf is not None:
         closed = {**closed_form_text(cf), "latex": closed_form_latex(cf), "w_rate": str(cf.w_rate),
-                  "frequencies": len(cf.frequencies),
-                  "frequency_pairs": sum(1 for f in cf.frequencies if f[3] == "pair"),
-                  "self_conjugate": sum(1 for f in cf.frequencies if f[3] == "real")}
+                  "frequencies": sum(cf.frequency_counts.values()),
+                  "frequency_pairs": cf.frequency_counts["pair"],
+                  "self_conjugate": cf.frequency_counts["real"]}
     return {
         "group": G.name, "order": int(G.order), "abelian": bool(G.is_abelian), "time_seconds": round(seconds, 3),
         "model": {"shared": bool(m.shared), "spheres": m.spheres, "loss": m.loss, "activation": m.activation_text,

@@ -209,7 +209,7 @@ def closed_form_latex(cf) -> str:
     """Template equations for a generic frequency ``k``, Omega, the w equation and the competition law."""
     rows = [latex(eq.lhs) + " &= " + latex(eq.rhs) for eq in cf.template["pair"]]
     rows.append("\\Omega &= \\sum_k " + latex(cf.omega_template["pair"])
-                + (" + \\sum_{k = -k} " + latex(cf.omega_template["real"]) if any(f[3] == "real" for f in cf.frequencies) else ""))
+                + (" + \\sum_{k = -k} " + latex(cf.omega_template["real"]) if cf.frequency_counts["real"] else ""))
     rows.append(latex(cf.w_definition.lhs) + " &= " + latex(cf.w_definition.rhs))
     rows.append(latex(cf.w_equation.lhs) + " &= " + latex(cf.w_equation.rhs))
     rows.append(latex(cf.competition.lhs) + " &= " + latex(cf.competition.rhs))
