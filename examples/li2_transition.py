@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 import symflow
-from symflow.li2.scaling import measure
+from symflow.li2.scaling import measure_energy
 
 
 def main(argv=None):
@@ -27,17 +27,17 @@ def main(argv=None):
     G = symflow.group(args.group)
     fractions = [float(f) for f in np.round(np.linspace(0.3, 1.0, 8), 3)]
     t0 = time.perf_counter()
-    r = measure(G, fractions, subsets=args.subsets, seed=args.seed, steps=200)
+    r = measure_energy(G, fractions, subsets=args.subsets, seed=args.seed, steps=200)
     print(f"{G.name} (M = {G.order}), {args.subsets} random subsets per fraction, {time.perf_counter() - t0:.0f} s")
     print(f"{'p':>7} {'generalising':>13} {'random starts':>14} {'test acc':>9}")
     acc = r["test_accuracy"] or [float("nan")] * len(fractions)
     for p, g, gr, a in zip(r["fractions"], r["generalising"], r["generalising_random"], acc):
         print(f"{p:7.3f} {g:13.2f} {gr:14.2f} {a:9.3f}")
-    pc = r["p_c"]
+    pc = r["p_c_energy"]
     if pc["mean"] is None:
         print("no transition inside the grid")
     else:
-        print(f"p_c = {pc['mean']:.3f} (95% CI {pc['ci95'][0]:.3f} - {pc['ci95'][1]:.3f}); "
+        print(f"p_c_energy = {pc['mean']:.3f} (95% CI {pc['ci95'][0]:.3f} - {pc['ci95'][1]:.3f}); "
               f"p_c / (log M / M) = {pc['mean'] / r['log_M_over_M']:.2f}; public code: 2.7482 log M / M = "
               f"{r['code_prediction']:.3f}")
 

@@ -44,8 +44,10 @@ def test_lottery_takes_the_group_as_positional_name(argv, monkeypatch):
     assert seen == [23]
 
 
-@pytest.mark.parametrize("argv,needle", [(["lottery", "D5"], "Z<p>"), (["lottery", "Z23", "--p", "11"], "two groups"),
-                                         (["lottery", "Z22"], "odd"), (["grok", "S3"], "Z<p>"),
+@pytest.mark.parametrize("argv,needle", [(["lottery", "D5", "--init", "0.1"], "modular-addition lottery"),
+                                         (["lottery", "Z23", "--p", "11"], "two groups"),
+                                         (["lottery", "Z22", "--start", "single"], "modular-addition lottery"),
+                                         (["lottery", "Z23", "--samples", "9"], "--orbits"), (["grok", "S3"], "Z<p>"),
                                          (["grok", "Z11", "--group", "Z13"], "two groups")])
 def test_a_group_the_command_cannot_take_is_one_line(argv, needle, capsys):
     assert main(argv) == 2

@@ -16,7 +16,7 @@ from symflow.li2.derive import fourier_energy, orbit_shares, paper_constant_chec
 from symflow.li2.fit import least_squares_fit, orbit_maxima, perfect_fit_nodes
 from symflow.li2.maxima import maxima, predicted_energy
 from symflow.li2.memorisation import SingleTarget, regimes
-from symflow.li2.scaling import crossing, fit_law, measure, summary
+from symflow.li2.scaling import crossing, fit_law, measure_energy, summary
 from symflow.neuron import bruteforce
 from symflow.theory.model import Model
 
@@ -154,15 +154,20 @@ def test_crossing_and_summary():
     assert np.isnan(crossing([0.1, 0.2], [0, 0.2]))
     s = summary([0.3, 0.5, float("nan")])
     assert s["mean"] == pytest.approx(0.4) and s["missing"] == 1 and s["ci95"][0] < 0.4 < s["ci95"][1]
-    f = fit_law([{"log_M_over_M": 0.2, "p_c": {"mean": 0.4}}, {"log_M_over_M": 0.1, "p_c": {"mean": 0.2}}])
+    f = fit_law([{"log_M_over_M": 0.2, "p_c_energy": {"mean": 0.4}}, {"log_M_over_M": 0.1, "p_c_energy": {"mean": 0.2}}],
+                "p_c_energy")
     assert f["alpha"] == pytest.approx(1) and f["c_alpha1"] == pytest.approx(2)
 
 
 def test_full_data_maxima_generalise_on_the_full_table_and_memorise_on_a_tiny_subset():
-    r = measure(G("Z7"), [0.15, 1.0], subsets=2, seed=0, random=4, steps=200)
+    r = measure_energy(G("Z7"), [0.15, 1.0], subsets=2, seed=0, random=4, steps=200)
     assert r["generalising"][-1] == 1.0 and r["test_accuracy"][-1] == 1.0
     assert r["generalising"][0] < 0.5
-    assert r["p_c"]["mean"] is not None and 0.15 < r["p_c"]["mean"] <= 1.0
+    pc = r["p_c_energy"]
+    assert pc["mean"] is not None and 0.15 < pc["mean"] <= 1.0 and pc["threshold"] == 0.9
+    # a stricter support-share threshold counts fewer maxima as generalising: p_c_energy cannot fall
+    by = [pc["by_threshold"][t]["mean"] for t in ("0.5", "0.75", "0.9", "0.95")]
+    assert all(a <= b for a, b in zip(by, by[1:]))
 
 
 def test_generalising_maxima_are_supported_on_one_orbit():
@@ -200,7 +205,8 @@ def test_li2_command_json_contract(capsys):
 
 @pytest.mark.parametrize("argv", [["li2", "S3", "--fraction", "2"], ["li2", "S3", "--activation", "gelu"],
                                   ["li2", "S3", "--starts", "x"], ["li2-scaling", "Z5", "--fractions", "0,1"],
-                                  ["li2-scaling", "Q9"]])
+                                  ["li2-scaling", "Q9"],
+                                  ["li2-scaling", "Z5", "--lr", "x"], ["li2-scaling", "Z5", "--seeds", "0"]])
 def test_bad_input_is_a_one_line_error(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -210,9 +216,16 @@ def test_bad_input_is_a_one_line_error(argv, capsys):
 def test_li2_scaling_writes_its_report(tmp_path, capsys):
     out = tmp_path / "sc"
     assert main(["li2-scaling", "Z5", "Z7", "--fractions", "0.3,1", "--subsets", "2", "--steps", "150",
-                 "--out", str(out), "--json"]) == 0
+                 "--seeds", "2", "--bisect", "1", "--width", "32", "--max-steps", "600", "--out", str(out),
+                 "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert [r["group"] for r in data["groups"]] == ["Z5", "Z7"]
+    for r in data["groups"]:
+        assert set(r["p_c_network"]) >= {"mean", "ci95"} and set(r["p_c_energy"]) >= {"mean", "ci95", "threshold"}
+        assert [a["fraction"] for a in r["test_accuracy"]] == [0.3, 1.0] and r["test_accuracy"][0]["runs"] == 2
+        assert r["test_accuracy"][1]["mean"] == 1.0           # no test entry left at p = 1
+        assert r["training"]["width"] == 32 and r["training"]["runs"] == 2 * 2 + 2
+    assert set(data["fit"]) >= {"network", "energy", "thm4"}
     assert (out / "report.md").exists() and (out / "scaling.json").exists()
     assert "p_c" in (out / "report.md").read_text()
     (tmp_path / "other").mkdir()
@@ -275,5 +288,6 @@ def test_li2_on_the_trivial_group_says_why(capsys):
 
 def test_li2_scaling_default_fractions_on_small_groups_and_readable_ticks(tmp_path, capsys, saved_tick_labels):
     # Z2, Z3: the smallest default fraction draws two entries, which had one target (a one-line error before)
-    assert main(["li2-scaling", "Z2", "Z3", "Z7", "--subsets", "1", "--steps", "20", "--out", str(tmp_path / "s")]) == 0
+    assert main(["li2-scaling", "Z2", "Z3", "Z7", "--subsets", "1", "--steps", "20", "--seeds", "1", "--bisect", "1",
+                 "--width", "32", "--max-steps", "600", "--out", str(tmp_path / "s")]) == 0
     assert not saved_tick_labels.problems("transition.png")   # log-axis minor labels overlapped

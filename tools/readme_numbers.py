@@ -132,6 +132,46 @@ def _li2_q8(cwd, cache):
     return {"block": text.split("\nd: ")[0]}
 
 
+MIRRORS_DATA = ["--x", "0,4,5,7,10,11", "--y", "0,0,0,2,3,3"]
+
+
+def _mirrors_depth4(cwd, cache):
+    _, out, _, _ = symflow(["mirrors", *MIRRORS_DATA, "--depth", "4", "--beta", "0.01", "--train", "10", "--json"],
+                           cwd, cache)
+    d = json.loads(out)
+    t = d["training"]
+    feats = sorted(d["features"], key=lambda f: -abs(f["coefficient"]))
+    def feature(f):
+        text = f"`{f['coefficient']:.2g} x {f['formula'].split(':')[0]}`"
+        r = f.get("reflection")
+        if r:
+            text += f" whose kink {r['point']:g} = {r['formula'].split(' = ')[0]} reflects {r['of']:g} about {r['about']:g}"
+        return text
+    others = sorted(o for o in t["objectives"] if o > t["optimum"] * (1 + t["reach_tolerance"]))
+    kinks = [k for run in t["reflections"] for k in run]
+    return {"columns": d["dictionary"]["columns"], "distinct": d["dictionary"]["distinct"],
+            "vanished": d["dictionary"]["vanished"], "objective": f"{d['objective']:.6g}",
+            "gap": f"{d['certificate']['gap']:.0e}", "features": " and ".join(feature(f) for f in feats),
+            "units": d["reconstruction"]["units"], "recon": f"{d['reconstruction']['max_abs_error']:.0e}",
+            "penalty": f"{d['reconstruction']['penalty']:.5g}", "reached": t["reached"], "runs": t["runs"],
+            "steps": t["steps"], "others": ", ".join(f"{o:.4g}" for o in others) or "none",
+            "violations": "none" if t["lower_bound_violations"] == 0 else str(t["lower_bound_violations"]),
+            "refl_nets": sum(1 for c in t["reflection_columns"] if c), "kinks": len(kinks),
+            "kink_values": ", ".join(f"{k:.4g}" for k in kinks) or "none"}
+
+
+def _mirrors_min_norms(cwd, cache):
+    norms, unique = [], []
+    for depth in (2, 3, 4):
+        _, out, _, _ = symflow(["mirrors", *MIRRORS_DATA, "--depth", str(depth), "--beta", "0", "--json"], cwd, cache)
+        d = json.loads(out)
+        norms.append(f"{d['objective']:.6g}")
+        unique.append(d["unique"])
+    return {"norms": ", ".join(norms),
+            "unique": ", ".join(str(dep) for dep, u in zip((2, 3, 4), unique) if u) or "none",
+            "not_unique": ", ".join(str(dep) for dep, u in zip((2, 3, 4), unique) if not u) or "none"}
+
+
 FACTS = [
     Fact("study_f21", "symflow study F21 (default settings, with figures; second run, warm code cache)", _study_f21,
          "Measured on F21 (default settings, {machine}: {total_s} s in total with the figures, {simulate_s} s\n"
@@ -149,6 +189,20 @@ FACTS = [
          deterministic=True, cheap=True),
     Fact("li2_q8", "symflow li2 Q8 --check", _li2_q8,
          "```\n$ symflow li2 Q8 --check\n{block}\n```", deterministic=True, cheap=True),
+    Fact("mirrors_depth4", "symflow mirrors --x 0,4,5,7,10,11 --y 0,0,0,2,3,3 --depth 4 --beta 0.01 --train 10",
+         _mirrors_depth4,
+         "prints (measured): {columns} raw columns -> {distinct} distinct ({vanished} constant on the data); Lasso\n"
+         "optimum {objective} (duality gap {gap}); the chosen features {features}; the reconstructed\n"
+         "{units}-unit network matches the Lasso fit to {recon} at penalty `beta ||z||_1 = {penalty}`; {reached} of\n"
+         "{runs} random starts ({steps} Adam steps) reach the optimum (the others stop at {others}) and {violations}\n"
+         "goes below it. In {refl_nets} of the {runs} trained networks a unit's nearest dictionary column is a\n"
+         "reflection feature; kinks the training report places at a reflection point: {kink_values}.",
+         deterministic=True),
+    Fact("mirrors_min_norms", "symflow mirrors --x 0,4,5,7,10,11 --y 0,0,0,2,3,3 --depth 2|3|4 --beta 0",
+         _mirrors_min_norms,
+         "At `--beta 0` the minimum norms are {norms} at depth 2, 3, 4 (the paper's Fig. 3), unique at depth\n"
+         "{unique} and not unique at depth {not_unique} (the table names the other features of the optimal face).",
+         deterministic=True, cheap=True),
 ]
 BY_ID = {f.id: f for f in FACTS}
 

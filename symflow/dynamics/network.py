@@ -12,7 +12,13 @@ with ``theta1_m, theta2_m, xi_m in R^n`` (stored as ``(M, n)`` arrays) and scale
     CE = sum_p w_p (logsumexp_h f(p)[h] - f(p)[y_p]),   w_p = 1/P ("mean") or 1 ("sum"),
 
 or, with ``loss="mse"``, the square loss ``sum_p w_p |f(p) - e_{y_p}|^2 / 2`` (the gradients below
-then hold with the residual ``r = w (f(p) - e_{y_p})``).
+then hold with the residual ``r = w (f(p) - e_{y_p})``), or, with ``loss="mse_centred"`` (Li2's loss),
+the square loss of the residuals centred over the evaluated pairs,
+
+    sum_p w_p |R_p - Rbar|^2 / 2,   R_p = f(p) - e_{y_p},   Rbar = (1/P) sum_p R_p
+
+(``1/(2N) ||P_c (Y - Y_hat)||^2`` with the centring ``P_c = I - 1 1^T / N`` for ``"mean"``); ``P_c`` is
+symmetric and idempotent, so the gradients hold with ``r = w (R_p - Rbar)``.
 
 Forward and backward passes act on all pairs at once: ``h = theta1[:, g1] + theta2[:, g2]``
 (shape ``(M, P)``), ``logits = sigma(h)^T (a xi / M)`` (shape ``(P, n)``). With the residual
@@ -45,8 +51,8 @@ from ..neuron.bruteforce import omega
 from .alignment import COSINE_THRESHOLD, RANK_THRESHOLD, alignment_cosines, is_aligned, rank_ratio
 
 REDUCTIONS = ("mean", "sum")
-NETWORK_LOSSES = ("ce", "mse")
-INITS = ("sphere", "gaussian")
+NETWORK_LOSSES = ("ce", "mse", "mse_centred")
+INITS = ("sphere", "gaussian", "torch_uniform")
 
 
 def _as_dtype(dtype) -> np.dtype:
@@ -210,16 +216,22 @@ class TwoLayerNetwork:
         Train ``a_m`` per neuron (otherwise one tied scalar; ``params["a"]`` is always ``(M,)``).
     seed : int
         Seed of ``numpy.random.default_rng`` for the initialisation (draw order theta1, theta2, xi).
-    init : {"sphere", "gaussian"}
+    init : {"sphere", "gaussian", "torch_uniform"}
         ``"sphere"``: each of ``theta1, theta2, xi`` uniform on the sphere of radius ``init_scale``;
-        ``"gaussian"``: i.i.d. ``N(0, init_scale^2)`` entries.
+        ``"gaussian"``: i.i.d. ``N(0, init_scale^2)`` entries; ``"torch_uniform"``: torch's default for a
+        linear layer, entries ``U(-s/sqrt(fan_in), s/sqrt(fan_in))`` with ``s = init_scale``, first layer
+        ``fan_in = 2n`` (``n`` shared) drawn as one ``(fan_in, M)`` matrix whose column ``m`` is
+        ``[theta1_m; theta2_m]``, then ``xi`` as an ``(M, n)`` matrix with ``fan_in = M`` (Li2's init).
     init_scale : float
-        Radius (sphere) or entry standard deviation (gaussian).
+        Radius (sphere), entry standard deviation (gaussian) or factor of the bound (torch_uniform).
     dtype : {"float64", "float32"}
         Floating type of parameters and of the forward/backward pass. ``float64`` (default) is
         what the tests check against finite differences (relative 1e-6) and the reduced flow;
         ``float32`` is about twice as fast, with relative rounding ~1e-6 per step in the logits
         (losses are still summed in float64).
+    loss : {"ce", "mse", "mse_centred"}
+        Cross-entropy, the square loss, or the square loss with residuals centred over the evaluated
+        pairs (Li2's; see the module doc).
 
     Attributes
     ----------
@@ -257,14 +269,27 @@ class TwoLayerNetwork:
         M, n = self.width, self.group.order
         rng = np.random.default_rng(self.seed)
         self.params: dict[str, np.ndarray] = {}
-        for name in self.neuron.vector_names:
-            x = rng.standard_normal((M, n))
-            if init == "sphere":
-                x *= self.init_scale / np.linalg.norm(x, axis=1, keepdims=True)
-            else:
-                x *= self.init_scale
-            self.params[name] = x.astype(self.dtype)
+        if init == "torch_uniform":
+            self.params.update(self._uniform_init(rng))
+        else:
+            for name in self.neuron.vector_names:
+                x = rng.standard_normal((M, n))
+                if init == "sphere":
+                    x *= self.init_scale / np.linalg.norm(x, axis=1, keepdims=True)
+                else:
+                    x *= self.init_scale
+                self.params[name] = x.astype(self.dtype)
         self.params["a"] = self._check_scale(scale)
+
+    def _uniform_init(self, rng) -> dict:
+        """torch's linear-layer init ``U(-s/sqrt(fan_in), s/sqrt(fan_in))`` (see ``init`` in the class doc)."""
+        M, n = self.width, self.group.order
+        embed = [name for name in self.neuron.vector_names if name != "xi"]
+        fan_in = n * len(embed)
+        first = rng.uniform(-1, 1, size=(fan_in, M)) / np.sqrt(fan_in) * self.init_scale
+        out = {name: np.ascontiguousarray(first[i * n:(i + 1) * n].T) for i, name in enumerate(embed)}
+        out["xi"] = rng.uniform(-1, 1, size=(M, n)) / np.sqrt(M) * self.init_scale
+        return {k: v.astype(self.dtype) for k, v in out.items()}
 
     def _check_scale(self, scale) -> np.ndarray:
         a = np.asarray(scale, dtype=float)
@@ -317,6 +342,18 @@ class TwoLayerNetwork:
         """
         return cls(group, width, shared=shared, activation=activation, scale=float(width), seed=seed,
                    init="gaussian", init_scale=init_scale)
+
+    @classmethod
+    def li2(cls, group, width: int, seed: int = 0, activation="quad", init_scale: float = 1.0,
+            dtype="float64") -> "TwoLayerNetwork":
+        """Li2's network ``Y_hat = sigma(X W) V`` on inputs ``[e_a; e_b]`` (docs/theory.md section 11):
+        ``W = [theta1^T; theta2^T]`` (``(2n, M)``), ``V = xi`` (``(M, n)``), no ``1/M`` (scale ``a = M``),
+        torch's uniform init (``init="torch_uniform"``) and the loss ``1/(2N) ||P_c (Y - Y_hat)||^2`` with targets
+        centred over the ``N`` samples (``loss="mse_centred"``). Train it unconstrained with ``"mean"``
+        reduction and Adam with coupled weight decay (torch's ``Adam``; :func:`~symflow.dynamics.training.train`
+        with ``optimizer="adam"``)."""
+        return cls(group, width, shared=False, activation=activation, scale=float(width), seed=seed,
+                   init="torch_uniform", init_scale=init_scale, dtype=dtype, loss="mse_centred")
 
     def copy(self) -> "TwoLayerNetwork":
         """An independent copy (parameters copied)."""
@@ -405,9 +442,11 @@ class TwoLayerNetwork:
             z = S.T @ W                                # (P, n) logits
             rows = np.arange(P)
             w = 1.0 / P if reduction == "mean" else 1.0
-            if self.loss_name == "mse":                # 1/2 |f(p) - e_y|^2 per pair
+            if self.loss_name != "ce":                 # 1/2 |f(p) - e_y|^2 per pair
                 r = z.copy()
                 r[rows, ps.y] -= 1.0
+                if self.loss_name == "mse_centred":    # P_c R: centred over the evaluated pairs
+                    r -= r.mean(axis=0)
                 losses = 0.5 * np.einsum("ph,ph->p", r, r)
             else:
                 zmax = z.max(axis=1, keepdims=True)
@@ -419,7 +458,7 @@ class TwoLayerNetwork:
             correct = int(np.count_nonzero(z.argmax(axis=1) == ps.y))
             if not grads:
                 return Evaluation(loss, correct, P)
-            if self.loss_name != "mse":
+            if self.loss_name == "ce":
                 r = e / se
                 r[rows, ps.y] -= 1.0
             r *= w                                     # dloss/dlogits, (P, n)
@@ -455,7 +494,8 @@ class TwoLayerNetwork:
         return z
 
     def loss(self, pairs=None, reduction: str = "mean") -> float:
-        """Cross-entropy on ``pairs`` (``"mean"`` over pairs or ``"sum"``)."""
+        """The network's loss (cross-entropy or square loss, see the module doc) on ``pairs`` (``"mean"`` over
+        pairs or ``"sum"``)."""
         return self._checked(self.evaluate(pairs, reduction, grads=False)).loss
 
     def grads(self, pairs=None, reduction: str = "mean") -> dict:

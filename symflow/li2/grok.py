@@ -2,7 +2,10 @@ r"""``symflow grok --model li2``: the full Li2 network trained with MSE, and its
 
 Network (Li2): ``Y_hat = sigma(X W) V`` on inputs ``[e_a; e_b]``, loss ``1/(2N) ||P (Y - Y_hat)||^2`` (``P``
 centres over the ``N`` training samples), Adam with coupled L2 weight decay (as torch's ``Adam``), full
-batch. Defaults from the public code's config (``ssl/real-dataset/cogo/config/dyn_madd.yaml``): hidden
+batch: :meth:`TwoLayerNetwork.li2 <symflow.dynamics.network.TwoLayerNetwork.li2>` (``W = [theta1^T; theta2^T]``,
+``V = xi``, loss ``"mse_centred"``, init ``"torch_uniform"``) trained by :func:`symflow.dynamics.training.train`
+(``optimizer="adam"``, coupled decay); this module keeps only what is Li2's own: the config, the stage rule and
+the comparison of the nodes with the energy maxima. Defaults from the public code's config (``ssl/real-dataset/cogo/config/dyn_madd.yaml``): hidden
 512, lr 1e-3, Adam, weight decay 1e-4, ``sqr`` activation, 3000 epochs; torch's default uniform init
 ``U(-1/sqrt(fan_in), 1/sqrt(fan_in))``. symflow's defaults differ in size only: ``Z_23``, training
 fraction 0.8 (above the measured ``p_c`` of Z_23, :mod:`symflow.li2.scaling`), hidden 256, 1000 steps
@@ -30,7 +33,7 @@ from ..errors import SymflowError
 from ..groups import group as make_group
 from ..validation import integer, real
 from ..neuron import bruteforce
-from .core import li2_model, sigma, training_mask
+from .core import li2_model, training_mask
 from .derive import orbit_shares
 from .maxima import predicted_energy
 
@@ -61,98 +64,70 @@ class Li2GrokConfig:
         return self
 
 
-def memory_estimate(n: int, width: int, name: str = ""):
-    """The peak memory of :func:`run_li2_grokking` (:class:`~symflow.resources.MemoryEstimate`) for a group of
-    order ``n`` and ``K = width`` nodes: the one-hot targets, outputs and residuals (four ``(n^2, n)`` arrays)
-    and the hidden layer with its gradient (four ``(n^2, K)`` arrays)."""
-    from ..resources import MemoryEstimate
+def li2_network(group, width: int, seed: int = 0):
+    """Li2's network on ``group`` (:meth:`TwoLayerNetwork.li2`: ``sigma(XW)V``, torch's uniform init, the centred
+    square loss)."""
+    from ..dynamics.network import TwoLayerNetwork
 
-    est = MemoryEstimate(f"li2 grokking on {name or f'a group of order {n}'} with {width} nodes",
-                         lower="a smaller group or --width")
-    est.add("the targets and outputs", arrays=4, shape=(n * n, n), lower="a smaller group")
-    est.add("the hidden layer", arrays=4, shape=(n * n, width), lower="--width or a smaller group")
-    return est
+    return TwoLayerNetwork.li2(group, width, seed=seed)
+
+
+def train_li2(net, mask, steps: int, lr: float, weight_decay: float, record_every: int, callback=None,
+              progress: bool = False, force: bool | None = None):
+    """Train Li2's network in place on the entries of ``mask`` (test: the rest), full batch, with Adam and
+    coupled L2 weight decay (torch's ``Adam``) from the one optimiser module; returns its
+    :class:`~symflow.dynamics.training.TrainingHistory`. A run whose memory estimate
+    (:func:`symflow.dynamics.training.memory_estimate`) exceeds the machine's memory raises
+    :class:`~symflow.errors.ResourceError` before the first step, unless ``force`` (``None``: the CLI's ``--force``)."""
+    from ..dynamics.training import train
+
+    test = np.argwhere(~mask)
+    return train(net, steps, lr, optimizer="adam", constraint="none", weight_decay=weight_decay,
+                 train_pairs=np.argwhere(mask), test_pairs=test if len(test) else None, reduction="mean",
+                 record_every=record_every, snapshots=False, callback=callback, progress=progress, force=force)
+
+
+def first_layer(net) -> np.ndarray:
+    """The hidden nodes ``w_j = [u_j; v_j]`` (Li2's columns of ``W``) as rows, shape ``(M, 2n)``."""
+    return np.concatenate([net.theta1, net.theta2], axis=1)
 
 
 def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False, force: bool | None = None) -> dict:
-    """Train Li2's network (module doc); a run whose :func:`memory_estimate` exceeds the machine's memory raises
-    :class:`~symflow.errors.ResourceError` before computing, unless ``force`` (``None``: the CLI's ``--force``)."""
-    from ..progress import progress_bar
-
+    """Train Li2's network (module doc); a run whose memory estimate exceeds the machine's memory raises
+    :class:`~symflow.errors.ResourceError` before computing, unless ``force`` (``None``: the CLI's ``--force``;
+    :func:`train_li2`)."""
     cfg.validate()
     G = make_group(cfg.group)
-    n = G.order
-    memory_estimate(n, int(cfg.width), G.name).check(force)
-    rng = np.random.default_rng(cfg.seed)
     mask = training_mask(G, cfg.frac, cfg.seed)
-    T = np.asarray(G.table).reshape(-1)
-    tr, te = np.flatnonzero(mask.reshape(-1)), np.flatnonzero(~mask.reshape(-1))
-    a_idx, b_idx = np.divmod(np.arange(n * n), n)
-    Y = np.eye(n)[T]
-    K = int(cfg.width)
-    W = rng.uniform(-1, 1, size=(2 * n, K)) / np.sqrt(2 * n)
-    V = rng.uniform(-1, 1, size=(K, n)) / np.sqrt(K)
-    W0 = W.copy()
+    net = li2_network(G, int(cfg.width), cfg.seed)
+    train_set = np.argwhere(mask)
+    W0 = first_layer(net)
     prob = li2_model(G, mask)
-    m = {k: np.zeros_like(v) for k, v in (("W", W), ("V", V))}
-    s = {k: np.zeros_like(v) for k, v in (("W", W), ("V", V))}
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    N = len(tr)
-    Ytr = Y[tr] - Y[tr].mean(0)
-    rows = []
+    extra = {}
 
-    def forward(idx):
-        pre = W[a_idx[idx]] + W[n + b_idx[idx]]
-        return pre, sigma("x^2", pre)
-
-    def record(step, gW):
-        out = {}
-        for name, idx in (("train", tr), ("test", te)):
-            _, H = forward(idx)
-            Yh = H @ V
-            out[f"{name}_loss"] = float(0.5 * np.mean(np.sum((Yh - Yh.mean(0) - (Y[idx] - Y[idx].mean(0))) ** 2, 1)))
-            out[f"{name}_acc"] = float(np.mean(np.argmax(Yh, 1) == T[idx]))
-        x = W.T                                                      # nodes (K, 2n)
+    def record(step, network):
+        """Li2's own read-outs at a record: movement, cos(descent, Li2 ascent), top-orbit share."""
+        g = network.grads(train_set)
+        x = first_layer(network)                                     # nodes (K, 2n)
         xn = x / np.linalg.norm(x, axis=1, keepdims=True)
         rg = bruteforce.riemannian_gradient(prob, xn)
-        d = -gW.T
+        d = -np.concatenate([g["theta1"], g["theta2"]], axis=1)
         d = d - xn * np.sum(xn * d, 1, keepdims=True)
         cos = np.sum(rg * d, 1) / np.maximum(np.linalg.norm(rg, axis=1) * np.linalg.norm(d, axis=1), 1e-300)
-        out.update(step=step, movement=float(np.linalg.norm(W - W0) / np.linalg.norm(W0)),
-                   cos_li2=float(np.median(cos)), share=float(np.median(orbit_shares(G, xn).max(1))))
-        rows.append(out)
+        extra[step] = dict(movement=float(np.linalg.norm(x - W0) / np.linalg.norm(W0)),
+                           cos_li2=float(np.median(cos)), share=float(np.median(orbit_shares(G, xn).max(1))))
+        return False
 
-    interrupted = False
     t0 = time.perf_counter()
-    try:
-        with progress_bar("li2 grok", total=cfg.steps, enabled=progress) as bar:
-            for step in range(cfg.steps + 1):
-                pre, H = forward(tr)
-                R = (H @ V) - Y[tr]
-                R = R - R.mean(0)                                    # P (Y_hat - Y)
-                gV = H.T @ R / N
-                dH = (R @ V.T) * sigma("x^2", pre, derivative=True) / N
-                gW = np.zeros_like(W)
-                np.add.at(gW, a_idx[tr], dH)
-                np.add.at(gW, n + b_idx[tr], dH)
-                if step % cfg.record_every == 0 or step == cfg.steps:
-                    record(step, gW)
-                if step == cfg.steps:
-                    break
-                for k, P_, g in (("W", W, gW), ("V", V, gV)):
-                    g = g + cfg.weight_decay * P_
-                    m[k] = b1 * m[k] + (1 - b1) * g
-                    s[k] = b2 * s[k] + (1 - b2) * g * g
-                    mh = m[k] / (1 - b1 ** (step + 1))
-                    sh = s[k] / (1 - b2 ** (step + 1))
-                    P_ -= cfg.lr * mh / (np.sqrt(sh) + eps)
-                bar.advance()
-    except KeyboardInterrupt:
-        interrupted = True
-    curves = {k: np.array([r[k] for r in rows]) for k in rows[0]}
+    hist = train_li2(net, mask, cfg.steps, cfg.lr, cfg.weight_decay, cfg.record_every, callback=record,
+                     progress=progress, force=force)
+    steps = [int(s) for s in hist.step]
+    curves = {"train_loss": hist.train_loss, "train_acc": hist.train_acc, "test_loss": hist.test_loss,
+              "test_acc": hist.test_acc, "step": np.array(steps, dtype=float)}
+    curves.update({k: np.array([extra[s][k] for s in steps]) for k in ("movement", "cos_li2", "share")})
     stages = detect_stages(curves)
-    nodes = node_maxima(G, W.T)
-    return {"command": "grok", "model": "li2", "config": asdict(cfg), "interrupted": interrupted,
+    nodes = node_maxima(G, first_layer(net))
+    return {"command": "grok", "model": "li2", "config": asdict(cfg), "interrupted": hist.interrupted,
             "wall_time_s": time.perf_counter() - t0, "stages": stages, "nodes": nodes,
             "final": {k: float(v[-1]) for k, v in curves.items()},
             "curves": {k: [float(x) for x in v] for k, v in curves.items()}}

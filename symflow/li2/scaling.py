@@ -1,35 +1,52 @@
-r"""The sample-size law, measured: for a training fraction ``p`` of the table, do the full-data maxima
-survive as generalising maxima of the empirical energy ``E_S``?
+r"""The sample-size law, measured two ways: where the trained Li2 network generalises (``p_c_network``, the
+headline) and where the full-data energy maxima survive on the subsampled energy (``p_c_energy``, a proxy).
 
-Per group, fraction ``p`` and random subset ``k`` (:func:`symflow.li2.core.training_mask`, seed
-``seed + 1000 k + i``): starts are (a) full-data maxima, one per sampled nontrivial orbit
-(:func:`symflow.li2.fit.orbit_maxima`; at most ``MAX_ORBITS`` orbits, sampled), and (b) ``random``
-Gaussian starts; each is brought to a maximum of ``E_S`` by sphere ascent. A maximum is *generalising*
-when its support is one irrep orbit (:func:`generalising`: the norm outside its dominant orbit is at most
-10 % of a random vector's), else *memorising*. For groups of order ``<= TEST_MAX_ORDER`` the network built from ``NODE_CAP`` ascended
-maxima per orbit (fitted ``V`` by least squares on the training entries) gives the test accuracy.
+**Network** (:func:`measure_network`). Li2's network as ``symflow grok --model li2`` trains it
+(:meth:`~symflow.dynamics.network.TwoLayerNetwork.li2`: ``Y_hat = sigma(XW)V``, ``sigma = x^2``, the square
+loss centred over the training samples, torch's uniform init) with the public code's configuration
+(``NetworkBudget``: hidden 512, Adam lr 0.01 with coupled weight decay 1e-4, full batch, float32 as on the GPU),
+trained on a random fraction ``p`` of the table until the test accuracy stops changing (``|acc(t) -
+acc(t - patience)| <= tol`` for train and test accuracy, checked every ``check_every`` steps) or the budget of
+``max_steps`` (the public code's 3000 epochs) runs out. Sequence ``k`` of runs uses seed ``seed + 1000 k + i``
+(init and subset) at grid fraction ``i``; its transition is bracketed on the grid where the test accuracy first
+reaches 1/2 and refined by ``bisect`` bisection steps, each a fresh run (seed ``seed + 1000 k + 500 + b``).
+``p_c_network``: the mean over sequences with a normal 95 % interval widened by the final half-bracket.
 
-``p_c_by_dim`` uses the grid crossing only. ``p_c`` of a subset sequence ``k``: where the generalising share of the maxima-started nodes reaches
-1/2, bracketed on the grid and refined by ``bisect`` bisection steps (each on a fresh random subset); over ``K`` sequences its mean with a
-normal 95 % interval. Fits: ``log p_c = log c + alpha log(log M / M)`` over groups (and ``c`` with
-``alpha = 1``), beside the public code's ``p = 2.7482 log M / M`` (``critical_ratio_multiplier`` in
-``ssl/real-dataset/cogo/config/dyn_madd.yaml``) and, per irrep dimension, ``p_c(d)``.
+**Energy** (:func:`measure_energy`). Per group, fraction ``p`` and random subset ``k``
+(:func:`symflow.li2.core.training_mask`, seed ``seed + 1000 k + i``): starts are (a) full-data maxima, one per
+sampled nontrivial orbit (:func:`symflow.li2.fit.orbit_maxima`; at most ``MAX_ORBITS`` orbits, sampled), and
+(b) ``random`` Gaussian starts; each is brought to a maximum of ``E_S`` by sphere ascent. A maximum is
+*generalising* at threshold ``t`` when its support is one irrep orbit (:func:`generalising`: the norm outside its
+dominant orbit is at most ``1 - t`` of a random vector's), else *memorising*. ``p_c_energy``: where the
+generalising share of the maxima-started nodes reaches 1/2 at ``t = GENERALISING_SHARE`` (0.9), bracketed on
+the grid and refined by bisection as above; ``by_threshold`` gives the grid crossing for ``t`` from 0.5 to 0.95.
+For groups of order ``<= TEST_MAX_ORDER`` the network built from ``NODE_CAP`` ascended maxima per orbit (``V``
+by least squares) gives the energy criterion's own test accuracy.
+
+Side by side (:func:`fit_law`, :func:`fit_thm4`): ``p_c = c (log M / M)^alpha`` over groups; Thm 4's form
+``C d^2 log M / M`` with ``d = d_max`` (the largest irrep dimension; ``C`` fitted over groups); the public
+code's ``2.7482 ln M / M``, times ``d_max / 2`` for non-abelian groups (``critical_ratio_multiplier`` and
+``scaling_law_correction`` in ``ssl/real-dataset/cogo``).
 """
 from __future__ import annotations
 
 import math
 import time
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..errors import SymflowError
 from ..progress import progress_bar
-from ..validation import integer, nontrivial_group
+from ..validation import integer, nontrivial_group, real
 from ..landscape.search import ascend
 from .core import li2_model, training_mask
 from .derive import orbit_shares
 from .fit import NODE_CAP, least_squares_fit, orbit_maxima
 
 GENERALISING_SHARE = 0.9
+#: Thresholds of the energy criterion's support share over which ``p_c_energy`` is also reported.
+ENERGY_THRESHOLDS = (0.5, 0.75, 0.9, 0.95)
 MAX_ORBITS = 8
 TEST_MAX_ORDER = 30
 #: The public code's empirical constant: train fraction ``2.7482 log M / M``.
@@ -43,15 +60,15 @@ def default_fractions(M: int, points: int = 9) -> list:
     return sorted({float(round(f, 5)) for f in np.geomspace(base, 1.0, points)})
 
 
-def generalising(group, x) -> np.ndarray:
-    """Per node: at most ``1 - GENERALISING_SHARE`` of the leak a random vector has outside its dominant
-    orbit, ``1 - share <= (1 - GENERALISING_SHARE) (1 - w)`` with ``w = k d^2 / n`` the orbit's Plancherel
+def generalising(group, x, threshold: float = GENERALISING_SHARE) -> np.ndarray:
+    """Per node: at most ``1 - threshold`` of the leak a random vector has outside its dominant
+    orbit, ``1 - share <= (1 - threshold) (1 - w)`` with ``w = k d^2 / n`` the orbit's Plancherel
     weight (for Z_p: share >= ~0.9; an orbit holding most of the group algebra, as F55's 5-dimensional
     pair with w = 50/55, needs far more)."""
     sh = orbit_shares(group, x)
     w = np.array([sum(group.irreps[i].dim ** 2 for i in o) / group.order for o in group.orbits])
     j = sh.argmax(axis=1)
-    return (1 - sh.max(axis=1)) <= (1 - GENERALISING_SHARE) * (1 - w[j])
+    return (1 - sh.max(axis=1)) <= (1 - threshold) * (1 - w[j])
 
 
 def _generalising_share(group, p, starts, random, steps, seed) -> float:
@@ -60,10 +77,11 @@ def _generalising_share(group, p, starts, random, steps, seed) -> float:
     return float(generalising(group, x).mean())
 
 
-def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int = 8, steps: int = 300,
-            progress: bool = False, bisect: int = 3) -> dict:
-    """The transition for one group (module doc): per fraction the generalising shares and test accuracy
-    (mean over subsets), and ``p_c`` per subset sequence with its mean and 95 % interval."""
+def measure_energy(group, fractions=None, subsets: int = 4, seed: int = 0, random: int = 8, steps: int = 300,
+                   progress: bool = False, bisect: int = 3) -> dict:
+    """The energy criterion's transition for one group (module doc): per fraction the generalising shares and
+    test accuracy (mean over subsets), ``p_c_energy`` per subset sequence with its mean and 95 % interval at
+    ``GENERALISING_SHARE``, and the grid crossing at each of ``ENERGY_THRESHOLDS`` (``by_threshold``)."""
     t0 = time.perf_counter()
     subsets = integer(subsets, "subsets", minimum=1)
     nontrivial_group(group, "the sample-size law")
@@ -80,6 +98,7 @@ def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int 
     gen = np.zeros((subsets, len(fr)))
     gen_rand = np.zeros((subsets, len(fr)))
     gen_dim = {int(d): np.zeros((subsets, len(fr))) for d in set(dims.tolist())}
+    gen_t = {t: np.zeros((subsets, len(fr))) for t in ENERGY_THRESHOLDS}
     acc = np.full((subsets, len(fr)), np.nan)
     with progress_bar(f"{group.name} subsets", total=subsets * len(fr), enabled=progress, counts=True) as bar:
         for k in range(subsets):
@@ -94,6 +113,8 @@ def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int 
                 gen_rand[k, i] = ok[m:].mean() if random else np.nan
                 for d in gen_dim:
                     gen_dim[d][k, i] = ok[:m][dims == d].mean()
+                for t in gen_t:
+                    gen_t[t][k, i] = generalising(group, x[:m], t).mean()
                 if test_nodes is not None:
                     xt = ascend(prob, test_nodes, steps=steps).points
                     acc[k, i] = least_squares_fit(prob, xt)["test_accuracy"] if p < 1 else 1.0
@@ -118,9 +139,11 @@ def measure(group, fractions=None, subsets: int = 4, seed: int = 0, random: int 
            "generalising": gen.mean(0).tolist(), "generalising_random": gen_rand.mean(0).tolist(),
            "generalising_by_dim": {str(d): v.mean(0).tolist() for d, v in gen_dim.items()},
            "test_accuracy": None if test_nodes is None else np.nanmean(acc, 0).tolist(),
-           "p_c": summary(pc, resolution=float(width.max())),
+           "p_c_energy": dict(summary(pc, resolution=float(width.max())), threshold=GENERALISING_SHARE,
+                              level=0.5, by_threshold={str(t): summary([crossing(fr, v[k]) for k in range(subsets)])
+                                                       for t, v in gen_t.items()}),
            "p_c_by_dim": {str(d): summary(np.array([crossing(fr, v[k]) for k in range(subsets)])) for d, v in gen_dim.items()},
-           "log_M_over_M": math.log(n) / n, "code_prediction": min(1.0, CODE_CONSTANT * math.log(n) / n),
+           "log_M_over_M": math.log(n) / n, "code_prediction": code_prediction(group),
            "wall_time": None}
     out["wall_time"] = time.perf_counter() - t0
     return out
@@ -152,10 +175,10 @@ def summary(values, resolution: float = 0.0) -> dict:
             "resolution": resolution}
 
 
-def fit_law(rows) -> dict:
-    """Fits over groups: ``p_c = c (log M / M)^alpha`` (free alpha), ``c`` at ``alpha = 1``; beside the code's
-    constant. Needs two groups with a finite ``p_c``."""
-    pts = [(r["log_M_over_M"], r["p_c"]["mean"]) for r in rows if r["p_c"]["mean"] is not None]
+def fit_law(rows, key: str = "p_c_network") -> dict:
+    """Fits over groups of ``r[key]["mean"]``: ``p_c = c (log M / M)^alpha`` (free alpha), ``c`` at
+    ``alpha = 1``; beside the code's constant. Needs two groups with a finite ``p_c``."""
+    pts = [(r["log_M_over_M"], r[key]["mean"]) for r in rows if r.get(key) and r[key]["mean"] is not None]
     if len(pts) < 2:
         return {"alpha": None, "c": None, "c_alpha1": None, "code_constant": CODE_CONSTANT, "groups": len(pts)}
     x = np.log([p[0] for p in pts])
@@ -164,6 +187,29 @@ def fit_law(rows) -> dict:
     c1 = float(np.exp(np.mean(y - x)))
     return {"alpha": float(alpha), "c": float(np.exp(logc)), "c_alpha1": c1, "code_constant": CODE_CONSTANT,
             "groups": len(pts)}
+
+
+def d_max(group) -> int:
+    """The largest irrep dimension of ``group``."""
+    return max(int(r.dim) for r in group.irreps)
+
+
+def code_prediction(group) -> float:
+    """The public code's training fraction ``2.7482 ln M / M``, times ``d_max / 2`` for a non-abelian group
+    (its ``scaling_law_correction``), capped at 1."""
+    n, d = group.order, d_max(group)
+    return min(1.0, CODE_CONSTANT * math.log(n) / n * (d / 2 if d > 1 else 1.0))
+
+
+def fit_thm4(rows, key: str = "p_c_network") -> dict:
+    """Thm 4's form ``p_c = C d^2 log M / M`` with ``d = d_max``: ``C`` the geometric mean over groups of
+    ``p_c / (d_max^2 log M / M)``, with the spread (min, max) of the per-group ratios."""
+    ratios = [r[key]["mean"] / (r["d_max"] ** 2 * r["log_M_over_M"]) for r in rows
+              if r.get(key) and r[key]["mean"] is not None]
+    if not ratios:
+        return {"C": None, "d": "d_max", "groups": 0}
+    return {"C": float(np.exp(np.mean(np.log(ratios)))), "d": "d_max", "groups": len(ratios),
+            "ratio_min": float(min(ratios)), "ratio_max": float(max(ratios))}
 
 
 def fit_dimension(rows) -> dict:
@@ -175,3 +221,179 @@ def fit_dimension(rows) -> dict:
         return {"beta": None, "points": pts}
     beta, logc = np.polyfit(np.log([d for d, _ in pts]), np.log([c for _, c in pts]), 1)
     return {"beta": float(beta), "c": float(np.exp(logc)), "points": pts}
+
+
+# ---------------------------------------------------------------------------------------------
+# the network's transition
+# ---------------------------------------------------------------------------------------------
+#: Multiples of ``log M / M`` (times ``d_max / 2`` for a non-abelian group) of the default network grid.
+NETWORK_GRID = (1.5, 2.25, 3.375, 5.0)
+#: Largest default grid fraction (leaves a test set of 5 % of the table).
+MAX_GRID_FRACTION = 0.95
+
+
+@dataclass
+class NetworkBudget:
+    """Li2's network and its training budget for :func:`measure_network` (defaults: the public code's
+    configuration, ``ssl/real-dataset/cogo``, with the learning rate of its sweep log).
+
+    Training stops at the first check (every ``check_every`` steps, from step ``patience`` on) where the train
+    and the test accuracy each moved by at most ``tol`` over the last ``patience`` steps, else after
+    ``max_steps`` steps (the public code's 3000 epochs, full batch)."""
+
+    width: int = 512
+    lr: float = 0.01
+    weight_decay: float = 1e-4
+    max_steps: int = 3000
+    check_every: int = 100
+    patience: int = 500
+    tol: float = 0.01
+    dtype: str = "float32"
+
+    def validate(self) -> "NetworkBudget":
+        integer(self.width, "width", minimum=1)
+        real(self.lr, "lr")
+        real(self.weight_decay, "weight decay", strict=False)
+        integer(self.max_steps, "max steps", minimum=1)
+        integer(self.check_every, "check every", minimum=1)
+        integer(self.patience, "patience", minimum=1)
+        real(self.tol, "tol", strict=False)
+        if self.dtype not in ("float32", "float64"):
+            raise SymflowError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        if self.patience % self.check_every:
+            raise SymflowError(f"patience ({self.patience}) must be a multiple of check every ({self.check_every})")
+        return self
+
+    def to_json(self) -> dict:
+        return dict(asdict(self), model="TwoLayerNetwork.li2: Y_hat = sigma(XW)V, sigma = x^2, square loss centred "
+                                          "over the training samples, torch's uniform init (grok --model li2)",
+                    optimizer="adam, coupled L2 weight decay (torch's Adam), full batch",
+                    stop=f"train and test accuracy each moved <= {self.tol} over the last {self.patience} steps "
+                         f"(checked every {self.check_every}), else {self.max_steps} steps")
+
+
+def default_network_fractions(group) -> list:
+    """The default grid: ``NETWORK_GRID`` times ``log M / M`` (times ``d_max / 2`` for a non-abelian group),
+    capped at ``MAX_GRID_FRACTION``."""
+    n, d = group.order, d_max(group)
+    base = math.log(n) / n * (d / 2 if d > 1 else 1.0)
+    return sorted({float(round(min(MAX_GRID_FRACTION, c * base), 5)) for c in NETWORK_GRID})
+
+
+def train_until_flat(group, fraction: float, seed: int, budget: NetworkBudget) -> dict:
+    """One run: Li2's network (init seed ``seed``) trained on ``training_mask(group, fraction, seed)`` under
+    ``budget`` with the one optimiser module; the test set is the rest of the table (test accuracy 1 when it is
+    empty). Returns ``fraction, seed, train_acc, test_acc, steps, stopped`` (``"flat"``, ``"budget"`` or
+    ``"diverged"``, the last with test accuracy 0). Ctrl-C raises :class:`KeyboardInterrupt`."""
+    from ..dynamics.network import TwoLayerNetwork
+    from ..dynamics.training import train
+    from ..errors import IntegrationError
+
+    mask = training_mask(group, fraction, seed)
+    train_pairs, test_pairs = np.argwhere(mask), np.argwhere(~mask)
+    net = TwoLayerNetwork.li2(group, budget.width, seed=seed, dtype=budget.dtype)
+    lag = budget.patience // budget.check_every
+    seen = []                                              # (step, train acc, test acc) per check
+    flat = []
+
+    def check(step, network):
+        tr = network.accuracy(train_pairs)
+        te = network.accuracy(test_pairs) if len(test_pairs) else 1.0
+        seen.append((int(step), tr, te))
+        if step >= budget.patience and len(seen) > lag:
+            _, tr0, te0 = seen[-1 - lag]
+            if abs(tr - tr0) <= budget.tol and abs(te - te0) <= budget.tol:
+                flat.append(step)
+                return True
+        return False
+
+    try:
+        hist = train(net, budget.max_steps, budget.lr, optimizer="adam", constraint="none",
+                     weight_decay=budget.weight_decay, train_pairs=train_pairs, reduction="mean",
+                     record_every=budget.check_every, snapshots=False, callback=check)
+    except IntegrationError as err:
+        return {"fraction": float(fraction), "seed": int(seed), "train_acc": 0.0, "test_acc": 0.0,
+                "steps": int(getattr(err, "step", 0)), "stopped": "diverged"}
+    if hist.interrupted:
+        raise KeyboardInterrupt
+    step, tr, te = seen[-1]
+    return {"fraction": float(fraction), "seed": int(seed), "train_acc": float(tr), "test_acc": float(te),
+            "steps": step, "stopped": "flat" if flat else "budget",
+            "learned_orbits": learned_orbits(group, np.concatenate([net.theta1, net.theta2], axis=1))}
+
+
+def learned_orbits(group, nodes, threshold: float = GENERALISING_SHARE) -> dict:
+    """Which irrep orbits the hidden nodes ``w = [u; v]`` (rows) have learned: per nontrivial orbit label the
+    number of nodes supported on it by :func:`generalising`'s criterion at ``threshold`` (the leak outside the
+    orbit at most ``1 - threshold`` of a random vector's, so an orbit holding most of the group algebra counts
+    only when it is truly alone), and ``"mixed"`` for the rest."""
+    x = np.asarray(nodes, dtype=float)
+    x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-300)
+    top = orbit_shares(group, x).argmax(axis=1)
+    ok = generalising(group, x, threshold)
+    out: dict = {}
+    for j, k in enumerate(top):
+        o = group.orbits[int(k)]
+        key = o.label if ok[j] and not o.is_trivial else "mixed"
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def measure_network(group, fractions=None, seeds: int = 3, bisect: int = 3, budget: NetworkBudget | None = None,
+                    seed: int = 0, level: float = 0.5, progress: bool = False) -> dict:
+    """The network's transition for one group (module doc): test accuracy per grid fraction over ``seeds``
+    run sequences, and ``p_c_network``, where the test accuracy crosses ``level``, bisected per sequence."""
+    t0 = time.perf_counter()
+    seeds = integer(seeds, "seeds", minimum=1)
+    bisect = integer(bisect, "bisect", minimum=0)
+    budget = (budget or NetworkBudget()).validate()
+    fr = default_network_fractions(group) if fractions is None else sorted(float(f) for f in fractions)
+    acc = np.full((seeds, len(fr)), np.nan)
+    runs = []
+    with progress_bar(f"{group.name} network runs", total=seeds * (len(fr) + bisect), enabled=progress,
+                      counts=True) as bar:
+        for k in range(seeds):
+            for i, p in enumerate(fr):
+                r = train_until_flat(group, p, seed + 1000 * k + i, budget)
+                runs.append(r)
+                acc[k, i] = r["test_acc"]
+                bar.advance()
+        pc, width, brackets = np.full(seeds, np.nan), np.zeros(seeds), []
+        for k in range(seeds):
+            i = next((j for j in range(len(fr)) if acc[k, j] >= level), None)
+            if i is None:
+                brackets.append(None)
+                bar.advance(bisect)
+                continue
+            lo, hi = (fr[i - 1], fr[i]) if i > 0 else (0.5 * fr[0], fr[0])
+            for b in range(bisect):
+                mid = 0.5 * (lo + hi)
+                r = train_until_flat(group, mid, seed + 1000 * k + 500 + b, budget)
+                runs.append(dict(r, bisection=True))
+                if r["test_acc"] >= level:
+                    hi = mid
+                else:
+                    lo = mid
+                bar.advance()
+            pc[k], width[k] = 0.5 * (lo + hi), 0.5 * (hi - lo)
+            brackets.append([lo, hi])
+    n = group.order
+    steps = [r["steps"] for r in runs]
+    stopped = [r["stopped"] for r in runs]
+    wall = time.perf_counter() - t0
+    rows = []
+    for i, p in enumerate(fr):
+        s = summary(acc[:, i])
+        learned = [len([k for k in r["learned_orbits"] if k != "mixed"]) for r in runs
+                   if not r.get("bisection") and r["fraction"] == p and "learned_orbits" in r]
+        rows.append({"fraction": p, "mean": s["mean"], "ci95": s["ci95"], "runs": int(seeds), "values": s["values"],
+                     "orbits_learned_mean": float(np.mean(learned)) if learned else None})
+    return {"group": group.name, "order": n, "d_max": d_max(group), "log_M_over_M": math.log(n) / n,
+            "p_c_network": dict(summary(pc, resolution=float(width.max()) if seeds else 0.0), level=level,
+                                brackets=brackets),
+            "test_accuracy": rows,
+            "training": dict(budget.to_json(), seeds=seeds, bisect=bisect, seed=seed, runs=len(runs),
+                             stopped_flat=stopped.count("flat"), at_budget=stopped.count("budget"),
+                             diverged=stopped.count("diverged"), steps_median=float(np.median(steps)),
+                             steps_max=int(max(steps)), wall_time_s=wall),
+            "runs": runs}

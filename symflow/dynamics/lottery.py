@@ -1,0 +1,356 @@
+"""The lottery ticket for every group: each neuron's orbit predicted from its initial Fourier blocks.
+
+Derivation (docs/theory.md section 14). On the spheres every vector ``u_s`` of a neuron (quadratic
+activation, CE, Stage I) follows ``u_s' = F_s(u) - p_s Omega u_s``, where ``F`` is the drive of the
+model's block flows (:meth:`symflow.theory.Model.block_flow`, block by block: the drive of the block of
+``rho`` depends on that block only) and ``p_s`` the Euler degree of ``Omega`` in the vectors of sphere ``s``
+(the radial coefficient ``p_s Omega``). The irrep blocks are coupled only through the scalar ``Omega(t)``.
+Write ``u_s = v_s / |v_s|`` with ``v`` following the weighted flow ``v_s' = a_s F_s(v)``: the directions
+agree with the sphere flow (after a change of clock) iff ``a_s = c |v_s|^2`` for one scalar ``c``, and
+then ``|v_s|^2 = exp(2 p_s Lambda)`` with ``Lambda' = c Omega(v)``.
+
+* All ``p_s`` equal (**unshared, separate spheres**: ``p = 1`` for ``theta1, theta2, xi``): ``c = exp(-2 Lambda)``
+  makes ``a_s = 1`` and the blocks *decouple exactly*: each block follows the unconstrained flow
+  ``v' = F(v)`` of its own block from its initial value, which blows up at a time ``tau*_rho``; the block
+  that blows up first carries the neuron's whole norm in the limit, so the neuron's orbit is
+  ``argmin_rho tau*_rho`` (MA's lottery ticket, here exact for every group).
+* Unequal degrees (**shared** embeddings: ``p_theta = 2, p_xi = 1``; **joint** sphere ``[theta1; theta2]``: 2
+  and 1): ``a_theta = 1, a_xi = exp(-2 Lambda) = |v_theta|^-1`` couples the blocks through one scalar.
+  The predictor sets ``Lambda = 0`` (the frozen multiplier: every block follows ``v' = F(v)`` as if alone,
+  MA's setting without the sphere); this is an approximation, measured against simulation.
+
+Blow-up time of one block. With ``r = |v|`` (Frobenius norm of the stacked block matrices) and
+``w = v / r``, the clock ``d sigma = r d tau`` gives ``dw/dsigma = F(w) - g(w) w``, ``d ln r/dsigma = g(w)``
+with ``g(w) = Re <w, F(w)>``, and ``tau* = int_0^inf exp(-ln r(sigma)) dsigma``. The ``w`` flow is gradient
+ascent of the block's energy on the unit sphere (``F`` is its gradient, ``g = 3 Omega_rho(w) / (n d)`` by
+Euler), so ``g`` never decreases: after ``sigma``, ``tau*`` lies in ``[tau(sigma), tau(sigma) + exp(-ln r) / g]``
+when ``g > 0``. The blocks are integrated (RK4 in ``sigma``, fixed step ``h n``, all neurons and irreps
+of a dimension at once) only until these brackets decide each neuron's race: a block drops out when its
+lower bound passes the leader's upper bound, a neuron is decided when only its leader is left (or its
+leader's bracket is narrower than ``rtol``). A block that never blows up (``g <= 0`` throughout, e.g. the
+dead neurons of groups of exponent 2, shared) has ``tau* = inf``; a neuron with no blow-up is predicted
+``-1`` (no orbit).
+
+Where it stops: quadratic activation (other activations couple the blocks through pointwise powers),
+the CE energy on the whole table, the sphere constraint (Stage I) or none; the prediction is the limit of
+the flow, so it says nothing about the time to get there.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ModelError, SymflowError
+
+__all__ = ["OrbitLottery", "predict_orbits", "predicted_basins", "exact_decoupling", "multiplier_degrees",
+           "block_rows", "simulated_orbits", "compare_with_simulation"]
+
+#: RK4 step in ``sigma`` is ``STEP * n`` (the drive of a unit block is ``O(1/n)``)
+STEP = 0.5
+#: a neuron's race is decided when the leader's bracket is this narrow (relative) or the others are out
+RTOL = 1e-6
+#: at most this many steps per call (a block still undecided then uses its bracket's upper end)
+MAX_STEPS = 300
+
+
+def multiplier_degrees(model) -> dict:
+    """``{name: p}`` with the radial term ``-p Omega nu`` of each vector, read off the model's derived block flow
+    (:attr:`~symflow.theory.flow.BlockFlow.radial` of ``Model.block_flow(1)``, SymPy): the Euler degree of
+    ``Omega`` in the vectors of its sphere (0 without a constraint)."""
+    import sympy as sp
+
+    bf = model.block_flow(1)
+    return {k: int(sp.simplify(bf.radial[k] / bf.omega_symbol)) for k in bf.names}
+
+
+def exact_decoupling(model) -> bool:
+    """Whether the reduction is exact for ``model``: every vector has the same radial coefficient
+    (:func:`multiplier_degrees`; unshared embeddings on separate spheres: 1, 1, 1; no constraint: 0), so the
+    common multiplier is removed by one change of scale and clock (module docstring)."""
+    return len(set(multiplier_degrees(model).values())) == 1
+
+
+def _check_model(model):
+    from ..theory.model import Model
+
+    model = Model.coerce(model)
+    if model.loss != "ce":
+        raise ModelError(f"the orbit lottery is derived for the cross-entropy energy Omega (loss='ce'); got {model.loss!r}")
+    if not model.is_bilinear:
+        raise ModelError(f"the orbit lottery needs the quadratic activation (the blocks decouple only then); "
+                         f"sigma = {model.activation_text}")
+    model.require_block_flow()
+    return model
+
+
+def block_rows(flow, data: np.ndarray) -> dict:
+    """``{d: (orbit_ids (k,), blocks (V, M, k, d, d))}``: the stored nontrivial blocks of the compact rows of
+    ``data`` (full rows of ``flow.layout``), one member of each complex pair, with the orbit of each."""
+    lay = flow.layout
+    comp = lay.compact
+    rows = comp.compress(data)
+    orbit_of_slot = {s: o.id for o in lay.orbits for s in lay.orbit_slots_of(o)}
+    out = {}
+    for d in comp.dims:
+        orb = np.array([orbit_of_slot[lay.slot(d, int(p))] for p in comp.keep[d]], dtype=np.int64)
+        keep = orb != 0
+        if keep.any():
+            out[d] = (orb[keep], np.stack([comp.view(rows, nm, d)[:, keep] for nm in lay.names]))
+    return out
+
+
+@dataclass
+class OrbitLottery:
+    """Per neuron and orbit the blow-up time ``tau*`` of the orbit's block under ``v' = F(v)`` (``inf``: never,
+    or dropped from the race: ``lower`` holds the bound it had passed) and the predicted orbit."""
+
+    model: object
+    times: np.ndarray        # (M, #orbits): tau* estimate (upper end of the bracket), inf for the trivial orbit
+    lower: np.ndarray        # (M, #orbits): lower end of the bracket
+    winner: np.ndarray       # (M,) orbit id, -1 when no block blows up
+    steps: int
+    evaluations: int         # block-drive evaluations (each on every active block of one dimension)
+    wall_time_s: float       # the integration (building the flow and loading its kernels excluded)
+    exact: bool
+
+    @property
+    def width(self) -> int:
+        return self.times.shape[0]
+
+    def fractions(self) -> np.ndarray:
+        """Share of the neurons predicted on each orbit (index = orbit id; index 0, the trivial orbit, stays 0)."""
+        won = self.winner[self.winner >= 0]
+        return np.bincount(won, minlength=self.times.shape[1]) / max(self.width, 1)
+
+    def __repr__(self) -> str:
+        return (f"<OrbitLottery {self.model.group.name} ({'exact' if self.exact else 'frozen multiplier'}): "
+                f"{self.width} neurons, {self.steps} steps, {self.wall_time_s:.3g} s>")
+
+
+def predict_orbits(model, init, step: float = STEP, rtol: float = RTOL, max_steps: int = MAX_STEPS,
+                   flow=None, race: bool = True) -> OrbitLottery:
+    """The predicted orbit of every neuron of ``init`` (a :class:`~symflow.dynamics.state.FourierState` of the
+    model, or anything :func:`~symflow.dynamics.initial.initial_state` accepts as a ready population); see the
+    module docstring for the derivation and the integration. ``race=False`` integrates every block until its
+    own bracket is narrower than ``rtol`` (every ``tau*``, not only the winner's; for checks)."""
+    from .initial import initial_state
+    from .reduced import ReducedFlow
+
+    model = _check_model(model)
+    if not (np.isfinite(step) and step > 0):
+        raise SymflowError(f"step must be a positive number (the RK4 step in units of n), got {step!r}")
+    flow = ReducedFlow(model) if flow is None else flow   # the kernels: loaded once per process, not timed
+    state = initial_state(model, None, 0, init)
+    t0 = time.perf_counter()
+    n = flow.n
+    kern = flow.kernels.block_terms
+    M, norb = state.width, len(flow.layout.orbits)
+    groups = []
+    for d, (orb, B) in block_rows(flow, state.data).items():
+        k = len(orb)
+        W = B.reshape((B.shape[0], M * k, d, d)).copy()
+        r0 = np.sqrt((np.abs(W) ** 2).sum(axis=(0, 2, 3)))
+        live = r0 > 0
+        W[:, live] /= r0[live][None, :, None, None]
+        groups.append({"d": d, "neuron": np.repeat(np.arange(M), k), "orbit": np.tile(orb, M), "W": W,
+                       "lnr": np.log(np.where(live, r0, 1.0)), "tau": np.zeros(M * k),
+                       "active": live.copy(), "g": np.zeros(M * k)})
+    evaluations = 0
+
+    def velocity(d, W):
+        _, drives = kern[d](*W[:, :, None], n)
+        F = np.stack(drives)[:, :, 0]
+        g = (np.conj(W) * F).real.sum(axis=(0, 2, 3))
+        return F - g[None, :, None, None] * W, g
+
+    ds = step * n
+    for grp in groups:
+        if grp["active"].any():
+            _, grp["g"][grp["active"]] = velocity(grp["d"], grp["W"][:, grp["active"]])
+            evaluations += 1
+    steps = 0
+    while steps < max_steps:
+        if not any(g["active"].any() for g in groups):
+            break
+        steps += 1
+        for grp in groups:
+            a = grp["active"]
+            if not a.any():
+                continue
+            d, W = grp["d"], grp["W"][:, a]
+            k1, g1 = velocity(d, W)
+            k2, g2 = velocity(d, W + 0.5 * ds * k1)
+            k3, g3 = velocity(d, W + 0.5 * ds * k2)
+            k4, g4 = velocity(d, W + ds * k3)
+            evaluations += 4
+            # RK4 on (w, ln r, tau): d ln r/dsigma = g(w), d tau/dsigma = exp(-ln r)
+            lnr = grp["lnr"][a]
+            grp["tau"][a] += ds * (np.exp(-lnr) + 2 * np.exp(-(lnr + 0.5 * ds * g1))
+                                   + 2 * np.exp(-(lnr + 0.5 * ds * g2)) + np.exp(-(lnr + ds * g3))) / 6
+            grp["lnr"][a] = lnr + ds * (g1 + 2 * g2 + 2 * g3 + g4) / 6
+            W = W + ds * (k1 + 2 * k2 + 2 * k3 + k4) / 6
+            W /= np.sqrt((np.abs(W) ** 2).sum(axis=(0, 2, 3)))[None, :, None, None]
+            grp["W"][:, a] = W
+            _, grp["g"][a] = velocity(d, W)
+            evaluations += 1
+        _retire(groups, M, rtol, race)
+    times, lower = _brackets(groups, M, norb)
+    finite = np.isfinite(times).any(axis=1)
+    winner = np.where(finite, np.argmin(np.where(np.isfinite(times), times, np.inf), axis=1), -1)
+    return OrbitLottery(model, times, lower, winner, steps, evaluations, time.perf_counter() - t0,
+                        exact_decoupling(model))
+
+
+def _bounds(grp):
+    """``(lower, upper)`` of ``tau*`` for every row of a dimension group (``upper = inf`` while ``g <= 0``)."""
+    g = grp["g"]
+    with np.errstate(over="ignore", divide="ignore"):
+        tail = np.where(g > 0, np.exp(-grp["lnr"]) / np.where(g > 0, g, 1.0), np.inf)
+    return grp["tau"], grp["tau"] + tail
+
+
+def _retire(groups, M, rtol, race=True) -> None:
+    """Drop the rows that can no longer win (lower bound above their neuron's best upper bound) and the
+    leaders of decided neurons (every other row dropped, or the leader's bracket narrower than ``rtol``);
+    ``race=False``: only the rows whose bracket is narrower than ``rtol``."""
+    if not race:
+        for grp in groups:
+            lo, up = _bounds(grp)
+            grp["active"] &= ~(np.isfinite(up) & (up - lo <= rtol * up))
+        return
+    best = np.full(M, np.inf)
+    for grp in groups:
+        lo, up = _bounds(grp)
+        np.minimum.at(best, grp["neuron"], up)
+    contenders = np.zeros(M, dtype=np.int64)
+    for grp in groups:
+        lo, up = _bounds(grp)
+        out = lo > best[grp["neuron"]]
+        grp["active"] &= ~out
+        np.add.at(contenders, grp["neuron"], (~out).astype(np.int64))
+    for grp in groups:
+        lo, up = _bounds(grp)
+        leader = up <= best[grp["neuron"]]
+        narrow = np.isfinite(up) & (up - lo <= rtol * up)
+        decided = (contenders[grp["neuron"]] <= 1) & leader & np.isfinite(up)
+        grp["active"] &= ~(decided | narrow)
+
+
+def _brackets(groups, M, norb) -> tuple:
+    times = np.full((M, norb), np.inf)
+    lower = np.full((M, norb), np.inf)
+    for grp in groups:
+        lo, up = _bounds(grp)
+        np.minimum.at(times, (grp["neuron"], grp["orbit"]), up)
+        np.minimum.at(lower, (grp["neuron"], grp["orbit"]), lo)
+    return times, lower
+
+
+def predicted_basins(model, samples: int = 4096, seed: int = 0, **options) -> dict:
+    """Basin fractions from first principles: :func:`predict_orbits` on ``samples`` starts drawn uniformly on
+    the spheres (:func:`~symflow.dynamics.initial.uniform`, ``seed``) - Monte Carlo on the predictor, not on
+    the flow. Returns ``{"fractions": (#orbits,), "dead": share with no blow-up, "samples", "lottery"}``."""
+    from .initial import uniform
+
+    model = _check_model(model)
+    lot = predict_orbits(model, uniform(model, samples, seed), **options)
+    return {"fractions": lot.fractions(), "dead": float(np.mean(lot.winner < 0)), "samples": int(samples),
+            "lottery": lot}
+
+
+#: a simulated neuron whose final ``Omega`` is below this multiple of ``n^-3/2`` is dead (no orbit: the
+#: exponent-2 family at ``Omega = 0``, docs/theory.md section 8); every orbit's ``Omega*`` is above ``0.2 n^-3/2``
+DEAD_OMEGA = 1e-3
+
+
+def simulated_orbits(result) -> np.ndarray:
+    """The simulated outcome per neuron: the dominant orbit of the final state
+    (:func:`~symflow.dynamics.observables.dominant_orbit`), ``-1`` where the final ``Omega`` is below
+    ``DEAD_OMEGA n^-3/2`` (a dead neuron)."""
+    from .observables import dominant_orbit
+
+    out = dominant_orbit(result.final_state)
+    n = result.model.group.order
+    return np.where(result.omega[-1] < DEAD_OMEGA * n ** -1.5, -1, out)
+
+
+def compare_with_simulation(model, width: int = 512, seed: int = 0, samples: int = 4096,
+                            basin_seed: int | None = None, simulation: dict | None = None) -> dict:
+    """Predicted against simulated orbit per neuron, and predicted against measured basins.
+
+    ``width`` neurons are drawn uniformly on the spheres (``seed``); the predictor (:func:`predict_orbits`) and
+    :func:`~symflow.dynamics.drivers.simulate` (to equilibrium) start from the same population. Agreement is the
+    share of neurons whose predicted orbit is the simulated one (:func:`simulated_orbits`), with its Wilson
+    interval (:func:`symflow.statistics.wilson_interval`); ``confusion`` counts the failures by
+    ``"predicted->simulated"`` orbit label. Basins: predicted = :func:`predicted_basins` on ``samples`` other
+    starts (``basin_seed``, default ``seed + 1``), measured = the simulated shares with Wilson intervals, next to
+    the Plancherel weights ``|O| d^2 / (n - 1)``. ``simulation``: extra options of ``simulate``.
+    Returns a JSON-able dict; ``"lottery"`` and ``"result"`` hold the objects (popped by the callers that print)."""
+    from ..statistics import wilson_interval
+    from .drivers import simulate
+    from .initial import check_seed, check_width, uniform
+
+    model = _check_model(model)
+    width, seed = check_width(width), check_seed(seed)
+    samples = check_width(samples)
+    basin_seed = seed + 1 if basin_seed is None else check_seed(basin_seed)
+    init = uniform(model, width, seed)
+    lot = predict_orbits(model, init)       # loads the block kernels, which simulate then shares
+    t0 = time.perf_counter()
+    res = simulate(model, init=init, seed=seed, **(simulation or {}))
+    sim_wall = time.perf_counter() - t0
+    sim = simulated_orbits(res)
+    G = model.group
+    orbits = G.orbits
+    label = {o.id: o.display_label for o in orbits}
+    label[-1] = "dead"
+    hits = int(np.sum(lot.winner == sim))
+    lo, hi = wilson_interval(hits, width)
+    confusion: dict = {}
+    for p, s in zip(lot.winner[lot.winner != sim], sim[lot.winner != sim]):
+        key = f"{label[int(p)]}->{label[int(s)]}"
+        confusion[key] = confusion.get(key, 0) + 1
+    basins = predicted_basins(model, samples, basin_seed)
+    n = G.order
+    rows = []
+    for o in orbits:
+        if o.type == "trivial":
+            continue
+        k = int(np.sum(sim == o.id))
+        a, b = wilson_interval(k, width)
+        pred = float(basins["fractions"][o.id])
+        rows.append({"orbit": o.display_label, "dim": o.dim, "type": o.type, "size": o.size,
+                     "predicted": pred, "measured": k / width, "ci95": [a, b],
+                     "plancherel": o.size * o.dim ** 2 / (n - 1), "error": pred - k / width})
+    dead_sim = int(np.sum(sim < 0))
+    if dead_sim or basins["dead"] > 0:
+        a, b = wilson_interval(dead_sim, width)
+        rows.append({"orbit": "dead", "dim": None, "type": "dead", "size": None, "predicted": basins["dead"],
+                     "measured": dead_sim / width, "ci95": [a, b], "plancherel": 0.0,
+                     "error": basins["dead"] - dead_sim / width})
+    unconverged = int(np.sum(np.isnan(res.equilibrium_time)))
+    comparison = "made"
+    if res.interrupted:   # the state reached is not the outcome: no agreement, no measured basins
+        comparison = f"not made: interrupted at t = {float(res.t[-1]):.4g}, before equilibrium"
+        hits, lo, hi, confusion = None, None, None, {}
+        for r in rows:
+            r.update(measured=None, ci95=None, error=None)
+    return {
+        "group": G.name, "order": n, "shared": model.shared, "spheres": model.spheres, "width": width,
+        "seed": seed, "samples": samples, "basin_seed": basin_seed,
+        "reduction": "exact" if lot.exact else "frozen multiplier",
+        "comparison": comparison,
+        "agreement": {"fraction": None if hits is None else hits / width, "ci95": None if lo is None else [lo, hi],
+                      "agree": hits, "neurons": width},
+        "confusion": dict(sorted(confusion.items(), key=lambda kv: -kv[1])),
+        "basins": rows,
+        "basin_error_max": (float(max(abs(r["error"]) for r in rows)) if rows else 0.0) if hits is not None else None,
+        "cost": {"predictor_s": lot.wall_time_s, "simulation_s": sim_wall,
+                 "ratio": sim_wall / max(lot.wall_time_s, 1e-9), "predictor_steps": lot.steps,
+                 "simulated_unconverged": unconverged, "simulation_t": float(res.t[-1])},
+        "neurons": {"predicted": lot.winner.tolist(), "simulated": sim.tolist(),
+                    "orbit_labels": [o.display_label for o in orbits], "dead": -1},
+        "lottery": lot, "result": res,
+    }
