@@ -115,6 +115,15 @@ def main(argv=None) -> int:
             _ignore_interrupts()
         print("\ninterrupted" + (f": {exc}" if str(exc) else ""), file=sys.stderr)   # e.g. how far it got
         return 130
+    except BaseException:
+        # a Ctrl-C that a library turned into another exception on its way out (e.g. NumPy's import of its C
+        # extension reports an interrupted import of ``datetime`` as an ImportError): still an interrupt
+        if installed() and interrupted():
+            if argv is None:
+                _ignore_interrupts()
+            print("\ninterrupted", file=sys.stderr)
+            return 130
+        raise
 
 
 def _ignore_interrupts() -> None:

@@ -78,18 +78,19 @@ def installed() -> bool:
 
 @contextlib.contextmanager
 def flagged():
-    """Within the block: the handler installed and the flag cleared at entry; restored afterwards (unless the
-    program installed it for good with :func:`install`)."""
+    """Within the block: the flag cleared at entry, the handler and the unraisable hook in place (over whatever
+    hook is current, e.g. a test runner's), both restored afterwards."""
     INTERRUPTED.clear()
     _state["redelivered"] = 0
-    if _state["installed"] or not _can_install():
+    if not _can_install():
         yield
         return
+    previous_handler = signal.getsignal(signal.SIGINT)
     previous_hook = sys.unraisablehook
     signal.signal(signal.SIGINT, _handler)
     sys.unraisablehook = lambda info: _unraisable(info, previous_hook)
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, previous_handler)
         sys.unraisablehook = previous_hook

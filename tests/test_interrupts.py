@@ -37,3 +37,33 @@ def test_without_the_handler_python_swallows_it(capsys):
     del obj
     time.sleep(0.05)
     assert ref() is None and not interrupts.installed()
+
+
+def test_an_interrupt_a_library_turned_into_another_error_still_exits_130(monkeypatch, capsys):
+    """NumPy reports a Ctrl-C during the import of its C extension as an ImportError ("PyCapsule_Import could
+    not import module datetime"): with the flag set, the command line says 'interrupted' and exits 130."""
+    from symflow import cli
+
+    def interrupted_import(args):
+        interrupts.INTERRUPTED.set()
+        raise ImportError('PyCapsule_Import could not import module "datetime"')
+
+    monkeypatch.setattr(cli, "_run", interrupted_import)
+    monkeypatch.setitem(interrupts._state, "installed", True)
+    try:
+        assert cli.main(["groups"]) == 130
+    finally:
+        interrupts.INTERRUPTED.clear()
+    assert capsys.readouterr().err.strip() == "interrupted"
+
+
+def test_without_the_flag_another_error_is_not_hidden(monkeypatch):
+    from symflow import cli
+
+    def broken(args):
+        raise ImportError("a real import error")
+
+    monkeypatch.setattr(cli, "_run", broken)
+    interrupts.INTERRUPTED.clear()
+    with pytest.raises(ImportError):
+        cli.main(["groups"])

@@ -64,9 +64,70 @@ def test_omega_star_rows_use_the_exact_values(z5):
 
 
 def test_basins_are_measurements_with_intervals(d4):
-    rows = [p for p in d4.predictions if p.section == "basins"]
+    rows = [p for p in d4.predictions if p.section == "basins" and p.name.startswith("basin fraction")]
     assert rows and all(p.agrees is None and "Wilson" in p.detail for p in rows)
     assert sum(p.measured for p in rows) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------- orbit predictor rows (issue 25)
+@pytest.fixture(scope="module")
+def s3_shared():
+    return run_study("S3", width=64, seed=1, shared=True, progress=False, stage2=False)
+
+
+def _basin_rows(study):
+    rows = [p for p in study.predictions if p.section == "basins"]
+    measured = [p for p in rows if p.name.startswith("basin fraction of ")]
+    predicted = [p for p in rows if p.name.startswith("predicted basin fraction of ")]
+    agreement = [p for p in rows if p.name == "per-neuron agreement of the orbit predictor"]
+    return rows, measured, predicted, agreement
+
+
+@pytest.mark.parametrize("which,bias", [("z5", 0.001), ("s3_shared", 0.015)])
+def test_predicted_basin_rows_follow_each_measured_row(which, bias, request):
+    study = request.getfixturevalue(which)
+    rows, measured, predicted, agreement = _basin_rows(study)
+    assert measured and len(predicted) >= len(measured) and len(agreement) == 1
+    for m in measured:   # each measured row is followed by the predicted row of the same orbit
+        nxt = rows[rows.index(m) + 1]
+        assert nxt.name == "predicted " + m.name
+    for p in predicted:
+        assert p.verdict in ("agrees", "DISAGREES") and 0.0 <= p.predicted <= 1.0
+        assert (abs(p.predicted - p.measured) <= p.tolerance) == p.agrees
+        assert "Wilson half-width" in p.detail and f"stated bias {bias:g}" in p.detail and "4096" in p.detail
+        assert p.tolerance > bias
+    a = agreement[0]
+    assert a.predicted == 0.95 and a.agrees is True and 0.0 <= a.measured <= 1.0 and "Wilson" in a.detail
+    # shared embeddings on S3 lie outside GC's theorem, but not outside the predictor: the rows keep their verdicts
+    assert all(p.agrees is not None for p in predicted + agreement)
+    s = json.loads(json.dumps(study.summary()))
+    assert all(set(p) == ROW_KEYS | ADDED_ROW_KEYS for p in s["predictions"])
+
+
+def test_a_shifted_predicted_basin_disagrees(monkeypatch):
+    import symflow.dynamics.lottery as lottery
+
+    real = lottery.predicted_basins
+
+    def shifted(model, samples=4096, seed=0, **options):
+        out = real(model, samples, seed, **options)
+        f = out["fractions"].copy()
+        f[1], f[2] = f[1] + 0.4, f[2] - 0.4       # Z5: move 0.4 of the basin from one orbit to the other
+        return {**out, "fractions": f}
+
+    monkeypatch.setattr(lottery, "predicted_basins", shifted)
+    study = run_study("Z5", width=64, seed=1, progress=False, stage2=False)
+    _, _, predicted, agreement = _basin_rows(study)
+    assert [p.verdict for p in predicted] == ["DISAGREES", "DISAGREES"]
+    assert agreement[0].agrees is True          # the per-neuron row uses predict_orbits, not the basins
+    assert study.totals["disagrees"] >= 2
+
+
+def test_predictor_rows_not_checked_for_mse():
+    study = run_study("Z5", width=16, seed=0, loss="mse", progress=False, stage2=False)
+    _, measured, predicted, agreement = _basin_rows(study)
+    assert measured and len(predicted) == len(measured)
+    assert all(p.verdict == "not checked" and "cross-entropy" in p.detail for p in predicted + agreement)
 
 
 def test_same_seed_same_summary():

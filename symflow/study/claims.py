@@ -18,6 +18,10 @@ module constants, stated in every row:
   ``STAGE2_THEORY_TOL`` against GC's leading-order ``log(1 + n(n-1) tau)``;
 * population claims want at least ``MIN_PER_ORBIT`` neurons per non-trivial orbit (else a warning,
   :func:`population_warnings`).
+* predicted basins (the orbit predictor, docs/theory.md section 14; :func:`lottery_rows`): within the
+  measured and the predictor's Monte Carlo Wilson half-widths (95% family-wise, :data:`LOTTERY_CONFIDENCE`)
+  plus the predictor's stated bias :data:`LOTTERY_BIAS`; its per-neuron agreement against
+  :data:`LOTTERY_FLOOR` (groups of order <= :data:`LOTTERY_FLOOR_MAX_ORDER`, else a measurement).
 
 A quantity the theory does not state for the model is a measurement (no predicted value, no
 tolerance); on a model with another loss than CE the CE theorems are measurements or rows marked
@@ -188,7 +192,7 @@ def scope_rows(data: StudyData, rows: list) -> list:
         return rows
     out = []
     for p in rows:
-        if p.predicted is None:
+        if p.predicted is None or p.extra.get("source") == "lottery":   # section 14's predictor covers it
             out.append(p)
             continue
         out.append(Prediction(p.name, None, p.measured, None, None,
@@ -456,13 +460,137 @@ def rates(data: StudyData) -> list:
 
 
 # --------------------------------------------------------------------------- basins
+#: Starts on which the orbit predictor's basins are drawn (Monte Carlo on the predictor, seed = study seed + 1).
+LOTTERY_SAMPLES = 4096
+#: The orbit predictor's own basin bias per setting (docs/theory.md section 14, "same neurons" column,
+#: ``|#predicted - #simulated| / width`` on the same starts, every group of order <= 24, rounded up):
+#: exact reduction (unshared, separate spheres), frozen multiplier (shared or joint spheres), Z2 shared.
+LOTTERY_BIAS = {"exact": 0.001, "frozen multiplier": 0.015, "Z2 shared": 0.035}
+#: Family-wise confidence of the predicted basin rows: with ``K`` rows each interval is taken at
+#: ``1 - (1 - LOTTERY_CONFIDENCE) / K`` (Bonferroni), so sampling alone makes any of them disagree at most 5% of the time.
+LOTTERY_CONFIDENCE = 0.95
+#: docs/theory.md section 14: per-neuron agreement of the predictor >= this floor on every group of order
+#: <= LOTTERY_FLOOR_MAX_ORDER it was measured on (all three settings); beyond that order a measurement.
+LOTTERY_FLOOR = 0.95
+LOTTERY_FLOOR_MAX_ORDER = 24
+
+
+def lottery_bias(model) -> tuple:
+    """``(bias, setting)``: the predictor's stated basin bias for ``model`` (:data:`LOTTERY_BIAS`)."""
+    from ..dynamics.lottery import exact_decoupling
+
+    if exact_decoupling(model):
+        return LOTTERY_BIAS["exact"], "exact reduction (unshared, separate spheres)"
+    if model.shared and model.group.order == 2:
+        return LOTTERY_BIAS["Z2 shared"], "frozen multiplier, Z2 shared (its dead family)"
+    return LOTTERY_BIAS["frozen multiplier"], f"frozen multiplier ({'shared' if model.shared else 'joint spheres'})"
+
+
+def _lottery_outcome(data: StudyData) -> np.ndarray:
+    """The simulated outcome per neuron by the predictor's own rule (:func:`symflow.dynamics.lottery.simulated_orbits`:
+    dominant orbit of the end state, ``-1`` for a dead neuron)."""
+    from types import SimpleNamespace
+
+    from ..dynamics.lottery import simulated_orbits
+
+    return simulated_orbits(SimpleNamespace(final_state=data.run.final_state, model=data.model,
+                                            omega=data.run["omega"]))
+
+
+def lottery(data: StudyData, samples: int | None = None) -> dict:
+    """The orbit predictor (docs/theory.md section 14) on this study: ``{"basins"}`` from
+    :func:`~symflow.dynamics.lottery.predicted_basins` (``samples`` starts, seed ``data.seed + 1``),
+    ``{"own"}`` from :func:`~symflow.dynamics.lottery.predict_orbits` on the study's own initial state, the
+    simulated outcome ``"simulated"``; or ``{"reason"}`` where the predictor does not apply (its own error)."""
+    from ..dynamics.lottery import predict_orbits, predicted_basins
+    from ..errors import ModelError
+
+    samples = LOTTERY_SAMPLES if samples is None else samples
+    try:
+        basins_ = predicted_basins(data.model, samples, data.seed + 1)
+    except ModelError as exc:
+        return {"reason": str(exc)}
+    own = predict_orbits(data.model, data.run.initial_state)
+    return {"basins": basins_, "own": own, "simulated": _lottery_outcome(data), "samples": samples}
+
+
+def _lottery_not_checked(name: str, reason: str) -> Prediction:
+    return Prediction(name, None, None, None, None, f"Not checked: the orbit predictor does not apply: {reason}.",
+                      "basins", extra={"source": "lottery"})
+
+
+def _predicted_basin_row(label: str, k_pred: int, samples: int, k_meas: int, M: int, bias: float,
+                         setting: str, rows: int = 1, note: str = "") -> Prediction:
+    """Predicted (Monte Carlo on the predictor) against measured basin fraction. Tolerance = the measured
+    fraction's Wilson half-width on the side of the prediction + the predictor's Monte Carlo Wilson half-width
+    (same side) + the predictor's stated bias, both intervals at ``1 - 0.05 / rows`` (:data:`LOTTERY_CONFIDENCE`,
+    Bonferroni over the ``rows`` compared); agrees iff ``|predicted - measured| <= tolerance``."""
+    pred, meas = k_pred / samples, k_meas / M
+    conf = 1 - (1 - LOTTERY_CONFIDENCE) / rows
+    lo, hi = wilson_interval(k_meas, M, conf)
+    plo, phi = wilson_interval(k_pred, samples, conf)
+    above = pred >= meas
+    half = (hi - meas) if above else (meas - lo)
+    mc = (pred - plo) if above else (phi - pred)
+    tol = half + mc + bias
+    return Prediction(f"predicted basin fraction of {label}", pred, meas, tol, bool(abs(pred - meas) <= tol),
+                      f"Orbit predictor (docs/theory.md section 14, {setting}) on {samples} other uniform starts: "
+                      f"{k_pred} of {samples}. Measured {k_meas} of {M} neurons{note}. Tolerance {tol:.4f} = measured "
+                      f"Wilson half-width {half:.4f} (interval {lo:.4f}-{hi:.4f}) + predictor's Monte Carlo Wilson "
+                      f"half-width {mc:.4f} + predictor's stated bias {bias:g}; intervals at {conf:.4g} (95% "
+                      f"family-wise, Bonferroni over {rows} rows).", "basins",
+                      extra={"source": "lottery"})
+
+
+def lottery_rows(data: StudyData, listed: list, found: dict | None = None) -> dict:
+    """``{orbit id (or -1: dead): [row]}`` of predicted basin rows and ``{"agreement": [row]}``, the
+    per-neuron agreement of the orbit predictor (see :func:`lottery`); not-checked rows where it does not apply."""
+    found = lottery(data) if found is None else found
+    if "reason" in found:
+        return {"agreement": [_lottery_not_checked("per-neuron agreement of the orbit predictor", found["reason"])],
+                **{o.id: [_lottery_not_checked(f"predicted basin fraction of {o.display_label}", found["reason"])]
+                   for o in listed}}
+    M, S = data.run.width, found["samples"]
+    bias, setting = lottery_bias(data.model)
+    sim, pb = found["simulated"], found["basins"]
+    k_pred_all = np.rint(pb["fractions"] * S).astype(int)
+    dead_sim = int(np.sum(sim < 0))
+    note = f" (dead neurons, final Omega below the predictor's threshold, counted apart: {dead_sim})" if dead_sim else ""
+    k_dead = int(round(pb["dead"] * S))
+    K = len(listed) + bool(dead_sim or k_dead)
+    out = {o.id: [_predicted_basin_row(o.display_label, int(k_pred_all[o.id]), S, int(np.sum(sim == o.id)), M, bias,
+                                       setting, K, note)] for o in listed}
+    if dead_sim or k_dead:
+        out[-1] = [_predicted_basin_row("dead neurons (no orbit)", k_dead, S, dead_sim, M, bias, setting, K)]
+    hits = int(np.sum(found["own"].winner == sim))
+    lo, hi = wilson_interval(hits, M)
+    name = "per-neuron agreement of the orbit predictor"
+    what = (f"Predicted orbit (predict_orbits on the study's own {M} starts, {setting}) equals the simulated end "
+            f"orbit for {hits} of {M} neurons (95% Wilson interval {lo:.4f}-{hi:.4f}).")
+    if data.group.order <= LOTTERY_FLOOR_MAX_ORDER:
+        row = Prediction(name, LOTTERY_FLOOR, hits / M, f">= {LOTTERY_FLOOR:g} (95% Wilson interval reaches it)",
+                         bool(hi >= LOTTERY_FLOOR),
+                         what + f" docs/theory.md section 14 measures agreement >= {LOTTERY_FLOOR:g} on every group of "
+                         f"order <= {LOTTERY_FLOOR_MAX_ORDER}; agrees when the interval's upper end reaches the floor.",
+                         "basins", extra={"source": "lottery"})
+    else:
+        row = Prediction(name, None, hits / M, None, None,
+                         what + f" docs/theory.md section 14 states no floor beyond order {LOTTERY_FLOOR_MAX_ORDER}.",
+                         "basins", extra={"source": "lottery"})
+    out["agreement"] = [row]
+    return out
+
+
 def basins(data: StudyData) -> list:
-    """Fraction of neurons per orbit with Wilson intervals (measured; not predicted by GC's theorem)."""
+    """Fraction of neurons per orbit with Wilson intervals (measured; not predicted by GC's theorem), each
+    followed by the orbit predictor's basin (docs/theory.md section 14; :func:`lottery_rows`), then the
+    predictor's per-neuron agreement."""
     M = data.run.width
     counts = np.bincount(data.final_orbit, minlength=len(data.run.orbits))
     rows = []
     nontrivial = [o for o in data.run.orbits if o.type != "trivial"]
     listed = nontrivial if len(nontrivial) <= 12 else [o for o in nontrivial if counts[o.id]]
+    predicted = lottery_rows(data, listed)
     table = {}
     for o in listed:
         k = int(counts[o.id])
@@ -471,14 +599,17 @@ def basins(data: StudyData) -> list:
         if len(nontrivial) <= 12:
             rows.append(Prediction(f"basin fraction of {o.display_label}", None, k / M, None, None,
                                    f"{k} of {M} neurons (d = {o.dim}, {o.type}); 95% Wilson interval "
-                                   f"{lo:.4f}-{hi:.4f}. Basin sizes are measured, not predicted.", "basins"))
+                                   f"{lo:.4f}-{hi:.4f}. Basin sizes are measured, not predicted by GC's theorem.",
+                                   "basins"))
+        rows += predicted.get(o.id, [])
     if len(nontrivial) > 12:
-        rows.append(Prediction("basin fractions (populated orbits)", None,
-                               {k: v[0] for k, v in table.items()}, None, None,
-                               f"{len(table)} of {len(nontrivial)} orbits populated; intervals in the report.",
-                               "basins"))
+        rows.insert(0, Prediction("basin fractions (populated orbits)", None,
+                                  {k: v[0] for k, v in table.items()}, None, None,
+                                  f"{len(table)} of {len(nontrivial)} orbits populated; intervals in the report.",
+                                  "basins"))
+    rows += predicted.get(-1, []) + predicted["agreement"]
     if rows:
-        rows[0].extra = {"table": table}
+        rows[0].extra = {**rows[0].extra, "table": table}
     return rows
 
 
