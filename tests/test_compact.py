@@ -228,7 +228,7 @@ def test_cli_group_compact_and_inside(capsys):
     (["li2", "SO(3)", "--bandlimit", "2"], "needs a finite group"),
     (["theories", "SO(3)", "--bandlimit", "2"], "needs a finite group"),
     (["codegen", "SO(3)", "--bandlimit", "2"], "needs a finite group"),
-    (["lottery", "SO(3)"], "Z_p"),
+    (["lottery", "SO(3)"], "needs a finite group"), (["lottery", "SO(3)", "--bandlimit", "2"], "needs a finite group"),
 ])
 def test_cli_one_line_refusals(capsys, argv, words):
     rc, out, err = run_cli(capsys, *argv)

@@ -185,7 +185,8 @@ def test_single_target_quadratic_energy_is_one_half_on_a_flat_family():
     spec = P.tangent_spectrum(x[0])
     assert int(np.sum(np.abs(spec) < 1e-6)) == g.order - 2
     out = regimes(g, starts=8, steps=500)
-    assert set(out["activations"]) == {"x^2", "relu", "silu"}
+    assert set(out["activations"]) == {"x^2", "x^3", "relu", "silu", "tanh"}
+    assert all(a["verdict"] == "agrees" for a in out["activations"].values())
     assert out["activations"]["x^2"]["energy_max"] == pytest.approx(0.5, rel=1e-8)
 
 
@@ -202,7 +203,7 @@ def test_li2_command_json_contract(capsys):
     assert data["paper_constant"]["confirmed"] == "derived"
 
 
-@pytest.mark.parametrize("argv", [["li2", "S3", "--fraction", "2"], ["li2", "S3", "--activation", "tanh"],
+@pytest.mark.parametrize("argv", [["li2", "S3", "--fraction", "2"], ["li2", "S3", "--activation", "gelu"],
                                   ["li2", "S3", "--starts", "x"], ["li2-scaling", "Z5", "--fractions", "0,1"],
                                   ["li2-scaling", "Q9"],
                                   ["li2-scaling", "Z5", "--lr", "x"], ["li2-scaling", "Z5", "--seeds", "0"]])

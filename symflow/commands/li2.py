@@ -6,7 +6,12 @@
      "maxima": [{"orbit": [irrep labels] | ["mixed"], "dim", "type", "energy", "energy_exact", "predicted",
                  "flat_dimension", "stable", "basin": {"count", "fraction", "ci95": [lo, hi]},
                  "structure": {"support_share", "split_u", "rank", "alignment"}, "spectrum": [tangent eigenvalues]}],
-     "nodes": {... only with --nodes: per orbit the node count of a perfect least-squares fit},
+     "nodes": {... only with --nodes: per orbit the node count of a perfect least-squares fit ("nodes"), the
+               dimension of the maxima's feature span ("feature_span") and Li2's Thm 3 count ("thm3_nodes",
+               2 c d^4, c complex irreps); "total", "thm3_total" (2 sum_{k != 0} d_k^4), "thm3_bound";
+               with --trained also "trained": the smallest width at which the trained network fits the table},
+     "memorisation": {... only with --memorisation: per activation (x^2, x^3, relu, silu, tanh) Thm 5's criterion
+                      phi = sigma'(x)/x, the regime measured in Thm 5's setting and on the full table, the verdict},
      "paper_constant": {... only with --check: the derived 2/n vs the paper's 1/(2n) against brute force}}
 
 ``--fraction P`` uses a seeded random ``P`` of the table (the empirical energy); ``energy_exact`` and
@@ -28,10 +33,16 @@ def register(sub):
     options.group_name(p)
     p.add_argument("--fraction", default="1", help="share of the n^2 table used for training (default 1)")
     p.add_argument("--activation", default="x^2",
-                   help="x^2 (default; also quad, z^2), relu, silu or a polynomial in z such as 'z^2+z^3'")
+                   help="x^2 (default; also quad, z^2), x^3, relu, silu, tanh or a polynomial in z such as 'z^2+z^3'")
     options.starts(p, 128)
     options.seed(p, what="the starts and of the training subset")
-    p.add_argument("--nodes", action="store_true", help="also count the nodes a perfect fit needs (Thm 3)")
+    p.add_argument("--nodes", action="store_true",
+                   help="also count the nodes a perfect fit needs, beside Li2's Thm 3 count 2 sum d_k^4")
+    p.add_argument("--trained", action="store_true",
+                   help="with --nodes: also the smallest width at which the trained Li2 network fits the whole table "
+                        "(3 seeds, Adam lr 0.01, no weight decay, 3000 steps)")
+    p.add_argument("--memorisation", action="store_true",
+                   help="also Thm 5: focused or spreading memorisation per activation against phi = sigma'(x)/x")
     p.add_argument("--check", action="store_true", help="also check the energy constant against brute force")
     options.json_flag(p)
     options.force(p)
@@ -59,6 +70,17 @@ def run(args) -> int:
         from ..li2.fit import perfect_fit_nodes
 
         data["nodes"] = perfect_fit_nodes(G, seed=seed)
+        if args.trained:
+            from ..li2.fit import trained_perfect_fit_width
+
+            top = 2 * max(data["nodes"]["total"], data["nodes"]["thm3_total"])
+            data["nodes"]["trained"] = trained_perfect_fit_width(G.name, range(1, top + 1))
+    elif args.trained:
+        raise SymflowError("--trained needs --nodes (it compares the trained network with the node counts)")
+    if args.memorisation:
+        from ..li2.memorisation import regimes
+
+        data["memorisation"] = regimes(G, starts=32, seed=seed)
     if args.check:
         from ..li2.derive import paper_constant_check
 
@@ -99,6 +121,30 @@ def print_table(G, data, console=None) -> None:
         console.print("nodes for a perfect least-squares fit (generic maxima): " +
                       ", ".join(f"{o['orbit']} {o['nodes']}" for o in nd["orbits"]) +
                       f"; total {nd['total']} (residual {nd['residual']:.1e})", highlight=False)
+        t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Thm 3 side by side")
+        for col in ("orbit", "d", "complex irreps", "least squares (generic maxima)", "feature span", "Thm 3: 2 c d^4"):
+            t.add_column(col, justify="left" if col == "orbit" else "right")
+        for o in nd["orbits"]:
+            t.add_row(o["orbit"], f"{o['dim']}{TYPE_LETTER.get(o['type'], '?')}", str(o["complex_irreps"]),
+                      str(o["nodes"]), str(o["feature_span"]), str(o["thm3_nodes"]))
+        t.add_row("total", "", "", str(nd["total"]), "", f"{nd['thm3_total']} (bound {nd['thm3_bound']})")
+        console.print(t)
+        if "trained" in nd:
+            tr, b = nd["trained"], nd["trained"]["training"]
+            console.print(f"trained network (whole table, Adam lr {b['lr']}, weight decay {b['weight_decay']}, "
+                          f"{b['steps']} steps, seeds {b['seeds']}): relative MSE <= {tr['tolerance']:g} from width "
+                          f"{tr['width_mse']} (every seed: {tr['width_all_seeds']}); also train accuracy 1 (argmax of the raw "
+                          f"output): {tr['width_perfect'] or 'none in the scan'}", highlight=False)
+    if "memorisation" in data:
+        t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title="Thm 5: memorisation of one target")
+        for col in ("activation", "phi = sigma'(x)/x", "predicted", "measured (Thm 5 setting)", "participation",
+                    "verdict", "full table (centred)"):
+            t.add_column(col, justify="left" if col == "activation" else "right")
+        for act, m in data["memorisation"]["activations"].items():
+            t.add_row(act, m["criterion"]["phi"], str(m["criterion"]["predicted"]), m["thm5"]["regime"],
+                      f"{m['thm5']['participation_median']:.2f}", m["verdict"],
+                      f"{m['regime']} ({m['participation_median']:.2f})")
+        console.print(t)
     if "paper_constant" in data:
         pc = data["paper_constant"]
         console.print(f"energy constant: derived {pc['derived_constant']} (rel. error vs brute force "

@@ -35,6 +35,7 @@ def register(sub):
                                    "other group (or with --orbits) the blow-up times of each irrep block's flow, "
                                    "with basin fractions predicted from first principles.")
     options.modular_group(p)
+    options.bandlimit(p, "; lottery needs a finite group and refuses compact ones")
     p.add_argument("--orbits", action="store_true",
                    help="the orbit lottery of the sphere flow also on Z_p (the default on every other group)")
     options.shared(p)
@@ -72,6 +73,8 @@ def _orbit_mode(args) -> bool:
 def run(args) -> int:
     from ..errors import SymflowError
 
+    if args.name is not None:
+        options.refuse_compact([args.name], "lottery")
     if _orbit_mode(args):
         given = [f"--{k.replace('_', '-')}" for k in (*MODULAR_DEFAULTS, "t_max") if getattr(args, k) is not None]
         if args.p is not None:

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ModelError, SymflowError
+from .steppers import RK4, explicit_rk_step
 
 __all__ = ["OrbitLottery", "predict_orbits", "predicted_basins", "exact_decoupling", "multiplier_degrees",
            "block_rows", "simulated_orbits", "compare_with_simulation"]
@@ -179,18 +180,15 @@ def predict_orbits(model, init, step: float = STEP, rtol: float = RTOL, max_step
             a = grp["active"]
             if not a.any():
                 continue
-            d, W = grp["d"], grp["W"][:, a]
-            k1, g1 = velocity(d, W)
-            k2, g2 = velocity(d, W + 0.5 * ds * k1)
-            k3, g3 = velocity(d, W + 0.5 * ds * k2)
-            k4, g4 = velocity(d, W + ds * k3)
+            d = grp["d"]
+
+            def rhs(y, d=d):   # (w, ln r, tau): dw/dsigma = F(w) - g(w) w, d ln r/dsigma = g(w), d tau/dsigma = 1/r
+                k, g = velocity(d, y[0])
+                return k, g, np.exp(-y[1])
+
+            W, grp["lnr"][a], grp["tau"][a] = explicit_rk_step(rhs, (grp["W"][:, a], grp["lnr"][a], grp["tau"][a]),
+                                                               ds, RK4)
             evaluations += 4
-            # RK4 on (w, ln r, tau): d ln r/dsigma = g(w), d tau/dsigma = exp(-ln r)
-            lnr = grp["lnr"][a]
-            grp["tau"][a] += ds * (np.exp(-lnr) + 2 * np.exp(-(lnr + 0.5 * ds * g1))
-                                   + 2 * np.exp(-(lnr + 0.5 * ds * g2)) + np.exp(-(lnr + ds * g3))) / 6
-            grp["lnr"][a] = lnr + ds * (g1 + 2 * g2 + 2 * g3 + g4) / 6
-            W = W + ds * (k1 + 2 * k2 + 2 * k3 + k4) / 6
             W /= np.sqrt((np.abs(W) ** 2).sum(axis=(0, 2, 3)))[None, :, None, None]
             grp["W"][:, a] = W
             _, grp["g"][a] = velocity(d, W)

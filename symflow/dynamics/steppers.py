@@ -90,6 +90,18 @@ class Tableau:
 
 RK4 = Tableau("rk4", (0, 0.5, 0.5, 1), ((), (0.5,), (0, 0.5), (0, 0, 1)), (1 / 6, 1 / 3, 1 / 3, 1 / 6), None, 4, False)
 
+
+def explicit_rk_step(f, y: tuple, h: float, tableau: Tableau = RK4) -> tuple:
+    """One explicit Runge-Kutta step of the autonomous system ``y' = f(y)`` on a tuple of arrays (no sphere, no
+    error control): ``k_i = f(y + h sum_j A_ij k_j)``, ``y_new = y + h sum_i b_i k_i``. For small side systems
+    (e.g. the orbit lottery's block races); the population flow uses :class:`GeometricRK`."""
+    ks = []
+    for row in tableau.A:
+        stage = tuple(part + h * sum(a * k[p] for a, k in zip(row, ks) if a) if ks else part
+                      for p, part in enumerate(y))
+        ks.append(f(stage))
+    return tuple(part + h * sum(b * k[p] for b, k in zip(tableau.b, ks)) for p, part in enumerate(y))
+
 BS3 = Tableau(
     "bs3",
     (0, 1 / 2, 3 / 4, 1),

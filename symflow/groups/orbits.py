@@ -151,8 +151,9 @@ def abelian_orbits(factors) -> list:
     return out
 
 
-def irrep_orbits(group) -> list:
-    """The orbits of ``group`` from its irreps and their conjugation (any group)."""
+def irrep_orbits(group, frequency_label=None) -> list:
+    """The orbits of ``group`` from its irreps and their conjugation (any group, compact ones included);
+    ``frequency_label(members)`` gives an orbit's frequency label (``None``: none)."""
     seen, out = set(), []
     for i, j in enumerate(group.conjugate_index):
         if i in seen:
@@ -162,7 +163,8 @@ def irrep_orbits(group) -> list:
         r = group.irreps[members[0]]
         kind = "trivial" if r.is_trivial else r.type
         label = "/".join(group.irreps[m].label for m in members)
-        out.append(IrrepOrbit(len(out), members, label, r.dim, kind))
+        freq = frequency_label(members) if frequency_label is not None else None
+        out.append(IrrepOrbit(len(out), members, label, r.dim, kind, freq))
     if out and not out[0].is_trivial:  # pragma: no cover - every family lists the trivial irrep first
         raise ValueError(f"{group.name}: the trivial irrep must come first")
     return out

@@ -22,18 +22,21 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SymflowError
-from ..neuron.activation import QUAD, as_activation
+from ..neuron.activation import as_activation
 from ..validation import integer, nontrivial_group, real
 
-#: The named activations Li2 is run with (any activation of :mod:`symflow.neuron.activation` is accepted).
-ACTIVATIONS = ("x^2", "relu", "silu")
+#: The named activations Li2 is run with (any activation of :mod:`symflow.neuron.activation` is accepted): the
+#: powers of Thm 5 (``phi = sigma'(x)/x`` constant or increasing) and ReLU, SiLU, tanh (``phi`` decreasing).
+ACTIVATIONS = ("x^2", "x^3", "relu", "silu", "tanh")
+#: Li2's spelling of the powers (its outputs write ``x^q``); every other activation keeps its canonical name.
+POWER_NAMES = {"quad": "x^2", "z**3": "x^3"}
 
 
 def check_activation(name) -> str:
     """Li2's name of the activation ``name`` (the one vocabulary, :func:`~symflow.neuron.activation.as_activation`):
-    the canonical name, with the quadratic spelled ``x^2`` as in Li2's outputs."""
+    the canonical name, with the quadratic and the cubic spelled ``x^2``, ``x^3`` as in Li2's outputs."""
     act = as_activation(name)
-    return "x^2" if act is QUAD else act.name
+    return POWER_NAMES.get(act.name, act.name)
 
 
 def sigma(name: str, x, derivative: bool = False):

@@ -9,12 +9,13 @@ modular-addition mechanism, the command line) reads activations through it. The 
     quad      sigma = z^2          aliases x^2, x**2, z^2, z**2, quad, quadratic, square, sqr
     relu      sigma = max(z, 0)
     silu      sigma = z / (1 + e^-z)
+    tanh      sigma = tanh z
     abs       sigma = |z|                                   (alias absolute)
     leaky     sigma = max(z, z/100)                          (aliases leaky_relu, leakyrelu)
     threshold sigma = 1 for z >= 0, else 0                   (aliases step, heaviside)
     sign      sigma = +1 for z >= 0, else -1 (sign(0) = +1)
     <poly>    a polynomial in z with rational coefficients, e.g. 'z^2+z^3', 'z**2/2 + 3*z'
-              (named by its canonical SymPy text, e.g. 'z**3 + z**2')
+              (named by its canonical SymPy text, e.g. 'z**3 + z**2'); the cubic z^3 also as x^3, x**3, cube
 
 Also accepted from Python: an :class:`Activation`, a SymPy expression in one symbol (differentiated by
 SymPy, named ``sympy:<expr>``; :func:`polynomial_activation_of` reads it as ``<poly>``), a pair ``(sigma, dsigma)`` of vectorised callables, or a callable with a
@@ -39,20 +40,22 @@ import numpy as np
 from ..errors import ModelError
 
 #: Canonical names of the named activations (polynomials are named by their SymPy text).
-NAMES = ("quad", "relu", "silu", "abs", "leaky", "threshold", "sign")
+NAMES = ("quad", "relu", "silu", "tanh", "abs", "leaky", "threshold", "sign")
 #: The one alias table: lower-case spelling (spaces removed) -> canonical name.
 ALIASES = {"quad": "quad", "quadratic": "quad", "square": "quad", "sqr": "quad",
            "x^2": "quad", "x**2": "quad", "z^2": "quad", "z**2": "quad",
-           "relu": "relu", "silu": "silu", "abs": "abs", "absolute": "abs",
+           "relu": "relu", "silu": "silu", "tanh": "tanh", "abs": "abs", "absolute": "abs",
            "leaky": "leaky", "leaky_relu": "leaky", "leakyrelu": "leaky",
            "threshold": "threshold", "step": "threshold", "heaviside": "threshold", "sign": "sign"}
+#: Spellings of polynomials that are not written in ``z`` (lower case, spaces removed) -> the polynomial's text.
+POLYNOMIAL_ALIASES = {"x^3": "z**3", "x**3": "z**3", "cube": "z**3", "cubic": "z**3"}
 #: The piecewise-linear names (positively homogeneous of degree 1 or 0; SymPy forms in :func:`piecewise_expression`).
 PIECEWISE = ("relu", "abs", "leaky", "threshold", "sign")
 #: Slope of the leaky ReLU for negative arguments.
 LEAK = 0.01
 #: One line naming the accepted forms (every error message about an activation ends with it).
-ACTIVATION_FORMS = ("quad (z^2; also x^2, z**2, sqr), relu, silu, abs, leaky, threshold, sign, or a polynomial in z "
-                    "with rational coefficients, e.g. 'z**2+z**3', 'z**2/2 + 3*z' (from Python also a SymPy expression)")
+ACTIVATION_FORMS = ("quad (z^2; also x^2, z**2, sqr), relu, silu, tanh, abs, leaky, threshold, sign, or a polynomial in z "
+                    "with rational coefficients, e.g. 'z**2+z**3', 'z**2/2 + 3*z', z^3 also as x^3 (from Python also a SymPy expression)")
 #: Accepted forms of a polynomial (the theory engine needs one).
 POLYNOMIAL_FORMS = ("a polynomial in z with rational coefficients, e.g. 'z**2', 'z**2+z**3', "
                     "'z**2/2 + 3*z', or a SymPy expression in Symbol('z')")
@@ -145,6 +148,17 @@ def silu_derivative(z):
     """``sigma'(z) = s(z) (1 + z (1 - s(z)))``."""
     s = _sigmoid(z)
     return s * (1 + z * (1 - s))
+
+
+def tanh(z):
+    """``sigma(z) = tanh z``."""
+    return np.tanh(z)
+
+
+def tanh_derivative(z):
+    """``sigma'(z) = 1 - tanh^2 z``."""
+    t = np.tanh(z)
+    return 1.0 - t * t
 
 
 def polynomial_value(coefficients, z, derivative: bool = False):
@@ -246,11 +260,12 @@ class Activation:
 QUAD = Activation("quad", square, square_derivative, r"\sigma(z) = z^2", coefficients=((2, 1, 1),), text="z**2")
 RELU = Activation("relu", relu, relu_derivative, r"\sigma(z) = \max(z, 0)")
 SILU = Activation("silu", silu, silu_derivative, r"\sigma(z) = \frac{z}{1 + e^{-z}}")
+TANH = Activation("tanh", tanh, tanh_derivative, r"\sigma(z) = \tanh z")
 ABS = Activation("abs", absolute, absolute_derivative, r"\sigma(z) = |z|")
 LEAKY = Activation("leaky", leaky_relu, leaky_relu_derivative, r"\sigma(z) = \max(z, z/100)")
 THRESHOLD = Activation("threshold", threshold, zero_derivative, r"\sigma(z) = 1\{z \ge 0\}")
 SIGN = Activation("sign", sign_step, zero_derivative, r"\sigma(z) = \operatorname{sign}(z),\ \operatorname{sign}(0) = 1")
-NAMED = {"quad": QUAD, "relu": RELU, "silu": SILU, "abs": ABS, "leaky": LEAKY, "threshold": THRESHOLD, "sign": SIGN}
+NAMED = {"quad": QUAD, "relu": RELU, "silu": SILU, "tanh": TANH, "abs": ABS, "leaky": LEAKY, "threshold": THRESHOLD, "sign": SIGN}
 
 
 def parse_polynomial(activation):
@@ -318,6 +333,8 @@ def _from_text(text: str) -> Activation:
     key = "".join(text.split()).lower()
     if key in ALIASES:
         return NAMED[ALIASES[key]]
+    if key in POLYNOMIAL_ALIASES:
+        return _from_text(POLYNOMIAL_ALIASES[key])
     try:
         expr = parse_polynomial(text)
     except ModelError as exc:
@@ -339,6 +356,8 @@ def polynomial_activation_of(spec=None) -> Activation:
         return spec
     if isinstance(spec, str) and "".join(spec.split()).lower() in ALIASES:
         return polynomial_activation_of(NAMED[ALIASES["".join(spec.split()).lower()]])
+    if isinstance(spec, str) and "".join(spec.split()).lower() in POLYNOMIAL_ALIASES:
+        return as_activation(spec)
     return polynomial_activation(parse_polynomial(spec))
 
 

@@ -104,20 +104,16 @@ class CompactGroup:
 
     @cached_property
     def orbits(self) -> list:
-        """The conjugate-pair orbits as :class:`IrrepOrbit` (``frequency_label`` ``k=1/-1`` on ``SO(2)``)."""
-        seen, out = set(), []
-        for i, j in enumerate(self.conjugate_index):
-            if i in seen:
-                continue
-            members = tuple(sorted({i, j}))
-            seen.update(members)
-            r = self.irreps[members[0]]
-            kind = "trivial" if r.is_trivial else r.type
-            freq = ("k=" + "/".join(str(self.irreps[m].meta["k"]) for m in members)) if "k" in r.meta and \
-                self.name == "SO(2)" else None
-            out.append(IrrepOrbit(len(out), members, "/".join(self.irreps[m].label for m in members), r.dim, kind,
-                                  freq))
-        return out
+        """The conjugate-pair orbits as :class:`IrrepOrbit` (``frequency_label`` ``k=1/-1`` on ``SO(2)``), by the
+        one orbit construction of every group (:func:`symflow.groups.orbits.irrep_orbits`)."""
+        from ..orbits import irrep_orbits
+
+        def frequency(members):
+            if self.name != "SO(2)" or "k" not in self.irreps[members[0]].meta:
+                return None
+            return "k=" + "/".join(str(self.irreps[m].meta["k"]) for m in members)
+
+        return irrep_orbits(self, frequency)
 
     # ------------------------------------------------------------------ elements
     def multiply(self, a, b) -> np.ndarray:

@@ -105,21 +105,30 @@ def spin_operators(l: int) -> tuple[np.ndarray, np.ndarray]:
     return m, Jy
 
 
-@lru_cache(maxsize=None)
-def real_basis_change(l: int) -> np.ndarray:
-    """``C`` (rows: real ``S_{l m}``, columns: complex ``|l, m>``, ``m = -l..l``; see the module doc)."""
-    d = 2 * l + 1
-    C = np.zeros((d, d), dtype=complex)
-    r = 1 / np.sqrt(2)
+def real_basis_entries(l: int):
+    """The nonzero entries of ``C`` as ``(row, column, sign, imaginary, halved)``: ``C[row, column] = sign *
+    (i if imaginary else 1) * (1/sqrt 2 if halved else 1)`` (rows: real ``S_{l m}``, columns: complex ``|l, m>``,
+    ``m = -l..l``; see the module doc). The one definition, filled numerically and exactly below."""
     for m in range(-l, l + 1):
         i = m + l
         if m > 0:
-            C[i, m + l], C[i, -m + l] = (-1) ** m * r, r
+            yield i, m + l, (-1) ** m, False, True
+            yield i, -m + l, 1, False, True
         elif m == 0:
-            C[i, l] = 1
+            yield i, l, 1, False, False
         else:
             a = -m
-            C[i, -a + l], C[i, a + l] = 1j * (-1) ** a * r, -1j * r
+            yield i, -a + l, (-1) ** a, True, True
+            yield i, a + l, -1, True, True
+
+
+@lru_cache(maxsize=None)
+def real_basis_change(l: int) -> np.ndarray:
+    """``C`` as a complex NumPy array (:func:`real_basis_entries`)."""
+    d = 2 * l + 1
+    C = np.zeros((d, d), dtype=complex)
+    for i, j, sign, imaginary, halved in real_basis_entries(l):
+        C[i, j] = sign * (1j if imaginary else 1) * (1 / np.sqrt(2) if halved else 1)
     return C
 
 
@@ -183,17 +192,9 @@ def wigner_D_exact(l: int, alpha, beta, gamma):
     a, b, g = (sp.sympify(x) for x in (alpha, beta, gamma))
     D = sp.Matrix(2 * l + 1, 2 * l + 1,
                   lambda i, j: Rotation.D(l, i - l, j - l, a, b, g).doit())
-    r = 1 / sp.sqrt(2)
     C = sp.zeros(2 * l + 1, 2 * l + 1)
-    for m in range(-l, l + 1):
-        i = m + l
-        if m > 0:
-            C[i, m + l], C[i, -m + l] = (-1) ** m * r, r
-        elif m == 0:
-            C[i, l] = 1
-        else:
-            k = -m
-            C[i, -k + l], C[i, k + l] = sp.I * (-1) ** k * r, -sp.I * r
+    for i, j, sign, imaginary, halved in real_basis_entries(l):
+        C[i, j] = sign * (sp.I if imaginary else 1) * (1 / sp.sqrt(2) if halved else 1)
     return (C * D * C.H).applyfunc(lambda e: sp.radsimp(sp.expand(sp.expand_complex(e))))
 
 
