@@ -1,6 +1,7 @@
 """A Ctrl-C is never lost (symflow/interrupts.py): an interrupt that Python swallows inside a callback it calls
 on its own (importlib's module-lock weakrefs, gc callbacks) sets the flag and is delivered again, so it lands in
 ordinary code."""
+import signal
 import time
 import weakref
 
@@ -17,7 +18,16 @@ def _swallowed_interrupt(ref):
     raise KeyboardInterrupt   # what SIGINT does when it lands here: Python prints "Exception ignored" and goes on
 
 
-def test_an_interrupt_swallowed_in_a_callback_is_delivered_again(capsys):
+@pytest.fixture
+def default_sigint():
+    """Python's own SIGINT handler for the test (an earlier test in the session may have left another, and
+    :func:`symflow.interrupts.flagged` only takes over from Python's default), restored afterwards."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_an_interrupt_swallowed_in_a_callback_is_delivered_again(capsys, default_sigint):
     with pytest.raises(KeyboardInterrupt):
         with interrupts.flagged():
             obj = _Object()

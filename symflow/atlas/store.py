@@ -121,8 +121,12 @@ class AtlasStore:
                                result["wall_time"], result["worker"], result["error"],
                                result.get("cpu_time")])
             con.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             con.execute("ROLLBACK")
+            if isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower():
+                # DuckDB reports a Ctrl-C that lands inside a query as RuntimeError('Query interrupted'): the task's
+                # rows are rolled back whole and the run stops as every interrupted run does
+                raise KeyboardInterrupt("a Ctrl-C while storing a task; its rows were rolled back") from None
             raise
 
     def query(self, sql: str):
