@@ -100,11 +100,12 @@ def test_activation_objects_match_their_printed_sympy_forms():
     """The one activation object's NumPy sigma/sigma' (symflow.neuron.activation) against the SymPy forms
     printed by the code generator, away from the kink; aliases resolve through the one vocabulary."""
     from symflow.mirrors.dictionary import check_setting
-    from symflow.mirrors.symbolic import activation_functions, printed_activation
+    from symflow.mirrors.symbolic import printed_activation
+    from symflow.neuron.activation import as_activation
 
     t = np.random.default_rng(0).normal(size=200) * 3
     for name in ACTIVATIONS:
-        (f, df), (g, dg) = activation_functions(name), printed_activation(name)
+        (f, df), (g, dg) = (as_activation(name).sigma, as_activation(name).dsigma), printed_activation(name)
         assert np.array_equal(f(t), g(t)) and np.array_equal(df(t), dg(t))
         assert f(np.array([0.0]))[0] == g(np.array([0.0]))[0]      # threshold(0) = sign(0) = 1
     assert check_setting(2, "step") == (2, "threshold") and check_setting(3, "ReLU") == (3, "relu")

@@ -39,12 +39,6 @@ def check_activation(name) -> str:
     return POWER_NAMES.get(act.name, act.name)
 
 
-def sigma(name: str, x, derivative: bool = False):
-    """The activation ``name`` (or its derivative) on an array: the one activation object's ``sigma``/``sigma'``."""
-    act = as_activation(name)
-    return act.dsigma(x) if derivative else act.sigma(x)
-
-
 def training_mask(group, fraction: float = 1.0, seed: int = 0) -> np.ndarray:
     """Boolean ``(n, n)`` mask of a uniformly random subset of ``round(fraction n^2)`` table entries
     (all of them for ``fraction = 1``); at least two distinct targets are kept (else ``Y~ = 0``): when every drawn

@@ -26,7 +26,8 @@ from __future__ import annotations
 import numpy as np
 
 from .dictionary import Dictionary
-from .symbolic import activation_functions, feature_function, homogeneity_degree
+from ..neuron.activation import as_activation
+from .symbolic import feature_function, homogeneity_degree
 
 
 def degree(activation: str) -> int:
@@ -35,7 +36,8 @@ def degree(activation: str) -> int:
 
 def layer_activations(depth: int, activation: str):
     """``[(sigma, dsigma)]`` per layer: the activation first, ReLU after."""
-    return [activation_functions(activation)] + [activation_functions("relu")] * (depth - 2)
+    first, relu = as_activation(activation), as_activation("relu")
+    return [(first.sigma, first.dsigma)] + [(relu.sigma, relu.dsigma)] * (depth - 2)
 
 
 def forward(params: dict, x: np.ndarray, depth: int, activation: str, keep: bool = False):

@@ -221,16 +221,9 @@ def feature_function(depth: int, activation: str = "relu"):
                           + sign_symbols(depth), f"feature_{depth}_{activation}")
 
 
-def activation_functions(name: str):
-    """``(sigma, dsigma)`` as NumPy functions: the one activation object's (:mod:`symflow.neuron.activation`;
-    ``tests/test_mirrors.py`` checks them against the SymPy expression printed by the code generator)."""
-    act = as_activation(name)
-    return act.sigma, act.dsigma
-
-
 def printed_activation(name: str):
     """``(sigma, dsigma)`` printed from :func:`activation_expression` and its SymPy derivative by the code
-    generator (the independent side of the check of :func:`activation_functions`)."""
+    generator (the independent check of the one activation object's ``sigma``/``dsigma``)."""
     import numpy as np
 
     f = numpy_function(activation_expression(name), (T,), f"sigma_{name}")

@@ -31,7 +31,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import SymflowError
-from ..neuron.activation import QUAD, RELU, Activation, as_activation
+from ..neuron.activation import ABS, QUAD, RELU, as_activation
 from ..theory.modular import frequency_coordinates
 
 __all__ = ["FlawedIndicatorFit", "MechanismReport", "flawed_indicator_template", "flawed_indicator_fit",
@@ -39,8 +39,6 @@ __all__ = ["FlawedIndicatorFit", "MechanismReport", "flawed_indicator_template",
            "single_frequency_projection", "indicator_coefficients", "phase_averaged_weights",
            "SWAP_ACTIVATIONS"]
 
-#: ``sigma(z) = |z|`` (even, not in the training vocabulary: a test-time swap only).
-ABS = Activation("|z|", np.abs, np.sign, r"\sigma(z) = |z|")
 #: Test-time activations of :func:`activation_swap`: name -> (function, parity); the one activation objects
 #: of :mod:`symflow.neuron.activation`.
 SWAP_ACTIVATIONS = {

@@ -19,6 +19,7 @@ Haar measure (probability): ``d phi / 2 pi`` on ``SO(2)``; the same on each cose
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from functools import cached_property
 
 import numpy as np
@@ -60,7 +61,7 @@ class CompactIrrep:
         return f"<CompactIrrep {self.label} of {self.group.name}: dim {self.dim}, {self.type}>"
 
 
-class CompactGroup:
+class CompactGroup(ABC):
     """A compact matrix group with band limit ``L`` (see the module doc); ``is_compact`` is True, ``order`` None."""
 
     name = ""
@@ -122,9 +123,9 @@ class CompactGroup:
     def inverse(self, a) -> np.ndarray:
         return np.swapaxes(np.asarray(a), -1, -2)
 
+    @abstractmethod
     def random_elements(self, n: int, seed: int = 0) -> np.ndarray:
-        """``n`` Haar-distributed elements (seeded)."""
-        raise NotImplementedError
+        """``n`` Haar-distributed elements (seeded); each group samples its own Haar measure."""
 
     def quadrature(self, degree: int | None = None):
         """``(elements, weights)``: a rule exact for every matrix entry of irreps of band ``<= degree``
@@ -146,8 +147,9 @@ class CompactGroup:
     def __repr__(self) -> str:
         return f"<CompactGroup {self.name} (band limit {self.bandlimit})>"
 
-    def _irrep_specs(self):   # pragma: no cover - every subclass defines it
-        raise NotImplementedError
+    @abstractmethod
+    def _irrep_specs(self):
+        """The irreps of band ``<= L`` as constructor arguments of :class:`CompactIrrep` (each group's own)."""
 
 
 def _angle_2d(M) -> np.ndarray:
