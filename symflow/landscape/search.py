@@ -231,20 +231,6 @@ def ascend(model, x, steps: int = ASCENT_STEPS, tol: float = 1e-7, lr: float | N
     return Ascent(x, E, np.linalg.norm(g, axis=-1) / scale, step[..., 0] * scale)
 
 
-def second_derivative(model, S) -> np.ndarray:
-    """``sigma''(S)``: from the exact coefficients of a polynomial, else central differences of ``sigma'``
-    (step :data:`symflow.neuron.bruteforce.FD_STEP`; ReLU: 0 away from its kink)."""
-    act = model.sigma
-    if act.is_polynomial:
-        out = np.zeros_like(S)
-        for k, p, q in act.coefficients:
-            if k >= 2:
-                out = out + k * (k - 1) * p / q * (S ** (k - 2) if k > 2 else 1.0)
-        return out
-    h = bruteforce.FD_STEP
-    return (act.dsigma(S + h) - act.dsigma(S - h)) / (2 * h)
-
-
 def mse_hessians(model, x) -> np.ndarray:
     """Euclidean Hessians ``(M, D, D)`` of the MSE energy (with the model's mask) at stacked points ``x``
     ``(M, D)``, analytically (the fast path of Newton; checked against the complex step of
@@ -278,7 +264,7 @@ def mse_hessians(model, x) -> np.ndarray:
     Cv = np.swapaxes(D1[..., right, np.arange(n)[:, None]], -1, -2)     # Cv[h, b] = D1[h b^-1, b]
     C = np.concatenate([Cu, Cv], axis=-1)               # (M, n, 2n)
     J = C - q[:, None] * C.sum(axis=-2, keepdims=True)
-    W = rho[..., T] * M * second_derivative(model, S)
+    W = rho[..., T] * M * model.sigma.d2sigma(S)
     K = np.zeros(S.shape[:-2] + (2 * n, 2 * n))
     idx = np.arange(n)
     K[..., idx, idx] = W.sum(axis=-1)

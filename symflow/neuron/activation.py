@@ -40,6 +40,9 @@ import numpy as np
 from ..errors import ModelError
 
 #: Canonical names of the named activations (polynomials are named by their SymPy text).
+#: Step of the central difference of ``sigma'`` in :meth:`Activation.d2sigma` (non-polynomial activations).
+SECOND_DERIVATIVE_STEP = 1e-5
+
 NAMES = ("quad", "relu", "silu", "tanh", "abs", "leaky", "threshold", "sign")
 #: The one alias table: lower-case spelling (spaces removed) -> canonical name.
 ALIASES = {"quad": "quad", "quadratic": "quad", "square": "quad", "sqr": "quad",
@@ -202,6 +205,18 @@ class Activation:
     @property
     def is_polynomial(self) -> bool:
         return self.coefficients is not None
+
+    def d2sigma(self, z):
+        """``sigma''(z)``: from the exact coefficients of a polynomial, else central differences of ``sigma'``
+        with step :data:`SECOND_DERIVATIVE_STEP` (ReLU: 0 away from its kink)."""
+        if self.is_polynomial:
+            out = np.zeros_like(z)
+            for k, p, q in self.coefficients:
+                if k >= 2:
+                    out = out + k * (k - 1) * p / q * (z ** (k - 2) if k > 2 else 1.0)
+            return out
+        h = SECOND_DERIVATIVE_STEP
+        return (self.dsigma(z + h) - self.dsigma(z - h)) / (2 * h)
 
     @property
     def expression(self):
