@@ -413,9 +413,10 @@ def test_sigint_during_the_imports_is_one_line(delay, tmp_path):
 
 
 def test_sigint_verify_always_stops(tmp_path):
-    """``verify S4 --examples 100``: every real SIGINT stops it (exit 130), none is swallowed."""
+    """``verify S4 --examples 1000``: every real SIGINT stops it (exit 130), none is swallowed."""
     for delay in (3.0, 4.5, 6.0):
-        rc, stdout, err, took = _interrupt(["verify", "S4", "--examples", "100", "--json"], tmp_path, delay=delay)
+        # 1000 examples: long enough that every delay lands inside the run on a fast, idle machine too
+        rc, stdout, err, took = _interrupt(["verify", "S4", "--examples", "1000", "--json"], tmp_path, delay=delay)
         assert rc == 130 and took < 30 and "Traceback" not in err, err
     assert not (tmp_path / ".hypothesis").exists()
 
