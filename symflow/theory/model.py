@@ -366,7 +366,8 @@ class Model:
         loss = "cross-entropy (small-logit)" if self.loss == "ce" else "sample-centred MSE (Li2)"
         if self.is_compact:
             return (f"{self.group.name} (band limit {self.group.bandlimit}; {COMPACT_NORMALISATION}), {kind} "
-                    f"embeddings, sigma(z) = {act}, {loss}, {self.neuron.describe_spheres()}")
+                    f"embeddings, sigma(z) = {act}, {loss}, "
+                    + self.neuron.describe_spheres().replace("S^{n-1}", f"S^{{D-1}}") + f", D = {self.group.coordinates}")
         return (f"{self.group.name} (n={self.group.order}), {kind} embeddings, sigma(z) = {act}, {loss}, "
                 f"{self.neuron.describe_spheres()}")
 
