@@ -494,7 +494,7 @@ class CompactLayout(SpectralLayout):
         """``{name: (M, n) real}`` from compact rows (cyclic groups: ``n irfft`` of the stored
         frequencies; otherwise the inverse transform of the expanded rows), ``chunk`` rows at a time."""
         M = data.shape[0]
-        out = {name: np.empty((M, self.n)) for name in self.names}
+        out = {name: np.empty((M, coordinate_count(self.group))) for name in self.names}
         for a in range(0, M, chunk):
             rows = data[a:a + chunk]
             if self.cyclic:
