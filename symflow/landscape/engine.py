@@ -35,7 +35,7 @@ from .._version import __version__
 from ..blas import blas_limits
 from ..errors import ModelError, SymflowError
 from ..neuron import bruteforce
-from ..neuron.points import split
+from ..neuron.points import split, vector_length
 from ..progress import progress_bar
 from ..resources import forced, format_seconds
 from ..statistics import wilson_interval
@@ -152,7 +152,9 @@ class Landscape:
                 "loss": m.loss, "activation": m.activation_text, "starts": self.starts, "seed": self.seed,
                 "time_unit": "c=1", "warnings": list(self.warnings), "unconverged": self.unconverged,
                 "interrupted": self.interrupted, "version": __version__, "wall_time": self.wall_time,
-                "attractors": [a.to_json(self.labels(a)) for a in self.attractors]}
+                "attractors": [a.to_json(self.labels(a)) for a in self.attractors],
+                **({"bandlimit": m.group.bandlimit, "normalisation": m.to_dict()["normalisation"]}
+                   if getattr(m, "is_compact", False) else {})}
 
     def __repr__(self) -> str:
         kinds = ", ".join(f"{'+'.join(self.labels(a)) or 'trivial'} E={a.energy:.6g} {a.fraction:.1%}"
@@ -162,7 +164,7 @@ class Landscape:
 
 def _constructed(model) -> list:
     """The constructed equilibria (CE, quadratic activation, sphere constraint), else ``[]``."""
-    if model.loss != "ce" or not model.is_bilinear or not model.neuron.constrained:
+    if model.loss != "ce" or not model.is_bilinear or not model.neuron.constrained or getattr(model, "is_compact", False):
         return []
     from ..theory.equilibria import orbit_equilibria
 
@@ -186,14 +188,14 @@ def memory_estimate(model, starts: int):
     stream_rows)``: more starts run in chunks, :func:`~symflow.landscape.search.search_basins`)."""
     from ..resources import MemoryEstimate
 
-    n = model.group.order
-    D = len(model.vector_names) * n
+    D = len(model.vector_names) * vector_length(model)
+    P = bruteforce.pair_count(model.group)          # n^2 table entries (N^2 quadrature node pairs if compact)
     chunk = min(starts, stream_rows(model))
     est = MemoryEstimate(f"landscape {model.group.name} with {starts} starts",
                          lower="--starts or a smaller group")
-    est.add("the brute-force Hessian", arrays=4, shape=(D, n, n), itemsize=16,
+    est.add("the brute-force Hessian", arrays=4, shape=(D, P), itemsize=16,
             lower="a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
-    est.add("the brute-force energy and gradient of the starts", arrays=4, shape=(min(starts, chunk_rows(model)), n, n))
+    est.add("the brute-force energy and gradient of the starts", arrays=4, shape=(min(starts, chunk_rows(model)), P))
     est.add("the flow's population" + (f" (chunks of {chunk} starts)" if chunk < starts else ""),
             arrays=FLOW_ARRAYS, shape=(chunk, D))
     return est

@@ -318,6 +318,14 @@ def haar_grid(group) -> tuple:
     return _HAAR_GRIDS[key]
 
 
+def pair_count(group) -> int:
+    """Pairs ``(g1, g2)`` the brute force sums over per point: ``n^2`` table entries, or ``N^2`` node pairs of the
+    quadrature on a compact group (:func:`haar_grid_entries`); its arrays per point have this many entries."""
+    if getattr(group, "is_compact", False):
+        return haar_grid_entries(group)[0] ** 2
+    return group.order ** 2
+
+
 def haar_grid_entries(group) -> tuple:
     """``(N, D)``: nodes and coordinates of :func:`haar_grid` (its largest array has ``N^2 D`` entries), without
     building it (for the memory estimates of :mod:`symflow.resources`)."""
@@ -336,7 +344,7 @@ def _haar_energy_gradient(model, x) -> tuple:
     in1, in2 = model.input_names
     t1, t2 = vec[in1] @ Phi.T, vec[in2] @ Phi.T                       # (..., N) values at the nodes
     xi = vec[model.output_name]
-    X = np.einsum("abk,...k->...ab", Phi2, xi) - ((xi @ Phi.T) @ w)[..., None, None]   # xi~(g_a g_b)
+    X = np.einsum("abk,...k->...ab", Phi2, xi) - np.asarray((xi @ Phi.T) @ w)[..., None, None]   # xi~(g_a g_b)
     S = t1[..., :, None] + t2[..., None, :]
     ww = w[:, None] * w[None, :] / 2
     H = _sigma(model, S)
@@ -344,7 +352,7 @@ def _haar_energy_gradient(model, x) -> tuple:
     E = (X * ww * H).sum(axis=(-2, -1))
     g1, g2 = WD.sum(axis=-1) @ Phi, WD.sum(axis=-2) @ Phi
     wH = ww * H
-    gx = np.einsum("...ab,abk->...k", wH, Phi2) - wH.sum(axis=(-2, -1))[..., None] * (w @ Phi)
+    gx = np.einsum("...ab,abk->...k", wH, Phi2) - np.asarray(wH.sum(axis=(-2, -1)))[..., None] * (w @ Phi)
     out = {in1: g1 + g2} if in1 == in2 else {in1: g1, in2: g2}
     out[model.output_name] = gx
     return E, np.concatenate([out[name] for name in model.vector_names], axis=-1)

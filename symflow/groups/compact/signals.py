@@ -147,3 +147,38 @@ def orbit_shares(group, *signals) -> np.ndarray:
 def fourier_block(group, x, irrep: int) -> np.ndarray:
     """One irrep's block ``f_hat(rho)`` of coordinates ``x`` ``(..., D)``, shape ``(..., d, d)``."""
     return fourier(group, x)[irrep]
+
+
+def antisymmetric_dimension(group) -> int:
+    """Dimension of the antisymmetric part of the band-limited group algebra ``(+)_rho M_d``: ``d (d - 1) / 2`` per real
+    irrep, ``d^2`` per complex pair (the anti-Hermitian ``d x d`` matrices)."""
+    total = 0
+    for o in group.orbits[1:]:
+        d = group.irreps[o[0]].dim
+        total += d * d if group.irreps[o[0]].type == "complex" else d * (d - 1) // 2
+    return total
+
+
+def translation_generators(group, count: int | None = None, seed: int = 0) -> np.ndarray:
+    """``(2 K, D, D)``: the group-algebra rotations ``R_h - R_h^T`` and ``L_h - L_h^T`` on coordinates, with
+    ``(R_h f)(g) = f(g h)`` (blocks ``f_hat -> rho(h) f_hat``) and ``(L_h f)(g) = f(h g)`` (``f_hat -> f_hat rho(h)``),
+    for ``K`` seeded Haar-random ``h`` (default :func:`antisymmetric_dimension` + 8, so that they span the
+    antisymmetric part of the group algebra almost surely): the compact group's version of the finite candidates
+    of :class:`symflow.landscape.analysis.SymmetryAlgebra` (there every ``h`` of the group)."""
+    K = antisymmetric_dimension(group) + 8 if count is None else int(count)
+    D = coordinate_count(group)
+    h = group.random_elements(K, seed=seed)
+    basis = fourier(group, np.eye(D))                   # blocks of every coordinate vector, batch (D,)
+    out = []
+    for side in ("right", "left"):
+        blocks = {}
+        for d, idx in group.irreps_by_dim.items():
+            R = np.stack([group.irreps[i].matrices(h) for i in idx], axis=1)      # (K, k_d, d, d)
+            B = basis.blocks[d][None]                                             # (1, D, k_d, d, d)
+            blocks[d] = (R[:, None] @ B) if side == "right" else (B @ R[:, None])
+        from ..fourier import FourierCoefficients
+
+        T = inverse_fourier(group, FourierCoefficients(group, blocks), real=True)   # (K, D_in, D_out)
+        M = np.swapaxes(T, -1, -2)                                                 # x -> M x
+        out.append(M - np.swapaxes(M, -1, -2))
+    return np.concatenate(out, axis=0)
