@@ -338,7 +338,16 @@ def haar_grid_entries(group) -> tuple:
 
 
 def _haar_energy_gradient(model, x) -> tuple:
-    """``(E, dE/dx)`` of a CE model on a band-limited compact group (the comment above)."""
+    """``(E, dE/dx)`` of a CE model on a band-limited compact group (the comment above). The nodes and weights are
+    double precision, so on ``mpmath`` object arrays the sums run in double precision and return ``mpf`` values: the
+    compact brute force is exact to rounding, not to 40 digits (the landscape's refinement gains nothing there)."""
+    x = np.asarray(x)
+    if x.dtype == object:
+        import mpmath
+
+        E, g = _haar_energy_gradient(model, x.astype(float))
+        as_mpf = np.vectorize(mpmath.mpf, otypes=[object])
+        return (as_mpf(E) if np.ndim(E) else mpmath.mpf(float(E))), as_mpf(g)
     w, Phi, Phi2 = haar_grid(model.group)
     vec = split(model, np.asarray(x))
     in1, in2 = model.input_names

@@ -203,3 +203,37 @@ def check_bandlimit(model) -> int:
         if N * N * D <= CHECK_ENTRIES:
             return L
     return min(G.bandlimit, 1)
+
+
+@dataclass
+class CompactEquilibrium:
+    """The constructed equilibrium of one non-trivial orbit of a compact model (the landscape's ``constructed``
+    source): every vector the first basis function of the orbit's span (``sqrt(d) rho_00``, or ``sqrt(2d) Re rho_00``
+    for a complex pair), a rank-one block ``f_hat = E_00 / sqrt(d)`` (``/ sqrt(2d)`` on both members of a pair), so
+    ``Omega* = sum_{rho in O} d (k d)^(-3/2) = (k d)^(-1/2)`` (``k`` the orbit size); ``point`` the vectors in
+    ``model.neuron.roles`` order, as a finite equilibrium's."""
+
+    orbit_index: int
+    irreps: tuple
+    omega_star: object          # SymPy
+    point: tuple
+
+
+def compact_equilibria(model) -> list:
+    """:class:`CompactEquilibrium` of every non-trivial orbit (separate spheres; ``[]`` for the joint sphere, whose
+    normalisation the construction does not cover)."""
+    import sympy as sp
+
+    from ..groups.compact.signals import coordinate_count, orbit_slices
+
+    if model.spheres != "separate" or model.constraint != "sphere":
+        return []
+    G = model.group
+    D = coordinate_count(G)
+    out = []
+    for o, s in zip(G.orbits[1:], orbit_slices(G)[1:]):
+        v = np.zeros(D)
+        v[s.start] = 1.0
+        out.append(CompactEquilibrium(o.id, tuple(G.irreps[i].label for i in o), 1 / sp.sqrt(o.size * o.dim),
+                                      (v, v.copy(), v.copy())))
+    return out
