@@ -121,9 +121,7 @@ def fourier_block(group, x, irrep: int) -> np.ndarray:
     transpose) of signals ``x`` with shape ``(..., n)``; ``irrep`` indexes ``group.irreps``.
     Shape ``(..., d, d)``; the same numbers as :func:`fourier` gives for that irrep."""
     if getattr(group, "is_compact", False):
-        from .compact.signals import fourier_block as compact_block
-
-        return compact_block(group, x, irrep)
+        return group.fourier(x)[irrep]
     R = group.irreps[irrep].matrices
     return representation_sum(x, np.conj(np.swapaxes(R, -1, -2))) / group.order
 
@@ -137,9 +135,7 @@ def inverse_fourier(group, coeffs: FourierCoefficients, real: bool | None = None
     silently dropped); ``real=False`` always returns complex.
     """
     if getattr(group, "is_compact", False):     # coordinates of a band-limited function
-        from .compact.signals import inverse_fourier as compact_inverse
-
-        return compact_inverse(group, coeffs, real)
+        return group.inverse_fourier(coeffs, real)
     n = group.order
     if _use_fft(group):
         f = group.abelian_factors
@@ -232,9 +228,7 @@ def orbit_shares(group, *signals) -> np.ndarray:
     energy, ``sum_x e_O(x) |x|^2 / sum_x |x|^2``.
     """
     if getattr(group, "is_compact", False):
-        from .compact.signals import orbit_shares as compact_shares
-
-        return compact_shares(group, *signals)
+        return group.orbit_shares(*signals)
     n = group.order
     energy = []
     for orb in group.orbits:

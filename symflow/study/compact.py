@@ -35,12 +35,12 @@ RATE_RTOL = 1e-6
 
 def run_compact_study(G, width: int, seed: int, shared: bool = False, spheres=None, t_end=None,
                       progress: bool = False, log=None, force=None):
-    """The :class:`~symflow.study.run.Study` of a band-limited population (module doc); ``data`` is ``None``."""
+    """``(name, settings, None, predictions, timings, notes, warnings)``: the fields of the
+    :class:`~symflow.study.run.Study` of a band-limited population (module doc; ``data`` is ``None``)."""
     from ..dynamics import simulate
     from ..dynamics.drivers import memory_estimate
     from ..theory.bandlimited import brute_force_estimate
     from ..theory.model import Model
-    from .run import Study
 
     say = log or (lambda msg: None)
     timings, notes, rows = {}, [], []
@@ -67,7 +67,7 @@ def run_compact_study(G, width: int, seed: int, shared: bool = False, spheres=No
     if run.interrupted:
         notes.append(f"Interrupted (Ctrl-C) at t = {run.t[-1]:.5g}: no prediction was compared, because an "
                      "unfinished run is not a measurement of the end state.")
-        return Study(G.name, settings, None, [], timings, notes, list(model.scope))
+        return G.name, settings, None, [], timings, notes, list(model.scope)
     table = run.observables()
     rows += _population_rows(model, table, width)
     t0 = time.perf_counter()
@@ -85,7 +85,7 @@ def run_compact_study(G, width: int, seed: int, shared: bool = False, spheres=No
     if landscape_result is not None:
         rows += _landscape_rows(model, table, landscape_result)
     settings["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
-    return Study(G.name, settings, None, rows, timings, notes, list(model.scope))
+    return G.name, settings, None, rows, timings, notes, list(model.scope)
 
 
 def _population_rows(model, table, width: int) -> list:

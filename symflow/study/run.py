@@ -185,8 +185,8 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
     if getattr(G, "is_compact", False):    # a band-limited population: symflow/study/compact.py
         from .compact import run_compact_study
 
-        return run_compact_study(G, width, seed, shared=shared, spheres=spheres, t_end=t_end, progress=progress,
-                                 log=log, force=force)
+        return Study(*run_compact_study(G, width, seed, shared=shared, spheres=spheres, t_end=t_end,
+                                        progress=progress, log=log, force=force))
     model = Model(G, shared=shared, spheres=spheres, loss=loss)
     if isinstance(width, (int, np.integer)) and not isinstance(width, bool):   # a bad width is refused below
         from ..dynamics.drivers import memory_estimate

@@ -108,6 +108,18 @@ class CompactGroup(ABC):
 
         return fourier(self, x)
 
+    def inverse_fourier(self, coeffs, real=None):
+        """Coordinates of Fourier blocks (:func:`symflow.groups.compact.signals.inverse_fourier`)."""
+        from .signals import inverse_fourier
+
+        return inverse_fourier(self, coeffs, real)
+
+    def orbit_shares(self, *signals):
+        """Orbit energy shares of coordinates (:func:`symflow.groups.compact.signals.orbit_shares`)."""
+        from .signals import orbit_shares
+
+        return orbit_shares(self, *signals)
+
     # ------------------------------------------------------------------ irreps
     @cached_property
     def irreps(self) -> list:

@@ -21,8 +21,6 @@ one vector (:func:`coordinate_count`: ``n`` values, or ``D`` coordinates).
 """
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from ...errors import SymflowError
@@ -51,21 +49,16 @@ def _size(group, orbit) -> int:
 
 
 def orbit_slices(group) -> tuple:
-    """``(slice, ...)``: the coordinates of each orbit of ``group.orbits`` (trivial first)."""
-    return _orbit_slices(group.name, group.bandlimit)
-
-
-@lru_cache(maxsize=64)
-def _orbit_slices(name, bandlimit) -> tuple:
-    from ..names import group as group_of
-
-    G = group_of(name, bandlimit=bandlimit)
-    out, pos = [], 0
-    for o in G.orbits:
-        size = _size(G, o)
-        out.append(slice(pos, pos + size))
-        pos += size
-    return tuple(out)
+    """``(slice, ...)``: the coordinates of each orbit of ``group.orbits`` (trivial first), kept on the group."""
+    cached = group.__dict__.get("_orbit_slices")
+    if cached is None:
+        out, pos = [], 0
+        for o in group.orbits:
+            size = _size(group, o)
+            out.append(slice(pos, pos + size))
+            pos += size
+        cached = group.__dict__["_orbit_slices"] = tuple(out)
+    return cached
 
 
 def basis_values(group, elements) -> np.ndarray:
