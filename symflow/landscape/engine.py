@@ -198,7 +198,9 @@ def memory_estimate(model, starts: int):
     est = MemoryEstimate(f"landscape {model.group.name} with {starts} starts",
                          lower="--starts or a smaller group")
     est.add("the brute-force Hessian", arrays=4, shape=(D, P), itemsize=16,
-            lower="a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
+            lower="a smaller --bandlimit (the quadrature's node pairs grow as L^6 on SO(3); --starts does not change it)"
+            if getattr(model, "is_compact", False) else
+            "a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
     est.add("the brute-force energy and gradient of the starts", arrays=4, shape=(min(starts, chunk_rows(model)), P))
     est.add("the flow's population" + (f" (chunks of {chunk} starts)" if chunk < starts else ""),
             arrays=FLOW_ARRAYS, shape=(chunk, D))

@@ -71,9 +71,13 @@ def run_compact_study(G, width: int, seed: int, shared: bool = False, spheres=No
     table = run.observables()
     rows += _population_rows(model, table, width)
     t0 = time.perf_counter()
+    from ..errors import ResourceError
+    from ..landscape.engine import memory_estimate as landscape_estimate
+
     try:
         brute_force_estimate(model, 8, f"the landscape of {G.name} --bandlimit {G.bandlimit}").check(force)
-    except Exception as exc:      # ResourceError: the quadrature grid grows fast with the band limit
+        landscape_estimate(model, width).check(force)
+    except ResourceError as exc:      # the quadrature grid grows fast with the band limit
         notes.append(f"The landscape search is not run: {exc}")
         landscape_result = None
     else:

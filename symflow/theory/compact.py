@@ -149,7 +149,7 @@ def _blockwise_eigvalsh(A) -> np.ndarray:
 
     count, label = connected_components(csr_matrix(np.abs(A) > 1e-14), directed=False)
     out = [np.linalg.eigvalsh(A[np.ix_(idx, idx)]) for idx in (np.flatnonzero(label == c) for c in range(count))]
-    return np.sort(np.concatenate(out))
+    return np.sort(np.concatenate(out)) if out else np.zeros(0)     # a 1-dim real irrep: no in-orbit direction
 
 
 def _tangent_rates(omega, H, point) -> np.ndarray:
