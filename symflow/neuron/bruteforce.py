@@ -1,4 +1,5 @@
-"""Brute-force parameter-space reference: sums over the Cayley table, no Fourier analysis.
+"""Brute-force parameter-space reference: sums over the Cayley table (on a band-limited compact group, Haar
+integrals by quadrature: the last section), no Fourier analysis.
 
 This module is the independent check for every symbolic and generated result. It implements,
 for a neuron ``(theta1, theta2, xi)`` with quadratic activation in the small-logit CE regime:
