@@ -87,6 +87,9 @@ def run_compact(m, args) -> int:
     if args.proof == "generic":
         raise SymflowError(f"derive {m.group.name}: --proof generic covers products of cyclic groups only; on a "
                            f"compact group the proof is the check against the quadrature brute force ('--proof auto')")
+    from ..theory.bandlimited import block_flow_estimate
+
+    block_flow_estimate(m, f"derive {m.group.name} --bandlimit {m.group.bandlimit}").check()
     t0 = time.perf_counter()
     E = m.energy()
     report = None

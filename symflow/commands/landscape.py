@@ -57,6 +57,10 @@ def run(args) -> int:
     G = group(args.name, bandlimit=args.bandlimit)
     model = Model(G, shared=args.shared, spheres=args.spheres, loss=args.loss)
     model.require_block_flow()
+    if model.is_compact:
+        from ..theory.bandlimited import block_flow_estimate
+
+        block_flow_estimate(model, f"landscape {G.name} --bandlimit {G.bandlimit}").check()
     result = landscape(model, starts=args.starts, seed=args.seed, progress=not args.no_progress and not args.json)
     if args.json:
         print(json.dumps(result.to_json()))

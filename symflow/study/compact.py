@@ -45,6 +45,9 @@ def run_compact_study(G, width: int, seed: int, shared: bool = False, spheres=No
     say = log or (lambda msg: None)
     timings, notes, rows = {}, [], []
     model = Model(G, shared=shared, spheres=spheres)
+    from ..theory.bandlimited import block_flow_estimate
+
+    block_flow_estimate(model, f"study {G.name} --bandlimit {G.bandlimit}").check(force)
     est = memory_estimate(model, int(width), 11)
     est.what = f"study {G.name} --bandlimit {G.bandlimit} with {width} neurons"
     est.check(force)
