@@ -166,6 +166,7 @@ def test_every_command_on_compact_groups_works_or_refuses_in_one_line(case, tmp_
     (["landscape", "O(3)", "--bandlimit", "x"], "--bandlimit must be"),
     (["study", "SO(2)", "--bandlimit", "201"], "--bandlimit must be"),
     (["simulate", "SO(3)", "--bandlimit", "2"], "compact group"),
+    (["derive", "SO(3)", "--bandlimit", "20"], "time budget"),        # block flows up to d = 41, ~d^5 each
 ])
 def test_bad_compact_input_is_one_line_exit_2(argv, words, capsys):
     assert main(argv) == 2
