@@ -281,7 +281,7 @@ class Model:
             if spheres is not None and spheres != model.spheres:
                 raise ModelError(f"spheres={spheres!r} conflicts with the model given ({model!r})")
             return model
-        if not isinstance(model, (str, Group, list, tuple, np.ndarray)):
+        if not isinstance(model, (str, Group, list, tuple, np.ndarray)) and not getattr(model, "is_compact", False):
             raise ModelError(f"expected a symflow Model, a Group or a group name (or a Cayley table), "
                              f"got {type(model).__name__}")
         try:
