@@ -56,6 +56,7 @@ COMMANDS = [
     ("theories", "theories {name} --out {out}/theories --no-progress", "--steps 30 --points 3 --stationary-steps 50 --sweep 0.001,0.01", "all", True),
     ("verify", "verify {name}", "--examples 2", "all", True),
     ("branching", "branching SO(3) {name} --bandlimit 4", "", "all", False),
+    ("limits", "limits {name}", "", "all", False),
     ("atlas", "atlas --groups {name} --workers 1 --db {out}/atlas.duckdb --out {out}/atlas --no-progress",
      "--starts 4", "joined", False),
 ]

@@ -344,8 +344,29 @@ def limits_sweep(name: str, bandlimit: int, nmax: int = 64, grids=None, seed: in
         done += 1
         if progress:
             progress(done, total)
-    return {"group": G.name, "bandlimit": G.bandlimit, "seed": int(seed),
+    from ..provenance import versions
+
+    return {"group": G.name, "bandlimit": G.bandlimit, "seed": int(seed), "nmax": int(nmax),
+            "versions": versions("sympy", "scipy"),
             "normalisation": "Haar probability measure, unit L^2 spheres (band-limited)",
             "scaling": {"energy": "n^(3/2) Omega", "rates": "n^(3/2) rate", "time": "tau = n^(-3/2) t",
                         "grids": "weights sum to 1: no scaling"},
-            "compact": compact, "subgroups": rows, "grids": grid_out, "grid_max_band": int(max_band)}
+            "compact": compact, "subgroups": rows, "grids": grid_out, "grid_max_band": int(max_band),
+            "slopes": error_slopes(grid_out)}
+
+
+def error_slopes(grids: list, floor: float = 1e-12) -> list[dict]:
+    """Per grid kind (random, Fibonacci) and orbit: the least-squares slope of ``log error`` against ``log points``
+    over the sizes measured (the decay exponent; ``None`` with fewer than two sizes above ``floor``)."""
+    out = []
+    for kind in ("random", "fibonacci"):
+        runs = [g for g in grids if g["kind"] == kind]
+        for label in dict.fromkeys(o["orbit"] for g in runs for o in g["orbits"]):
+            row = {"kind": kind, "orbit": label}
+            for key in ("energy_error", "rate_error"):
+                pts = [(g["points"], o[key]) for g in runs for o in g["orbits"]
+                       if o["orbit"] == label and o[key] is not None and o[key] > floor]
+                row[key.replace("error", "slope")] = (float(np.polyfit(*np.log(np.array(pts)).T, 1)[0])
+                                                      if len({p for p, _ in pts}) >= 2 else None)
+            out.append(row)
+    return out
