@@ -101,7 +101,8 @@ def grid_tables(kinds=("gauss-legendre", "random", "fibonacci"), sizes=SIZES) ->
             continue
         data = limits_sweep(group, L, nmax=3, grids=grids, seed=0)
         labels = [o["orbit"] for o in data["grids"][0]["orbits"]]
-        lines += [f"`{name}`, band limit {L}: `|Omega_N - Omega*|` / `max |rate_N - rate|` (Haar time) per orbit",
+        lines += [f"`{name}`, band limit {L}: `|Omega_N - Omega*|` / `max |rate_N - rate|` (Haar time) per orbit "
+                  "(size: the degree `D` of a Gauss-Legendre grid, the number of points of the others)",
                   "", "| grid | size | points | " + " | ".join(labels) + " |",
                   "| --- | --- | --- | " + " | ".join("---" for _ in labels) + " |"]
         for g in data["grids"]:

@@ -40,7 +40,8 @@ def register(sub):
     options.check(p, "nmax", _nmax)
     p.add_argument("--sizes", default="100,1000,10000", metavar="N1,N2,...",
                    help="points of the random and Fibonacci grids, comma-separated positive integers (default "
-                        "100,1000,10000; 'none' for no sampled grids); grids measure the orbits of band <= 3")
+                        "100,1000,10000; 'none': no random or Fibonacci grid); the Gauss-Legendre grids of SO(3), O(3) always "
+                        "run; grids measure the orbits of band <= 3")
     options.check(p, "sizes", _sizes)
     options.seed(p, "the random grids and the maximisers' starts")
     options.json_flag(p)

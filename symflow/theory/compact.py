@@ -57,7 +57,9 @@ def orbit_energy(group, orbit, starts: int = 8, seed: int = 0, sweeps: int = 300
 def subgroup_limits(compact_name: str, subgroup: str, measure_band: int = 3) -> list[dict]:
     """For each non-trivial orbit of the finite ``subgroup`` of ``compact_name``: its exact ``Omega*`` scaled by
     ``n^(3/2)``, the lowest irrep of the compact group containing it, that irrep's predicted ``(k d)^(-1/2)`` and,
-    when its band is ``<= measure_band``, its measured energy (:func:`orbit_energy`)."""
+    when its band is ``<= measure_band``, its measured energy (:func:`orbit_energy`). The other direction (each
+    compact orbit restricted to a family of subgroups, with rates, and sampled grids) is
+    :func:`symflow.theory.limits.limits_sweep`."""
     from ..groups import group
     from ..groups.compact.subgroups import lowest_bands
     from .equilibria import equilibrium
