@@ -169,3 +169,10 @@ def test_sweep_bandlimit_zero_has_no_orbits():
     data = limits_sweep("SO(3)", 0, grids=[])
     assert data["compact"] == [] and all(s["orbits"] == [] for s in data["subgroups"])
     assert np.allclose(_expand([[1.0, 2]]), [1.0, 1.0])
+
+
+def test_a_grid_too_large_for_the_memory_is_refused_before_computing(monkeypatch, capsys):
+    monkeypatch.setenv("SYMFLOW_MEMORY", "100MB")
+    assert main(["limits", "SO(3)", "--bandlimit", "3", "--sizes", "1000000"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--sizes" in err and "--force" in err

@@ -44,6 +44,7 @@ def register(sub):
                         "run; grids measure the orbits of band <= 3")
     options.check(p, "sizes", _sizes)
     options.seed(p, "the random grids and the maximisers' starts")
+    options.force(p)
     options.json_flag(p)
     options.runs(p, run)
 
