@@ -176,3 +176,18 @@ def test_a_grid_too_large_for_the_memory_is_refused_before_computing(monkeypatch
     assert main(["limits", "SO(3)", "--bandlimit", "3", "--sizes", "1000000"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--sizes" in err and "--force" in err
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, 10), st.integers(3, 60))
+def test_the_uniform_circle_grid_is_z_n_and_exact_below_nyquist(k, N):
+    """The uniform grid of N points on the circle is Z_N: its grid energy tensor on chi_k (integrand frequencies 0 and
+    +-2k) is the Haar one exactly when N does not divide 2k: always for N > 2k, also for the aliased orbits below,
+    and not for the type changes (N = 2k, or N | 2k) and the invisible ones (N | k)."""
+    C = group("SO(2)", bandlimit=k)
+    E, w = sampled_grid("SO(2)", "gauss-legendre", N - 1)
+    T = grid_energy_tensor(C, C.orbits[k], E, w)
+    exact = np.allclose(T, energy_tensor(C, C.orbits[k]), atol=1e-12)
+    assert exact == ((2 * k) % N != 0)
+    if N > 2 * k:
+        assert exact

@@ -89,9 +89,23 @@ def run(args) -> int:
         raise SymflowError(f"limits needs a compact group NAME (SO(2), O(2), SO(3) or O(3)) with --bandlimit L, got "
                            f"{args.name!r}")
     name = normalise(args.name)
+    from ..theory.limits import FAMILIES
+
     grids = default_grids(name, args.bandlimit, args.sizes)
-    with progress_bar(f"limits of {name}", total=None, enabled=not args.json, only_terminal=True):
-        data = limits_sweep(name, args.bandlimit, nmax=args.nmax, grids=grids, seed=args.seed)
+    family = FAMILIES[name]
+    total = (args.nmax - 2 if isinstance(family, str) else len(family)) + len(grids)
+    done = [0]
+
+    def progress(k, _total):
+        done[0] = k
+        bar.update(completed=k)
+
+    try:
+        with progress_bar(f"limits of {name}", total=total, enabled=not args.json, only_terminal=True) as bar:
+            data = limits_sweep(name, args.bandlimit, nmax=args.nmax, grids=grids, seed=args.seed, progress=progress)
+    except KeyboardInterrupt:
+        raise KeyboardInterrupt(f"limits stopped after {done[0]} of {total} subgroups and grids; nothing was "
+                                f"printed (smaller --nmax or --sizes run faster)") from None
     if args.json:
         print(json.dumps(data))
         return 0
