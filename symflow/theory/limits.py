@@ -45,6 +45,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SymflowError
+from ..neuron.geometry import tangent_basis
 from .compact import _maximiser, _tangent_rates, in_orbit_rates, predicted_energy, tensor_spectrum
 
 #: Subgroup families swept per compact group (``Z<n>``/``D<n>`` for ``n`` in ``3..nmax``; the polyhedral groups).
@@ -141,11 +142,9 @@ def grid_energy_tensor(group, orbit, elements, weights) -> np.ndarray:
 
 
 def _tangent_frame(point) -> np.ndarray:
-    B = len(point[0])
-    Q = np.zeros((3 * B, 3 * (B - 1)))
-    for s, v in enumerate(point):
-        Q[s * B:(s + 1) * B, s * (B - 1):(s + 1) * (B - 1)] = np.linalg.svd(np.eye(B) - np.outer(v, v))[0][:, :B - 1]
-    return Q
+    """The tangent basis of the three unit spheres at ``point = (x, y, z)`` (the one :func:`tangent_basis`)."""
+    names = ("x", "y", "z")
+    return tangent_basis(names, [(v,) for v in names], dict(zip(names, point)))
 
 
 def refine_maximum(T, best, iterations: int = 100, tol: float = 1e-11):
