@@ -15,9 +15,24 @@ then ``|v_s|^2 = exp(2 p_s Lambda)`` with ``Lambda' = c Omega(v)``.
   that blows up first carries the neuron's whole norm in the limit, so the neuron's orbit is
   ``argmin_rho tau*_rho`` (MA's lottery ticket, here exact for every group).
 * Unequal degrees (**shared** embeddings: ``p_theta = 2, p_xi = 1``; **joint** sphere ``[theta1; theta2]``: 2
-  and 1): ``a_theta = 1, a_xi = exp(-2 Lambda) = |v_theta|^-1`` couples the blocks through one scalar.
-  The predictor sets ``Lambda = 0`` (the frozen multiplier: every block follows ``v' = F(v)`` as if alone,
-  MA's setting without the sphere); this is an approximation, measured against simulation.
+  and 1): ``c = exp(-4 Lambda)`` gives ``a_theta = 1, a_xi = exp(-2 Lambda) = 1/R`` with ``R = |v_theta|`` (the
+  norm on the degree-2 sphere, trivial block included; :func:`coupling_exponents`). So the exact flow is
+  ``theta_rho' = F_theta(theta_rho, xi_rho)``, ``xi_rho' = F_xi(theta_rho) / R``: every block follows its own
+  low-dimensional ODE, and the blocks are coupled through the one scalar ``R(tau)^2 = |theta_1|^2 +
+  sum_rho w_rho |theta_rho(tau)|^2`` (``w_rho = n d``, ``2 n d`` for a complex pair's stored member,
+  :func:`block_weights`); the directions follow the sphere flow at ``t = int |v_xi| dtau`` (``R = |v_xi|^2``).
+  Given the path ``R(tau)`` the blocks are independent, and the block that blows up first wins as above.
+  The predictor (``coupling="early"``) integrates this coupled flow exactly for :data:`EARLY_STEPS` RK4 steps
+  (clock ``d sigma = |blocks| (1 + 1/R) dtau``; a neuron whose leading orbit holds ``1 - COUPLED_EPS`` of
+  ``R^2`` with positive energy is decided there), then freezes ``R`` at its value ``R_0`` there: with ``R``
+  constant, dividing ``theta`` by ``sqrt(R_0)`` turns the block flow into ``v' = F(v)`` with the same clock,
+  so the rest is the decoupled blow-up race below. Exact until the freeze, approximate after it (measured,
+  docs/theory.md section 14); ``coupling="frozen"`` freezes ``R = 1`` at the start (the first predictor),
+  ``coupling="coupled"`` never freezes (the exact flow to the decision, as costly as simulating).
+
+Basins (:func:`predicted_basins`): Monte Carlo on the predictor over uniform starts, pooled over
+:func:`exchangeable_classes` (orbits of one dimension, type and size have equal basins exactly: swapping their
+blocks is an orthogonal map that keeps ``Omega`` and the spheres; groups with one class are decided by symmetry).
 
 Blow-up time of one block. With ``r = |v|`` (Frobenius norm of the stacked block matrices) and
 ``w = v / r``, the clock ``d sigma = r d tau`` gives ``dw/dsigma = F(w) - g(w) w``, ``d ln r/dsigma = g(w)``
