@@ -61,7 +61,8 @@ from ..errors import ModelError, SymflowError
 from .steppers import RK4, explicit_rk_step
 
 __all__ = ["OrbitLottery", "predict_orbits", "predicted_basins", "exact_decoupling", "multiplier_degrees",
-           "block_rows", "block_weights", "coupling_exponents", "simulated_orbits", "compare_with_simulation"]
+           "block_rows", "block_weights", "coupling_exponents", "simulated_orbits", "compare_with_simulation",
+           "exchangeable_classes", "exchange_orbits", "z2_shared_dead_share"]
 
 #: RK4 step in ``sigma`` is ``STEP * n`` (the drive of a unit block is ``O(1/n)``)
 STEP = 0.5
@@ -604,3 +605,17 @@ def exchange_orbits(model, state, a: int, b: int):
             v = lay.view(data, nm, d)
             v[:, [pa, pb]] = v[:, [pb, pa]]
     return FourierState(lay, data)
+
+
+def z2_shared_dead_share() -> float:
+    """The share of uniform starts that end dead (``Omega -> 0``, no orbit) for Z2 with shared embeddings, in
+    closed form from the coupled flow (docs/theory.md section 14): with ``t, x`` the trivial and sign components of
+    ``theta`` (orthonormal) and ``y`` the sign component of ``xi``, ``Omega = x^2 y / (2 sqrt 2)`` and the coupled
+    flow ``x' = x y / sqrt 2``, ``y' = x^2 / (2 sqrt 2 R)``, ``R^2 = t^2 + x^2`` conserves ``y^2 - R``; ``y`` rises
+    to 0 (then the block blows up) iff ``R`` can fall by ``y0^2`` before it reaches ``|t|``. So a start is dead iff
+    ``y0 < 0`` and ``|t0| > 1 - y0^2``: with ``t0 = cos phi``, ``y0 = sin psi`` uniform on the circles, the share is
+    ``pi^-2 int_0^pi arccos(cos^2 psi) d psi = 0.30644`` (quadrature)."""
+    from scipy.integrate import quad
+
+    value, _ = quad(lambda p: np.arccos(np.cos(p) ** 2), 0.0, np.pi, epsabs=1e-13, epsrel=1e-13)
+    return float(value / np.pi ** 2)
