@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 import warnings
 
@@ -174,7 +175,8 @@ def main(argv=None):
     if args.out:
         with open(args.out, "w") as fh:
             json.dump({"results": results, "atlas_fit": fit,
-                       "command": "python bench/bench_lottery_basins.py " + " ".join(argv or [])}, fh, indent=1)
+                       "command": "python bench/bench_lottery_basins.py " + " ".join(sys.argv[1:] if argv is None else argv)},
+                      fh, indent=1)
     if fit:
         print(table(results))
 
