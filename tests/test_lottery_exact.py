@@ -4,6 +4,8 @@
 aside while EARLY_STEPS was chosen (design set: Z7, S3, D4, Q8; Z2 and Z2xZ2 shared looked at once)."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hst
 from scipy.integrate import solve_ivp
 
 from symflow.dynamics import initial, simulate
@@ -192,3 +194,40 @@ def test_z2_shared_dead_share_in_closed_form():
     sim = simulated_orbits(simulate(model, init=initial.uniform(model, 2048, 7)))
     lo, hi = wilson_interval(int(np.sum(sim < 0)), 2048, 0.999)
     assert lo <= p <= hi, (lo, p, hi)
+
+
+@pytest.mark.parametrize("name,setting", [("F21", {"shared": True}), ("Q8", {"spheres": "joint"}), ("Z12", {"shared": True})])
+def test_block_weights_are_plancherel(name, setting):
+    # sum over the stored nontrivial blocks of weight * |block|_F^2 = |nu|^2 - n mean(nu)^2 for every vector
+    # (the scalar R of the coupled flow is built from these)
+    from symflow.dynamics.lottery import block_rows, block_weights
+    from symflow.dynamics.reduced import ReducedFlow
+
+    model = Model(name, **setting)
+    flow = ReducedFlow(model)
+    st = initial.uniform(model, 3, 2)
+    x = st.to_parameters()
+    w, rows = block_weights(flow), block_rows(flow, st.data)
+    n = model.group.order
+    for i, nm in enumerate(flow.layout.names):
+        total = sum((w[d][None, :] * (np.abs(B[i]) ** 2).sum(axis=(-1, -2))).sum(axis=1) for d, (_, B) in rows.items())
+        assert np.allclose(total, (x[nm] ** 2).sum(axis=1) - n * x[nm].mean(axis=1) ** 2, atol=1e-12)
+
+
+@settings(max_examples=12, deadline=None)
+@given(name=hst.sampled_from(["D5", "Dic3", "F20", "Z2xZ2xZ2", "A4"]), seed=hst.integers(0, 2 ** 16),
+       shared=hst.booleans())
+def test_exchange_keeps_omega_property(name, seed, shared):
+    model = Model(name, shared=shared)
+    G = model.group
+    pairs = [(c[0], b) for c in exchangeable_classes(model) for b in c[1:]]
+    if not pairs:      # Dic3, A4 ... may have none: then every orbit is its own class
+        assert all(len(c) == 1 for c in exchangeable_classes(model))
+        return
+    s0 = initial.uniform(model, 2, seed)
+    x = s0.to_parameters()
+    th1, th2 = (x["theta"], x["theta"]) if shared else (x["theta1"], x["theta2"])
+    a, b = pairs[seed % len(pairs)]
+    y = exchange_orbits(model, s0, a, b).to_parameters()
+    u1, u2 = (y["theta"], y["theta"]) if shared else (y["theta1"], y["theta2"])
+    assert np.allclose(omega(G, u1, u2, y["xi"]), omega(G, th1, th2, x["xi"]), atol=1e-15)

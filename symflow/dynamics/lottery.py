@@ -169,7 +169,10 @@ def _coupling_sphere(model) -> tuple:
 @dataclass
 class OrbitLottery:
     """Per neuron and orbit the blow-up time ``tau*`` of the orbit's block under ``v' = F(v)`` (``inf``: never,
-    or dropped from the race: ``lower`` holds the bound it had passed) and the predicted orbit."""
+    or dropped from the race: ``lower`` holds the bound it had passed) and the predicted orbit. Shared / joint
+    (``coupling="early"``): times count from the start of the coupled phase; a neuron decided inside it has only
+    its winner's entry, the clock ``tau`` where the winner held ``1 - COUPLED_EPS`` of ``R^2`` (a lower bound of
+    its blow-up time)."""
 
     model: object
     times: np.ndarray        # (M, #orbits): tau* estimate (upper end of the bracket), inf for the trivial orbit
