@@ -143,7 +143,7 @@ def _bandlimit_value(value) -> int:
 
 
 #: The commands that take a band-limited compact group (``--bandlimit L``).
-COMPACT_COMMANDS = ("group", "branching", "rates", "derive", "codegen", "landscape", "study")
+COMPACT_COMMANDS = ("group", "branching", "rates", "limits", "derive", "codegen", "landscape", "study")
 #: Why each other command needs a finite group (one line each, :func:`refuse_compact`).
 COMPACT_REFUSALS = {
     "simulate": "writes the population's values on the n group elements (the NPZ contract); the band-limited "
@@ -256,6 +256,13 @@ def loss(p, note: str = MODEL_LOSSES) -> None:
     p.add_argument("--loss", metavar=_choices_metavar(LOSSES), default="ce",
                    help="ce (default) or mse" + note)
     check(p, "loss", choice_option("--loss", LOSSES))
+
+
+def activation(p, default: str | None, accepted: str, dest: str = "activation", aliases=()) -> None:
+    """``--activation EXPR``: the one activation vocabulary (:mod:`symflow.neuron.activation`); ``accepted`` says
+    which of its forms the command takes (checked by the command, whose model knows what it can run)."""
+    text = accepted if default is None else f"{accepted} (default {default})"
+    p.add_argument("--activation", *aliases, dest=dest, default=default, metavar="EXPR", help=text)
 
 
 def seed(p, what: str = "the random starts") -> None:
