@@ -73,6 +73,11 @@ def nontrivial_group(G, what: str):
     """``G`` if it has a non-trivial irrep (order >= 2); else one line naming why ``what`` (e.g. "a landscape
     search") has nothing to work on: the trivial group's only irrep is the trivial one, so a neuron on it has
     no feature to learn and the task has a single class."""
+    if getattr(G, "is_compact", False):
+        if len(G.irreps) < 2:
+            raise SymflowError(f"{G.name} with band limit {G.bandlimit} keeps only the trivial irrep, so {what} has "
+                               f"nothing to learn; use --bandlimit 1 or more")
+        return G
     if int(G.order) < 2:
         raise SymflowError(f"{G.name} is the trivial group: it has no non-trivial irrep and its table has a single "
                            f"class, so {what} has nothing to learn; use a group of order >= 2 (e.g. Z2, S3)")

@@ -12,7 +12,8 @@ from . import options
 
 def register(sub):
     p = sub.add_parser("codegen", help="write the generated NumPy code of the reduced flow")
-    options.group_name(p)
+    options.group_name(p, compact="; the reduced flow of a band-limited compact group (the same block kernels, "
+                                  "called with n = 1)")
     options.shared(p)
     options.spheres(p, default="separate")
     p.add_argument("--style", choices=["auto", "entries", "matrix"], default="auto",
@@ -28,7 +29,9 @@ def run(args) -> int:
     from ..outputs import check_file
     from ..theory import Model
 
-    model = Model(args.name, shared=args.shared, spheres=args.spheres)
+    from ..groups import group
+
+    model = Model(group(args.name, bandlimit=args.bandlimit), shared=args.shared, spheres=args.spheres)
     out = check_file(args.out, make_folders=False) if args.out else None      # before generating
     kern = flow_kernels(model, style=args.style)
     source = kern.source

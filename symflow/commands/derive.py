@@ -36,7 +36,9 @@ def register(sub):
     p = sub.add_parser("derive", help="derive the energy, the Riemannian block flow and abelian closed forms",
                        description="Derive (SymPy) the per-neuron energy in parameter and Fourier space, prove "
                                    "them equal for the group, and derive the flow per irrep block.")
-    options.group_name(p)
+    options.group_name(p, compact="; derive on SO(2), O(2), SO(3), O(3): GC's energy with Haar integrals (Haar "
+                                  "probability, unit L^2 spheres), quadratic activation, checked against the quadrature "
+                                  "brute force")
     options.shared(p)
     options.spheres(p)
     options.loss(p)
@@ -66,9 +68,90 @@ def _model(args):
 
     if args.points < 0:
         raise ModelError(f"--points must be >= 0, got {args.points}")
-    m = Model(args.name, shared=args.shared, spheres=args.spheres, activation=args.activation,
+    from ..groups import group
+
+    G = group(args.name, bandlimit=args.bandlimit) if args.bandlimit is not None else args.name
+    m = Model(G, shared=args.shared, spheres=args.spheres, activation=args.activation,
               loss=args.loss, constraint=args.constraint)
     return m
+
+
+def run_compact(m, args) -> int:
+    """``derive`` on a band-limited compact group (:mod:`symflow.theory.bandlimited`): the Fourier form, the block
+    flows with ``n = 1`` and, unless ``--points 0``, the check against the quadrature brute force (``--proof`` has
+    one method there)."""
+    from ..errors import SymflowError
+    from ..theory.bandlimited import brute_force_estimate
+
+    if args.proof == "generic":
+        raise SymflowError(f"derive {m.group.name}: --proof generic covers products of cyclic groups only; on a "
+                           f"compact group the proof is the check against the quadrature brute force ('--proof auto')")
+    from ..theory.bandlimited import block_flow_estimate
+
+    block_flow_estimate(m, f"derive {m.group.name} --bandlimit {m.group.bandlimit}").check()
+    t0 = time.perf_counter()
+    E = m.energy()
+    report = None
+    if args.points:
+        from ..groups import group
+        from ..theory.bandlimited import check_bandlimit
+
+        checked = m if check_bandlimit(m) == m.group.bandlimit else type(m)(group(m.group.name,
+                                                                                  bandlimit=check_bandlimit(m)))
+        brute_force_estimate(checked, args.points, f"derive {m.group.name} --bandlimit {m.group.bandlimit}").check()
+        report = E.verify(points=args.points)
+    flows = block_flows(m)
+    seconds = time.perf_counter() - t0
+    if args.json:
+        import json
+
+        print(json.dumps(derive_json(m, E, report, flows, None, seconds)))
+    elif args.latex:
+        from ..theory.bandlimited import HAAR_LATEX, flow_texts
+        from ..theory.display import energy_latex, model_latex
+
+        out = [f"% symflow derive {m.group.name} --bandlimit {m.group.bandlimit}: {m.describe()}", model_latex(m),
+               energy_latex(E, "fourier"), HAAR_LATEX]
+        out += ["% " + report.summary()] if report is not None else []
+        for d, k, _, tex in flow_texts(m, flows):
+            out += [f"% block dimension d = {d} ({k} irreps)", tex]
+        print("\n\n".join(out))
+    else:
+        _print_compact(m, E, report, flows, seconds)
+    return 0 if report is None or report.passed else 1
+
+
+def _print_compact(m, E, report, flows, seconds):
+    import sympy as sp
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..groups.display import rich_console
+    from ..theory.bandlimited import HAAR_TEXT, flow_texts
+    from ..theory.display import energy_text
+
+    con = rich_console()
+    con.print(Panel(Text(m.describe()), title=f"symflow derive {m.group.name} --bandlimit {m.group.bandlimit}",
+                    expand=False))
+    con.print("[bold]Energy functional[/] (Fourier form, sum over nontrivial irreps ρ of band ≤ L; "
+              "f̂(ρ) = ∫ f ρ(g)† dg):")
+    con.print(Text("  " + energy_text(E)))
+    con.print("[bold]Definition[/] (Haar integrals over band-limited functions):")
+    con.print(Text("  " + HAAR_TEXT))
+    if report is not None:
+        con.print(Text("  " + report.summary(), style="green" if report.passed else "bold red"))
+    con.print()
+    con.print("[bold]Riemannian flow per irrep block[/] (the finite model's block flows with n = 1: Haar "
+              "probability; Ω = the neuron's energy; X* = conjugate transpose):")
+    table = Table(show_header=True, header_style="bold")
+    for col in ("d", "irreps", "flow"):
+        table.add_column(col)
+    for d, k, text, _ in flow_texts(m, flows):
+        table.add_row(str(d), str(k), "\n".join(text))
+    con.print(table)
+    con.print(Text("  trivial block: " + ", ".join(trivial_flow_text(m).values())))
+    con.print(Text(f"derived in {seconds:.2f} s (sympy {sp.__version__})", style="dim"))
 
 
 def proof_hint(G, points: int) -> str:
@@ -109,6 +192,8 @@ def run(args) -> int:
     if args.json and args.latex:
         raise SymflowError("--json and --latex are two output forms: give one of them")
     m = _model(args)
+    if m.is_compact:
+        return run_compact(m, args)
     method = proof_method(m, args.proof)
     if method == "exact":
         _check_proof_limit(m.group, args.points)

@@ -12,7 +12,9 @@ The engine is :mod:`symflow.landscape`. ``--json`` prints the public contract::
                      "samples", "residual", "representative": {vector: [n reals]}, "notes": [text]}]}
 
 Basin fractions plus ``unconverged / starts`` sum to 1. Representatives are real vectors in the element
-order of ``symflow group NAME --json``. More starts than one chunk are streamed (README, "Memory"); a Ctrl-C
+order of ``symflow group NAME --json``. On a band-limited compact group (``--bandlimit L``) the same contract with
+``"order": null`` and ``"bandlimit"``, ``"normalisation"`` added; representatives are the coordinates of each
+vector in the orthonormal real basis of :mod:`symflow.groups.compact.signals` (orbit by orbit). More starts than one chunk are streamed (README, "Memory"); a Ctrl-C
 between chunks prints the landscape of the completed chunks (``"interrupted": true``, ``"starts"`` the starts
 they hold) and exits with 130.
 """
@@ -32,7 +34,9 @@ def register(sub):
                                    "family dimensions of the set of equilibria through it, the tangent spectrum "
                                    "as a range along the kind, stability and the basin fraction with its 95% "
                                    "interval. Constructed equilibria that no start reached are listed too.")
-    options.group_name(p)
+    options.group_name(p, compact="; landscape on SO(2), O(2), SO(3), O(3): the same engine on band-limited "
+                                  "functions (Haar probability, unit L^2 spheres, CE loss; the brute force is the "
+                                  "quadrature, so the band limit is limited by memory: SO(3) up to about 3)")
     options.shared(p)
     options.spheres(p)
     options.loss(p)
@@ -50,9 +54,13 @@ def run(args) -> int:
     from ..landscape.display import print_table
     from ..theory.model import Model
 
-    G = group(args.name)
+    G = group(args.name, bandlimit=args.bandlimit)
     model = Model(G, shared=args.shared, spheres=args.spheres, loss=args.loss)
     model.require_block_flow()
+    if model.is_compact:
+        from ..theory.bandlimited import block_flow_estimate
+
+        block_flow_estimate(model, f"landscape {G.name} --bandlimit {G.bandlimit}").check()
     result = landscape(model, starts=args.starts, seed=args.seed, progress=not args.no_progress and not args.json)
     if args.json:
         print(json.dumps(result.to_json()))

@@ -142,16 +142,34 @@ def _bandlimit_value(value) -> int:
     return check_bandlimit(value)
 
 
+#: The commands that take a band-limited compact group (``--bandlimit L``).
+COMPACT_COMMANDS = ("group", "branching", "rates", "limits", "derive", "codegen", "landscape", "study")
+#: Why each other command needs a finite group (one line each, :func:`refuse_compact`).
+COMPACT_REFUSALS = {
+    "simulate": "writes the population's values on the n group elements (the NPZ contract); the band-limited "
+                "population is 'symflow study NAME --bandlimit L' (or symflow.simulate from Python)",
+    "verify": "runs the invariant catalogue on Cayley tables and exact irreps of finite groups",
+    "li2": "derives Li2's MSE energy, a sum over the n^2 entries of a finite group's table",
+    "li2-scaling": "subsamples the n^2 entries of a finite group's table",
+    "theories": "trains the network in parameter space on the n^2 entries of a finite group's table",
+    "atlas": "enumerates GAP's finite SmallGroups",
+    "lottery": "compares the predicted orbits with a finite group's simulation; on a compact group 'symflow study "
+               "NAME --bandlimit L' gives the orbit each neuron ends on, with basins",
+    "grok": "trains on part of the n^2 entries of a finite group's table",
+}
+
+
 def refuse_compact(names, command: str = "this command") -> None:
-    """One-line refusal when one of ``names`` is a compact group, for a command that needs finite groups."""
+    """One-line refusal when one of ``names`` is a compact group, for a command that needs finite groups (the reason
+    from :data:`COMPACT_REFUSALS`)."""
     from ..groups.names import is_compact_name, normalise
 
     name = next((str(n) for n in names if is_compact_name(str(n))), None)
     if name is not None:
-        raise SymflowError(f"{normalise(name)} is a compact group; {command} needs a finite group (its derivation "
-                           f"sums over the n group elements; the Haar-integral version on band-limited compact groups "
-                           f"is not implemented). Compact groups work with 'symflow group', 'symflow branching' and "
-                           f"'symflow rates'; use a finite subgroup such as Z8, D8, A4, S4 or A5")
+        reason = COMPACT_REFUSALS.get(str(command).split()[-1], "needs a finite group")
+        raise SymflowError(f"{normalise(name)} is a compact group; {command} {reason}. Compact groups (with --bandlimit "
+                           f"L) work with {', '.join('symflow ' + c for c in COMPACT_COMMANDS)}; or use a finite "
+                           f"subgroup such as Z8, D8, A4, S4 or A5")
 
 
 def compact_gate(args, command: str = "this command", supported: bool = False) -> None:

@@ -29,7 +29,9 @@ def register(sub):
     p = sub.add_parser("study", help="derive every prediction for a group, simulate, compare, write a report",
                        description="Derive the model, generate code, simulate a population and put each "
                                    "prediction of the theory next to its measurement.")
-    options.group_name(p, default="F21")
+    options.group_name(p, default="F21", compact="; study on SO(2), O(2), SO(3), O(3): a band-limited population "
+                                                  "(which l or k the neurons end on, with basins; Haar probability, "
+                                                  "unit L^2 spheres, CE loss; symflow/study/compact.py)")
     options.width(p, 512)
     options.seed(p, what="the uniform initial condition")
     options.shared(p)
@@ -58,16 +60,23 @@ def run(args) -> int:
     quiet = args.json or args.no_progress
     folder = OutputFolder(args.out or f"study-{safe_name(args.name)}", "study",
                           {"group": args.name, "width": args.width, "seed": args.seed, "shared": args.shared,
-                           "spheres": args.spheres, "t_end": args.t_end, "loss": args.loss}, force=args.force)
+                           "spheres": args.spheres, "t_end": args.t_end, "loss": args.loss,
+                           **({"bandlimit": args.bandlimit} if args.bandlimit is not None else {})}, force=args.force)
+    if args.bandlimit is not None and args.loss != "ce":
+        from ..errors import SymflowError
+
+        raise SymflowError(f"study {args.name} --bandlimit: a compact group's model is GC's cross-entropy energy "
+                           f"(--loss ce); Li2's MSE sums over a finite group's table")
     study = run_study(args.name, width=args.width, seed=args.seed, shared=args.shared, spheres=args.spheres,
                       t_end=args.t_end, stage2=not args.no_stage2, progress=not quiet, loss=args.loss,
+                      bandlimit=args.bandlimit,
                       log=None if args.json else (lambda m: err.print(f"[dim]{escape(m)}[/]", highlight=False,
                                                                       soft_wrap=True)))
     from ..study.report import write_report
 
     folder.interrupted = study.interrupted
     with folder as stage:
-        write_report(study, stage, figures=not args.no_figures)
+        write_report(study, stage, figures=not args.no_figures and study.data is not None)
     out = folder.path
     if args.json:
         from ..study.predictions import _jsonable

@@ -28,6 +28,16 @@ MAX_STEP_FACTOR = 0.5
 SIMULATION_N_SAVE = 11
 
 
+def time_scale(group) -> float:
+    """The ``n^2`` of these defaults for ``group``: ``n^2`` for a finite group; on a band-limited compact group (Haar
+    probability, ``Omega* = (k d)^(-1/2)`` of order one, so ``n = 1`` for the tolerance and the step) ``D^(3/2)``
+    with ``D`` the coordinates of a vector: a finite group's time in Haar units (unit ``L^2`` spheres) is
+    ``t / sqrt(n)``, so its ``15 n^2`` to equilibrium is ``15 n^(3/2)`` there, with ``n`` the dimension."""
+    from ..groups.compact.signals import coordinate_count, is_compact
+
+    return float(coordinate_count(group)) ** 1.5 if is_compact(group) else float(group.order) ** 2
+
+
 def simulation_t_end(n: int) -> float:
     """``T_END_FACTOR * n^2``: the default final time of a reduced-flow simulation (time unit ``c = 1``)."""
     return T_END_FACTOR * float(n) ** 2

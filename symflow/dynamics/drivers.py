@@ -16,7 +16,9 @@ import numpy as np
 
 from ..errors import IntegrationError, ModelError, SymflowError
 from . import observables
-from .defaults import MAX_STEP_FACTOR, SIMULATION_N_SAVE, check_time, default_gtol, save_times, simulation_t_end
+from ..groups.compact.signals import coordinate_count, mass
+from .defaults import (MAX_STEP_FACTOR, SIMULATION_N_SAVE, T_END_FACTOR, check_time, default_gtol, save_times,
+                       simulation_t_end, time_scale)
 from .initial import check_seed, check_width, initial_state, is_ready
 from .integrators import IntegrationOutput, integrate
 from .steppers import StepCounts, make_stepper
@@ -98,7 +100,9 @@ def simulate(model_or_name, width: int | None = None, seed: int = 0, t_end: floa
     if model.loss != "ce":
         raise ModelError(f"simulate records theta1, theta2, xi (the cross-entropy model); {model!r} has loss "
                          f"{model.loss!r}. Use ReducedFlow with symflow.dynamics.integrators.integrate directly")
-    n = model.group.order
+    n = mass(model.group)           # 1 on a compact group (Haar probability)
+    if t_end is None and t_eval is None and n != model.group.order:
+        t_end = T_END_FACTOR * time_scale(model.group)
     times = save_times(t_end, n_save, t_eval, n)
     if isinstance(init, str) and (width is None or isinstance(width, (int, np.integer)) and not isinstance(width, bool)):
         # before the population is drawn (a ready init has its size already; a bad width is refused below)
@@ -142,7 +146,7 @@ def memory_estimate(model, width: int, saves: int):
     integrator's working rows (about thirty ``(M, V n)`` arrays: stages, error estimate, copies)."""
     from ..resources import MemoryEstimate
 
-    n, V = model.group.order, len(model.vector_names)
+    n, V = coordinate_count(model.group), len(model.vector_names)
     est = MemoryEstimate(f"simulate {model.group.name} with {width} neurons and {saves} saves",
                          lower="--width or --n-save")
     est.add("the saved trajectory", arrays=saves * (V + 1), shape=(width, n), lower="--n-save or --width")
@@ -241,9 +245,9 @@ def run_until_aligned(model, width: int | None = None, seed: int = 0, fraction: 
     from ..theory.model import Model
 
     model = Model.coerce(model, shared=options.get("shared"), spheres=options.get("spheres"))
-    n = model.group.order
-    t_max = simulation_t_end(n) if t_max is None else check_time("t_max", t_max)
-    check_every = 0.2 * n ** 2 if check_every is None else check_time("check_every", check_every)
+    n = mass(model.group)
+    t_max = T_END_FACTOR * time_scale(model.group) if t_max is None else check_time("t_max", t_max)
+    check_every = 0.2 * time_scale(model.group) if check_every is None else check_time("check_every", check_every)
     if not 0 < fraction <= 1:
         raise SymflowError(f"fraction must be in (0, 1], got {fraction!r}")
     if isinstance(refine, bool) or not isinstance(refine, (int, np.integer)) or refine < 0:

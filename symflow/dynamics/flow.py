@@ -35,6 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import IntegrationError, ModelError
+from ..groups.compact.signals import mass
 from . import initial
 from .state import FourierLayout, FourierState, mirror_cyclic_conjugates
 
@@ -256,7 +257,7 @@ class FlowEvaluator(EvaluatedFlow):
         self.model.require_block_flow()
         self.layout = FourierLayout.for_model(self.model)
         self._use_kernels(kernels)
-        self.n = self.model.group.order
+        self.n = mass(self.model.group)       # 1 on a compact group (Haar probability)
         self.evaluations = 0
         #: cyclic groups: evaluate frequencies 0..n//2 only and mirror (see CyclicHalfSpectrum)
         self.half_spectrum = bool(use_symmetry and self.layout.cyclic and self.n > 2)

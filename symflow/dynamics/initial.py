@@ -1,7 +1,7 @@
 """Initial conditions for a population of ``M`` neurons, reproducible from a seed.
 
 * :func:`uniform` - uniform on the product of spheres: every vector is a standard Gaussian in
-  parameter space ``R^n`` (``numpy.random.default_rng(seed)``, drawn in ``vector_names`` order),
+  parameter space ``R^n`` (``R^D``, the orthonormal real coordinates of a band-limited compact group; ``numpy.random.default_rng(seed)``, drawn in ``vector_names`` order),
   normalised per sphere (the joint sphere normalises ``[theta1; theta2]``), then transformed.
 * :func:`single_orbit` - every vector supported on one irrep orbit ``{rho, conj rho}`` (a
   Gaussian projected on the orbit's real isotypic component), optionally plus ``noise`` times
@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SymflowError
+from ..groups.compact.signals import coordinate_count
 from ..neuron.geometry import StackedGeometry
 from ..neuron.points import split, stack
 from ..validation import integer
@@ -56,7 +57,7 @@ def gaussian_parameters(model, width: int, seed: int) -> dict:
     """Standard Gaussian vectors ``{name: (M, n)}`` (unnormalised), drawn in name order."""
     width, seed = check_width(width), check_seed(seed)
     rng = np.random.default_rng(seed)
-    n = model.group.order
+    n = coordinate_count(model.group)     # D coordinates on a compact group (orthonormal basis)
     return {nm: rng.standard_normal((width, n)) for nm in model.vector_names}
 
 
@@ -79,7 +80,7 @@ def uniform_chunks(model, width: int, seed: int, rows: int):
     (k+1) rows - 1``, identical to the unchunked draw."""
     width, seed = check_width(width), check_seed(seed)
     rows = integer(rows, "rows", minimum=1)
-    n = model.group.order
+    n = coordinate_count(model.group)
     gens = []
     for i, _ in enumerate(model.vector_names):
         rng = np.random.default_rng(seed)
@@ -97,7 +98,7 @@ def uniform_chunks(model, width: int, seed: int, rows: int):
 
 def from_parameters(model, arrays, normalise: bool = True) -> FourierState:
     """User parameter arrays ``{name: (M, n)}`` (or a tuple in ``vector_names`` order)."""
-    arrays = neuron_of(model).parameter_arrays(arrays, model.group.order)
+    arrays = neuron_of(model).parameter_arrays(arrays, coordinate_count(model.group))
     if normalise:
         arrays = _normalise(model, arrays)
     return FourierState.from_parameters(model, arrays)

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..errors import SymflowError
 from ..groups.fourier import FourierCoefficients, inverse_fourier
+from ..groups.compact.signals import coordinate_count, is_compact, mass
 from ..groups.orbits import abelian_conjugates
 from ..neuron import Neuron
 from ..neuron.geometry import BlockedGeometry, RowGeometry, merge_ranges
@@ -165,7 +166,8 @@ class FourierLayout(SpectralLayout):
         self.neuron = neuron
         self.names = tuple(names)
         self.spheres = tuple(tuple(s) for s in spheres)
-        self.n = group.order
+        #: the n of the Plancherel weights n d: the order, or 1 (Haar probability) on a compact group
+        self.n = mass(group)
         #: abelian products of cyclic groups: all n characters in numpy.fft order (1 x 1 blocks)
         self.fft = group.abelian_factors is not None
         #: a single cyclic group Z_n: conjugate of frequency k is n - k (reversed slices, rfft)
@@ -241,6 +243,11 @@ class FourierLayout(SpectralLayout):
             return {1: (np.asarray(abelian_conjugates(self.group.abelian_factors)), None)}
         G = self.group
         where = {i: (d, pos) for d, idx in G.irreps_by_dim.items() for pos, i in enumerate(idx)}
+        if is_compact(G):
+            # SO(2)'s pairs are 1 x 1; O(2), SO(3), O(3) have real matrices (conj rho = rho): U = 1
+            return {d: (np.array([where[G.conjugate_index[i]][1] for i in idx]),
+                        np.broadcast_to(np.eye(d, dtype=np.complex128), (len(idx), d, d)).copy())
+                    for d, idx in sorted(G.irreps_by_dim.items())}
         rng = np.random.default_rng(12345)
         out = {}
         for d, idx in sorted(G.irreps_by_dim.items()):
@@ -487,7 +494,7 @@ class CompactLayout(SpectralLayout):
         """``{name: (M, n) real}`` from compact rows (cyclic groups: ``n irfft`` of the stored
         frequencies; otherwise the inverse transform of the expanded rows), ``chunk`` rows at a time."""
         M = data.shape[0]
-        out = {name: np.empty((M, self.n)) for name in self.names}
+        out = {name: np.empty((M, coordinate_count(self.group))) for name in self.names}
         for a in range(0, M, chunk):
             rows = data[a:a + chunk]
             if self.cyclic:
@@ -599,7 +606,7 @@ class FourierState:
         For a shared model pass ``theta`` (or ``theta1``; ``theta2`` must then equal it).
         """
         layout = FourierLayout.for_model(model)
-        arrays = neuron_of(model).parameter_arrays(arrays, model.group.order)
+        arrays = neuron_of(model).parameter_arrays(arrays, coordinate_count(model.group))
         M = next(iter(arrays.values())).shape[0]
         data = np.empty((M, layout.size), dtype=np.complex128)
         G = model.group

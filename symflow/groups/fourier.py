@@ -120,6 +120,8 @@ def fourier_block(group, x, irrep: int) -> np.ndarray:
     """One irrep's coefficient ``nu_hat[rho] = (1/n) sum_g x(g) rho(g)^*`` (``^*``: conjugate
     transpose) of signals ``x`` with shape ``(..., n)``; ``irrep`` indexes ``group.irreps``.
     Shape ``(..., d, d)``; the same numbers as :func:`fourier` gives for that irrep."""
+    if getattr(group, "is_compact", False):
+        return group.fourier(x)[irrep]
     R = group.irreps[irrep].matrices
     return representation_sum(x, np.conj(np.swapaxes(R, -1, -2))) / group.order
 
@@ -132,6 +134,8 @@ def inverse_fourier(group, coeffs: FourierCoefficients, real: bool | None = None
     and raises :class:`SymflowError` if the imaginary part is not negligible (it is never
     silently dropped); ``real=False`` always returns complex.
     """
+    if getattr(group, "is_compact", False):     # coordinates of a band-limited function
+        return group.inverse_fourier(coeffs, real)
     n = group.order
     if _use_fft(group):
         f = group.abelian_factors
@@ -223,6 +227,8 @@ def orbit_shares(group, *signals) -> np.ndarray:
     several signals (e.g. the two embeddings of one neuron) the share is that of their summed
     energy, ``sum_x e_O(x) |x|^2 / sum_x |x|^2``.
     """
+    if getattr(group, "is_compact", False):
+        return group.orbit_shares(*signals)
     n = group.order
     energy = []
     for orb in group.orbits:

@@ -30,6 +30,7 @@ import numpy as np
 from ..groups.recognise import recognise_algebraic
 from ..neuron import bruteforce
 from ..neuron.geometry import StackedGeometry
+from ..neuron.points import vector_length
 from .search import newton, pseudo_newton_step, retract
 
 #: Eigenvalues of J with ``|w| <= ZERO_TOL * max |w|`` are zero modes.
@@ -50,16 +51,22 @@ class SymmetryAlgebra:
     def __init__(self, model, seed: int = 0):
         self.model = model
         G = model.group
-        T, inv = G.table, G.inverse
-        hs = [h for h in range(G.order) if h < inv[h]]
-        self.actions = [(i, perm[0], perm[1]) for i in range(len(model.vector_names)) for h in hs
-                        for perm in ((T[:, h], T[:, inv[h]]), (T[h, :], T[inv[h], :]))]
+        if getattr(G, "is_compact", False):     # R_h - R_h^T, L_h - L_h^T for Haar-random h, on coordinates
+            from ..groups.compact.signals import translation_generators
+
+            self.actions = [(i, A, None) for i in range(len(model.vector_names))
+                            for A in translation_generators(G, seed=seed)]
+        else:
+            T, inv = G.table, G.inverse
+            hs = [h for h in range(G.order) if h < inv[h]]
+            self.actions = [(i, perm[0], perm[1]) for i in range(len(model.vector_names)) for h in hs
+                            for perm in ((T[:, h], T[:, inv[h]]), (T[h, :], T[inv[h], :]))]
         K = len(self.actions)
         if K == 0:
             self.coefficients = np.zeros((0, 0))
             return
         rng = np.random.default_rng(seed)
-        X = rng.normal(size=(3 * K + 30, len(model.vector_names) * G.order))
+        X = rng.normal(size=(3 * K + 30, len(model.vector_names) * vector_length(model)))
         g = bruteforce.gradient(model, X)
         M = np.einsum("rd,rdk->rk", g, self.apply(X))
         _, s, Vh = np.linalg.svd(M, full_matrices=True)
@@ -74,12 +81,12 @@ class SymmetryAlgebra:
 
     def apply(self, x) -> np.ndarray:
         """``(..., D, K)``: every candidate generator applied to the points ``x`` ``(..., D)``."""
-        n = self.model.group.order
+        n = vector_length(self.model)
         x = np.asarray(x)
         out = np.zeros(x.shape + (len(self.actions),))
         for k, (i, plus, minus) in enumerate(self.actions):
             v = x[..., i * n:(i + 1) * n]
-            out[..., i * n:(i + 1) * n, k] = v[..., plus] - v[..., minus]
+            out[..., i * n:(i + 1) * n, k] = v @ plus.T if minus is None else v[..., plus] - v[..., minus]
         return out
 
     def velocities(self, x) -> np.ndarray:

@@ -24,7 +24,9 @@ def print_table(result, only=None, console=None) -> None:
     G = m.group
     attractors = result.attractors if only is None else only
     if only is None:
-        console.print(f"[bold]{G.name}[/] (n = {G.order}): {'shared' if m.shared else 'unshared'} embeddings, "
+        size = (f"band limit {G.bandlimit}; {m.to_dict()['normalisation']}" if getattr(G, "is_compact", False)
+                else f"n = {G.order}")
+        console.print(f"[bold]{G.name}[/] ({size}): {'shared' if m.shared else 'unshared'} embeddings, "
                       f"{m.spheres} spheres, {m.loss.upper()} loss, sigma = {m.activation_text}; {result.starts} "
                       f"starts (seed {result.seed}), {len(result.attractors)} kinds, {result.wall_time:.1f} s",
                       highlight=False)

@@ -35,7 +35,7 @@ from .._version import __version__
 from ..blas import blas_limits
 from ..errors import ModelError, SymflowError
 from ..neuron import bruteforce
-from ..neuron.points import split
+from ..neuron.points import split, vector_length
 from ..progress import progress_bar
 from ..resources import forced, format_seconds
 from ..statistics import wilson_interval
@@ -152,7 +152,9 @@ class Landscape:
                 "loss": m.loss, "activation": m.activation_text, "starts": self.starts, "seed": self.seed,
                 "time_unit": "c=1", "warnings": list(self.warnings), "unconverged": self.unconverged,
                 "interrupted": self.interrupted, "version": __version__, "wall_time": self.wall_time,
-                "attractors": [a.to_json(self.labels(a)) for a in self.attractors]}
+                "attractors": [a.to_json(self.labels(a)) for a in self.attractors],
+                **({"bandlimit": m.group.bandlimit, "normalisation": m.to_dict()["normalisation"]}
+                   if getattr(m, "is_compact", False) else {})}
 
     def __repr__(self) -> str:
         kinds = ", ".join(f"{'+'.join(self.labels(a)) or 'trivial'} E={a.energy:.6g} {a.fraction:.1%}"
@@ -164,6 +166,10 @@ def _constructed(model) -> list:
     """The constructed equilibria (CE, quadratic activation, sphere constraint), else ``[]``."""
     if model.loss != "ce" or not model.is_bilinear or not model.neuron.constrained:
         return []
+    if getattr(model, "is_compact", False):
+        from ..theory.bandlimited import compact_equilibria
+
+        return compact_equilibria(model)
     from ..theory.equilibria import orbit_equilibria
 
     try:
@@ -186,14 +192,16 @@ def memory_estimate(model, starts: int):
     stream_rows)``: more starts run in chunks, :func:`~symflow.landscape.search.search_basins`)."""
     from ..resources import MemoryEstimate
 
-    n = model.group.order
-    D = len(model.vector_names) * n
+    D = len(model.vector_names) * vector_length(model)
+    P = bruteforce.pair_count(model.group)          # n^2 table entries (N^2 quadrature node pairs if compact)
     chunk = min(starts, stream_rows(model))
     est = MemoryEstimate(f"landscape {model.group.name} with {starts} starts",
                          lower="--starts or a smaller group")
-    est.add("the brute-force Hessian", arrays=4, shape=(D, n, n), itemsize=16,
-            lower="a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
-    est.add("the brute-force energy and gradient of the starts", arrays=4, shape=(min(starts, chunk_rows(model)), n, n))
+    est.add("the brute-force Hessian", arrays=4, shape=(D, P), itemsize=16,
+            lower="a smaller --bandlimit (the quadrature's node pairs grow as L^6 on SO(3); --starts does not change it)"
+            if getattr(model, "is_compact", False) else
+            "a smaller group (the Hessian grows as the cube of the order; --starts does not change it)")
+    est.add("the brute-force energy and gradient of the starts", arrays=4, shape=(min(starts, chunk_rows(model)), P))
     est.add("the flow's population" + (f" (chunks of {chunk} starts)" if chunk < starts else ""),
             arrays=FLOW_ARRAYS, shape=(chunk, D))
     return est
@@ -411,7 +419,8 @@ def _analyse(model, key, point, count, members, symmetries, tol, starts, seed, c
         if abs(float(sp.N(omega, 30)) - float(E_mp)) > 1e-12 * abs(float(E_mp)):
             raise SymflowError(f"{G.name}: the kind matched to the constructed equilibrium of "
                                f"{constructed[0].irreps} has energy {float(E_mp)!r}, not Omega* = {omega}")
-        if exact is None or sp.simplify(exact - omega) != 0:
+        if (exact is None and not getattr(model, "is_compact", False)) or (exact is not None
+                                                                          and sp.simplify(exact - omega) != 0):
             notes.append(f"energy recognised as {exact}; the construction gives {omega}")
         exact = omega
     rep = analysis.point_spectrum(model, point, symmetries, tol)

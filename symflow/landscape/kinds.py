@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..groups.fourier import fourier_block, orbit_shares as orbit_shares_of_signals
+from ..groups.compact.signals import mass
 from ..neuron.points import split
 
 #: An orbit supports a neuron when some vector has more than this share of its squared norm there.
@@ -47,7 +48,7 @@ def orbit_shares(model, x) -> np.ndarray:
 def singular_values(model, x, orbit) -> dict:
     """``{vector: scaled singular values}`` of the Fourier blocks on ``orbit`` (module docstring) at one point."""
     G = model.group
-    n = G.order
+    n = mass(G)          # 1 on a compact group (Haar probability)
     d = G.irreps[orbit[0]].dim
     vec = split(model, np.asarray(x, float))
     out = {}

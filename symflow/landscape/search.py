@@ -47,7 +47,8 @@ import numpy as np
 from ..neuron.geometry import ParameterGeometry
 from ..neuron import bruteforce
 from ..neuron.geometry import StackedGeometry
-from ..neuron.points import split, stack
+from ..groups.compact.signals import mass
+from ..neuron.points import split, stack, vector_length
 
 #: Converged: ``|Riemannian grad| <= GRADIENT_TOL * scale`` (``scale`` the largest final energy): 10^4 roundings.
 GRADIENT_TOL = 1e4 * np.finfo(float).eps
@@ -86,7 +87,7 @@ CHUNK_ENTRIES = 2 ** 22
 
 def chunk_rows(model) -> int:
     """Starts per chunk of :func:`per_start`: ``max(1, CHUNK_ENTRIES // n^2)``."""
-    return max(1, CHUNK_ENTRIES // model.group.order ** 2)
+    return max(1, CHUNK_ENTRIES // bruteforce.pair_count(model.group))
 
 
 def per_start(fn, model, x) -> np.ndarray:
@@ -332,14 +333,14 @@ def newton_batch(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
 
 def ascent_starts(model, starts: int, seed: int) -> np.ndarray:
     """The seeded starts of the ascent: ``rng.normal(size=(starts, D))`` retracted to the spheres."""
-    D = len(model.vector_names) * model.group.order
+    D = len(model.vector_names) * vector_length(model)
     return retract(model, np.random.default_rng(seed).normal(size=(starts, D)))
 
 
 def ascent_chunks(model, starts: int, seed: int, rows: int):
     """The rows of :func:`ascent_starts` ``rows`` at a time, without drawing them all (the draws are row-major
     and NumPy's draws do not depend on how they are split: chunk ``k`` holds starts ``k rows .. (k+1) rows - 1``)."""
-    D = len(model.vector_names) * model.group.order
+    D = len(model.vector_names) * vector_length(model)
     rng = np.random.default_rng(seed)
     for a in range(0, starts, rows):
         yield retract(model, rng.normal(size=(min(rows, starts - a), D)))
@@ -403,7 +404,7 @@ def converge(model, starts: int, seed: int, progress: bool = False, workers: int
         flow, state0, starts, seed = start_population(model, starts, seed)
     else:
         starts = state0.width
-    n = model.group.order
+    n = mass(model.group)       # 1 on a compact group: the flow's natural time scale
     x0 = stack(model, state0.to_parameters())
     if constants is None:
         constants = FlowSteps(0.0, 0.0)
@@ -464,7 +465,7 @@ KEPT_MEMBERS = 64
 
 def stream_rows(model) -> int:
     """Starts per chunk of :func:`search_basins`: ``max(1, STREAM_BYTES // (FLOW_ARRAYS * D * 8))``, ``D = V n``."""
-    D = len(model.vector_names) * model.group.order
+    D = len(model.vector_names) * vector_length(model)
     return max(1, STREAM_BYTES // (FLOW_ARRAYS * D * 8))
 
 

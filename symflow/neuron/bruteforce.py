@@ -1,4 +1,5 @@
-"""Brute-force parameter-space reference: sums over the Cayley table, no Fourier analysis.
+"""Brute-force parameter-space reference: sums over the Cayley table (on a band-limited compact group, Haar
+integrals by quadrature: the last section), no Fourier analysis.
 
 This module is the independent check for every symbolic and generated result. It implements,
 for a neuron ``(theta1, theta2, xi)`` with quadratic activation in the small-logit CE regime:
@@ -180,6 +181,8 @@ def _residual(model, H, weights):
 def energy(model, x, mask=None):
     """The model's energy ``E`` at stacked points ``x`` (module comment above), shape ``(...)``; ``mask``:
     Li2's energy on a subset of the table (MSE only; ``None``: the model's own mask, else the full table)."""
+    if getattr(model.group, "is_compact", False):
+        return _haar_energy_gradient(model, x)[0]
     vec, S = _pairs(model, x)
     weights = _masked(model, mask)
     H = _sigma(model, S)
@@ -193,6 +196,8 @@ def energy(model, x, mask=None):
 
 def energy_gradient(model, x, mask=None) -> tuple:
     """``(E, dE/dx)`` at stacked points ``x`` in one pass (:func:`energy`, :func:`gradient`)."""
+    if getattr(model.group, "is_compact", False):
+        return _haar_energy_gradient(model, x)
     vec, S = _pairs(model, x)
     G = model.group
     n = G.order
@@ -277,3 +282,87 @@ def tangent_hessian(model, x, mask=None) -> tuple:
     names = model.vector_names
     B = tangent_basis(names, model.neuron.sphere_groups, split(model, x))
     return B.T @ (H - np.diag(lam)) @ B, B
+
+
+# ============================================================================ band-limited compact groups
+# The same defining sums with the Cayley table's ``n^-2 sum_{g1, g2}`` replaced by the Haar double integral, evaluated
+# by the quadrature exact to band ``2L`` (:meth:`~symflow.groups.compact.CompactGroup.quadrature`: elements ``g_a``,
+# weights ``w_a`` summing to 1). A point holds each vector's ``D`` coordinates in the orthonormal real basis
+# (:mod:`symflow.groups.compact.signals`, the unit ``L^2`` sphere is the unit sphere of ``R^D``); the functions are
+# evaluated at the nodes (``Phi[a] = phi(g_a)``) and at the products of two nodes (``Phi2[a, b] = phi(g_a g_b)``, the
+# matrix products formed literally, no Fourier transform):
+#
+#   ``E = (1/2) sum_{a,b} w_a w_b xi~(g_a g_b) sigma(theta1(g_a) + theta2(g_b))``, ``xi~ = xi - sum_c w_c xi(g_c)``.
+#
+# Exact for ``sigma = z^2`` (the one activation compact models take): the cross term ``xi~(g1 g2) theta1(g1)
+# theta2(g2)`` has band ``<= 2L`` in each variable, and each pure term's inner sum (``sum_b w_b xi~(g_a g_b)``, band
+# ``L``) is exactly ``int xi~ = 0``. Cost ``O(N^2 D)`` per point (``N`` nodes: ``(2L+1)^2 (L+1)`` on ``SO(3)``).
+
+#: The grids of the groups used so far (a few at a time: ``Phi2`` has ``N^2 D`` entries).
+_HAAR_GRIDS: dict = {}
+
+
+def haar_grid(group) -> tuple:
+    """``(w, Phi, Phi2)``: the weights ``(N,)``, the basis at the nodes ``(N, D)`` and at the products of two nodes
+    ``(N, N, D)`` (see the comment above), cached per group."""
+    key = (group.name, group.bandlimit)
+    if key not in _HAAR_GRIDS:
+        from ..groups.compact.signals import basis_values
+
+        E, w = group.quadrature()
+        N = len(w)
+        products = np.einsum("aij,bjk->abik", E, E).reshape(N * N, E.shape[1], E.shape[2])
+        Phi2 = basis_values(group, products).reshape(N, N, -1)
+        if len(_HAAR_GRIDS) >= 4:
+            _HAAR_GRIDS.pop(next(iter(_HAAR_GRIDS)))
+        _HAAR_GRIDS[key] = (w, basis_values(group, E), Phi2)
+    return _HAAR_GRIDS[key]
+
+
+def pair_count(group) -> int:
+    """Pairs ``(g1, g2)`` the brute force sums over per point: ``n^2`` table entries, or ``N^2`` node pairs of the
+    quadrature on a compact group (:func:`haar_grid_entries`); its arrays per point have this many entries."""
+    if getattr(group, "is_compact", False):
+        return haar_grid_entries(group)[0] ** 2
+    return group.order ** 2
+
+
+def haar_grid_entries(group) -> tuple:
+    """``(N, D)``: nodes and coordinates of :func:`haar_grid` (its largest array has ``N^2 D`` entries), without
+    building it (for the memory estimates of :mod:`symflow.resources`)."""
+    from ..groups.compact.signals import coordinate_count
+
+    L2 = 2 * group.bandlimit
+    N = {"SO(2)": L2 + 1, "O(2)": 2 * (L2 + 1), "SO(3)": (L2 + 1) ** 2 * (L2 // 2 + 1),
+         "O(3)": 2 * (L2 + 1) ** 2 * (L2 // 2 + 1)}[group.name]
+    return N, coordinate_count(group)
+
+
+def _haar_energy_gradient(model, x) -> tuple:
+    """``(E, dE/dx)`` of a CE model on a band-limited compact group (the comment above). The nodes and weights are
+    double precision, so on ``mpmath`` object arrays the sums run in double precision and return ``mpf`` values: the
+    compact brute force is exact to rounding, not to 40 digits (the landscape's refinement gains nothing there)."""
+    x = np.asarray(x)
+    if x.dtype == object:
+        import mpmath
+
+        E, g = _haar_energy_gradient(model, x.astype(float))
+        as_mpf = np.vectorize(mpmath.mpf, otypes=[object])
+        return (as_mpf(E) if np.ndim(E) else mpmath.mpf(float(E))), as_mpf(g)
+    w, Phi, Phi2 = haar_grid(model.group)
+    vec = split(model, np.asarray(x))
+    in1, in2 = model.input_names
+    t1, t2 = vec[in1] @ Phi.T, vec[in2] @ Phi.T                       # (..., N) values at the nodes
+    xi = vec[model.output_name]
+    X = np.einsum("abk,...k->...ab", Phi2, xi) - np.asarray((xi @ Phi.T) @ w)[..., None, None]   # xi~(g_a g_b)
+    S = t1[..., :, None] + t2[..., None, :]
+    ww = w[:, None] * w[None, :] / 2
+    H = _sigma(model, S)
+    WD = X * ww * _sigma(model, S, derivative=True)
+    E = (X * ww * H).sum(axis=(-2, -1))
+    g1, g2 = WD.sum(axis=-1) @ Phi, WD.sum(axis=-2) @ Phi
+    wH = ww * H
+    gx = np.einsum("...ab,abk->...k", wH, Phi2) - np.asarray(wH.sum(axis=(-2, -1)))[..., None] * (w @ Phi)
+    out = {in1: g1 + g2} if in1 == in2 else {in1: g1, in2: g2}
+    out[model.output_name] = gx
+    return E, np.concatenate([out[name] for name in model.vector_names], axis=-1)

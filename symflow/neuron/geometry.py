@@ -276,7 +276,9 @@ class StackedGeometry(SphereGeometry):
     def of(cls, model) -> "StackedGeometry":
         """The geometry of ``model``'s stacked points (no spheres without the constraint)."""
         spheres = model.neuron.sphere_groups if model.neuron.constrained else ()
-        return cls(model.vector_names, spheres, model.group.order)
+        from .points import vector_length
+
+        return cls(model.vector_names, spheres, vector_length(model))
 
     @staticmethod
     def dot(a, b):

@@ -105,8 +105,9 @@ def _settings_md(study) -> str:
     run = s["run"]
     m = s["model"]
     return "\n".join([
-        f"- model: group **{study.name}** (order {m['order']}), "
-        f"{'shared' if m['shared'] else 'unshared'} embeddings, {m['spheres']} spheres, activation "
+        f"- model: group **{study.name}** "
+        + (f"(band limit {m['bandlimit']}; {m.get('normalisation', '')}), " if "bandlimit" in m else f"(order {m['order']}), ")
+        + f"{'shared' if m['shared'] else 'unshared'} embeddings, {m['spheres']} spheres, activation "
         f"`{m['activation']}`, loss `{m['loss']}`: {LOSS_TEXT.get(m['loss'], m['loss'])}",
         f"- population: {s['width']} neurons, {s['init']}, seed {s['seed']}",
         f"- integration: geometric (retraction) DOPRI5, rtol {run['integrator']['rtol']:g}, atol "

@@ -157,13 +157,15 @@ class Study:
 def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int = 0, shared: bool = False,
               spheres: str | None = None, t_end: float | None = None, n_save: int = STUDY_N_SAVE,
               stage2: bool = True, progress: bool = False, log=None, loss: str = "ce",
-              force: bool | None = None) -> Study:
+              force: bool | None = None, bandlimit: int | None = None) -> Study:
     """Run the whole study for the group ``name`` (see the module docstring); returns a :class:`Study`.
 
     ``loss``: ``"ce"`` (GC, every prediction) or ``"mse"`` (Li2's model with the quadratic
     activation: the end state and energies are measured, the CE theorems are shown as not covered).
     ``spheres``: ``None`` is the neuron's default (separate, or joint for unshared MSE).
-    ``log(message)`` is called with progress messages (the CLI prints them).
+    ``log(message)`` is called with progress messages (the CLI prints them). ``bandlimit``: a compact ``name``
+    (``SO(2)``, ``O(2)``, ``SO(3)``, ``O(3)``) runs the study of a band-limited population
+    (:mod:`symflow.study.compact`).
     A study whose simulation would not fit the machine's memory (:func:`symflow.dynamics.drivers.memory_estimate`
     at ``width`` and ``n_save``) raises :class:`~symflow.errors.ResourceError` before anything is derived,
     unless ``force`` (``None``: the CLI's ``--force``).
@@ -179,7 +181,12 @@ def run_study(name: str = DEFAULT_GROUP, width: int = DEFAULT_WIDTH, seed: int =
         raise SymflowError(f"n_save must be an integer >= 11 (rate fits need dense samples), got {n_save!r}")
     timings = {}
     t0 = time.perf_counter()
-    G = nontrivial_group(get_group(name), "a study")
+    G = nontrivial_group(get_group(name, bandlimit=bandlimit), "a study")
+    if getattr(G, "is_compact", False):    # a band-limited population: symflow/study/compact.py
+        from .compact import run_compact_study
+
+        return Study(*run_compact_study(G, width, seed, shared=shared, spheres=spheres, t_end=t_end,
+                                        progress=progress, log=log, force=force))
     model = Model(G, shared=shared, spheres=spheres, loss=loss)
     if isinstance(width, (int, np.integer)) and not isinstance(width, bool):   # a bad width is refused below
         from ..dynamics.drivers import memory_estimate

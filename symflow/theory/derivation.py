@@ -19,6 +19,12 @@ abelian closed form). The command prints them (rich, LaTeX or :func:`derive_json
                     {"pair": [text], "real": [text], "omega", "w", "w_rate", "competition", "latex",
                      "frequencies": count, "frequency_pairs", "self_conjugate"},
      "versions": {"symflow", "numpy", "python", "sympy"}}
+
+On a band-limited compact group (``symflow derive SO(3) --bandlimit L``, :mod:`symflow.theory.bandlimited`) the
+same keys, with ``"order": null``, and ``"bandlimit"``, ``"normalisation"`` added; ``energy.parameter`` is the Haar
+double integral (``note`` says so); ``proof`` is the numeric check against the quadrature brute force
+(``"exact": false``, ``"failure_probability": null``); the flows are the block flows with ``n = 1``;
+``closed_form`` is null.
 """
 from __future__ import annotations
 
@@ -93,6 +99,8 @@ def derive_json(m, E, report, flows, cf, seconds: float) -> dict:
     from .display import block_flow_latex, block_flow_text, closed_form_latex, energy_latex, energy_text
 
     G = m.group
+    if getattr(m, "is_compact", False):
+        return _compact_json(m, E, report, flows, seconds)
     if G.order <= PARAMETER_FORM_MAX_ORDER:
         param = {"text": ("Omega" if m.loss == "ce" else "E") + " = " + sp.sstr(sp.expand(E.parameter_space)),
                  "latex": energy_latex(E, "parameter")}
@@ -127,5 +135,37 @@ def derive_json(m, E, report, flows, cf, seconds: float) -> dict:
         "flow_note": None if flows is not None else no_flow_note(m),
         "trivial_flow": None if flows is None else trivial_flow_text(m),
         "closed_form": closed,
+        "versions": versions("sympy"),
+    }
+
+
+def _compact_json(m, E, report, flows, seconds: float) -> dict:
+    """:func:`derive_json` on a band-limited compact group (the module doc)."""
+    from ..provenance import versions
+    from .bandlimited import HAAR_LATEX, HAAR_TEXT, flow_texts
+    from .display import energy_latex, energy_text
+    from .model import COMPACT_NORMALISATION
+
+    G = m.group
+    proof = None
+    if report is not None:
+        proof = {"points": int(report.points), "seed": int(report.seed), "exact": False, "failure_probability": None,
+                 "passed": bool(report.passed), "verdict": report.summary().split(":", 1)[0],
+                 "summary": report.summary()}
+    return {
+        "group": G.name, "order": None, "bandlimit": int(G.bandlimit), "normalisation": COMPACT_NORMALISATION,
+        "abelian": bool(G.is_abelian), "time_seconds": round(seconds, 3),
+        "model": {"shared": bool(m.shared), "spheres": m.spheres, "loss": m.loss, "activation": m.activation_text,
+                  "constraint": m.constraint},
+        "energy": {"fourier": {"text": energy_text(E), "latex": energy_latex(E, "fourier")},
+                   "parameter": {"text": HAAR_TEXT, "latex": HAAR_LATEX,
+                                 "note": "the Haar double integral over band-limited functions (no Cayley table); "
+                                         "the proof checks the Fourier form against it by quadrature"}},
+        "proof": proof,
+        "flows": None if flows is None else [{"d": int(d), "irreps": k, "text": text, "latex": tex}
+                                             for d, k, text, tex in flow_texts(m, flows)],
+        "flow_note": None if flows is not None else no_flow_note(m),
+        "trivial_flow": None if flows is None else trivial_flow_text(m),
+        "closed_form": None,
         "versions": versions("sympy"),
     }

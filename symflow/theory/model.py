@@ -102,7 +102,7 @@ class Model:
 
     def __init__(self, group, shared: bool = False, spheres: str | None = None, activation=None,
                  loss: str = "ce", constraint: str = "sphere", mask=None):
-        self.group = as_group(group)
+        self.group = group if getattr(group, "is_compact", False) else as_group(group)
         self.neuron = Neuron(loss=loss, shared=shared, spheres=spheres, constraint=constraint)
         self._activation_input = activation
         self.mask, self.training = _training(self.group, self.neuron, mask)
@@ -116,6 +116,9 @@ class Model:
                                  f"identically; use e.g. 'z**2'")
         self._flows: dict = {}
         self._energy = None
+        if self.is_compact:
+            _check_compact(self, mask)
+            return
         warn_if_unrepresentable(self)
 
     # ------------------------------------------------------------------ the neuron (views of self.neuron)
@@ -199,7 +202,15 @@ class Model:
                "constraint": self.constraint}
         if self.mask is not None:
             out["mask"] = self.mask_digest
+        if self.is_compact:
+            out.update(bandlimit=self.group.bandlimit, normalisation=COMPACT_NORMALISATION)
         return out
+
+    @property
+    def is_compact(self) -> bool:
+        """True on a band-limited compact group (docs/theory.md section 13: Haar probability, unit ``L^2``
+        spheres; the parameter space is the orthonormal real coordinates, :mod:`symflow.groups.compact.signals`)."""
+        return bool(getattr(self.group, "is_compact", False))
 
     @property
     def is_masked(self) -> bool:
@@ -224,6 +235,8 @@ class Model:
     def key(self) -> str:
         """Stable string for hashing and caching: group identity plus all settings."""
         g = self.group
+        if self.is_compact:
+            return f"{g.name}/L{g.bandlimit};{self.settings_key()}"
         gid = f"{g.name}/{g.order}"
         if g.family not in NAMED_FAMILIES:
             gid += "#" + hashlib.sha1(np.ascontiguousarray(g.table, dtype=np.int64).tobytes()).hexdigest()[:12]
@@ -244,6 +257,10 @@ class Model:
                              f"polynomial activation; {self!r} has "
                              f"{'a training mask' if self.mask is not None else 'sigma = ' + self.activation_text}: "
                              f"use symflow.neuron.bruteforce.energy(model, x)")
+        if self._energy is None and self.is_compact:
+            from .bandlimited import CompactEnergy
+
+            self._energy = CompactEnergy(self)
         if self._energy is None:
             from .energy import EnergyFunctional
 
@@ -264,7 +281,7 @@ class Model:
             if spheres is not None and spheres != model.spheres:
                 raise ModelError(f"spheres={spheres!r} conflicts with the model given ({model!r})")
             return model
-        if not isinstance(model, (str, Group, list, tuple, np.ndarray)):
+        if not isinstance(model, (str, Group, list, tuple, np.ndarray)) and not getattr(model, "is_compact", False):
             raise ModelError(f"expected a symflow Model, a Group or a group name (or a Cayley table), "
                              f"got {type(model).__name__}")
         try:
@@ -347,11 +364,17 @@ class Model:
         act = self.activation_text
         kind = "shared" if self.shared else "unshared"
         loss = "cross-entropy (small-logit)" if self.loss == "ce" else "sample-centred MSE (Li2)"
+        if self.is_compact:
+            return (f"{self.group.name} (band limit {self.group.bandlimit}; {COMPACT_NORMALISATION}), {kind} "
+                    f"embeddings, sigma(z) = {act}, {loss}, "
+                    + self.neuron.describe_spheres().replace("S^{n-1}", f"S^{{D-1}}") + f", D = {self.group.coordinates}")
         return (f"{self.group.name} (n={self.group.order}), {kind} embeddings, sigma(z) = {act}, {loss}, "
                 f"{self.neuron.describe_spheres()}")
 
     def __repr__(self) -> str:
         mask = f", mask={self.mask_digest!r}" if self.mask is not None else ""
+        if self.is_compact:
+            mask = f", bandlimit={self.group.bandlimit}"
         return (f"Model({self.group.name!r}, shared={self.shared}, spheres={self.spheres!r}, "
                 f"activation={self.activation_text!r}, loss={self.loss!r}, constraint={self.constraint!r}{mask})")
 
@@ -359,6 +382,24 @@ class Model:
         from .display import model_latex
 
         return "$" + model_latex(self) + "$"
+
+
+#: The units of every result on a compact group (docs/theory.md section 13).
+COMPACT_NORMALISATION = "Haar probability measure, unit L^2 spheres (band-limited)"
+
+
+def _check_compact(model, mask) -> None:
+    """One-line refusals of what has no band-limited version: the MSE energy, a training mask, an activation
+    other than the quadratic (its pointwise powers leave the band, so the energy on band-limited functions is no
+    longer closed under the flow)."""
+    G = model.group
+    what = f"{G.name} (band limit {G.bandlimit}) is a compact group"
+    if model.loss != "ce" or mask is not None:
+        raise ModelError(f"{what}: its model is GC's cross-entropy energy with Haar integrals (loss='ce', no training "
+                         f"mask); Li2's MSE energy and training masks sum over the n^2 table entries of a finite group")
+    if not model.is_bilinear:
+        raise ModelError(f"{what}: the activation must be the quadratic z**2 (sigma = {model.activation_text} has "
+                         f"pointwise powers of band > L, so the flow leaves the band-limited functions)")
 
 
 def _activation(spec, neuron):

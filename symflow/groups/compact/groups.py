@@ -72,8 +72,53 @@ class CompactGroup(ABC):
     haar = ""
     character_formula = ""
 
+    #: The spectral interface the Fourier layer reads (as of a finite :class:`~symflow.groups.group.Group`): the
+    #: trivial irrep's id, no abelian product structure, the family; ``fourier`` maps the coordinates of a
+    #: band-limited function (:mod:`symflow.groups.compact.signals`) to its blocks.
+    trivial_index = 0
+    abelian_factors = None
+    family = "compact"
+
     def __init__(self, bandlimit: int):
         self.bandlimit = int(bandlimit)
+
+    @property
+    def is_abelian(self) -> bool:
+        return self.name == "SO(2)"
+
+    @cached_property
+    def irreps_by_dim(self) -> dict:
+        """``{d: [irrep ids of dimension d]}`` (ids ascending), as a finite group's."""
+        out: dict = {}
+        for r in self.irreps:
+            out.setdefault(r.dim, []).append(r.id)
+        return dict(sorted(out.items()))
+
+    @property
+    def coordinates(self) -> int:
+        """``D``: real coordinates of a band-limited real function in the orthonormal real basis
+        (:mod:`symflow.groups.compact.signals`)."""
+        from .signals import coordinate_count
+
+        return coordinate_count(self)
+
+    def fourier(self, x):
+        """Fourier blocks of coordinates ``x`` ``(..., D)`` (:func:`symflow.groups.compact.signals.fourier`)."""
+        from .signals import fourier
+
+        return fourier(self, x)
+
+    def inverse_fourier(self, coeffs, real=None):
+        """Coordinates of Fourier blocks (:func:`symflow.groups.compact.signals.inverse_fourier`)."""
+        from .signals import inverse_fourier
+
+        return inverse_fourier(self, coeffs, real)
+
+    def orbit_shares(self, *signals):
+        """Orbit energy shares of coordinates (:func:`symflow.groups.compact.signals.orbit_shares`)."""
+        from .signals import orbit_shares
+
+        return orbit_shares(self, *signals)
 
     # ------------------------------------------------------------------ irreps
     @cached_property
