@@ -43,6 +43,7 @@ from ..landscape.search import ascend
 from .core import li2_model, training_mask
 from .derive import orbit_shares
 from .fit import NODE_CAP, least_squares_fit, orbit_maxima
+from .grok import centred_outputs, centred_predictions
 
 GENERALISING_SHARE = 0.9
 #: Thresholds of the energy criterion's support share over which ``p_c_energy`` is also reported.
@@ -327,18 +328,6 @@ def train_until_flat(group, fraction: float, seed: int, budget: NetworkBudget) -
             "cpu_s": time.process_time() - cpu0}
 
 
-def centred_predictions(logits, y, mask) -> np.ndarray:
-    """Class predictions of a network trained with the centred square loss: ``argmax_h (Y_hat[h] - mean_S Y_hat[h]
-    + mean_S Y[h])``, the means over the training entries ``S`` (the loss fits ``Y_hat - mean Y_hat`` to
-    ``Y - mean Y`` and leaves the per-class offset free; this puts it back). ``logits`` ``(n^2, n)`` row-major over
-    the table, ``y`` the targets ``(n^2,)``, ``mask`` ``(n, n)``."""
-    z = np.asarray(logits, dtype=float)
-    m = np.asarray(mask).ravel()
-    n = z.shape[1]
-    offset = np.bincount(y[m], minlength=n) / max(int(m.sum()), 1) - z[m].mean(axis=0)
-    return (z + offset).argmax(axis=1)
-
-
 def irrep_kernels(group) -> np.ndarray:
     """Per irrep orbit ``k`` (``group.orbits`` order) the real class function ``K_k(g) = Re sum_{rho in k} (d_rho / n)
     chi_rho(g)``, shape ``(orbits, n)``: ``sum_k K_k(g) = [g = e]`` (column orthogonality), so the table's target
@@ -349,18 +338,18 @@ def irrep_kernels(group) -> np.ndarray:
 
 def irrep_recovery(group, logits, mask) -> dict:
     """How much of each nontrivial irrep orbit's part of the table the network outputs on the entries it was not
-    trained on: ``c_k = sum_{p in test} <Y_hat_p - mean_test Y_hat, Y_k(p)> / sum_{p in test} |Y_k(p)|^2`` (the
-    regression coefficient of the centred test outputs on the part ``Y_k`` of the target, :func:`irrep_kernels`;
-    1: the irrep's part is reproduced, 0: absent; the parts are orthogonal on the whole table and nearly so on a
-    large test set). A memorising network has ``c_k ~ 0`` whatever it fits on the training entries. Keys: orbit
-    labels; empty when there is no test entry."""
+    trained on: ``c_k = sum_{p in test} <Z_p, Y_k(p)> / sum_{p in test} |Y_k(p)|^2``, ``Z`` the outputs with the
+    per-class offset fitted on the training entries (:func:`symflow.li2.grok.centred_outputs`): the regression
+    coefficient of the test outputs on the part ``Y_k`` of the target (:func:`irrep_kernels`; 1: the irrep's part
+    is reproduced, 0: absent; the parts are orthogonal on the whole table and nearly so on a large test set; the
+    exact target gives 1 on any test set). A memorising network has ``c_k ~ 0`` whatever it fits on the training
+    entries. Keys: orbit labels; empty when there is no test entry."""
     m = ~np.asarray(mask).ravel()
     if not m.any():
         return {}
     n = group.order
     table = np.asarray(group.table)
-    z = np.asarray(logits, dtype=float)[m]
-    z = z - z.mean(axis=0)
+    z = centred_outputs(logits, table.ravel(), mask)[m]
     y = table.ravel()[m]
     A = np.zeros((n, n))
     np.add.at(A, y, z)                                       # A[y] = sum of the outputs of the test entries with ab = y
@@ -527,6 +516,7 @@ def measure_network(group, fractions=None, seeds: int = 3, bisect: int = 3, budg
     return {"group": group.name, "order": n, "d_max": d_max(group), "log_M_over_M": math.log(n) / n,
             "p_c_network": dict(summary(pc, resolution=float(width.max()) if seeds else 0.0), level=level,
                                 brackets=brackets),
+            "p_c_network_centred": centred_transition(runs, level),
             "test_accuracy": rows,
             "irrep_transitions": irrep_transitions(group, runs, seeds, level),
             "training": dict(budget.to_json(), seeds=seeds, bisect=bisect, seed=seed, runs=len(runs),
@@ -536,6 +526,29 @@ def measure_network(group, fractions=None, seeds: int = 3, bisect: int = 3, budg
                              cpu_time_s=cpu_runs if pool is not None else time.process_time() - cpu0,
                              cpu_time_runs_s=cpu_runs),
             "runs": runs}
+
+
+def _crossings(runs, value, level: float) -> list:
+    """Per run sequence: the first fraction where ``value(run)`` reaches ``level`` over the sequence's runs sorted
+    by fraction (grid and bisection runs together; :func:`crossing`)."""
+    by_seq: dict = {}
+    for r in runs:
+        by_seq.setdefault(r.get("sequence", 0), []).append(r)
+    out = []
+    for seq in sorted(by_seq):
+        rs = sorted(by_seq[seq], key=lambda r: r["fraction"])
+        out.append(crossing([r["fraction"] for r in rs], [value(r) for r in rs], level))
+    return out
+
+
+def centred_transition(runs, level: float = 0.5) -> dict:
+    """Where the *centred* test accuracy (``test_acc_centred``, :func:`symflow.li2.grok.centred_predictions`: the
+    per-class offset the centred loss leaves free, fitted on the training entries) crosses ``level``: per sequence
+    the first crossing over its runs sorted by fraction (interpolated; the bisection follows the raw accuracy, so
+    this is no bisection of its own), mean and 95 % interval."""
+    runs = [r for r in runs if "test_acc_centred" in r]
+    return dict(summary(_crossings(runs, lambda r: r["test_acc_centred"], level)), level=level,
+                rule="first crossing of the centred test accuracy over each sequence's runs sorted by fraction")
 
 
 #: Level of an orbit's recovery :func:`irrep_recovery` at which the trained network counts as having learned it
@@ -552,18 +565,12 @@ def irrep_transitions(group, runs, seeds: int | None = None, level: float = IRRE
     runs = [r for r in runs if r.get("irrep_recovery")]
     if not runs:
         return {"level": level, "orbits": []}
-    by_seq: dict = {}
-    for r in runs:
-        by_seq.setdefault(r.get("sequence", 0), []).append(r)
     fr = sorted({r["fraction"] for r in runs})
     out = []
     for o in group.orbits:
         if o.is_trivial:
             continue
-        per_seq = []
-        for seq in sorted(by_seq):
-            rs = sorted(by_seq[seq], key=lambda r: r["fraction"])
-            per_seq.append(crossing([r["fraction"] for r in rs], [r["irrep_recovery"][o.label] for r in rs], level))
+        per_seq = _crossings(runs, lambda r: r["irrep_recovery"][o.label], level)
         mean_at = lambda key: [float(np.mean([r[key][o.label] for r in runs if r["fraction"] == p]))   # noqa: E731
                                for p in fr]
         out.append({"orbit": o.label, "dim": int(o.dim), "type": o.type, "irreps": len(o),
