@@ -253,6 +253,8 @@ def test_fit_irrep_dimension_recovers_an_exponent():
     f = fit_irrep_dimension(rows)
     assert f["beta"] == pytest.approx(2.0) and f["C"] == pytest.approx(0.3)
     assert f["fixed"]["2"]["rms_log_residual"] < 1e-12 < f["fixed"]["1"]["rms_log_residual"]
+    w = f["within_group"]
+    assert w["beta"] == pytest.approx(2.0) and w["rms_log_residual"] < 1e-12 and w["groups"] == ["A", "B"]
 
 
 def test_irrep_transitions_on_s3_in_ci_size_and_workers_agree():

@@ -210,6 +210,10 @@ def report_text(data) -> str:
         lines.append(f"Per-irrep transition p_k / (log M / M) = {fi['C']:.3g} d^{fi['beta']:.2f} (se {fi['beta_se']:.2f}); "
                      "rms log residual with the exponent fixed: " + ", ".join(
                          f"d^{b}: {v['rms_log_residual']:.3f}" for b, v in fx.items()) + " (Thm 4: d^2; the code: d).")
+        w = fi.get("within_group") or {}
+        if w.get("beta") is not None:
+            lines.append(f"Within groups (one constant per group): p_k ~ d^{w['beta']:.2f} (se {w['beta_se']:.2f}) over "
+                         f"{', '.join(w['groups'])}.")
     lines += ["", "p_c_energy against the support-share threshold (grid crossing, mean over subsets):"]
     for r in data["groups"]:
         bt = r["p_c_energy"]["by_threshold"]

@@ -583,9 +583,11 @@ def irrep_transitions(group, runs, seeds: int | None = None, level: float = IRRE
 def fit_irrep_dimension(rows) -> dict:
     """Does the per-irrep transition need ``d^2`` (Thm 4), ``d`` (the public code's ``d_max / 2``) or neither?
     Over every (group, orbit) with a measured transition ``p_k``: the free fit ``p_k / (log M / M) = C d^beta``
-    (least squares in logs, with beta's standard error), and the fixed exponents 0, 1, 2 with their best ``C`` and
-    the residuals (rms of ``log p_k - log(C d^beta log M / M)``). ``rows``: results of :func:`measure_network`
-    (their ``irrep_transitions``)."""
+    (least squares in logs, with beta's standard error), the fixed exponents 0, 1, 2 with their best ``C`` and
+    the residuals (rms of ``log p_k - log(C d^beta log M / M)``), and ``within_group``: the common exponent with
+    one constant per group (only groups with irreps of several dimensions inform it), the question asked inside
+    one group, where ``M`` and everything else are shared. ``rows``: results of :func:`measure_network` (their
+    ``irrep_transitions``)."""
     pts = []
     for r in rows:
         for o in (r.get("irrep_transitions") or {}).get("orbits", []):
@@ -612,5 +614,22 @@ def fit_irrep_dimension(rows) -> dict:
     res = y - A @ coef
     dof = max(len(y) - 2, 1)
     cov = np.linalg.inv(A.T @ A) * float(res @ res) / dof
+    # within groups: one constant per group (it absorbs log M / M and whatever else is the group's), common beta
+    g = np.array([q["group"] for q in pts])
+    xc, yc = x.copy(), y.copy()
+    for name in set(g.tolist()):
+        sel = g == name
+        xc[sel] -= x[sel].mean()
+        yc[sel] -= y[sel].mean()
+    within = {"beta": None}
+    if float(xc @ xc) > 0:
+        bw = float(xc @ yc / (xc @ xc))
+        rw = yc - bw * xc
+        dofw = max(len(y) - len(set(g.tolist())) - 1, 1)
+        within = {"beta": bw, "beta_se": float(np.sqrt(float(rw @ rw) / dofw / float(xc @ xc))),
+                  "groups": sorted({str(q) for q, v in zip(g, xc) if v != 0}),
+                  "rms_log_residual": float(np.sqrt(np.mean(rw ** 2))),
+                  "rms_log_residual_fixed": {str(bf): float(np.sqrt(np.mean((yc - bf * xc) ** 2))) for bf in (0, 1, 2)}}
     return dict(out, beta=float(coef[1]), beta_se=float(np.sqrt(cov[1, 1])), C=float(np.exp(coef[0])),
-                rms_log_residual=float(np.sqrt(np.mean(res ** 2))), residuals=[float(v) for v in res])
+                rms_log_residual=float(np.sqrt(np.mean(res ** 2))), residuals=[float(v) for v in res],
+                within_group=within)
