@@ -10,7 +10,14 @@ acc(t - patience)| <= tol`` for train and test accuracy, checked every ``check_e
 ``max_steps`` (the public code's 3000 epochs) runs out. Sequence ``k`` of runs uses seed ``seed + 1000 k + i``
 (init and subset) at grid fraction ``i``; its transition is bracketed on the grid where the test accuracy first
 reaches 1/2 and refined by ``bisect`` bisection steps, each a fresh run (seed ``seed + 1000 k + 500 + b``).
-``p_c_network``: the mean over sequences with a normal 95 % interval widened by the final half-bracket.
+``p_c_network``: the mean over sequences with a normal 95 % interval widened by the final half-bracket. Each run
+also records its CPU seconds, the raw and the centred accuracy (:func:`symflow.li2.grok.centred_predictions`: the
+per-class offset the centred loss leaves free, fitted on the training entries; ``p_c_network_centred`` is where
+the centred test accuracy crosses 1/2) and, per irrep orbit, how much of the orbit's part of the table the
+network outputs on its test entries (:func:`irrep_recovery`); :func:`irrep_transitions` locates where each orbit
+is learned (recovery >= ``IRREP_LEVEL`` = 0.5, a proxy) and :func:`fit_irrep_dimension` asks whether those
+transitions grow like ``d^2`` (Thm 4), ``d`` (the code) or neither. ``workers > 1`` trains the independent runs
+in forked processes (same numbers).
 
 **Energy** (:func:`measure_energy`). Per group, fraction ``p`` and random subset ``k``
 (:func:`symflow.li2.core.training_mask`, seed ``seed + 1000 k + i``): starts are (a) full-data maxima, one per
