@@ -278,3 +278,12 @@ def test_irrep_transitions_on_s3_in_ci_size_and_workers_agree():
         assert set(run["irrep_recovery"]) == {o["orbit"] for o in orbits}
         assert 0 <= run["test_acc_centred"] <= 1 and 0 <= run["train_acc_centred"] <= 1 and run["cpu_s"] > 0
     assert "p_c_network_centred" in r and r["p_c_network_centred"]["level"] == 0.5
+
+
+def test_grok_li2_reports_the_centred_accuracy_beside_the_raw_one():
+    """``run_li2_grokking`` adds ``train_acc_centred``/``test_acc_centred`` (curves and final) and keeps the raw keys."""
+    from symflow.li2.grok import Li2GrokConfig, run_li2_grokking
+
+    r = run_li2_grokking(Li2GrokConfig(group="Z5", frac=0.6, width=16, steps=20, record_every=10))
+    for key in ("train_acc", "test_acc", "train_acc_centred", "test_acc_centred"):
+        assert len(r["curves"][key]) == 3 and 0 <= r["final"][key] <= 1
