@@ -206,7 +206,8 @@ def test_li2_command_json_contract(capsys):
 @pytest.mark.parametrize("argv", [["li2", "S3", "--fraction", "2"], ["li2", "S3", "--activation", "gelu"],
                                   ["li2", "S3", "--starts", "x"], ["li2-scaling", "Z5", "--fractions", "0,1"],
                                   ["li2-scaling", "Q9"],
-                                  ["li2-scaling", "Z5", "--lr", "x"], ["li2-scaling", "Z5", "--seeds", "0"]])
+                                  ["li2-scaling", "Z5", "--lr", "x"], ["li2-scaling", "Z5", "--seeds", "0"],
+                                  ["li2-scaling", "Z5", "--workers", "0"]])
 def test_bad_input_is_a_one_line_error(argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err

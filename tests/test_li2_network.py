@@ -176,3 +176,114 @@ def test_code_prediction_and_thm4_fit():
     f = fit_thm4(rows)
     assert f["C"] == pytest.approx(3.0) and f["groups"] == 2 and f["d"] == "d_max"
     assert fit_law(rows)["groups"] == 2
+
+
+# ---------------------------------------------------------------- one-hot gather/scatter, centred accuracy, irreps
+@pytest.mark.parametrize("name,activation,dtype", [("Z13", "quad", "float64"), ("S4", "relu", "float64"),
+                                                   ("S4", "quad", "float32")])
+def test_subset_gather_scatter_equal_the_dense_one_hot_pass(name, activation, dtype):
+    """The first layer on a subset of the table is a gather of embedding rows and its gradient a sparse sum; both
+    equal the dense pass with explicit one-hot matrices ``X = [e_a; e_b]``."""
+    G = group(name)
+    n = G.order
+    net = TwoLayerNetwork(G, 17, activation=activation, seed=3, dtype=dtype, loss="mse_centred")
+    pairs = np.argwhere(training_mask(G, 0.4, 5))
+    ev = net.evaluate(pairs, "mean", grads=True)
+    t1, t2, xi = (net.params[k].astype(float) for k in ("theta1", "theta2", "xi"))
+    E1, E2 = np.eye(n)[pairs[:, 0]], np.eye(n)[pairs[:, 1]]
+    h = t1 @ E1.T + t2 @ E2.T
+    W = (net.a.astype(float) / net.width)[:, None] * xi
+    z = net.activation.sigma(h).T @ W
+    r = z.copy()
+    r[np.arange(len(pairs)), np.asarray(G.table)[pairs[:, 0], pairs[:, 1]]] -= 1
+    r = (r - r.mean(0)) / len(pairs)
+    dh = (W @ r.T) * net.activation.dsigma(h)
+    tol = 1e-12 if dtype == "float64" else 1e-5
+    for got, want in ((ev.grads["theta1"], dh @ E1), (ev.grads["theta2"], dh @ E2),
+                      (ev.grads["xi"], (net.a[0] / net.width) * net.activation.sigma(h) @ r)):
+        assert got.dtype == np.dtype(dtype) and got.flags.c_contiguous
+        assert np.max(np.abs(got - want)) <= tol * np.max(np.abs(want))
+
+
+def test_centred_predictions_remove_the_free_class_offset():
+    """The centred loss is blind to ``Y_hat = Y + c``: the raw argmax is then wrong where ``c`` wins, the centred
+    prediction (offset fitted on the training entries) right everywhere."""
+    from symflow.li2.grok import centred_predictions
+
+    G = group("S3")
+    n = G.order
+    y = np.asarray(G.table).ravel()
+    c = np.zeros(n)
+    c[2] = 1.5
+    logits = np.eye(n)[y] + c
+    mask = training_mask(G, 0.5, 1)
+    assert (logits.argmax(1) == y).mean() == pytest.approx(1 / n)
+    assert np.array_equal(centred_predictions(logits, y, mask), y)
+
+
+@pytest.mark.parametrize("name", ["Z7", "S4", "F21", "Q8"])
+def test_irrep_recovery_reads_each_orbit_alone(name):
+    """The irrep parts ``K_k(h^-1 ab)`` sum to the target; recovery is 1 for the target on any test set, 0 for a
+    memoriser (the target on the training entries only), and for orbit k's own part 1 on k and near 0 elsewhere (the
+    parts are orthogonal on the whole table; on a test set of 24 entries (Z7) they leak up to 0.07)."""
+    from symflow.li2.scaling import irrep_kernels, irrep_recovery
+
+    G = group(name)
+    n = G.order
+    K = irrep_kernels(G)
+    e = int(np.flatnonzero((np.asarray(G.table) == np.arange(n)).all(axis=1))[0])
+    assert np.allclose(K.sum(0), np.eye(n)[e], atol=1e-12)
+    y = np.asarray(G.table).ravel()
+    mask = training_mask(G, 0.5, 0)
+    assert all(v == pytest.approx(1.0, abs=1e-9) for v in irrep_recovery(G, np.eye(n)[y], mask).values())
+    assert all(abs(v) < 1e-12 for v in irrep_recovery(G, np.eye(n)[y] * mask.ravel()[:, None], mask).values())
+    k = next(i for i, o in enumerate(G.orbits) if not o.is_trivial)
+    part = K[k][np.asarray(G.table)[np.asarray(G.inverse)].T][y]       # Y_k(a, b, h) = K_k(h^-1 ab)
+    got = irrep_recovery(G, part, mask)
+    assert got[G.orbits[k].label] == pytest.approx(1.0, abs=1e-9)
+    assert all(abs(v) < 0.1 for lab, v in got.items() if lab != G.orbits[k].label)
+
+
+def test_fit_irrep_dimension_recovers_an_exponent():
+    from symflow.li2.scaling import fit_irrep_dimension
+
+    rows = [{"group": g, "log_M_over_M": lm, "irrep_transitions": {"orbits": [
+        {"orbit": f"d{d}", "dim": d, "transition": {"mean": 0.3 * d ** 2 * lm}} for d in dims]}}
+        for g, lm, dims in (("A", 0.1, (1, 2)), ("B", 0.05, (1, 3, 4)))]
+    f = fit_irrep_dimension(rows)
+    assert f["beta"] == pytest.approx(2.0) and f["C"] == pytest.approx(0.3)
+    assert f["fixed"]["2"]["rms_log_residual"] < 1e-12 < f["fixed"]["1"]["rms_log_residual"]
+    w = f["within_group"]
+    assert w["beta"] == pytest.approx(2.0) and w["rms_log_residual"] < 1e-12 and w["groups"] == ["A", "B"]
+
+
+def test_irrep_transitions_on_s3_in_ci_size_and_workers_agree():
+    """S3 (irreps of dimension 1 and 2), two sequences, a short budget: every run carries the per-orbit recovery and
+    the centred accuracy; the per-irrep transitions and the centred p_c are reported; two worker processes give the
+    same runs as one."""
+    from symflow.li2.scaling import NetworkBudget, measure_network
+
+    args = (group("S3"), [0.5, 0.95])
+    kw = dict(seeds=2, bisect=1, budget=NetworkBudget(width=48, max_steps=400, patience=200), seed=0)
+    r = measure_network(*args, **kw)
+    r2 = measure_network(*args, workers=2, **kw)
+    assert [x["test_acc"] for x in r["runs"]] == [x["test_acc"] for x in r2["runs"]]
+    assert r["p_c_network"]["values"] == r2["p_c_network"]["values"]
+    assert r2["training"]["workers"] == 2 and r2["training"]["cpu_time_s"] > 0
+    orbits = r["irrep_transitions"]["orbits"]
+    assert sorted(o["dim"] for o in orbits) == [1, 2]
+    for o in orbits:
+        assert len(o["recovery"]) == len(o["fractions"]) and o["transition"]["missing"] + len(o["transition"]["values"]) == 2
+    for run in r["runs"]:
+        assert set(run["irrep_recovery"]) == {o["orbit"] for o in orbits}
+        assert 0 <= run["test_acc_centred"] <= 1 and 0 <= run["train_acc_centred"] <= 1 and run["cpu_s"] > 0
+    assert "p_c_network_centred" in r and r["p_c_network_centred"]["level"] == 0.5
+
+
+def test_grok_li2_reports_the_centred_accuracy_beside_the_raw_one():
+    """``run_li2_grokking`` adds ``train_acc_centred``/``test_acc_centred`` (curves and final) and keeps the raw keys."""
+    from symflow.li2.grok import Li2GrokConfig, run_li2_grokking
+
+    r = run_li2_grokking(Li2GrokConfig(group="Z5", frac=0.6, width=16, steps=20, record_every=10))
+    for key in ("train_acc", "test_acc", "train_acc_centred", "test_acc_centred"):
+        assert len(r["curves"][key]) == 3 and 0 <= r["final"][key] <= 1

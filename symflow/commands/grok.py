@@ -207,8 +207,11 @@ def run_li2(args, name) -> int:
         a, b = st[name]
         console.print(f"  {name:12s} steps {'-' if a is None else a} - {'-' if b is None else b}", highlight=False)
     console.print(f"  rule: {st['rule']}", style="dim", highlight=False)
+    console.print("  accuracy: argmax of the raw output; centred: with the per-class offset the centred loss leaves "
+                  "free fitted on the training entries", style="dim", highlight=False)
     for i in range(len(c["step"])):
-        console.print(f"  step {int(c['step'][i]):6d}  train acc {c['train_acc'][i]:.3f}  test acc {c['test_acc'][i]:.3f}  "
+        console.print(f"  step {int(c['step'][i]):6d}  train acc {c['train_acc'][i]:.3f} (centred "
+                      f"{c['train_acc_centred'][i]:.3f})  test acc {c['test_acc'][i]:.3f} (centred {c['test_acc_centred'][i]:.3f})  "
                       f"cos(descent, Li2 ascent) {c['cos_li2'][i]:+.3f}  top-orbit share {c['share'][i]:.3f}", highlight=False)
     console.print("hidden nodes at the end (orbit: count, median energy / the orbit's maximum): " + ", ".join(
         f"{k}: {v['count']}" + ("" if v["energy_over_maximum_median"] is None else f" ({v['energy_over_maximum_median']:.3f})")

@@ -49,6 +49,9 @@ def register(sub):
         "training budget per run in full-batch steps (default {max_steps}; a run stops earlier once train and test "
         "accuracy moved <= {tol} over {patience} steps)"))
     options.check(p, "max_steps", options.integer_option("--max-steps", minimum=1))
+    p.add_argument("--workers", default=1, metavar="W", help="network runs trained in parallel by W forked processes "
+                                                          "(one BLAS thread each; same results; default 1)")
+    options.check(p, "workers", options.integer_option("--workers", minimum=1))
     p.add_argument("--subsets", default="4", help="energy criterion: random subsets per fraction (default 4)")
     p.add_argument("--steps", default="300", help="energy criterion: ascent steps per maximum (default 300)")
     options.seed(p, what="the runs, subsets and starts")
@@ -98,7 +101,8 @@ def _number(text, name: str, strict: bool = True) -> float:
 
 def run(args) -> int:
     from ..groups import group
-    from ..li2.scaling import NetworkBudget, fit_dimension, fit_law, fit_thm4, measure_energy, measure_network
+    from ..li2.scaling import (NetworkBudget, fit_dimension, fit_irrep_dimension, fit_law, fit_thm4, measure_energy,
+                               measure_network)
     from ..outputs import OutputFolder
     from ..provenance import versions
     from ..validation import integer, nontrivial_group
@@ -114,12 +118,13 @@ def run(args) -> int:
     groups = [nontrivial_group(group(name), "the sample-size law") for name in args.groups]   # all before any work
     params = {"groups": args.groups, "fractions": fr, "seeds": seeds, "bisect": bisect, "width": budget.width,
               "lr": budget.lr, "weight_decay": budget.weight_decay, "max_steps": budget.max_steps,
-              "subsets": subsets, "steps": steps, "seed": seed}
+              "subsets": subsets, "steps": steps, "seed": seed, "workers": args.workers}
     folder = OutputFolder(args.out, "li2-scaling", params, force=args.force) if args.out else None
     rows, interrupted = [], False
     try:
         for G in groups:
-            net = measure_network(G, fr, seeds=seeds, bisect=bisect, budget=budget, seed=seed, progress=not args.json)
+            net = measure_network(G, fr, seeds=seeds, bisect=bisect, budget=budget, seed=seed, progress=not args.json,
+                                  workers=args.workers)
             energy = measure_energy(G, fr, subsets=subsets, seed=seed, steps=steps, progress=not args.json)
             rows.append(group_row(net, energy))
     except KeyboardInterrupt:
@@ -131,7 +136,8 @@ def run(args) -> int:
         r["thm4_prediction"] = None if C is None else min(1.0, C * r["d_max"] ** 2 * r["log_M_over_M"])
     data = {"command": "li2-scaling", "parameters": params, "versions": versions("numpy", "scipy"),
             "interrupted": interrupted, "groups": rows, "fit": fit,
-            "fit_dimension": fit_dimension([r["energy"] for r in rows])}
+            "fit_dimension": fit_dimension([r["energy"] for r in rows]),
+            "irrep_fit": fit_irrep_dimension(rows)}
     if folder is not None:
         folder.interrupted = interrupted
         with folder as stage:
@@ -151,6 +157,8 @@ def group_row(net: dict, energy: dict) -> dict:
     row["p_c_energy"] = energy["p_c_energy"]
     row["code_prediction"] = energy["code_prediction"]
     row["thm4_prediction"] = None
+    row["p_c_network_centred"] = net["p_c_network_centred"]
+    row["irrep_transitions"] = net["irrep_transitions"]
     row["test_accuracy"] = net["test_accuracy"]
     row["training"] = net["training"]
     row["runs"] = net["runs"]
@@ -187,6 +195,25 @@ def report_text(data) -> str:
         lines.append(f"- {r['group']}: {acc} ({t['runs']} runs: {t['stopped_flat']} stopped flat, {t['at_budget']} "
                      f"at the budget of {t['max_steps']} steps, median {t['steps_median']:.0f} steps; "
                      f"{t['wall_time_s']:.0f} s)")
+    lines += ["", "Per irrep orbit, where the trained network learns it (recovery = regression coefficient of its centred "
+                  "test outputs on the irrep's part of the table; transition = first fraction with recovery >= "
+                  f"{data['groups'][0]['irrep_transitions']['level'] if data['groups'] else 0.5}, a proxy):"]
+    for r in data["groups"]:
+        parts = [f"{o['orbit']} (d={o['dim']}): {'-' if o['transition']['mean'] is None else format(o['transition']['mean'], '.4f')}"
+                 for o in r["irrep_transitions"]["orbits"]]
+        pc = r["p_c_network_centred"]
+        lines.append(f"- {r['group']}: " + ", ".join(parts) + f"; centred test accuracy crosses 1/2 at "
+                     f"{'-' if pc['mean'] is None else format(pc['mean'], '.4f')}")
+    fi = data.get("irrep_fit") or {}
+    if fi.get("beta") is not None:
+        fx = fi["fixed"]
+        lines.append(f"Per-irrep transition p_k / (log M / M) = {fi['C']:.3g} d^{fi['beta']:.2f} (se {fi['beta_se']:.2f}); "
+                     "rms log residual with the exponent fixed: " + ", ".join(
+                         f"d^{b}: {v['rms_log_residual']:.3f}" for b, v in fx.items()) + " (Thm 4: d^2; the code: d).")
+        w = fi.get("within_group") or {}
+        if w.get("beta") is not None:
+            lines.append(f"Within groups (one constant per group): p_k ~ d^{w['beta']:.2f} (se {w['beta_se']:.2f}) over "
+                         f"{', '.join(w['groups'])}.")
     lines += ["", "p_c_energy against the support-share threshold (grid crossing, mean over subsets):"]
     for r in data["groups"]:
         bt = r["p_c_energy"]["by_threshold"]

@@ -70,7 +70,9 @@ class PairSet:
 
     ``g1, g2, y`` are integer arrays of length ``P``. ``full`` is True when the pairs are the whole
     table in row-major order (``g1`` slow, ``g2`` fast); the network then gathers and scatters by
-    reshaping instead of indexing. ``onehot1``/``onehot2`` ((P, n) float) are built on first use.
+    reshaping instead of indexing. ``onehot1``/``onehot2`` ((P, n) float) are built on first use;
+    :meth:`scatter_matrices` (the same one-hot matrices transposed, sparse) sum per-pair rows into per-element
+    rows in ``O(P)`` instead of a dense ``(P, n)`` product.
     """
 
     def __init__(self, group, g1, g2):
@@ -83,6 +85,7 @@ class PairSet:
         self.full = bool(P == n * n and np.array_equal(self.g1, np.repeat(np.arange(n), n))
                          and np.array_equal(self.g2, np.tile(np.arange(n), n)))
         self._onehot = None
+        self._scatter = {}
 
     @classmethod
     def all(cls, group) -> "PairSet":
@@ -112,6 +115,20 @@ class PairSet:
     @property
     def onehot2(self) -> np.ndarray:
         return self._onehots()[1]
+
+    def scatter_matrices(self, dtype) -> tuple:
+        """``(E1^T, E2^T)``: the one-hot matrices ``(P, n)`` of ``g1`` and ``g2`` transposed, as sparse CSR
+        ``(n, P)`` of ``dtype`` (one nonzero per column), cached: ``E1^T @ D`` sums the rows ``D[p]`` of the pairs
+        with ``g1_p = g``, the gradient scatter of a gather ``theta1[g1]``."""
+        key = np.dtype(dtype).str
+        if key not in self._scatter:
+            from scipy.sparse import csr_matrix
+
+            n, P = self.group.order, len(self)
+            ones = np.ones(P, dtype=dtype)
+            cols = np.arange(P)
+            self._scatter[key] = tuple(csr_matrix((ones, (g, cols)), shape=(n, P)) for g in (self.g1, self.g2))
+        return self._scatter[key]
 
     def subset(self, idx) -> "PairSet":
         """The pairs at positions ``idx`` (an index array)."""
@@ -405,22 +422,26 @@ class TwoLayerNetwork:
         return as_pairs(self.group, pairs)
 
     def _hidden(self, ps: PairSet) -> np.ndarray:
+        """``h = theta1[:, g1] + theta2[:, g2]``, shape ``(M, P)``: the first layer on one-hot inputs is a gather,
+        not a product. The whole table by broadcasting (C order); a subset as rows of the transposed embeddings
+        (contiguous gathers), returned as the ``(M, P)`` view of a C-ordered ``(P, M)`` array."""
         t1, t2 = self.theta1, self.theta2
         if ps.full:
             M, n = t1.shape
             return (t1[:, :, None] + t2[:, None, :]).reshape(M, n * n)
-        return t1[:, ps.g1] + t2[:, ps.g2]
+        return (np.ascontiguousarray(t1.T)[ps.g1] + np.ascontiguousarray(t2.T)[ps.g2]).T
 
     def _scatter(self, dh: np.ndarray, ps: PairSet):
+        """The gradient of the gather: per element ``g`` the sum of ``dh[:, p]`` over the pairs with ``g1_p = g``
+        (and ``g2_p = g``), two ``(M, n)`` arrays."""
         if ps.full:                                  # row sums and column sums as BLAS gemv
             M = dh.shape[0]
             n = self.group.order
             ones = np.ones(n, dtype=dh.dtype)
             return (dh.reshape(M * n, n) @ ones).reshape(M, n), np.matmul(ones, dh.reshape(M, n, n))
-        e1, e2 = ps.onehot1, ps.onehot2
-        if e1.dtype != dh.dtype:
-            e1, e2 = e1.astype(dh.dtype), e2.astype(dh.dtype)
-        return dh @ e1, dh @ e2
+        s1, s2 = ps.scatter_matrices(dh.dtype)       # sparse one-hot sums, O(M P)
+        rows = dh.T                                  # (P, M), C order when dh came from _hidden's layout
+        return np.ascontiguousarray((s1 @ rows).T), np.ascontiguousarray((s2 @ rows).T)
 
     def output_weights(self) -> np.ndarray:
         """The effective output weights ``W_m = (a_m / M) xi_m``, shape ``(M, n)``: ``f = sigma(h)^T W``."""
@@ -465,7 +486,8 @@ class TwoLayerNetwork:
             G = S @ r                                  # (M, n) = dCE/dW
             out = {"xi": (self.a / self.width)[:, None] * G,
                    "a": np.einsum("mh,mh->m", self.xi, G) / self.width}
-            dh = W @ r.T                               # dCE/dsigma, (M, P)
+            # dCE/dsigma, (M, P), in the memory order of h (a subset's h is the view of a (P, M) array)
+            dh = W @ r.T if h.flags.c_contiguous else (r @ W.T).T
             if self.activation.dsigma is square_derivative:       # in place: dh = 2 h dCE/dsigma
                 dh *= h
                 dh *= 2.0

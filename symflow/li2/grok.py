@@ -14,7 +14,10 @@ fraction 0.8 (above the measured ``p_c`` of Z_23, :mod:`symflow.li2.scaling`), h
 Recorded per record step: train/test loss and accuracy, ``movement = |W - W0| / |W0|``, ``cos_li2``: the
 median over nodes of the cosine between the node's actual descent direction ``-dL/dw_j`` projected on
 its sphere and the Riemannian gradient of Li2's energy ``E_S`` at ``w_j`` (:func:`~symflow.li2.core.li2_model` on the
-training mask), and ``share``: the median top-orbit share of the nodes.
+training mask), ``share``: the median top-orbit share of the nodes, and ``train_acc_centred``/``test_acc_centred``:
+the accuracy of :func:`centred_predictions`. ``train_acc``/``test_acc`` are the argmax of the raw output
+``sigma(XW)V``; the centred loss leaves a per-class offset free (``Y_hat = Y + c`` has zero loss), which the raw
+argmax sees and the centred one removes (the offset fitted on the training entries, ``mean_S Y - mean_S Y_hat``).
 
 Stage rule (marks, in steps): *lazy* until ``share`` first exceeds its initial value by 0.1 (the top
 layer fits while the features are still random); *independent* from there while ``cos_li2 >= 0.5``
@@ -87,6 +90,30 @@ def train_li2(net, mask, steps: int, lr: float, weight_decay: float, record_ever
                  record_every=record_every, snapshots=False, callback=callback, progress=progress, force=force)
 
 
+def centred_outputs(logits, y, mask) -> np.ndarray:
+    """The outputs of a network trained with the centred square loss with its per-class offset put back:
+    ``Y_hat[h] - mean_S Y_hat[h] + mean_S Y[h]``, the means over the training entries ``S`` (the loss fits
+    ``Y_hat - mean Y_hat`` to ``Y - mean Y`` and leaves the offset free). ``logits`` ``(n^2, n)`` row-major over
+    the table, ``y`` the targets ``(n^2,)``, ``mask`` ``(n, n)``."""
+    z = np.asarray(logits, dtype=float)
+    m = np.asarray(mask).ravel()
+    n = z.shape[1]
+    return z + (np.bincount(y[m], minlength=n) / max(int(m.sum()), 1) - z[m].mean(axis=0))
+
+
+def centred_predictions(logits, y, mask) -> np.ndarray:
+    """Class predictions of a network trained with the centred square loss: the argmax of :func:`centred_outputs`."""
+    return centred_outputs(logits, y, mask).argmax(axis=1)
+
+
+def centred_accuracy(network, mask) -> tuple[float, float]:
+    """``(train, test)`` accuracy of :func:`centred_predictions` on the whole table (test NaN when it is empty)."""
+    y = np.asarray(network.group.table).ravel()
+    m = np.asarray(mask).ravel()
+    ok = centred_predictions(network.logits(None), y, mask) == y
+    return float(ok[m].mean()), float(ok[~m].mean()) if (~m).any() else float("nan")
+
+
 def first_layer(net) -> np.ndarray:
     """The hidden nodes ``w_j = [u_j; v_j]`` (Li2's columns of ``W``) as rows, shape ``(M, 2n)``."""
     return np.concatenate([net.theta1, net.theta2], axis=1)
@@ -114,8 +141,10 @@ def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False, force: bool | N
         d = -np.concatenate([g["theta1"], g["theta2"]], axis=1)
         d = d - xn * np.sum(xn * d, 1, keepdims=True)
         cos = np.sum(rg * d, 1) / np.maximum(np.linalg.norm(rg, axis=1) * np.linalg.norm(d, axis=1), 1e-300)
+        tr_c, te_c = centred_accuracy(network, mask)
         extra[step] = dict(movement=float(np.linalg.norm(x - W0) / np.linalg.norm(W0)),
-                           cos_li2=float(np.median(cos)), share=float(np.median(orbit_shares(G, xn).max(1))))
+                           cos_li2=float(np.median(cos)), share=float(np.median(orbit_shares(G, xn).max(1))),
+                           train_acc_centred=tr_c, test_acc_centred=te_c)
         return False
 
     t0 = time.perf_counter()
@@ -124,7 +153,8 @@ def run_li2_grokking(cfg: Li2GrokConfig, progress: bool = False, force: bool | N
     steps = [int(s) for s in hist.step]
     curves = {"train_loss": hist.train_loss, "train_acc": hist.train_acc, "test_loss": hist.test_loss,
               "test_acc": hist.test_acc, "step": np.array(steps, dtype=float)}
-    curves.update({k: np.array([extra[s][k] for s in steps]) for k in ("movement", "cos_li2", "share")})
+    curves.update({k: np.array([extra[s][k] for s in steps])
+                   for k in ("movement", "cos_li2", "share", "train_acc_centred", "test_acc_centred")})
     stages = detect_stages(curves)
     nodes = node_maxima(G, first_layer(net))
     return {"command": "grok", "model": "li2", "config": asdict(cfg), "interrupted": hist.interrupted,

@@ -10,7 +10,14 @@ acc(t - patience)| <= tol`` for train and test accuracy, checked every ``check_e
 ``max_steps`` (the public code's 3000 epochs) runs out. Sequence ``k`` of runs uses seed ``seed + 1000 k + i``
 (init and subset) at grid fraction ``i``; its transition is bracketed on the grid where the test accuracy first
 reaches 1/2 and refined by ``bisect`` bisection steps, each a fresh run (seed ``seed + 1000 k + 500 + b``).
-``p_c_network``: the mean over sequences with a normal 95 % interval widened by the final half-bracket.
+``p_c_network``: the mean over sequences with a normal 95 % interval widened by the final half-bracket. Each run
+also records its CPU seconds, the raw and the centred accuracy (:func:`symflow.li2.grok.centred_predictions`: the
+per-class offset the centred loss leaves free, fitted on the training entries; ``p_c_network_centred`` is where
+the centred test accuracy crosses 1/2) and, per irrep orbit, how much of the orbit's part of the table the
+network outputs on its test entries (:func:`irrep_recovery`); :func:`irrep_transitions` locates where each orbit
+is learned (recovery >= ``IRREP_LEVEL`` = 0.5, a proxy) and :func:`fit_irrep_dimension` asks whether those
+transitions grow like ``d^2`` (Thm 4), ``d`` (the code) or neither. ``workers > 1`` trains the independent runs
+in forked processes (same numbers).
 
 **Energy** (:func:`measure_energy`). Per group, fraction ``p`` and random subset ``k``
 (:func:`symflow.li2.core.training_mask`, seed ``seed + 1000 k + i``): starts are (a) full-data maxima, one per
@@ -43,6 +50,7 @@ from ..landscape.search import ascend
 from .core import li2_model, training_mask
 from .derive import orbit_shares
 from .fit import NODE_CAP, least_squares_fit, orbit_maxima
+from .grok import centred_outputs, centred_predictions
 
 GENERALISING_SHARE = 0.9
 #: Thresholds of the energy criterion's support share over which ``p_c_energy`` is also reported.
@@ -289,6 +297,7 @@ def train_until_flat(group, fraction: float, seed: int, budget: NetworkBudget) -
     from ..dynamics.training import train
     from ..errors import IntegrationError
 
+    cpu0 = time.process_time()
     mask = training_mask(group, fraction, seed)
     train_pairs, test_pairs = np.argwhere(mask), np.argwhere(~mask)
     net = TwoLayerNetwork.li2(group, budget.width, seed=seed, dtype=budget.dtype)
@@ -313,13 +322,75 @@ def train_until_flat(group, fraction: float, seed: int, budget: NetworkBudget) -
                      record_every=budget.check_every, snapshots=False, callback=check)
     except IntegrationError as err:
         return {"fraction": float(fraction), "seed": int(seed), "train_acc": 0.0, "test_acc": 0.0,
-                "steps": int(getattr(err, "step", 0)), "stopped": "diverged"}
+                "steps": int(getattr(err, "step", 0)), "stopped": "diverged", "cpu_s": time.process_time() - cpu0}
     if hist.interrupted:
         raise KeyboardInterrupt
     step, tr, te = seen[-1]
+    nodes = np.concatenate([net.theta1, net.theta2], axis=1)
     return {"fraction": float(fraction), "seed": int(seed), "train_acc": float(tr), "test_acc": float(te),
             "steps": step, "stopped": "flat" if flat else "budget",
-            "learned_orbits": learned_orbits(group, np.concatenate([net.theta1, net.theta2], axis=1))}
+            "learned_orbits": learned_orbits(group, nodes),
+            **table_readouts(group, net.logits(None), mask),
+            "orbit_power": orbit_power(group, nodes),
+            "cpu_s": time.process_time() - cpu0}
+
+
+def irrep_kernels(group) -> np.ndarray:
+    """Per irrep orbit ``k`` (``group.orbits`` order) the real class function ``K_k(g) = Re sum_{rho in k} (d_rho / n)
+    chi_rho(g)``, shape ``(orbits, n)``: ``sum_k K_k(g) = [g = e]`` (column orthogonality), so the table's target
+    ``[ab = h]`` splits into orthogonal irrep parts ``Y_k(a, b, h) = K_k(h^-1 a b)``."""
+    n = group.order
+    return np.array([sum(group.irreps[i].dim * group.irreps[i].character for i in o).real / n for o in group.orbits])
+
+
+def irrep_recovery(group, logits, mask) -> dict:
+    """How much of each nontrivial irrep orbit's part of the table the network outputs on the entries it was not
+    trained on: ``c_k = sum_{p in test} <Z_p, Y_k(p)> / sum_{p in test} |Y_k(p)|^2``, ``Z`` the outputs with the
+    per-class offset fitted on the training entries (:func:`symflow.li2.grok.centred_outputs`): the regression
+    coefficient of the test outputs on the part ``Y_k`` of the target (:func:`irrep_kernels`; 1: the irrep's part
+    is reproduced, 0: absent; the parts are orthogonal on the whole table and nearly so on a large test set; the
+    exact target gives 1 on any test set). A memorising network has ``c_k ~ 0`` whatever it fits on the training
+    entries. Keys: orbit labels; empty when there is no test entry."""
+    m = ~np.asarray(mask).ravel()
+    if not m.any():
+        return {}
+    n = group.order
+    table = np.asarray(group.table)
+    z = centred_outputs(logits, table.ravel(), mask)[m]
+    y = table.ravel()[m]
+    A = np.zeros((n, n))
+    np.add.at(A, y, z)                                       # A[y] = sum of the outputs of the test entries with ab = y
+    counts = np.bincount(y, minlength=n)
+    index = table[np.asarray(group.inverse)].T               # index[y, h] = h^-1 y
+    out = {}
+    for o, K in zip(group.orbits, irrep_kernels(group)):
+        if o.is_trivial:
+            continue
+        C = K[index]                                         # C[y, h] = K(h^-1 y)
+        out[o.label] = float(np.sum(A * C) / (counts @ np.sum(C * C, axis=1)))
+    return out
+
+
+def table_readouts(group, logits, mask) -> dict:
+    """From the whole table's outputs: raw and centred (:func:`centred_predictions`) train and test accuracy, and the
+    per-orbit recovery :func:`irrep_recovery` (key ``irrep_recovery``)."""
+    y = np.asarray(group.table).ravel()
+    m = np.asarray(mask).ravel()
+    raw = np.asarray(logits).argmax(axis=1) == y
+    cen = centred_predictions(logits, y, mask) == y
+    acc = lambda ok, sel: float(ok[sel].mean()) if sel.any() else 1.0   # noqa: E731
+    return {"train_acc_centred": acc(cen, m), "test_acc_centred": acc(cen, ~m),
+            "test_acc_table": acc(raw, ~m), "irrep_recovery": irrep_recovery(group, logits, mask)}
+
+
+def orbit_power(group, nodes) -> dict:
+    """Share of the first layer's power ``sum_j |w_j|^2`` on each nontrivial irrep orbit, over its Plancherel
+    weight (the share a random vector has): 1 for random weights; > 1 where the learned nodes concentrate."""
+    x = np.asarray(nodes, dtype=float)
+    p = np.sum(x * x, axis=1)
+    share = (orbit_shares(group, x) * p[:, None]).sum(0) / max(p.sum(), 1e-300)
+    w = np.array([sum(group.irreps[i].dim ** 2 for i in o) / group.order for o in group.orbits])
+    return {o.label: float(share[j] / w[j]) for j, o in enumerate(group.orbits) if not o.is_trivial}
 
 
 def learned_orbits(group, nodes, threshold: float = GENERALISING_SHARE) -> dict:
@@ -339,44 +410,102 @@ def learned_orbits(group, nodes, threshold: float = GENERALISING_SHARE) -> dict:
     return out
 
 
+_POOL: dict = {}
+
+
+def _pool_init():
+    """Workers ignore Ctrl-C (the parent stops the pool) and hold BLAS at one thread each (one run per core)."""
+    import signal
+
+    from ..blas import blas_limits
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    blas_limits(1)
+
+
+def _grid_run(task):
+    p, seed, k = task
+    return dict(train_until_flat(_POOL["group"], p, seed, _POOL["budget"]), sequence=k)
+
+
+def _bisect_sequence(task):
+    """One sequence's bisection between ``lo`` and ``hi`` (fresh runs, seeds ``base + b``): ``(lo, hi, runs)``."""
+    lo, hi, base, bisect, level, k = task
+    runs = []
+    for b in range(bisect):
+        mid = 0.5 * (lo + hi)
+        r = train_until_flat(_POOL["group"], mid, base + b, _POOL["budget"])
+        runs.append(dict(r, bisection=True, sequence=k))
+        if r["test_acc"] >= level:
+            hi = mid
+        else:
+            lo = mid
+        if _POOL.get("advance"):
+            _POOL["advance"]()
+    return lo, hi, runs
+
+
+def _mapped(fn, tasks, pool, bar, advance=1):
+    """``fn`` over ``tasks`` in order, in ``pool`` when given; the bar advances by ``advance`` per finished task."""
+    if pool is None:
+        out = []
+        for t in tasks:
+            out.append(fn(t))
+            bar.advance(advance)
+        return out
+    out = []
+    for r in pool.imap(fn, tasks):
+        out.append(r)
+        bar.advance(advance)
+    return out
+
+
 def measure_network(group, fractions=None, seeds: int = 3, bisect: int = 3, budget: NetworkBudget | None = None,
-                    seed: int = 0, level: float = 0.5, progress: bool = False) -> dict:
+                    seed: int = 0, level: float = 0.5, progress: bool = False, workers: int = 1) -> dict:
     """The network's transition for one group (module doc): test accuracy per grid fraction over ``seeds``
-    run sequences, and ``p_c_network``, where the test accuracy crosses ``level``, bisected per sequence."""
-    t0 = time.perf_counter()
+    run sequences, and ``p_c_network``, where the test accuracy crosses ``level``, bisected per sequence; per irrep
+    orbit its own transition (:func:`irrep_transitions`). ``workers > 1`` trains independent runs (the grid; the
+    sequences' bisections) in that many forked processes, one BLAS thread each: the same runs and results, the
+    wall time divided by up to ``workers``. Ctrl-C raises :class:`KeyboardInterrupt`."""
+    t0, cpu0 = time.perf_counter(), time.process_time()
     seeds = integer(seeds, "seeds", minimum=1)
     bisect = integer(bisect, "bisect", minimum=0)
+    workers = integer(workers, "workers", minimum=1)
     budget = (budget or NetworkBudget()).validate()
     fr = default_network_fractions(group) if fractions is None else sorted(float(f) for f in fractions)
     acc = np.full((seeds, len(fr)), np.nan)
-    runs = []
-    with progress_bar(f"{group.name} network runs", total=seeds * (len(fr) + bisect), enabled=progress,
-                      counts=True) as bar:
-        for k in range(seeds):
-            for i, p in enumerate(fr):
-                r = train_until_flat(group, p, seed + 1000 * k + i, budget)
-                runs.append(r)
-                acc[k, i] = r["test_acc"]
-                bar.advance()
-        pc, width, brackets = np.full(seeds, np.nan), np.zeros(seeds), []
-        for k in range(seeds):
-            i = next((j for j in range(len(fr)) if acc[k, j] >= level), None)
-            if i is None:
-                brackets.append(None)
-                bar.advance(bisect)
-                continue
-            lo, hi = (fr[i - 1], fr[i]) if i > 0 else (0.5 * fr[0], fr[0])
-            for b in range(bisect):
-                mid = 0.5 * (lo + hi)
-                r = train_until_flat(group, mid, seed + 1000 * k + 500 + b, budget)
-                runs.append(dict(r, bisection=True))
-                if r["test_acc"] >= level:
-                    hi = mid
-                else:
-                    lo = mid
-                bar.advance()
-            pc[k], width[k] = 0.5 * (lo + hi), 0.5 * (hi - lo)
-            brackets.append([lo, hi])
+    pool = None
+    _POOL.update(group=group, budget=budget)
+    if workers > 1:
+        import multiprocessing
+
+        pool = multiprocessing.get_context("fork").Pool(min(workers, seeds * len(fr)), initializer=_pool_init)
+    try:
+        with progress_bar(f"{group.name} network runs", total=seeds * (len(fr) + bisect), enabled=progress,
+                          counts=True) as bar:
+            tasks = [(p, seed + 1000 * k + i, k) for k in range(seeds) for i, p in enumerate(fr)]
+            runs = _mapped(_grid_run, tasks, pool, bar)
+            for j, r in enumerate(runs):
+                acc[j // len(fr), j % len(fr)] = r["test_acc"]
+            pc, width, brackets, todo = np.full(seeds, np.nan), np.zeros(seeds), [None] * seeds, []
+            for k in range(seeds):
+                i = next((j for j in range(len(fr)) if acc[k, j] >= level), None)
+                if i is None:
+                    bar.advance(bisect)
+                    continue
+                lo, hi = (fr[i - 1], fr[i]) if i > 0 else (0.5 * fr[0], fr[0])
+                todo.append((k, (lo, hi, seed + 1000 * k + 500, bisect, level, k)))
+            _POOL["advance"] = bar.advance if pool is None else None
+            done = _mapped(_bisect_sequence, [t for _, t in todo], pool, bar, advance=0 if pool is None else bisect)
+            for (k, _), (lo, hi, extra) in zip(todo, done):
+                runs.extend(extra)
+                pc[k], width[k] = 0.5 * (lo + hi), 0.5 * (hi - lo)
+                brackets[k] = [lo, hi]
+    finally:
+        _POOL.clear()
+        if pool is not None:
+            pool.terminate()
+            pool.join()
     n = group.order
     steps = [r["steps"] for r in runs]
     stopped = [r["stopped"] for r in runs]
@@ -384,16 +513,130 @@ def measure_network(group, fractions=None, seeds: int = 3, bisect: int = 3, budg
     rows = []
     for i, p in enumerate(fr):
         s = summary(acc[:, i])
-        learned = [len([k for k in r["learned_orbits"] if k != "mixed"]) for r in runs
-                   if not r.get("bisection") and r["fraction"] == p and "learned_orbits" in r]
+        grid = [r for r in runs if not r.get("bisection") and r["fraction"] == p]
+        learned = [len([k for k in r["learned_orbits"] if k != "mixed"]) for r in grid if "learned_orbits" in r]
+        cen = [r["test_acc_centred"] for r in grid if "test_acc_centred" in r]
         rows.append({"fraction": p, "mean": s["mean"], "ci95": s["ci95"], "runs": int(seeds), "values": s["values"],
-                     "orbits_learned_mean": float(np.mean(learned)) if learned else None})
+                     "orbits_learned_mean": float(np.mean(learned)) if learned else None,
+                     "centred_mean": float(np.mean(cen)) if cen else None})
+    cpu_runs = float(sum(r.get("cpu_s", 0.0) for r in runs))
     return {"group": group.name, "order": n, "d_max": d_max(group), "log_M_over_M": math.log(n) / n,
             "p_c_network": dict(summary(pc, resolution=float(width.max()) if seeds else 0.0), level=level,
                                 brackets=brackets),
+            "p_c_network_centred": centred_transition(runs, level),
             "test_accuracy": rows,
+            "irrep_transitions": irrep_transitions(group, runs, seeds, level),
             "training": dict(budget.to_json(), seeds=seeds, bisect=bisect, seed=seed, runs=len(runs),
                              stopped_flat=stopped.count("flat"), at_budget=stopped.count("budget"),
                              diverged=stopped.count("diverged"), steps_median=float(np.median(steps)),
-                             steps_max=int(max(steps)), wall_time_s=wall),
+                             steps_max=int(max(steps)), wall_time_s=wall, workers=workers,
+                             cpu_time_s=cpu_runs if pool is not None else time.process_time() - cpu0,
+                             cpu_time_runs_s=cpu_runs),
             "runs": runs}
+
+
+def _crossings(runs, value, level: float) -> list:
+    """Per run sequence: the first fraction where ``value(run)`` reaches ``level`` over the sequence's runs sorted
+    by fraction (grid and bisection runs together; :func:`crossing`)."""
+    by_seq: dict = {}
+    for r in runs:
+        by_seq.setdefault(r.get("sequence", 0), []).append(r)
+    out = []
+    for seq in sorted(by_seq):
+        rs = sorted(by_seq[seq], key=lambda r: r["fraction"])
+        out.append(crossing([r["fraction"] for r in rs], [value(r) for r in rs], level))
+    return out
+
+
+def centred_transition(runs, level: float = 0.5) -> dict:
+    """Where the *centred* test accuracy (``test_acc_centred``, :func:`symflow.li2.grok.centred_predictions`: the
+    per-class offset the centred loss leaves free, fitted on the training entries) crosses ``level``: per sequence
+    the first crossing over its runs sorted by fraction (interpolated; the bisection follows the raw accuracy, so
+    this is no bisection of its own), mean and 95 % interval."""
+    runs = [r for r in runs if "test_acc_centred" in r]
+    return dict(summary(_crossings(runs, lambda r: r["test_acc_centred"], level)), level=level,
+                rule="first crossing of the centred test accuracy over each sequence's runs sorted by fraction")
+
+
+#: Level of an orbit's recovery :func:`irrep_recovery` at which the trained network counts as having learned it
+#: (a proxy: the regression coefficient of its test outputs on the irrep's part of the table).
+IRREP_LEVEL = 0.5
+
+
+def irrep_transitions(group, runs, seeds: int | None = None, level: float = IRREP_LEVEL) -> dict:
+    """Per nontrivial irrep orbit, where the trained network learns it: its recovery :func:`irrep_recovery` (mean
+    over the runs at each fraction) and, per run sequence, the first fraction where the recovery reaches ``level``
+    (linear interpolation between the sequence's runs sorted by fraction, grid and bisection runs together;
+    :func:`crossing`), summarised with a 95 % interval (:func:`summary`). Also the first layer's power on the orbit
+    over its Plancherel weight (:func:`orbit_power`, mean at each fraction). ``level`` is the proxy's threshold."""
+    runs = [r for r in runs if r.get("irrep_recovery")]
+    if not runs:
+        return {"level": level, "orbits": []}
+    fr = sorted({r["fraction"] for r in runs})
+    out = []
+    for o in group.orbits:
+        if o.is_trivial:
+            continue
+        per_seq = _crossings(runs, lambda r: r["irrep_recovery"][o.label], level)
+        mean_at = lambda key: [float(np.mean([r[key][o.label] for r in runs if r["fraction"] == p]))   # noqa: E731
+                               for p in fr]
+        out.append({"orbit": o.label, "dim": int(o.dim), "type": o.type, "irreps": len(o),
+                    "transition": summary(per_seq), "fractions": fr, "recovery": mean_at("irrep_recovery"),
+                    "power": mean_at("orbit_power") if all("orbit_power" in r for r in runs) else None})
+    return {"level": level, "measure": "irrep_recovery: regression coefficient of the centred test outputs on the "
+                                       "irrep's part of the table", "orbits": out}
+
+
+def fit_irrep_dimension(rows) -> dict:
+    """Does the per-irrep transition need ``d^2`` (Thm 4), ``d`` (the public code's ``d_max / 2``) or neither?
+    Over every (group, orbit) with a measured transition ``p_k``: the free fit ``p_k / (log M / M) = C d^beta``
+    (least squares in logs, with beta's standard error), the fixed exponents 0, 1, 2 with their best ``C`` and
+    the residuals (rms of ``log p_k - log(C d^beta log M / M)``), and ``within_group``: the common exponent with
+    one constant per group (only groups with irreps of several dimensions inform it), the question asked inside
+    one group, where ``M`` and everything else are shared. ``rows``: results of :func:`measure_network` (their
+    ``irrep_transitions``)."""
+    pts = []
+    for r in rows:
+        for o in (r.get("irrep_transitions") or {}).get("orbits", []):
+            m = o["transition"]["mean"]
+            if m is not None:
+                pts.append({"group": r["group"], "orbit": o["orbit"], "dim": o["dim"], "p": m,
+                            "ratio": m / r["log_M_over_M"]})
+    out = {"points": pts}
+    if not pts:
+        return dict(out, beta=None)
+    x = np.log([q["dim"] for q in pts])
+    y = np.log([q["ratio"] for q in pts])
+    fixed = {}
+    for beta in (0, 1, 2):
+        logc = float(np.mean(y - beta * x))
+        res = y - logc - beta * x
+        fixed[str(beta)] = {"C": float(np.exp(logc)), "rms_log_residual": float(np.sqrt(np.mean(res ** 2))),
+                            "residuals": [float(v) for v in res]}
+    out["fixed"] = fixed
+    if len(set(x.tolist())) < 2:
+        return dict(out, beta=None)
+    A = np.stack([np.ones_like(x), x], axis=1)
+    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
+    res = y - A @ coef
+    dof = max(len(y) - 2, 1)
+    cov = np.linalg.inv(A.T @ A) * float(res @ res) / dof
+    # within groups: one constant per group (it absorbs log M / M and whatever else is the group's), common beta
+    g = np.array([q["group"] for q in pts])
+    xc, yc = x.copy(), y.copy()
+    for name in set(g.tolist()):
+        sel = g == name
+        xc[sel] -= x[sel].mean()
+        yc[sel] -= y[sel].mean()
+    within = {"beta": None}
+    if float(xc @ xc) > 0:
+        bw = float(xc @ yc / (xc @ xc))
+        rw = yc - bw * xc
+        dofw = max(len(y) - len(set(g.tolist())) - 1, 1)
+        within = {"beta": bw, "beta_se": float(np.sqrt(float(rw @ rw) / dofw / float(xc @ xc))),
+                  "groups": sorted({str(q) for q, v in zip(g, xc) if v != 0}),
+                  "rms_log_residual": float(np.sqrt(np.mean(rw ** 2))),
+                  "rms_log_residual_fixed": {str(bf): float(np.sqrt(np.mean((yc - bf * xc) ** 2))) for bf in (0, 1, 2)}}
+    return dict(out, beta=float(coef[1]), beta_se=float(np.sqrt(cov[1, 1])), C=float(np.exp(coef[0])),
+                rms_log_residual=float(np.sqrt(np.mean(res ** 2))), residuals=[float(v) for v in res],
+                within_group=within)
