@@ -101,7 +101,8 @@ def run(args) -> int:
         print(f"\ninterrupted: every finished task is stored in {args.db}; run the same command again to resume",
               file=sys.stderr)
         raise
-    print(f"{result.tasks} tasks: {result.skipped} already stored, {result.stored} computed "
+    stale = f", {result.stale} of them stored by another engine version" if result.stale else ""
+    print(f"{result.tasks} tasks: {result.skipped} already stored, {result.stored} computed{stale} "
           f"({len(result.failed)} failed) in {result.wall_time:.1f} s on {result.workers or 0} workers; "
           f"database {args.db}")
     for n, k, setting, error in result.failed:
