@@ -45,7 +45,8 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="resume an existing database (default: start afresh)")
     ap.add_argument("--analyse", action="store_true", help="only analyse the tasks stored in --db (e.g. of a run "
                                                            "stopped early): per-task costs and the estimates")
-    ap.add_argument("--part", default="atlas", choices=["atlas", "scaling", "costs"])
+    ap.add_argument("--part", default="atlas", choices=["atlas", "scaling", "costs", "estimate"])
+    ap.add_argument("--efficiency", type=float, default=1.0, help="estimate: the measured per-worker efficiency")
     ap.add_argument("--groups", default="order:16", help="scaling: the fixed task set ('order:N' or names)")
     ap.add_argument("--settings", default="unshared,shared")
     ap.add_argument("--max-workers", type=int, default=4)
@@ -56,6 +57,8 @@ def main() -> None:
         return scaling(a)
     if a.part == "costs":
         return costs(a)
+    if a.part == "estimate":
+        return estimate(a)
     from symflow.atlas import AtlasStore, build_atlas
     from symflow.atlas.groups import number_small_groups
 
@@ -245,26 +248,47 @@ def _warm() -> int:
 
 
 def costs(a) -> None:
-    """Per-task CPU seconds of sample groups at two start counts: fixed part and cost per start."""
+    """Per-task CPU seconds of sample groups: a cold task (the group built from GAP, as a worker's first task of
+    that group) and warm ones at two start counts (the group cached in this process): the group's construction,
+    the landscape's fixed part and its cost per start."""
     from symflow.atlas.task import run_task
 
-    counts = [int(s) for s in str(a.starts_list).split(",")]
+    s1, s2 = (int(s) for s in str(a.starts_list).split(","))
     settings = [s for s in a.settings.split(",") if s]
-    print(f"costs: {a.samples}, starts {counts}, {settings}; {_load()}", flush=True)
+    print(f"costs: {a.samples}, starts {s1}, {s2}, {settings}; {_load()}", flush=True)
     for sample in a.samples.split(","):
         n, k = (int(v) for v in sample.split(":"))
-        for setting in settings:
-            cpu = []
-            for st in counts:
-                r = run_task(n, k, f"SmallGroup({n},{k})", setting, st, a.seed)
-                cpu.append(r["cpu_time"])
-                print(f"  SmallGroup({n},{k}) {setting} {st} starts: {r['cpu_time']:.1f} CPU s, {r['wall_time']:.1f} "
-                      f"s wall, {len(r['attractors'])} kinds{', error ' + r['error'] if r['error'] else ''}; "
-                      f"{_load()}", flush=True)
-            if len(counts) == 2:
-                per = (cpu[1] - cpu[0]) / (counts[1] - counts[0])
-                print(f"SmallGroup({n},{k}) {setting}: fixed {cpu[0] - per * counts[0]:.1f} CPU s + {per:.3f} per start "
-                      f"-> {cpu[0] + per * (512 - counts[0]):.0f} CPU s at 512 starts", flush=True)
+        for i, setting in enumerate(settings):
+            name = f"SmallGroup({n},{k})"
+            cold = run_task(n, k, name, setting, s1, a.seed)["cpu_time"] if i == 0 else None
+            warm1 = run_task(n, k, name, setting, s1, a.seed)
+            warm2 = run_task(n, k, name, setting, s2, a.seed)
+            per = (warm2["cpu_time"] - warm1["cpu_time"]) / (s2 - s1)
+            fixed = warm1["cpu_time"] - per * s1
+            build = f"group construction {cold - warm1['cpu_time']:.1f} CPU s, " if cold is not None else ""
+            print(f"{name} {setting}: {build}landscape fixed {fixed:.2f} CPU s + {per:.4f} CPU s per start "
+                  f"({s1} starts {warm1['cpu_time']:.1f} s, {s2} starts {warm2['cpu_time']:.1f} s, "
+                  f"{len(warm2['attractors'])} kinds); {_load()}", flush=True)
+
+
+def estimate(a) -> None:
+    """The atlas's own time estimate (``symflow.atlas.run``, the law ``TASK_CPU``) for order <= 32, 64, 128: CPU
+    hours, the longest task, and the workers for one hour at the measured per-worker ``--efficiency``."""
+    import math
+
+    from symflow.atlas.run import TASK_CPU, select_tasks, task_cpu, time_estimate
+
+    print("law (order: fixed CPU s + CPU s per start; at", a.starts, "starts):",
+          ", ".join(f"{n}: {f:.3g} + {p:.3g} ({task_cpu(n, a.starts):.3g} s)" for n, (f, p) in sorted(TASK_CPU.items())))
+    for top in (32, 64, 96, 128):
+        tasks = select_tasks(top)
+        est = time_estimate(tasks, a.starts, 1)
+        heaviest = max(set(t[0] for t in tasks), key=lambda n: sum(1 for t in tasks if t[0] == n) * task_cpu(n, a.starts))
+        share = sum(task_cpu(t[0], a.starts) for t in tasks if t[0] == heaviest) / est.cpu
+        workers = math.ceil(est.cpu / 3600 / a.efficiency)
+        print(f"order <= {top}: {len(tasks)} tasks, {est.cpu / 3600:.1f} CPU hours ({share:.0%} at order {heaviest}), "
+              f"longest task ~{est.longest / 60:.1f} min; {workers} single-threaded workers for one hour at "
+              f"efficiency {a.efficiency:.2f}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .._version import LANDSCAPE_ENGINE
 from ..errors import ResourceError, SymflowError
@@ -56,11 +57,14 @@ class AtlasRun:
 
 
 #: The measured per-task cost law of engine "1": ``{order: (fixed CPU seconds, CPU seconds per start)}`` of one
-#: atlas task (mean over the groups of an order and both settings), from ``bench/bench_atlas.py`` (the
-#: default atlas's per-order means at 512 starts, ``--part costs`` for the split into a fixed part and a part
-#: per start; docs/performance.md, the atlas records). :func:`task_cpu` interpolates log-log between orders.
+#: atlas task (a worker's CPU in the task, group construction included), from ``bench/bench_atlas.py``: the
+#: CPU seconds per start from ``--part costs`` on a sample group of the order (16: SmallGroup(16,5), 32:
+#: SmallGroup(32,20), 64: SmallGroup(64,50); 24 and 8 interpolated), the fixed part so that 512 starts give
+#: the measured mean task of the order (the default atlas for 8..32; the 8 tasks of SmallGroup(64,k),
+#: k = 1, 50, 138, 267, for 64). docs/performance.md, the atlas records. :func:`task_cpu` interpolates log-log
+#: between orders and extrapolates with the last two.
 TASK_CPU = {
-    8: (0.3, 0.0004), 16: (0.9, 0.002), 24: (2.0, 0.0047), 32: (4.2, 0.0100), 64: (27.0, 0.094),
+    8: (0.45, 0.0001), 16: (1.54, 0.0007), 24: (3.55, 0.0017), 32: (7.3, 0.0039), 64: (38.7, 0.071),
 }
 
 
@@ -263,33 +267,37 @@ def build_atlas(db, max_order: int = DEFAULT_MAX_ORDER, groups=None, settings=SE
         workers = integer(workers, "workers", minimum=1)
     tasks = select_tasks(max_order, groups, settings)
     t0 = time.perf_counter()
-    with AtlasStore(db) as store:
-        done = set() if redo else store.done(starts, seed, LANDSCAPE_ENGINE)
-        todo = [t for t in tasks if (t[0], t[1], t[3]) not in done]
-        stale = store.stale(LANDSCAPE_ENGINE)
-        run = AtlasRun(tasks=len(tasks), skipped=len(tasks) - len(todo),
-                       stale=sum(1 for t in todo if (t[0], t[1], t[3]) in stale))
-        if not todo:
-            return run
-        law = task_cost_law(store.task_costs(LANDSCAPE_ENGINE))
-        check = dict(max_order=max_order, groups=groups, settings=settings, starts=starts, law=law, force=force)
-        if not scheduler:       # a LocalCluster's workers beyond the cores add no speed
-            n_local = workers or os.cpu_count() or 1
-            run.estimate = check_time(time_estimate(todo, starts, min(n_local, os.cpu_count() or 1), law), **check)
-        client, cluster = _client(scheduler, workers)
-        futures = []
-        try:
-            if scheduler:
-                info = client.scheduler_info(n_workers=-1).get("workers", {})
-                run.workers = len(info)
-                threads = sum(int(w.get("nthreads", 1)) for w in info.values())
-                run.estimate = check_time(time_estimate(todo, starts, max(threads, 1), law), **check)
-            else:
-                run.workers = workers or os.cpu_count() or 1
-            _check_worker_engines(client)
-            client.register_plugin(_worker_plugin())
-            from distributed import as_completed
+    done, stale, costs = set(), set(), []
+    if Path(db).exists():       # a new database is created only once the estimate has passed
+        with AtlasStore(db) as store:
+            done = set() if redo else store.done(starts, seed, LANDSCAPE_ENGINE)
+            stale = store.stale(LANDSCAPE_ENGINE)
+            costs = store.task_costs(LANDSCAPE_ENGINE)
+    todo = [t for t in tasks if (t[0], t[1], t[3]) not in done]
+    run = AtlasRun(tasks=len(tasks), skipped=len(tasks) - len(todo),
+                   stale=sum(1 for t in todo if (t[0], t[1], t[3]) in stale))
+    if not todo:
+        return run
+    law = task_cost_law(costs)
+    check = dict(max_order=max_order, groups=groups, settings=settings, starts=starts, law=law, force=force)
+    if not scheduler:       # a LocalCluster's workers beyond the cores add no speed
+        n_local = workers or os.cpu_count() or 1
+        run.estimate = check_time(time_estimate(todo, starts, min(n_local, os.cpu_count() or 1), law), **check)
+    client, cluster = _client(scheduler, workers)
+    futures = []
+    try:
+        if scheduler:
+            info = client.scheduler_info(n_workers=-1).get("workers", {})
+            run.workers = len(info)
+            threads = sum(int(w.get("nthreads", 1)) for w in info.values())
+            run.estimate = check_time(time_estimate(todo, starts, max(threads, 1), law), **check)
+        else:
+            run.workers = workers or os.cpu_count() or 1
+        _check_worker_engines(client)
+        client.register_plugin(_worker_plugin())
+        from distributed import as_completed
 
+        with AtlasStore(db) as store:
             # largest groups first (they take longest), one retry budget per task as Dask's default
             for n, k, name, setting in todo:
                 futures.append(client.submit(run_task, n, k, name, setting, starts, seed, pure=False,
@@ -313,20 +321,19 @@ def build_atlas(db, max_order: int = DEFAULT_MAX_ORDER, groups=None, settings=SE
                     fut.release()
                     if on_stored is not None:
                         on_stored(run, client)
-        except KeyboardInterrupt:
-            run.interrupted = True
-            raise
-        finally:
-            run.wall_time = time.perf_counter() - t0
-            try:
-                client.cancel([f for f in futures if not f.done()])
-            except Exception:  # pragma: no cover - shutting down anyway
-                pass
-            client.close()
-            if cluster is not None:
-                cluster.close()
+    except KeyboardInterrupt:
+        run.interrupted = True
+        raise
+    finally:
+        run.wall_time = time.perf_counter() - t0
+        try:
+            client.cancel([f for f in futures if not f.done()])
+        except Exception:  # pragma: no cover - shutting down anyway
+            pass
+        client.close()
+        if cluster is not None:
+            cluster.close()
     return run
-
 
 __all__ = ["build_atlas", "select_tasks", "AtlasRun", "DEFAULT_MAX_ORDER", "TASK_CPU", "TimeEstimate",
            "check_time", "task_cost_law", "task_cpu", "time_estimate", "worker_name"]
