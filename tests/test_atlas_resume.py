@@ -143,6 +143,12 @@ def test_time_estimate_refuses_beyond_the_budget_and_names_what_fits(tmp_path, m
     assert time_estimate(select_tasks(fits), 512, 2).seconds <= 3600 < \
         time_estimate(select_tasks(fits + 1), 512, 2).seconds
     assert not db.exists()                                        # refused before computing or creating anything
-    # what is stored already is not estimated again: a resumed atlas is estimated on what it still computes
-    small = time_estimate(select_tasks(6, settings=("unshared",)), STARTS, 2)
-    assert small.seconds < 60
+    # what is stored costs nothing: a resumed atlas is offered a larger --max-order than a fresh one
+    from symflow.atlas.run import check_time
+
+    done = {(t[0], t[1], t[3]) for t in select_tasks(fits)}
+    todo = [t for t in select_tasks(64) if (t[0], t[1], t[3]) not in done]
+    with pytest.raises(ResourceError) as info:
+        check_time(time_estimate(todo, 512, 2), max_order=64, done=done)
+    assert int(str(info.value).split("--max-order ")[1].split()[0]) > fits
+    assert time_estimate(select_tasks(6, settings=("unshared",)), STARTS, 2).seconds < 60

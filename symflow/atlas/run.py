@@ -16,9 +16,10 @@ run this engine version (asked before anything is submitted).
 Before computing, :func:`time_estimate` adds up the selected tasks' CPU seconds from the measured per-task
 cost law (:data:`TASK_CPU`, scaled at each order to the costs this database measured with this engine) and
 refuses a run beyond the time budget (:func:`symflow.resources.time_budget`) with the ``--max-order`` that
-fits and the number of workers (``--scheduler``) that would finish it, unless ``force``. A task that raises, or whose worker died too often
-(Dask's ``KilledWorker``), is stored with its error and the run goes on; failed tasks are tried again
-by the next run. ``KeyboardInterrupt`` cancels what is in flight and leaves every stored task intact.
+fits and the number of workers (``--scheduler``) that would finish it, unless ``force``.
+
+A task that raises, or whose worker died too often (Dask's ``KilledWorker``), is stored with its error and
+the run goes on; failed tasks are tried again by the next run. ``KeyboardInterrupt`` cancels what is in flight and leaves every stored task intact.
 """
 from __future__ import annotations
 
@@ -136,9 +137,10 @@ def time_estimate(tasks, starts: int, workers: int, law=None) -> TimeEstimate:
 
 
 def check_time(est: TimeEstimate, max_order=None, groups=None, settings=SETTINGS, starts: int = 512, law=None,
-               force=None) -> TimeEstimate:
+               force=None, done=()) -> TimeEstimate:
     """Refuse (:class:`~symflow.errors.ResourceError`, one line) an atlas whose estimate exceeds the time budget,
-    naming the ``--max-order`` that fits (for a ``max_order`` selection) and the workers that would finish it."""
+    naming the ``--max-order`` that fits (for a ``max_order`` selection; tasks ``done`` ``{(order, gap_id,
+    setting)}`` are stored and cost nothing) and the workers that would finish it."""
     from ..resources import forced, format_seconds, time_budget
 
     if force is None:
@@ -150,7 +152,8 @@ def check_time(est: TimeEstimate, max_order=None, groups=None, settings=SETTINGS
     if not groups and max_order is not None:
         fits = None
         for m in range(int(max_order) - 1, 1, -1):
-            smaller = time_estimate(select_tasks(m, None, settings), starts, est.workers, law)
+            smaller = time_estimate([t for t in select_tasks(m, None, settings) if (t[0], t[1], t[3]) not in done],
+                                    starts, est.workers, law)
             if smaller.seconds <= budget:
                 fits = (m, smaller)
                 break
@@ -279,7 +282,8 @@ def build_atlas(db, max_order: int = DEFAULT_MAX_ORDER, groups=None, settings=SE
     if not todo:
         return run
     law = task_cost_law(costs)
-    check = dict(max_order=max_order, groups=groups, settings=settings, starts=starts, law=law, force=force)
+    check = dict(max_order=max_order, groups=groups, settings=settings, starts=starts, law=law, force=force,
+                 done=done)
     if not scheduler:       # a LocalCluster's workers beyond the cores add no speed
         n_local = workers or os.cpu_count() or 1
         run.estimate = check_time(time_estimate(todo, starts, min(n_local, os.cpu_count() or 1), law), **check)
