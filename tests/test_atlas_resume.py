@@ -57,11 +57,11 @@ def test_a_larger_max_order_computes_only_the_new_tasks_and_ctrl_c_keeps_finishe
     from symflow.atlas.groups import small_group_ids
 
     db = tmp_path / "atlas.duckdb"
-    first = build_atlas(db, max_order=6, scheduler=scheduler, **KW)
-    n6 = len(small_group_ids(6))                                  # 6 groups of order 2..6
-    assert first.tasks == first.stored == n6 and first.skipped == 0
+    first = build_atlas(db, max_order=4, scheduler=scheduler, **KW)
+    n_small = len(small_group_ids(4))                             # 4 groups of order 2..4
+    assert first.tasks == first.stored == n_small and first.skipped == 0
     before = _table(db, 'SELECT "order", gap_id, setting, finished, worker, engine FROM runs ORDER BY ALL')
-    assert [r[5] for r in before] == ["1"] * n6                   # the engine version is stored with each task
+    assert [r[5] for r in before] == ["1"] * n_small              # each task stored with its engine version
 
     # a larger max order, interrupted (as a Ctrl-C does) after two new tasks are stored
     def interrupt(run, client):
@@ -69,23 +69,24 @@ def test_a_larger_max_order_computes_only_the_new_tasks_and_ctrl_c_keeps_finishe
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        build_atlas(db, max_order=9, on_stored=interrupt, scheduler=scheduler, **KW)
+        build_atlas(db, max_order=7, on_stored=interrupt, scheduler=scheduler, **KW)
     kept = _table(db, 'SELECT "order", gap_id, setting, finished, worker, engine FROM runs ORDER BY ALL')
-    assert len(kept) == n6 + 2 and set(before) <= set(kept)       # finished tasks kept, the earlier untouched
+    assert len(kept) == n_small + 2 and set(before) <= set(kept)  # finished tasks kept, the earlier untouched
     assert _table(db, 'SELECT count(*) FROM runs r WHERE NOT EXISTS (SELECT 1 FROM attractors a WHERE '
                       'a."order" = r."order" AND a.gap_id = r.gap_id AND a.setting = r.setting)') == [(0,)]
 
     # resumed at the larger max order: only the tasks not stored are computed (counted as sent to the workers)
     del submitted[:]
-    n9 = len(small_group_ids(9))                                  # + 7 (1), 8 (5), 9 (2)
-    resumed = build_atlas(db, max_order=9, scheduler=scheduler, **KW)
-    assert resumed.tasks == n9 and resumed.skipped == n6 + 2 and resumed.stored == n9 - n6 - 2 == 6
-    assert resumed.stale == 0 and len(submitted) == 6
+    n_large = len(small_group_ids(7))                             # + 5 (1), 6 (2), 7 (1)
+    resumed = build_atlas(db, max_order=7, scheduler=scheduler, **KW)
+    assert resumed.tasks == n_large and resumed.skipped == n_small + 2
+    assert resumed.stored == n_large - n_small - 2 == 2
+    assert resumed.stale == 0 and len(submitted) == 2
     assert not set(submitted) & {r[:3] for r in kept}            # no stored task was sent again
     after = _table(db, 'SELECT "order", gap_id, setting, finished, worker, engine FROM runs ORDER BY ALL')
-    assert len(after) == n9 and set(kept) <= set(after)           # every stored row reused as it was
+    assert len(after) == n_large and set(kept) <= set(after)      # every stored row reused as it was
     del submitted[:]
-    assert build_atlas(db, max_order=9, scheduler=scheduler, **KW).stored == 0 and submitted == []
+    assert build_atlas(db, max_order=7, scheduler=scheduler, **KW).stored == 0 and submitted == []
 
 
 def test_another_engine_version_is_recomputed_not_reused(tmp_path, scheduler, monkeypatch):

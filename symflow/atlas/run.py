@@ -19,7 +19,8 @@ refuses a run beyond the time budget (:func:`symflow.resources.time_budget`) wit
 fits and the number of workers (``--scheduler``) that would finish it, unless ``force``.
 
 A task that raises, or whose worker died too often (Dask's ``KilledWorker``), is stored with its error and
-the run goes on; failed tasks are tried again by the next run. ``KeyboardInterrupt`` cancels what is in flight and leaves every stored task intact.
+the run goes on; failed tasks are tried again by the next run. ``KeyboardInterrupt`` cancels what is in
+flight and leaves every stored task intact.
 """
 from __future__ import annotations
 

@@ -149,8 +149,8 @@ class AtlasStore:
                                 [[r[c] for c in ATTRACTOR_COLUMNS] for r in result["attractors"]])
             con.execute('DELETE FROM runs WHERE "order" = ? AND gap_id = ? AND setting = ?', key)
             con.execute('INSERT INTO runs ("order", gap_id, setting, starts, seed, loss, spheres, activation, versions, '
-                        'unconverged, wall_time, worker, error, cpu_time, engine) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '
-                        '?, ?, ?, ?, ?)',
+                        'unconverged, wall_time, worker, error, cpu_time, engine) '
+                        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                         key + [starts, seed, model.get("loss"), model.get("spheres"), model.get("activation"), json.dumps(result.get("versions") or {}), result["unconverged"],
                                result["wall_time"], result["worker"], result["error"],
                                result.get("cpu_time"), result.get("engine")])
