@@ -63,13 +63,13 @@ class AtlasRun:
 #: CPU seconds per start from ``--part costs`` on a sample group of the order (16: SmallGroup(16,5), 32:
 #: SmallGroup(32,20), 64: SmallGroup(64,50); 24 and 8 interpolated), the fixed part so that 512 starts give
 #: the measured mean task of the order (the default atlas for 8..32; the 8 tasks of SmallGroup(64,k),
-#: k = 1, 50, 138, 267, for 64). Order 128: one task of SmallGroup(128,1000) at 16 starts (257 CPU s), its
-#: cost per start extrapolated from 32 -> 64 (n^4.2; n^3 would give half: the estimate of order 128 is
-#: uncertain within about 0.6-1.1x). docs/performance.md, the atlas records. :func:`task_cpu` interpolates
-#: log-log between orders and extrapolates with the last two.
+#: k = 1, 50, 138, 267, for 64). Order 128: one group, SmallGroup(128,1000) unshared, 257 CPU s at 16 starts
+#: (cold) and 286 s at 64 (warm), so 0.59 s per start or more (up to ~1.0 if building the group took ~20 s):
+#: the estimate of order 128 is uncertain within about 1-1.4x. docs/performance.md, the atlas records.
+#: :func:`task_cpu` interpolates log-log between orders and extrapolates with the last two.
 TASK_CPU = {
     8: (0.45, 0.0001), 16: (1.54, 0.0007), 24: (3.55, 0.0017), 32: (7.3, 0.0039), 64: (38.7, 0.071),
-    128: (236.0, 1.29),
+    128: (248.0, 0.59),
 }
 
 
