@@ -7,19 +7,32 @@ The scheduler is a ``LocalCluster`` (one single-threaded worker process per core
 ``workers``) unless ``scheduler`` names a running one (``tcp://host:8786``: start it with
 ``dask scheduler`` and each worker with ``dask worker tcp://host:8786 --nthreads 1`` on machines where
 symflow is installed). The main process is the only writer: each finished task is stored in one
-transaction (:class:`~symflow.atlas.store.AtlasStore`). Stored tasks with the same starts and seed are
-skipped (resume); ``redo=True`` recomputes them. A task that raises, or whose worker died too often
-(Dask's ``KilledWorker``), is stored with its error and the run goes on; failed tasks are tried again
-by the next run. ``KeyboardInterrupt`` cancels what is in flight and leaves every stored task intact.
+transaction (:class:`~symflow.atlas.store.AtlasStore`). Stored tasks with the same starts, seed and
+landscape engine version (``symflow._version.LANDSCAPE_ENGINE``) are skipped (resume: a run at a larger
+``max_order`` computes only the new tasks); tasks stored by another engine version are recomputed, never
+reused (:attr:`AtlasRun.stale` counts them); ``redo=True`` recomputes every selected task. Every worker must
+run this engine version (asked before anything is submitted).
+
+Before computing, :func:`time_estimate` adds up the selected tasks' CPU seconds from the measured per-task
+cost law (:data:`TASK_CPU`, scaled at each order to the costs this database measured with this engine) and
+refuses a run beyond the time budget (:func:`symflow.resources.time_budget`) with the ``--max-order`` that
+fits and the number of workers (``--scheduler``) that would finish it, unless ``force``.
+
+A task that raises, or whose worker died too often (Dask's ``KilledWorker``), is stored with its error and
+the run goes on; failed tasks are tried again by the next run. ``KeyboardInterrupt`` cancels what is in
+flight and leaves every stored task intact.
 """
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from ..errors import SymflowError
+from .._version import LANDSCAPE_ENGINE
+from ..errors import ResourceError, SymflowError
 from ..progress import progress_bar
 from ..validation import integer
 from .groups import resolve, small_group_ids
@@ -41,6 +54,144 @@ class AtlasRun:
     wall_time: float = 0.0
     workers: int = 0
     interrupted: bool = False
+    stale: int = 0                  # selected tasks stored by another engine version: recomputed
+    estimate: "TimeEstimate | None" = None    # the time estimate checked before computing
+
+
+#: The measured per-task cost law of engine "1": ``{order: (fixed CPU seconds, CPU seconds per start)}`` of one
+#: atlas task (a worker's CPU in the task, group construction included), from ``bench/bench_atlas.py``: the
+#: CPU seconds per start from ``--part costs`` on a sample group of the order (16: SmallGroup(16,5), 32:
+#: SmallGroup(32,20), 64: SmallGroup(64,50); 24 and 8 interpolated), the fixed part so that 512 starts give
+#: the measured mean task of the order (the default atlas for 8..32; the 8 tasks of SmallGroup(64,k),
+#: k = 1, 50, 138, 267, for 64). Order 128: one group, SmallGroup(128,1000) unshared, 257 CPU s at 16 starts
+#: (cold) and 286 s at 64 (warm), so 0.59 s per start or more (up to ~1.0 if building the group took ~20 s):
+#: the estimate of order 128 is uncertain within about 1-1.4x. docs/performance.md, the atlas records.
+#: :func:`task_cpu` interpolates log-log between orders and extrapolates with the last two.
+TASK_CPU = {
+    8: (0.45, 0.0001), 16: (1.54, 0.0007), 24: (3.55, 0.0017), 32: (7.3, 0.0039), 64: (38.7, 0.071),
+    128: (248.0, 0.59),
+}
+
+
+def task_cost_law(measured=()) -> dict:
+    """``{order: (fixed, per start)}``: :data:`TASK_CPU`, and at each order of the ``measured``
+    ``[(order, starts, cpu seconds)]`` (a database's own tasks) the law at that order scaled to their mean."""
+    law = dict(TASK_CPU)
+    ratios = {}
+    for n, starts, cpu in measured:
+        ratios.setdefault(int(n), []).append(float(cpu) / task_cpu(int(n), int(starts), TASK_CPU))
+    for n, rs in ratios.items():
+        f = sum(rs) / len(rs)
+        fixed, per = _interpolate(TASK_CPU, n)
+        law[n] = (fixed * f, per * f)
+    return law
+
+
+def _interpolate(law, order):
+    if order in law:
+        return law[order]
+    orders = sorted(law)
+    if len(orders) == 1:
+        return law[orders[0]]
+    if order < orders[0]:
+        a, b = orders[0], orders[1]
+    elif order > orders[-1]:
+        a, b = orders[-2], orders[-1]
+    else:
+        b = next(o for o in orders if o > order)
+        a = max(o for o in orders if o < order)
+    return tuple(law[a][i] * (order / a) ** (math.log(law[b][i] / law[a][i]) / math.log(b / a)) for i in (0, 1))
+
+
+def task_cpu(order: int, starts: int, law=None) -> float:
+    """Estimated CPU seconds of one task of a group of ``order`` with ``starts`` starts: fixed + per start *
+    starts, each part of the ``law`` (:func:`task_cost_law`) interpolated as a power law between its two
+    nearest orders and extrapolated with the power of its two last (first) orders beyond them."""
+    fixed, per = _interpolate(task_cost_law() if law is None else law, int(order))
+    return fixed + per * int(starts)
+
+
+@dataclass
+class TimeEstimate:
+    """The CPU seconds of a selection of atlas tasks, and the wall seconds on ``workers`` parallel workers
+    (the total over the workers, at least the longest task)."""
+
+    tasks: int
+    cpu: float
+    longest: float
+    workers: int
+    basis: str
+
+    @property
+    def seconds(self) -> float:
+        return max(self.cpu / max(self.workers, 1), self.longest)
+
+    def workers_for(self, budget: float) -> int | None:
+        """Workers that would finish within ``budget`` seconds (``None``: the longest task alone is longer)."""
+        return None if self.longest > budget else max(1, math.ceil(self.cpu / budget))
+
+
+def time_estimate(tasks, starts: int, workers: int, law=None) -> TimeEstimate:
+    """:class:`TimeEstimate` of ``tasks`` (``[(order, gap_id, name, setting)]``) at ``starts`` on ``workers``."""
+    law = task_cost_law() if law is None else law
+    costs = [task_cpu(t[0], starts, law) for t in tasks]
+    known = ", ".join(f"{n}: {task_cpu(n, starts, law):.3g} s" for n in sorted(law))
+    basis = f"measured CPU seconds per task at {starts} starts by order {known}, a power law between and beyond"
+    return TimeEstimate(len(tasks), sum(costs), max(costs, default=0.0), int(workers), basis)
+
+
+def check_time(est: TimeEstimate, max_order=None, groups=None, settings=SETTINGS, starts: int = 512, law=None,
+               force=None, done=()) -> TimeEstimate:
+    """Refuse (:class:`~symflow.errors.ResourceError`, one line) an atlas whose estimate exceeds the time budget,
+    naming the ``--max-order`` that fits (for a ``max_order`` selection; tasks ``done`` ``{(order, gap_id,
+    setting)}`` are stored and cost nothing) and the workers that would finish it."""
+    from ..resources import forced, format_seconds, time_budget
+
+    if force is None:
+        force = forced()
+    budget = time_budget()
+    if force or est.seconds <= budget:
+        return est
+    ways = []
+    if not groups and max_order is not None:
+        fits = None
+        for m in range(int(max_order) - 1, 1, -1):
+            smaller = time_estimate([t for t in select_tasks(m, None, settings) if (t[0], t[1], t[3]) not in done],
+                                    starts, est.workers, law)
+            if smaller.seconds <= budget:
+                fits = (m, smaller)
+                break
+        if fits:
+            ways.append(f"--max-order {fits[0]} (about {format_seconds(fits[1].seconds)})")
+    need = est.workers_for(budget)
+    ways.append(f"--scheduler ADDRESS with about {need} single-threaded workers" if need else
+                "fewer --starts (the longest task alone exceeds the budget)")
+    env = " ($SYMFLOW_TIME_BUDGET)" if os.environ.get("SYMFLOW_TIME_BUDGET") else ""
+    raise ResourceError(
+        f"the atlas ({est.tasks} tasks to compute) would take about {format_seconds(est.seconds)} on "
+        f"{est.workers} workers ({format_seconds(est.cpu)} of CPU; {est.basis}) but the time budget is "
+        f"{format_seconds(budget)}{env}; use {' or '.join(ways)}, or pass --force (force=True) to run anyway")
+
+
+def _worker_engine() -> str:
+    """The landscape engine version of the process that runs it (asked of each worker)."""
+    from .._version import LANDSCAPE_ENGINE as engine
+
+    return engine
+
+
+def _check_worker_engines(client) -> None:
+    """Every worker runs this process's engine version, else one line naming the first that does not."""
+    try:
+        engines = client.run(_worker_engine)
+    except Exception as exc:
+        raise SymflowError(f"cannot ask the Dask workers their symflow landscape engine version ({type(exc).__name__}"
+                           f"); every worker needs the same symflow as this process") from None
+    other = {w: e for w, e in engines.items() if str(e) != LANDSCAPE_ENGINE}
+    if other:
+        w, e = sorted(other.items())[0]
+        raise SymflowError(f"worker {w} runs landscape engine {e}, this process {LANDSCAPE_ENGINE} "
+                           f"({len(other)} of {len(engines)} workers differ): install the same symflow on every worker")
 
 
 def select_tasks(max_order: int = DEFAULT_MAX_ORDER, groups=None, settings=SETTINGS) -> list:
@@ -111,8 +262,9 @@ def _ignore_sigint():
 
 def build_atlas(db, max_order: int = DEFAULT_MAX_ORDER, groups=None, settings=SETTINGS, starts: int = 512,
                 seed: int = 0, scheduler: str | None = None, workers: int | None = None, redo: bool = False,
-                progress: bool = False, on_stored=None) -> AtlasRun:
-    """Compute every selected (group, setting) task not stored yet into the database ``db``.
+                progress: bool = False, on_stored=None, force: bool | None = None) -> AtlasRun:
+    """Compute every selected (group, setting) task not stored yet (the resume key: starts, seed, engine
+    version) into the database ``db``, after checking the time estimate (:func:`check_time`; ``force`` skips).
 
     ``on_stored(run, client)`` is called after each stored task (tests use it to kill a worker mid-run).
     """
@@ -122,20 +274,38 @@ def build_atlas(db, max_order: int = DEFAULT_MAX_ORDER, groups=None, settings=SE
         workers = integer(workers, "workers", minimum=1)
     tasks = select_tasks(max_order, groups, settings)
     t0 = time.perf_counter()
-    with AtlasStore(db) as store:
-        done = set() if redo else store.done(starts, seed)
-        todo = [t for t in tasks if (t[0], t[1], t[3]) not in done]
-        run = AtlasRun(tasks=len(tasks), skipped=len(tasks) - len(todo))
-        if not todo:
-            return run
-        client, cluster = _client(scheduler, workers)
-        futures = []
-        try:
-            client.register_plugin(_worker_plugin())
-            from distributed import as_completed
+    done, stale, costs = set(), set(), []
+    if Path(db).exists():       # a new database is created only once the estimate has passed
+        with AtlasStore(db) as store:
+            done = set() if redo else store.done(starts, seed, LANDSCAPE_ENGINE)
+            stale = store.stale(LANDSCAPE_ENGINE)
+            costs = store.task_costs(LANDSCAPE_ENGINE)
+    todo = [t for t in tasks if (t[0], t[1], t[3]) not in done]
+    run = AtlasRun(tasks=len(tasks), skipped=len(tasks) - len(todo),
+                   stale=sum(1 for t in todo if (t[0], t[1], t[3]) in stale))
+    if not todo:
+        return run
+    law = task_cost_law(costs)
+    check = dict(max_order=max_order, groups=groups, settings=settings, starts=starts, law=law, force=force,
+                 done=done)
+    if not scheduler:       # a LocalCluster's workers beyond the cores add no speed
+        n_local = workers or os.cpu_count() or 1
+        run.estimate = check_time(time_estimate(todo, starts, min(n_local, os.cpu_count() or 1), law), **check)
+    client, cluster = _client(scheduler, workers)
+    futures = []
+    try:
+        if scheduler:
+            info = client.scheduler_info(n_workers=-1).get("workers", {})
+            run.workers = len(info)
+            threads = sum(int(w.get("nthreads", 1)) for w in info.values())
+            run.estimate = check_time(time_estimate(todo, starts, max(threads, 1), law), **check)
+        else:
+            run.workers = workers or os.cpu_count() or 1
+        _check_worker_engines(client)
+        client.register_plugin(_worker_plugin())
+        from distributed import as_completed
 
-            run.workers = len(client.scheduler_info(n_workers=-1).get("workers", {})) if scheduler else \
-                (workers or os.cpu_count() or 1)
+        with AtlasStore(db) as store:
             # largest groups first (they take longest), one retry budget per task as Dask's default
             for n, k, name, setting in todo:
                 futures.append(client.submit(run_task, n, k, name, setting, starts, seed, pure=False,
@@ -159,19 +329,19 @@ def build_atlas(db, max_order: int = DEFAULT_MAX_ORDER, groups=None, settings=SE
                     fut.release()
                     if on_stored is not None:
                         on_stored(run, client)
-        except KeyboardInterrupt:
-            run.interrupted = True
-            raise
-        finally:
-            run.wall_time = time.perf_counter() - t0
-            try:
-                client.cancel([f for f in futures if not f.done()])
-            except Exception:  # pragma: no cover - shutting down anyway
-                pass
-            client.close()
-            if cluster is not None:
-                cluster.close()
+    except KeyboardInterrupt:
+        run.interrupted = True
+        raise
+    finally:
+        run.wall_time = time.perf_counter() - t0
+        try:
+            client.cancel([f for f in futures if not f.done()])
+        except Exception:  # pragma: no cover - shutting down anyway
+            pass
+        client.close()
+        if cluster is not None:
+            cluster.close()
     return run
 
-
-__all__ = ["build_atlas", "select_tasks", "AtlasRun", "DEFAULT_MAX_ORDER", "worker_name"]
+__all__ = ["build_atlas", "select_tasks", "AtlasRun", "DEFAULT_MAX_ORDER", "TASK_CPU", "TimeEstimate",
+           "check_time", "task_cost_law", "task_cpu", "time_estimate", "worker_name"]

@@ -12,7 +12,13 @@ Tables (public contract, README "Atlas"):
   source ('constructed'|'discovered');
 * ``runs``: one row per task: order, gap_id, setting, starts, seed, loss, spheres, activation,
   versions (JSON), unconverged, wall_time (s), worker (host:pid), error (NULL if it succeeded),
-  finished (UTC timestamp), cpu_time (s of the worker process's CPU in the task).
+  finished (UTC timestamp), cpu_time (s of the worker process's CPU in the task), engine (the landscape
+  engine version that computed it, ``symflow._version.LANDSCAPE_ENGINE``; NULL before it was recorded).
+
+Resume key: a task ``(order, gap_id, setting)`` is reused when it is stored without error with the same
+``starts``, ``seed`` and ``engine`` (:meth:`AtlasStore.done`); the model (CE loss, quadratic activation,
+separate spheres) is the atlas's fixed choice, so a change of it is an engine version change. A task stored
+with other starts, seed or engine is recomputed and its rows replaced (one row set per task).
 
 Only the main process writes. Each task's rows replace that task's earlier rows in one transaction, so
 a row is stored once whatever was retried, and an interrupted run keeps every finished task.
@@ -41,7 +47,14 @@ SCHEMA = [
         cpu_time DOUBLE, PRIMARY KEY ("order", gap_id, setting))""",
     # databases written before cpu_time was recorded
     'ALTER TABLE runs ADD COLUMN IF NOT EXISTS cpu_time DOUBLE',
+    # the resume key's engine version (symflow._version.LANDSCAPE_ENGINE of the worker); NULL in databases
+    # written before it was recorded, which counts as version "1" (LEGACY_ENGINE)
+    'ALTER TABLE runs ADD COLUMN IF NOT EXISTS engine VARCHAR',
 ]
+
+#: The engine version of rows stored before ``runs.engine`` existed (all computed by engine "1").
+LEGACY_ENGINE = "1"
+
 
 GROUP_COLUMNS = ["order", "gap_id", "name", "structure", "abelian", "n_classes", "irrep_dims"]
 ATTRACTOR_COLUMNS = ["order", "gap_id", "setting", "idx", "orbit", "orbit_dim", "orbit_size", "type", "energy",
@@ -90,11 +103,32 @@ class AtlasStore:
             self.con.close()
             self.con = None
 
-    def done(self, starts: int, seed: int) -> set:
-        """Keys ``(order, gap_id, setting)`` stored without error for these starts and seed."""
-        rows = self.con.execute('SELECT "order", gap_id, setting FROM runs WHERE error IS NULL AND starts = ? '
-                                'AND seed = ?', [starts, seed]).fetchall()
+    def done(self, starts: int, seed: int, engine: str | None = None) -> set:
+        """Keys ``(order, gap_id, setting)`` stored without error for these starts and seed (the resume key) and,
+        unless ``engine`` is ``None``, by this landscape engine version (``runs.engine``; NULL counts as
+        :data:`LEGACY_ENGINE`)."""
+        sql = 'SELECT "order", gap_id, setting FROM runs WHERE error IS NULL AND starts = ? AND seed = ?'
+        params = [starts, seed]
+        if engine is not None:
+            sql += ' AND coalesce(engine, ?) = ?'
+            params += [LEGACY_ENGINE, str(engine)]
+        return {tuple(r) for r in self.con.execute(sql, params).fetchall()}
+
+    def stale(self, engine: str) -> set:
+        """Keys ``(order, gap_id, setting)`` stored without error by another engine version than ``engine``."""
+        rows = self.con.execute('SELECT "order", gap_id, setting FROM runs WHERE error IS NULL AND '
+                                'coalesce(engine, ?) <> ?', [LEGACY_ENGINE, str(engine)]).fetchall()
         return {tuple(r) for r in rows}
+
+    def task_costs(self, engine: str | None = None) -> list:
+        """``[(order, starts, cpu seconds)]`` of the tasks stored without error with a CPU time (by ``engine``
+        when given): the measured costs the atlas's time estimate uses."""
+        sql = 'SELECT "order", starts, cpu_time FROM runs WHERE error IS NULL AND cpu_time IS NOT NULL AND starts > 0'
+        params = []
+        if engine is not None:
+            sql += ' AND coalesce(engine, ?) = ?'
+            params = [LEGACY_ENGINE, str(engine)]
+        return [(int(n), int(st), float(c)) for n, st, c in self.con.execute(sql, params).fetchall()]
 
     def store(self, result: dict, starts: int, seed: int) -> None:
         """Store one task's result (rows, or its error) in one transaction, replacing the task's earlier rows."""
@@ -115,11 +149,11 @@ class AtlasStore:
                                 [[r[c] for c in ATTRACTOR_COLUMNS] for r in result["attractors"]])
             con.execute('DELETE FROM runs WHERE "order" = ? AND gap_id = ? AND setting = ?', key)
             con.execute('INSERT INTO runs ("order", gap_id, setting, starts, seed, loss, spheres, activation, versions, '
-                        'unconverged, wall_time, worker, error, cpu_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '
-                        '?, ?)',
+                        'unconverged, wall_time, worker, error, cpu_time, engine) '
+                        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
                         key + [starts, seed, model.get("loss"), model.get("spheres"), model.get("activation"), json.dumps(result.get("versions") or {}), result["unconverged"],
                                result["wall_time"], result["worker"], result["error"],
-                               result.get("cpu_time")])
+                               result.get("cpu_time"), result.get("engine")])
             con.execute("COMMIT")
         except BaseException as exc:
             con.execute("ROLLBACK")

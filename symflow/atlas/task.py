@@ -11,6 +11,8 @@ import socket
 import time
 import traceback
 
+from .._version import LANDSCAPE_ENGINE
+
 SETTINGS = ("unshared", "shared")
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -41,7 +43,8 @@ def run_task(n: int, k: int, name: str, setting: str, starts: int, seed: int) ->
 
     t0, c0 = time.perf_counter(), time.process_time()
     out = {"order": int(n), "gap_id": int(k), "setting": setting, "name": name, "group": None, "attractors": [],
-           "unconverged": None, "model": {}, "wall_time": None, "worker": worker_name(), "error": None}
+           "unconverged": None, "model": {}, "wall_time": None, "worker": worker_name(), "error": None,
+           "engine": LANDSCAPE_ENGINE}     # the worker's engine: the row's resume key (store.py)
     try:
         from ..groups import group
         from ..landscape import landscape

@@ -4,8 +4,13 @@ Groups: GAP's SmallGroups library, every group of order 2..N (``--max-order``, d
 group is skipped), or ``--groups`` names symflow knows. One task per (group, setting) on a Dask
 ``LocalCluster`` (``--workers``, default one per core) or a running cluster (``--scheduler``); the
 results stream into the DuckDB file ``--db`` (schema: README "Atlas", :mod:`symflow.atlas.store`), one
-transaction per task. Running the same command again resumes; ``--redo`` recomputes. Then the report
-(``atlas.md``, ``index.html``, ``figures/``, ``fit.json``) is written to ``--out``. ``--query SQL``
+transaction per task. Running the same command again resumes, also at a larger ``--max-order`` (a task
+is reused when stored with the same starts, seed and landscape engine version; one stored by another
+engine version is recomputed); ``--redo`` recomputes. Before computing, the time estimate (the measured
+per-task cost law, :func:`symflow.atlas.run.time_estimate`) is checked: a run beyond the time budget is
+refused with the ``--max-order`` that fits and the workers (``--scheduler``) that would finish it, unless
+``--force``. Then the report (``atlas.md``, ``index.html``, ``figures/``, ``fit.json``) is written to
+``--out``. ``--query SQL``
 prints a query's result and computes nothing.
 """
 from __future__ import annotations
@@ -101,7 +106,8 @@ def run(args) -> int:
         print(f"\ninterrupted: every finished task is stored in {args.db}; run the same command again to resume",
               file=sys.stderr)
         raise
-    print(f"{result.tasks} tasks: {result.skipped} already stored, {result.stored} computed "
+    stale = f", {result.stale} of them stored by another engine version" if result.stale else ""
+    print(f"{result.tasks} tasks: {result.skipped} already stored, {result.stored} computed{stale} "
           f"({len(result.failed)} failed) in {result.wall_time:.1f} s on {result.workers or 0} workers; "
           f"database {args.db}")
     for n, k, setting, error in result.failed:
