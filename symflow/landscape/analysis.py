@@ -294,11 +294,8 @@ def _mp_call(fn, model, X):
 
 def mp_riemannian_gradient(model, X) -> np.ndarray:
     """:func:`symflow.neuron.bruteforce.riemannian_gradient` at the ``mpf`` point ``X`` at the current precision
-    (the Euclidean gradient by :func:`_mp_call`, its projection by the one geometry in ``mpmath``)."""
-    g = _mp_call(bruteforce.gradient, model, X)
-    if not model.neuron.constrained:
-        return g
-    return StackedGeometry.of(model).project_tangent(X, g)
+    (:func:`_mp_call`: the gradient and its projection by the one geometry, whose dots are plain sums)."""
+    return _mp_call(bruteforce.riemannian_gradient, model, X)
 
 
 def mp_energy(model, X):
@@ -310,8 +307,24 @@ def _mp_norm(v) -> mpmath.mpf:
     return mpmath.sqrt(mpmath.fsum(a * a for a in v))
 
 
+#: Recognised energies by their value at the recognition's precision (``DIGITS - 8`` digits, the binary rounding
+#: :func:`~symflow.groups.recognise.recognise_algebraic` works on): the kinds of a landscape, and of the landscapes
+#: one process computes, share few energy levels (an atlas task of order 64 has up to 63 kinds on ~3 levels).
+_RECOGNISED: dict = {}
+RECOGNISED_KEPT = 4096
+
+
 def exact_energy(model, X):
-    """``(energy as mpf, exact SymPy value or None)`` at the refined point ``X``."""
+    """``(energy as mpf, exact SymPy value or None)`` at the refined point ``X``; the recognition is that of the
+    energy rounded to ``DIGITS - 8`` digits, so a level recognised before (:data:`_RECOGNISED`, the same rounded
+    value) is not recognised again: the same answer, since it depends on that rounded value only."""
     with mpmath.workdps(DIGITS):
         E = mp_energy(model, X)
-        return E, recognise_algebraic(E, digits=DIGITS - 8)
+    with mpmath.workdps(DIGITS - 8):
+        key = (+E)._mpf_
+    if key not in _RECOGNISED:
+        if len(_RECOGNISED) >= RECOGNISED_KEPT:
+            _RECOGNISED.clear()
+        with mpmath.workdps(DIGITS):
+            _RECOGNISED[key] = recognise_algebraic(E, digits=DIGITS - 8)
+    return E, _RECOGNISED[key]
