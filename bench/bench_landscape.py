@@ -30,7 +30,8 @@ import sys
 import time
 import warnings
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if "--child" not in sys.argv:      # a child imports the engine of its PYTHONPATH (``--tasks --against``)
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 DEFAULT = ["D5:shared", "S4:shared", "F21", "S4", "Q8:shared"]
 SETTINGS = ("unshared", "shared")
@@ -169,6 +170,9 @@ def compare(path: str) -> int:
 
 def _child(argv) -> None:
     """``--child n k [n k ...]``: one JSON line per task of :func:`run_tasks` on stdout."""
+    import symflow
+
+    print(f"engine {os.path.realpath(os.path.dirname(os.path.dirname(symflow.__file__)))}", file=sys.stderr)
     _quiet()
     g = [int(v) for v in argv]
     run_tasks(list(zip(g[::2], g[1::2])), out=sys.stdout)
@@ -179,6 +183,9 @@ def _tasks_in(root: str, groups) -> list:
     cmd = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_landscape.py"), "--child"]
     cmd += [str(v) for g in groups for v in g]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=root)
+    # the child's own check: it ran the engine under root
+    if p.returncode == 0 and f"engine {os.path.realpath(root)}" not in p.stderr:
+        raise SystemExit(f"{root}: the child did not import the engine there: {p.stderr[-500:]}")
     if p.returncode:
         raise SystemExit(f"{root}: {p.stderr[-2000:]}")
     return [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]

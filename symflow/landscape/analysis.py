@@ -288,8 +288,13 @@ def _mp_call(fn, model, X):
                 out[i] = gmpy2.mul_2exp(gmpy2.mpfr(-int(man) if sign else int(man)), int(exp))
         R = fn(model, Y)
     if np.ndim(R) == 0:
-        return mpmath.mpf(R)
-    return np.array([mpmath.mpf(v) for v in np.asarray(R).reshape(-1)], dtype=object).reshape(np.shape(R))
+        return _from_mpfr(R)
+    return np.array([_from_mpfr(v) for v in np.asarray(R).reshape(-1)], dtype=object).reshape(np.shape(R))
+
+
+def _from_mpfr(v) -> mpmath.mpf:
+    """``mpf`` of an ``mpfr`` (its ``_mpf_``; a signed zero, which ``mpf`` does not have, as ``0``)."""
+    return mpmath.mpf(v) if v else mpmath.mpf(0)
 
 
 def mp_riemannian_gradient(model, X) -> np.ndarray:
