@@ -11,7 +11,8 @@
    near ``1e-6``).
 2. **Polish.** Each neuron whose brute-force Riemannian gradient (:func:`symflow.neuron.bruteforce.riemannian_gradient`,
    sums over the Cayley table) is above ``GRADIENT_TOL`` relative to the energy scale gets Riemannian Newton
-   steps: ``dx = -B J^+ B^T grad``, ``J = B^T (H - Lambda) B`` the tangent Hessian with its near-zero
+   steps: ``dx = -B J^+ B^T grad``, ``J = B^T (H - Lambda) B`` the tangent Hessian (:func:`tangent_hessian`: ``H``
+   the analytic Hessian :func:`symflow.theory.rates.numeric.energy_hessians`) with its near-zero
    eigenvalues dropped (so a manifold of critical points is reached, not a point of it), then the
    retraction of the one sphere geometry (:class:`~symflow.neuron.geometry.ParameterGeometry`). A step that
    does not lower ``|grad|`` is retried with more small eigenvalues dropped (``PSEUDO_INVERSE_TOLS``): near

@@ -1,5 +1,6 @@
 """The numeric check of the rates: the brute-force tangent spectrum from the Cayley table
-(:func:`numeric_spectrum`), independent of the exact derivation.
+(:func:`numeric_spectrum`), independent of the exact derivation; and :func:`energy_hessians`, the project's one
+analytic Hessian of the brute-force energy (every model; the landscape's Newton steps and spectra use it too).
 
 See :mod:`symflow.theory.rates` ("Verified (numeric)") for the method.
 """
