@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from symflow.groups import gap as gapmod
 from symflow.landscape import analysis, landscape
 from symflow.landscape.search import euclidean_hessians, tangent_hessian, tangent_operators
 from symflow.neuron import bruteforce
@@ -101,9 +102,12 @@ def _bench():
 
 
 #: The CI-size subset of the reference run: (order, gap id).
-REFERENCE_SUBSET = [(4, 2), (6, 1), (8, 3), (8, 4), (9, 2), (12, 3)]
+REFERENCE_SUBSET = [(4, 2), (6, 1), (8, 4), (12, 3)]
 
 
+@pytest.mark.gap
+@pytest.mark.skipif(not gapmod.gap_available(), reason="passagemath-gap (symflow[gap]) not installed: the atlas's "
+                                                       "SmallGroup names need it")
 def test_atlas_rows_match_the_stored_run_of_the_engine_before():
     bench = _bench()
     with open(ROOT / "tests" / "data" / "landscape_reference.json") as f:
