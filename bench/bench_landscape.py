@@ -200,10 +200,12 @@ def tasks_mode(argv) -> None:
     print(f"load average before: {os.getloadavg()} on {os.cpu_count()} cores")
     engines = {"now": here} if against is None else {"before": against, "now": here}
     cpu = {e: {} for e in engines}
+    rows = {e: [] for e in engines}
     for n in orders:
         for k in TASK_GROUPS[n]:
             for e, root in engines.items():
                 for r in _tasks_in(root, [(n, k)]):
+                    rows[e].append(r)
                     cpu[e].setdefault(n, []).append(r["cpu_time"])
                     print(f"{e:>6} SmallGroup({n},{k}) {r['setting']:<8} {r['cpu_time']:7.2f} CPU s "
                           f"{len(r['attractors']):3d} kinds {r['error'] or ''}", flush=True)
@@ -225,6 +227,8 @@ def tasks_mode(argv) -> None:
                       f"tasks, {tot / 3600:.2f} CPU hours (t(n) = {np.exp(log_a):.3g} n^{b:.2f} between the measured "
                       f"orders)")
     if against is not None:
+        diffs = compare_rows(rows["before"], rows["now"])
+        print("rows, now against before: " + ("the same content" if not diffs else "\n  ".join([""] + diffs)))
         for n in cpu["now"]:
             print(f"order {n}: before / now = {np.mean(cpu['before'][n]) / np.mean(cpu['now'][n]):.1f}x")
 
