@@ -156,6 +156,31 @@ def point_spectrum(model, x, symmetries: SymmetryAlgebra, tol: float, test_famil
     return PointSpectrum(w, S.shape[1], F.shape[1], C.shape[1] - F.shape[1], F)
 
 
+def sample_spectra(model, points) -> list:
+    """``[PointSpectrum]`` of the sample points of a kind (other members than its representative): the sorted
+    eigenvalues of ``J`` only (what the kind's range and stability need; the zero modes are not split, their
+    counts ``None``), the Hessians, products and eigenvalues of all the points in one batch."""
+    if not len(points):
+        return []
+    from .search import analytic_hessians, tangent_frame
+
+    X = np.asarray(points, dtype=float)
+    if not analytic_hessians(model):
+        Js = [tangent_hessian(model, x)[0] for x in X]
+    else:
+        from ..theory.rates.numeric import energy_hessians
+
+        H = energy_hessians(model, X)
+        H -= bruteforce.multipliers(model, X)[:, None, :] * np.eye(X.shape[1])
+        if model.neuron.constrained:
+            B = np.stack([tangent_frame(model, x) for x in X])
+            Js = np.swapaxes(B, -1, -2) @ (H @ B)
+        else:
+            Js = H
+    W = np.linalg.eigvalsh(np.asarray(Js))
+    return [PointSpectrum(w, None, None, None, np.zeros((X.shape[1], 0))) for w in W]
+
+
 def family_walk(model, x, start: PointSpectrum, symmetries: SymmetryAlgebra, tol: float, points: int, seed: int,
                 step: float = 0.25) -> list:
     """``[(point, PointSpectrum)]``: critical points along ``x``'s family (``start`` is ``x``'s spectrum).

@@ -271,8 +271,14 @@ def tangent_hessian(model, x) -> tuple:
     if not model.neuron.constrained:
         return H, np.eye(len(x))
     lam = bruteforce.multipliers(model, x)
-    B = tangent_basis(model.vector_names, model.neuron.sphere_groups, split(model, x))
+    B = tangent_frame(model, x)
     return B.T @ ((H - np.diag(lam)) @ B), B
+
+
+def tangent_frame(model, x) -> np.ndarray:
+    """``B``: the orthonormal tangent basis at the stacked point ``x`` (:func:`symflow.neuron.geometry.tangent_basis`,
+    the one of :func:`symflow.neuron.bruteforce.tangent_hessian`)."""
+    return tangent_basis(model.vector_names, model.neuron.sphere_groups, split(model, x))
 
 
 def tangent_operators(model, x) -> tuple:
