@@ -130,3 +130,19 @@ def test_compare_rows_sees_a_changed_kind_energy_and_basin():
     other = dict(task, attractors=[dict(row, energy_exact="1/4", energy=0.25)])
     assert len(bench.compare_rows([task], [moved])) == 1
     assert len(bench.compare_rows([task], [other])) == 2
+
+
+def test_refine_without_gmpy2_is_the_same_on_mpmath(monkeypatch):
+    model = _model({"group": "Z5"})
+    L = landscape(model, starts=8, seed=0, analysis="spectrum")
+    a = L.attractors[0]
+    x = np.concatenate([np.asarray(a.representative[k]) for k in model.vector_names])
+    X, r = analysis.refine(model, x)
+    E = analysis.exact_energy(model, X)
+    monkeypatch.setattr(analysis, "_gmpy2", lambda: None)
+    monkeypatch.setattr(analysis, "_RECOGNISED", {})
+    Y, s = analysis.refine(model, x)
+    F = analysis.exact_energy(model, Y)
+    assert r <= mpmath.mpf(10) ** -32 and s <= mpmath.mpf(10) ** -32
+    assert max(abs(u - v) for u, v in zip(X, Y)) <= mpmath.mpf(10) ** -30
+    assert F[1] is not None and E[1] == F[1] and abs(E[0] - F[0]) <= mpmath.mpf(10) ** -36
