@@ -31,7 +31,7 @@ from ..groups.recognise import recognise_algebraic
 from ..neuron import bruteforce
 from ..neuron.geometry import StackedGeometry
 from ..neuron.points import vector_length
-from .search import newton, pseudo_newton_step, retract
+from .search import newton, pseudo_newton_step, retract, tangent_hessian
 
 #: Eigenvalues of J with ``|w| <= ZERO_TOL * max |w|`` are zero modes.
 ZERO_TOL = 1e-7
@@ -139,7 +139,7 @@ def _energy_tol(E0: float, tol: float) -> float:
 
 def point_spectrum(model, x, symmetries: SymmetryAlgebra, tol: float, test_family: bool = True) -> PointSpectrum:
     """Tangent spectrum at a critical point ``x`` with symmetry / family / degenerate zero modes."""
-    J, B = bruteforce.tangent_hessian(model, x)
+    J, B = tangent_hessian(model, x)
     w, V = np.linalg.eigh(J)
     big = max(np.abs(w).max(initial=0.0), 1e-300)
     zero = np.abs(w) <= ZERO_TOL * big
@@ -161,6 +161,31 @@ def point_spectrum(model, x, symmetries: SymmetryAlgebra, tol: float, test_famil
                 family_dirs.append(d)
     F = np.stack(family_dirs, axis=1) if family_dirs else np.zeros((len(x), 0))
     return PointSpectrum(w, S.shape[1], F.shape[1], C.shape[1] - F.shape[1], F)
+
+
+def sample_spectra(model, points) -> list:
+    """``[PointSpectrum]`` of the sample points of a kind (other members than its representative): the sorted
+    eigenvalues of ``J`` only (what the kind's range and stability need; the zero modes are not split, their
+    counts ``None``), the Hessians, products and eigenvalues of all the points in one batch."""
+    if not len(points):
+        return []
+    from .search import analytic_hessians, tangent_frame
+
+    X = np.asarray(points, dtype=float)
+    if not analytic_hessians(model):
+        Js = [tangent_hessian(model, x)[0] for x in X]
+    else:
+        from ..theory.rates.numeric import energy_hessians
+
+        H = energy_hessians(model, X)
+        H -= bruteforce.multipliers(model, X)[:, None, :] * np.eye(X.shape[1])
+        if model.neuron.constrained:
+            B = np.stack([tangent_frame(model, x) for x in X])
+            Js = np.swapaxes(B, -1, -2) @ (H @ B)
+        else:
+            Js = H
+    W = np.linalg.eigvalsh(np.asarray(Js))
+    return [PointSpectrum(w, None, None, None, np.zeros((X.shape[1], 0))) for w in W]
 
 
 def family_walk(model, x, start: PointSpectrum, symmetries: SymmetryAlgebra, tol: float, points: int, seed: int,
@@ -237,37 +262,106 @@ def mode_labels(ps: PointSpectrum) -> list:
 
 
 def refine(model, x, digits: int = DIGITS, steps: int = 6) -> tuple:
-    """``(point as mpf object array, |grad| in mpf)`` after Newton steps at ``digits`` digits (module docstring)."""
+    """``(point as mpf object array, |grad| in mpf)`` after Newton steps at ``digits`` digits (module docstring).
+
+    The tangent Hessian is the double-precision one at ``x`` (the point moves by ~the residual, so each step still
+    gains ~14 digits); the residuals are the brute-force sums at ``digits`` digits (:func:`mp_gradient`), one per
+    step."""
     with mpmath.workdps(digits):
         X = np.array([mpmath.mpf(float(v)) for v in x], dtype=object)
-        StackedGeometry.of(model).retract(X)  # on the spheres to every digit before anything is measured
+        geometry = StackedGeometry.of(model)
+        geometry.retract(X)  # on the spheres to every digit before anything is measured
         target = mpmath.mpf(10) ** (-(digits - 8))
-        r = _mp_norm(bruteforce.riemannian_gradient(model, X))
+        g = mp_riemannian_gradient(model, X)
+        r = _mp_norm(g)
+        J = B = None
         for _ in range(steps):
             if r <= target:
                 break
-            xf = np.array([float(v) for v in X])
-            J, B = bruteforce.tangent_hessian(model, xf)
-            w, V = np.linalg.eigh(J)
-            g = bruteforce.riemannian_gradient(model, X)
+            if J is None:
+                J, B = tangent_hessian(model, np.array([float(v) for v in X]))
+                w, V = np.linalg.eigh(J)
             gt = B.T @ np.array([float(v) for v in g])
             # residuals are tiny, so the double step is exact to ~14 digits of itself
             step = pseudo_newton_step(w, V, B, gt)
-            X = X - np.array([mpmath.mpf(float(v)) for v in step], dtype=object)
-            StackedGeometry.of(model).retract(X)
-            r_new = _mp_norm(bruteforce.riemannian_gradient(model, X))
+            Y = X - np.array([mpmath.mpf(float(v)) for v in step], dtype=object)
+            geometry.retract(Y)
+            g_new = mp_riemannian_gradient(model, Y)
+            r_new = _mp_norm(g_new)
             if not r_new < r:
                 break
-            r = r_new
+            X, g, r = Y, g_new, r_new
         return X, r
+
+
+def _gmpy2():
+    try:
+        import gmpy2
+    except ImportError:  # pragma: no cover - mpmath's own arithmetic then
+        return None
+    return gmpy2
+
+
+def _mp_call(fn, model, X):
+    """``fn(model, X)`` (a brute-force sum) at the current ``mpmath`` precision, on ``gmpy2.mpfr`` objects when
+    gmpy2 is there (MPFR's correctly rounded operations in C, ~20x faster than ``mpmath.mpf`` on object arrays;
+    the same sums, the same precision), else on ``X``'s ``mpf`` objects; the result as ``mpf`` objects."""
+    gmpy2 = _gmpy2()
+    if gmpy2 is None:
+        return fn(model, X)
+    with gmpy2.context(gmpy2.get_context(), precision=mpmath.mp.prec):
+        Y = np.empty(np.shape(X), dtype=object)
+        flat, out = np.asarray(X).reshape(-1), Y.reshape(-1)
+        for i, v in enumerate(flat):
+            sign, man, exp, _ = mpmath.mpf(v)._mpf_
+            if not man and exp:                 # inf or nan
+                out[i] = gmpy2.mpfr(float(v))
+            else:                               # (-1)^sign man 2^exp, exactly
+                out[i] = gmpy2.mul_2exp(gmpy2.mpfr(-int(man) if sign else int(man)), int(exp))
+        R = fn(model, Y)
+    if np.ndim(R) == 0:
+        return _from_mpfr(R)
+    return np.array([_from_mpfr(v) for v in np.asarray(R).reshape(-1)], dtype=object).reshape(np.shape(R))
+
+
+def _from_mpfr(v) -> mpmath.mpf:
+    """``mpf`` of an ``mpfr`` (its ``_mpf_``; a signed zero, which ``mpf`` does not have, as ``0``)."""
+    return mpmath.mpf(v) if v else mpmath.mpf(0)
+
+
+def mp_riemannian_gradient(model, X) -> np.ndarray:
+    """:func:`symflow.neuron.bruteforce.riemannian_gradient` at the ``mpf`` point ``X`` at the current precision
+    (:func:`_mp_call`: the gradient and its projection by the one geometry, whose dots are plain sums)."""
+    return _mp_call(bruteforce.riemannian_gradient, model, X)
+
+
+def mp_energy(model, X):
+    """:func:`symflow.neuron.bruteforce.energy` at the ``mpf`` point ``X`` at the current precision (:func:`_mp_call`)."""
+    return _mp_call(bruteforce.energy, model, X)
 
 
 def _mp_norm(v) -> mpmath.mpf:
     return mpmath.sqrt(mpmath.fsum(a * a for a in v))
 
 
+#: Recognised energies by their value at the recognition's precision (``DIGITS - 8`` digits, the binary rounding
+#: :func:`~symflow.groups.recognise.recognise_algebraic` works on): the kinds of a landscape, and of the landscapes
+#: one process computes, share few energy levels (an atlas task of order 64 has up to 63 kinds on ~3 levels).
+_RECOGNISED: dict = {}
+RECOGNISED_KEPT = 4096
+
+
 def exact_energy(model, X):
-    """``(energy as mpf, exact SymPy value or None)`` at the refined point ``X``."""
+    """``(energy as mpf, exact SymPy value or None)`` at the refined point ``X``; the recognition is that of the
+    energy rounded to ``DIGITS - 8`` digits, so a level recognised before (:data:`_RECOGNISED`, the same rounded
+    value) is not recognised again: the same answer, since it depends on that rounded value only."""
     with mpmath.workdps(DIGITS):
-        E = bruteforce.energy(model, X)
-        return E, recognise_algebraic(E, digits=DIGITS - 8)
+        E = mp_energy(model, X)
+    with mpmath.workdps(DIGITS - 8):
+        key = (+E)._mpf_
+    if key not in _RECOGNISED:
+        if len(_RECOGNISED) >= RECOGNISED_KEPT:
+            _RECOGNISED.clear()
+        with mpmath.workdps(DIGITS):
+            _RECOGNISED[key] = recognise_algebraic(E, digits=DIGITS - 8)
+    return E, _RECOGNISED[key]

@@ -426,8 +426,7 @@ def _analyse(model, key, point, count, members, symmetries, tol, starts, seed, c
     rep = analysis.point_spectrum(model, point, symmetries, tol)
     spectra = [rep]
     others = [p for p in members if not np.allclose(p, point, atol=1e-9)][:SAMPLE_MEMBERS]
-    for p in others:
-        spectra.append(analysis.point_spectrum(model, p, symmetries, tol, test_family=False))
+    spectra += analysis.sample_spectra(model, others)
     family_fraction = None
     if rep.family:
         walk = analysis.family_walk(model, point, rep, symmetries, tol, FAMILY_POINTS, seed)

@@ -11,7 +11,8 @@
    near ``1e-6``).
 2. **Polish.** Each neuron whose brute-force Riemannian gradient (:func:`symflow.neuron.bruteforce.riemannian_gradient`,
    sums over the Cayley table) is above ``GRADIENT_TOL`` relative to the energy scale gets Riemannian Newton
-   steps: ``dx = -B J^+ B^T grad``, ``J = B^T (H - Lambda) B`` the tangent Hessian with its near-zero
+   steps: ``dx = -B J^+ B^T grad``, ``J = B^T (H - Lambda) B`` the tangent Hessian (:func:`tangent_hessian`: ``H``
+   the analytic Hessian :func:`symflow.theory.rates.numeric.energy_hessians`) with its near-zero
    eigenvalues dropped (so a manifold of critical points is reached, not a point of it), then the
    retraction of the one sphere geometry (:class:`~symflow.neuron.geometry.ParameterGeometry`). A step that
    does not lower ``|grad|`` is retried with more small eigenvalues dropped (``PSEUDO_INVERSE_TOLS``): near
@@ -46,8 +47,8 @@ import numpy as np
 
 from ..neuron.geometry import ParameterGeometry
 from ..neuron import bruteforce
-from ..neuron.geometry import StackedGeometry
 from ..groups.compact.signals import mass
+from ..neuron.geometry import StackedGeometry, tangent_basis
 from ..neuron.points import split, stack, vector_length
 
 #: Converged: ``|Riemannian grad| <= GRADIENT_TOL * scale`` (``scale`` the largest final energy): 10^4 roundings.
@@ -133,7 +134,7 @@ def newton(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
     k = 0
     while r > tol and k < steps:
         try:
-            J, B = bruteforce.tangent_hessian(model, x)
+            J, B = tangent_hessian(model, x)
             if not np.all(np.isfinite(J)):
                 return x, r, k, f"non-finite tangent Hessian at Newton step {k + 1}"
             w, V = np.linalg.eigh(J)
@@ -154,7 +155,7 @@ def newton(model, x, tol: float, steps: int = NEWTON_STEPS) -> tuple:
 
 def stiffness(model, x0: np.ndarray) -> float:
     """``lambda_max``: the largest |eigenvalue| of the tangent Hessian over a few starting points."""
-    return max(float(np.abs(np.linalg.eigvalsh(bruteforce.tangent_hessian(model, x)[0])).max()) for x in x0)
+    return max(float(np.abs(np.linalg.eigvalsh(tangent_hessian(model, x)[0])).max()) for x in x0)
 
 
 @dataclass
@@ -232,69 +233,63 @@ def ascend(model, x, steps: int = ASCENT_STEPS, tol: float = 1e-7, lr: float | N
     return Ascent(x, E, np.linalg.norm(g, axis=-1) / scale, step[..., 0] * scale)
 
 
-def mse_hessians(model, x) -> np.ndarray:
-    """Euclidean Hessians ``(M, D, D)`` of the MSE energy (with the model's mask) at stacked points ``x``
-    ``(M, D)``, analytically (the fast path of Newton; checked against the complex step of
-    :func:`symflow.neuron.bruteforce.hessian` in the tests).
+def analytic_hessians(model) -> bool:
+    """Whether the landscape's Hessians are the analytic ones (:func:`symflow.theory.rates.numeric.energy_hessians`):
+    a polynomial activation (exact to rounding, as the complex step) or the MSE loss (its ``sigma''`` by the
+    activation's own rule); else the brute force's central differences (:func:`symflow.neuron.bruteforce.hessian`)."""
+    return model.sigma.is_polynomial or model.loss == "mse"
 
-    ``E = 1/2 |r|^2``, ``r = L c``, ``c_h = sum_{ab = h} M_ab sigma(u_a + v_b)``, ``L = I - q 1^T`` (``q_h = N_h / N``;
-    without a mask ``q = 1/n``): ``nabla^2 E = J^T J + K`` with ``J = L [dc/du, dc/dv]``,
-    ``(dc/du)[h, a] = M[a, a^-1 h] sigma'(S[a, a^-1 h])`` (``v``: ``b`` and ``h b^-1``), and with
-    ``rho = L^T r`` and ``W_ab = rho_{ab} M_ab sigma''(S_ab)``: ``K = [[diag(W 1), W], [W^T, diag(W^T 1)]]``.
-    Shared ``u = v``: the four blocks summed."""
-    G = model.group
-    n = G.order
-    T, inv = np.asarray(G.table), np.asarray(G.inverse)
-    vec, S = bruteforce._pairs(model, x)
-    weights = getattr(model, "training", None)
-    if weights is None:
-        M, q = np.ones((n, n)), np.full(n, 1.0 / n)
-    else:
-        M, counts, N = weights
-        q = counts / N
-    H = model.sigma(S) * M
-    c = np.zeros(S.shape[:-2] + (n,))
-    rows = np.arange(n)[:, None]
-    left = T[inv]                                       # left[a, h] = a^-1 h
-    c = H[..., rows, left].sum(axis=-2)                 # c_h = sum_a H[a, a^-1 h]
-    r = c - q * c.sum(axis=-1, keepdims=True)
-    rho = r - (q * r).sum(axis=-1, keepdims=True)       # L^T r
-    D1 = model.sigma.dsigma(S) * M
-    Cu = np.swapaxes(D1[..., rows, left], -1, -2)       # Cu[h, a] = D1[a, a^-1 h]
-    right = T[:, inv].T                                 # right[b, h] = h b^-1
-    Cv = np.swapaxes(D1[..., right, np.arange(n)[:, None]], -1, -2)     # Cv[h, b] = D1[h b^-1, b]
-    C = np.concatenate([Cu, Cv], axis=-1)               # (M, n, 2n)
-    J = C - q[:, None] * C.sum(axis=-2, keepdims=True)
-    W = rho[..., T] * M * model.sigma.d2sigma(S)
-    K = np.zeros(S.shape[:-2] + (2 * n, 2 * n))
-    idx = np.arange(n)
-    K[..., idx, idx] = W.sum(axis=-1)
-    K[..., n + idx, n + idx] = W.sum(axis=-2)
-    K[..., :n, n:] = W
-    K[..., n:, :n] = np.swapaxes(W, -1, -2)
-    Hs = np.swapaxes(J, -1, -2) @ J + K
-    if model.shared:
-        Hs = Hs[..., :n, :n] + Hs[..., :n, n:] + Hs[..., n:, :n] + Hs[..., n:, n:]
-    return Hs
+
+def euclidean_hessians(model, x) -> np.ndarray:
+    """Euclidean Hessians ``(M, D, D)`` at stacked points ``x`` ``(M, D)``: the analytic ones where
+    :func:`analytic_hessians`, else central differences of the brute-force gradient."""
+    from ..theory.rates.numeric import energy_hessians
+
+    if analytic_hessians(model):
+        return energy_hessians(model, x)
+    M, D = x.shape
+    I = np.eye(D)
+    h = bruteforce.FD_STEP
+    H = (bruteforce.gradient(model, x[:, None, :] + h * I) - bruteforce.gradient(model, x[:, None, :] - h * I)) / (2 * h)
+    return (H + np.swapaxes(H, -1, -2)) / 2
+
+
+def mse_hessians(model, x) -> np.ndarray:
+    """The MSE model's Euclidean Hessians ``(M, D, D)`` (with its mask): :func:`symflow.theory.rates.numeric.energy_hessians`."""
+    from ..theory.rates.numeric import energy_hessians
+
+    return energy_hessians(model, x)
+
+
+def tangent_hessian(model, x) -> tuple:
+    """``(J, B)`` of :func:`symflow.neuron.bruteforce.tangent_hessian` (``B^T (H - Lambda) B`` in the orthonormal
+    tangent basis ``B``) with the Hessian of :func:`euclidean_hessians` (analytic: ``O(n^2)`` work instead of the
+    complex step's ``D`` gradients of ``O(n^2)`` each)."""
+    x = np.asarray(x, dtype=float)
+    if not analytic_hessians(model):
+        return bruteforce.tangent_hessian(model, x)
+    H = euclidean_hessians(model, x[None])[0]
+    if not model.neuron.constrained:
+        return H, np.eye(len(x))
+    lam = bruteforce.multipliers(model, x)
+    B = tangent_frame(model, x)
+    return B.T @ ((H - np.diag(lam)) @ B), B
+
+
+def tangent_frame(model, x) -> np.ndarray:
+    """``B``: the orthonormal tangent basis at the stacked point ``x`` (:func:`symflow.neuron.geometry.tangent_basis`,
+    the one of :func:`symflow.neuron.bruteforce.tangent_hessian`)."""
+    return tangent_basis(model.vector_names, model.neuron.sphere_groups, split(model, x))
 
 
 def tangent_operators(model, x) -> tuple:
     """``(A, r)`` at stacked points ``x`` ``(M, D)``: ``A = P (H - Lambda) P`` in ambient coordinates (``P`` the
-    tangent projection of the one geometry, ``H`` the brute-force Hessian by the complex step, or central
-    differences for a non-polynomial activation; ``Lambda`` the sphere multipliers) and the Riemannian gradient
-    ``r``. On the tangent space ``A`` is the tangent Hessian; the radial directions are in its kernel. The MSE
-    model's Hessian is :func:`mse_hessians` (analytic, ``O(n^2)`` per point instead of ``D`` gradients)."""
+    tangent projection of the one geometry, ``H`` the Euclidean Hessian of :func:`euclidean_hessians`, ``Lambda``
+    the sphere multipliers) and the Riemannian gradient ``r``. On the tangent space ``A`` is the tangent Hessian;
+    the radial directions are in its kernel."""
     M, D = x.shape
     I = np.eye(D)
-    if model.loss == "mse":
-        H = mse_hessians(model, x)
-    elif model.sigma.is_polynomial:
-        h = 1e-30
-        H = bruteforce.gradient(model, x[:, None, :] + 1j * h * I).imag / h
-    else:
-        h = bruteforce.FD_STEP
-        H = (bruteforce.gradient(model, x[:, None, :] + h * I) - bruteforce.gradient(model, x[:, None, :] - h * I)) / (2 * h)
-    H = (H + np.swapaxes(H, -1, -2)) / 2
+    H = euclidean_hessians(model, x)
     g = bruteforce.gradient(model, x)
     lam = bruteforce.multipliers(model, x, g)
     H -= lam[:, None, :] * I

@@ -1,5 +1,6 @@
 """The numeric check of the rates: the brute-force tangent spectrum from the Cayley table
-(:func:`numeric_spectrum`), independent of the exact derivation.
+(:func:`numeric_spectrum`), independent of the exact derivation; and :func:`energy_hessians`, the project's one
+analytic Hessian of the brute-force energy (every model; the landscape's Newton steps and spectra use it too).
 
 See :mod:`symflow.theory.rates` ("Verified (numeric)") for the method.
 """
@@ -26,28 +27,96 @@ COUPLING_TOL = 1e-9
 NUMERIC_MAX_ORDER = 1500
 
 
-def euclidean_hessian(model: Model, point) -> np.ndarray:
-    """Euclidean Hessian of ``f`` at ``point`` from the Cayley table (module docstring).
+def energy_hessians(model, x) -> np.ndarray:
+    """Euclidean Hessians of the model's energy (:mod:`symflow.neuron.bruteforce`'s sums, CE or MSE, shared or
+    not, any activation with ``sigma''``, the model's training mask) at stacked points ``x``: ``(M, D, D)`` for
+    ``(M, D)``, ``(D, D)`` for ``(D,)``; analytic, ``O(n^2)`` entries per point. The one analytic Hessian of the
+    project (the fast path of the rates and of the landscape's Newton steps and spectra), checked against the
+    complex step of :func:`symflow.neuron.bruteforce.hessian` in the tests.
 
-    Coordinates: the model's vectors stacked (``theta1, theta2, xi`` or shared ``theta, xi``).
+    With ``S[a, b] = u_a + v_b`` (``u, v`` the two inputs), ``c_h = sum_{ab = h} M_ab sigma(S_ab)``, and the
+    input-input part ``K = [[diag(W 1), W], [W^T, diag(W^T 1)]]`` for a weight matrix ``W`` (below):
+
+    * CE, ``E = (1/2) n^-2 sum xi~(ab) sigma(S_ab)``: ``W = xi~(ab) sigma''(S_ab) / (2 n^2)``; input-output
+      ``d^2 E / d(u, v) dxi_h = C~ / (2 n^2)``, ``C = [Cu, Cv]``, ``Cu[h, a] = sigma'(S[a, a^-1 h])``,
+      ``Cv[h, b] = sigma'(S[h b^-1, b])``, ``C~`` centred over ``h``; output-output 0.
+    * MSE, ``E = 1/2 |r|^2``, ``r = L c``, ``L = I - q 1^T`` (``q_h = N_h / N``, without a mask ``1/n``):
+      ``J^T J + K`` with ``J = L [M Cu, M Cv]`` and ``W_ab = rho_{ab} M_ab sigma''(S_ab)``, ``rho = L^T r``.
+    * shared ``u = v``: the four input blocks summed (and the two input-output blocks).
     """
+    from ...neuron.bruteforce import _pairs
+
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 1:
+        return energy_hessians(model, x[None])[0]
     G = model.group
     n = G.order
-    T = G.table
-    t1, t2, xi = (np.asarray(p, dtype=float) for p in point)
-    xc = xi - xi.mean()
-    H12 = xc[T] / n ** 2
-    cols = np.arange(n)
-    M1 = np.zeros((n, n))
-    M1[T, cols[:, None]] = t2[None, :]  # M1[ab, a] = theta2(b)
-    M2 = np.zeros((n, n))
-    M2[T, cols[None, :]] = t1[:, None]  # M2[ab, b] = theta1(a)
-    H1x = (M1 - M1.mean(axis=0, keepdims=True)).T / n ** 2
-    H2x = (M2 - M2.mean(axis=0, keepdims=True)).T / n ** 2
-    Z = np.zeros((n, n))
-    if model.shared:
-        return np.block([[H12 + H12.T, H1x + H2x], [(H1x + H2x).T, Z]])
-    return np.block([[Z, H12, H1x], [H12.T, Z, H2x], [H1x.T, H2x.T, Z]])
+    T, inv = np.asarray(G.table), np.asarray(G.inverse)
+    vec, S = _pairs(model, x)
+    sig = model.sigma
+    rows = np.arange(n)[:, None]
+    left = T[inv]                                       # left[a, h] = a^-1 h
+    right = T[:, inv].T                                 # right[b, h] = h b^-1
+    weights = getattr(model, "training", None) if model.loss == "mse" else None
+    M = None if weights is None else weights[0]
+    D1 = sig.dsigma(S) if M is None else sig.dsigma(S) * M
+    Cu = np.swapaxes(D1[..., rows, left], -1, -2)       # Cu[h, a] = D1[a, a^-1 h]
+    Cv = np.swapaxes(D1[..., right, np.arange(n)[:, None]], -1, -2)     # Cv[h, b] = D1[h b^-1, b]
+    C = np.concatenate([Cu, Cv], axis=-1)               # (m, n, 2n)
+    if model.loss == "ce":
+        X = vec[model.output_name]
+        X = (X - X.mean(axis=-1, keepdims=True))[..., T]
+        W = X * sig.d2sigma(S) / (2 * n * n)
+        cross = (C - C.mean(axis=-2, keepdims=True)) / (2 * n * n)     # (m, n_out, 2n)
+    else:
+        if weights is None:
+            q = np.full(n, 1.0 / n)
+            H = sig(S)
+        else:
+            q = weights[1] / weights[2]
+            H = sig(S) * M
+        c = H[..., rows, left].sum(axis=-2)             # c_h = sum_a H[a, a^-1 h]
+        r = c - q * c.sum(axis=-1, keepdims=True)
+        rho = r - (q * r).sum(axis=-1, keepdims=True)   # L^T r
+        W = rho[..., T] * sig.d2sigma(S)
+        if M is not None:
+            W = W * M
+        J = C - q[:, None] * C.sum(axis=-2, keepdims=True)
+    K = np.zeros(S.shape[:-2] + (2 * n, 2 * n))
+    idx = np.arange(n)
+    K[..., idx, idx] = W.sum(axis=-1)
+    K[..., n + idx, n + idx] += W.sum(axis=-2)
+    K[..., :n, n:] = W
+    K[..., n:, :n] = np.swapaxes(W, -1, -2)
+    if model.loss == "mse":
+        K += np.swapaxes(J, -1, -2) @ J
+    in1, in2 = model.input_names
+    shared = in1 == in2
+    if shared:
+        K = K[..., :n, :n] + K[..., :n, n:] + K[..., n:, :n] + K[..., n:, n:]
+        if model.loss == "ce":
+            cross = cross[..., :n] + cross[..., n:]
+    inputs = [in1] if shared else [in1, in2]
+    names = list(model.vector_names)
+    D = len(names) * n
+    out = np.zeros(S.shape[:-2] + (D, D))
+    pos = {nm: names.index(nm) * n for nm in names}
+    sl = [pos[nm] for nm in inputs]
+    for i, a in enumerate(sl):
+        for j, b in enumerate(sl):
+            out[..., a:a + n, b:b + n] = K[..., i * n:(i + 1) * n, j * n:(j + 1) * n]
+    if model.loss == "ce":
+        o = pos[model.output_name]
+        for i, a in enumerate(sl):
+            out[..., o:o + n, a:a + n] = cross[..., :, i * n:(i + 1) * n]
+            out[..., a:a + n, o:o + n] = np.swapaxes(cross[..., :, i * n:(i + 1) * n], -1, -2)
+    return out
+
+
+def euclidean_hessian(model: Model, point) -> np.ndarray:
+    """Euclidean Hessian of ``f`` at ``point`` ``(theta1, theta2, xi)`` (:func:`energy_hessians` of the stacked
+    point). Coordinates: the model's vectors stacked (``theta1, theta2, xi`` or shared ``theta, xi``)."""
+    return energy_hessians(model, np.concatenate(_vectors_of(model, point)))
 
 
 def _vectors_of(model: Model, point) -> list:
