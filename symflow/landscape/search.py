@@ -236,7 +236,10 @@ def ascend(model, x, steps: int = ASCENT_STEPS, tol: float = 1e-7, lr: float | N
 def analytic_hessians(model) -> bool:
     """Whether the landscape's Hessians are the analytic ones (:func:`symflow.theory.rates.numeric.energy_hessians`):
     a polynomial activation (exact to rounding, as the complex step) or the MSE loss (its ``sigma''`` by the
-    activation's own rule); else the brute force's central differences (:func:`symflow.neuron.bruteforce.hessian`)."""
+    activation's own rule) on a finite group's table; else the brute force's (central differences, or its quadrature
+    on a band-limited compact group: :func:`symflow.neuron.bruteforce.hessian`)."""
+    if getattr(model, "is_compact", False):
+        return False
     return model.sigma.is_polynomial or model.loss == "mse"
 
 
