@@ -4,8 +4,10 @@ Groups: GAP's SmallGroups library, every group of order 2..N (``--max-order``, d
 group is skipped), or ``--groups`` names symflow knows. One task per (group, setting) on a Dask
 ``LocalCluster`` (``--workers``, default one per core) or a running cluster (``--scheduler``); the
 results stream into the DuckDB file ``--db`` (schema: README "Atlas", :mod:`symflow.atlas.store`), one
-transaction per task. Running the same command again resumes; ``--redo`` recomputes. Then the report
-(``atlas.md``, ``index.html``, ``figures/``, ``fit.json``) is written to ``--out``. ``--query SQL``
+transaction per task. Each task also stores the orbit predictor's basins (docs/theory.md section 14) beside the
+measured ones; the run prints their error and the per-neuron agreement. Running the same command again resumes;
+``--redo`` recomputes. Then the report (``atlas.md``, ``index.html``, ``figures/``, ``fit.json``,
+``predicted.json``) is written to ``--out``. ``--query SQL``
 prints a query's result and computes nothing.
 """
 from __future__ import annotations
@@ -106,6 +108,9 @@ def run(args) -> int:
           f"database {args.db}")
     for n, k, setting, error in result.failed:
         print(f"  failed: SmallGroup({n},{k}) {setting}: {error}")
+    from ..atlas.report import load, predictor_summary, summary_line
+
+    print(summary_line(predictor_summary(load(args.db))))
     if not args.no_report:
         from ..atlas import write_report
 
