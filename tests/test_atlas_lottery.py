@@ -36,6 +36,20 @@ def test_the_landscape_keeps_each_starts_kind(name, shared):
     assert int(np.sum(kind < 0)) == L.unconverged
 
 
+def test_a_search_in_chunks_keeps_no_starts_kind_and_the_atlas_then_states_no_agreement(monkeypatch):
+    from symflow.atlas.predict import prediction
+    from symflow.landscape import search
+    from symflow.theory.model import Model
+
+    model = Model("Z5")
+    monkeypatch.setattr(search, "STREAM_BYTES", search.FLOW_ARRAYS * 15 * 8 * 7)    # chunks of 7 starts
+    L = symflow.landscape(model, starts=20, force=True)
+    assert L.start_kind is None
+    got = prediction(model, L, 20, 0, samples=64)
+    assert got["run"]["agreement_neurons"] is None and got["run"]["prediction"] is None
+    assert all(r["predicted_same"] is None for r in got["rows"]) and sum(r["count"] for r in got["rows"]) == 20
+
+
 #: the schema before the predictor's table and columns (symflow 0.1.0 as of December 2026)
 OLD_SCHEMA = [
     """CREATE TABLE groups ("order" INTEGER NOT NULL, gap_id INTEGER NOT NULL, name VARCHAR, structure VARCHAR,
