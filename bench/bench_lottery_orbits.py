@@ -2,7 +2,7 @@
 
     python bench/bench_lottery_orbits.py [--width 1024] [--samples 8192] [--seed 0] [--joint] [--out FILE.json] [GROUP ...]
     python bench/bench_lottery_orbits.py --table FILE.json     # the markdown table of docs/theory.md section 14
-    python bench/bench_lottery_orbits.py --atlas 24 [--width 1024] [--out FILE.json]   # the atlas groups
+    python bench/bench_lottery_orbits.py --atlas 24 [--min-order 2] [--width 1024] [--out FILE.json]   # atlas groups
 
 Design set (looked at while building the predictor): Z7, S3, D4, Q8; every other group is held aside.
 ``--atlas N``: every group of GAP's SmallGroups library of order <= N that is none of the named groups above (held
@@ -35,14 +35,14 @@ def groups() -> list:
     return out + [g for g in ("D6",) if g not in out]
 
 
-def atlas_groups(max_order: int) -> list:
-    """``SmallGroup(n,k)`` names of every group of order ``2..max_order`` that is none of :func:`groups` (by
+def atlas_groups(max_order: int, min_order: int = 2) -> list:
+    """``SmallGroup(n,k)`` names of every group of order ``min_order..max_order`` that is none of :func:`groups` (by
     GAP's IdGroup)."""
     import symflow
     from symflow.atlas.groups import id_group, small_group_ids
 
     named = {id_group(symflow.group(g)) for g in groups()}
-    return [f"SmallGroup({n},{k})" for n, k in small_group_ids(max_order) if (n, k) not in named]
+    return [f"SmallGroup({n},{k})" for n, k in small_group_ids(max_order) if (n, k) not in named and n >= min_order]
 
 
 def outcome_kinds(r) -> dict:
@@ -138,6 +138,7 @@ def main(argv=None):
     ap.add_argument("--table", default=None, metavar="FILE.json", help="print the markdown table of saved rows")
     ap.add_argument("--atlas", type=int, default=None, metavar="N",
                     help="the SmallGroups of order <= N that are no named group (held aside), both settings")
+    ap.add_argument("--min-order", type=int, default=2, help="with --atlas: from this order on")
     args = ap.parse_args(argv)
     if args.table:
         with open(args.table) as fh:
@@ -150,7 +151,7 @@ def main(argv=None):
 
     warnings.simplefilter("ignore")
     rows = []
-    names = args.groups or (atlas_groups(args.atlas) if args.atlas else groups())
+    names = args.groups or (atlas_groups(args.atlas, args.min_order) if args.atlas else groups())
     if args.atlas:
         from symflow.atlas.groups import structure
     for name in names:
