@@ -109,7 +109,7 @@ def predictor_summary(data) -> dict:
 
 
 def _pct(x) -> str:
-    return "n/a" if x is None else f"{x:.1%}"
+    return "n/a" if x is None else f"{x:.2%}"
 
 
 def summary_line(summary) -> str:
