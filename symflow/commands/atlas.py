@@ -35,7 +35,7 @@ def register(sub):
     options.starts(p, 512)
     options.seed(p, what="every task's starts")
     p.add_argument("--db", default="atlas.duckdb", help="the DuckDB database file (default atlas.duckdb)")
-    options.out_folder(p, "atlas", default="atlas", writes="the report (atlas.md, index.html, figures, fit.json)")
+    options.out_folder(p, "atlas", default="atlas", writes="the report (atlas.md, index.html, figures, fit.json, predicted.json)")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (default: a LocalCluster)")
     p.add_argument("--workers", default=None, help="LocalCluster worker processes (default: one per core)")
     p.add_argument("--redo", action="store_true", help="recompute tasks already stored")
