@@ -3,7 +3,10 @@
 * ``branching SO(3) A5 --bandlimit 20`` as a user runs it (a fresh ``python -m symflow``, startup included);
   target under 2 s on 2 cores; ``rates SO(3) --bandlimit 8 --json``, target under 10 s;
 * in one interpreter: the SO(3) quadrature of band ``2L``, the real Wigner matrices on it, and the Fourier
-  transform and Plancherel check of a band-limited signal, for L = 4, 8, 12.
+  transform and Plancherel check of a band-limited signal, for L = 4, 8, 12;
+* the limits sweep (``symflow limits``, :mod:`symflow.theory.limits`): the CLI on SO(2) band 4 (Z3..Z64, no grids)
+  and SO(3) band 3 (T, O, I; grids of 1000 points), and in one interpreter the CPU seconds of the SO(3) band-3 sweep
+  with the default grids (100, 1000, 10000 points) as a ratio to the Fourier L = 8 run of the same process.
 
 Usage: ``python bench/bench_compact.py``.
 """
@@ -40,12 +43,23 @@ def fourier_seconds(L: int) -> tuple[float, int, float]:
 def main() -> int:
     for argv in (["branching", "SO(3)", "A5", "--bandlimit", "20"], ["rates", "SO(3)", "--bandlimit", "8", "--json"],
                  ["group", "A5", "--in", "SO(3)"],
-                 ["group", "SO(3)", "--bandlimit", "8", "--json"]):
+                 ["group", "SO(3)", "--bandlimit", "8", "--json"],
+                 ["limits", "SO(2)", "--bandlimit", "4", "--sizes", "none", "--json"],
+                 ["limits", "SO(3)", "--bandlimit", "3", "--sizes", "1000", "--json"]):
         print(f"symflow {' '.join(argv):<45} {cli_seconds(argv):6.2f} s (fresh interpreter)")
+    base = None
     for L in (4, 8, 12):
         seconds, points, err = fourier_seconds(L)
+        base = seconds if L == 8 else base
         print(f"SO(3) L={L:<3} quadrature {points:6d} points, Fourier + inverse + Plancherel {seconds:6.2f} s, "
               f"relative Plancherel error {err:.1e}")
+    from symflow.theory.limits import limits_sweep
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    data = limits_sweep("SO(3)", 3)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"limits_sweep SO(3) L=3 (T, O, I; {len(data['grids'])} grids up to 10000 points) {wall:6.2f} s wall, "
+          f"{cpu:6.2f} CPU s, {wall / base:.1f}x the Fourier L=8 run")
     return 0
 
 

@@ -16,7 +16,7 @@ from .interrupts import install, installed, interrupted
 
 #: Every subcommand, in ``--help`` order; each is the module ``symflow.commands.<name>`` (``-`` read as ``_``; a missing
 #: module is a bug and raises).
-COMMANDS = ["group", "groups", "branching", "derive", "rates", "landscape", "li2", "li2-scaling", "codegen", "simulate", "study",
+COMMANDS = ["group", "groups", "branching", "limits", "derive", "rates", "landscape", "li2", "li2-scaling", "codegen", "simulate", "study",
             "lottery", "grok", "theories", "atlas", "verify", "mirrors"]
 
 
@@ -27,6 +27,8 @@ EXAMPLES = {
     "groups": ["symflow groups"],
     "branching": ["symflow branching SO(3) A5 --bandlimit 6", "symflow branching SO(3) S4 --bandlimit 4 --json",
                   "symflow branching O(2) D4 --bandlimit 5"],
+    "limits": ["symflow limits SO(2) --bandlimit 4", "symflow limits SO(3) --bandlimit 3 --sizes 100,1000 --json",
+               "symflow limits O(2) --bandlimit 3 --nmax 16 --sizes none"],
     "derive": ["symflow derive Z7 --shared", "symflow derive F21 --latex", "symflow derive S3 --loss mse",
                "symflow derive Z5 --activation 'z**2+z**3'"],
     "rates": ["symflow rates F21", "symflow rates Z7 --shared --json", "symflow rates SO(3) --bandlimit 4", "symflow rates D5 --shared --discover",

@@ -23,6 +23,7 @@ TIMING_KEYS = {"wall_time", "seconds", "elapsed", "timings", "time", "duration",
 
 CONTRACTS = {
     "group_S4": ["group", "S4", "--json"],
+    "limits_SO2": ["limits", "SO(2)", "--bandlimit", "2", "--nmax", "6", "--sizes", "50", "--json"],
     "group_F21": ["group", "F21", "--json"],
     "rates_F21": ["rates", "F21", "--json"],
     "rates_Q8_shared": ["rates", "Q8", "--shared", "--json"],

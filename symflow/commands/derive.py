@@ -40,9 +40,8 @@ def register(sub):
     options.shared(p)
     options.spheres(p)
     options.loss(p)
-    p.add_argument("--activation", default=None, metavar="EXPR",
-                   help="polynomial activation in z, e.g. 'z**2' (default) or 'z**2+z**3' (not quadratic: the energy "
-                        "and its proof; the per-block flow needs a quadratic)")
+    options.activation(p, None, "polynomial activation in z, e.g. 'z**2' (default) or 'z**2+z**3' (not quadratic: "
+                                "the energy and its proof; the per-block flow needs a quadratic)")
     p.add_argument("--constraint", choices=["sphere", "none"], default="sphere",
                    help="projected flow on spheres (Stage I) or the plain gradient")
     p.add_argument("--points", type=int, default=5, metavar="K",

@@ -72,9 +72,9 @@ def register(sub):
                    help=_help("fraction of the pairs used for training ({frac})", frac="per_model"))
     p.add_argument("--weight-decay", type=float, default=None,
                    help=_help("weight decay ({weight_decay})", weight_decay="per_model"))
-    p.add_argument("--activation", "--act", dest="act", default=None, metavar="NAME",
-                   help=_help("ma only: activation quad (also x^2, z^2) or relu (default {act}; --act is the old "
-                              "spelling); --model li2 trains with x^2 only", act="ma"))
+    options.activation(p, None, dest="act", aliases=("--act",),
+                       accepted=_help("ma only: activation quad (also x^2, z^2) or relu (default {act}; --act is the "
+                                      "old spelling); --model li2 trains with x^2 only", act="ma"))
     p.add_argument("--steps", type=int, default=None,
                    help=_help("full-batch optimiser steps ({steps})", steps="per_model"))
     p.add_argument("--lr", type=float, default=None, help=_help("learning rate ({lr})", lr="per_model"))

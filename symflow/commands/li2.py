@@ -32,8 +32,7 @@ def register(sub):
                                    "structure of the maximisers and basin fractions.")
     options.group_name(p)
     p.add_argument("--fraction", default="1", help="share of the n^2 table used for training (default 1)")
-    p.add_argument("--activation", default="x^2",
-                   help="x^2 (default; also quad, z^2), x^3, relu, silu, tanh or a polynomial in z such as 'z^2+z^3'")
+    options.activation(p, "x^2", "x^2 (also quad, z^2), x^3, relu, silu, tanh or a polynomial in z such as 'z^2+z^3'")
     options.starts(p, 128)
     options.seed(p, what="the starts and of the training subset")
     p.add_argument("--nodes", action="store_true",

@@ -29,7 +29,7 @@ def register(sub):
     p.add_argument("--x", default=None, metavar="X1,X2,...", help="inputs as a comma-separated list")
     p.add_argument("--y", default=None, metavar="Y1,Y2,...", help="labels as a comma-separated list")
     p.add_argument("--depth", default="2", help="2 (default), 3 or 4 (3 and 4: deep narrow ReLU)")
-    p.add_argument("--activation", default="relu", help="relu (default), abs, leaky, threshold or sign")
+    options.activation(p, "relu", "relu, abs, leaky, threshold or sign")
     p.add_argument("--beta", default="0", help="weight decay beta >= 0 (default 0: minimum-norm interpolation)")
     p.add_argument("--train", default="0", metavar="SEEDS", help="train this many networks from random starts "
                                                                  "(needs --beta > 0; default 0)")

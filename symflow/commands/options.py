@@ -240,6 +240,13 @@ def loss(p, note: str = MODEL_LOSSES) -> None:
     check(p, "loss", choice_option("--loss", LOSSES))
 
 
+def activation(p, default: str | None, accepted: str, dest: str = "activation", aliases=()) -> None:
+    """``--activation EXPR``: the one activation vocabulary (:mod:`symflow.neuron.activation`); ``accepted`` says
+    which of its forms the command takes (checked by the command, whose model knows what it can run)."""
+    text = accepted if default is None else f"{accepted} (default {default})"
+    p.add_argument("--activation", *aliases, dest=dest, default=default, metavar="EXPR", help=text)
+
+
 def seed(p, what: str = "the random starts") -> None:
     """``--seed S``: a non-negative integer (default 0)."""
     p.add_argument("--seed", default=0, metavar="S", help=f"seed of {what}: an integer >= 0 (default 0)")

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SymflowError
+from ..neuron.geometry import StackedGeometry
+from ..neuron.points import split, stack
 from ..validation import integer
 from .state import FourierLayout, FourierState, neuron_of
 
@@ -36,20 +38,18 @@ def check_seed(seed) -> int:
 
 
 def _normalise(model, arrays: dict) -> dict:
-    neuron = model.neuron
-    if not neuron.constrained:
+    """Each neuron's vectors onto their unit spheres by the one geometry (``x_S <- x_S / |x_S|``,
+    :meth:`symflow.neuron.geometry.StackedGeometry.retract`); a zero vector on a sphere is an error."""
+    if not model.neuron.constrained:
         return arrays
-    out = dict(arrays)
-    for sphere in neuron.sphere_groups:
-        sq = sum((out[nm] ** 2).sum(axis=-1) for nm in sphere)
-        if np.any(sq <= 0) or not np.all(np.isfinite(sq)):
-            bad = int(np.argwhere(~(sq > 0))[0, 0]) if np.any(~(sq > 0)) else 0
-            raise SymflowError(f"neuron {bad}: the vector(s) {'+'.join(sphere)} are zero, so they cannot be "
-                               f"normalised onto the unit sphere")
-        norm = np.sqrt(sq)[:, None]
-        for nm in sphere:
-            out[nm] = out[nm] / norm
-    return out
+    x = stack(model, arrays)
+    geometry = StackedGeometry.of(model)
+    sq = geometry.sphere_norms(x)
+    if not np.all(sq > 0) or not np.all(np.isfinite(sq)):
+        bad, s = (int(i) for i in np.argwhere(~(sq > 0) | ~np.isfinite(sq))[0])
+        raise SymflowError(f"neuron {bad}: the vector(s) {'+'.join(model.neuron.sphere_groups[s])} are zero, so they "
+                           f"cannot be normalised onto the unit sphere")
+    return split(model, geometry.retract(x))
 
 
 def gaussian_parameters(model, width: int, seed: int) -> dict:

@@ -464,8 +464,9 @@ def rates(data: StudyData) -> list:
 LOTTERY_SAMPLES = 4096
 #: The orbit predictor's own basin bias per setting (docs/theory.md section 14, "same neurons" column,
 #: ``|#predicted - #simulated| / width`` on the same starts, every group of order <= 24, rounded up):
-#: exact reduction (unshared, separate spheres), frozen multiplier (shared or joint spheres), Z2 shared.
-LOTTERY_BIAS = {"exact": 0.001, "frozen multiplier": 0.015, "Z2 shared": 0.035}
+#: exact reduction (unshared, separate spheres); the coupled early phase then frozen multiplier (shared or joint
+#: spheres, ``coupling="early"``, Z2 shared included: 2 neurons of 1024).
+LOTTERY_BIAS = {"exact": 0.001, "coupled": 0.002}
 #: Family-wise confidence of the predicted basin rows: with ``K`` rows each interval is taken at
 #: ``1 - (1 - LOTTERY_CONFIDENCE) / K`` (Bonferroni), so sampling alone makes any of them disagree at most 5% of the time.
 LOTTERY_CONFIDENCE = 0.95
@@ -481,9 +482,8 @@ def lottery_bias(model) -> tuple:
 
     if exact_decoupling(model):
         return LOTTERY_BIAS["exact"], "exact reduction (unshared, separate spheres)"
-    if model.shared and model.group.order == 2:
-        return LOTTERY_BIAS["Z2 shared"], "frozen multiplier, Z2 shared (its dead family)"
-    return LOTTERY_BIAS["frozen multiplier"], f"frozen multiplier ({'shared' if model.shared else 'joint spheres'})"
+    return LOTTERY_BIAS["coupled"], (f"coupled early phase, then frozen multiplier "
+                                     f"({'shared' if model.shared else 'joint spheres'})")
 
 
 def _lottery_outcome(data: StudyData) -> np.ndarray:

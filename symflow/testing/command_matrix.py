@@ -34,7 +34,8 @@ MAX_ORDER = 24
 EXTRA_GROUPS = ("Z1", "Z2", "Z3", "Z2xZ2", "Z2xZ2xZ2")
 
 #: ``(command, template, small, groups, shared)``: see the module docstring. Commands that take no
-#: group (``groups``; ``mirrors``, on 1-D data) have ``groups=None`` and run once.
+#: group (``groups``; ``mirrors``, on 1-D data) have ``groups=None`` and run once; so does ``limits``, which takes
+#: only a compact group (it refuses a finite NAME in one line: tests/test_compact_limits.py).
 COMMANDS = [
     ("groups", "groups", "", None, False),
     ("mirrors", "mirrors --x 0,4,5,7,10,11 --y 0,0,0,2,3,3 --depth 3 --out {out}/mirrors", "--train 2 --steps 200",
@@ -56,6 +57,7 @@ COMMANDS = [
     ("theories", "theories {name} --out {out}/theories --no-progress", "--steps 30 --points 3 --stationary-steps 50 --sweep 0.001,0.01", "all", True),
     ("verify", "verify {name}", "--examples 2", "all", True),
     ("branching", "branching SO(3) {name} --bandlimit 4", "", "all", False),
+    ("limits", "limits SO(2) --bandlimit 3 --nmax 8", "--sizes 50", None, False),
     ("atlas", "atlas --groups {name} --workers 1 --db {out}/atlas.duckdb --out {out}/atlas --no-progress",
      "--starts 4", "joined", False),
 ]

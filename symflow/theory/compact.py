@@ -57,7 +57,9 @@ def orbit_energy(group, orbit, starts: int = 8, seed: int = 0, sweeps: int = 300
 def subgroup_limits(compact_name: str, subgroup: str, measure_band: int = 3) -> list[dict]:
     """For each non-trivial orbit of the finite ``subgroup`` of ``compact_name``: its exact ``Omega*`` scaled by
     ``n^(3/2)``, the lowest irrep of the compact group containing it, that irrep's predicted ``(k d)^(-1/2)`` and,
-    when its band is ``<= measure_band``, its measured energy (:func:`orbit_energy`)."""
+    when its band is ``<= measure_band``, its measured energy (:func:`orbit_energy`). The other direction (each
+    compact orbit restricted to a family of subgroups, with rates, and sampled grids) is
+    :func:`symflow.theory.limits.limits_sweep`."""
     from ..groups import group
     from ..groups.compact.subgroups import lowest_bands
     from .equilibria import equilibrium
@@ -103,18 +105,30 @@ def orbit_spectrum(group, orbit, starts: int = 4, seed: int = 0, sweeps: int = 3
     ``{rate/Omega*: multiplicity}`` (rounded to 1e-6). Directions into the other orbits decouple (``T`` is
     block-diagonal over orbits) and decay at ``-Omega*``; they are not included."""
     T = energy_tensor(group, orbit)
-    omega, x, y, z = _maximiser(T, starts, seed, sweeps)
+    rates = tensor_spectrum(T, _maximiser(T, starts, seed, sweeps))[1]
+    out: dict = {}
+    for r in np.round(rates, 6) + 0.0:
+        out[float(r)] = out.get(float(r), 0) + 1
+    return out
+
+
+def trilinear_hessian(T, point) -> np.ndarray:
+    """The Euclidean Hessian of ``Omega = T(x, y, z)`` over ``(x, y, z)`` at ``point`` (``3B x 3B``)."""
+    x, y, z = point
     B = T.shape[0]
     Tz, Ty, Tx = np.einsum("ijk,k->ij", T, z), np.einsum("ijk,j->ik", T, y), np.einsum("ijk,i->jk", T, x)
     H = np.zeros((3 * B, 3 * B))
     H[:B, B:2 * B], H[:B, 2 * B:] = Tz, Ty
     H[B:2 * B, :B], H[B:2 * B, 2 * B:] = Tz.T, Tx
     H[2 * B:, :B], H[2 * B:, B:2 * B] = Ty.T, Tx.T
-    rates = _tangent_rates(omega, H, [x, y, z])
-    out: dict = {}
-    for r in np.round(rates, 6) + 0.0:
-        out[float(r)] = out.get(float(r), 0) + 1
-    return out
+    return H
+
+
+def tensor_spectrum(T, best) -> tuple[float, np.ndarray]:
+    """``(Omega, rates / Omega)`` of the flow ``d nu/dt = grad_nu Omega - Omega nu`` (``Omega = T(x, y, z)``, each
+    factor on its unit sphere) linearised at ``best = (value, x, y, z)`` (a maximiser, :func:`_maximiser`)."""
+    omega, x, y, z = best
+    return omega, _tangent_rates(omega, trilinear_hessian(T, [x, y, z]), [x, y, z])
 
 
 #: Names of the in-orbit modes by rate (units of ``Omega*``), as the finite engine classifies them for irreps of the
@@ -149,7 +163,7 @@ def _blockwise_eigvalsh(A) -> np.ndarray:
 
     count, label = connected_components(csr_matrix(np.abs(A) > 1e-14), directed=False)
     out = [np.linalg.eigvalsh(A[np.ix_(idx, idx)]) for idx in (np.flatnonzero(label == c) for c in range(count))]
-    return np.sort(np.concatenate(out))
+    return np.sort(np.concatenate(out)) if out else np.zeros(0)
 
 
 def _tangent_rates(omega, H, point) -> np.ndarray:

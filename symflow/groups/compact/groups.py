@@ -235,11 +235,7 @@ class O2(CompactGroup):
 
 def _random_rotations(n, rng) -> np.ndarray:
     """Haar rotations from uniform unit quaternions ``(w, x, y, z)``."""
-    q = rng.normal(size=(n, 4))
-    w, x, y, z = (q / np.linalg.norm(q, axis=1, keepdims=True)).T
-    return np.stack([np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
-                     np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
-                     np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1)], -2)
+    return rot.quaternion_matrices(rng.normal(size=(n, 4)))
 
 
 class SO3(CompactGroup):

@@ -89,6 +89,16 @@ def axis_angle(axis, angle) -> np.ndarray:
     return np.eye(3) + np.sin(angle) * K + (1 - np.cos(angle)) * K @ K
 
 
+def quaternion_matrices(q) -> np.ndarray:
+    """Rotation matrices of quaternions ``q = (w, x, y, z)`` (``(..., 4)``, normalised here), shape ``(..., 3, 3)``;
+    ``q`` and ``-q`` give the same rotation (uniform ``q`` on ``S^3`` gives Haar rotations)."""
+    q = np.asarray(q, dtype=float)
+    w, x, y, z = np.moveaxis(q / np.linalg.norm(q, axis=-1, keepdims=True), -1, 0)
+    return np.stack([np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)], -1),
+                     np.stack([2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)], -1),
+                     np.stack([2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)], -1)], -2)
+
+
 def so3_character(l: int, angle) -> np.ndarray:
     """``chi_l(t) = 1 + 2 sum_{m=1}^{l} cos(m t)`` (``= sin((2l+1)t/2) / sin(t/2)``, ``2l+1`` at ``t = 0``)."""
     t = np.asarray(angle, dtype=float)
