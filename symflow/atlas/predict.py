@@ -4,8 +4,10 @@ Per task (group, setting) and non-trivial orbit ``O`` (and a ``dead`` row where 
 to end, at ``Omega = 0``):
 
 * **predicted**: Monte Carlo on the predictor (:func:`symflow.dynamics.lottery.predicted_basins`, docs/theory.md
-  section 14): the share of ``samples`` other uniform starts (seed ``seed + 1``) predicted on ``O``, with its 95 %
-  Wilson interval (the Monte Carlo error; the predictor's own bias is not in it);
+  section 14): the share of ``samples`` other uniform starts (seed ``seed + 1``) predicted on ``O``, pooled over
+  ``O``'s class of exchangeable orbits (equal basins exactly), with its 95 % Wilson interval (the Monte Carlo
+  error of the class's count, divided by the class's size; a point where symmetry alone fixes the fractions; the
+  predictor's own bias is not in it);
 * **predicted_same**: the share of the task's own starts (``uniform(model, starts, seed)``, the landscape's)
   predicted on ``O`` (with ``measured`` it shows the predictor's bias free of sampling noise);
 * **measured**: the share of the task's starts whose kind has ``O`` as its dominant orbit (kinds of every rank and
@@ -26,6 +28,10 @@ import numpy as np
 
 #: Uniform starts of the predictor's Monte Carlo basins per task (seed = the task's seed + 1), as ``symflow study``.
 PREDICTOR_SAMPLES = 4096
+#: ``runs.reduction`` per :attr:`~symflow.dynamics.lottery.OrbitLottery.coupling` (the words of
+#: :func:`~symflow.dynamics.lottery.compare_with_simulation`)
+REDUCTIONS = {"exact": "exact", "early": "coupled early phase, then frozen multiplier", "frozen": "frozen multiplier",
+              "coupled": "coupled"}
 
 
 def _orbit_labels(G, orbit) -> list:
@@ -56,6 +62,11 @@ def prediction(model, L, starts: int, seed: int, samples: int = PREDICTOR_SAMPLE
     pb = predicted_basins(model, samples, seed + 1)
     S = int(pb["samples"])
     k_pred = np.rint(np.asarray(pb["fractions"]) * S).astype(int)
+    pooled = np.asarray(pb.get("pooled", pb["fractions"]), dtype=float)
+    size_of = {}     # orbit id -> its class of exchangeable orbits (ids)
+    for c in pb.get("classes", []):
+        for o in c:
+            size_of[int(o)] = [int(x) for x in c]
     k_dead_pred = int(round(pb["dead"] * S))
     lot = predict_orbits(model, uniform(model, starts, seed)) if L.start_kind is not None else None
     outcome = [kind_outcome(model, a) for a in L.attractors]
@@ -70,10 +81,19 @@ def prediction(model, L, starts: int, seed: int, samples: int = PREDICTOR_SAMPLE
 
     def row(oid, labels, dim, size, typ, kp, plancherel):
         km = measured.get(oid, 0)
-        plo, phi = wilson_interval(kp, S)
+        if oid < 0:
+            p = kp / S
+            plo, phi = wilson_interval(kp, S)
+        elif pb.get("by_symmetry"):
+            p = plo = phi = float(pooled[oid])
+        else:
+            cls = size_of.get(oid, [oid])
+            kc = int(sum(k_pred[c] for c in cls))
+            p = float(pooled[oid])
+            plo, phi = (v / len(cls) for v in wilson_interval(kc, S))
         mlo, mhi = wilson_interval(km, M)
         return {"orbit_id": oid, "orbit": labels, "orbit_dim": dim, "orbit_size": size, "type": typ,
-                "predicted": kp / S, "predicted_lo": plo, "predicted_hi": phi, "samples": S,
+                "predicted": p, "predicted_lo": min(plo, p), "predicted_hi": max(phi, p), "samples": S,
                 "predicted_same": None if same is None else float(same[oid + 1] / M),
                 "measured": km / M, "measured_lo": mlo, "measured_hi": mhi, "count": km, "kinds": kinds.get(oid, 0),
                 "plancherel": plancherel}
@@ -85,8 +105,8 @@ def prediction(model, L, starts: int, seed: int, samples: int = PREDICTOR_SAMPLE
                         o.size * o.dim ** 2 / (n - 1)))
     if measured.get(-1) or k_dead_pred or (same is not None and same[0]):
         rows.append(row(-1, [], None, None, "dead", k_dead_pred, 0.0))
-    run = {"pred_samples": S, "pred_seed": seed + 1,
-           "reduction": "exact" if exact_decoupling(model) else "frozen multiplier",
+    coupling = getattr(pb["lottery"], "coupling", "exact" if exact_decoupling(model) else "frozen")
+    run = {"pred_samples": S, "pred_seed": seed + 1, "reduction": REDUCTIONS.get(coupling, coupling),
            "agreement_hits": None, "agreement_neurons": None, "prediction": None}
     if lot is not None:
         kind = np.asarray(L.start_kind)
