@@ -3,6 +3,7 @@
     python bench/bench_lottery_orbits.py [--width 1024] [--samples 8192] [--seed 0] [--joint] [--out FILE.json] [GROUP ...]
     python bench/bench_lottery_orbits.py --table FILE.json     # the markdown table of docs/theory.md section 14
     python bench/bench_lottery_orbits.py --atlas 24 [--min-order 2] [--width 1024] [--out FILE.json]   # atlas groups
+    python bench/bench_lottery_orbits.py --atlas-db atlas.duckdb   # today's predictor on a stored atlas's basins
 
 Design set (looked at while building the predictor): Z7, S3, D4, Q8; every other group is held aside.
 ``--atlas N``: every group of GAP's SmallGroups library of order <= N that is none of the named groups above (held
@@ -59,6 +60,41 @@ def outcome_kinds(r) -> dict:
     dead = sim < 0
     return {"rank_two": {"agree": int(np.sum((pred == sim) & two)), "neurons": int(two.sum())},
             "dead": {"agree": int(np.sum((pred == sim) & dead)), "neurons": int(dead.sum())}}
+
+
+def atlas_db_comparison(db) -> dict:
+    """Today's predictor's Monte Carlo basins (pooled over exchangeable orbits; each task's stored samples and seed) for every
+    task of a stored atlas, against the stored measured shares, next to the fitted description and the Plancherel
+    weights (:func:`symflow.atlas.fit.compare_with_predictor`): ``{"comparison", "error": {setting: (mean, max,
+    orbits)}, "cpu_s"}``. The landscape is not recomputed (its per-neuron agreement is the stored predictor's)."""
+    import time
+
+    import numpy as np
+
+    from symflow.atlas.fit import compare_with_predictor
+    from symflow.atlas.report import load
+    from symflow.dynamics.lottery import predicted_basins
+    from symflow.theory.model import Model
+
+    data = load(db)
+    names = {(g["order"], g["gap_id"]): g["name"] for g in data["groups"]}
+    runs = {(r["order"], r["gap_id"], r["setting"]): r for r in data["runs"]}
+    cache, pred = {}, []
+    c0 = time.process_time()
+    for p in data["predicted"]:
+        key = (p["order"], p["gap_id"], p["setting"])
+        if key not in cache:
+            cache[key] = predicted_basins(Model(names[key[:2]], shared=key[2] == "shared"), p["samples"],
+                                          runs[key]["pred_seed"])
+        pb = cache[key]
+        pred.append(dict(p, predicted=float(pb["pooled"][p["orbit_id"]]) if p["orbit_id"] >= 0 else pb["dead"]))
+    out = {"comparison": compare_with_predictor(data["attractors"], pred), "cpu_s": time.process_time() - c0,
+           "error": {}}
+    for setting in ("unshared", "shared"):
+        e = np.array([abs(p["predicted"] - p["measured"]) for p in pred if p["setting"] == setting])
+        if e.size:
+            out["error"][setting] = (float(e.mean()), float(e.max()), int(e.size))
+    return out
 
 
 def same_neuron_bias(row) -> float:
@@ -139,7 +175,12 @@ def main(argv=None):
     ap.add_argument("--atlas", type=int, default=None, metavar="N",
                     help="the SmallGroups of order <= N that are no named group (held aside), both settings")
     ap.add_argument("--min-order", type=int, default=2, help="with --atlas: from this order on")
+    ap.add_argument("--atlas-db", default=None, metavar="DB", help="today's predictor against a stored atlas's basins")
     args = ap.parse_args(argv)
+    if args.atlas_db:
+        warnings.simplefilter("ignore")
+        print(json.dumps(atlas_db_comparison(args.atlas_db), indent=1))
+        return
     if args.table:
         with open(args.table) as fh:
             rows = json.load(fh)

