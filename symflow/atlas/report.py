@@ -133,7 +133,7 @@ def _predictor_text(summary) -> list:
     e = summary["error"]["all"]
     w = e["worst"]
     lines = [f"Predicted, from the orbit predictor (docs/theory.md section 14: each neuron's orbit from its start; "
-             f"exact for unshared embeddings, a frozen-multiplier approximation for shared ones), by Monte Carlo on the "
+             f"exact for unshared embeddings; for shared ones the exact coupled flow, then a frozen multiplier), by Monte Carlo on the "
              f"predictor over uniform starts, next to the measured shares: {summary['tasks']} tasks, {e['orbits']} "
              f"orbit rows" + (f" ({summary['tasks_without']} tasks stored by an older symflow have none; --redo "
                               f"recomputes them)" if summary["tasks_without"] else "") + ".",
