@@ -255,7 +255,11 @@ def test_report_and_its_page_in_headless_chromium(killed_db, tmp_path):
     n_groups = len(_table(db, "SELECT * FROM groups"))
     assert md.count("| SmallGroup") == 0 and md.count("\n| 8 | ") == 5
     assert "Measured, not a theorem" in md and "Mean absolute error" in md
-    for name in ("basin_features.png", "not_rank_one.png", "omega_by_type.png"):
+    assert "## Basin fractions: predicted by the orbit predictor" in md and "Per-neuron agreement" in md
+    summary = json.loads((out / "predicted.json").read_text())
+    assert summary["tasks"] == len(_table(db, "SELECT * FROM runs")) and summary["tasks_without"] == 0
+    assert set(summary["comparison"]["mae"]) == {"predictor", "fit", "fit_leave_group_out", "plancherel", "uniform"}
+    for name in ("basin_features.png", "not_rank_one.png", "omega_by_type.png", "predicted_basins.png"):
         assert (out / "figures" / name).stat().st_size > 1000
     page = (out / "index.html").read_text()
     assert "data:image/png;base64," in page and "http" not in page.split("<script>")[1]
@@ -294,6 +298,24 @@ def test_report_and_its_page_in_headless_chromium(killed_db, tmp_path):
         box.send_keys("quaternionic")
         shown = [r for r in browser.find_elements(By.CSS_SELECTOR, "#attractors tbody tr") if r.is_displayed()]
         assert shown and all("quaternionic" in r.text for r in shown)
+        # the predicted basins beside the measured ones: their table, its predicted and measured columns
+        heads = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#predicted th")]
+        ip, im, ie = heads.index("predicted"), heads.index("measured"), heads.index("predicted - measured")
+        prow = browser.find_elements(By.CSS_SELECTOR, "#predicted tbody tr")
+        stored = _table(db, "SELECT predicted, measured FROM predicted_basins")
+        assert len(prow) == len(stored) > 0
+        cells = [r.find_elements(By.TAG_NAME, "td") for r in prow]
+        shown = sorted((float(c[ip].get_attribute("data-v")), float(c[im].get_attribute("data-v"))) for c in cells)
+        assert shown == sorted((float(p), float(m)) for p, m in stored)
+        assert all(abs(float(c[ie].get_attribute("data-v")) - (float(c[ip].get_attribute("data-v")) -
+                                                               float(c[im].get_attribute("data-v")))) < 1e-12
+                   for c in cells)
+        browser.find_elements(By.CSS_SELECTOR, "#predicted th")[ie].click()       # sorts by the error
+        errs = [float(r.find_elements(By.TAG_NAME, "td")[ie].get_attribute("data-v"))
+                for r in browser.find_elements(By.CSS_SELECTOR, "#predicted tbody tr")]
+        assert errs == sorted(errs)
+        gheads = [h.text for h in browser.find_elements(By.CSS_SELECTOR, "#groups th")]
+        assert "predicted - measured (unshared)" in gheads and "agreement (unshared)" in gheads
     finally:
         browser.quit()
 
@@ -339,3 +361,36 @@ def test_constructed_energies_follow_omega_star_across_the_atlas(killed_db):
     for n, d, typ, energy in rows:
         k = 1 if typ == "real" else 2
         assert energy * n ** 1.5 == pytest.approx((k * d) ** -0.5, rel=1e-9), (n, d, typ)
+
+
+def test_every_task_stores_predicted_basins_beside_the_measured_ones(killed_db):
+    """Each task's predicted_basins rows: the predictor's Monte Carlo shares sum to one (dead row included), the
+    measured shares plus the unconverged starts make one and are the stored kinds summed by dominant orbit, and on
+    the task's own starts the predicted shares differ from the measured by at most the failures of the per-neuron
+    comparison (each failure moves one start between two orbits)."""
+    db, _ = killed_db
+    runs = _table(db, 'SELECT "order", gap_id, setting, starts, unconverged, pred_samples, agreement_hits, '
+                      'agreement_neurons, pred_error, reduction FROM runs')
+    for n, k, setting, starts, unconverged, samples, hits, neurons, error, reduction in runs:
+        assert error is None and samples == 4096
+        assert (reduction == "exact") == (setting == "unshared") and reduction
+        rows = _table(db, f'SELECT orbit_id, predicted, predicted_lo, predicted_hi, predicted_same, measured, count, '
+                          f'samples FROM predicted_basins WHERE "order" = {n} AND gap_id = {k} AND setting = \'{setting}\'')
+        assert rows, (n, k, setting)
+        assert sum(r[1] for r in rows) == pytest.approx(1.0, abs=1e-9)
+        assert all(lo <= p <= hi for _, p, lo, hi, *_ in rows)
+        assert sum(r[6] for r in rows) + unconverged == starts
+        assert all(r[5] == r[6] / starts for r in rows)
+        assert neurons == starts - unconverged and 0 <= hits <= neurons
+        for r in rows:
+            assert abs(r[4] - r[5]) <= (neurons - hits + unconverged) / starts + 1e-12
+    # the kinds of a task summed by their dominant orbit are the measured counts
+    kinds = _table(db, 'SELECT "order", gap_id, setting, orbit[1], sum(count) FROM attractors '
+                       'WHERE len(orbit) > 0 AND energy * pow("order", 1.5) >= 1e-3 GROUP BY ALL')
+    orbits = _table(db, 'SELECT "order", gap_id, setting, orbit, count FROM predicted_basins WHERE orbit_id >= 0')
+    counted = {}
+    for n, k, setting, labels, count in orbits:
+        for lab in labels:
+            counted[(n, k, setting, lab)] = count
+    for n, k, setting, first, count in kinds:
+        assert counted[(n, k, setting, first)] >= count

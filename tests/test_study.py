@@ -261,6 +261,29 @@ def test_orbit_figure_when_every_neuron_is_on_one_orbit():
     assert "orbits.png" in _figure_names(study)
 
 
+def test_orbit_figure_marks_the_predicted_basins_and_each_neurons_predicted_orbit():
+    """orbits.png: the predictor's marks beside the simulated bars, and the per-neuron confusion matrix whose
+    diagonal is the agreement row's count (Z2 shared: dead neurons counted apart, by the predictor's rule)."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from symflow.study.figures import figure_objects
+
+    study = run_study("Z2", width=40, seed=0, progress=False, stage2=False, shared=True)
+    fig = next(f for f, name, _ in figure_objects(study) if name == "orbits.png")
+    try:
+        bars, conf = fig.axes[:2]
+        labels = bars.get_legend_handles_labels()[1]
+        assert any(t.startswith("predicted basin") for t in labels) and "predicted, these neurons" in labels
+        assert [t.get_text() for t in bars.get_xticklabels()] == ["k=1", "dead"]
+        agreement = next(p for p in study.predictions if p.name == "per-neuron agreement of the orbit predictor")
+        counts = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in conf.texts}
+        assert sum(counts.values()) == 40
+        assert sum(v for (a, b), v in counts.items() if a == b) == round(agreement.measured * 40)
+    finally:
+        plt.close(fig)
+
+
 def test_study_of_the_trivial_group_says_why_it_has_nothing_to_do():
     with pytest.raises(SymflowError, match="Z1 is the trivial group: it has no non-trivial irrep"):
         run_study("Z1", width=8, progress=False)

@@ -5,8 +5,8 @@
     write_report("atlas.duckdb", "atlas/")
 
 Modules: ``groups`` (GAP's SmallGroups library, SmallGroup ids of named groups), ``task`` (one
-(group, setting) landscape as rows, run on a worker), ``store`` (the DuckDB schema, one transaction per
-task), ``run`` (the Dask driver: resume, redo, failures, interrupts), ``report`` (atlas.md, index.html,
+(group, setting) landscape as rows, run on a worker), ``predict`` (the orbit predictor's basins beside the
+task's measured ones), ``store`` (the DuckDB schema, one transaction per task), ``run`` (the Dask driver: resume, redo, failures, interrupts), ``report`` (atlas.md, index.html,
 figures and the fitted description of basin fractions).
 """
 from .run import DEFAULT_MAX_ORDER, AtlasRun, build_atlas, select_tasks

@@ -7,6 +7,10 @@ maximises the likelihood of the stored counts (starts are independent); its erro
 difference between fitted and measured fractions over all kinds of the atlas, in-sample and with each
 group left out of the fit (the group's tasks predicted from the others), next to the baseline "every kind
 of a task gets the same share".
+
+:func:`compare_with_predictor` puts this description next to the orbit predictor (a derivation, docs/theory.md
+section 14; its rows in the ``predicted_basins`` table) and the Plancherel weights ``|O| d^2 / (n - 1)``, all three
+per orbit (kinds summed by dominant orbit) against the same measured shares of the converged starts.
 """
 from __future__ import annotations
 
@@ -73,6 +77,85 @@ def _errors(w, packed) -> np.ndarray:
 
 def _take(packed, idx) -> tuple:
     return tuple(a[idx] for a in packed)
+
+
+def fitted_fractions(rows, leave_group_out: bool = True) -> dict:
+    """``{(order, gap_id, setting, idx): (in sample, with the kind's group left out or None)}``: the fitted share of
+    the converged starts of every kind of the fitted tasks (two or more kinds; a task with one kind gets 1)."""
+    tasks = _tasks(rows)
+    out = {}
+    for r in rows:
+        key = (r["order"], r["gap_id"], r["setting"])
+        if key not in tasks:          # one kind (or none reached): it holds every converged start
+            out[key + (r["idx"],)] = (1.0, 1.0) if r["count"] else (0.0, 0.0)
+    if len(tasks) < 3:
+        return out
+    keys = list(tasks)
+    packed = _pack([tasks[k] for k in keys])
+    F, C, M = packed
+    p_in = _predict(_fit(packed), F, M)
+    groups = sorted({k[:2] for k in keys})
+    owner = np.array([groups.index(k[:2]) for k in keys])
+    p_out = np.full_like(p_in, np.nan)
+    if leave_group_out and len(groups) > 1:
+        for i in range(len(groups)):
+            sel = owner == i
+            p_out[sel] = _predict(_fit(_take(packed, ~sel)), F[sel], M[sel])
+    for t, k in enumerate(keys):
+        for j, r in enumerate(tasks[k]):
+            out[k + (r["idx"],)] = (float(p_in[t, j]), None if np.isnan(p_out[t, j]) else float(p_out[t, j]))
+    return out
+
+
+def compare_with_predictor(attractors, predicted, dead_omega: float = 1e-3) -> dict | None:
+    """The orbit predictor, this fitted description (in sample and with each group left out) and the Plancherel
+    weights, per orbit, against the measured share of the converged starts (kinds summed by dominant orbit; a kind
+    at ``Omega n^(3/2) < dead_omega`` or on the trivial orbit only counts as ``dead``, as the predictor's rule), over
+    the tasks with stored predictions and converged starts. ``{"tasks", "orbits", "mae": {method: value},
+    "max_error": {method: value}}`` (method: ``predictor``, ``fit``, ``fit_leave_group_out``, ``plancherel``,
+    ``uniform``), or ``None`` without such tasks."""
+    fitted = fitted_fractions(attractors)
+    by_task: dict = {}
+    for r in attractors:
+        by_task.setdefault((r["order"], r["gap_id"], r["setting"]), []).append(r)
+    pred_task: dict = {}
+    for p in predicted:
+        pred_task.setdefault((p["order"], p["gap_id"], p["setting"]), []).append(p)
+    errors: dict = {m: [] for m in ("predictor", "fit", "fit_leave_group_out", "plancherel", "uniform")}
+    tasks = 0
+    for key, prows in pred_task.items():
+        kinds = by_task.get(key, [])
+        total = sum(r["count"] for r in kinds)
+        if not total:
+            continue
+        tasks += 1
+        orbit_of = {lab: p["orbit_id"] for p in prows for lab in p["orbit"]}
+        measured, fit_in, fit_out = {}, {}, {}
+        for r in kinds:
+            dead = not r["orbit"] or r["energy"] < dead_omega * r["order"] ** -1.5
+            o = -1 if dead else orbit_of.get(r["orbit"][0], -1)
+            measured[o] = measured.get(o, 0) + r["count"] / total
+            f = fitted.get(key + (r["idx"],), (None, None))
+            fit_in[o] = None if f[0] is None or fit_in.get(o, 0) is None else fit_in.get(o, 0) + f[0]
+            fit_out[o] = None if f[1] is None or fit_out.get(o, 0) is None else fit_out.get(o, 0) + f[1]
+        live = [p for p in prows if p["orbit_id"] >= 0]
+        for p in prows:
+            o = p["orbit_id"]
+            m = measured.get(o, 0.0)
+            errors["predictor"].append(abs(p["predicted"] - m))
+            errors["plancherel"].append(abs(p["plancherel"] - m))
+            errors["uniform"].append(abs((1 / len(live) if o >= 0 else 0.0) - m))
+            fi, fo = (fit_in.get(o, 0.0), fit_out.get(o, 0.0)) if o in measured else (0.0, 0.0)
+            if fi is not None:
+                errors["fit"].append(abs(fi - m))
+            if fo is not None:
+                errors["fit_leave_group_out"].append(abs(fo - m))
+    if not tasks:
+        return None
+    return {"tasks": tasks, "orbits": len(errors["predictor"]),
+            "mae": {k: float(np.mean(v)) if v else None for k, v in errors.items()},
+            "max_error": {k: float(np.max(v)) if v else None for k, v in errors.items()},
+            "rows": {k: len(v) for k, v in errors.items()}}
 
 
 def fit_basins(rows, leave_group_out: bool = True) -> dict | None:

@@ -13,7 +13,19 @@ Tables (public contract, README "Atlas"):
 * ``runs``: one row per task: order, gap_id, setting, starts, seed, loss, spheres, activation,
   versions (JSON), unconverged, wall_time (s), worker (host:pid), error (NULL if it succeeded),
   finished (UTC timestamp), cpu_time (s of the worker process's CPU in the task), engine (the landscape
-  engine version that computed it, ``symflow._version.LANDSCAPE_ENGINE``; NULL before it was recorded).
+  engine version that computed it, ``symflow._version.LANDSCAPE_ENGINE``; NULL before it was recorded); the orbit predictor's
+  columns (docs/theory.md section 14, :mod:`symflow.atlas.predict`): pred_samples, pred_seed (its Monte Carlo
+  starts), reduction ('exact'|'frozen multiplier'), agreement_hits, agreement_neurons (per-neuron agreement on
+  the task's converged starts; NULL where the landscape kept no start's kind), prediction (JSON: confusion,
+  agreement on rank > 1 kinds, saddles, dead neurons), pred_cpu_time (s), pred_error (NULL if it ran);
+* ``predicted_basins``: order, gap_id, setting, orbit_id (index into the group's orbits; -1 dead), orbit
+  (VARCHAR[] of its irrep labels; empty for dead), orbit_dim, orbit_size, type, predicted, predicted_lo,
+  predicted_hi (95% Wilson of the Monte Carlo), samples, predicted_same (on the task's own starts), measured,
+  measured_lo, measured_hi, count (starts whose kind has this dominant orbit), kinds, plancherel.
+
+Stores written before the predictor: ``AtlasStore`` (read-write) adds the new table and columns (old tasks have
+no predicted rows and NULL predictor columns; a resumed run reuses them, ``--redo`` recomputes); the report reads
+old stores opened read-only too (:meth:`AtlasStore.has`).
 
 Resume key: a task ``(order, gap_id, setting)`` is reused when it is stored without error with the same
 ``starts``, ``seed`` and ``engine`` (:meth:`AtlasStore.done`); the model (CE loss, quadratic activation,
@@ -50,7 +62,16 @@ SCHEMA = [
     # the resume key's engine version (symflow._version.LANDSCAPE_ENGINE of the worker); NULL in databases
     # written before it was recorded, which counts as version "1" (LEGACY_ENGINE)
     'ALTER TABLE runs ADD COLUMN IF NOT EXISTS engine VARCHAR',
-]
+    # databases written before the orbit predictor's basins were stored
+    """CREATE TABLE IF NOT EXISTS predicted_basins (
+        "order" INTEGER NOT NULL, gap_id INTEGER NOT NULL, setting VARCHAR NOT NULL, orbit_id INTEGER NOT NULL,
+        orbit VARCHAR[], orbit_dim INTEGER, orbit_size INTEGER, type VARCHAR, predicted DOUBLE, predicted_lo DOUBLE,
+        predicted_hi DOUBLE, samples INTEGER, predicted_same DOUBLE, measured DOUBLE, measured_lo DOUBLE,
+        measured_hi DOUBLE, count INTEGER, kinds INTEGER, plancherel DOUBLE,
+        PRIMARY KEY ("order", gap_id, setting, orbit_id))""",
+] + [f'ALTER TABLE runs ADD COLUMN IF NOT EXISTS {c} {t}' for c, t in (
+    ("pred_samples", "INTEGER"), ("pred_seed", "INTEGER"), ("reduction", "VARCHAR"), ("agreement_hits", "INTEGER"),
+    ("agreement_neurons", "INTEGER"), ("prediction", "VARCHAR"), ("pred_cpu_time", "DOUBLE"), ("pred_error", "VARCHAR"))]
 
 #: The engine version of rows stored before ``runs.engine`` existed (all computed by engine "1").
 LEGACY_ENGINE = "1"
@@ -60,6 +81,12 @@ GROUP_COLUMNS = ["order", "gap_id", "name", "structure", "abelian", "n_classes",
 ATTRACTOR_COLUMNS = ["order", "gap_id", "setting", "idx", "orbit", "orbit_dim", "orbit_size", "type", "energy",
                      "energy_exact", "rank", "family_dimension", "stable", "slowest_rate", "fastest_rate",
                      "basin_fraction", "basin_lo", "basin_hi", "count", "source"]
+PREDICTED_COLUMNS = ["order", "gap_id", "setting", "orbit_id", "orbit", "orbit_dim", "orbit_size", "type", "predicted",
+                     "predicted_lo", "predicted_hi", "samples", "predicted_same", "measured", "measured_lo",
+                     "measured_hi", "count", "kinds", "plancherel"]
+#: the predictor's columns of ``runs`` (NULL in tasks stored before it)
+PREDICTOR_RUN_COLUMNS = ["pred_samples", "pred_seed", "reduction", "agreement_hits", "agreement_neurons", "prediction",
+                         "pred_cpu_time", "pred_error"]
 
 
 def _q(cols) -> str:
@@ -147,13 +174,19 @@ class AtlasStore:
                 con.executemany(f"INSERT INTO attractors ({_q(ATTRACTOR_COLUMNS)}) VALUES "
                                 f"({', '.join('?' * len(ATTRACTOR_COLUMNS))})",
                                 [[r[c] for c in ATTRACTOR_COLUMNS] for r in result["attractors"]])
+            con.execute('DELETE FROM predicted_basins WHERE "order" = ? AND gap_id = ? AND setting = ?', key)
+            if result.get("predicted"):
+                con.executemany(f"INSERT INTO predicted_basins ({_q(PREDICTED_COLUMNS)}) VALUES "
+                                f"({', '.join('?' * len(PREDICTED_COLUMNS))})",
+                                [[r[c] for c in PREDICTED_COLUMNS] for r in result["predicted"]])
+            pred = result.get("prediction") or {}
             con.execute('DELETE FROM runs WHERE "order" = ? AND gap_id = ? AND setting = ?', key)
             con.execute('INSERT INTO runs ("order", gap_id, setting, starts, seed, loss, spheres, activation, versions, '
-                        'unconverged, wall_time, worker, error, cpu_time, engine) '
-                        'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+                        'unconverged, wall_time, worker, error, cpu_time, engine, ' + _q(PREDICTOR_RUN_COLUMNS) + ') VALUES ('
+                        + ', '.join('?' * (15 + len(PREDICTOR_RUN_COLUMNS))) + ')',
                         key + [starts, seed, model.get("loss"), model.get("spheres"), model.get("activation"), json.dumps(result.get("versions") or {}), result["unconverged"],
                                result["wall_time"], result["worker"], result["error"],
-                               result.get("cpu_time"), result.get("engine")])
+                               result.get("cpu_time"), result.get("engine")] + [pred.get(c) for c in PREDICTOR_RUN_COLUMNS])
             con.execute("COMMIT")
         except BaseException as exc:
             con.execute("ROLLBACK")
@@ -162,6 +195,12 @@ class AtlasStore:
                 # rows are rolled back whole and the run stops as every interrupted run does
                 raise KeyboardInterrupt("a Ctrl-C while storing a task; its rows were rolled back") from None
             raise
+
+    def has(self, table: str, column: str | None = None) -> bool:
+        """Whether the database holds ``table`` (and its ``column``): a store written by an older symflow and
+        opened read-only has not been given the newer ones."""
+        sql = "SELECT count(*) FROM duckdb_columns() WHERE table_name = ?" + (" AND column_name = ?" if column else "")
+        return bool(self.con.execute(sql, [table] + ([column] if column else [])).fetchone()[0])
 
     def query(self, sql: str):
         """``(column names, rows)`` of a query."""

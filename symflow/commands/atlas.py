@@ -4,13 +4,14 @@ Groups: GAP's SmallGroups library, every group of order 2..N (``--max-order``, d
 group is skipped), or ``--groups`` names symflow knows. One task per (group, setting) on a Dask
 ``LocalCluster`` (``--workers``, default one per core) or a running cluster (``--scheduler``); the
 results stream into the DuckDB file ``--db`` (schema: README "Atlas", :mod:`symflow.atlas.store`), one
-transaction per task. Running the same command again resumes, also at a larger ``--max-order`` (a task
-is reused when stored with the same starts, seed and landscape engine version; one stored by another
-engine version is recomputed); ``--redo`` recomputes. Before computing, the time estimate (the measured
-per-task cost law, :func:`symflow.atlas.run.time_estimate`) is checked: a run beyond the time budget is
-refused with the ``--max-order`` that fits and the workers (``--scheduler``) that would finish it, unless
-``--force``. Then the report (``atlas.md``, ``index.html``, ``figures/``, ``fit.json``) is written to
-``--out``. ``--query SQL``
+transaction per task. Each task also stores the orbit predictor's basins (docs/theory.md section 14) beside the
+measured ones; the run prints their error and the per-neuron agreement. Running the same command again resumes,
+also at a larger ``--max-order`` (a task is reused when stored with the same starts, seed and landscape engine
+version; one stored by another engine version is recomputed); ``--redo`` recomputes. Before computing, the time
+estimate (the measured per-task cost law, :func:`symflow.atlas.run.time_estimate`) is checked: a run beyond the
+time budget is refused with the ``--max-order`` that fits and the workers (``--scheduler``) that would finish it,
+unless ``--force``. Then the report (``atlas.md``, ``index.html``, ``figures/``, ``fit.json``,
+``predicted.json``) is written to ``--out``. ``--query SQL``
 prints a query's result and computes nothing.
 """
 from __future__ import annotations
@@ -38,7 +39,7 @@ def register(sub):
     options.starts(p, 512)
     options.seed(p, what="every task's starts")
     p.add_argument("--db", default="atlas.duckdb", help="the DuckDB database file (default atlas.duckdb)")
-    options.out_folder(p, "atlas", default="atlas", writes="the report (atlas.md, index.html, figures, fit.json)")
+    options.out_folder(p, "atlas", default="atlas", writes="the report (atlas.md, index.html, figures, fit.json, predicted.json)")
     p.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (default: a LocalCluster)")
     p.add_argument("--workers", default=None, help="LocalCluster worker processes (default: one per core)")
     p.add_argument("--redo", action="store_true", help="recompute tasks already stored")
@@ -112,6 +113,9 @@ def run(args) -> int:
           f"database {args.db}")
     for n, k, setting, error in result.failed:
         print(f"  failed: SmallGroup({n},{k}) {setting}: {error}")
+    from ..atlas.report import load, predictor_summary, summary_line
+
+    print(summary_line(predictor_summary(load(args.db))))
     if not args.no_report:
         from ..atlas import write_report
 

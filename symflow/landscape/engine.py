@@ -140,6 +140,9 @@ class Landscape:
     warnings: list
     wall_time: float
     interrupted: bool = False
+    #: per start (``uniform(model, starts, seed)``'s rows): index into ``attractors`` of the kind it reached, ``-1``
+    #: unconverged; ``None`` when the search ran in several chunks (only a basin's first members are kept then)
+    start_kind: np.ndarray | None = None
 
     def labels(self, a: Attractor) -> list:
         """The irrep labels of ``a``'s orbit support (dominant orbit first)."""
@@ -295,7 +298,7 @@ def _landscape(model, starts, seed, progress, workers, t0, search="flow", depth=
         k = kind_keys(model, p[None, :], np.array([bruteforce.energy(model, p)]), scale)[0]
         matched.setdefault(k, (eq, p))
     symmetries = analysis.SymmetryAlgebra(model, seed=seed)
-    attractors = []
+    attractors, members = [], []
     todo = [(k, kind) for k, kind in groups.items()]
     todo += [(k, None) for k in matched if k not in groups]
     with progress_bar("kinds", total=len(todo), enabled=progress, counts=True) as bar:
@@ -308,8 +311,15 @@ def _landscape(model, starts, seed, progress, workers, t0, search="flow", depth=
                 samples = [m[3] for m in kind.kept] if kind else []
                 attractors.append(_analyse(model, key, point, count, samples, symmetries, tol, starts, seed,
                                            matched.get(key)))
+            members.append([m[0] for m in kind.kept] if kind and len(kind.kept) == kind.count else [])
             bar.advance()
-    attractors.sort(key=lambda a: (-a.count, -a.energy))
+    order = sorted(range(len(attractors)), key=lambda i: (-attractors[i].count, -attractors[i].energy))
+    attractors = [attractors[i] for i in order]
+    start_kind = None
+    if found.chunks == 1:          # every member kept: each start's kind is known
+        start_kind = np.full(starts, -1, dtype=np.int64)
+        for new, old in enumerate(order):
+            start_kind[members[old]] = new
     warnings = list(model.scope) + stopped
     unconverged = len(found.unconverged)
     if unconverged:
@@ -334,7 +344,7 @@ def _landscape(model, starts, seed, progress, workers, t0, search="flow", depth=
             warnings.append(f"{'+'.join(_labels(G, a))} (E = {a.energy:.6g}): {a.degenerate_dimension} degenerate "
                             f"zero modes (neither symmetry nor family): convergence is slower than exponential")
     return Landscape(model, starts, seed, attractors, unconverged, warnings, time.perf_counter() - t0,
-                     found.interrupted)
+                     found.interrupted, start_kind)
 
 
 @dataclass

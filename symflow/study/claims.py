@@ -563,6 +563,8 @@ def lottery_rows(data: StudyData, listed: list, found: dict | None = None) -> di
     if dead_sim or k_dead:
         out[-1] = [_predicted_basin_row("dead neurons (no orbit)", k_dead, S, dead_sim, M, bias, setting, K)]
     hits = int(np.sum(found["own"].winner == sim))
+    # per neuron, for orbits.png: predicted (on the study's own starts) and simulated orbit id, -1 dead
+    neurons = {"predicted": np.asarray(found["own"].winner), "simulated": np.asarray(sim)}
     lo, hi = wilson_interval(hits, M)
     name = "per-neuron agreement of the orbit predictor"
     what = (f"Predicted orbit (predict_orbits on the study's own {M} starts, {setting}) equals the simulated end "
@@ -572,11 +574,11 @@ def lottery_rows(data: StudyData, listed: list, found: dict | None = None) -> di
                          bool(hi >= LOTTERY_FLOOR),
                          what + f" docs/theory.md section 14 measures agreement >= {LOTTERY_FLOOR:g} on every group of "
                          f"order <= {LOTTERY_FLOOR_MAX_ORDER}; agrees when the interval's upper end reaches the floor.",
-                         "basins", extra={"source": "lottery"})
+                         "basins", extra={"source": "lottery", "lottery_neurons": neurons})
     else:
         row = Prediction(name, None, hits / M, None, None,
                          what + f" docs/theory.md section 14 states no floor beyond order {LOTTERY_FLOOR_MAX_ORDER}.",
-                         "basins", extra={"source": "lottery"})
+                         "basins", extra={"source": "lottery", "lottery_neurons": neurons})
     out["agreement"] = [row]
     return out
 

@@ -7,7 +7,8 @@
 * ``phases.png`` (abelian): each neuron's phases on the unit circle, coloured by frequency (legend);
 * ``rates.png``: decaying deviations of sample neurons on a log scale with the fitted and the
   predicted slopes (y axis: the deviation fitted);
-* ``orbits.png``: fraction of neurons per orbit with 95% Wilson intervals;
+* ``orbits.png``: fraction of neurons per orbit with 95% Wilson intervals, the orbit predictor's basin marks
+  beside them and each neuron's predicted against its simulated orbit (docs/theory.md section 14);
 * ``stage2.png``: Stage II scale and loss against the closed form.
 """
 from __future__ import annotations
@@ -180,6 +181,10 @@ def _rates(study, plt):
 
 
 def _orbits(study, plt):
+    """Measured basin per orbit (bars, 95% Wilson) with the orbit predictor's marks beside them (docs/theory.md
+    section 14): its Monte Carlo basin on other starts (diamond, with the row's tolerance) and its share of the
+    study's own neurons (circle); and, per neuron, the predicted orbit against the simulated one (the confusion
+    matrix, second panel), where the predictor ran."""
     rows = [p for p in study.predictions if "table" in p.extra]
     if not rows:
         return None
@@ -188,14 +193,74 @@ def _orbits(study, plt):
     frac = np.array([table[k][0] for k in labels])
     lo = np.array([table[k][1] for k in labels])
     hi = np.array([table[k][2] for k in labels])
-    fig, ax = plt.subplots(figsize=(max(5, 0.45 * len(labels) + 2), 3.6))
+    predicted = {p.name[len("predicted basin fraction of "):]: p for p in study.predictions
+                 if p.extra.get("source") == "lottery" and p.name.startswith("predicted basin fraction of ")
+                 and p.predicted is not None}
+    neurons = next((p.extra["lottery_neurons"] for p in study.predictions if "lottery_neurons" in p.extra), None)
+    orbits = study.data.run.orbits
+    label_of = {o.id: o.display_label for o in orbits}
+    dead = "dead neurons (no orbit)"
+    if neurons is not None and (dead in predicted or np.any(neurons["simulated"] < 0) or np.any(neurons["predicted"] < 0)):
+        # dead neurons (final Omega ~ 0) apart, as the predictor counts them: the bars by its rule
+        from ..statistics import wilson_interval
+
+        labels = labels + ["dead"]
+        sim = neurons["simulated"]
+        M = len(sim)
+        ids = [-1 if lab == "dead" else next(o.id for o in orbits if o.display_label == lab) for lab in labels]
+        counts = [int(np.sum(sim == i)) for i in ids]
+        frac = np.array(counts) / M
+        lo, hi = (np.array(v) for v in zip(*(wilson_interval(k, M) for k in counts)))
+    fig, axes = plt.subplots(1, 2 if neurons is not None else 1, squeeze=False,
+                             figsize=(max(5, 0.45 * len(labels) + 2) * (2 if neurons is not None else 1), 3.9))
+    ax = axes[0, 0]
     x = np.arange(len(labels))
-    ax.bar(x, frac, yerr=[frac - lo, hi - frac], capsize=3, color="tab:purple")
+    ax.bar(x, frac, yerr=[frac - lo, hi - frac], capsize=3, color="tab:purple", alpha=0.8, label="simulated (measured)")
+    px = [i for i, lab in enumerate(labels) if (dead if lab == "dead" else lab) in predicted]
+    if px:
+        rows_p = [predicted[dead if labels[i] == "dead" else labels[i]] for i in px]
+        ax.errorbar(np.array(px) + 0.25, [p.predicted for p in rows_p], yerr=[p.tolerance if isinstance(p.tolerance, (int, float)) else 0 for p in rows_p],
+                    fmt="D", ms=5, color="k", capsize=2, lw=0.8,
+                    label="predicted basin (other starts; bar: the row's tolerance)")
+    if neurons is not None:
+        ids = [-1 if lab == "dead" else next(o.id for o in orbits if o.display_label == lab) for lab in labels]
+        own = [np.mean(neurons["predicted"] == i) for i in ids]
+        ax.plot(x - 0.25, own, "o", mfc="none", mec="tab:orange", ms=6, label="predicted, these neurons")
     ax.set_xticks(x)
     ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=7)
     ax.set_ylabel("fraction of neurons")
-    ax.set_title(f"{study.name}: basin fractions per orbit (95% Wilson intervals)")
-    return fig, "orbits.png", "Fraction of neurons ending on each orbit, with 95% Wilson intervals."
+    ax.set_title(f"{study.name}: basin fractions per orbit (95% Wilson intervals)", fontsize=9)
+    ax.legend(fontsize=6)
+    if neurons is not None:
+        ax2 = axes[0, 1]
+        ids = sorted(set(neurons["simulated"].tolist()) | set(neurons["predicted"].tolist()), key=lambda i: (i < 0, i))
+        ids = ids[:40]
+        pos = {i: j for j, i in enumerate(ids)}
+        C = np.zeros((len(ids), len(ids)), dtype=int)
+        for p_, s_ in zip(neurons["predicted"], neurons["simulated"]):
+            if p_ in pos and s_ in pos:
+                C[pos[s_], pos[p_]] += 1
+        ax2.imshow(np.log1p(C), cmap="Greens")
+        for a in range(len(ids)):
+            for b in range(len(ids)):
+                if C[a, b]:
+                    ax2.text(b, a, str(C[a, b]), ha="center", va="center", fontsize=6,
+                             color="k" if a == b else "tab:red")
+        names = [label_of.get(i, "dead") if i >= 0 else "dead" for i in ids]
+        ax2.set_xticks(range(len(ids)), names, rotation=60, ha="right", fontsize=7)
+        ax2.set_yticks(range(len(ids)), names, fontsize=7)
+        ax2.set_xlabel("predicted orbit (from the neuron's start)")
+        ax2.set_ylabel("simulated orbit (end state)")
+        agree = float(np.mean(neurons["predicted"] == neurons["simulated"]))
+        ax2.set_title(f"per neuron: {agree:.1%} agree (off-diagonal in red)", fontsize=9)
+    fig.tight_layout()
+    caption = "Fraction of neurons ending on each orbit, with 95% Wilson intervals"
+    if predicted or neurons is not None:
+        caption += ("; beside each bar the orbit predictor's basin (diamond, on other starts, with its tolerance) and "
+                    "its share of these neurons (circle); right: each neuron's predicted against its simulated orbit")
+    if labels and labels[-1] == "dead":
+        caption += "; dead neurons (final Omega below the predictor's threshold) counted apart"
+    return fig, "orbits.png", caption + "."
 
 
 def _stage2(study, plt):
