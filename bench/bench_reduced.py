@@ -36,7 +36,7 @@ from symflow.dynamics.integrators import chunk_rows  # noqa: E402
 from symflow.neuron import bruteforce
 from symflow.theory import Model  # noqa: E402
 
-SCALING = ["Z101", "Z1009", "Z10007", "D50", "D500", "F21", "S4", "S5", "A5", "S6"]
+SCALING = os.environ.get("SCALING_GROUPS", "Z101,Z1009,Z10007,D50,D500,F21,S4,S5,A5,S6").split(",")
 BRUTE_MAX_BYTES = 1 << 30
 
 
