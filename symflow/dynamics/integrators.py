@@ -139,13 +139,13 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
         raise SymflowError("t_eval must be strictly increasing")
     if save is None:
         save = lambda t, y: y.copy()  # noqa: E731
-    y = np.array(y0, dtype=np.complex128, copy=True)
     work = flow.compact_flow() if compact and hasattr(flow, "compact_flow") else None
     if work is not None:
-        y = work.compress(y)
+        y = work.compress(np.asarray(y0, dtype=np.complex128))   # a new array: y0 is never written
         full = work.expand
         flow = work
     else:
+        y = np.array(y0, dtype=np.complex128, copy=True)
         full = lambda z: z  # noqa: E731
     M = y.shape[0]
     _raise_malloc_threshold()
