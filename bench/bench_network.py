@@ -32,8 +32,19 @@ that order and normalised: ``symflow.dynamics.initial.uniform`` = ``TwoLayerNetw
    ``malloc``/``free`` (see ``integrators._raise_malloc_threshold``), which makes the authors-style
    loop ~2x faster than in a fresh process (both figures are printed; the faster is used).
 4. Ratios: (reduced wall) vs (each loop's wall), same criterion, same start.
+5. The GC authors' own PyTorch trainer (issue 26's goal: the whole process at >= 1000x), whole process against
+   whole process: their F21 training loop (their ``src/model.py`` and ``src/utils.py``, the settings of their
+   ``notebooks/frobenius21_group_unshared.ipynb``: width 512, init_scale 0.5, SGD lr 0.5, summed float32 CE,
+   tangent projection, renormalisation; their metrics every 10 epochs left out) from their torch
+   initialisation, checked every ``--authors-check`` steps against symflow's alignment criterion (check time
+   subtracted), against ``run_until_aligned(Model("F21", spheres="joint"), init=<their initial weights>)`` in a
+   fresh process (their model puts ``[theta1; theta2]`` on one sphere). Same 512 neurons, same start, same
+   criterion (>= 95 % aligned). Needs PyTorch (``pip install torch``; not a symflow dependency) and a checkout of
+   ``Y-Agent/nn-group-representation-learning`` (``--authors-repo`` or ``$SYMFLOW_GC_REPO``); without either the
+   part is skipped with a message saying so. ``--authors-only`` runs only this part.
 
-Run: ``python bench/bench_network.py [--group F21 --width 512] [--dts 0.1077,2] [--json out.json]``.
+Run: ``python bench/bench_network.py [--group F21 --width 512] [--dts 0.1077,2] [--json out.json]
+[--authors-repo PATH] [--authors-only]``.
 Nothing is asserted; the numbers are whatever this machine gives in this run.
 """
 from __future__ import annotations
