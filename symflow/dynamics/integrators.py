@@ -116,7 +116,8 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
     reached ``|grad| < gtol``. ``callback(t, y)`` runs after each save (return ``True`` to stop).
     ``KeyboardInterrupt`` ends the run at the last completed save time (``interrupted=True``).
     ``workers > 1`` advances the chunks in that many forked processes (Linux/macOS ``fork``);
-    results are identical to ``workers=1``.
+    results are identical to ``workers=1`` (the state at ``t_eval[0]`` is then saved while the workers
+    advance the first interval). BLAS is held at :data:`BLAS_THREADS` while integrating.
 
     ``compact`` (default): when ``flow.compact_flow()`` exists (a :class:`ReducedFlow` of a group
     with complex-conjugate pairs of irreps), the integration runs on compact rows, one member of
