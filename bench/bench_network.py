@@ -32,8 +32,19 @@ that order and normalised: ``symflow.dynamics.initial.uniform`` = ``TwoLayerNetw
    ``malloc``/``free`` (see ``integrators._raise_malloc_threshold``), which makes the authors-style
    loop ~2x faster than in a fresh process (both figures are printed; the faster is used).
 4. Ratios: (reduced wall) vs (each loop's wall), same criterion, same start.
+5. The GC authors' own PyTorch trainer (issue 26's goal: the whole process at >= 1000x), whole process against
+   whole process: their F21 training loop (their ``src/model.py`` and ``src/utils.py``, the settings of their
+   ``notebooks/frobenius21_group_unshared.ipynb``: width 512, init_scale 0.5, SGD lr 0.5, summed float32 CE,
+   tangent projection, renormalisation; their metrics every 10 epochs left out) from their torch
+   initialisation, checked every ``--authors-check`` steps against symflow's alignment criterion (check time
+   subtracted), against ``run_until_aligned(Model("F21", spheres="joint"), init=<their initial weights>)`` in a
+   fresh process (their model puts ``[theta1; theta2]`` on one sphere). Same 512 neurons, same start, same
+   criterion (>= 95 % aligned). Needs PyTorch (``pip install torch``; not a symflow dependency) and a checkout of
+   ``Y-Agent/nn-group-representation-learning`` (``--authors-repo`` or ``$SYMFLOW_GC_REPO``); without either the
+   part is skipped with a message saying so. ``--authors-only`` runs only this part.
 
-Run: ``python bench/bench_network.py [--group F21 --width 512] [--dts 0.1077,2] [--json out.json]``.
+Run: ``python bench/bench_network.py [--group F21 --width 512] [--dts 0.1077,2] [--json out.json]
+[--authors-repo PATH] [--authors-only]``.
 Nothing is asserted; the numbers are whatever this machine gives in this run.
 """
 from __future__ import annotations
@@ -287,6 +298,215 @@ def reduced_until_aligned(group, width, seed, repeats):
             "check_every": run.result.metadata.get("check_every"), "refine": run.result.metadata.get("refine")}
 
 
+# ---------------------------------------------------------------------------------------------
+# (d) the GC authors' own PyTorch trainer, whole process against whole process
+# ---------------------------------------------------------------------------------------------
+AUTHORS_REPO_ENV = "SYMFLOW_GC_REPO"
+
+#: The authors' F21 training loop (notebooks/frobenius21_group_unshared.ipynb of
+#: Y-Agent/nn-group-representation-learning): their model (src/model.py: W_in rows [theta1; theta2] on one
+#: sphere, W_out columns on spheres, init_scale 0.5, quadratic activation, share_embed=False), their summed
+#: float32 cross-entropy and tangent projection (src/utils.py), torch SGD at lr 0.5 on W_in and W_out, their
+#: renormalisation; the notebook's metrics every 10 epochs are left out (in the trainer's favour). Every
+#: CHECK steps the weights are tested against symflow's alignment criterion; the time of the checks
+#: (symflow's import included) is measured and subtracted from the process's wall time by the parent.
+AUTHORS_DRIVER = r"""
+import json, sys, time
+t_start = time.perf_counter()
+sys.path.insert(0, {repo!r})
+import numpy as np
+import torch
+import torch.optim as optim
+from src.tasks import Frobenius21Multiplication
+from src.model import WideNetworkScaleSphere
+from src.utils import cross_entropy_high_precision, accuracy, project_gradient_to_tangent_space
+t_imported = time.perf_counter()
+torch.manual_seed({seed}); np.random.seed({seed})
+device = torch.device("cpu")
+task = Frobenius21Multiplication()
+data, labels = task.generate_all_data(device)
+model = WideNetworkScaleSphere(d_vocab=21, width={width}, act_type="Quad", init_scale=0.5, share_embed=False).to(device)
+model.scale_in.requires_grad = False
+model.scale_out.requires_grad = False
+optimizer = optim.SGD([model.W_in, model.W_out], lr={lr})
+check_s = 0.0
+c0 = time.perf_counter()
+table = np.array([[task.compute_label(g, h) for h in range(21)] for g in range(21)])
+np.savez({init!r}, W_in=model.W_in.detach().numpy().astype(np.float64), W_out=model.W_out.detach().numpy().astype(np.float64), table=table)
+perm = None
+def aligned():
+    global perm
+    import symflow
+    from symflow.dynamics.network import neuron_alignment
+    G = symflow.group("F21")
+    if perm is None:
+        perm = np.array(json.loads({perm!r}))
+    W_in = model.W_in.detach().numpy().astype(np.float64)
+    W_out = model.W_out.detach().numpy().astype(np.float64)
+    return neuron_alignment(G, W_in[:, :21][:, perm], W_in[:, 21:][:, perm], W_out.T[:, perm]).aligned_fraction()
+check_s += time.perf_counter() - c0
+frac, step = 0.0, 0
+while step < {max_steps}:
+    optimizer.zero_grad()
+    logits = model(data)
+    loss = cross_entropy_high_precision(logits, labels)
+    acc = accuracy(logits, labels)
+    loss.backward()
+    with torch.no_grad():
+        model.W_in.grad = project_gradient_to_tangent_space(model.W_in.data, model.W_in.grad, dim=1)
+        model.W_out.grad = project_gradient_to_tangent_space(model.W_out.data, model.W_out.grad, dim=0)
+    optimizer.step()
+    model.normalize_directions()
+    loss_value = loss.item()
+    step += 1
+    if step % {check} == 0:
+        c0 = time.perf_counter()
+        frac = aligned()
+        check_s += time.perf_counter() - c0
+        if frac >= {fraction}:
+            break
+print(json.dumps({{"steps": step, "aligned_fraction": frac, "check_s": check_s, "import_s": t_imported - t_start,
+                  "in_process_s": time.perf_counter() - t_start, "loss": loss_value, "torch": torch.__version__,
+                  "torch_threads": torch.get_num_threads()}}))
+"""
+
+#: symflow's whole process: the same task (F21, the same 512 neurons: the authors' initial weights, joint
+#: sphere [theta1; theta2] as theirs), run_until_aligned to the same criterion.
+SYMFLOW_DRIVER = r"""
+import json, time
+t_start = time.perf_counter()
+import numpy as np
+from symflow.dynamics import run_until_aligned
+from symflow.theory import Model
+z = np.load({init!r})
+perm = np.array(json.loads({perm!r}))
+W_in, W_out = z["W_in"], z["W_out"]
+init = {{"theta1": W_in[:, :21][:, perm], "theta2": W_in[:, 21:][:, perm], "xi": W_out.T[:, perm]}}
+run = run_until_aligned(Model("F21", spheres="joint"), init=init, fraction={fraction})
+print(json.dumps({{"t": run.time, "aligned_fraction": run.fraction, "steps": run.steps, "integration_s": run.wall_time,
+                  "in_process_s": time.perf_counter() - t_start}}))
+"""
+
+
+def _isomorphism(table_a, table_b):
+    """``perm`` with ``table_a[perm[x], perm[y]] = perm[table_b[x, y]]``: element ``x`` of ``b`` is ``perm[x]`` of ``a``
+    (found from two generators of ``b``; checked on the whole table)."""
+    n = len(table_b)
+    tb, ta = np.asarray(table_b), np.asarray(table_a)
+
+    def closure(table, gens, e):
+        words = {e: ()}
+        frontier = [e]
+        while frontier:
+            new = []
+            for x in frontier:
+                for i, g in enumerate(gens):
+                    y = int(table[x, g])
+                    if y not in words:
+                        words[y] = words[x] + (i,)
+                        new.append(y)
+            frontier = new
+        return words
+
+    eb = int(np.nonzero((tb == np.arange(n)[None, :]).all(axis=1))[0][0])
+    ea = int(np.nonzero((ta == np.arange(n)[None, :]).all(axis=1))[0][0])
+    gens = next((a, b) for a in range(n) for b in range(n) if len(closure(tb, (a, b), eb)) == n)
+    words = closure(tb, gens, eb)
+    for ga in range(n):
+        for gb in range(n):
+            perm = np.empty(n, dtype=int)
+            for x, w in words.items():
+                y = ea
+                for i in w:
+                    y = int(ta[y, (ga, gb)[i]])
+                perm[x] = y
+            if len(set(perm)) == n and np.array_equal(ta[perm[:, None], perm[None, :]], perm[tb]):
+                return perm
+    raise RuntimeError("the two tables are not isomorphic")
+
+
+def authors_comparison(width, seed, repo, check, fraction=0.95, max_steps=200000, repeat=3):
+    """Whole process against whole process (see AUTHORS_DRIVER, SYMFLOW_DRIVER); ``None`` with a reason when the
+    comparison cannot run (no torch, no checkout of the authors' code)."""
+    import importlib.util
+    import subprocess
+    import tempfile
+
+    if importlib.util.find_spec("torch") is None:
+        return None, ("PyTorch is not installed, so the GC authors' trainer cannot run: comparison SKIPPED "
+                      "(symflow does not depend on torch; `pip install torch` to run it)")
+    if not repo or not os.path.isfile(os.path.join(repo, "src", "model.py")):
+        return None, (f"no checkout of Y-Agent/nn-group-representation-learning given (--authors-repo or "
+                      f"${AUTHORS_REPO_ENV}): comparison SKIPPED")
+    import symflow
+
+    ours_table = symflow.group("F21").table
+    theirs_code = ("import sys, json; sys.path.insert(0, %r); from src.tasks import Frobenius21Multiplication as F; t = F(); "
+                   "print(json.dumps([[t.compute_label(g, h) for h in range(21)] for g in range(21)]))" % repo)
+    out = subprocess.run([sys.executable, "-c", theirs_code], capture_output=True, text=True, check=True)
+    their_table = np.array(json.loads(out.stdout))
+    # perm[x] = the authors' index of symflow's element x
+    perm = _isomorphism(their_table, ours_table)
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    with tempfile.TemporaryDirectory() as tmp:
+        init = os.path.join(tmp, "init.npz")
+        lr = AUTHORS_LR
+        drv = AUTHORS_DRIVER.format(repo=repo, seed=seed, width=width, lr=lr, init=init, perm=json.dumps(perm.tolist()),
+                                    max_steps=max_steps, check=check, fraction=fraction)
+        theirs = _timed_process(drv, env)
+        ours_code = SYMFLOW_DRIVER.format(init=init, perm=json.dumps(perm.tolist()), fraction=fraction)
+        _timed_process(ours_code, env)                      # warm the generated-code cache
+        ours = [_timed_process(ours_code, env) for _ in range(repeat)]
+    ours_wall = float(np.median([o["wall_s"] for o in ours]))
+    ours_cpu = float(np.median([o["cpu_s"] for o in ours]))
+    theirs_wall = theirs["wall_s"] - theirs["check_s"]
+    theirs_cpu = theirs["cpu_s"] - theirs["check_s"]
+    return {"theirs": theirs, "ours": ours, "ours_wall_s": ours_wall, "ours_cpu_s": ours_cpu,
+            "theirs_wall_s": theirs_wall, "theirs_cpu_s": theirs_cpu,
+            "ratio_wall": theirs_wall / ours_wall, "ratio_cpu": theirs_cpu / ours_cpu, "perm": perm.tolist()}, None
+
+
+def _timed_process(code, env) -> dict:
+    """Run ``code`` in a fresh interpreter: its JSON line, the wall time of the whole process and its CPU time."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr[-3000:])
+    info = json.loads(r.stdout.strip().splitlines()[-1])
+    info.update(wall_s=wall, cpu_s=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime))
+    return info
+
+
+def print_authors(res, reason, check):
+    print("\n5. the GC authors' own PyTorch trainer (whole process) vs symflow (whole process), same task:")
+    print("   F21, 512 neurons, the same initial weights (the authors' torch init, seed as given), [theta1; theta2] on one")
+    print("   sphere as in their model (symflow: spheres='joint'), from that uniform start until >= 95 % of the neurons are")
+    print("   aligned by symflow's one criterion (dynamics/alignment.py); theirs checked every "
+          f"{check} steps (check time subtracted), ours by run_until_aligned")
+    if res is None:
+        print(f"   {reason}")
+        return
+    th = res["theirs"]
+    print(f"   theirs: {th['steps']} SGD steps (lr {AUTHORS_LR}, torch {th['torch']}, {th['torch_threads']} threads), "
+          f"aligned {th['aligned_fraction']:.3f}; process {th['wall_s']:.1f} s wall, {th['cpu_s']:.1f} CPU s, of which "
+          f"imports {th['import_s']:.2f} s and checks {th['check_s']:.2f} s -> {res['theirs_wall_s']:.1f} s wall, "
+          f"{res['theirs_cpu_s']:.1f} CPU s")
+    o = res["ours"][-1]
+    print(f"   ours:   run_until_aligned aligned {o['aligned_fraction']:.3f} at t = {o['t']:.4g} ({o['steps']} chunk steps); "
+          f"process {res['ours_wall_s']:.3f} s wall, {res['ours_cpu_s']:.3f} CPU s (median of {len(res['ours'])}; "
+          f"integration {o['integration_s']:.3f} s)")
+    print(f"   ratio (theirs / ours, whole processes): {res['ratio_wall']:.0f}x wall, {res['ratio_cpu']:.0f}x CPU   "
+          f"[goal >= 1000x]")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--group", default="F21")
@@ -298,7 +518,20 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=5, help="repeats of the reduced run (min and median shown)")
     p.add_argument("--timing-steps", type=int, default=100)
     p.add_argument("--json", default=None, help="write all numbers to this JSON file")
+    p.add_argument("--authors-repo", default=os.environ.get(AUTHORS_REPO_ENV),
+                   help="a checkout of Y-Agent/nn-group-representation-learning (default $%s); without it, or without "
+                        "torch, part 5 is skipped with a message" % AUTHORS_REPO_ENV)
+    p.add_argument("--authors-check", type=int, default=10, help="steps between criterion checks of the authors' loop")
+    p.add_argument("--authors-only", action="store_true", help="run only part 5 (the authors' trainer)")
     args = p.parse_args(argv)
+    if args.authors_only:
+        res, reason = authors_comparison(args.width, args.seed, args.authors_repo, args.authors_check)
+        print(f"load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs")
+        print_authors(res, reason, args.authors_check)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"authors": res, "skipped": reason, "load_average": os.getloadavg()}, f, indent=2, default=float)
+        return 0
 
     import symflow
     from symflow.dynamics.alignment import COSINE_THRESHOLD, RANK_THRESHOLD
@@ -397,6 +630,9 @@ def main(argv=None) -> int:
         print(f"   (quoted, not measured: the authors' PyTorch trainer at {QUOTED_PYTORCH_MS} ms/step x {quoted_steps} "
               f"steps = {q:.0f} s -> {q / red_wall:.0f}x)")
     out["ratios"] = ratios
+    res, reason = authors_comparison(args.width, args.seed, args.authors_repo, args.authors_check)
+    print_authors(res, reason, args.authors_check)
+    out["authors"], out["authors_skipped"] = res, reason
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=2, default=float)

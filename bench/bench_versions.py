@@ -12,7 +12,9 @@ both alike (median of ``--repeat``; the generated-code cache is warm, one privat
 * ``S5 M=1024``: ``simulate`` to equilibrium;
 * ``derive F21``, ``derive S5``, ``verify F21``: the whole CLI command (``python -m symflow ...``).
 
-Prints both times and the ratio this/REV per workload. Nothing is asserted.
+Prints both times and the ratio this/REV per workload, wall (the workload's own timing) and CPU seconds of
+the whole process tree (start-up, warm-up and worker processes included: the fair figure on a shared
+machine), with the load average. Nothing is asserted.
 """
 from __future__ import annotations
 
@@ -54,17 +56,31 @@ print(json.dumps({"s": min(walls), "fraction": run.fraction}))
 """
 
 
+def _children_cpu() -> float:
+    """CPU seconds of every reaped descendant (the workload's process and its worker processes)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def python_workload(code):
-    return lambda env, cwd: _json_run([sys.executable, "-c", code], env, cwd)["s"]
+    """``(seconds, CPU seconds)``: the workload's own timing (wall) and the CPU time of its whole process tree
+    (start-up, warm-up and workers included; on a shared machine the CPU time is the fairer comparison)."""
+    def run(env, cwd):
+        c0 = _children_cpu()
+        s = _json_run([sys.executable, "-c", code], env, cwd)["s"]
+        return s, _children_cpu() - c0
+    return run
 
 
 def cli_workload(*args):
     def run(env, cwd):
-        t = time.perf_counter()
+        t, c0 = time.perf_counter(), _children_cpu()
         r = subprocess.run([sys.executable, "-m", "symflow", *args], capture_output=True, text=True, env=env, cwd=cwd)
         if r.returncode not in (0, 1):
             raise RuntimeError(f"symflow {' '.join(args)} failed: {r.stderr[-1000:]}")
-        return time.perf_counter() - t
+        return time.perf_counter() - t, _children_cpu() - c0
     return run
 
 
@@ -104,16 +120,23 @@ def main(argv=None) -> int:
             trees = {"this": ROOT, args.against: old_tree}
             envs = {k: dict(os.environ, SYMFLOW_CACHE=str(pathlib.Path(tmp) / f"cache-{i}"), PYTHONPATH=str(v))
                     for i, (k, v) in enumerate(trees.items())}
-            print(f"{'workload':42s} {'this':>9s} {args.against[:12]:>12s} {'ratio':>7s}")
+            print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs at the start")
+            print(f"{'workload':42s} {'this':>9s} {args.against[:12]:>12s} {'ratio':>7s}   "
+                  f"{'CPU this':>9s} {'CPU ' + args.against[:8]:>12s} {'ratio':>7s}")
             for name, run in workloads(args.quick):
                 if args.only and args.only not in name:
                     continue
                 times = {k: [] for k in trees}
+                cpus = {k: [] for k in trees}
                 for _ in range(args.repeat):
                     for k, tree in trees.items():
-                        times[k].append(run(envs[k], tree))
+                        s, c = run(envs[k], tree)
+                        times[k].append(s)
+                        cpus[k].append(c)
                 a, b = statistics.median(times["this"]), statistics.median(times[args.against])
-                print(f"{name:42s} {a:8.3f}s {b:11.3f}s {a / b:7.2f}", flush=True)
+                ca, cb = statistics.median(cpus["this"]), statistics.median(cpus[args.against])
+                print(f"{name:42s} {a:8.3f}s {b:11.3f}s {a / b:7.2f}   {ca:8.2f}s {cb:11.2f}s {ca / cb:7.2f}", flush=True)
+            print(f"load average {os.getloadavg()[0]:.2f} at the end")
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old_tree)], capture_output=True)
     return 0

@@ -3,7 +3,8 @@
 Small dense linear algebra (a 48 x 48 ``eigh`` per neuron in the landscape's Newton steps and spectra)
 is 30x slower with OpenBLAS's thread pool than with one thread when the cores are busy (measured:
 34 ms vs 1.1 ms on the 2-core CI machine under load). Long loops of small problems hold BLAS at one
-thread; large problems (the integrators' stage combinations) choose for themselves.
+thread, and so do the integrators' stage combinations (``gemv`` s of a few rows of a chunk, which OpenBLAS
+splits across threads anyway: 10x the CPU time for 64-neuron Z1009 chunks on a busy machine).
 """
 from __future__ import annotations
 

@@ -66,18 +66,33 @@ def _raise_malloc_threshold() -> None:
 _WORKER: dict = {}
 
 
+#: BLAS threads while integrating (in the process and in each worker): the stage combinations are
+#: ``gemv`` s of a few rows of one chunk, far too small to gain from threads; with several threads (the
+#: library's default) OpenBLAS splits them anyway, and on a busy machine a 64-neuron chunk of Z1009 then
+#: ran 10x slower in CPU time (measured: 20 s against 2 s for 512 neurons at load 27).
+BLAS_THREADS = 1
+
+
+def _blas_one_thread(needed: bool = True):
+    """:func:`symflow.blas.blas_limits` at :data:`BLAS_THREADS`; nothing when not ``needed`` (a population of
+    one chunk: a short run, which then does not import ``threadpoolctl``, ~10 ms of start-up)."""
+    if not needed:
+        import contextlib
+
+        return contextlib.nullcontext()
+    from ..blas import blas_limits
+
+    return blas_limits(BLAS_THREADS)
+
+
 def _worker_init():
-    """Workers ignore Ctrl-C (the parent handles it) and use one BLAS thread each (the stage
-    combinations call BLAS; several threads per worker oversubscribe the cores)."""
+    """Workers ignore Ctrl-C (the parent handles it) and hold BLAS at one thread each (see :data:`BLAS_THREADS`)."""
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        from threadpoolctl import threadpool_limits
-
-        _WORKER["blas_limit"] = threadpool_limits(1)
-    except ImportError:  # optional: without it BLAS may oversubscribe, results are unchanged
-        pass
+    limit = _blas_one_thread()
+    limit.__enter__()
+    _WORKER["blas_limit"] = limit
 
 
 def _advance_chunk(task):
@@ -101,7 +116,8 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
     reached ``|grad| < gtol``. ``callback(t, y)`` runs after each save (return ``True`` to stop).
     ``KeyboardInterrupt`` ends the run at the last completed save time (``interrupted=True``).
     ``workers > 1`` advances the chunks in that many forked processes (Linux/macOS ``fork``);
-    results are identical to ``workers=1``.
+    results are identical to ``workers=1`` (the state at ``t_eval[0]`` is then saved while the workers
+    advance the first interval). BLAS is held at :data:`BLAS_THREADS` while integrating.
 
     ``compact`` (default): when ``flow.compact_flow()`` exists (a :class:`ReducedFlow` of a group
     with complex-conjugate pairs of irreps), the integration runs on compact rows, one member of
@@ -124,13 +140,13 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
         raise SymflowError("t_eval must be strictly increasing")
     if save is None:
         save = lambda t, y: y.copy()  # noqa: E731
-    y = np.array(y0, dtype=np.complex128, copy=True)
     work = flow.compact_flow() if compact and hasattr(flow, "compact_flow") else None
     if work is not None:
-        y = work.compress(y)
+        y = work.compress(np.asarray(y0, dtype=np.complex128))   # a new array: y0 is never written
         full = work.expand
         flow = work
     else:
+        y = np.array(y0, dtype=np.complex128, copy=True)
         full = lambda z: z  # noqa: E731
     M = y.shape[0]
     _raise_malloc_threshold()
@@ -141,20 +157,29 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
     counts = StepCounts()
     t_done = [float(t_eval[0])]
     to_save = (lambda z: z) if save_working else full
-    saved = [save(float(t_eval[0]), to_save(y))]
+    saved = []
+
+    def save_start():
+        # the state at t_eval[0]; with worker processes it is saved while they advance the first interval
+        if not saved:
+            saved.append(save(float(t_eval[0]), to_save(y0_work)))
+
+    y0_work = y
     interrupted = stopped = False
     wall0 = time.perf_counter()
     t_start, n_chunks = float(t_eval[0]), len(starts)
     bar = progress_bar("reduced flow", total=max(float(t_eval[-1]) - t_start, 1e-300), enabled=progress,
                        fields={"t": f"{t_start:.4g}", "info": ""}, formats={"t": "t = {}"})
     pool = None
+    if not (workers > 1 and len(starts) > 1):
+        save_start()
     if workers > 1 and len(starts) > 1:
         import multiprocessing
 
         _WORKER.update(flow=flow, stepper=stepper, gtol=gtol, blowup_norm=blowup_norm)
         pool = multiprocessing.get_context("fork").Pool(int(workers), initializer=_worker_init)
     try:
-        with bar:
+        with bar, _blas_one_thread(len(starts) > 1):
             for k in range(1, len(t_eval)):
                 t0, t1 = float(t_eval[k - 1]), float(t_eval[k])
                 new = y.copy()
@@ -171,7 +196,9 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
                 else:
                     tasks = [(c, np.ascontiguousarray(new[a:a + rows]), statuses[c], t0, t1, eq_time[a:a + rows].copy())
                              for c, a in enumerate(starts) if not statuses[c].frozen]
-                    for done, (c, yc, st, cnt, eq) in enumerate(pool.imap_unordered(_advance_chunk, tasks)):
+                    results = pool.imap_unordered(_advance_chunk, tasks)
+                    save_start()
+                    for done, (c, yc, st, cnt, eq) in enumerate(results):
                         a = starts[c]
                         new[a:a + rows] = yc
                         statuses[c] = st
@@ -194,6 +221,7 @@ def integrate(flow, y0: np.ndarray, t_eval, stepper, gtol: float | None = None, 
             pool.terminate()
             pool.join()
             _WORKER.clear()
+    save_start()
     return IntegrationOutput(t=np.array(t_done), saved=saved, final=full(y), equilibrium_time=eq_time, counts=counts,
                              interrupted=interrupted, stopped_early=stopped, wall_time=time.perf_counter() - wall0)
 

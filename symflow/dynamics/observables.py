@@ -82,8 +82,7 @@ def dominant_blocks(state: FourierState, dominant: np.ndarray | None = None) -> 
     slots = lay.orbit_slots[0][dominant] if len(dominant) else np.array([], dtype=int)
     out = {name: {} for name in state.names}
     dims = lay.slot_dims[slots] if len(slots) else np.array([], dtype=int)
-    for d in np.unique(dims):
-        d = int(d)
+    for d in sorted(set(dims.tolist())):   # not np.unique: its first call imports numpy.ma (~70 ms of start-up)
         idx = np.nonzero(dims == d)[0]
         first = lay.slot(d, 0)
         pos = slots[idx] - first
