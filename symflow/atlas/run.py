@@ -58,18 +58,17 @@ class AtlasRun:
     estimate: "TimeEstimate | None" = None    # the time estimate checked before computing
 
 
-#: The measured per-task cost law of engine "1": ``{order: (fixed CPU seconds, CPU seconds per start)}`` of one
-#: atlas task (a worker's CPU in the task, group construction included), from ``bench/bench_atlas.py``: the
-#: CPU seconds per start from ``--part costs`` on a sample group of the order (16: SmallGroup(16,5), 32:
-#: SmallGroup(32,20), 64: SmallGroup(64,50); 24 and 8 interpolated), the fixed part so that 512 starts give
-#: the measured mean task of the order (the default atlas for 8..32; the 8 tasks of SmallGroup(64,k),
-#: k = 1, 50, 138, 267, for 64). Order 128: one group, SmallGroup(128,1000) unshared, 257 CPU s at 16 starts
-#: (cold) and 286 s at 64 (warm), so 0.59 s per start or more (up to ~1.0 if building the group took ~20 s):
-#: the estimate of order 128 is uncertain within about 1-1.4x. docs/performance.md, the atlas records.
+#: The measured per-task cost law of engine "2" (the structured landscape engine and the orbit predictor's basins):
+#: ``{order: (fixed CPU seconds, CPU seconds per start)}`` of one atlas task (a worker's CPU in the task), from
+#: ``python bench/bench_atlas.py --part costs --samples 8:3,16:5,24:12,32:20,32:51,64:1,64:50,64:138,64:267,128:1000
+#: --starts-list 32,512`` (2026-12-08, load 3-4 on the 2 cores): per order the mean over its sample groups and both
+#: settings of the fixed part and the cost per start (64: 4.0 CPU s at 512 starts, max 5.3 at SmallGroup(64,267);
+#: 128: one group, SmallGroup(128,1000), 21.0 / 14.9 s unshared / shared). Engine "1" cost 75 CPU s per order-64 task
+#: (the issue's 8 tasks) and ~550-750 s at order 128. docs/performance.md, the atlas records.
 #: :func:`task_cpu` interpolates log-log between orders and extrapolates with the last two.
 TASK_CPU = {
-    8: (0.45, 0.0001), 16: (1.54, 0.0007), 24: (3.55, 0.0017), 32: (7.3, 0.0039), 64: (38.7, 0.071),
-    128: (248.0, 0.59),
+    8: (0.40, 0.0003), 16: (0.30, 0.0003), 24: (0.76, 0.0016), 32: (0.92, 0.0014), 64: (2.68, 0.0026),
+    128: (11.77, 0.0121),
 }
 
 
