@@ -108,36 +108,37 @@ def _check_model(model):
     return model
 
 
-def block_rows(flow, data: np.ndarray) -> dict:
-    """``{d: (orbit_ids (k,), blocks (V, M, k, d, d))}``: the stored nontrivial blocks of the compact rows of
-    ``data`` (full rows of ``flow.layout``), one member of each complex pair, with the orbit of each."""
+def _nontrivial_slots(flow) -> dict:
+    """``{d: (keep (bool per stored slot), orbit ids of the kept slots)}``: the stored slots of the compact layout
+    (one member of each complex pair) that lie on a non-trivial orbit, and the orbit of each."""
     lay = flow.layout
     comp = lay.compact
-    rows = comp.compress(data)
     orbit_of_slot = {s: o.id for o in lay.orbits for s in lay.orbit_slots_of(o)}
     out = {}
     for d in comp.dims:
         orb = np.array([orbit_of_slot[lay.slot(d, int(p))] for p in comp.keep[d]], dtype=np.int64)
         keep = orb != 0
         if keep.any():
-            out[d] = (orb[keep], np.stack([comp.view(rows, nm, d)[:, keep] for nm in lay.names]))
+            out[d] = (keep, orb[keep])
     return out
+
+
+def block_rows(flow, data: np.ndarray) -> dict:
+    """``{d: (orbit_ids (k,), blocks (V, M, k, d, d))}``: the stored nontrivial blocks of the compact rows of
+    ``data`` (full rows of ``flow.layout``), one member of each complex pair, with the orbit of each."""
+    lay = flow.layout
+    rows = lay.compact.compress(data)
+    return {d: (orb, np.stack([lay.compact.view(rows, nm, d)[:, keep] for nm in lay.names]))
+            for d, (keep, orb) in _nontrivial_slots(flow).items()}
 
 
 def block_weights(flow) -> dict:
     """``{d: (k,)}``: the Plancherel weight ``n d`` (``2 n d`` for a complex pair's stored member, which stands
     for both) of every block :func:`block_rows` returns, in its order: ``|nu|^2 = |nu_hat[1]|^2 n +
     sum_blocks weight * |block|_F^2`` (:attr:`~symflow.dynamics.state.CompactLayout.slot_weight`)."""
-    lay = flow.layout
-    comp = lay.compact
-    orbit_of_slot = {s: o.id for o in lay.orbits for s in lay.orbit_slots_of(o)}
-    out = {}
-    for d in comp.dims:
-        orb = np.array([orbit_of_slot[lay.slot(d, int(p))] for p in comp.keep[d]], dtype=np.int64)
-        keep = orb != 0
-        if keep.any():
-            out[d] = (flow.n * d * comp.slot_weight[d])[keep]
-    return out
+    comp = flow.layout.compact
+    return {d: (flow.n * d * comp.slot_weight[d])[keep] for d, (keep, _) in _nontrivial_slots(flow).items()}
+
 
 
 def coupling_exponents(model) -> dict:
