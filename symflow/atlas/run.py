@@ -59,16 +59,17 @@ class AtlasRun:
 
 
 #: The measured per-task cost law of engine "2" (the structured landscape engine and the orbit predictor's basins):
-#: ``{order: (fixed CPU seconds, CPU seconds per start)}`` of one atlas task (a worker's CPU in the task), from
-#: ``python bench/bench_atlas.py --part costs --samples 8:3,16:5,24:12,32:20,32:51,64:1,64:50,64:138,64:267,128:1000
-#: --starts-list 32,512`` (2026-12-08, load 3-4 on the 2 cores): per order the mean over its sample groups and both
-#: settings of the fixed part and the cost per start (64: 4.0 CPU s at 512 starts, max 5.3 at SmallGroup(64,267);
-#: 128: one group, SmallGroup(128,1000), 21.0 / 14.9 s unshared / shared). Engine "1" cost 75 CPU s per order-64 task
-#: (the issue's 8 tasks) and ~550-750 s at order 128. docs/performance.md, the atlas records.
-#: :func:`task_cpu` interpolates log-log between orders and extrapolates with the last two.
+#: ``{order: (fixed CPU seconds, CPU seconds per start)}`` of one atlas task (a worker's CPU in the task). The cost
+#: per start from ``python bench/bench_atlas.py --part costs --samples 16:5,24:12,32:20,32:51,64:1,64:50,64:138,
+#: 64:267,128:1000 --starts-list 32,512`` (2026-12-08, load 3-4 on the 2 cores; mean over the sample groups of the
+#: order and both settings); the fixed part: the samples' mean for 16..32 (512 starts: 0.45 / 1.58 / 1.63 s), and for
+#: 64 the mean of all 534 order-64 tasks of ``symflow atlas --max-order 64`` (9.59 CPU s, max 16.0; the four sample
+#: groups gave only 4.0). Order 128: one sample group, SmallGroup(128,1000), 18 s at 512 starts, scaled by the same
+#: 9.59 / 4.0 = 2.4 as order 64's sample (an estimate within ~2x). Order 8 (0.55 s, SmallGroup(8,3)) is at the fixed
+#: overhead and is left to the extrapolation. Engine "1" cost 75 CPU s per order-64 task. docs/performance.md.
+#: :func:`task_cpu` interpolates log-log between orders and extrapolates with the first or last two.
 TASK_CPU = {
-    8: (0.40, 0.0003), 16: (0.30, 0.0003), 24: (0.76, 0.0016), 32: (0.92, 0.0014), 64: (2.68, 0.0026),
-    128: (11.77, 0.0121),
+    16: (0.30, 0.0003), 24: (0.76, 0.0016), 32: (0.92, 0.0014), 64: (8.26, 0.0026), 128: (28.1, 0.029),
 }
 
 
