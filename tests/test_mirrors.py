@@ -20,7 +20,8 @@ from symflow.mirrors import build_dictionary, make_data, public, run_mirrors
 from symflow.mirrors.dictionary import raw_features
 from symflow.mirrors.network import objective, reconstruct
 from symflow.mirrors.solve import SolverStateError, lasso, lasso_objective, min_norm
-from symflow.mirrors.symbolic import (ACTIVATIONS, activation_expression, amgm_lemma, feature_expression,
+from symflow.neuron.activation import PIECEWISE as ACTIVATIONS
+from symflow.mirrors.symbolic import (activation_expression, amgm_lemma, feature_expression,
                                       homogeneity_degree, unit_identity, T, X, GAMMA, breakpoint_symbols,
                                       sign_symbols, _pull_positive)
 

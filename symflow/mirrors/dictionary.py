@@ -24,7 +24,8 @@ import numpy as np
 
 from ..errors import SymflowError
 from .data import Data
-from .symbolic import ACTIVATIONS, feature_function
+from ..neuron.activation import PIECEWISE
+from .symbolic import feature_function
 
 DEPTHS = (2, 3, 4)
 
@@ -56,8 +57,8 @@ def check_setting(depth, activation) -> tuple[int, str]:
         name = as_activation(activation).name if isinstance(activation, str) else activation
     except ModelError:
         name = None
-    if name not in ACTIVATIONS:
-        raise SymflowError(f"--activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    if name not in PIECEWISE:
+        raise SymflowError(f"--activation must be one of {', '.join(PIECEWISE)}, got {activation!r}")
     activation = name
     if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth not in DEPTHS:
         raise SymflowError(f"--depth must be 2, 3 or 4, got {depth!r}")

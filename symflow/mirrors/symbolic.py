@@ -36,16 +36,12 @@ T = sp.Symbol("t", real=True)
 X = sp.Symbol("x", real=True)
 GAMMA = sp.Symbol("gamma", positive=True)
 
-#: The activations of the Library of Mirrors: the piecewise-linear names of the one activation vocabulary.
-ACTIVATIONS = PIECEWISE
-
-
 def activation_expression(name: str) -> sp.Expr:
     """``sigma(t)`` of ``name`` as a SymPy expression in :data:`T`, from the one activation object
     (:attr:`symflow.neuron.activation.Activation.symbolic`): relu ``max(t, 0)``; abs ``|t|``; leaky
     ``max(t, t/100)``; threshold ``1{t >= 0}``; sign ``+1 for t >= 0, -1 otherwise``."""
-    if name not in ACTIVATIONS:
-        raise SymflowError(f"--activation must be one of {', '.join(ACTIVATIONS)}, got {name!r}")
+    if name not in PIECEWISE:   # the Library of Mirrors' activations: the piecewise-linear ones
+        raise SymflowError(f"--activation must be one of {', '.join(PIECEWISE)}, got {name!r}")
     expr = as_activation(name).symbolic
     return expr.xreplace({s: T for s in expr.free_symbols})
 
